@@ -1,0 +1,230 @@
+import { next as A } from "@automerge/automerge";
+import { parseAutomergeUrl, type AutomergeUrl, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo";
+import type { SearchHit } from "../shared/api";
+import { initDocument, isWriterDocument, plainText, type WriterDocument } from "../shared/document";
+import { countText } from "../shared/counts";
+import { foldForSearch, LIBRARY_SCHEMA_VERSION, makeSnippet, type LibraryDocument, type LibraryEntry } from "../shared/library";
+
+/** A request named a document that is not in this library. */
+export class DocumentNotFoundError extends Error {
+  constructor(readonly url: string) {
+    super(`No document ${url} in this library.`);
+    this.name = "DocumentNotFoundError";
+  }
+}
+
+/** Fills a new library document. */
+export function initLibrary(doc: LibraryDocument): void {
+  doc.schemaVersion = LIBRARY_SCHEMA_VERSION;
+  doc.documents = {};
+}
+
+const MAX_SEARCH_HITS = 50;
+
+/**
+ * The writer's document library, owned by the host: every operation that creates,
+ * moves or deletes documents goes through here, so the renderer only edits text.
+ */
+export class Library {
+  readonly #repo: Repo;
+  readonly #handle: DocHandle<LibraryDocument>;
+  readonly #now: () => number;
+
+  constructor(repo: Repo, handle: DocHandle<LibraryDocument>, now: () => number = Date.now) {
+    this.#repo = repo;
+    this.#handle = handle;
+    this.#now = now;
+  }
+
+  get url(): AutomergeUrl {
+    return this.#handle.url;
+  }
+
+  get documentId(): DocumentId {
+    return this.#handle.documentId;
+  }
+
+  /** A snapshot of the entries, keyed by document ID. */
+  entries(): Record<string, LibraryEntry> {
+    return this.#handle.doc().documents;
+  }
+
+  /** Creates an empty document and lists it. */
+  create(title = ""): AutomergeUrl {
+    const now = this.#now();
+    const handle = this.#repo.create<WriterDocument>();
+    handle.change((doc) => initDocument(doc, title, now));
+    this.#handle.change((lib) => {
+      lib.documents[handle.documentId] = { url: handle.url, title, createdAt: now, updatedAt: now, trashedAt: null, snippet: "", words: 0 };
+    });
+    return handle.url;
+  }
+
+  /** Copies a document, history included, as a new document titled "… (copy)". */
+  async duplicate(url: string): Promise<AutomergeUrl> {
+    const source = this.#entry(url);
+    const original = await this.#repo.find<WriterDocument>(source.url as AutomergeUrl);
+    const copy = this.#repo.clone(original);
+    const title = `${source.title || "Untitled"} (copy)`;
+    copy.change((doc) => A.updateText(doc, ["title"], title));
+    const now = this.#now();
+    this.#handle.change((lib) => {
+      lib.documents[copy.documentId] = { ...source, url: copy.url, title, createdAt: now, updatedAt: now, trashedAt: null };
+    });
+    return copy.url;
+  }
+
+  /** Renames a document: the title lives in the document, the entry caches it. */
+  async rename(url: string, title: string): Promise<void> {
+    const entry = this.#entry(url);
+    const handle = await this.#repo.find<WriterDocument>(entry.url as AutomergeUrl);
+    handle.change((doc) => A.updateText(doc, ["title"], title));
+    this.#handle.change((lib) => {
+      const e = lib.documents[handle.documentId];
+      if (e) e.title = title;
+    });
+  }
+
+  trash(url: string): void {
+    const id = this.#entry(url) && idOf(url);
+    this.#handle.change((lib) => {
+      const e = lib.documents[id];
+      if (e) e.trashedAt = this.#now();
+    });
+  }
+
+  restore(url: string): void {
+    const id = this.#entry(url) && idOf(url);
+    this.#handle.change((lib) => {
+      const e = lib.documents[id];
+      if (e) e.trashedAt = null;
+    });
+  }
+
+  /** Deletes a trashed document from this library and from this computer's disk. */
+  deleteForever(url: string): void {
+    const entry = this.#entry(url);
+    if (entry.trashedAt === null) throw new RangeError("Only documents in the trash can be deleted for good.");
+    const id = idOf(url);
+    this.#handle.change((lib) => {
+      delete lib.documents[id];
+    });
+    this.#repo.delete(id);
+  }
+
+  /** Deletes every trashed document; returns how many. */
+  emptyTrash(): number {
+    const trashed = Object.values(this.entries()).filter((e) => e.trashedAt !== null);
+    for (const e of trashed) this.deleteForever(e.url);
+    return trashed.length;
+  }
+
+  /**
+   * Brings an entry's title, snippet, word count and last-edit time up to date after
+   * its document changed. Writes to the library only when something differs.
+   */
+  refresh(documentId: string, doc: WriterDocument): void {
+    const entry = this.entries()[documentId];
+    if (!entry || !isWriterDocument(doc)) return;
+    const text = plainText(doc);
+    const snippet = makeSnippet(text);
+    const { words } = countText(text);
+    const title = doc.title ?? "";
+    this.#handle.change((lib) => {
+      const e = lib.documents[documentId];
+      if (!e) return;
+      e.updatedAt = this.#now();
+      if (e.title !== title) e.title = title;
+      if (e.snippet !== snippet) e.snippet = snippet;
+      if (e.words !== words) e.words = words;
+    });
+  }
+
+  /**
+   * Finds documents whose title or text contains every word of `query`, ignoring case
+   * and accents. Titles rank before text; recent documents first within each.
+   */
+  async search(query: string): Promise<SearchHit[]> {
+    const terms = foldForSearch(query).split(/\s+/).filter(Boolean);
+    if (terms.length === 0) return [];
+    const candidates = Object.values(this.entries())
+      .filter((e) => e.trashedAt === null)
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+    const titleHits: SearchHit[] = [];
+    const textHits: SearchHit[] = [];
+    for (const entry of candidates) {
+      if (titleHits.length + textHits.length >= MAX_SEARCH_HITS) break;
+      const title = foldForSearch(entry.title);
+      let text: string;
+      try {
+        const handle = await this.#repo.find<WriterDocument>(entry.url as AutomergeUrl);
+        text = plainText(handle.doc());
+      } catch {
+        text = entry.snippet;
+      }
+      const folded = foldForSearch(text);
+      if (!terms.every((t) => title.includes(t) || folded.includes(t))) continue;
+      const hit = { url: entry.url, title: entry.title, ...context(text, folded, terms[0]!) };
+      (terms.every((t) => title.includes(t)) ? titleHits : textHits).push(hit);
+    }
+    return [...titleHits, ...textHits];
+  }
+
+  #entry(url: string): LibraryEntry {
+    const entry = this.entries()[idOf(url)];
+    if (!entry) throw new DocumentNotFoundError(url);
+    return entry;
+  }
+}
+
+function idOf(url: string): DocumentId {
+  return parseAutomergeUrl(url as AutomergeUrl).documentId;
+}
+
+/** About 60 characters either side of the first match of `term`. */
+function context(text: string, folded: string, term: string): { context: string; match: [number, number] | null } {
+  const at = folded.indexOf(term);
+  const span = at < 0 ? null : unfold(text, folded, at, at + term.length);
+  if (!span) return { context: makeSnippet(text), match: null };
+  const [from, to] = span;
+  let start = Math.max(0, from - 60);
+  let end = Math.min(text.length, to + 60);
+  // Never cut an emoji (a surrogate pair) in half.
+  if (start > 0 && isLowSurrogate(text.charCodeAt(start))) start--;
+  if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end++;
+  const prefix = start > 0 ? "…" : "";
+  const raw = text.slice(start, end).replace(/\s/g, " ");
+  const ctx = prefix + raw + (end < text.length ? "…" : "");
+  const m0 = prefix.length + (from - start);
+  return { context: ctx, match: [m0, m0 + (to - from)] };
+}
+
+/**
+ * Maps [from, to) in `folded` back onto `text`. Folding changes lengths ("…" becomes
+ * "...", "ﬁ" "fi", a decomposed accent disappears), so offsets in the folded text are
+ * not offsets in the text: fold character by character up to the match instead.
+ * Returns null in the rare case where that disagrees with folding the whole text.
+ */
+function unfold(text: string, folded: string, from: number, to: number): [number, number] | null {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  let pieces = "";
+  let i = 0;
+  for (const ch of text) {
+    if (starts.length >= to) break;
+    // ASCII needs no normalising (and this runs over the text up to the match).
+    const f = ch < "\u0080" ? ch.toLocaleLowerCase() : foldForSearch(ch);
+    for (let k = 0; k < f.length; k++) {
+      starts.push(i);
+      ends.push(i + ch.length);
+    }
+    pieces += f;
+    i += ch.length;
+  }
+  if (starts.length < to || !pieces.startsWith(folded.slice(0, to))) return null;
+  return [starts[from]!, ends[to - 1]!];
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}

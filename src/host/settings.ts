@@ -1,0 +1,73 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import { z } from "zod";
+import { documentUrlSchema } from "../shared/api";
+
+/** Colours that read well on both themes, for names and (later) cursors. */
+export const USER_COLORS = ["#c2410c", "#0f766e", "#7c3aed", "#be123c", "#1d4ed8", "#a16207", "#15803d", "#9d174d"];
+
+const settingsSchema = z.object({
+  version: z.literal(1),
+  libraryUrl: documentUrlSchema.nullable(),
+  lastOpened: documentUrlSchema.nullable(),
+  user: z.object({ name: z.string().min(1).max(80), color: z.string().regex(/^#[0-9a-fA-F]{6}$/) }),
+});
+
+/** Per-machine settings. Secrets never live here (they go to the OS keychain). */
+export type Settings = z.infer<typeof settingsSchema>;
+
+export function defaultSettings(): Settings {
+  let name = "Writer";
+  try {
+    name = os.userInfo().username || name;
+  } catch {
+    // Some sandboxes have no passwd entry for the user; a plain name will do.
+  }
+  const color = USER_COLORS[randomBytes(1)[0]! % USER_COLORS.length]!;
+  return { version: 1, libraryUrl: null, lastOpened: null, user: { name, color } };
+}
+
+/**
+ * Reads settings, or returns defaults when there are none. A file that does not parse
+ * is kept aside (never deleted) and reported through `onProblem`.
+ */
+export async function loadSettings(file: string, onProblem: (message: string) => void): Promise<Settings> {
+  let raw: string;
+  try {
+    raw = await fs.readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return defaultSettings();
+    throw error;
+  }
+  try {
+    return settingsSchema.parse(JSON.parse(raw));
+  } catch (error) {
+    const aside = `${file}.unreadable-${Date.now()}`;
+    await fs.rename(file, aside);
+    onProblem(`Settings file ${file} could not be read (${(error as Error).message}); kept it as ${aside} and started with defaults.`);
+    return defaultSettings();
+  }
+}
+
+/** Writes settings atomically and durably: temp file, fsync, rename, fsync directory. */
+export async function saveSettings(file: string, settings: Settings): Promise<void> {
+  const valid = settingsSchema.parse(settings);
+  const dir = path.dirname(file);
+  const tmp = path.join(dir, `.settings-${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await fs.open(tmp, "w", 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(valid, null, 2) + "\n");
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.rename(tmp, file);
+  const dirHandle = await fs.open(dir, "r");
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}

@@ -1,0 +1,182 @@
+import http from "node:http";
+import fs from "node:fs/promises";
+import path from "node:path";
+import { randomBytes, timingSafeEqual } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer } from "ws";
+import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
+import type { Host } from "../Host";
+
+export interface WebShellOptions {
+  host: Host;
+  /** The built renderer (electron-vite's out/renderer). */
+  rendererDir: string;
+  port?: number;
+  /** A fixed token (tests restart the shell and keep their page); random by default. */
+  token?: string;
+}
+
+export interface WebShell {
+  /** Open this URL once; it trades the token for a cookie and redirects to the app. */
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const COOKIE = "writer_session";
+const MAX_API_BODY = 64 * 1024;
+const CONTENT_TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".woff2": "font/woff2",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+};
+/** The same policy as the Electron window: no inline script, no remote anything. */
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/**
+ * The browser shell: serves the built renderer on 127.0.0.1 and connects it to the
+ * host over a loopback WebSocket. It exists because these machines cannot run
+ * Electron; it must behave exactly like the desktop app, so it adds no features, only
+ * transport. Everything sits behind a random token so that other local users and
+ * web pages cannot reach the writer's documents.
+ */
+export async function startWebShell(options: WebShellOptions): Promise<WebShell> {
+  const { host } = options;
+  const token = options.token ?? randomBytes(24).toString("base64url");
+  const rendererDir = path.resolve(options.rendererDir);
+  await fs.access(path.join(rendererDir, "index.html")).catch(() => {
+    throw new Error(`The renderer is not built (no ${path.join(rendererDir, "index.html")}). Run \`npm run build\` first.`);
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
+  // The adapter's types come from its own copy of the ws typings; the object is the same class.
+  host.connect(new WebSocketServerAdapter(wss as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0]));
+
+  const authorised = (req: http.IncomingMessage): boolean => {
+    const cookie = parseCookies(req.headers.cookie ?? "")[COOKIE];
+    return cookie !== undefined && safeEqual(cookie, token);
+  };
+
+  const server = http.createServer((req, res) => {
+    void route(req, res).catch((error) => {
+      host.logger.error({ err: error, url: req.url }, "web shell request failed");
+      if (!res.headersSent) send(res, 500, "text/plain; charset=utf-8", "Internal error");
+      else res.destroy();
+    });
+  });
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const given = url.searchParams.get("token");
+    if (given !== null) {
+      if (!safeEqual(given, token)) return send(res, 401, "text/plain; charset=utf-8", "This link is not valid any more. Open the URL that `npm run web` printed.");
+      // Trade the token for an HttpOnly cookie: page scripts never see it, and it leaves the address bar.
+      res.setHeader("Set-Cookie", `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+      res.setHeader("Location", "/");
+      return send(res, 303, "text/plain; charset=utf-8", "");
+    }
+    if (!authorised(req)) return send(res, 401, "text/plain; charset=utf-8", "Not signed in. Open the URL that `npm run web` printed.");
+
+    if (url.pathname === "/api") {
+      if (req.method !== "POST") return send(res, 405, "text/plain; charset=utf-8", "POST only");
+      if (!sameOrigin(req)) return send(res, 403, "text/plain; charset=utf-8", "Cross-origin requests are refused.");
+      const body = await readBody(req, MAX_API_BODY);
+      if (body === null) return send(res, 413, "text/plain; charset=utf-8", "Request too large");
+      let payload: unknown;
+      try {
+        payload = JSON.parse(body);
+      } catch {
+        return send(res, 400, "application/json", JSON.stringify({ ok: false, error: { code: "invalid-request", message: "Body is not JSON" } }));
+      }
+      return send(res, 200, "application/json", JSON.stringify(await host.handle(payload)));
+    }
+
+    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "text/plain; charset=utf-8", "Method not allowed");
+    const relative = url.pathname === "/" ? "index.html" : decodeURIComponent(url.pathname).replace(/^\/+/, "");
+    const file = path.resolve(rendererDir, relative);
+    if (!file.startsWith(rendererDir + path.sep)) return send(res, 404, "text/plain; charset=utf-8", "Not found");
+    let data: Buffer;
+    try {
+      data = await fs.readFile(file);
+    } catch {
+      return send(res, 404, "text/plain; charset=utf-8", "Not found");
+    }
+    send(res, 200, CONTENT_TYPES[path.extname(file)] ?? "application/octet-stream", data);
+  }
+
+  server.on("upgrade", (req, socket, head) => {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (url.pathname !== "/sync" || !authorised(req) || !sameOrigin(req)) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    close: async () => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, {
+    "Content-Type": type,
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+  });
+  res.end(body);
+}
+
+/** Browsers send Origin on WebSocket upgrades and POSTs; it must be our own page. */
+function sameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true; // not a browser (tests, curl): the cookie already proved who it is
+  return origin === `http://${req.headers.host}`;
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function parseCookies(header: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

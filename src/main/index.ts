@@ -1,0 +1,115 @@
+/**
+ * The Electron shell: windows, IPC wiring and the host's life cycle. Everything else
+ * is the host (src/host), which runs without Electron; keep this file thin.
+ */
+import path from "node:path";
+import { app, BrowserWindow, dialog, ipcMain, MessageChannelMain, shell, type MessagePortMain } from "electron";
+import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
+import { Host } from "../host/Host";
+import { DirectoryLockedError } from "../node/storage";
+import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/api";
+import { safeHref } from "../shared/links";
+import { loadWindowState, trackWindowState } from "./windowState";
+
+let host: Host | undefined;
+let quitting = false;
+
+/** automerge-repo's MessageChannel adapter speaks the DOM MessagePort API; Electron's main-process port is an EventEmitter. */
+type DomMessagePort = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
+
+function domPort(port: MessagePortMain): DomMessagePort {
+  return {
+    postMessage: (message: unknown) => port.postMessage(message),
+    addEventListener: (type: string, listener: (e: { data: unknown }) => void) => {
+      if (type === "message") port.on("message", (e) => listener({ data: e.data }));
+      else if (type === "close") port.on("close", () => listener({ data: undefined }));
+    },
+    removeEventListener: () => undefined,
+    start: () => port.start(),
+    close: () => port.close(),
+  } as unknown as DomMessagePort;
+}
+
+async function createWindow(h: Host): Promise<void> {
+  const stateFile = path.join(app.getPath("userData"), "window-state.json");
+  const state = await loadWindowState(stateFile);
+  const win = new BrowserWindow({
+    ...state.bounds,
+    minWidth: 640,
+    minHeight: 420,
+    show: false,
+    title: "Writer",
+    backgroundColor: "#00000000",
+    webPreferences: {
+      preload: path.join(__dirname, "../preload/index.cjs"),
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: true,
+    },
+  });
+  if (state.maximized) win.maximize();
+  trackWindowState(win, stateFile);
+
+  // The renderer never navigates and never opens windows; safe links open in the browser.
+  win.webContents.on("will-navigate", (event) => event.preventDefault());
+  win.webContents.setWindowOpenHandler(({ url }) => {
+    const href = safeHref(url);
+    if (href && !href.startsWith("#")) void shell.openExternal(href);
+    return { action: "deny" };
+  });
+
+  win.webContents.on("did-finish-load", () => {
+    const { port1, port2 } = new MessageChannelMain();
+    h.connect(new MessageChannelNetworkAdapter(domPort(port1)));
+    win.webContents.postMessage(IPC_SYNC_PORT, null, [port2]);
+  });
+  win.once("ready-to-show", () => win.show());
+
+  if (process.env.ELECTRON_RENDERER_URL) await win.loadURL(process.env.ELECTRON_RENDERER_URL);
+  else await win.loadFile(path.join(__dirname, "../renderer/index.html"));
+}
+
+async function start(): Promise<void> {
+  if (!app.requestSingleInstanceLock()) {
+    app.quit();
+    return;
+  }
+  await app.whenReady();
+  try {
+    host = await Host.open({ dataDir: path.join(app.getPath("userData"), "library") });
+  } catch (error) {
+    const message = error instanceof DirectoryLockedError ? error.message : `Writer could not open your documents: ${String((error as Error).message ?? error)}`;
+    dialog.showErrorBox("Writer cannot start", message);
+    app.exit(1);
+    return;
+  }
+  const h = host;
+  ipcMain.handle(IPC_CHANNEL, (event, payload: unknown) => {
+    // Only our own page may call the host; the payload itself is validated by the host.
+    const frameUrl = event.senderFrame?.url ?? "";
+    const ours = frameUrl.startsWith("file://") || (process.env.ELECTRON_RENDERER_URL !== undefined && frameUrl.startsWith(process.env.ELECTRON_RENDERER_URL));
+    if (!ours) return { ok: false, error: { code: "invalid-request", message: "Unknown sender" } };
+    return h.handle(payload);
+  });
+  await createWindow(h);
+  app.on("second-instance", () => BrowserWindow.getAllWindows()[0]?.focus());
+  app.on("activate", () => {
+    if (BrowserWindow.getAllWindows().length === 0) void createWindow(h);
+  });
+}
+
+app.on("window-all-closed", () => {
+  if (process.platform !== "darwin") app.quit();
+});
+
+// Flush every change to disk before the process goes away.
+app.on("before-quit", (event) => {
+  if (quitting || !host) return;
+  event.preventDefault();
+  quitting = true;
+  void host.close().finally(() => app.exit(0));
+});
+
+void start();

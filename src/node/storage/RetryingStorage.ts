@@ -1,0 +1,135 @@
+import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
+
+/** What a writer is told about a save that failed; retried until it succeeds. */
+export interface SaveFailure {
+  key: StorageKey;
+  error: Error;
+  attempt: number;
+}
+
+export interface RetryingStorageOptions {
+  /** Called once per failed attempt; the data stays in memory and is retried. */
+  onSaveFailed?: (failure: SaveFailure) => void;
+  /** Called when every pending save has reached the disk again after a failure. */
+  onRecovered?: () => void;
+  /** Called after each successful save, with the key saved (e.g. to index a document). */
+  onSaved?: (key: StorageKey) => void;
+  /** First retry delay in ms; doubles up to maxRetryDelayMs. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+}
+
+/**
+ * Wraps a storage adapter so that a failing disk (full, read-only, permission denied)
+ * never loses an edit: automerge-repo fires saves and does not retry them, and a
+ * rejected save would otherwise surface only as an unhandled rejection. Here a failed
+ * save is kept in memory, reported, retried with backoff, and served to reads until it
+ * lands. Memory is bounded by what the writer types while the disk is failing.
+ */
+export class RetryingStorage implements StorageAdapterInterface {
+  readonly #inner: StorageAdapterInterface;
+  readonly #options: RetryingStorageOptions;
+  /** Saves that failed, by key, waiting for a retry. A later save or remove replaces them. */
+  readonly #pending = new Map<string, { key: StorageKey; data: Uint8Array; attempt: number }>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #delay: number;
+  #closed = false;
+
+  constructor(inner: StorageAdapterInterface, options: RetryingStorageOptions = {}) {
+    this.#inner = inner;
+    this.#options = options;
+    this.#delay = options.retryDelayMs ?? 500;
+  }
+
+  /** Number of saves still waiting for the disk. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    const pending = this.#pending.get(keyString(key));
+    return pending ? pending.data : this.#inner.load(key);
+  }
+
+  async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    const id = keyString(key);
+    try {
+      await this.#inner.save(key, data);
+      this.#pending.delete(id);
+      this.#options.onSaved?.(key);
+    } catch (error) {
+      // This is the newest data for the key: it replaces any older pending save.
+      const entry = { key, data, attempt: 1 };
+      this.#pending.set(id, entry);
+      this.#fail(entry, error);
+    }
+  }
+
+  async remove(key: StorageKey): Promise<void> {
+    this.#pending.delete(keyString(key));
+    await this.#inner.remove(key);
+  }
+
+  async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
+    const chunks = await this.#inner.loadRange(keyPrefix);
+    const pending = [...this.#pending.values()].filter((p) => hasPrefix(p.key, keyPrefix));
+    if (pending.length === 0) return chunks;
+    const byKey = new Map(chunks.map((c) => [keyString(c.key), c]));
+    for (const p of pending) byKey.set(keyString(p.key), { key: p.key, data: p.data });
+    return [...byKey.values()];
+  }
+
+  async removeRange(keyPrefix: StorageKey): Promise<void> {
+    for (const [id, p] of this.#pending) if (hasPrefix(p.key, keyPrefix)) this.#pending.delete(id);
+    await this.#inner.removeRange(keyPrefix);
+  }
+
+  /** Tries every pending save now; resolves true when nothing is pending any more. */
+  async retryNow(): Promise<boolean> {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    for (const [id, p] of [...this.#pending]) {
+      try {
+        await this.#inner.save(p.key, p.data);
+        // Only forget it if no newer save replaced it meanwhile.
+        if (this.#pending.get(id) === p) this.#pending.delete(id);
+        this.#options.onSaved?.(p.key);
+      } catch (error) {
+        p.attempt++;
+        this.#fail(p, error);
+        return false;
+      }
+    }
+    this.#delay = this.#options.retryDelayMs ?? 500;
+    this.#options.onRecovered?.();
+    return true;
+  }
+
+  /** Stops retrying. Pending saves that never landed are returned so the caller can say so. */
+  close(): StorageKey[] {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    return [...this.#pending.values()].map((p) => p.key);
+  }
+
+  #fail(entry: { key: StorageKey; attempt: number }, error: unknown): void {
+    const { key, attempt } = entry;
+    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt });
+    if (this.#closed || this.#timer) return;
+    const delay = this.#delay;
+    this.#delay = Math.min(this.#delay * 2, this.#options.maxRetryDelayMs ?? 10_000);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.retryNow();
+    }, delay);
+    this.#timer.unref?.();
+  }
+}
+
+function keyString(key: StorageKey): string {
+  return JSON.stringify(key);
+}
+
+function hasPrefix(key: StorageKey, prefix: StorageKey): boolean {
+  return prefix.length <= key.length && prefix.every((part, i) => key[i] === part);
+}

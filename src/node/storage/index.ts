@@ -1,0 +1,6 @@
+export { FileStorageAdapter } from "./FileStorageAdapter";
+export type { CorruptionReport, FileStorageOptions } from "./FileStorageAdapter";
+export { DirectoryLockedError, InvalidStorageKeyError, StorageWriteError } from "./errors";
+export { validateKey } from "./keys";
+export { RetryingStorage } from "./RetryingStorage";
+export type { RetryingStorageOptions, SaveFailure } from "./RetryingStorage";

@@ -1,0 +1,132 @@
+import { useCallback, useEffect, useMemo, useState } from "react";
+import type { Repo } from "@automerge/automerge-repo/slim";
+import type { Bootstrap, HostStatus } from "../../shared/api";
+import type { LibraryDocument } from "../../shared/library";
+import type { HostClient } from "./hostClient";
+import { useHandle } from "./useHandle";
+import { Sidebar } from "./components/Sidebar";
+import { EditorPane } from "./components/EditorPane";
+import { Notice, type NoticeState } from "./components/Notice";
+import { useHostConnection } from "./useHostConnection";
+
+export function App({ repo, host }: { repo: Repo; host: HostClient }) {
+  const [boot, setBoot] = useState<Bootstrap | null>(null);
+  const [bootError, setBootError] = useState<string | null>(null);
+  const [openUrl, setOpenUrl] = useState<string | null>(null);
+  const [notice, setNotice] = useState<NoticeState | null>(null);
+  const [status, setStatus] = useState<HostStatus | null>(null);
+  const connected = useHostConnection(repo);
+
+  useEffect(() => {
+    host
+      .call("bootstrap")
+      .then((b) => {
+        setBoot(b);
+        setOpenUrl(b.lastOpened);
+        setStatus(b.status);
+      })
+      .catch((e: unknown) => setBootError((e as Error).message));
+  }, [host]);
+
+  // Storage problems (a damaged chunk, a full disk) are the host's to find and the writer's to hear.
+  useEffect(() => {
+    if (!boot) return;
+    const timer = setInterval(() => {
+      host.call("status").then(setStatus, () => undefined);
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [host, boot]);
+
+  const library = useHandle<LibraryDocument>(repo, boot?.libraryUrl ?? null);
+
+  const report = useCallback((e: unknown) => setNotice({ kind: "error", message: (e as Error).message }), []);
+
+  const open = useCallback(
+    (url: string | null) => {
+      setOpenUrl(url);
+      host.call("setLastOpened", { url }).catch(() => undefined);
+    },
+    [host],
+  );
+
+  const actions = useMemo(
+    () => ({
+      create: async () => {
+        const { url } = await host.call("createDocument", { title: "" });
+        open(url);
+        return url;
+      },
+      duplicate: async (url: string) => open((await host.call("duplicateDocument", { url })).url),
+      trash: async (url: string, title: string) => {
+        await host.call("trashDocument", { url });
+        if (url === openUrl) setOpenUrl(null);
+        setNotice({ kind: "info", message: `“${title || "Untitled"}” moved to the trash.`, action: { label: "Undo", run: () => void host.call("restoreDocument", { url }).then(() => open(url), report) } });
+      },
+      restore: async (url: string) => {
+        await host.call("restoreDocument", { url });
+        open(url);
+      },
+      deleteForever: async (url: string) => {
+        await host.call("deleteForever", { url });
+      },
+      emptyTrash: async () => {
+        const { deleted } = await host.call("emptyTrash");
+        setNotice({ kind: "info", message: deleted === 1 ? "1 document deleted for good." : `${deleted} documents deleted for good.` });
+      },
+      search: (query: string) => host.call("search", { query }),
+    }),
+    [host, open, openUrl, report],
+  );
+
+  if (bootError) return <div className="fatal">Writer could not reach its host: {bootError}</div>;
+  if (!boot || library.status === "loading") return <div className="splash" aria-busy="true">Opening your library…</div>;
+  if (library.status === "unavailable") return <div className="fatal">Your library could not be opened: {library.message}</div>;
+
+  const problems = status?.problems ?? [];
+  const entry = openUrl ? library.doc.documents[openUrl.slice("automerge:".length)] : undefined;
+
+  return (
+    <div className="app">
+      <Sidebar library={library.doc} openUrl={openUrl} onOpen={open} actions={actions} onError={report} />
+      <main className="pane">
+        {openUrl && entry && entry.trashedAt === null ? (
+          <EditorPane
+            key={openUrl}
+            repo={repo}
+            url={openUrl}
+            user={boot.user}
+            connected={connected}
+            storageOk={status?.storageOk ?? true}
+            onDuplicate={() => actions.duplicate(openUrl).catch(report)}
+            onTrash={(title) => actions.trash(openUrl, title).catch(report)}
+          />
+        ) : (
+          <div className="empty-pane">
+            <p className="empty-title">{Object.keys(library.doc.documents).length === 0 ? "Your library is empty." : "No document open."}</p>
+            <button className="primary" onClick={() => actions.create().catch(report)}>
+              New document
+            </button>
+          </div>
+        )}
+      </main>
+      {problems.length > 0 && <StorageProblems problems={problems} storageOk={status?.storageOk ?? true} />}
+      {notice && <Notice notice={notice} onClose={() => setNotice(null)} />}
+    </div>
+  );
+}
+
+function StorageProblems({ problems, storageOk }: { problems: HostStatus["problems"]; storageOk: boolean }) {
+  const [dismissed, setDismissed] = useState(0);
+  if (problems.length <= dismissed && storageOk) return null;
+  const latest = problems[problems.length - 1]!;
+  return (
+    <div className="problem" role="alert">
+      <strong>{latest.kind === "corrupt-chunk" ? "A damaged file was set aside." : storageOk ? "Saving failed earlier; it works again." : "Cannot save to disk."}</strong> {latest.message}
+      {storageOk && (
+        <button className="link-button" onClick={() => setDismissed(problems.length)}>
+          Dismiss
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,147 @@
+import { useCallback, useEffect, useRef, useState } from "react";
+import { next as A } from "@automerge/automerge/slim";
+import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
+import type { EditorState, Transaction } from "prosemirror-state";
+import type { UserProfile } from "../../../shared/api";
+import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../shared/document";
+import { countText, type TextCounts } from "../../../shared/counts";
+import { UNTITLED } from "../../../shared/library";
+import { createEditor, type WriterEditor } from "../editor/setup";
+import { useHandle } from "../useHandle";
+import { Toolbar } from "./Toolbar";
+
+/** Counts are recomputed a moment after typing pauses, not on every keystroke. */
+const COUNT_DELAY_MS = 250;
+
+export function EditorPane(props: {
+  repo: Repo;
+  url: string;
+  user: UserProfile;
+  connected: boolean;
+  storageOk: boolean;
+  onDuplicate: () => void;
+  onTrash: (title: string) => void;
+}) {
+  const doc = useHandle<WriterDocument>(props.repo, props.url);
+  if (doc.status === "loading") return <div className="pane-loading" aria-busy="true">Opening…</div>;
+  if (doc.status === "unavailable") return <div className="fatal">This document could not be opened: {doc.message}</div>;
+  if (!isWriterDocument(doc.doc)) return <div className="fatal">This document was made by a newer version of Writer, or is damaged.</div>;
+  return <LoadedEditor {...props} handle={doc.handle} title={doc.doc.title} />;
+}
+
+function LoadedEditor({
+  handle,
+  title,
+  user,
+  connected,
+  storageOk,
+  onDuplicate,
+  onTrash,
+}: {
+  handle: DocHandle<WriterDocument>;
+  title: string;
+  user: UserProfile;
+  connected: boolean;
+  storageOk: boolean;
+  onDuplicate: () => void;
+  onTrash: (title: string) => void;
+}) {
+  const mountRef = useRef<HTMLDivElement>(null);
+  const editorRef = useRef<WriterEditor | null>(null);
+  const [state, setState] = useState<EditorState | null>(null);
+  const [counts, setCounts] = useState<TextCounts>({ words: 0, characters: 0 });
+  const [linkRequest, setLinkRequest] = useState(0);
+  const authorRecorded = useRef(false);
+
+  // History will name who wrote what: the first local edit records this window's actor.
+  const noteAuthor = useCallback(() => {
+    if (authorRecorded.current) return;
+    authorRecorded.current = true;
+    const actor = A.getActorId(handle.doc());
+    const known = handle.doc().authors?.[actor];
+    if (!known || known.name !== user.name || known.color !== user.color) {
+      handle.change((d) => {
+        d.authors ??= {};
+        recordAuthor(d, actor, user);
+      });
+    }
+  }, [handle, user]);
+
+  useEffect(() => {
+    const mount = mountRef.current;
+    if (!mount) return;
+    let countTimer: ReturnType<typeof setTimeout> | undefined;
+    const editor = createEditor(mount, handle, {
+      onState: (s) => {
+        setState(s);
+        clearTimeout(countTimer);
+        countTimer = setTimeout(() => setCounts(countText(s.doc.textBetween(0, s.doc.content.size, "\n", " "))), COUNT_DELAY_MS);
+      },
+      onLinkRequest: () => setLinkRequest((n) => n + 1),
+    });
+    // Local edits (not remote patches, which never enter the undo history) record the author.
+    const dispatch = editor.view.props.dispatchTransaction!;
+    editor.view.setProps({
+      dispatchTransaction(tr: Transaction) {
+        dispatch.call(editor.view, tr);
+        if (tr.docChanged && tr.getMeta("addToHistory") !== false) noteAuthor();
+      },
+    });
+    setCounts(countText(editor.view.state.doc.textBetween(0, editor.view.state.doc.content.size, "\n", " ")));
+    editorRef.current = editor;
+    if (!title) document.querySelector<HTMLInputElement>(".title-input")?.focus();
+    else editor.view.focus();
+    return () => {
+      clearTimeout(countTimer);
+      editor.destroy();
+      editorRef.current = null;
+    };
+    // The editor lives as long as this document is open; title changes do not remount it.
+  }, [handle, noteAuthor]);
+
+  const onTitle = (value: string) => {
+    handle.change((d) => A.updateText(d, ["title"], value));
+    noteAuthor();
+  };
+
+  useEffect(() => {
+    document.title = `${title || UNTITLED} — Writer`;
+  }, [title]);
+
+  const saveState = !storageOk ? "error" : connected ? "saved" : "offline";
+
+  return (
+    <div className="editor-pane">
+      {state && editorRef.current && (
+        <Toolbar view={editorRef.current.view} state={state} linkRequest={linkRequest} onDuplicate={onDuplicate} onTrash={() => onTrash(title)} />
+      )}
+      <div className="scroller">
+        <article className="page">
+          <input
+            className="title-input"
+            aria-label="Title"
+            placeholder={UNTITLED}
+            value={title}
+            maxLength={500}
+            onChange={(e) => onTitle(e.target.value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" || e.key === "ArrowDown") {
+                e.preventDefault();
+                editorRef.current?.view.focus();
+              }
+            }}
+          />
+          <div ref={mountRef} className="editor-mount" />
+        </article>
+      </div>
+      <footer className="statusbar" aria-label="Document status">
+        <span data-testid="counts">
+          {counts.words.toLocaleString()} {counts.words === 1 ? "word" : "words"} · {counts.characters.toLocaleString()} {counts.characters === 1 ? "character" : "characters"}
+        </span>
+        <span className={`save-state save-${saveState}`} data-testid="save-state">
+          {saveState === "saved" ? "Saved on this computer" : saveState === "offline" ? "Reconnecting to the host… your edits are kept" : "Cannot write to disk — edits kept, retrying"}
+        </span>
+      </footer>
+    </div>
+  );
+}

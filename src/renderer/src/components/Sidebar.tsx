@@ -1,0 +1,166 @@
+import { useEffect, useState } from "react";
+import type { SearchHit } from "../../../shared/api";
+import { activeEntries, trashedEntries, UNTITLED, type LibraryDocument, type LibraryEntry } from "../../../shared/library";
+import { relativeTime } from "../time";
+
+interface Actions {
+  create(): Promise<string>;
+  restore(url: string): Promise<void>;
+  deleteForever(url: string): Promise<void>;
+  emptyTrash(): Promise<void>;
+  search(query: string): Promise<SearchHit[]>;
+}
+
+export function Sidebar({
+  library,
+  openUrl,
+  onOpen,
+  actions,
+  onError,
+}: {
+  library: LibraryDocument;
+  openUrl: string | null;
+  onOpen: (url: string) => void;
+  actions: Actions;
+  onError: (e: unknown) => void;
+}) {
+  const [query, setQuery] = useState("");
+  const [hits, setHits] = useState<SearchHit[] | null>(null);
+  const [showTrash, setShowTrash] = useState(false);
+  const [now, setNow] = useState(() => Date.now());
+
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 30_000);
+    return () => clearInterval(t);
+  }, []);
+
+  // Search titles and full text in the host, a moment after the writer stops typing.
+  useEffect(() => {
+    if (query.trim() === "") {
+      setHits(null);
+      return;
+    }
+    let cancelled = false;
+    const t = setTimeout(() => {
+      actions.search(query).then((h) => !cancelled && setHits(h), onError);
+    }, 120);
+    return () => {
+      cancelled = true;
+      clearTimeout(t);
+    };
+  }, [query, actions, onError]);
+
+  const active = activeEntries(library);
+  const trashed = trashedEntries(library);
+
+  return (
+    <aside className="sidebar" aria-label="Library">
+      <div className="sidebar-head">
+        <span className="brand">Writer</span>
+        <button className="primary small" onClick={() => actions.create().catch(onError)} title="New document">
+          + New
+        </button>
+      </div>
+      <div className="search">
+        <input
+          type="search"
+          placeholder="Search titles and text"
+          aria-label="Search documents"
+          value={query}
+          onChange={(e) => setQuery(e.target.value)}
+          onKeyDown={(e) => e.key === "Escape" && setQuery("")}
+        />
+      </div>
+      <nav className="doc-list" aria-label={showTrash ? "Trash" : hits ? "Search results" : "Documents"}>
+        {showTrash ? (
+          <TrashList entries={trashed} actions={actions} onError={onError} now={now} />
+        ) : hits ? (
+          hits.length === 0 ? (
+            <p className="list-empty">Nothing matches “{query}”.</p>
+          ) : (
+            hits.map((hit) => (
+              <button key={hit.url} className={`doc-item ${hit.url === openUrl ? "selected" : ""}`} onClick={() => onOpen(hit.url)}>
+                <span className="doc-title">{hit.title || UNTITLED}</span>
+                <span className="doc-snippet">
+                  <Highlighted text={hit.context} match={hit.match} />
+                </span>
+              </button>
+            ))
+          )
+        ) : active.length === 0 ? (
+          <p className="list-empty">No documents yet.</p>
+        ) : (
+          active.map((e) => <DocItem key={e.url} entry={e} selected={e.url === openUrl} onOpen={onOpen} now={now} />)
+        )}
+      </nav>
+      <div className="sidebar-foot">
+        <button className={`link-button ${showTrash ? "active" : ""}`} onClick={() => setShowTrash((s) => !s)}>
+          {showTrash ? "← Back to documents" : `Trash${trashed.length ? ` (${trashed.length})` : ""}`}
+        </button>
+      </div>
+    </aside>
+  );
+}
+
+function DocItem({ entry, selected, onOpen, now }: { entry: LibraryEntry; selected: boolean; onOpen: (url: string) => void; now: number }) {
+  return (
+    <button className={`doc-item ${selected ? "selected" : ""}`} onClick={() => onOpen(entry.url)} aria-current={selected ? "page" : undefined}>
+      <span className="doc-title">{entry.title || UNTITLED}</span>
+      <span className="doc-snippet">{entry.snippet || "Empty"}</span>
+      <span className="doc-meta">
+        {relativeTime(entry.updatedAt, now)} · {entry.words} {entry.words === 1 ? "word" : "words"}
+      </span>
+    </button>
+  );
+}
+
+function TrashList({ entries, actions, onError, now }: { entries: LibraryEntry[]; actions: Actions; onError: (e: unknown) => void; now: number }) {
+  const [confirming, setConfirming] = useState(false);
+  if (entries.length === 0) return <p className="list-empty">The trash is empty.</p>;
+  return (
+    <>
+      {entries.map((e) => (
+        <div key={e.url} className="doc-item trashed">
+          <span className="doc-title">{e.title || UNTITLED}</span>
+          <span className="doc-meta">Deleted {relativeTime(e.trashedAt ?? 0, now)}</span>
+          <span className="trash-actions">
+            <button className="link-button" onClick={() => actions.restore(e.url).catch(onError)}>
+              Restore
+            </button>
+            <button className="link-button danger" onClick={() => actions.deleteForever(e.url).catch(onError)}>
+              Delete forever
+            </button>
+          </span>
+        </div>
+      ))}
+      <div className="empty-trash">
+        {confirming ? (
+          <>
+            <span>Delete {entries.length === 1 ? "this document" : `all ${entries.length} documents`} for good?</span>
+            <button className="danger small" onClick={() => actions.emptyTrash().then(() => setConfirming(false), onError)}>
+              Empty trash
+            </button>
+            <button className="link-button" onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </>
+        ) : (
+          <button className="link-button danger" onClick={() => setConfirming(true)}>
+            Empty trash…
+          </button>
+        )}
+      </div>
+    </>
+  );
+}
+
+function Highlighted({ text, match }: { text: string; match: [number, number] | null }) {
+  if (!match) return <>{text}</>;
+  return (
+    <>
+      {text.slice(0, match[0])}
+      <mark>{text.slice(match[0], match[1])}</mark>
+      {text.slice(match[1])}
+    </>
+  );
+}

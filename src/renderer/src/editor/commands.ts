@@ -1,0 +1,127 @@
+/** Editing commands behind the toolbar, the shortcuts and the menus. */
+import { setBlockType, toggleMark, wrapIn, lift, chainCommands, exitCode } from "prosemirror-commands";
+import { wrapInList, liftListItem, sinkListItem, splitListItem } from "prosemirror-schema-list";
+import type { Command, EditorState } from "prosemirror-state";
+import type { MarkType, NodeType } from "prosemirror-model";
+import { schema, horizontalRule } from "../../../shared/editor/schema";
+import { safeHref } from "../../../shared/links";
+
+const n = schema.nodes;
+const m = schema.marks;
+
+export type BlockKind = "paragraph" | "h1" | "h2" | "h3" | "code";
+export type MarkName = "strong" | "em" | "underline" | "strike" | "code";
+export type ListKind = "bullet_list" | "ordered_list" | "task_list";
+
+export function toggleInlineMark(name: MarkName): Command {
+  return toggleMark(m[name]!);
+}
+
+export function setBlock(kind: BlockKind): Command {
+  switch (kind) {
+    case "paragraph":
+      return setBlockType(n.paragraph!);
+    case "code":
+      return setBlockType(n.code_block!);
+    default:
+      return setBlockType(n.heading!, { level: Number(kind.slice(1)) });
+  }
+}
+
+/** Wraps the selection in a list, or lifts it out when it is already that list. */
+export function toggleList(kind: ListKind): Command {
+  return (state, dispatch) => {
+    const itemType = kind === "task_list" ? n.task_item! : n.list_item!;
+    if (activeList(state) === kind) return liftListItem(itemType)(state, dispatch);
+    return wrapInList(n[kind]!)(state, dispatch);
+  };
+}
+
+export function toggleBlockquote(): Command {
+  return (state, dispatch) => (isInside(state, n.blockquote!) ? lift(state, dispatch) : wrapIn(n.blockquote!)(state, dispatch));
+}
+
+export const insertHorizontalRule: Command = (state, dispatch) => {
+  if (dispatch) dispatch(state.tr.replaceSelectionWith(horizontalRule()).scrollIntoView());
+  return true;
+};
+
+export const insertHardBreak: Command = chainCommands(exitCode, (state, dispatch) => {
+  if (dispatch) dispatch(state.tr.replaceSelectionWith(n.hard_break!.create()).scrollIntoView());
+  return true;
+});
+
+/** Enter in any kind of list item. */
+export const splitAnyListItem: Command = chainCommands(splitListItem(n.list_item!), splitTaskItem());
+export const sinkAnyListItem: Command = chainCommands(sinkListItem(n.list_item!), sinkListItem(n.task_item!));
+export const liftAnyListItem: Command = chainCommands(liftListItem(n.list_item!), liftListItem(n.task_item!));
+
+function splitTaskItem(): Command {
+  // A new task starts unchecked, whatever the one it was split from.
+  return (state, dispatch) =>
+    splitListItem(n.task_item!, { checked: false })(state, dispatch);
+}
+
+/**
+ * Sets a link on the selection, or removes it when `href` is empty. Unsafe URLs
+ * (`javascript:` and friends) are refused: returns false and changes nothing.
+ */
+export function setLink(href: string): Command {
+  return (state, dispatch) => {
+    const { from, to, empty } = state.selection;
+    if (href.trim() === "") {
+      if (dispatch) dispatch(state.tr.removeMark(from, to, m.link!));
+      return true;
+    }
+    const safe = safeHref(href.trim());
+    if (safe === null) return false;
+    if (dispatch) {
+      const mark = m.link!.create({ href: safe });
+      if (empty) {
+        dispatch(state.tr.insertText(safe, from).addMark(from, from + safe.length, mark));
+      } else {
+        dispatch(state.tr.removeMark(from, to, m.link!).addMark(from, to, mark));
+      }
+    }
+    return true;
+  };
+}
+
+// --- state queries for the toolbar's active states ---
+
+export function markActive(state: EditorState, type: MarkType): boolean {
+  const { from, $from, to, empty } = state.selection;
+  if (empty) return !!type.isInSet(state.storedMarks || $from.marks());
+  return state.doc.rangeHasMark(from, to, type);
+}
+
+export function linkAt(state: EditorState): string | null {
+  const { $from } = state.selection;
+  const mark = m.link!.isInSet($from.marks()) ?? m.link!.isInSet($from.nodeAfter?.marks ?? []);
+  return mark ? String(mark.attrs.href) : null;
+}
+
+export function activeBlock(state: EditorState): BlockKind | null {
+  const parent = state.selection.$from.parent;
+  if (parent.type === n.code_block) return "code";
+  if (parent.type === n.heading) return `h${parent.attrs.level as 1 | 2 | 3}`;
+  if (parent.type === n.paragraph) return "paragraph";
+  return null;
+}
+
+export function activeList(state: EditorState): ListKind | null {
+  const { $from } = state.selection;
+  for (let d = $from.depth; d > 0; d--) {
+    const t = $from.node(d).type;
+    if (t === n.bullet_list) return "bullet_list";
+    if (t === n.ordered_list) return "ordered_list";
+    if (t === n.task_list) return "task_list";
+  }
+  return null;
+}
+
+export function isInside(state: EditorState, type: NodeType): boolean {
+  const { $from } = state.selection;
+  for (let d = $from.depth; d > 0; d--) if ($from.node(d).type === type) return true;
+  return false;
+}

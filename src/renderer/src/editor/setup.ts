@@ -1,0 +1,166 @@
+/**
+ * Builds a ProseMirror editor bound to an Automerge document through
+ * `@automerge/prosemirror`: every transaction becomes an Automerge change on the
+ * renderer's in-memory Repo, which syncs it to the host at once.
+ */
+import { EditorState, Plugin, type Transaction } from "prosemirror-state";
+import { EditorView, Decoration, DecorationSet, type NodeViewConstructor } from "prosemirror-view";
+import { keymap } from "prosemirror-keymap";
+import { baseKeymap } from "prosemirror-commands";
+import { history, undo, redo } from "prosemirror-history";
+import { dropCursor } from "prosemirror-dropcursor";
+import { gapCursor } from "prosemirror-gapcursor";
+import { init } from "@automerge/prosemirror";
+import type { DocHandle } from "@automerge/automerge-repo/slim";
+import { schema, schemaAdapter } from "../../../shared/editor/schema";
+import { TEXT_PATH, type WriterDocument } from "../../../shared/document";
+import {
+  insertHardBreak,
+  insertHorizontalRule,
+  liftAnyListItem,
+  setBlock,
+  sinkAnyListItem,
+  splitAnyListItem,
+  toggleBlockquote,
+  toggleInlineMark,
+  toggleList,
+} from "./commands";
+import { writerInputRules } from "./inputrules";
+
+export interface EditorCallbacks {
+  /** Every new state, for toolbar active states and counts. */
+  onState(state: EditorState): void;
+  /** Mod-K: the writer asked to add or edit a link. */
+  onLinkRequest(): void;
+}
+
+const isMac = typeof navigator !== "undefined" && /Mac|iP(hone|ad)/.test(navigator.platform);
+
+/** The shortcuts, documented in the toolbar's tooltips. */
+export function writerKeymap(onLinkRequest: () => void): Plugin {
+  return keymap({
+    "Mod-z": undo,
+    "Shift-Mod-z": redo,
+    ...(isMac ? {} : { "Mod-y": redo }),
+    "Mod-b": toggleInlineMark("strong"),
+    "Mod-i": toggleInlineMark("em"),
+    "Mod-u": toggleInlineMark("underline"),
+    "Shift-Mod-x": toggleInlineMark("strike"),
+    "Mod-e": toggleInlineMark("code"),
+    "Mod-k": () => {
+      onLinkRequest();
+      return true;
+    },
+    "Mod-Alt-0": setBlock("paragraph"),
+    "Mod-Alt-1": setBlock("h1"),
+    "Mod-Alt-2": setBlock("h2"),
+    "Mod-Alt-3": setBlock("h3"),
+    "Shift-Mod-8": toggleList("bullet_list"),
+    "Shift-Mod-7": toggleList("ordered_list"),
+    "Shift-Mod-9": toggleList("task_list"),
+    "Shift-Mod-b": toggleBlockquote(),
+    "Shift-Mod-c": setBlock("code"),
+    "Mod-Enter": insertHorizontalRule,
+    "Shift-Enter": insertHardBreak,
+    Enter: splitAnyListItem,
+    Tab: sinkAnyListItem,
+    "Shift-Tab": liftAnyListItem,
+  });
+}
+
+/** "Start writing…" in an empty document. */
+function placeholder(text: string): Plugin {
+  return new Plugin({
+    props: {
+      decorations(state) {
+        const doc = state.doc;
+        const first = doc.firstChild;
+        if (doc.childCount !== 1 || !first || !first.isTextblock || first.content.size > 0) return null;
+        return DecorationSet.create(doc, [Decoration.node(0, first.nodeSize, { class: "is-empty", "data-placeholder": text })]);
+      },
+    },
+  });
+}
+
+/** A task item with a real checkbox; ticking it is an ordinary (synced) edit. */
+const taskItemView: NodeViewConstructor = (node, view, getPos) => {
+  const dom = document.createElement("li");
+  dom.className = "task-item";
+  const box = document.createElement("input");
+  box.type = "checkbox";
+  box.contentEditable = "false";
+  box.setAttribute("aria-label", "Done");
+  const content = document.createElement("div");
+  content.className = "task-content";
+  dom.append(box, content);
+  let current = node;
+  const render = () => {
+    box.checked = current.attrs.checked === true;
+    dom.dataset.checked = String(box.checked);
+  };
+  render();
+  box.addEventListener("mousedown", (e) => e.preventDefault());
+  box.addEventListener("click", (e) => {
+    e.preventDefault();
+    const pos = getPos();
+    if (pos === undefined || !view.editable) return;
+    view.dispatch(view.state.tr.setNodeMarkup(pos, undefined, { ...current.attrs, checked: !current.attrs.checked }));
+  });
+  return {
+    dom,
+    contentDOM: content,
+    update(updated) {
+      if (updated.type !== current.type) return false;
+      current = updated;
+      render();
+      return true;
+    },
+    stopEvent: (event) => event.target === box,
+    ignoreMutation: (mutation) => mutation.target === box,
+  };
+};
+
+export interface WriterEditor {
+  view: EditorView;
+  destroy(): void;
+}
+
+/** Mounts an editor for `handle` into `mount`. */
+export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocument>, callbacks: EditorCallbacks): WriterEditor {
+  const { pmDoc, plugin } = init(handle, TEXT_PATH, { schemaAdapter });
+  const state = EditorState.create({
+    schema,
+    doc: pmDoc,
+    plugins: [
+      plugin,
+      writerInputRules(),
+      writerKeymap(callbacks.onLinkRequest),
+      keymap(baseKeymap),
+      history(),
+      dropCursor(),
+      gapCursor(),
+      placeholder("Start writing…"),
+    ],
+  });
+  const view: EditorView = new EditorView(mount, {
+    state,
+    nodeViews: { task_item: taskItemView },
+    attributes: { class: "prose", spellcheck: "true", "aria-label": "Document text", role: "textbox", "aria-multiline": "true" },
+    dispatchTransaction(tr: Transaction) {
+      const next = view.state.apply(tr);
+      view.updateState(next);
+      callbacks.onState(next);
+    },
+    // Links open outside the app (Electron's window-open handler checks them again).
+    handleClickOn(_view, _pos, _node, _nodePos, event) {
+      const a = (event.target as HTMLElement).closest("a");
+      if (a && (event.metaKey || event.ctrlKey)) {
+        window.open(a.href, "_blank", "noopener,noreferrer");
+        return true;
+      }
+      return false;
+    },
+  });
+  callbacks.onState(view.state);
+  return { view, destroy: () => view.destroy() };
+}

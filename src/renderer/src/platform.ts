@@ -1,0 +1,52 @@
+/**
+ * Where the renderer finds its host. In Electron: the preload's IPC call and a
+ * MessagePort for sync. In the browser shell: POST /api and a loopback WebSocket. The
+ * rest of the renderer does not know which one it got.
+ */
+import type { NetworkAdapterInterface } from "@automerge/automerge-repo/slim";
+import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import { IPC_SYNC_PORT, type HostMethod, type HostRequest, type HostResponse, type HostTransport } from "../../shared/api";
+
+class ElectronTransport implements HostTransport {
+  async call<M extends HostMethod>(request: Extract<HostRequest, { method: M }>): Promise<HostResponse<M>> {
+    return (await window.writerHost!.call(request)) as HostResponse<M>;
+  }
+}
+
+class HttpTransport implements HostTransport {
+  async call<M extends HostMethod>(request: Extract<HostRequest, { method: M }>): Promise<HostResponse<M>> {
+    try {
+      const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
+      if (res.status === 401) return { ok: false, error: { code: "invalid-request", message: "Not signed in: open the URL that `npm run web` printed." } };
+      return (await res.json()) as HostResponse<M>;
+    } catch {
+      return { ok: false, error: { code: "internal", message: "The Writer host is not reachable. Is `npm run web` still running?" } };
+    }
+  }
+}
+
+export const isElectron = typeof window.writerHost !== "undefined";
+
+export function hostTransport(): HostTransport {
+  return isElectron ? new ElectronTransport() : new HttpTransport();
+}
+
+/** The sync channel to the host. In Electron it waits for main to hand over the port. */
+export async function hostNetworkAdapter(): Promise<NetworkAdapterInterface> {
+  if (!isElectron) {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    // Reconnects by itself (every second) when the host restarts.
+    return new WebSocketClientAdapter(`${scheme}://${location.host}/sync`, 1000);
+  }
+  const port = await new Promise<MessagePort>((resolve) => {
+    const onMessage = (event: MessageEvent) => {
+      if (event.source === window && event.data === IPC_SYNC_PORT && event.ports[0]) {
+        window.removeEventListener("message", onMessage);
+        resolve(event.ports[0]);
+      }
+    };
+    window.addEventListener("message", onMessage);
+  });
+  return new MessageChannelNetworkAdapter(port);
+}

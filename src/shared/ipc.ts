@@ -1,0 +1,9 @@
+/**
+ * IPC channel names, apart from the API schemas so that the sandboxed preload (which
+ * cannot load npm packages at run time) bundles nothing but these strings.
+ */
+
+/** Name of the single IPC channel the preload exposes. */
+export const IPC_CHANNEL = "writer:host";
+/** Channel on which the main process hands the renderer its sync MessagePort. */
+export const IPC_SYNC_PORT = "writer:sync-port";
