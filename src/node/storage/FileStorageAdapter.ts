@@ -27,7 +27,10 @@ export interface CorruptionReport {
 
 /** Options of {@link FileStorageAdapter.open}. */
 export interface FileStorageOptions {
-  /** Called for each corrupt chunk met on load, after it has been quarantined. */
+  /**
+   * Called for each corrupt chunk met on load, after it has been quarantined. Should not
+   * throw: if it does, the load that met the chunk rejects (the chunk stays quarantined).
+   */
   onCorrupt?: (report: CorruptionReport) => void;
 }
 

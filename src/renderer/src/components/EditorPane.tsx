@@ -89,6 +89,9 @@ function LoadedEditor({
     });
     setCounts(countText(editor.view.state.doc.textBetween(0, editor.view.state.doc.content.size, "\n", " ")));
     editorRef.current = editor;
+    // Benchmarks and end-to-end tests wait for this: the document is on screen and editable.
+    mount.dataset.ready = "true";
+    performance.mark("writer:editor-ready", { detail: { url: handle.url } });
     if (!title) document.querySelector<HTMLInputElement>(".title-input")?.focus();
     else editor.view.focus();
     return () => {
