@@ -6,7 +6,7 @@
  * as DESIGN.md asks. Pure code: no DOM access at import time, so it runs in Node too.
  */
 import { SchemaAdapter, type MappedSchemaSpec } from "@automerge/prosemirror";
-import type { DOMOutputSpec, Mark, Node as PMNode } from "prosemirror-model";
+import { Fragment, type DOMOutputSpec, type Mark, type Node as PMNode } from "prosemirror-model";
 import { safeHref } from "../links";
 
 /** The little of a DOM element that parse rules read (this module also type-checks without the DOM). */
@@ -76,12 +76,20 @@ const spec: MappedSchemaSpec = {
       toDOM: (): DOMOutputSpec => ["pre", ["code", 0]],
     },
     horizontal_rule: {
-      // A leaf block has no text from which the binding could infer its block marker,
-      // so every rule is created as an explicit block (isAmgBlock); see horizontalRule().
+      // @automerge/prosemirror 0.2.0 maps Automerge indexes to ProseMirror positions as
+      // if every block had an opening and a closing token; a leaf <hr> (size 1) shifts
+      // every position after it by one and later edits there throw. So the rule is an
+      // atom textblock that is always empty (size 2), drawn as a rule, and created as
+      // an explicit block (isAmgBlock) since it has no text to infer its marker from;
+      // see horizontalRule().
       automerge: { block: "horizontal-rule" },
       group: "block",
-      parseDOM: [{ tag: "hr", attrs: { isAmgBlock: true } }],
-      toDOM: (): DOMOutputSpec => ["hr"],
+      content: "text*",
+      marks: "",
+      atom: true,
+      selectable: true,
+      parseDOM: [{ tag: "hr", attrs: { isAmgBlock: true }, getContent: () => Fragment.empty }],
+      toDOM: (): DOMOutputSpec => ["div", { class: "rule", contenteditable: "false" }, ["hr"], ["span", { class: "rule-content" }, 0]],
     },
     ordered_list: {
       group: "block",

@@ -57,7 +57,7 @@ export function Sidebar({
     <aside className="sidebar" aria-label="Library">
       <div className="sidebar-head">
         <span className="brand">Writer</span>
-        <button className="primary small" onClick={() => actions.create().catch(onError)} title="New document">
+        <button className="primary small" onClick={() => actions.create().catch(onError)} title="New document" aria-label="New document">
           + New
         </button>
       </div>

@@ -30,10 +30,11 @@ export function writerInputRules(): Plugin {
       wrappingInputRule(/^(\d+)\.\s$/, n.ordered_list!),
       // "```" makes a code block.
       textblockTypeInputRule(/^```$/, n.code_block!),
-      // "---" on its own line becomes a horizontal rule.
-      new InputRule(/^---$/, (state, _match, start) => {
+      // "---" on its own line becomes a horizontal rule. The em-dash rule has already
+      // turned the first two hyphens into "—" by the time the third is typed.
+      new InputRule(/^(?:--|—)-$/, (state, match, start) => {
         const $start = state.doc.resolve(start);
-        if ($start.parent.type !== n.paragraph || $start.parent.textContent !== "--") return null;
+        if ($start.parent.type !== n.paragraph || $start.parent.textContent !== match[0].slice(0, -1)) return null;
         const tr = state.tr.replaceWith($start.before(), $start.after(), [horizontalRule(), n.paragraph!.create()]);
         // Caret into the new paragraph after the rule: rule (1) + paragraph opening (1).
         return tr.setSelection(TextSelection.create(tr.doc, $start.before() + 2)).scrollIntoView();

@@ -6,7 +6,7 @@
 import { EditorState, Plugin, type Transaction } from "prosemirror-state";
 import { EditorView, Decoration, DecorationSet, type NodeViewConstructor } from "prosemirror-view";
 import { keymap } from "prosemirror-keymap";
-import { baseKeymap } from "prosemirror-commands";
+import { baseKeymap, chainCommands, exitCode } from "prosemirror-commands";
 import { history, undo, redo } from "prosemirror-history";
 import { dropCursor } from "prosemirror-dropcursor";
 import { gapCursor } from "prosemirror-gapcursor";
@@ -60,7 +60,8 @@ export function writerKeymap(onLinkRequest: () => void): Plugin {
     "Shift-Mod-9": toggleList("task_list"),
     "Shift-Mod-b": toggleBlockquote(),
     "Shift-Mod-c": setBlock("code"),
-    "Mod-Enter": insertHorizontalRule,
+    // In a code block Mod-Enter leaves it (a new paragraph below); elsewhere it draws a rule.
+    "Mod-Enter": chainCommands(exitCode, insertHorizontalRule),
     "Shift-Enter": insertHardBreak,
     Enter: splitAnyListItem,
     Tab: sinkAnyListItem,

@@ -1,0 +1,94 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { WriterFixture } from "./support/fixture";
+
+describe("the document library", () => {
+  let f: WriterFixture;
+  afterEach(async () => {
+    expect(f.errors).toEqual([]);
+    await f.dispose();
+  });
+
+  it("creates, renames, duplicates, searches, trashes, restores and empties the trash", async () => {
+    f = await WriterFixture.create();
+    const { library } = f;
+
+    let editor = await library.newDocument();
+    await editor.setTitle("Letters to Ana");
+    await editor.type("Dear Ana, the almond trees are in flower.");
+    editor = await library.newDocument();
+    await editor.setTitle("Shopping");
+    await editor.type("Bread, olives, café crème.");
+
+    // Most recently edited first.
+    await expect.poll(() => library.titles()).toEqual(["Shopping", "Letters to Ana"]);
+
+    // Rename: the title field renames the document everywhere.
+    await editor.setTitle("Market list");
+    await expect.poll(() => library.titles()).toEqual(["Market list", "Letters to Ana"]);
+
+    // Search covers titles and text, ignoring case and accents.
+    await library.search("ALMOND");
+    expect(await library.searchResults()).toEqual(["Letters to Ana"]);
+    await library.search("cafe creme");
+    await expect.poll(() => library.searchResults()).toEqual(["Market list"]);
+    await library.search("market");
+    await expect.poll(() => library.searchResults()).toEqual(["Market list"]);
+    await library.search("nothing like this");
+    await expect.poll(() => f.page.locator(".list-empty").innerText()).toContain("Nothing matches");
+    await library.search("");
+
+    // Duplicate: a new document with the same text.
+    editor = await library.open("Letters to Ana");
+    await editor.documentAction("Duplicate");
+    await expect.poll(() => editor.title.inputValue()).toBe("Letters to Ana (copy)");
+    await editor.waitReady();
+    expect(await editor.text.innerText()).toBe("Dear Ana, the almond trees are in flower.");
+    await expect.poll(async () => (await library.titles()).sort()).toEqual(["Letters to Ana", "Letters to Ana (copy)", "Market list"]);
+
+    // Trash and restore.
+    await editor.documentAction("Move to trash");
+    await expect.poll(async () => (await library.titles()).sort()).toEqual(["Letters to Ana", "Market list"]);
+    await library.showTrash();
+    expect(await library.titles()).toEqual(["Letters to Ana (copy)"]);
+    await library.restore("Letters to Ana (copy)");
+    await expect.poll(() => editor.title.inputValue()).toBe("Letters to Ana (copy)");
+    await library.backToDocuments();
+    expect((await library.titles()).sort()).toEqual(["Letters to Ana", "Letters to Ana (copy)", "Market list"]);
+
+    // Trash two, then empty the trash: they are gone for good, after a host restart too.
+    editor = await library.open("Market list");
+    await editor.documentAction("Move to trash");
+    editor = await library.open("Letters to Ana (copy)");
+    await editor.documentAction("Move to trash");
+    await library.showTrash();
+    await expect.poll(async () => (await library.titles()).sort()).toEqual(["Letters to Ana (copy)", "Market list"]);
+    await library.emptyTrash();
+    await expect.poll(() => f.page.locator(".list-empty").innerText()).toBe("The trash is empty.");
+    await library.backToDocuments();
+    expect(await library.titles()).toEqual(["Letters to Ana"]);
+
+    expect(await f.restartShell("stop")).toBe(0);
+    await f.newPage();
+    expect(await f.library.titles()).toEqual(["Letters to Ana"]);
+    await f.library.showTrash();
+    expect(await f.library.titles()).toEqual([]);
+  });
+
+  it("refuses anyone without the token", async () => {
+    f = await WriterFixture.create();
+    const origin = f.shell.origin;
+    expect((await fetch(`${origin}/`)).status).toBe(401);
+    expect((await fetch(`${origin}/?token=wrong`)).status).toBe(401);
+    const api = await fetch(`${origin}/api`, { method: "POST", body: JSON.stringify({ method: "bootstrap" }) });
+    expect(api.status).toBe(401);
+    // Signed in, a malformed request is refused with a reason, not obeyed.
+    const cookies = await f.context.cookies();
+    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join("; ");
+    const bad = await fetch(`${origin}/api`, { method: "POST", headers: { cookie }, body: JSON.stringify({ method: "deleteForever", url: "../../etc/passwd" }) });
+    expect(await bad.json()).toMatchObject({ ok: false, error: { code: "invalid-request" } });
+    const page = await fetch(`${origin}/`, { headers: { cookie } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("cache-control")).toBe("no-store");
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+  });
+});

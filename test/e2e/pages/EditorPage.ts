@@ -1,0 +1,110 @@
+import type { Locator, Page } from "playwright-core";
+
+/** The open document: title, toolbar, text and status bar. */
+export class EditorPage {
+  readonly title: Locator;
+  readonly text: Locator;
+  readonly toolbar: Locator;
+
+  constructor(readonly page: Page) {
+    this.title = page.getByRole("textbox", { name: "Title" });
+    this.text = page.locator(".editor-mount .ProseMirror");
+    this.toolbar = page.getByRole("toolbar", { name: "Formatting" });
+  }
+
+  async waitReady(): Promise<void> {
+    await this.page.locator(".editor-mount[data-ready=true]").waitFor();
+  }
+
+  async setTitle(title: string): Promise<void> {
+    await this.title.fill(title);
+    await this.title.press("Enter");
+  }
+
+  /** Puts the caret at the very end of the text. */
+  async focusEnd(): Promise<void> {
+    await this.text.focus();
+    await this.page.keyboard.press("Control+End");
+  }
+
+  /** Selects the first occurrence of `word` in the text, as a writer's double-click would. */
+  async select(word: string): Promise<void> {
+    await this.text.evaluate((root, w) => {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent!.indexOf(w);
+        if (at >= 0) {
+          (root as HTMLElement).focus();
+          window.getSelection()!.setBaseAndExtent(node, at, node, at + w.length);
+          return;
+        }
+      }
+      throw new Error(`"${w}" is not in the document`);
+    }, word);
+    // ProseMirror reads DOM selection changes on selectionchange.
+    await this.page.waitForTimeout(50);
+  }
+
+  async type(text: string, delay = 0): Promise<void> {
+    await this.page.keyboard.type(text, { delay });
+  }
+
+  async press(key: string): Promise<void> {
+    await this.page.keyboard.press(key);
+  }
+
+  async clickTool(label: string): Promise<void> {
+    await this.toolbar.getByRole("button", { name: label, exact: true }).click();
+  }
+
+  async isToolActive(label: string): Promise<boolean> {
+    return (await this.toolbar.getByRole("button", { name: label, exact: true }).getAttribute("aria-pressed")) === "true";
+  }
+
+  async setTextStyle(style: "Body" | "Heading 1" | "Heading 2" | "Heading 3" | "Code block"): Promise<void> {
+    await this.toolbar.getByRole("combobox", { name: "Text style" }).selectOption({ label: style });
+  }
+
+  /** Adds a link to the current selection through the toolbar's link field. */
+  async addLink(href: string): Promise<string | null> {
+    await this.clickTool("Link");
+    const field = this.page.getByRole("textbox", { name: "Link address" });
+    await field.fill(href);
+    await field.press("Enter");
+    const error = this.page.locator(".link-editor .field-error");
+    return (await error.count()) > 0 ? error.innerText() : null;
+  }
+
+  /** The document's HTML as rendered, without the binding's and the task view's noise. */
+  async html(): Promise<string> {
+    return this.text.evaluate((el) => {
+      const copy = el.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll("[style]").forEach((n) => n.removeAttribute("style"));
+      copy.querySelectorAll("br.ProseMirror-trailingBreak, img.ProseMirror-separator").forEach((n) => n.remove());
+      return copy.innerHTML;
+    });
+  }
+
+  async counts(): Promise<string> {
+    return this.page.getByTestId("counts").innerText();
+  }
+
+  async saveState(): Promise<string> {
+    return this.page.getByTestId("save-state").innerText();
+  }
+
+  /** Pastes clipboard data as a real paste event (Chromium's clipboard is not shared in headless runs). */
+  async paste(data: { html?: string; text?: string }): Promise<void> {
+    await this.text.evaluate((el, d) => {
+      const transfer = new DataTransfer();
+      if (d.html !== undefined) transfer.setData("text/html", d.html);
+      if (d.text !== undefined) transfer.setData("text/plain", d.text);
+      el.dispatchEvent(new ClipboardEvent("paste", { clipboardData: transfer, bubbles: true, cancelable: true }));
+    }, data);
+  }
+
+  async documentAction(name: "Duplicate" | "Move to trash"): Promise<void> {
+    await this.toolbar.getByRole("button", { name: "Document actions" }).click();
+    await this.page.getByRole("menuitem", { name }).click();
+  }
+}

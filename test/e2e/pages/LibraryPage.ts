@@ -1,0 +1,64 @@
+import type { Locator, Page } from "playwright-core";
+import { EditorPage } from "./EditorPage";
+
+/** The library sidebar: documents, search, trash. */
+export class LibraryPage {
+  readonly sidebar: Locator;
+  constructor(readonly page: Page) {
+    this.sidebar = page.locator(".sidebar");
+  }
+
+  /** Opens the app through its tokened URL and waits for the library. */
+  async goto(url: string): Promise<void> {
+    await this.page.goto(url);
+    await this.sidebar.waitFor();
+  }
+
+  async newDocument(): Promise<EditorPage> {
+    await this.page.getByRole("button", { name: "New document" }).first().click();
+    const editor = new EditorPage(this.page);
+    await editor.waitReady();
+    return editor;
+  }
+
+  /** Titles in the list, top to bottom (most recently edited first). */
+  async titles(): Promise<string[]> {
+    return this.sidebar.locator(".doc-list .doc-title").allInnerTexts();
+  }
+
+  async open(title: string): Promise<EditorPage> {
+    await this.sidebar.locator(".doc-item", { has: this.page.locator(".doc-title", { hasText: title }) }).first().click();
+    const editor = new EditorPage(this.page);
+    await editor.waitReady();
+    await this.page.locator(".title-input").and(this.page.locator(`[value="${title}"]`)).waitFor();
+    return editor;
+  }
+
+  async search(query: string): Promise<void> {
+    await this.sidebar.getByRole("searchbox", { name: "Search documents" }).fill(query);
+  }
+
+  /** Titles of the search results, once the host answered. */
+  async searchResults(): Promise<string[]> {
+    await this.sidebar.locator("nav[aria-label='Search results']").waitFor();
+    return this.sidebar.locator(".doc-list .doc-title").allInnerTexts();
+  }
+
+  async showTrash(): Promise<void> {
+    await this.sidebar.getByRole("button", { name: /^Trash/ }).click();
+    await this.sidebar.locator("nav[aria-label='Trash']").waitFor();
+  }
+
+  async backToDocuments(): Promise<void> {
+    await this.sidebar.getByRole("button", { name: "← Back to documents" }).click();
+  }
+
+  async restore(title: string): Promise<void> {
+    await this.sidebar.locator(".doc-item", { hasText: title }).getByRole("button", { name: "Restore" }).click();
+  }
+
+  async emptyTrash(): Promise<void> {
+    await this.sidebar.getByRole("button", { name: "Empty trash…" }).click();
+    await this.sidebar.getByRole("button", { name: "Empty trash", exact: true }).click();
+  }
+}

@@ -1,0 +1,58 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchChromium } from "./browser";
+import { freePort, randomToken, ShellProcess } from "./shell";
+import { LibraryPage } from "../pages/LibraryPage";
+
+/**
+ * One writer's setup: a data directory, the browser shell on a fixed port and token
+ * (so it can be killed and restarted under the same page), and a Chromium page.
+ */
+export class WriterFixture {
+  shell!: ShellProcess;
+  browser!: Browser;
+  context!: BrowserContext;
+  page!: Page;
+  library!: LibraryPage;
+  readonly errors: string[] = [];
+
+  private constructor(
+    readonly dataDir: string,
+    readonly port: number,
+    readonly token: string,
+  ) {}
+
+  static async create(): Promise<WriterFixture> {
+    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-e2e-"));
+    const f = new WriterFixture(dataDir, await freePort(), randomToken());
+    f.shell = await ShellProcess.start({ dataDir, port: f.port, token: f.token });
+    f.browser = await launchChromium();
+    await f.newPage();
+    return f;
+  }
+
+  /** A fresh browser context and page signed in to the shell. */
+  async newPage(): Promise<LibraryPage> {
+    await this.context?.close();
+    this.context = await this.browser.newContext({ viewport: { width: 1280, height: 820 } });
+    this.page = await this.context.newPage();
+    this.page.on("pageerror", (e) => this.errors.push(e.message));
+    this.library = new LibraryPage(this.page);
+    await this.library.goto(this.shell.url);
+    return this.library;
+  }
+
+  async restartShell(how: "stop" | "kill"): Promise<number | null> {
+    const code = how === "stop" ? await this.shell.stop() : (await this.shell.kill(), null);
+    this.shell = await ShellProcess.start({ dataDir: this.dataDir, port: this.port, token: this.token });
+    return code;
+  }
+
+  async dispose(): Promise<void> {
+    await this.browser?.close().catch(() => undefined);
+    await this.shell?.kill().catch(() => undefined);
+    await fs.rm(this.dataDir, { recursive: true, force: true });
+  }
+}
