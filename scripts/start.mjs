@@ -7,7 +7,10 @@ import path from "node:path";
 const require = createRequire(import.meta.url);
 const electronDir = path.dirname(require.resolve("electron/package.json"));
 const pathFile = path.join(electronDir, "path.txt");
-const binary = fs.existsSync(pathFile) ? path.join(electronDir, "dist", fs.readFileSync(pathFile, "utf8").trim()) : null;
+const executable = fs.existsSync(pathFile) ? fs.readFileSync(pathFile, "utf8").trim() : null;
+// Same lookup as electron's own index.js, including its override for custom builds.
+const distDir = process.env.ELECTRON_OVERRIDE_DIST_PATH || path.join(electronDir, "dist");
+const binary = executable ? path.join(distDir, executable) : null;
 
 if (!binary || !fs.existsSync(binary)) {
   console.error(
