@@ -4,12 +4,15 @@ import { randomBytes } from "node:crypto";
 import {
   Repo,
   type AutomergeUrl,
+  type Chunk,
   type DocHandle,
   type DocumentId,
   type NetworkAdapterInterface,
   type PeerId,
+  type StorageAdapterInterface,
   type StorageKey,
 } from "@automerge/automerge-repo";
+import { next as A } from "@automerge/automerge";
 import pino, { type Logger } from "pino";
 import { requestSchema, type Bootstrap, type HostMethod, type HostResponse, type HostResults, type HostStatus, type StorageProblem, type UserProfile } from "../shared/api";
 import type { LibraryDocument } from "../shared/library";
@@ -49,11 +52,15 @@ export class Host {
   readonly dataDir: string;
   readonly #storage: RetryingStorage;
   readonly #files: FileStorageAdapter;
+  readonly #operations: TrackedStorage;
+  readonly #saveDebounceMs: number;
   readonly #settingsFile: string;
   #settings: Settings;
   readonly #problems: StorageProblem[] = [];
   #storageOk = true;
-  readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Documents whose library entry is due for a refresh, with its timer (none once closing). */
+  readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout> | undefined>();
+  #closing = false;
   #closed: Promise<void> | undefined;
 
   private constructor(args: {
@@ -63,6 +70,8 @@ export class Host {
     dataDir: string;
     storage: RetryingStorage;
     files: FileStorageAdapter;
+    operations: TrackedStorage;
+    saveDebounceMs: number;
     settingsFile: string;
     settings: Settings;
   }) {
@@ -72,6 +81,8 @@ export class Host {
     this.dataDir = args.dataDir;
     this.#storage = args.storage;
     this.#files = args.files;
+    this.#operations = args.operations;
+    this.#saveDebounceMs = args.saveDebounceMs;
     this.#settingsFile = args.settingsFile;
     this.#settings = args.settings;
   }
@@ -125,35 +136,48 @@ export class Host {
       },
     });
 
-    const settingsFile = path.join(dataDir, "settings.json");
-    const settings = await loadSettings(settingsFile, (message) => logger.error(message));
-    if (options.user?.name) settings.user.name = options.user.name;
-    if (options.user?.color) settings.user.color = options.user.color;
+    const saveDebounceMs = options.saveDebounceMs ?? 20;
+    const operations = new TrackedStorage(storage);
+    let repo: Repo | undefined;
+    try {
+      const settingsFile = path.join(dataDir, "settings.json");
+      const settings = await loadSettings(settingsFile, (message) => logger.error(message));
+      if (options.user?.name) settings.user.name = options.user.name;
+      if (options.user?.color) settings.user.color = options.user.color;
 
-    const repo = new Repo({
-      storage,
-      network: [],
-      peerId: `host-${randomBytes(6).toString("hex")}` as PeerId,
-      saveDebounceRate: options.saveDebounceMs ?? 20,
-      // Local hops (renderer, host) send every change at once: latency is a feature.
-      syncDebounceRate: 0,
-    });
+      repo = new Repo({
+        storage: operations,
+        network: [],
+        peerId: `host-${randomBytes(6).toString("hex")}` as PeerId,
+        saveDebounceRate: saveDebounceMs,
+        // Local hops (renderer, host) send every change at once: latency is a feature.
+        syncDebounceRate: 0,
+      });
 
-    let libraryHandle: DocHandle<LibraryDocument>;
-    if (settings.libraryUrl) {
-      libraryHandle = await repo.find<LibraryDocument>(settings.libraryUrl as AutomergeUrl);
-    } else {
-      libraryHandle = repo.create<LibraryDocument>();
-      libraryHandle.change(initLibrary);
-      settings.libraryUrl = libraryHandle.url;
+      let libraryHandle: DocHandle<LibraryDocument>;
+      if (settings.libraryUrl) {
+        libraryHandle = await repo.find<LibraryDocument>(settings.libraryUrl as AutomergeUrl);
+      } else {
+        libraryHandle = repo.create<LibraryDocument>();
+        libraryHandle.change(initLibrary);
+        settings.libraryUrl = libraryHandle.url;
+      }
+      await saveSettings(settingsFile, settings);
+      const library = new Library(repo, libraryHandle);
+      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings });
+      ref.host = host;
+      for (const p of early) host.#report(p);
+      logger.info({ dataDir, library: library.url }, "host ready");
+      return host;
+    } catch (error) {
+      // A start that failed (an unreadable library, a settings file that cannot be
+      // written) must not leave the directory locked: a retry would be refused.
+      await repo?.shutdown().catch(() => undefined);
+      await operations.settle(saveDebounceMs + 10);
+      storage.close();
+      await files.close();
+      throw error;
     }
-    await saveSettings(settingsFile, settings);
-    const library = new Library(repo, libraryHandle);
-    const host = new Host({ repo, library, logger, dataDir, storage, files, settingsFile, settings });
-    ref.host = host;
-    for (const p of early) host.#report(p);
-    logger.info({ dataDir, library: library.url }, "host ready");
-    return host;
   }
 
   get settings(): Readonly<Settings> {
@@ -219,7 +243,23 @@ export class Host {
         return null;
       case "status":
         return this.status();
+      case "confirmSaved":
+        return { saved: await this.confirmSaved(req.url, req.heads) };
     }
+  }
+
+  /**
+   * Whether every change named by `heads` is on this computer's disk: flushes the
+   * document, then checks that the host has those changes and no save of it is still
+   * waiting for a failing disk. The renderer's "Saved" indicator shows only this answer.
+   */
+  async confirmSaved(url: string, heads: string[]): Promise<boolean> {
+    const documentId = url.slice("automerge:".length) as DocumentId;
+    const handle = this.repo.handles[documentId];
+    if (!handle?.isReady()) return false;
+    await this.repo.flush([documentId]);
+    if (!A.hasHeads(handle.doc() as A.Doc<unknown>, heads)) return false;
+    return !this.#storage.hasPending(documentId);
   }
 
   bootstrap(): Bootstrap {
@@ -231,13 +271,29 @@ export class Host {
   /** Writes everything to disk, stops syncing and releases the data directory. Idempotent. */
   close(): Promise<void> {
     this.#closed ??= (async () => {
-      for (const t of this.#refreshTimers.values()) clearTimeout(t);
+      // From now on, refreshes are only collected; they run below, before the last flush.
+      this.#closing = true;
+      // Disconnects first, so that no change arrives after the flush, then flushes.
+      await this.repo.shutdown();
+      // Repo.flush() does not wait for saves automerge-repo started on its own (a
+      // throttled save due any moment, a compaction still removing old chunks): wait
+      // for them, or they would reach the files after close and fail.
+      await this.#operations.settle(this.#saveDebounceMs + 10);
+      // Library entries due for a refresh are refreshed now rather than dropped:
+      // otherwise an edit made just before quitting never reaches the list.
+      const due = [...this.#refreshTimers];
       this.#refreshTimers.clear();
-      await this.repo.flush();
+      for (const [documentId, timer] of due) {
+        clearTimeout(timer);
+        this.#refresh(documentId);
+      }
+      if (due.length > 0) {
+        await this.repo.flush();
+        await this.#operations.settle(this.#saveDebounceMs + 10);
+      }
       await this.#storage.retryNow();
       const unsaved = this.#storage.close();
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
-      await this.repo.shutdown();
       await this.#files.close();
       this.logger.info("host closed; everything flushed");
     })();
@@ -258,18 +314,84 @@ export class Host {
   private documentSaved(key: StorageKey): void {
     const documentId = key[0];
     if (!documentId || key[1] === "sync-state" || documentId === this.library.documentId || this.#refreshTimers.has(documentId)) return;
+    if (this.#closing) {
+      this.#refreshTimers.set(documentId, undefined);
+      return;
+    }
     const timer = setTimeout(() => {
+      // While closing, close() runs the refresh itself, in order with its last flush.
+      if (this.#closing) return;
       this.#refreshTimers.delete(documentId);
-      const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
-      if (!handle?.isReady()) return;
-      try {
-        this.library.refresh(documentId, handle.doc());
-      } catch (error) {
-        this.logger.warn({ err: error, documentId }, "could not refresh library entry");
-      }
+      this.#refresh(documentId);
     }, LIBRARY_REFRESH_MS);
     timer.unref?.();
     this.#refreshTimers.set(documentId, timer);
+  }
+
+  #refresh(documentId: string): void {
+    const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
+    if (!handle?.isReady()) return;
+    try {
+      this.library.refresh(documentId, handle.doc());
+    } catch (error) {
+      this.logger.warn({ err: error, documentId }, "could not refresh library entry");
+    }
+  }
+}
+
+/**
+ * The storage as automerge-repo sees it, keeping count of the operations under way so
+ * that close() can wait until automerge-repo has finished with the disk.
+ */
+class TrackedStorage implements StorageAdapterInterface {
+  readonly #inner: StorageAdapterInterface;
+  readonly #running = new Set<Promise<unknown>>();
+  #started = 0;
+
+  constructor(inner: StorageAdapterInterface) {
+    this.#inner = inner;
+  }
+
+  load(key: StorageKey): Promise<Uint8Array | undefined> {
+    return this.#track(this.#inner.load(key));
+  }
+
+  save(key: StorageKey, data: Uint8Array): Promise<void> {
+    return this.#track(this.#inner.save(key, data));
+  }
+
+  remove(key: StorageKey): Promise<void> {
+    return this.#track(this.#inner.remove(key));
+  }
+
+  loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
+    return this.#track(this.#inner.loadRange(keyPrefix));
+  }
+
+  removeRange(keyPrefix: StorageKey): Promise<void> {
+    return this.#track(this.#inner.removeRange(keyPrefix));
+  }
+
+  /**
+   * Resolves once no operation has started or been under way for `quietMs` (longer
+   * than automerge-repo's save throttle, so a save it had scheduled has started by
+   * then). Gives up after `maxRounds`, should a peer keep the repo busy.
+   */
+  async settle(quietMs: number, maxRounds = 50): Promise<void> {
+    for (let round = 0; round < maxRounds; round++) {
+      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      const started = this.#started;
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+      if (this.#running.size === 0 && this.#started === started) return;
+    }
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#started++;
+    this.#running.add(operation);
+    const done = () => void this.#running.delete(operation);
+    operation.then(done, done);
+    return operation;
   }
 }
 

@@ -46,8 +46,16 @@ export async function loadSettings(file: string, onProblem: (message: string) =>
   } catch (error) {
     const aside = `${file}.unreadable-${Date.now()}`;
     await fs.rename(file, aside);
-    onProblem(`Settings file ${file} could not be read (${(error as Error).message}); kept it as ${aside} and started with defaults.`);
-    return defaultSettings();
+    // The library's address is what ties the writer to their documents: salvage it
+    // from the damaged file whenever it is still legible there.
+    const settings = defaultSettings();
+    const salvaged = /"libraryUrl"\s*:\s*"(automerge:[1-9A-HJ-NP-Za-km-z]{20,60})"/.exec(raw)?.[1] ?? null;
+    settings.libraryUrl = salvaged;
+    onProblem(
+      `Settings file ${file} could not be read (${(error as Error).message}); kept it as ${aside} and started with default settings` +
+        (salvaged ? `, keeping your library ${salvaged}.` : "; your library's address could not be recovered from it."),
+    );
+    return settings;
   }
 }
 

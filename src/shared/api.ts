@@ -26,6 +26,11 @@ export const requestSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("search"), query: z.string().max(500) }),
   z.object({ method: z.literal("setLastOpened"), url: documentUrlSchema.nullable() }),
   z.object({ method: z.literal("status") }),
+  z.object({
+    method: z.literal("confirmSaved"),
+    url: documentUrlSchema,
+    heads: z.array(z.string().regex(/^[0-9a-f]{64}$/, "not a change hash")).max(64),
+  }),
 ]);
 
 export type HostRequest = z.infer<typeof requestSchema>;
@@ -78,6 +83,8 @@ export interface HostResults {
   search: SearchHit[];
   setLastOpened: null;
   status: HostStatus;
+  /** True once every change named by `heads` is on this computer's disk. */
+  confirmSaved: { saved: boolean };
 }
 
 export interface HostError {

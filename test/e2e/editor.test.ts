@@ -73,4 +73,24 @@ describe("writing a document in the browser shell", () => {
     expect(await reopened.html()).toBe(expected);
     expect(await f.library.titles()).toEqual(["Harbour notes"]);
   });
+
+  it("turns several selected paragraphs into one list item each, and keeps them so", async () => {
+    f = await WriterFixture.create();
+    const editor = await f.library.newDocument();
+    await editor.setTitle("Packing");
+    await editor.type("harpoon\nrope\noars");
+    for (const [tool, tag] of [["Bulleted list", "ul"], ["Numbered list", "ol"]] as const) {
+      await editor.selectAllText();
+      await editor.clickTool(tool);
+      const expected = `<${tag}><li><p>harpoon</p></li><li><p>rope</p></li><li><p>oars</p></li></${tag}>`;
+      await expect.poll(() => editor.html()).toBe(expected);
+      await f.page.reload();
+      await editor.waitReady();
+      expect(await editor.html()).toBe(expected);
+      // Toggle it off again: back to three paragraphs.
+      await editor.selectAllText();
+      await editor.clickTool(tool);
+      await expect.poll(() => editor.html()).toBe("<p>harpoon</p><p>rope</p><p>oars</p>");
+    }
+  });
 });

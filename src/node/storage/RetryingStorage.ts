@@ -46,6 +46,12 @@ export class RetryingStorage implements StorageAdapterInterface {
     return this.#pending.size;
   }
 
+  /** Whether a save under this key prefix (e.g. a document ID) is still waiting for the disk. */
+  hasPending(...prefix: string[]): boolean {
+    for (const p of this.#pending.values()) if (hasPrefix(p.key, prefix)) return true;
+    return false;
+  }
+
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
     const pending = this.#pending.get(keyString(key));
     return pending ? pending.data : this.#inner.load(key);

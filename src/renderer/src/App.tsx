@@ -93,6 +93,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
           <EditorPane
             key={openUrl}
             repo={repo}
+            host={host}
             url={openUrl}
             user={boot.user}
             connected={connected}

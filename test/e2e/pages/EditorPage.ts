@@ -27,6 +27,13 @@ export class EditorPage {
     await this.page.keyboard.press("Control+End");
   }
 
+  /** Selects from the start of the first text block to the end of the last (not the node selection Ctrl+A makes). */
+  async selectAllText(): Promise<void> {
+    await this.text.focus();
+    await this.page.keyboard.press("Control+Home");
+    await this.page.keyboard.press("Shift+Control+End");
+  }
+
   /** Selects the first occurrence of `word` in the text, as a writer's double-click would. */
   async select(word: string): Promise<void> {
     await this.text.evaluate((root, w) => {

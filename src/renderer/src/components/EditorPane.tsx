@@ -9,12 +9,22 @@ import { UNTITLED } from "../../../shared/library";
 import { createEditor, type WriterEditor } from "../editor/setup";
 import { useHandle } from "../useHandle";
 import { Toolbar } from "./Toolbar";
+import { useSaveState, type SaveState } from "../useSaveState";
+import type { HostClient } from "../hostClient";
+
+const saveLabels: Record<SaveState, string> = {
+  saved: "Saved on this computer",
+  saving: "Saving…",
+  offline: "Not connected to the host — your edits are kept in this window",
+  error: "Cannot write to disk — edits kept, retrying",
+};
 
 /** Counts are recomputed a moment after typing pauses, not on every keystroke. */
 const COUNT_DELAY_MS = 250;
 
 export function EditorPane(props: {
   repo: Repo;
+  host: HostClient;
   url: string;
   user: UserProfile;
   connected: boolean;
@@ -31,6 +41,7 @@ export function EditorPane(props: {
 
 function LoadedEditor({
   handle,
+  host,
   title,
   user,
   connected,
@@ -39,6 +50,7 @@ function LoadedEditor({
   onTrash,
 }: {
   handle: DocHandle<WriterDocument>;
+  host: HostClient;
   title: string;
   user: UserProfile;
   connected: boolean;
@@ -111,7 +123,7 @@ function LoadedEditor({
     document.title = `${title || UNTITLED} — Writer`;
   }, [title]);
 
-  const saveState = !storageOk ? "error" : connected ? "saved" : "offline";
+  const saveState = useSaveState(handle as DocHandle<unknown>, host, connected, storageOk);
 
   return (
     <div className="editor-pane">
@@ -142,7 +154,7 @@ function LoadedEditor({
           {counts.words.toLocaleString()} {counts.words === 1 ? "word" : "words"} · {counts.characters.toLocaleString()} {counts.characters === 1 ? "character" : "characters"}
         </span>
         <span className={`save-state save-${saveState}`} data-testid="save-state">
-          {saveState === "saved" ? "Saved on this computer" : saveState === "offline" ? "Reconnecting to the host… your edits are kept" : "Cannot write to disk — edits kept, retrying"}
+          {saveLabels[saveState]}
         </span>
       </footer>
     </div>

@@ -1,7 +1,7 @@
 /** Editing commands behind the toolbar, the shortcuts and the menus. */
 import { setBlockType, toggleMark, wrapIn, lift, chainCommands, exitCode } from "prosemirror-commands";
 import { wrapInList, liftListItem, sinkListItem, splitListItem } from "prosemirror-schema-list";
-import type { Command, EditorState } from "prosemirror-state";
+import type { Command, EditorState, Transaction } from "prosemirror-state";
 import type { MarkType, NodeType } from "prosemirror-model";
 import { schema, horizontalRule } from "../../../shared/editor/schema";
 import { safeHref } from "../../../shared/links";
@@ -33,8 +33,34 @@ export function toggleList(kind: ListKind): Command {
   return (state, dispatch) => {
     const itemType = kind === "task_list" ? n.task_item! : n.list_item!;
     if (activeList(state) === kind) return liftListItem(itemType)(state, dispatch);
-    return wrapInList(n[kind]!)(state, dispatch);
+    const { from, to } = state.selection;
+    return wrapInList(n[kind]!)(state, dispatch && ((tr) => dispatch(markNewItems(tr, itemType, from, to))));
   };
+}
+
+/**
+ * Wrapping paragraphs in a list: @automerge/prosemirror 0.2.0 writes one block marker
+ * per explicit block (`isAmgBlock`). Paragraphs that came from Automerge are explicit;
+ * wrapped as they are, the new items get no marker of their own and after a reload the
+ * writer sees one item holding every paragraph (found by
+ * test/unit/shared/schema.test.ts). So each new item becomes the explicit block and
+ * its leading paragraph an implicit one, which is how the binding itself writes a list
+ * item (one "unordered-list-item" marker, no "paragraph" marker).
+ */
+function markNewItems(tr: Transaction, itemType: NodeType, from: number, to: number): Transaction {
+  const start = tr.mapping.map(from, -1);
+  const end = tr.mapping.map(to, 1);
+  const items: number[] = [];
+  tr.doc.nodesBetween(start, end, (node, pos) => {
+    if (node.type === itemType && !node.attrs.isAmgBlock) items.push(pos);
+  });
+  for (const pos of items) {
+    const item = tr.doc.nodeAt(pos)!;
+    tr.setNodeMarkup(pos, undefined, { ...item.attrs, isAmgBlock: true });
+    const first = item.firstChild;
+    if (first && first.type === n.paragraph && first.attrs.isAmgBlock) tr.setNodeMarkup(pos + 1, undefined, { ...first.attrs, isAmgBlock: false });
+  }
+  return tr;
 }
 
 export function toggleBlockquote(): Command {

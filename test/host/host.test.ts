@@ -1,0 +1,332 @@
+import { next as A } from "@automerge/automerge";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { generateAutomergeUrl, type AutomergeUrl } from "@automerge/automerge-repo";
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Host } from "../../src/host/Host";
+import { DirectoryLockedError } from "../../src/node/storage";
+import type { Bootstrap, HostMethod, HostResponse, HostStatus } from "../../src/shared/api";
+import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+
+const logger = pino({ level: "silent" });
+
+let dataDir: string;
+/** Hosts opened by a test; closed afterwards even if the test failed. */
+const open: Host[] = [];
+
+beforeEach(async () => {
+  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-host-test-"));
+});
+
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((h) => h.close()));
+  await fs.rm(dataDir, { recursive: true, force: true });
+});
+
+async function start(): Promise<Host> {
+  const host = await Host.open({ dataDir, logger });
+  open.push(host);
+  return host;
+}
+
+async function restart(host: Host): Promise<Host> {
+  await host.close();
+  return start();
+}
+
+/** Calls the host as the renderer does and returns the value, failing the test on an error. */
+async function call<T>(host: Host, request: Record<string, unknown>): Promise<T> {
+  const response = await host.handle(request);
+  if (!response.ok) throw new Error(`${String(request.method)} failed: ${response.error.code} ${response.error.message}`);
+  return response.value as T;
+}
+
+async function createDocument(host: Host, title: string): Promise<string> {
+  return (await call<{ url: string }>(host, { method: "createDocument", title })).url;
+}
+
+/** Types into a document's first paragraph, right after its block marker. */
+async function type(host: Host, url: string, text: string): Promise<void> {
+  const handle = await host.repo.find<WriterDocument>(url as AutomergeUrl);
+  handle.change((d) => A.splice(d, TEXT_PATH, 1, 0, text));
+}
+
+async function textOf(host: Host, url: string): Promise<string> {
+  return plainText((await host.repo.find<WriterDocument>(url as AutomergeUrl)).doc());
+}
+
+function entryOf(host: Host, url: string) {
+  return host.library.entries()[url.slice("automerge:".length)];
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  return true;
+}
+
+describe("requests are validated", () => {
+  const invalid = (response: HostResponse<HostMethod>) => {
+    expect(response.ok).toBe(false);
+    if (!response.ok) expect(response.error.code).toBe("invalid-request");
+  };
+
+  it("refuses an unknown method", async () => {
+    const host = await start();
+    invalid(await host.handle({ method: "deleteEverything" }));
+    invalid(await host.handle({ method: "__proto__" }));
+    invalid(await host.handle({}));
+  });
+
+  it("refuses a url that is not a document link", async () => {
+    const host = await start();
+    for (const url of ["../../etc/passwd", "automerge:../../etc/passwd", "file:///etc/passwd", "", "automerge:", 42, null]) {
+      invalid(await host.handle({ method: "trashDocument", url }));
+      invalid(await host.handle({ method: "renameDocument", url, title: "x" }));
+    }
+  });
+
+  it("refuses a 10 kB title", async () => {
+    const host = await start();
+    invalid(await host.handle({ method: "createDocument", title: "x".repeat(10_000) }));
+    const url = await createDocument(host, "Moby-Dick");
+    invalid(await host.handle({ method: "renameDocument", url, title: "x".repeat(10_000) }));
+    expect(entryOf(host, url)?.title).toBe("Moby-Dick");
+    expect(Object.keys(host.library.entries())).toHaveLength(1);
+  });
+
+  it("refuses payloads that are not objects", async () => {
+    const host = await start();
+    for (const payload of [null, undefined, "bootstrap", 42, true, [], [{ method: "bootstrap" }]]) invalid(await host.handle(payload));
+  });
+
+  it("answers a valid request, and reports a document it does not know as not found", async () => {
+    const host = await start();
+    const status = await call<HostStatus>(host, { method: "status" });
+    expect(status).toEqual({ storageOk: true, problems: [] });
+    const unknown = "automerge:4NMNnkMhL8jXrdJ9jamS58PAVdXu";
+    const response = await host.handle({ method: "trashDocument", url: unknown });
+    expect(response).toMatchObject({ ok: false, error: { code: "not-found" } });
+  });
+
+  it("refuses to delete for good a document that is not in the trash", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Keep me");
+    invalid(await host.handle({ method: "deleteForever", url }));
+    expect(entryOf(host, url)).toBeDefined();
+    await call(host, { method: "trashDocument", url });
+    await call(host, { method: "deleteForever", url });
+    expect(entryOf(host, url)).toBeUndefined();
+  });
+});
+
+describe("what survives a restart", () => {
+  it("keeps the library and the text of its documents", async () => {
+    let host = await start();
+    const { libraryUrl } = await call<Bootstrap>(host, { method: "bootstrap" });
+    const url = await createDocument(host, "Moby-Dick");
+    const other = await createDocument(host, "Notes");
+    await type(host, url, "Call me Ishmael.");
+    await type(host, other, "Buy rope.");
+    // Closed straight after the edits: close() must flush them.
+    host = await restart(host);
+
+    const after = await call<Bootstrap>(host, { method: "bootstrap" });
+    expect(after.libraryUrl).toBe(libraryUrl);
+    expect(Object.values(host.library.entries()).map((e) => e.title).sort()).toEqual(["Moby-Dick", "Notes"]);
+    expect(await textOf(host, url)).toBe("Call me Ishmael.");
+    expect(await textOf(host, other)).toBe("Buy rope.");
+    expect((await host.repo.find<WriterDocument>(url as AutomergeUrl)).doc().title).toBe("Moby-Dick");
+  });
+
+  it("keeps edits made after a restart too", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Ishmael.");
+    host = await restart(host);
+    await type(host, url, "Call me ");
+    host = await restart(host);
+    expect(await textOf(host, url)).toBe("Call me Ishmael.");
+  });
+
+  it("remembers the last opened document", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await createDocument(host, "Notes");
+    expect((await call<Bootstrap>(host, { method: "bootstrap" })).lastOpened).toBeNull();
+    await call(host, { method: "setLastOpened", url });
+    host = await restart(host);
+    expect((await call<Bootstrap>(host, { method: "bootstrap" })).lastOpened).toBe(url);
+
+    await call(host, { method: "setLastOpened", url: null });
+    host = await restart(host);
+    expect((await call<Bootstrap>(host, { method: "bootstrap" })).lastOpened).toBeNull();
+  });
+
+  it("does not reopen a document that went to the trash", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await call(host, { method: "setLastOpened", url });
+    // Trashed from elsewhere (another device, through the library), not by this renderer.
+    host.library.trash(url);
+    expect((await call<Bootstrap>(host, { method: "bootstrap" })).lastOpened).toBeNull();
+    host = await restart(host);
+    expect((await call<Bootstrap>(host, { method: "bootstrap" })).lastOpened).toBeNull();
+    host.library.restore(url);
+    expect((await call<Bootstrap>(host, { method: "bootstrap" })).lastOpened).toBe(url);
+  });
+
+  it("forgets the last opened document when the writer trashes it", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await call(host, { method: "setLastOpened", url });
+    await call(host, { method: "trashDocument", url });
+    await call(host, { method: "restoreDocument", url });
+    host = await restart(host);
+    expect((await call<Bootstrap>(host, { method: "bootstrap" })).lastOpened).toBeNull();
+  });
+
+  it("refuses to remember a document that is not in the library", async () => {
+    const host = await start();
+    const response = await host.handle({ method: "setLastOpened", url: "automerge:4NMNnkMhL8jXrdJ9jamS58PAVdXu" });
+    expect(response).toMatchObject({ ok: false, error: { code: "not-found" } });
+  });
+});
+
+describe("closing", () => {
+  it("waits for the saves under way, leaving no storage work behind", async () => {
+    const failures: unknown[] = [];
+    const onRejection = (reason: unknown) => failures.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+      const titles = ["Moby-Dick", "Notes", "Ideas"];
+      const urls: string[] = [];
+      for (let round = 0; round < 4; round++) {
+        // Open, touch every document, and close at once, while saves are still due.
+        const host = await start();
+        for (const url of urls) await type(host, url, `${round} `);
+        if (round === 0) {
+          for (const title of titles) {
+            const url = await createDocument(host, title);
+            await type(host, url, `${title}.`);
+            urls.push(url);
+          }
+        }
+        await host.close();
+        // Anything still running fails against the closed storage about now.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(failures).toEqual([]);
+        expect(host.status()).toEqual({ storageOk: true, problems: [] });
+      }
+      const host = await start();
+      for (const [i, url] of urls.entries()) expect(await textOf(host, url)).toBe(`3 2 1 ${titles[i]}.`);
+      await host.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(failures).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", onRejection);
+    }
+  });
+});
+
+describe("the data directory", () => {
+  it("has one host at a time", async () => {
+    const first = await start();
+    const url = await createDocument(first, "Moby-Dick");
+    await expect(Host.open({ dataDir, logger })).rejects.toBeInstanceOf(DirectoryLockedError);
+    // The first host is unharmed and the directory opens again once it is closed.
+    await type(first, url, "Call me Ishmael.");
+    const second = await restart(first);
+    expect(await textOf(second, url)).toBe("Call me Ishmael.");
+  });
+
+  it("is released when a start fails, so that a retry is not told another process has it", async () => {
+    // Settings naming a library that is nowhere on this disk: the start fails.
+    const settings = { version: 1, libraryUrl: generateAutomergeUrl(), lastOpened: null, user: { name: "Ishmael", color: "#0f766e" } };
+    await fs.writeFile(path.join(dataDir, "settings.json"), JSON.stringify(settings));
+    const first: unknown = await Host.open({ dataDir, logger }).catch((error: unknown) => error);
+    expect(first).toBeInstanceOf(Error);
+    expect(first).not.toBeInstanceOf(DirectoryLockedError);
+    const second: unknown = await Host.open({ dataDir, logger }).catch((error: unknown) => error);
+    expect(second).not.toBeInstanceOf(DirectoryLockedError);
+    expect((second as Error).message).toBe((first as Error).message);
+  });
+
+  it("sets an unreadable settings file aside and still opens", async () => {
+    const garbage = "{ this is not json \u0000";
+    await fs.writeFile(path.join(dataDir, "settings.json"), garbage);
+    const host = await start();
+    const files = await fs.readdir(dataDir);
+    const aside = files.filter((f) => f.startsWith("settings.json.unreadable-"));
+    expect(aside).toHaveLength(1);
+    expect(await fs.readFile(path.join(dataDir, aside[0]!), "utf8")).toBe(garbage);
+    // Fresh settings were written, and the host works.
+    const settings = JSON.parse(await fs.readFile(path.join(dataDir, "settings.json"), "utf8")) as { libraryUrl: string };
+    expect(settings.libraryUrl).toBe(host.library.url);
+    const url = await createDocument(host, "Moby-Dick");
+    expect(entryOf(host, url)?.title).toBe("Moby-Dick");
+  });
+
+  it("keeps the library when the damaged settings file still names it", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    const libraryUrl = host.library.url;
+    await host.close();
+    const file = path.join(dataDir, "settings.json");
+    // A torn write: the end of the file is gone.
+    const whole = await fs.readFile(file, "utf8");
+    await fs.writeFile(file, whole.slice(0, whole.indexOf(libraryUrl) + libraryUrl.length + 2));
+    host = await start();
+    expect(host.library.url).toBe(libraryUrl);
+    expect(entryOf(host, url)?.title).toBe("Moby-Dick");
+  });
+
+  it("sets aside settings that parse but do not fit the schema", async () => {
+    await fs.writeFile(path.join(dataDir, "settings.json"), JSON.stringify({ version: 99, libraryUrl: "../../etc/passwd" }));
+    await start();
+    expect((await fs.readdir(dataDir)).filter((f) => f.startsWith("settings.json.unreadable-"))).toHaveLength(1);
+  });
+});
+
+describe("the library follows the documents", () => {
+  it("updates an entry's snippet and word count soon after an edit", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    expect(entryOf(host, url)).toMatchObject({ snippet: "", words: 0 });
+    await type(host, url, "Call me Ishmael. Some years ago");
+    const updated = await until(() => entryOf(host, url)?.snippet === "Call me Ishmael. Some years ago", 2000);
+    expect(updated).toBe(true);
+    expect(entryOf(host, url)?.words).toBe(6);
+  });
+
+  it("brings the entry up to date before closing, even right after an edit", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    host = await restart(host);
+    expect(entryOf(host, url)).toMatchObject({ snippet: "Call me Ishmael.", words: 3 });
+  });
+
+  it("picks up a title changed inside the document", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Draft");
+    const handle = await host.repo.find<WriterDocument>(url as AutomergeUrl);
+    handle.change((d) => A.updateText(d, ["title"], "Loomings"));
+    expect(await until(() => entryOf(host, url)?.title === "Loomings", 2000)).toBe(true);
+  });
+
+  it("finds documents by their text through the request API", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await createDocument(host, "Notes");
+    await type(host, url, "Call me Ishmael.");
+    const hits = await call<{ url: string; context: string; match: [number, number] | null }[]>(host, { method: "search", query: "ishmael" });
+    expect(hits.map((h) => h.url)).toEqual([url]);
+    expect(hits[0]!.context.slice(...hits[0]!.match!)).toBe("Ishmael");
+  });
+});
