@@ -55,7 +55,9 @@ describe("writing a document in the browser shell", () => {
       "<pre><code>let tide = 'high'</code></pre>" +
       '<p>one <u>two</u> <s>three</s> <a href="https://example.org/docs" rel="noopener noreferrer nofollow" target="_blank">four</a> then <code>code</code></p>';
     await expect.poll(() => editor.html()).toBe(expected);
-    expect(await editor.counts()).toMatch(/^\d+ words · \d+ characters$/);
+    await expect.poll(() => editor.counts()).toBe("26 words · 129 characters");
+    // The host confirms the document's current heads are on its disk.
+    await expect.poll(() => editor.saveState()).toBe("Saved on this computer");
 
     // A reload is a new renderer: everything comes back from the host.
     await f.page.reload();

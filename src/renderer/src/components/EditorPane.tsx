@@ -19,7 +19,7 @@ const saveLabels: Record<SaveState, string> = {
   error: "Cannot write to disk — edits kept, retrying",
 };
 
-/** Counts are recomputed a moment after typing pauses, not on every keystroke. */
+/** Counts are recomputed at most this often, not on every keystroke. */
 const COUNT_DELAY_MS = 250;
 
 export function EditorPane(props: {
@@ -83,11 +83,16 @@ function LoadedEditor({
     const mount = mountRef.current;
     if (!mount) return;
     let countTimer: ReturnType<typeof setTimeout> | undefined;
+    let latest: EditorState;
     const editor = createEditor(mount, handle, {
       onState: (s) => {
         setState(s);
-        clearTimeout(countTimer);
-        countTimer = setTimeout(() => setCounts(countText(s.doc.textBetween(0, s.doc.content.size, "\n", " "))), COUNT_DELAY_MS);
+        latest = s;
+        // Throttled, not debounced: a writer typing without pause still sees the count move.
+        countTimer ??= setTimeout(() => {
+          countTimer = undefined;
+          setCounts(countText(latest.doc.textBetween(0, latest.doc.content.size, "\n", " ")));
+        }, COUNT_DELAY_MS);
       },
       onLinkRequest: () => setLinkRequest((n) => n + 1),
     });
