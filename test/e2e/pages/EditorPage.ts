@@ -32,6 +32,15 @@ export class EditorPage {
     await this.text.focus();
     await this.page.keyboard.press("Control+Home");
     await this.page.keyboard.press("Shift+Control+End");
+    await this.settleSelection();
+  }
+
+  /**
+   * ProseMirror picks up a DOM selection change from the browser's (asynchronous)
+   * selectionchange event; give it time before acting on the selection.
+   */
+  private async settleSelection(): Promise<void> {
+    await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 150))));
   }
 
   /** Selects the first occurrence of `word` in the text, as a writer's double-click would. */
@@ -48,8 +57,7 @@ export class EditorPage {
       }
       throw new Error(`"${w}" is not in the document`);
     }, word);
-    // ProseMirror reads DOM selection changes on selectionchange.
-    await this.page.waitForTimeout(50);
+    await this.settleSelection();
   }
 
   async type(text: string, delay = 0): Promise<void> {
