@@ -15,10 +15,18 @@ export class LibraryPage {
   }
 
   async newDocument(): Promise<EditorPage> {
+    const before = await this.openDocument();
     await this.page.getByRole("button", { name: "New document" }).first().click();
     const editor = new EditorPage(this.page);
-    await editor.waitReady();
+    // Wait for the new document's editor, not the one that was open before.
+    await this.page.locator(`.editor-mount[data-ready=true]:not([data-document="${before ?? ""}"])`).waitFor();
     return editor;
+  }
+
+  /** The URL of the document in the editor, if one is open. */
+  async openDocument(): Promise<string | null> {
+    const mount = this.page.locator(".editor-mount");
+    return (await mount.count()) > 0 ? mount.getAttribute("data-document") : null;
   }
 
   /** Titles in the list, top to bottom (most recently edited first). */
@@ -31,6 +39,7 @@ export class LibraryPage {
     const editor = new EditorPage(this.page);
     await editor.waitReady();
     await this.page.locator(".title-input").and(this.page.locator(`[value="${title}"]`)).waitFor();
+    await editor.waitReady();
     return editor;
   }
 

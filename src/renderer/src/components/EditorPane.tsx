@@ -151,7 +151,7 @@ function LoadedEditor({
               }
             }}
           />
-          <div ref={mountRef} className="editor-mount" />
+          <div ref={mountRef} className="editor-mount" data-document={handle.url} />
         </article>
       </div>
       <footer className="statusbar" aria-label="Document status">
