@@ -26,6 +26,7 @@ import {
   toggleList,
 } from "./commands";
 import { writerInputRules } from "./inputrules";
+import { writerSyncPlugin, type SyncStats } from "./sync";
 
 export interface EditorCallbacks {
   /** Every new state, for toolbar active states and counts. */
@@ -123,12 +124,15 @@ const taskItemView: NodeViewConstructor = (node, view, getPos) => {
 
 export interface WriterEditor {
   view: EditorView;
+  /** How many transactions took the typing fast path, and how many the binding's. */
+  stats: SyncStats;
   destroy(): void;
 }
 
 /** Mounts an editor for `handle` into `mount`. */
 export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocument>, callbacks: EditorCallbacks): WriterEditor {
-  const { pmDoc, plugin } = init(handle, TEXT_PATH, { schemaAdapter });
+  const { pmDoc } = init(handle, TEXT_PATH, { schemaAdapter });
+  const { plugin, stats } = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
   const state = EditorState.create({
     schema,
     doc: pmDoc,
@@ -163,5 +167,5 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
     },
   });
   callbacks.onState(view.state);
-  return { view, destroy: () => view.destroy() };
+  return { view, stats, destroy: () => view.destroy() };
 }

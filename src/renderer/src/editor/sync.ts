@@ -1,0 +1,180 @@
+/**
+ * The ProseMirror ↔ Automerge sync plugin: `@automerge/prosemirror`'s, plus a fast path
+ * for typing.
+ *
+ * Why: the binding's appendTransaction converts the whole document to spans three times
+ * and walks them twice for every transaction (am.spans before, inside and after the
+ * change, pmRangeToAmRange, and a ChangeSet check). That is linear in the document: on
+ * the 105k-character automerge-paper text it costs ~120 ms per keystroke (bench/typing).
+ * Typing and deleting inside one text block needs none of it: within a text block the
+ * Automerge index of a position is the ProseMirror position plus a constant ("delta")
+ * that only structural changes can alter. So plain text edits are spliced straight into
+ * Automerge with a cached delta, marks fixed up where Automerge's mark expansion
+ * disagrees with ProseMirror's, and everything else (structure, formatting, remote
+ * patches) goes through the binding unchanged, which also resets the cache.
+ *
+ * Relies on two internals of @automerge/prosemirror 0.2.0 (pmRangeToAmRange and
+ * amMarksFromPmMarks); the version is pinned exactly in package.json for that reason.
+ */
+import { next as A } from "@automerge/automerge/slim";
+import type { DocHandle } from "@automerge/automerge-repo/slim";
+import { syncPlugin, type SchemaAdapter } from "@automerge/prosemirror";
+import { pmRangeToAmRange } from "@automerge/prosemirror/dist/traversal.js";
+import { amMarksFromPmMarks } from "@automerge/prosemirror/dist/schema.js";
+import { Plugin, type EditorState, type Transaction } from "prosemirror-state";
+import { ReplaceStep } from "prosemirror-transform";
+import type { Node as PMNode } from "prosemirror-model";
+
+type ChangePayload = { doc: unknown; patches: unknown[]; patchInfo: unknown };
+type Listener = (payload: ChangePayload) => void;
+
+/** Where the fast path stands; exposed for tests and the benchmark. */
+export interface SyncStats {
+  fast: number;
+  slow: number;
+}
+
+export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocHandle<unknown>; path: A.Prop[] }): { plugin: Plugin; stats: SyncStats } {
+  const { adapter, handle, path } = options;
+  const stats: SyncStats = { fast: 0, slow: 0 };
+  /** Delta (Automerge index − ProseMirror position) per text block, by document order. */
+  let deltas = new Map<number, number>();
+  let applyingFast = false;
+  let dispatchingRemote = false;
+
+  // The binding listens to the handle; our own fast-path changes must not come back to
+  // it as remote patches, and we must know when it is dispatching a remote one.
+  const wrapped = new Map<Listener, Listener>();
+  const bindingHandle = {
+    doc: () => handle.doc(),
+    change: (fn: (doc: unknown) => void) => handle.change(fn),
+    on(event: "change", listener: Listener) {
+      const w: Listener = (payload) => {
+        if (applyingFast) return;
+        deltas = new Map();
+        dispatchingRemote = true;
+        try {
+          listener(payload);
+        } finally {
+          dispatchingRemote = false;
+        }
+      };
+      wrapped.set(listener, w);
+      handle.on(event, w as never);
+    },
+    off(event: "change", listener: Listener) {
+      const w = wrapped.get(listener);
+      if (w) handle.off(event, w as never);
+      wrapped.delete(listener);
+    },
+  };
+  const inner = syncPlugin({ adapter, handle: bindingHandle as never, path });
+  const innerAppend = inner.spec.appendTransaction!;
+
+  const plugin = new Plugin({
+    key: inner.spec.key,
+    view: inner.spec.view,
+    appendTransaction(transactions: readonly Transaction[], oldState: EditorState, newState: EditorState) {
+      if (!dispatchingRemote && transactions.some((tr) => tr.docChanged) && applyFast(transactions)) {
+        stats.fast++;
+        return undefined;
+      }
+      if (transactions.some((tr) => tr.docChanged)) {
+        deltas = new Map();
+        if (!dispatchingRemote) stats.slow++;
+      }
+      return innerAppend.call(inner, transactions, oldState, newState);
+    },
+  });
+
+  /** Applies the transactions to Automerge if every step is a text edit inside one text block. */
+  function applyFast(transactions: readonly Transaction[]): boolean {
+    type Edit = { block: number; from: number; to: number; nodes: PMNode[] };
+    const edits: Edit[] = [];
+    for (const tr of transactions) {
+      for (let i = 0; i < tr.steps.length; i++) {
+        const step = tr.steps[i];
+        if (!(step instanceof ReplaceStep)) return false;
+        const { from, to, slice } = step as ReplaceStep & { from: number; to: number };
+        if (slice.openStart !== 0 || slice.openEnd !== 0) return false;
+        const nodes: PMNode[] = [];
+        let textOnly = true;
+        slice.content.forEach((n) => (n.isText ? nodes.push(n) : (textOnly = false)));
+        if (!textOnly) return false;
+        const before = tr.docs[i]!;
+        const $from = before.resolve(from);
+        const $to = before.resolve(to);
+        if (!$from.parent.isTextblock || $from.parent !== $to.parent) return false;
+        edits.push({ block: textblockOrdinal(before, from), from, to, nodes });
+      }
+    }
+    if (edits.length === 0) return false;
+
+    // Deltas for blocks we have not seen since the last structural change: one walk of
+    // the document's spans (the cost the slow path pays on every keystroke).
+    const missing = edits.filter((e) => !deltas.has(e.block));
+    if (missing.length > 0) {
+      const spans = A.spans(handle.doc() as A.Doc<unknown>, path);
+      for (const e of missing) {
+        const range = pmRangeToAmRange(adapter, spans, { from: e.from, to: e.from });
+        if (!range) return false;
+        deltas.set(e.block, range.start - e.from);
+      }
+    }
+
+    applyingFast = true;
+    try {
+      handle.change((doc) => {
+        for (const e of edits) {
+          const delta = deltas.get(e.block)!;
+          let at = e.from + delta;
+          const inserted = e.nodes.map((n) => n.text!).join("");
+          A.splice(doc as A.Doc<unknown>, path, at, e.to - e.from, inserted);
+          for (const node of e.nodes) {
+            fixMarks(doc as A.Doc<unknown>, at, node);
+            at += node.text!.length;
+          }
+        }
+      });
+    } finally {
+      applyingFast = false;
+    }
+    return true;
+  }
+
+  /** Makes the marks Automerge gave the inserted text (by expansion) equal ProseMirror's. */
+  function fixMarks(doc: A.Doc<unknown>, at: number, node: PMNode): void {
+    const length = node.text!.length;
+    if (length === 0) return;
+    const want = amMarksFromPmMarks(adapter, node.marks) as Record<string, A.MarkValue>;
+    const have = (A.marksAt(doc, path, at) ?? {}) as Record<string, A.MarkValue>;
+    for (const name of new Set([...Object.keys(want), ...Object.keys(have)])) {
+      if (sameMarkValue(want[name], have[name])) continue;
+      const mapping = adapter.markMappings.find((m) => m.automergeMarkName === name);
+      const expand = mapping ? adapter.expandConfig(mapping.prosemirrorMark.name) : "none";
+      const range = { start: at, end: at + length, expand };
+      if (want[name] === undefined) A.unmark(doc, path, range, name);
+      else A.mark(doc, path, range, name, want[name]!);
+    }
+  }
+
+  return { plugin, stats };
+}
+
+function sameMarkValue(a: A.MarkValue | undefined, b: A.MarkValue | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return String(a) === String(b) && typeof a === typeof b;
+}
+
+/** The index of the text block containing `pos`, counting text blocks in document order. */
+function textblockOrdinal(doc: PMNode, pos: number): number {
+  let count = -1;
+  doc.nodesBetween(0, pos, (node, start) => {
+    if (node.isTextblock) {
+      if (start < pos) count++;
+      return false;
+    }
+    return true;
+  });
+  return count;
+}

@@ -1,0 +1,115 @@
+import "@automerge/automerge";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { Repo, type DocHandle } from "@automerge/automerge-repo";
+import { init } from "@automerge/prosemirror";
+import { EditorState, TextSelection } from "prosemirror-state";
+import type { Node as PMNode } from "prosemirror-model";
+import { horizontalRule, schema as s, schemaAdapter } from "../../src/shared/editor/schema";
+import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { writerSyncPlugin } from "../../src/renderer/src/editor/sync";
+
+const p = (...c: (PMNode | string)[]) => s.node("paragraph", null, c.filter((x) => x !== "").map((x) => (typeof x === "string" ? s.text(x) : x)));
+const bold = (t: string) => s.text(t, [s.marks.strong!.create()]);
+const link = (t: string) => s.text(t, [s.marks.link!.create({ href: "https://example.org/" })]);
+
+/** A document with every kind of block, so deltas differ from block to block. */
+function richContent(): PMNode[] {
+  return [
+    s.node("heading", { level: 1 }, [s.text("Title")]),
+    p("Some ", bold("bold"), " and a ", link("link"), " here."),
+    horizontalRule(),
+    s.node("blockquote", null, [p("quoted"), p("twice")]),
+    s.node("bullet_list", null, [s.node("list_item", null, [p("one")]), s.node("list_item", null, [p("two"), s.node("bullet_list", null, [s.node("list_item", null, [p("nested")])])])]),
+    s.node("code_block", null, [s.text("let x = 1")]),
+    s.node("task_list", null, [s.node("task_item", { checked: true }, [p("done")])]),
+    p(""),
+    p("The end."),
+  ];
+}
+
+function setup(): { handle: DocHandle<WriterDocument>; state: EditorState; stats: { fast: number; slow: number } } {
+  const repo = new Repo({ network: [] });
+  const handle = repo.create<WriterDocument>();
+  handle.change((d) => initDocument(d, "T", 1));
+  const { pmDoc } = init(handle, TEXT_PATH, { schemaAdapter });
+  const { plugin } = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
+  const first = EditorState.create({ schema: s, doc: pmDoc, plugins: [plugin] });
+  first.apply(first.tr.replaceWith(0, first.doc.content.size, richContent()));
+  // Reopen, as a window would: every block now comes from Automerge.
+  const reopened = init(handle, TEXT_PATH, { schemaAdapter }).pmDoc;
+  const again = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
+  return { handle, state: EditorState.create({ schema: s, doc: reopened, plugins: [again.plugin] }), stats: again.stats };
+}
+
+/** What Automerge holds, as ProseMirror would open it. */
+function fromAutomerge(handle: DocHandle<WriterDocument>): string {
+  return init(handle, TEXT_PATH, { schemaAdapter }).pmDoc.toString();
+}
+
+/** Every position inside a text block (where typing happens), in order. */
+function textPositions(doc: PMNode): number[] {
+  const out: number[] = [];
+  doc.descendants((node, pos) => {
+    if (node.isTextblock && !node.type.spec.atom) for (let i = 0; i <= node.content.size; i++) out.push(pos + 1 + i);
+    return !node.isTextblock;
+  });
+  return out;
+}
+
+describe("the typing fast path", () => {
+  it("keeps Automerge equal to the editor through random typing and deleting in every kind of block", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ at: fc.nat(), del: fc.nat({ max: 3 }), text: fc.string({ maxLength: 4 }), mark: fc.constantFrom(null, "strong", "em", "code") }), { minLength: 1, maxLength: 25 }),
+        (ops) => {
+          const { handle, state: start, stats } = setup();
+          let state = start;
+          for (const op of ops) {
+            const positions = textPositions(state.doc);
+            const from = positions[op.at % positions.length]!;
+            const $from = state.doc.resolve(from);
+            const to = Math.min(from + op.del, $from.end());
+            let tr = state.tr.setSelection(TextSelection.create(state.doc, from, to));
+            // Typing with a mark toggled on (stored marks), where the block allows it.
+            const allowed = op.mark && $from.parent.type.allowsMarkType(s.marks[op.mark]!);
+            if (allowed) tr = tr.setStoredMarks([s.marks[op.mark!]!.create()]);
+            tr = op.text ? tr.insertText(op.text) : tr.deleteSelection();
+            state = state.apply(tr);
+            expect(fromAutomerge(handle)).toBe(state.doc.toString());
+          }
+          expect(stats.fast).toBeGreaterThan(0);
+        },
+      ),
+      { seed: 20261127, numRuns: 60 },
+    );
+  });
+
+  it("takes the fast path for typing and the binding's for structure", () => {
+    const { handle, state: start, stats } = setup();
+    let state = start;
+    const end = textPositions(state.doc).at(-1)!;
+    state = state.apply(state.tr.setSelection(TextSelection.create(state.doc, end)));
+    for (const ch of " More words.") state = state.apply(state.tr.insertText(ch));
+    expect(stats).toEqual({ fast: 12, slow: 0 });
+    state = state.apply(state.tr.split(state.selection.from));
+    expect(stats.slow).toBe(1);
+    for (const ch of "Next") state = state.apply(state.tr.insertText(ch));
+    expect(stats.fast).toBe(16);
+    expect(fromAutomerge(handle)).toBe(state.doc.toString());
+    expect(state.doc.lastChild!.textContent).toBe("Next");
+  });
+
+  it("does not extend a link when typing after it, as ProseMirror does not", () => {
+    const { handle, state: start } = setup();
+    let state = start;
+    let afterLink = -1;
+    state.doc.descendants((node, pos) => {
+      if (node.isText && node.text === "link") afterLink = pos + node.nodeSize;
+    });
+    state = state.apply(state.tr.setSelection(TextSelection.create(state.doc, afterLink)));
+    state = state.apply(state.tr.insertText("!"));
+    expect(fromAutomerge(handle)).toBe(state.doc.toString());
+    expect(state.doc.toString()).toContain('link("link"), "! here."');
+  });
+});
