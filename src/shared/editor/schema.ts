@@ -17,6 +17,10 @@ interface DomElement {
 
 const inlineMarks = "strong em underline strike code link";
 
+// Marks say `inclusive: true` explicitly although it is ProseMirror's default: the
+// binding (0.2.0) decides Automerge's expand setting from `spec.inclusive` alone, and
+// would create bold, italic... that do not grow when the writer types at their end,
+// while the editor shows the new text formatted (found by test/renderer/sync.test.ts).
 const spec: MappedSchemaSpec = {
   nodes: {
     doc: { content: "block+" },
@@ -182,6 +186,7 @@ const spec: MappedSchemaSpec = {
         { style: "font-weight", getAttrs: (value) => /^(bold(er)?|[5-9]\d{2,})$/.test(value as string) && null },
       ],
       toDOM: (): DOMOutputSpec => ["strong", 0],
+      inclusive: true,
       automerge: { markName: "strong" },
     },
     em: {
@@ -192,21 +197,25 @@ const spec: MappedSchemaSpec = {
         { style: "font-style=normal", clearMark: (m) => m.type.name === "em" },
       ],
       toDOM: (): DOMOutputSpec => ["em", 0],
+      inclusive: true,
       automerge: { markName: "em" },
     },
     underline: {
       parseDOM: [{ tag: "u" }, { style: "text-decoration=underline" }, { style: "text-decoration-line=underline" }],
       toDOM: (): DOMOutputSpec => ["u", 0],
+      inclusive: true,
       automerge: { markName: "underline" },
     },
     strike: {
       parseDOM: [{ tag: "s" }, { tag: "del" }, { tag: "strike" }, { style: "text-decoration=line-through" }, { style: "text-decoration-line=line-through" }],
       toDOM: (): DOMOutputSpec => ["s", 0],
+      inclusive: true,
       automerge: { markName: "strike" },
     },
     code: {
       parseDOM: [{ tag: "code" }],
       toDOM: (): DOMOutputSpec => ["code", 0],
+      inclusive: true,
       automerge: { markName: "code" },
     },
   },

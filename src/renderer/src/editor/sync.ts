@@ -25,6 +25,12 @@ import { Plugin, type EditorState, type Transaction } from "prosemirror-state";
 import { ReplaceStep } from "prosemirror-transform";
 import type { Node as PMNode } from "prosemirror-model";
 
+/** How a block marker appears in Automerge's text string. */
+const BLOCK_MARKER = "\uFFFC";
+
+/** One text edit inside a text block: positions in the document before it. */
+type Edit = { block: number; probe: number; from: number; to: number; nodes: PMNode[] };
+
 type ChangePayload = { doc: unknown; patches: unknown[]; patchInfo: unknown };
 type Listener = (payload: ChangePayload) => void;
 
@@ -89,7 +95,6 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
 
   /** Applies the transactions to Automerge if every step is a text edit inside one text block. */
   function applyFast(transactions: readonly Transaction[]): boolean {
-    type Edit = { block: number; from: number; to: number; nodes: PMNode[] };
     const edits: Edit[] = [];
     for (const tr of transactions) {
       for (let i = 0; i < tr.steps.length; i++) {
@@ -105,7 +110,12 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
         const $from = before.resolve(from);
         const $to = before.resolve(to);
         if (!$from.parent.isTextblock || $from.parent !== $to.parent) return false;
-        edits.push({ block: textblockOrdinal(before, from), from, to, nodes });
+        // The delta is measured one character into the block: at a block's very start
+        // the binding's mapping cannot tell the text from the block markers before it
+        // (found by the property test). An empty block takes the binding's path.
+        if (!$from.parent.firstChild?.isText) return false;
+        const probe = $from.start() + 1;
+        edits.push({ block: textblockOrdinal(before, from), probe, from, to, nodes });
       }
     }
     if (edits.length === 0) return false;
@@ -116,38 +126,76 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
     if (missing.length > 0) {
       const spans = A.spans(handle.doc() as A.Doc<unknown>, path);
       for (const e of missing) {
-        const range = pmRangeToAmRange(adapter, spans, { from: e.from, to: e.from });
+        const range = pmRangeToAmRange(adapter, spans, { from: e.probe, to: e.probe });
         if (!range) return false;
-        deltas.set(e.block, range.start - e.from);
+        deltas.set(e.block, range.start - e.probe);
       }
+    }
+
+    // Check every edit against the text Automerge holds before touching it: the
+    // characters around and under the edit must be the ones the editor sees. If a
+    // cached delta is wrong (the binding maps some nested structures ambiguously, found
+    // by the property test), the binding's path takes over. Reading the materialised
+    // string costs nothing like a walk of the spans.
+    if (transactions.length !== 1 || !edits.every((e) => agrees(e, transactions[0]!))) {
+      deltas = new Map();
+      return false;
     }
 
     applyingFast = true;
     try {
-      handle.change((doc) => {
-        for (const e of edits) {
-          const delta = deltas.get(e.block)!;
-          let at = e.from + delta;
-          const inserted = e.nodes.map((n) => n.text!).join("");
-          A.splice(doc as A.Doc<unknown>, path, at, e.to - e.from, inserted);
-          for (const node of e.nodes) {
-            fixMarks(doc as A.Doc<unknown>, at, node);
-            at += node.text!.length;
-          }
+      for (const e of edits) {
+        const at = e.from + deltas.get(e.block)!;
+        const inserted = e.nodes.map((n) => n.text!).join("");
+        const headsBefore = A.getHeads(handle.doc() as A.Doc<unknown>);
+        handle.change((doc) => A.splice(doc as A.Doc<unknown>, path, at, e.to - e.from, inserted));
+        if (inserted === "") continue;
+        // Automerge gives inserted text the marks its expansion rules say, which can
+        // differ from the editor's (a mark toggled off, anchors on deleted text). The
+        // change's own patch says which marks it got, cheaply; asking Automerge for
+        // the marks at an index would walk the whole text.
+        const after = handle.doc() as A.Doc<unknown>;
+        const got = splicedMarks(A.diff(after, headsBefore, A.getHeads(after)), path, at);
+        const fixes: { start: number; node: PMNode }[] = [];
+        let start = at;
+        for (const node of e.nodes) {
+          const want = amMarksFromPmMarks(adapter, node.marks) as Record<string, A.MarkValue>;
+          if (!sameMarkSet(want, got)) fixes.push({ start, node });
+          start += node.text!.length;
         }
-      });
+        if (fixes.length > 0) {
+          handle.change((doc) => {
+            for (const f of fixes) fixMarks(doc as A.Doc<unknown>, f.start, f.node, got);
+          });
+        }
+      }
     } finally {
       applyingFast = false;
     }
     return true;
   }
 
+  /** Whether Automerge's text around an edit's position matches the editor's document before it. */
+  function agrees(e: Edit, tr: Transaction): boolean {
+    if (tr.steps.length !== 1) return false;
+    const before = tr.docs[0]!;
+    let text: unknown = handle.doc();
+    for (const key of path) text = (text as Record<string | number, unknown>)?.[key];
+    if (typeof text !== "string") return false;
+    const at = e.from + deltas.get(e.block)!;
+    const $from = before.resolve(e.from);
+    const removed = before.textBetween(e.from, e.to);
+    // The character before the edit: text in the same block, or the block's marker.
+    const prev = $from.parentOffset > 0 ? before.textBetween(e.from - 1, e.from) : BLOCK_MARKER;
+    // Automerge's text is a JS string of UTF-16 units, as ProseMirror's positions are.
+    return text.slice(at, at + removed.length) === removed && text.slice(at - 1, at) === prev;
+  }
+
   /** Makes the marks Automerge gave the inserted text (by expansion) equal ProseMirror's. */
-  function fixMarks(doc: A.Doc<unknown>, at: number, node: PMNode): void {
+  function fixMarks(doc: A.Doc<unknown>, at: number, node: PMNode, have: Record<string, A.MarkValue>): void {
     const length = node.text!.length;
     if (length === 0) return;
     const want = amMarksFromPmMarks(adapter, node.marks) as Record<string, A.MarkValue>;
-    const have = (A.marksAt(doc, path, at) ?? {}) as Record<string, A.MarkValue>;
     for (const name of new Set([...Object.keys(want), ...Object.keys(have)])) {
       if (sameMarkValue(want[name], have[name])) continue;
       const mapping = adapter.markMappings.find((m) => m.automergeMarkName === name);
@@ -159,6 +207,22 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
   }
 
   return { plugin, stats };
+}
+
+/** The marks of the text spliced in at `at`, from the change's patches. */
+function splicedMarks(patches: A.Patch[], path: A.Prop[], at: number): Record<string, A.MarkValue> {
+  for (const patch of patches) {
+    if (patch.action !== "splice" || patch.path.length !== path.length + 1) continue;
+    if (patch.path[path.length] !== at || !path.every((p, i) => patch.path[i] === p)) continue;
+    return (patch.marks ?? {}) as Record<string, A.MarkValue>;
+  }
+  return {};
+}
+
+function sameMarkSet(a: Record<string, A.MarkValue>, b: Record<string, A.MarkValue>): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  for (const k of keys) if (!sameMarkValue(a[k], b[k])) return false;
+  return true;
 }
 
 function sameMarkValue(a: A.MarkValue | undefined, b: A.MarkValue | undefined): boolean {
