@@ -16,7 +16,7 @@ const CYCLES = 3;
 describe("a host killed while the writer types", () => {
   let f: WriterFixture;
   afterEach(async () => {
-    await f.dispose();
+    await f?.dispose();
   });
 
   it("keeps every change older than the save debounce, and no file is corrupt", async () => {

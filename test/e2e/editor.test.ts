@@ -5,8 +5,10 @@ import { EditorPage } from "./pages/EditorPage";
 describe("writing a document in the browser shell", () => {
   let f: WriterFixture;
   afterEach(async () => {
-    expect(f.errors).toEqual([]);
-    await f.dispose();
+    // Dispose first: a failed check must not leave a host and a browser running.
+    const errors = [...(f?.errors ?? [])];
+    await f?.dispose();
+    expect(errors).toEqual([]);
   });
 
   it("formats text and keeps it across a reload and a host restart", async () => {

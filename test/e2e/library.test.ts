@@ -4,8 +4,10 @@ import { WriterFixture } from "./support/fixture";
 describe("the document library", () => {
   let f: WriterFixture;
   afterEach(async () => {
-    expect(f.errors).toEqual([]);
-    await f.dispose();
+    // Dispose first: a failed check must not leave a host and a browser running.
+    const errors = [...(f?.errors ?? [])];
+    await f?.dispose();
+    expect(errors).toEqual([]);
   });
 
   it("creates, renames, duplicates, searches, trashes, restores and empties the trash", async () => {

@@ -8,8 +8,10 @@ const RULE = '<div class="rule" contenteditable="false"><hr><span class="rule-co
 describe("pasting and structure", () => {
   let f: WriterFixture;
   afterEach(async () => {
-    expect(f.errors).toEqual([]);
-    await f.dispose();
+    // Dispose first: a failed check must not leave a host and a browser running.
+    const errors = [...(f?.errors ?? [])];
+    await f?.dispose();
+    expect(errors).toEqual([]);
   });
 
   it("keeps the structure of pasted HTML and plain text, and drops unsafe links", async () => {

@@ -27,9 +27,14 @@ export class WriterFixture {
   static async create(): Promise<WriterFixture> {
     const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-e2e-"));
     const f = new WriterFixture(dataDir, await freePort(), randomToken());
-    f.shell = await ShellProcess.start({ dataDir, port: f.port, token: f.token });
-    f.browser = await launchChromium();
-    await f.newPage();
+    try {
+      f.shell = await ShellProcess.start({ dataDir, port: f.port, token: f.token });
+      f.browser = await launchChromium();
+      await f.newPage();
+    } catch (error) {
+      await f.dispose();
+      throw error;
+    }
     return f;
   }
 

@@ -40,7 +40,10 @@ export class ShellProcess {
     });
     const shell = new ShellProcess(child, opts);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`shell did not start in ${timeoutMs} ms:\n${shell.output.join("")}`)), timeoutMs);
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        reject(new Error(`shell did not start in ${timeoutMs} ms:\n${shell.output.join("")}`));
+      }, timeoutMs);
       const onData = (chunk: Buffer) => {
         shell.output.push(chunk.toString());
         if (shell.output.join("").includes("Writer is running. Open ")) {
