@@ -127,7 +127,12 @@ describe("the typing fast path", () => {
     let state = start;
     const end = textPositions(state.doc).at(-1)!;
     state = state.apply(state.tr.setSelection(TextSelection.create(state.doc, end)));
-    for (const ch of " More words.") state = state.apply(state.tr.insertText(ch));
+    for (const ch of " More") state = state.apply(state.tr.insertText(ch));
+    // A change elsewhere in the document (the title) leaves the editor and its cache alone.
+    handle.change((d) => {
+      d.title = "Renamed";
+    });
+    for (const ch of " words.") state = state.apply(state.tr.insertText(ch));
     expect(stats).toEqual({ fast: 12, slow: 0 });
     state = state.apply(state.tr.split(state.selection.from));
     expect(stats.slow).toBe(1);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { startTransition, useCallback, useEffect, useRef, useState } from "react";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
@@ -86,12 +86,21 @@ function LoadedEditor({
     let latest: EditorState;
     const editor = createEditor(mount, handle, {
       onState: (s) => {
-        setState(s);
+        // The toolbar's active states can follow a moment later; the keystroke's own
+        // frame should not wait for React.
+        startTransition(() => setState(s));
         latest = s;
         // Throttled, not debounced: a writer typing without pause still sees the count move.
+        // Counting a novel takes milliseconds: do it when the browser is idle, so that it
+        // never sits between a keystroke and its frame.
         countTimer ??= setTimeout(() => {
-          countTimer = undefined;
-          setCounts(countText(latest.doc.textBetween(0, latest.doc.content.size, "\n", " ")));
+          requestIdleCallback(
+            () => {
+              countTimer = undefined;
+              setCounts(countText(latest.doc.textBetween(0, latest.doc.content.size, "\n", " ")));
+            },
+            { timeout: 1000 },
+          );
         }, COUNT_DELAY_MS);
       },
       onLinkRequest: () => setLinkRequest((n) => n + 1),

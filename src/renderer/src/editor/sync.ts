@@ -57,6 +57,9 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
     on(event: "change", listener: Listener) {
       const w: Listener = (payload) => {
         if (applyingFast) return;
+        // Changes elsewhere in the document (the title, the authors) neither move text
+        // nor concern the binding, whose handler converts the whole text to spans.
+        if (!payload.patches.some((patch) => (patch as A.Patch).path[0] === path[0])) return;
         deltas = new Map();
         dispatchingRemote = true;
         try {
