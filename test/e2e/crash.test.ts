@@ -6,7 +6,7 @@ import { EditorPage } from "./pages/EditorPage";
 
 /**
  * F7: the host is killed (SIGKILL) while the writer types. The renderer's hop and the
- * host's save debounce add up to about 30 ms (10 ms sync throttle, 20 ms save
+ * host's save debounce add up to about 50 ms (30 ms sync throttle, 20 ms save
  * debounce); we allow 150 ms for a loaded 2-core machine. Every keystroke older than
  * that must be on disk, and no file may be damaged.
  */

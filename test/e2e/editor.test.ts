@@ -38,7 +38,7 @@ describe("writing a document in the browser shell", () => {
     await editor.type("code");
     await editor.select("two");
     await editor.clickTool("Underline");
-    expect(await editor.isToolActive("Underline")).toBe(true);
+    await expect.poll(() => editor.isToolActive("Underline")).toBe(true);
     await editor.select("three");
     await editor.clickTool("Strikethrough");
     await editor.select("four");

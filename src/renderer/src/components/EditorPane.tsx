@@ -19,6 +19,9 @@ const saveLabels: Record<SaveState, string> = {
   error: "Cannot write to disk — edits kept, retrying",
 };
 
+/** The toolbar follows the editor's state at most this often while the writer types. */
+const TOOLBAR_DELAY_MS = 60;
+
 /** Counts are recomputed at most this often, not on every keystroke. */
 const COUNT_DELAY_MS = 250;
 
@@ -84,12 +87,16 @@ function LoadedEditor({
     if (!mount) return;
     let countTimer: ReturnType<typeof setTimeout> | undefined;
     let latest: EditorState;
+    let toolbarTimer: ReturnType<typeof setTimeout> | undefined;
     const editor = createEditor(mount, handle, {
       onState: (s) => {
-        // The toolbar's active states can follow a moment later; the keystroke's own
-        // frame should not wait for React.
-        startTransition(() => setState(s));
         latest = s;
+        // The toolbar's active states can follow a moment later (at most TOOLBAR_DELAY_MS):
+        // a keystroke's own frame should not wait for React.
+        toolbarTimer ??= setTimeout(() => {
+          toolbarTimer = undefined;
+          startTransition(() => setState(latest));
+        }, TOOLBAR_DELAY_MS);
         // Throttled, not debounced: a writer typing without pause still sees the count move.
         // Counting a novel takes milliseconds: do it when the browser is idle, so that it
         // never sits between a keystroke and its frame.
@@ -122,6 +129,7 @@ function LoadedEditor({
     else editor.view.focus();
     return () => {
       clearTimeout(countTimer);
+      clearTimeout(toolbarTimer);
       editor.destroy();
       editorRef.current = null;
     };
