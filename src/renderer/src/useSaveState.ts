@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
 import type { HostClient } from "./hostClient";
@@ -15,7 +15,14 @@ const RETRY_MS = 1000;
  * yes turns the indicator to saved.
  */
 export function useSaveState(handle: DocHandle<unknown>, host: HostClient, connected: boolean, storageOk: boolean): SaveState {
-  const [state, setState] = useState<SaveState>("saved");
+  const [state, setStateRaw] = useState<SaveState>("saved");
+  // Every keystroke reports a change; React is only asked to render when the state flips.
+  const current = useRef<SaveState>("saved");
+  const setState = (next: SaveState) => {
+    if (current.current === next) return;
+    current.current = next;
+    setStateRaw(next);
+  };
 
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | undefined;
