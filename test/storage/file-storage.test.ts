@@ -13,6 +13,7 @@ import {
   StorageWriteError,
   type CorruptionReport,
 } from "../../src/node/storage";
+import { build } from "esbuild";
 import { runStorageAcceptanceTests } from "./acceptance";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -243,10 +244,17 @@ describe("FileStorageAdapter on disk", () => {
       if (IS_ROOT) {
         await fs.chown(dir, NOBODY, NOBODY);
       }
+      // Bundled into one file beside the data, so that `nobody` needs no access to the
+      // checkout (CI may clone it under a directory only root can enter).
+      const bundleDir = await tempDir();
+      await fs.chmod(bundleDir, 0o755);
+      const bundle = path.join(bundleDir, "permission-denied.mjs");
+      await build({ entryPoints: [PERMISSION_FIXTURE], bundle: true, platform: "node", format: "esm", target: "node20", outfile: bundle, logLevel: "silent" });
+      await fs.chmod(bundle, 0o644);
       const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", PERMISSION_FIXTURE, dir], {
-          cwd: PROJECT_ROOT,
-          ...(IS_ROOT ? { uid: NOBODY, gid: NOBODY, env: { ...process.env, HOME: os.tmpdir() } } : {}),
+        const child = spawn(process.execPath, [bundle, dir], {
+          cwd: bundleDir,
+          ...(IS_ROOT ? { uid: NOBODY, gid: NOBODY, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: bundleDir } } : {}),
         });
         let stdout = "";
         let stderr = "";
