@@ -1,18 +1,12 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { WriterFixture } from "./support/fixture";
+import { describe, expect, it } from "vitest";
+import { useWriterFixtures } from "./support/fixture";
 import { EditorPage } from "./pages/EditorPage";
 
 describe("writing a document in the browser shell", () => {
-  let f: WriterFixture;
-  afterEach(async () => {
-    // Dispose first: a failed check must not leave a host and a browser running.
-    const errors = [...(f?.errors ?? [])];
-    await f?.dispose();
-    expect(errors).toEqual([]);
-  });
+  const newWriter = useWriterFixtures();
 
   it("formats text and keeps it across a reload and a host restart", async () => {
-    f = await WriterFixture.create();
+    const f = await newWriter();
     const editor = await f.library.newDocument();
     await editor.setTitle("Harbour notes");
     await editor.type("# The harbour\n");
@@ -79,7 +73,7 @@ describe("writing a document in the browser shell", () => {
   });
 
   it("turns several selected paragraphs into one list item each, and keeps them so", async () => {
-    f = await WriterFixture.create();
+    const f = await newWriter();
     const editor = await f.library.newDocument();
     await editor.setTitle("Packing");
     await editor.type("harpoon\nrope\noars");

@@ -1,17 +1,11 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { WriterFixture } from "./support/fixture";
+import { describe, expect, it } from "vitest";
+import { useWriterFixtures } from "./support/fixture";
 
 describe("the document library", () => {
-  let f: WriterFixture;
-  afterEach(async () => {
-    // Dispose first: a failed check must not leave a host and a browser running.
-    const errors = [...(f?.errors ?? [])];
-    await f?.dispose();
-    expect(errors).toEqual([]);
-  });
+  const newWriter = useWriterFixtures();
 
   it("creates, renames, duplicates, searches, trashes, restores and empties the trash", async () => {
-    f = await WriterFixture.create();
+    const f = await newWriter();
     const { library } = f;
 
     let editor = await library.newDocument();
@@ -77,7 +71,7 @@ describe("the document library", () => {
   });
 
   it("refuses anyone without the token", async () => {
-    f = await WriterFixture.create();
+    const f = await newWriter();
     const origin = f.shell.origin;
     expect((await fetch(`${origin}/`)).status).toBe(401);
     expect((await fetch(`${origin}/?token=wrong`)).status).toBe(401);

@@ -1,21 +1,15 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { WriterFixture } from "./support/fixture";
+import { describe, expect, it } from "vitest";
+import { useWriterFixtures } from "./support/fixture";
 import { EditorPage } from "./pages/EditorPage";
 
 /** How a horizontal rule renders (see the schema for why it is a block with a hidden hole). */
 const RULE = '<div class="rule" contenteditable="false"><hr><span class="rule-content"></span></div>';
 
 describe("pasting and structure", () => {
-  let f: WriterFixture;
-  afterEach(async () => {
-    // Dispose first: a failed check must not leave a host and a browser running.
-    const errors = [...(f?.errors ?? [])];
-    await f?.dispose();
-    expect(errors).toEqual([]);
-  });
+  const newWriter = useWriterFixtures();
 
   it("keeps the structure of pasted HTML and plain text, and drops unsafe links", async () => {
-    f = await WriterFixture.create();
+    const f = await newWriter();
     const editor = await f.library.newDocument();
     await editor.setTitle("Pasted");
     await editor.text.focus();
@@ -45,7 +39,7 @@ describe("pasting and structure", () => {
   });
 
   it("turns Markdown-style shortcuts into structure, and ticks tasks", async () => {
-    f = await WriterFixture.create();
+    const f = await newWriter();
     const editor = await f.library.newDocument();
     await editor.setTitle("Shortcuts");
     await editor.type("## Second level\n### Third level\nabove\n---");

@@ -1,5 +1,5 @@
 import { Repo } from "@automerge/automerge-repo";
-import { spawn } from "node:child_process";
+import { spawn, type SpawnOptions } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs/promises";
 import os from "node:os";
@@ -251,17 +251,9 @@ describe("FileStorageAdapter on disk", () => {
       const bundle = path.join(bundleDir, "permission-denied.mjs");
       await build({ entryPoints: [PERMISSION_FIXTURE], bundle: true, platform: "node", format: "esm", target: "node20", outfile: bundle, logLevel: "silent" });
       await fs.chmod(bundle, 0o644);
-      const result = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, [bundle, dir], {
-          cwd: bundleDir,
-          ...(IS_ROOT ? { uid: NOBODY, gid: NOBODY, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: bundleDir } } : {}),
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-        child.once("error", reject);
-        child.once("exit", (code) => resolve({ code, stdout, stderr }));
+      const result = await runNode([bundle, dir], {
+        cwd: bundleDir,
+        ...(IS_ROOT ? { uid: NOBODY, gid: NOBODY, env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: bundleDir } } : {}),
       });
       expect(result.stderr).toBe("");
       expect(result.code).toBe(0);
@@ -393,13 +385,24 @@ function flipByte(file: Buffer, index: number): Buffer {
   return copy;
 }
 
-function runFixture(dir: string, mode: "once" | "hold"): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runFixture(dir: string, mode: "once" | "hold"): Promise<NodeRun> {
+  return runNode(["--import", "tsx", FIXTURE, dir, mode], { cwd: PROJECT_ROOT });
+}
+
+interface NodeRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a Node process to its end and collects what it printed. */
+function runNode(args: string[], options: SpawnOptions): Promise<NodeRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", FIXTURE, dir, mode], { cwd: PROJECT_ROOT });
+    const child = spawn(process.execPath, args, { ...options, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     child.once("error", reject);
     child.once("exit", (code) => resolve({ code, stdout, stderr }));
   });

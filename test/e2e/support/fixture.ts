@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterEach, expect } from "vitest";
 import { launchChromium } from "./browser";
 import { freePort, randomToken, ShellProcess } from "./shell";
 import { LibraryPage } from "../pages/LibraryPage";
@@ -60,4 +61,25 @@ export class WriterFixture {
     await this.shell?.kill().catch(() => undefined);
     await fs.rm(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Gives each test a way to create writers, and disposes of them after it (first, so
+ * that a failed check never leaves a host or a browser running), then checks that no
+ * page threw.
+ */
+export function useWriterFixtures(): () => Promise<WriterFixture> {
+  let created: WriterFixture[] = [];
+  afterEach(async () => {
+    const fixtures = created;
+    created = [];
+    const errors = fixtures.flatMap((f) => f.errors);
+    for (const f of fixtures) await f.dispose();
+    expect(errors).toEqual([]);
+  });
+  return async () => {
+    const f = await WriterFixture.create();
+    created.push(f);
+    return f;
+  };
 }
