@@ -14,6 +14,8 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
+          // The library list follows edits once a second; allow for it on a busy machine.
+          expect: { poll: { timeout: 5000 } },
           include: ["test/e2e/**/*.test.ts"],
           environment: "node",
           testTimeout: 120_000,

@@ -38,7 +38,9 @@ export interface HostOptions {
 /** Most problems kept for the status view; older ones are in the log. */
 const MAX_PROBLEMS = 50;
 /** Library metadata (title, snippet, last edit) is refreshed at most this often per document. */
-const LIBRARY_REFRESH_MS = 400;
+// Every refresh is a library change that each open window receives and re-renders its
+// list for, while the writer types: once a second is plenty for a list.
+const LIBRARY_REFRESH_MS = 1000;
 
 /**
  * The desktop's source of truth, in plain Node: the persistent Repo on crash-safe

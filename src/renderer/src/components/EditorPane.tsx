@@ -20,7 +20,7 @@ const saveLabels: Record<SaveState, string> = {
 };
 
 /** The toolbar follows the editor's state at most this often while the writer types. */
-const TOOLBAR_DELAY_MS = 60;
+const TOOLBAR_DELAY_MS = 200;
 
 /** Counts are recomputed at most this often, not on every keystroke. */
 const COUNT_DELAY_MS = 250;
@@ -88,15 +88,25 @@ function LoadedEditor({
     let countTimer: ReturnType<typeof setTimeout> | undefined;
     let latest: EditorState;
     let toolbarTimer: ReturnType<typeof setTimeout> | undefined;
+    let fastSeen = 0;
     const editor = createEditor(mount, handle, {
       onState: (s) => {
         latest = s;
-        // The toolbar's active states can follow a moment later (at most TOOLBAR_DELAY_MS):
-        // a keystroke's own frame should not wait for React.
-        toolbarTimer ??= setTimeout(() => {
+        // While the writer types, the toolbar's active states follow at most every
+        // TOOLBAR_DELAY_MS, so that keystrokes' frames do not wait for React; anything
+        // else (a click on Bold, a new selection) shows at once.
+        const typing = editorRef.current !== null && editorRef.current.stats.fast !== fastSeen;
+        fastSeen = editorRef.current?.stats.fast ?? 0;
+        if (!typing) {
+          clearTimeout(toolbarTimer);
           toolbarTimer = undefined;
-          startTransition(() => setState(latest));
-        }, TOOLBAR_DELAY_MS);
+          setState(s);
+        } else {
+          toolbarTimer ??= setTimeout(() => {
+            toolbarTimer = undefined;
+            startTransition(() => setState(latest));
+          }, TOOLBAR_DELAY_MS);
+        }
         // Throttled, not debounced: a writer typing without pause still sees the count move.
         // Counting a novel takes milliseconds: do it when the browser is idle, so that it
         // never sits between a keystroke and its frame.
