@@ -6,6 +6,7 @@ import path from "node:path";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
+import pino from "pino";
 import { Host } from "../Host";
 import { startWebShell } from "./server";
 import { DirectoryLockedError } from "../../node/storage";
@@ -29,14 +30,17 @@ const program = new Command()
   .option("--data <dir>", "where your documents live (env WRITER_DATA_DIR)", process.env.WRITER_DATA_DIR || defaultDataDir())
   .option("--port <n>", "port on 127.0.0.1, 0 for any free one (env WRITER_WEB_PORT)", parsePort, Number(process.env.WRITER_WEB_PORT || 0))
   .option("--renderer <dir>", "the built renderer", path.join(projectRoot, "out", "renderer"))
-  .addHelpText("after", "\nThe token in the printed URL is the only way in; it changes on every start unless WRITER_WEB_TOKEN is set.");
+  .addHelpText("after", "\nThe token in the printed URL is the only way in; it changes on every start unless WRITER_WEB_TOKEN is set.\nLogs: WRITER_LOG_LEVEL=info (or debug) for more than warnings and errors.");
 
 async function main(): Promise<void> {
   program.parse();
   const opts = program.opts<{ data: string; port: number; renderer: string }>();
   let host: Host;
   try {
-    host = await Host.open({ dataDir: opts.data });
+    // The console is the writer's: only warnings and errors, as JSON lines on stderr,
+    // unless WRITER_LOG_LEVEL asks for more.
+    const logger = pino({ level: process.env.WRITER_LOG_LEVEL ?? "warn" }, pino.destination(2));
+    host = await Host.open({ dataDir: opts.data, logger });
   } catch (error) {
     if (error instanceof DirectoryLockedError) {
       console.error((error as Error).message);
