@@ -32,7 +32,11 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   useEffect(() => {
     if (!boot) return;
     const timer = setInterval(() => {
-      host.call("status").then(setStatus, () => undefined);
+      // A new object every poll would re-render the whole window every two seconds.
+      host.call("status").then(
+        (next) => setStatus((prev) => (prev && JSON.stringify(prev) === JSON.stringify(next) ? prev : next)),
+        () => undefined,
+      );
     }, 2000);
     return () => clearInterval(timer);
   }, [host, boot]);

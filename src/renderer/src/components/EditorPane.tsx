@@ -4,7 +4,8 @@ import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
 import type { UserProfile } from "../../../shared/api";
 import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../shared/document";
-import { countText, type TextCounts } from "../../../shared/counts";
+import type { TextCounts } from "../../../shared/counts";
+import { countDocument } from "../editor/counts";
 import { UNTITLED } from "../../../shared/library";
 import { createEditor, type WriterEditor } from "../editor/setup";
 import { useHandle } from "../useHandle";
@@ -114,7 +115,7 @@ function LoadedEditor({
           requestIdleCallback(
             () => {
               countTimer = undefined;
-              setCounts(countText(latest.doc.textBetween(0, latest.doc.content.size, "\n", " ")));
+              setCounts(countDocument(latest.doc));
             },
             { timeout: 1000 },
           );
@@ -130,7 +131,7 @@ function LoadedEditor({
         if (tr.docChanged && tr.getMeta("addToHistory") !== false) noteAuthor();
       },
     });
-    setCounts(countText(editor.view.state.doc.textBetween(0, editor.view.state.doc.content.size, "\n", " ")));
+    setCounts(countDocument(editor.view.state.doc));
     editorRef.current = editor;
     // Benchmarks and end-to-end tests wait for this: the document is on screen and editable.
     mount.dataset.ready = "true";
