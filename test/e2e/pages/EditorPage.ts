@@ -27,11 +27,17 @@ export class EditorPage {
     await this.page.keyboard.press("Control+End");
   }
 
-  /** Selects from the start of the first text block to the end of the last (not the node selection Ctrl+A makes). */
+  /** Selects from the start of the first text to the end of the last (not the node selection Ctrl+A makes). */
   async selectAllText(): Promise<void> {
-    await this.text.focus();
-    await this.page.keyboard.press("Control+Home");
-    await this.page.keyboard.press("Shift+Control+End");
+    await this.text.evaluate((root) => {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      const first = walker.nextNode();
+      let last = first;
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) last = node;
+      if (!first || !last) throw new Error("the document has no text");
+      (root as HTMLElement).focus();
+      window.getSelection()!.setBaseAndExtent(first, 0, last, last.textContent!.length);
+    });
     await this.settleSelection();
   }
 
@@ -40,7 +46,17 @@ export class EditorPage {
    * selectionchange event; give it time before acting on the selection.
    */
   private async settleSelection(): Promise<void> {
-    await this.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 150))));
+    await this.page.evaluate(
+      () =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            // Make sure ProseMirror has read the DOM selection (its selectionchange
+            // handler), however the browser scheduled the real event under load.
+            document.dispatchEvent(new Event("selectionchange"));
+            requestAnimationFrame(() => setTimeout(resolve, 50));
+          }, 100),
+        ),
+    );
   }
 
   /** Selects the first occurrence of `word` in the text, as a writer's double-click would. */
