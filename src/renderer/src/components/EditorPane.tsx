@@ -109,8 +109,8 @@ function LoadedEditor({
           }, TOOLBAR_DELAY_MS);
         }
         // Throttled, not debounced: a writer typing without pause still sees the count move.
-        // Counting a novel takes milliseconds: do it when the browser is idle, so that it
-        // never sits between a keystroke and its frame.
+        // Only edited blocks are counted again (countDocument), and that runs when the
+        // browser is idle, so it never sits between a keystroke and its frame.
         countTimer ??= setTimeout(() => {
           requestIdleCallback(
             () => {

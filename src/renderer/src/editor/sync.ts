@@ -96,81 +96,71 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
     },
   });
 
-  /** Applies the transactions to Automerge if every step is a text edit inside one text block. */
+  /** Applies a transaction to Automerge if it is a single text edit inside one text block. */
   function applyFast(transactions: readonly Transaction[]): boolean {
-    const edits: Edit[] = [];
-    for (const tr of transactions) {
-      for (let i = 0; i < tr.steps.length; i++) {
-        const step = tr.steps[i];
-        if (!(step instanceof ReplaceStep)) return false;
-        const { from, to, slice } = step as ReplaceStep & { from: number; to: number };
-        if (slice.openStart !== 0 || slice.openEnd !== 0) return false;
-        const nodes: PMNode[] = [];
-        let textOnly = true;
-        slice.content.forEach((n) => (n.isText ? nodes.push(n) : (textOnly = false)));
-        if (!textOnly) return false;
-        const before = tr.docs[i]!;
-        const $from = before.resolve(from);
-        const $to = before.resolve(to);
-        if (!$from.parent.isTextblock || $from.parent !== $to.parent) return false;
-        // The delta is measured one character into the block: at a block's very start
-        // the binding's mapping cannot tell the text from the block markers before it
-        // (found by the property test). An empty block takes the binding's path.
-        if (!$from.parent.firstChild?.isText) return false;
-        const probe = $from.start() + 1;
-        edits.push({ block: textblockOrdinal(before, from), probe, from, to, nodes });
-      }
-    }
-    if (edits.length === 0) return false;
+    // One transaction of one step is what typing and deleting produce; anything else
+    // (several steps, a batch of transactions) goes through the binding.
+    const tr = transactions.length === 1 ? transactions[0]! : undefined;
+    const step = tr?.steps.length === 1 ? tr.steps[0] : undefined;
+    if (!tr || !(step instanceof ReplaceStep)) return false;
+    const { from, to, slice } = step as ReplaceStep & { from: number; to: number };
+    if (slice.openStart !== 0 || slice.openEnd !== 0) return false;
+    const nodes: PMNode[] = [];
+    let textOnly = true;
+    slice.content.forEach((n) => (n.isText ? nodes.push(n) : (textOnly = false)));
+    if (!textOnly) return false;
+    const before = tr.docs[0]!;
+    const $from = before.resolve(from);
+    const $to = before.resolve(to);
+    if (!$from.parent.isTextblock || $from.parent !== $to.parent) return false;
+    // The delta is measured one character into the block: at a block's very start
+    // the binding's mapping cannot tell the text from the block markers before it
+    // (found by the property test). An empty block takes the binding's path.
+    if (!$from.parent.firstChild?.isText) return false;
+    const e: Edit = { block: textblockOrdinal(before, from), probe: $from.start() + 1, from, to, nodes };
 
-    // Deltas for blocks we have not seen since the last structural change: one walk of
-    // the document's spans (the cost the slow path pays on every keystroke).
-    const missing = edits.filter((e) => !deltas.has(e.block));
-    if (missing.length > 0) {
-      const spans = A.spans(handle.doc() as A.Doc<unknown>, path);
-      for (const e of missing) {
-        const range = pmRangeToAmRange(adapter, spans, { from: e.probe, to: e.probe });
-        if (!range) return false;
-        deltas.set(e.block, range.start - e.probe);
-      }
+    // A block not seen since the last structural change: one walk of the document's
+    // spans (the cost the slow path pays on every keystroke).
+    if (!deltas.has(e.block)) {
+      const range = pmRangeToAmRange(adapter, A.spans(handle.doc() as A.Doc<unknown>, path), { from: e.probe, to: e.probe });
+      if (!range) return false;
+      deltas.set(e.block, range.start - e.probe);
     }
 
-    // Check every edit against the text Automerge holds before touching it: the
+    // Check the edit against the text Automerge holds before touching it: the
     // characters around and under the edit must be the ones the editor sees. If a
     // cached delta is wrong (the binding maps some nested structures ambiguously, found
     // by the property test), the binding's path takes over. Reading the materialised
     // string costs nothing like a walk of the spans.
-    if (transactions.length !== 1 || !edits.every((e) => agrees(e, transactions[0]!))) {
+    if (!agrees(e, before)) {
       deltas = new Map();
       return false;
     }
 
     applyingFast = true;
     try {
-      for (const e of edits) {
-        const at = e.from + deltas.get(e.block)!;
-        const inserted = e.nodes.map((n) => n.text!).join("");
-        const headsBefore = A.getHeads(handle.doc() as A.Doc<unknown>);
-        handle.change((doc) => A.splice(doc as A.Doc<unknown>, path, at, e.to - e.from, inserted));
-        if (inserted === "") continue;
-        // Automerge gives inserted text the marks its expansion rules say, which can
-        // differ from the editor's (a mark toggled off, anchors on deleted text). The
-        // change's own patch says which marks it got, cheaply; asking Automerge for
-        // the marks at an index would walk the whole text.
-        const after = handle.doc() as A.Doc<unknown>;
-        const got = splicedMarks(A.diff(after, headsBefore, A.getHeads(after)), path, at);
-        const fixes: { start: number; node: PMNode }[] = [];
-        let start = at;
-        for (const node of e.nodes) {
-          const want = amMarksFromPmMarks(adapter, node.marks) as Record<string, A.MarkValue>;
-          if (!sameMarkSet(want, got)) fixes.push({ start, node });
-          start += node.text!.length;
-        }
-        if (fixes.length > 0) {
-          handle.change((doc) => {
-            for (const f of fixes) fixMarks(doc as A.Doc<unknown>, f.start, f.node, got);
-          });
-        }
+      const at = e.from + deltas.get(e.block)!;
+      const inserted = e.nodes.map((n) => n.text!).join("");
+      const headsBefore = A.getHeads(handle.doc() as A.Doc<unknown>);
+      handle.change((doc) => A.splice(doc as A.Doc<unknown>, path, at, e.to - e.from, inserted));
+      if (inserted === "") return true;
+      // Automerge gives inserted text the marks its expansion rules say, which can
+      // differ from the editor's (a mark toggled off, anchors on deleted text). The
+      // change's own patch says which marks it got, cheaply; asking Automerge for
+      // the marks at an index would walk the whole text.
+      const after = handle.doc() as A.Doc<unknown>;
+      const got = splicedMarks(A.diff(after, headsBefore, A.getHeads(after)), path, at);
+      const fixes: { start: number; node: PMNode }[] = [];
+      let start = at;
+      for (const node of e.nodes) {
+        const want = amMarksFromPmMarks(adapter, node.marks) as Record<string, A.MarkValue>;
+        if (!sameMarkSet(want, got)) fixes.push({ start, node });
+        start += node.text!.length;
+      }
+      if (fixes.length > 0) {
+        handle.change((doc) => {
+          for (const f of fixes) fixMarks(doc as A.Doc<unknown>, f.start, f.node, got);
+        });
       }
     } finally {
       applyingFast = false;
@@ -179,9 +169,7 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
   }
 
   /** Whether Automerge's text around an edit's position matches the editor's document before it. */
-  function agrees(e: Edit, tr: Transaction): boolean {
-    if (tr.steps.length !== 1) return false;
-    const before = tr.docs[0]!;
+  function agrees(e: Edit, before: PMNode): boolean {
     let text: unknown = handle.doc();
     for (const key of path) text = (text as Record<string | number, unknown>)?.[key];
     if (typeof text !== "string") return false;
