@@ -13,6 +13,18 @@ export default defineConfig({
       },
       {
         test: {
+          // Real relay and host processes over loopback.
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+          // Each file starts its own processes; two cores do not run two files well.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: "e2e",
           // The library list follows edits once a second; allow for it on a busy machine.
           expect: { poll: { timeout: 5000 } },
