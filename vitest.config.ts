@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["test/unit/**/*.test.ts", "test/storage/**/*.test.ts", "test/host/**/*.test.ts", "test/renderer/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "test/storage/**/*.test.ts", "test/sync/**/*.test.ts", "test/host/**/*.test.ts", "test/renderer/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
         },

@@ -1,0 +1,383 @@
+import { randomInt } from "node:crypto";
+import WebSocket from "ws";
+import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageId } from "@automerge/automerge-repo";
+import { validateRelayMessage } from "./wire";
+
+/** One relay the client may use, in the writer's order of preference. */
+export interface RelayEndpoint {
+  /** `ws://` or `wss://` address of the relay. */
+  url: string;
+  /** Sent as `Authorization: Bearer`; null for a relay run with --allow-anonymous. */
+  token: string | null;
+}
+
+export type RelayErrorCode =
+  /** HTTP 401 at the upgrade: no token, a wrong one, or a revoked one. */
+  | "unauthorized"
+  /** Nothing answered at that address (refused, unresolvable, reset). */
+  | "unreachable"
+  /** The relay speaks a different protocol version. */
+  | "version-mismatch"
+  /** The relay answered but refused us (another HTTP status, or an error message). */
+  | "refused"
+  /** The relay did not finish the handshake in time, or stopped answering pings. */
+  | "timeout"
+  /** The relay sent something that is not the protocol. */
+  | "protocol";
+
+export interface RelayError {
+  code: RelayErrorCode;
+  message: string;
+  url: string;
+}
+
+export type RelayConnectionState =
+  | { status: "offline" }
+  | { status: "connecting"; url: string; lastError: RelayError | null }
+  | { status: "connected"; url: string; peerId: PeerId; storageId: StorageId | null }
+  | { status: "waiting"; retryAt: number; lastError: RelayError };
+
+export interface RelayClientOptions {
+  endpoints: RelayEndpoint[];
+  /** Time allowed from opening the socket to the relay's `peer` answer. */
+  handshakeTimeoutMs?: number;
+  /** First and largest pause between rounds of attempts (full jitter in between). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** A connection that answers no ping within this time is given up. */
+  heartbeatMs?: number;
+  /** Called for messages and events worth a log line; the adapter itself never logs. */
+  onEvent?: (event: { level: "info" | "warn"; message: string; url?: string; error?: RelayError }) => void;
+}
+
+const PROTOCOL_VERSION = "1";
+/** A session shorter than this does not count as a success that resets the backoff. */
+const STABLE_SESSION_MS = 10_000;
+/** The Repo waits for every adapter to be ready before it calls a document unavailable. */
+const READY_AFTER_MS = 1000;
+
+/**
+ * A NetworkAdapter that keeps one live connection to the first relay of an ordered
+ * list that answers, speaking automerge-repo's websocket protocol.
+ *
+ * Why not `WebSocketClientAdapter`: it cannot send a bearer token, it throws from its
+ * error handler on anything but ECONNREFUSED (an HTTP 401 crashes the process), it
+ * retries one URL at a fixed interval, and it cannot tell the writer why it is offline.
+ * Here every failure is a typed `RelayError`, the next relay is tried at once when
+ * one fails, and whole rounds back off exponentially with full jitter so that a
+ * restarted relay is not stampeded by every client at the same moment.
+ */
+export class RelayClientAdapter extends NetworkAdapter {
+  #endpoints: RelayEndpoint[];
+  readonly #handshakeTimeoutMs: number;
+  readonly #backoff: { initialMs: number; maxMs: number };
+  readonly #heartbeatMs: number;
+  readonly #onEvent: RelayClientOptions["onEvent"];
+  readonly #stateListeners = new Set<(state: RelayConnectionState) => void>();
+
+  #state: RelayConnectionState = { status: "offline" };
+  #socket: WebSocket | undefined;
+  #remotePeerId: PeerId | undefined;
+  /** Index of the endpoint being tried or used. */
+  #index = 0;
+  /** Rounds in a row in which no relay gave a stable session. */
+  #failedRounds = 0;
+  #lastError: RelayError | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #running = false;
+  #ready = false;
+  #resolveReady: (() => void) | undefined;
+  readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve));
+
+  constructor(options: RelayClientOptions) {
+    super();
+    this.#endpoints = options.endpoints.map((e) => ({ ...e }));
+    this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
+    this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.#onEvent = options.onEvent;
+  }
+
+  get state(): RelayConnectionState {
+    return this.#state;
+  }
+
+  /** The relay's peer while connected (its storage ID names its copy for remote heads). */
+  get remotePeerId(): PeerId | undefined {
+    return this.#remotePeerId;
+  }
+
+  /** Calls `listener` on every state change; returns the function that stops it. */
+  onState(listener: (state: RelayConnectionState) => void): () => void {
+    this.#stateListeners.add(listener);
+    return () => this.#stateListeners.delete(listener);
+  }
+
+  isReady(): boolean {
+    return this.#ready;
+  }
+
+  whenReady(): Promise<void> {
+    return this.#readyPromise;
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId;
+    this.peerMetadata = peerMetadata ?? {};
+    this.#running = true;
+    setTimeout(() => this.#markReady(), READY_AFTER_MS).unref?.();
+    this.#startRound(0);
+  }
+
+  /**
+   * Replaces the list of relays. The live connection is kept when its relay is still
+   * in the list with the same token; otherwise the client moves to the new first relay.
+   */
+  setEndpoints(endpoints: RelayEndpoint[]): void {
+    const current = this.#endpoints[this.#index];
+    this.#endpoints = endpoints.map((e) => ({ ...e }));
+    if (!this.#running) return;
+    const kept = current ? this.#endpoints.findIndex((e) => e.url === current.url && e.token === current.token) : -1;
+    if (this.#state.status === "connected" && kept >= 0) {
+      this.#index = kept;
+      return;
+    }
+    this.#failedRounds = 0;
+    this.#lastError = null;
+    this.#closeSocket();
+    this.#startRound(0);
+  }
+
+  send(message: Message): void {
+    const socket = this.#socket;
+    // Dropped while offline: on the next connection the sync protocol finds out what
+    // the relay lacks, so nothing needs queueing here.
+    if (!socket || socket.readyState !== WebSocket.OPEN || this.#state.status !== "connected") return;
+    socket.send(cbor.encode(message));
+  }
+
+  disconnect(): void {
+    this.#running = false;
+    clearTimeout(this.#timer);
+    this.#closeSocket();
+    this.#setState({ status: "offline" });
+  }
+
+  #markReady(): void {
+    if (this.#ready) return;
+    this.#ready = true;
+    this.#resolveReady?.();
+  }
+
+  #setState(state: RelayConnectionState): void {
+    this.#state = state;
+    for (const listener of this.#stateListeners) listener(state);
+  }
+
+  #startRound(index: number): void {
+    clearTimeout(this.#timer);
+    if (!this.#running) return;
+    if (this.#endpoints.length === 0) {
+      this.#markReady();
+      this.#setState({ status: "offline" });
+      return;
+    }
+    this.#index = index;
+    this.#attempt();
+  }
+
+  /** One attempt on the current endpoint; on failure, the next one or a pause. */
+  #attempt(): void {
+    const endpoint = this.#endpoints[this.#index]!;
+    const peerId = this.peerId!;
+    this.#setState({ status: "connecting", url: endpoint.url, lastError: this.#lastError });
+    const headers: Record<string, string> = {};
+    if (endpoint.token) headers.Authorization = `Bearer ${endpoint.token}`;
+    let socket: WebSocket;
+    try {
+      socket = new WebSocket(endpoint.url, { headers, handshakeTimeout: this.#handshakeTimeoutMs, perMessageDeflate: false });
+    } catch (error) {
+      // A malformed address fails here rather than asynchronously.
+      this.#fail({ code: "unreachable", message: `not a relay address: ${(error as Error).message}`, url: endpoint.url });
+      return;
+    }
+    this.#socket = socket;
+    socket.binaryType = "nodebuffer";
+    let settled = false;
+    let connectedAt = 0;
+    let serverError: string | null = null;
+    const fail = (error: RelayError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(handshakeTimer);
+      this.#dropSocket(socket);
+      this.#fail(error);
+    };
+    const handshakeTimer = setTimeout(
+      () => fail({ code: "timeout", message: `the relay did not answer within ${this.#handshakeTimeoutMs / 1000} s`, url: endpoint.url }),
+      this.#handshakeTimeoutMs,
+    );
+
+    socket.on("unexpected-response", (_request, response) => {
+      const status = response.statusCode ?? 0;
+      response.resume();
+      fail(
+        status === 401
+          ? { code: "unauthorized", message: "the relay did not accept this token (missing, wrong or revoked)", url: endpoint.url }
+          : { code: "refused", message: `the relay answered HTTP ${status}`, url: endpoint.url },
+      );
+    });
+    socket.on("error", (error: NodeJS.ErrnoException) => {
+      if (connectedAt) return; // the close event that follows ends the session
+      fail({ code: "unreachable", message: describeSocketError(error), url: endpoint.url });
+    });
+    socket.on("open", () => {
+      socket.send(cbor.encode({ type: "join", senderId: peerId, peerMetadata: this.peerMetadata ?? {}, supportedProtocolVersions: [PROTOCOL_VERSION] }));
+    });
+    socket.on("message", (data: Buffer, isBinary: boolean) => {
+      const parsed = validateRelayMessage(data, isBinary, peerId);
+      if (!parsed.ok) {
+        if (connectedAt) this.#endSession(socket, endpoint, Date.now() - connectedAt, { code: "protocol", message: parsed.error, url: endpoint.url });
+        else fail({ code: "protocol", message: parsed.error, url: endpoint.url });
+        return;
+      }
+      const message = parsed.message;
+      if (message.kind === "peer") {
+        if (connectedAt) return;
+        if (message.selectedProtocolVersion !== PROTOCOL_VERSION) {
+          fail({ code: "version-mismatch", message: `the relay speaks protocol ${String(message.selectedProtocolVersion)}; this app speaks ${PROTOCOL_VERSION}`, url: endpoint.url });
+          return;
+        }
+        settled = true;
+        clearTimeout(handshakeTimer);
+        connectedAt = Date.now();
+        this.#lastError = null;
+        this.#remotePeerId = message.senderId as PeerId;
+        this.#startHeartbeat(socket, endpoint);
+        this.#setState({ status: "connected", url: endpoint.url, peerId: this.#remotePeerId, storageId: (message.peerMetadata.storageId as StorageId | undefined) ?? null });
+        this.#onEvent?.({ level: "info", message: "connected to relay", url: endpoint.url });
+        this.emit("peer-candidate", { peerId: this.#remotePeerId, peerMetadata: message.peerMetadata as PeerMetadata });
+        this.#markReady();
+        return;
+      }
+      if (message.kind === "error") {
+        // The relay closes the connection after this; keep its words for the writer.
+        serverError = message.message;
+        return;
+      }
+      if (!connectedAt) {
+        fail({ code: "protocol", message: `the relay sent "${message.message.type}" before accepting the connection`, url: endpoint.url });
+        return;
+      }
+      this.emit("message", message.message);
+    });
+    socket.on("close", (code: number, reasonBuffer: Buffer) => {
+      const reason = reasonBuffer.toString("utf8") || serverError || "";
+      if (!connectedAt) {
+        const error: RelayError = isVersionRefusal(reason)
+          ? { code: "version-mismatch", message: `the relay refused our protocol version: ${reason}`, url: endpoint.url }
+          : { code: "refused", message: reason ? `the relay closed the connection: ${reason}` : `the relay closed the connection (code ${code})`, url: endpoint.url };
+        fail(error);
+        return;
+      }
+      this.#endSession(socket, endpoint, Date.now() - connectedAt, {
+        code: reason && /token|unauthori[sz]ed|revoked/i.test(reason) ? "unauthorized" : "unreachable",
+        message: reason ? `the relay closed the connection: ${reason}` : "the connection to the relay was lost",
+        url: endpoint.url,
+      });
+    });
+  }
+
+  /** A live session ended: tell the Repo, then start over from the preferred relay. */
+  #endSession(socket: WebSocket, endpoint: RelayEndpoint, lastedMs: number, error: RelayError): void {
+    if (this.#socket !== socket) return;
+    this.#dropSocket(socket);
+    this.#onEvent?.({ level: "warn", message: "lost the relay", url: endpoint.url, error });
+    this.#lastError = error;
+    if (!this.#running) return;
+    // A relay that drops us right after accepting (a revoked token, a refused peer ID)
+    // counts as a failed attempt, or we would reconnect in a tight loop.
+    if (lastedMs < STABLE_SESSION_MS) {
+      this.#fail(error);
+      return;
+    }
+    // A relay that vanished after a good session is most often restarting or gone for
+    // good: try the list again from the top at once; if that round fails, back off.
+    this.#failedRounds = 0;
+    this.#startRound(0);
+  }
+
+  #fail(error: RelayError): void {
+    this.#lastError = error;
+    this.#onEvent?.({ level: "warn", message: "relay attempt failed", url: error.url, error });
+    if (!this.#running) return;
+    if (this.#index + 1 < this.#endpoints.length) {
+      // Fail over down the list at once: the next relay may well be up.
+      this.#index++;
+      this.#attempt();
+      return;
+    }
+    this.#markReady();
+    this.#failedRounds++;
+    const ceiling = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** (this.#failedRounds - 1));
+    // Full jitter (random between a floor and the ceiling) spreads reconnecting clients.
+    const delay = Math.max(this.#backoff.initialMs / 2, randomInt(0, Math.max(1, Math.round(ceiling)) + 1));
+    this.#setState({ status: "waiting", retryAt: Date.now() + delay, lastError: error });
+    this.#timer = setTimeout(() => this.#startRound(0), delay);
+    this.#timer.unref?.();
+  }
+
+  #startHeartbeat(socket: WebSocket, endpoint: RelayEndpoint): void {
+    clearInterval(this.#heartbeat);
+    let answered = true;
+    socket.on("pong", () => (answered = true));
+    this.#heartbeat = setInterval(() => {
+      if (!answered) {
+        this.#endSession(socket, endpoint, this.#heartbeatMs, { code: "timeout", message: "the relay stopped answering", url: endpoint.url });
+        return;
+      }
+      answered = false;
+      socket.ping();
+    }, this.#heartbeatMs);
+    this.#heartbeat.unref?.();
+  }
+
+  /** Forgets a socket for good: no more events from it reach the Repo. */
+  #dropSocket(socket: WebSocket): void {
+    socket.removeAllListeners();
+    socket.on("error", () => undefined);
+    if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.terminate();
+    if (this.#socket !== socket) return;
+    this.#socket = undefined;
+    clearInterval(this.#heartbeat);
+    if (this.#remotePeerId) {
+      const peerId = this.#remotePeerId;
+      this.#remotePeerId = undefined;
+      this.emit("peer-disconnected", { peerId });
+    }
+  }
+
+  #closeSocket(): void {
+    if (this.#socket) this.#dropSocket(this.#socket);
+  }
+}
+
+function isVersionRefusal(reason: string): boolean {
+  return /protocol version|unsupported version/i.test(reason);
+}
+
+function describeSocketError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case "ECONNREFUSED":
+      return "nothing is listening at that address";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "the relay's host name could not be found";
+    case "ECONNRESET":
+      return "the connection was reset";
+    case "ETIMEDOUT":
+      return "the relay did not answer";
+    default:
+      return error.message;
+  }
+}

@@ -1,0 +1,123 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { WebSocketServer, type WebSocket } from "ws";
+import { cbor, Repo, type PeerId } from "@automerge/automerge-repo";
+import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
+import { RelayClientAdapter, type RelayConnectionState } from "../../src/node/sync/RelayClientAdapter";
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** An HTTP server on a free loopback port; `onUpgrade` decides what each upgrade gets. */
+async function server(onUpgrade: (req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => void): Promise<string> {
+  const s = http.createServer((_req, res) => res.writeHead(404).end());
+  s.on("upgrade", onUpgrade);
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  cleanups.push(() => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); }));
+  return `ws://127.0.0.1:${(s.address() as AddressInfo).port}`;
+}
+
+/** A stock automerge-repo relay that only lets in `token`. */
+async function plainRelay(token: string): Promise<{ url: string; repo: Repo }> {
+  const wss = new WebSocketServer({ noServer: true });
+  const repo = new Repo({ network: [new WebSocketServerAdapter(wss as never)], peerId: "relay" as PeerId });
+  const url = await server((req, socket, head) => {
+    if (req.headers.authorization !== `Bearer ${token}`) {
+      socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+  cleanups.push(async () => {
+    await repo.shutdown();
+    wss.close();
+  });
+  return { url, repo };
+}
+
+function client(endpoints: { url: string; token: string | null }[]) {
+  const adapter = new RelayClientAdapter({ endpoints, backoff: { initialMs: 100, maxMs: 400 }, handshakeTimeoutMs: 1000 });
+  const states: RelayConnectionState[] = [];
+  adapter.onState((s) => states.push(s));
+  const repo = new Repo({ network: [adapter], peerId: `client-${Math.random()}` as PeerId });
+  cleanups.push(() => repo.shutdown());
+  return { adapter, repo, states };
+}
+
+const until = async (what: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!what()) {
+    if (Date.now() > end) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe("RelayClientAdapter", () => {
+  it("syncs a document with a relay through a bearer token", async () => {
+    const relay = await plainRelay("secret");
+    const a = client([{ url: relay.url, token: "secret" }]);
+    const b = client([{ url: relay.url, token: "secret" }]);
+    await until(() => a.adapter.state.status === "connected" && b.adapter.state.status === "connected");
+    const handle = a.repo.create({ text: "hello" });
+    const found = await b.repo.find<{ text: string }>(handle.url);
+    expect(found.doc().text).toBe("hello");
+  });
+
+  it("reports a refused token as unauthorized and keeps retrying with backoff", async () => {
+    const relay = await plainRelay("secret");
+    const a = client([{ url: relay.url, token: "wrong" }]);
+    await until(() => a.adapter.state.status === "waiting");
+    const state = a.adapter.state;
+    expect(state.status === "waiting" && state.lastError.code).toBe("unauthorized");
+    await until(() => a.states.filter((s) => s.status === "connecting").length >= 3);
+  });
+
+  it("fails over down the list when the first relay is unreachable, and says why", async () => {
+    const dead = await server((_req, socket) => socket.destroy());
+    const relay = await plainRelay("secret");
+    const a = client([{ url: "ws://127.0.0.1:1", token: "secret" }, { url: dead, token: "secret" }, { url: relay.url, token: "secret" }]);
+    await until(() => a.adapter.state.status === "connected");
+    expect(a.adapter.state).toMatchObject({ status: "connected", url: relay.url });
+    const tried = a.states.filter((s) => s.status === "connecting").map((s) => (s as { url: string }).url);
+    expect(tried.slice(0, 3)).toEqual(["ws://127.0.0.1:1", dead, relay.url]);
+    expect(a.states.find((s) => s.status === "connecting" && s.lastError?.code === "unreachable")).toBeDefined();
+  });
+
+  it("names a protocol version mismatch and a relay that speaks garbage", async () => {
+    const wss = new WebSocketServer({ noServer: true });
+    cleanups.push(() => void wss.close());
+    let mode: "version" | "garbage" = "version";
+    const url = await server((req, socket, head) =>
+      wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        ws.on("message", (data: Buffer) => {
+          const join = cbor.decode(new Uint8Array(data)) as { senderId: string };
+          if (mode === "version") ws.send(cbor.encode({ type: "peer", senderId: "relay", selectedProtocolVersion: "9", targetId: join.senderId, peerMetadata: {} }));
+          else ws.send(Buffer.from([0xff, 0x00, 0x13]));
+        });
+      }),
+    );
+    const a = client([{ url, token: null }]);
+    await until(() => a.adapter.state.status === "waiting");
+    expect(a.adapter.state.status === "waiting" && a.adapter.state.lastError.code).toBe("version-mismatch");
+    mode = "garbage";
+    await until(() => a.adapter.state.status === "waiting" && a.adapter.state.lastError.code === "protocol");
+    expect(a.adapter.state.status === "waiting" && a.adapter.state.lastError.message).toMatch(/not CBOR/);
+  });
+
+  it("reconnects by itself when the relay comes back, and the Repo resyncs", async () => {
+    const relay = await plainRelay("secret");
+    const a = client([{ url: relay.url, token: "secret" }]);
+    await until(() => a.adapter.state.status === "connected");
+    const handle = a.repo.create({ n: 1 });
+    await until(() => relay.repo.handles[handle.documentId]?.isReady() === true);
+    // Cut every socket from the relay's side: the client must notice and come back.
+    for (const ws of (relay.repo.networkSubsystem as unknown as { adapters: { server?: WebSocketServer }[] }).adapters[0]!.server!.clients) ws.terminate();
+    await until(() => a.states.some((s) => s.status === "connecting" && s.lastError !== null));
+    await until(() => a.adapter.state.status === "connected");
+    handle.change((d) => (d.n = 2));
+    await until(() => (relay.repo.handles[handle.documentId]?.doc() as { n: number } | undefined)?.n === 2);
+  });
+});
