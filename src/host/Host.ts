@@ -2,6 +2,7 @@ import path from "node:path";
 import fs from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import {
+  parseAutomergeUrl,
   Repo,
   type AutomergeUrl,
   type Chunk,
@@ -14,12 +15,24 @@ import {
 } from "@automerge/automerge-repo";
 import { next as A } from "@automerge/automerge";
 import pino, { type Logger } from "pino";
-import { requestSchema, type Bootstrap, type HostMethod, type HostResponse, type HostResults, type HostStatus, type StorageProblem, type UserProfile } from "../shared/api";
+import {
+  requestSchema,
+  type Bootstrap,
+  type HostMethod,
+  type HostResponse,
+  type HostResults,
+  type HostStatus,
+  type SettingsView,
+  type StorageProblem,
+  type UserProfile,
+} from "../shared/api";
 import type { LibraryDocument } from "../shared/library";
 import type { WriterDocument } from "../shared/document";
 import { FileStorageAdapter, RetryingStorage } from "../node/storage";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, saveSettings, type Settings } from "./settings";
+import { plainTextCipher, SecretStore, type SecretCipher } from "./secrets";
+import { RelaySync, relayTokenKey } from "./RelaySync";
 
 export interface HostOptions {
   /** Where documents and settings live; created if missing. */
@@ -33,6 +46,11 @@ export interface HostOptions {
   saveDebounceMs?: number;
   /** Overrides the display name and colour from settings (tests, first run). */
   user?: Partial<UserProfile>;
+  /**
+   * Seals relay tokens on disk. Electron passes one built on safeStorage (the OS
+   * keychain); without one, tokens are kept in plain text and the settings say so.
+   */
+  secretCipher?: SecretCipher;
 }
 
 /** Most problems kept for the status view; older ones are in the log. */
@@ -41,6 +59,10 @@ const MAX_PROBLEMS = 50;
 // Every refresh is a library change that each open window receives and re-renders its
 // list for, while the writer types: once a second is plenty for a list.
 const LIBRARY_REFRESH_MS = 1000;
+/** Documents fetched at once when a relay connects; more would stall the host's loop. */
+const LIBRARY_FETCH_CONCURRENCY = 4;
+/** How long linking a library waits for it to arrive from a relay. */
+const LINK_TIMEOUT_MS = 15_000;
 
 /**
  * The desktop's source of truth, in plain Node: the persistent Repo on crash-safe
@@ -49,7 +71,7 @@ const LIBRARY_REFRESH_MS = 1000;
  */
 export class Host {
   readonly repo: Repo;
-  readonly library: Library;
+  #library: Library;
   readonly logger: Logger;
   readonly dataDir: string;
   readonly #storage: RetryingStorage;
@@ -58,6 +80,11 @@ export class Host {
   readonly #saveDebounceMs: number;
   readonly #settingsFile: string;
   #settings: Settings;
+  readonly #secrets: SecretStore;
+  readonly #relays: RelaySync;
+  /** Documents of the library being fetched from a relay, so none is asked for twice. */
+  readonly #fetching = new Set<string>();
+  #unsubscribeLibrary: () => void = () => undefined;
   readonly #problems: StorageProblem[] = [];
   #storageOk = true;
   /** Documents whose library entry is due for a refresh, with its timer (none once closing). */
@@ -76,9 +103,11 @@ export class Host {
     saveDebounceMs: number;
     settingsFile: string;
     settings: Settings;
+    secrets: SecretStore;
+    relays: RelaySync;
   }) {
     this.repo = args.repo;
-    this.library = args.library;
+    this.#library = args.library;
     this.logger = args.logger;
     this.dataDir = args.dataDir;
     this.#storage = args.storage;
@@ -87,6 +116,13 @@ export class Host {
     this.#saveDebounceMs = args.saveDebounceMs;
     this.#settingsFile = args.settingsFile;
     this.#settings = args.settings;
+    this.#secrets = args.secrets;
+    this.#relays = args.relays;
+    this.#watchLibrary();
+  }
+
+  get library(): Library {
+    return this.#library;
   }
 
   /**
@@ -146,10 +182,24 @@ export class Host {
       const settings = await loadSettings(settingsFile, (message) => logger.error(message));
       if (options.user?.name) settings.user.name = options.user.name;
       if (options.user?.color) settings.user.color = options.user.color;
+      const secrets = await SecretStore.open(
+        path.join(dataDir, "secrets.json"),
+        options.secretCipher ?? plainTextCipher("This copy of Writer has no access to a keychain, so relay tokens are stored unencrypted in its data folder (readable by your user only)."),
+        (message) => logger.error(message),
+      );
+      if (secrets.weakness) logger.warn({ backend: secrets.backend }, secrets.weakness);
+      const repoRef: { repo?: Repo } = {};
+      const relays = new RelaySync({
+        repo: () => repoRef.repo!,
+        relays: settings.relays,
+        secrets,
+        logger,
+        onConnected: () => ref.host?.fetchLibraryDocuments(),
+      });
 
-      repo = new Repo({
+      repo = repoRef.repo = new Repo({
         storage: operations,
-        network: [],
+        network: [relays.adapter],
         peerId: `host-${randomBytes(6).toString("hex")}` as PeerId,
         saveDebounceRate: saveDebounceMs,
         // Local hops (renderer, host) send every change at once: latency is a feature.
@@ -166,7 +216,7 @@ export class Host {
       }
       await saveSettings(settingsFile, settings);
       const library = new Library(repo, libraryHandle);
-      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings });
+      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays });
       ref.host = host;
       for (const p of early) host.#report(p);
       logger.info({ dataDir, library: library.url }, "host ready");
@@ -208,6 +258,7 @@ export class Host {
       return { ok: true, value: await this.#dispatch(parsed.data) };
     } catch (error) {
       if (error instanceof DocumentNotFoundError) return { ok: false, error: { code: "not-found", message: error.message } };
+      if (error instanceof DocumentUnavailableError) return { ok: false, error: { code: "unavailable", message: error.message } };
       if (error instanceof RangeError) return { ok: false, error: { code: "invalid-request", message: error.message } };
       this.logger.error({ err: error, method: parsed.data.method }, "request failed");
       return { ok: false, error: { code: "internal", message: (error as Error).message } };
@@ -247,6 +298,36 @@ export class Host {
         return this.status();
       case "confirmSaved":
         return { saved: await this.confirmSaved(req.url, req.heads) };
+      case "syncStatus":
+        return this.#relays.status(req.url ? parseAutomergeUrl(req.url as AutomergeUrl).documentId : null);
+      case "getSettings":
+        return this.settingsView();
+      case "setProfile":
+        await this.#updateSettings({ user: { name: req.name, color: req.color } });
+        return null;
+      case "addRelay":
+        return { id: await this.addRelay(req) };
+      case "updateRelay":
+        await this.#updateRelay(req);
+        return null;
+      case "removeRelay":
+        await this.#removeRelay(req.id);
+        return null;
+      case "moveRelay": {
+        const relays = [...this.#settings.relays];
+        const from = relays.findIndex((r) => r.id === req.id);
+        if (from < 0) throw new RangeError("No such relay.");
+        const [moved] = relays.splice(from, 1);
+        relays.splice(Math.min(req.index, relays.length), 0, moved!);
+        await this.#setRelays(relays);
+        return null;
+      }
+      case "openSharedDocument":
+        this.#library.addShared(req.url as AutomergeUrl);
+        this.fetchLibraryDocuments();
+        return { url: req.url };
+      case "linkLibrary":
+        return { libraryUrl: await this.linkLibrary(req.url as AutomergeUrl) };
     }
   }
 
@@ -262,6 +343,115 @@ export class Host {
     await this.repo.flush([documentId]);
     if (!A.hasHeads(handle.doc() as A.Doc<unknown>, heads)) return false;
     return !this.#storage.hasPending(documentId);
+  }
+
+  settingsView(): SettingsView {
+    return {
+      user: { ...this.#settings.user },
+      relays: this.#settings.relays.map((r) => ({ ...r, hasToken: this.#secrets.has(relayTokenKey(r.id)) })),
+      libraryUrl: this.#library.url,
+      secrets: { backend: this.#secrets.backend, weakness: this.#secrets.weakness },
+    };
+  }
+
+  /** Adds a relay at the end of the list; its token goes to the SecretStore only. */
+  async addRelay(relay: { name: string; url: string; token: string | null }): Promise<string> {
+    if (this.#settings.relays.some((r) => r.url === relay.url)) throw new RangeError(`${relay.url} is already in your relays.`);
+    const id = randomBytes(8).toString("hex");
+    if (relay.token) await this.#secrets.set(relayTokenKey(id), relay.token);
+    await this.#setRelays([...this.#settings.relays, { id, name: relay.name, url: relay.url }]);
+    return id;
+  }
+
+  async #updateRelay(update: { id: string; name?: string; url?: string; token?: string | null }): Promise<void> {
+    const relays = this.#settings.relays.map((r) => ({ ...r }));
+    const relay = relays.find((r) => r.id === update.id);
+    if (!relay) throw new RangeError("No such relay.");
+    if (update.url !== undefined && relays.some((r) => r.id !== update.id && r.url === update.url)) throw new RangeError(`${update.url} is already in your relays.`);
+    if (update.name !== undefined) relay.name = update.name;
+    if (update.url !== undefined) relay.url = update.url;
+    if (update.token === null) await this.#secrets.delete(relayTokenKey(relay.id));
+    else if (update.token !== undefined) await this.#secrets.set(relayTokenKey(relay.id), update.token);
+    await this.#setRelays(relays);
+  }
+
+  async #removeRelay(id: string): Promise<void> {
+    if (!this.#settings.relays.some((r) => r.id === id)) throw new RangeError("No such relay.");
+    await this.#secrets.delete(relayTokenKey(id));
+    await this.#setRelays(this.#settings.relays.filter((r) => r.id !== id));
+  }
+
+  async #setRelays(relays: Settings["relays"]): Promise<void> {
+    await this.#updateSettings({ relays });
+    this.#relays.update(relays);
+  }
+
+  /**
+   * Makes this device use an existing library (another device's, found through a
+   * relay). The documents this device had stay listed: they are added to it.
+   */
+  async linkLibrary(url: AutomergeUrl): Promise<string> {
+    if (url === this.#library.url) return url;
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), LINK_TIMEOUT_MS);
+    let handle: DocHandle<LibraryDocument>;
+    try {
+      handle = await this.repo.find<LibraryDocument>(url, { signal: abort.signal });
+    } catch (error) {
+      throw new DocumentUnavailableError(
+        abort.signal.aborted || /unavailable/i.test((error as Error).message)
+          ? "That library could not be found on your relays. Check that this device is connected to the same relay as the other one, then try again."
+          : (error as Error).message,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    const doc = handle.doc();
+    if (!doc || typeof doc.documents !== "object" || doc.documents === null) throw new RangeError("That link is not a Writer library.");
+    const linked = new Library(this.repo, handle);
+    const adopted = linked.adopt(this.#library.entries());
+    this.#unsubscribeLibrary();
+    this.#library = linked;
+    this.#watchLibrary();
+    await this.#updateSettings({ libraryUrl: linked.url });
+    this.logger.info({ library: linked.url, adopted }, "linked to an existing library");
+    this.fetchLibraryDocuments();
+    return linked.url;
+  }
+
+  /** New entries (from another device) are fetched so that they sync and open offline. */
+  #watchLibrary(): void {
+    const handle = this.repo.handles[this.#library.documentId] as DocHandle<LibraryDocument> | undefined;
+    if (!handle) return;
+    const onChange = () => this.fetchLibraryDocuments();
+    handle.on("change", onChange);
+    this.#unsubscribeLibrary = () => handle.off("change", onChange);
+  }
+
+  /**
+   * While a relay is connected, every document of the library is kept loaded so that
+   * it syncs (automerge-repo only syncs documents it holds in memory), a few at a time.
+   */
+  private fetchLibraryDocuments(): void {
+    if (this.#closing || this.#relays.adapter.state.status !== "connected") return;
+    const missing = Object.keys(this.#library.entries()).filter((id) => !this.repo.handles[id as DocumentId] && !this.#fetching.has(id));
+    if (missing.length === 0) return;
+    for (const id of missing) this.#fetching.add(id);
+    const queue = [...missing];
+    const worker = async () => {
+      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+        try {
+          const handle = await this.repo.find<WriterDocument>(`automerge:${id}` as AutomergeUrl);
+          this.#refresh(handle.documentId);
+        } catch (error) {
+          // Not on this relay (yet): it is asked for again on the next connection.
+          this.logger.info({ documentId: id, err: error }, "library document not available from the relay");
+        } finally {
+          this.#fetching.delete(id);
+        }
+      }
+    };
+    for (let i = 0; i < Math.min(LIBRARY_FETCH_CONCURRENCY, queue.length); i++) void worker();
   }
 
   bootstrap(): Bootstrap {
@@ -396,6 +586,9 @@ class TrackedStorage implements StorageAdapterInterface {
     return operation;
   }
 }
+
+/** A document (or library) that neither this disk nor any connected relay has. */
+class DocumentUnavailableError extends Error {}
 
 function describeWriteError(error: Error): string {
   const code = (error as NodeJS.ErrnoException).code ?? ((error as { cause?: NodeJS.ErrnoException }).cause?.code);

@@ -60,6 +60,36 @@ export class Library {
     return handle.url;
   }
 
+  /**
+   * Lists a document someone shared (by its link). Its title and text arrive when it
+   * syncs; until then it shows as untitled. Listing it again restores it from the trash.
+   */
+  addShared(url: AutomergeUrl): void {
+    const { documentId } = parseAutomergeUrl(url);
+    const now = this.#now();
+    this.#handle.change((lib) => {
+      const existing = lib.documents[documentId];
+      if (existing) {
+        if (existing.trashedAt !== null) existing.trashedAt = null;
+        return;
+      }
+      lib.documents[documentId] = { url, title: "", createdAt: now, updatedAt: now, trashedAt: null, snippet: "", words: 0 };
+    });
+  }
+
+  /**
+   * Adds the entries of another library that this one lacks: when a device links to
+   * an existing library, the documents it already had stay listed.
+   */
+  adopt(entries: Record<string, LibraryEntry>): number {
+    const missing = Object.entries(entries).filter(([id]) => !this.entries()[id]);
+    if (missing.length === 0) return 0;
+    this.#handle.change((lib) => {
+      for (const [id, entry] of missing) lib.documents[id] = { ...entry };
+    });
+    return missing.length;
+  }
+
   /** Copies a document, history included, as a new document titled "… (copy)". */
   async duplicate(url: string): Promise<AutomergeUrl> {
     const source = this.#entry(url);

@@ -1,9 +1,9 @@
 import fs from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
-import { documentUrlSchema } from "../shared/api";
+import { colorSchema, documentUrlSchema, relayUrlSchema } from "../shared/api";
+import { writeFileAtomic } from "../node/atomicFile";
 
 /** Colours that read well on both themes, for names and (later) cursors. */
 export const USER_COLORS = ["#c2410c", "#0f766e", "#7c3aed", "#be123c", "#1d4ed8", "#a16207", "#15803d", "#9d174d"];
@@ -12,7 +12,12 @@ const settingsSchema = z.object({
   version: z.literal(1),
   libraryUrl: documentUrlSchema.nullable(),
   lastOpened: documentUrlSchema.nullable(),
-  user: z.object({ name: z.string().min(1).max(80), color: z.string().regex(/^#[0-9a-fA-F]{6}$/) }),
+  user: z.object({ name: z.string().min(1).max(80), color: colorSchema }),
+  /** Relays in the writer's order of preference; their tokens live in the SecretStore. */
+  relays: z
+    .array(z.object({ id: z.string().regex(/^[a-z0-9]{8,32}$/), name: z.string().min(1).max(80), url: relayUrlSchema }))
+    .max(20)
+    .default([]),
 });
 
 /** Per-machine settings. Secrets never live here (they go to the OS keychain). */
@@ -26,7 +31,7 @@ export function defaultSettings(): Settings {
     // Some sandboxes have no passwd entry for the user; a plain name will do.
   }
   const color = USER_COLORS[randomBytes(1)[0]! % USER_COLORS.length]!;
-  return { version: 1, libraryUrl: null, lastOpened: null, user: { name, color } };
+  return { version: 1, libraryUrl: null, lastOpened: null, user: { name, color }, relays: [] };
 }
 
 /**
@@ -59,23 +64,7 @@ export async function loadSettings(file: string, onProblem: (message: string) =>
   }
 }
 
-/** Writes settings atomically and durably: temp file, fsync, rename, fsync directory. */
+/** Writes settings atomically and durably (see writeFileAtomic). */
 export async function saveSettings(file: string, settings: Settings): Promise<void> {
-  const valid = settingsSchema.parse(settings);
-  const dir = path.dirname(file);
-  const tmp = path.join(dir, `.settings-${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "w", 0o600);
-  try {
-    await handle.writeFile(JSON.stringify(valid, null, 2) + "\n");
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await fs.rename(tmp, file);
-  const dirHandle = await fs.open(dir, "r");
-  try {
-    await dirHandle.sync();
-  } finally {
-    await dirHandle.close();
-  }
+  await writeFileAtomic(file, JSON.stringify(settingsSchema.parse(settings), null, 2) + "\n");
 }

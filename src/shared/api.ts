@@ -14,6 +14,26 @@ export const documentUrlSchema = z
 
 const titleSchema = z.string().max(500);
 
+/** A relay's address: ws:// or wss://, no credentials in it (tokens are stored apart). */
+export const relayUrlSchema = z
+  .string()
+  .trim()
+  .max(500)
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "ws:" || url.protocol === "wss:") && !url.username && !url.password && !url.hash && !url.searchParams.has("token");
+    } catch {
+      return false;
+    }
+  }, "a relay address starts with wss:// (or ws:// on a local network) and holds no token");
+
+const relayIdSchema = z.string().regex(/^[a-z0-9]{8,32}$/, "not a relay ID");
+const relayNameSchema = z.string().trim().min(1, "give the relay a name").max(80);
+/** Relay tokens as `npm run relay -- token add` prints them; null for anonymous relays. */
+const relayTokenSchema = z.string().trim().min(1).max(1000).regex(/^[A-Za-z0-9_\-.~+/=]+$/, "a token is one word of letters, digits and -_.~+/=");
+export const colorSchema = z.string().regex(/^#[0-9a-fA-F]{6}$/, "not a colour");
+
 export const requestSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("bootstrap") }),
   z.object({ method: z.literal("createDocument"), title: titleSchema.optional() }),
@@ -26,6 +46,15 @@ export const requestSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("search"), query: z.string().max(500) }),
   z.object({ method: z.literal("setLastOpened"), url: documentUrlSchema.nullable() }),
   z.object({ method: z.literal("status") }),
+  z.object({ method: z.literal("syncStatus"), url: documentUrlSchema.nullable() }),
+  z.object({ method: z.literal("getSettings") }),
+  z.object({ method: z.literal("setProfile"), name: z.string().trim().min(1).max(80), color: colorSchema }),
+  z.object({ method: z.literal("addRelay"), name: relayNameSchema, url: relayUrlSchema, token: relayTokenSchema.nullable() }),
+  z.object({ method: z.literal("updateRelay"), id: relayIdSchema, name: relayNameSchema.optional(), url: relayUrlSchema.optional(), token: relayTokenSchema.nullable().optional() }),
+  z.object({ method: z.literal("removeRelay"), id: relayIdSchema }),
+  z.object({ method: z.literal("moveRelay"), id: relayIdSchema, index: z.number().int().min(0).max(100) }),
+  z.object({ method: z.literal("openSharedDocument"), url: documentUrlSchema }),
+  z.object({ method: z.literal("linkLibrary"), url: documentUrlSchema }),
   z.object({
     method: z.literal("confirmSaved"),
     url: documentUrlSchema,
@@ -53,6 +82,41 @@ export interface HostStatus {
   /** False while the last write to disk failed; edits are kept and retried. */
   storageOk: boolean;
   problems: StorageProblem[];
+}
+
+/** A relay as the renderer may see it: never its token, only whether one is saved. */
+export interface RelayInfo {
+  id: string;
+  name: string;
+  url: string;
+  hasToken: boolean;
+}
+
+export type RelayErrorCode = "unauthorized" | "unreachable" | "version-mismatch" | "refused" | "timeout" | "protocol" | "secret-unreadable";
+
+export interface SyncStatus {
+  /**
+   * `off`: no relay configured (local only). `offline`: relays configured, none
+   * reachable, retrying at `retryAt`. `connecting`: trying `relay`. `connected`: syncing
+   * with `relay`.
+   */
+  connection: "off" | "offline" | "connecting" | "connected";
+  relay: { id: string; name: string } | null;
+  /** Why the last attempt failed, in words for the writer. */
+  error: { code: RelayErrorCode; message: string; relayName: string } | null;
+  retryAt: number | null;
+  /** Open documents with changes the connected relay has not confirmed (by its heads). */
+  pending: number;
+  /** The asked-for document: every change of it confirmed by the relay, or not. */
+  document: "on-relay" | "pending" | null;
+}
+
+export interface SettingsView {
+  user: UserProfile;
+  relays: RelayInfo[];
+  libraryUrl: string;
+  /** Where relay tokens are kept, and why that is weak when it is. */
+  secrets: { backend: string; weakness: string | null };
 }
 
 export interface Bootstrap {
@@ -85,10 +149,19 @@ export interface HostResults {
   status: HostStatus;
   /** True once every change named by `heads` is on this computer's disk. */
   confirmSaved: { saved: boolean };
+  syncStatus: SyncStatus;
+  getSettings: SettingsView;
+  setProfile: null;
+  addRelay: { id: string };
+  updateRelay: null;
+  removeRelay: null;
+  moveRelay: null;
+  openSharedDocument: { url: string };
+  linkLibrary: { libraryUrl: string };
 }
 
 export interface HostError {
-  code: "invalid-request" | "not-found" | "storage" | "internal";
+  code: "invalid-request" | "not-found" | "unavailable" | "storage" | "internal";
   message: string;
 }
 

@@ -1,9 +1,7 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
 import { cbor, Repo, type PeerId } from "@automerge/automerge-repo";
-import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
+import { plainRelay as startPlainRelay, until, upgradeServer } from "../support/plainRelay";
 import { RelayClientAdapter, type RelayConnectionState } from "../../src/node/sync/RelayClientAdapter";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -11,31 +9,16 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** An HTTP server on a free loopback port; `onUpgrade` decides what each upgrade gets. */
-async function server(onUpgrade: (req: http.IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => void): Promise<string> {
-  const s = http.createServer((_req, res) => res.writeHead(404).end());
-  s.on("upgrade", onUpgrade);
-  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
-  cleanups.push(() => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); }));
-  return `ws://127.0.0.1:${(s.address() as AddressInfo).port}`;
+async function server(onUpgrade: Parameters<typeof upgradeServer>[0]): Promise<string> {
+  const s = await upgradeServer(onUpgrade);
+  cleanups.push(() => s.close());
+  return s.url;
 }
 
-/** A stock automerge-repo relay that only lets in `token`. */
-async function plainRelay(token: string): Promise<{ url: string; repo: Repo }> {
-  const wss = new WebSocketServer({ noServer: true });
-  const repo = new Repo({ network: [new WebSocketServerAdapter(wss as never)], peerId: "relay" as PeerId });
-  const url = await server((req, socket, head) => {
-    if (req.headers.authorization !== `Bearer ${token}`) {
-      socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
-  });
-  cleanups.push(async () => {
-    await repo.shutdown();
-    wss.close();
-  });
-  return { url, repo };
+async function plainRelay(token: string) {
+  const relay = await startPlainRelay(token);
+  cleanups.push(() => relay.close());
+  return relay;
 }
 
 function client(endpoints: { url: string; token: string | null }[]) {
@@ -46,14 +29,6 @@ function client(endpoints: { url: string; token: string | null }[]) {
   cleanups.push(() => repo.shutdown());
   return { adapter, repo, states };
 }
-
-const until = async (what: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!what()) {
-    if (Date.now() > end) throw new Error("timed out");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe("RelayClientAdapter", () => {
   it("syncs a document with a relay through a bearer token", async () => {
@@ -114,7 +89,7 @@ describe("RelayClientAdapter", () => {
     const handle = a.repo.create({ n: 1 });
     await until(() => relay.repo.handles[handle.documentId]?.isReady() === true);
     // Cut every socket from the relay's side: the client must notice and come back.
-    for (const ws of (relay.repo.networkSubsystem as unknown as { adapters: { server?: WebSocketServer }[] }).adapters[0]!.server!.clients) ws.terminate();
+    for (const ws of relay.server.clients) ws.terminate();
     await until(() => a.states.some((s) => s.status === "connecting" && s.lastError !== null));
     await until(() => a.adapter.state.status === "connected");
     handle.change((d) => (d.n = 2));

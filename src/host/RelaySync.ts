@@ -1,0 +1,129 @@
+import type { Logger } from "pino";
+import type { DocHandle, DocumentId, Repo, StorageId } from "@automerge/automerge-repo";
+import { RelayClientAdapter, type RelayConnectionState, type RelayEndpoint } from "../node/sync/RelayClientAdapter";
+import type { RelayErrorCode, SyncStatus } from "../shared/api";
+import type { Settings } from "./settings";
+import { SecretUnreadableError, type SecretStore } from "./secrets";
+
+type RelaySetting = Settings["relays"][number];
+
+/** The key under which a relay's token is kept in the SecretStore. */
+export function relayTokenKey(relayId: string): string {
+  return `relay:${relayId}`;
+}
+
+/**
+ * The host's side of syncing through relays: one RelayClientAdapter on the host's
+ * Repo, fed from the settings' ordered relay list and the sealed tokens, and the
+ * status the writer sees, computed from what the relay has confirmed (its heads),
+ * never from what was merely sent.
+ */
+export class RelaySync {
+  readonly adapter: RelayClientAdapter;
+  readonly #repo: () => Repo;
+  readonly #secrets: SecretStore;
+  readonly #logger: Logger;
+  #relays: RelaySetting[];
+  /** A token that could not be unsealed, reported until the writer enters it again. */
+  #secretError: { relayName: string; message: string } | null = null;
+  readonly #onConnected: () => void;
+
+  constructor(args: { repo: () => Repo; relays: RelaySetting[]; secrets: SecretStore; logger: Logger; onConnected: () => void }) {
+    this.#repo = args.repo;
+    this.#secrets = args.secrets;
+    this.#logger = args.logger;
+    this.#relays = args.relays;
+    this.#onConnected = args.onConnected;
+    this.adapter = new RelayClientAdapter({
+      endpoints: this.#endpoints(),
+      onEvent: ({ level, message, url, error }) => this.#logger[level]({ relay: this.#relayFor(url)?.name, url, error }, message),
+    });
+    this.adapter.onState((state) => {
+      if (state.status === "connected") this.#onConnected();
+    });
+  }
+
+  /** The relay list changed (added, removed, reordered, new token). */
+  update(relays: RelaySetting[]): void {
+    this.#relays = relays;
+    this.adapter.setEndpoints(this.#endpoints());
+  }
+
+  status(documentId: DocumentId | null): SyncStatus {
+    const state: RelayConnectionState = this.adapter.state;
+    const base: SyncStatus = { connection: "off", relay: null, error: null, retryAt: null, pending: 0, document: null };
+    if (this.#relays.length === 0) return base;
+    const secretError = this.#secretError ? { code: "secret-unreadable" as RelayErrorCode, ...this.#secretError } : null;
+    switch (state.status) {
+      case "offline":
+        return { ...base, connection: "offline", error: secretError };
+      case "waiting":
+        return { ...base, connection: "offline", retryAt: state.retryAt, error: this.#describe(state.lastError) ?? secretError };
+      case "connecting":
+        return { ...base, connection: "connecting", relay: this.#relayView(state.url), error: this.#describe(state.lastError) ?? secretError };
+      case "connected": {
+        const { pending, document } = this.#confirmed(state.storageId, documentId);
+        return { ...base, connection: "connected", relay: this.#relayView(state.url), pending, document, error: secretError };
+      }
+    }
+  }
+
+  /**
+   * Which documents have changes the relay has not confirmed. The relay's heads
+   * arrive with every sync message it sends; a document is on the relay when its
+   * heads there are ours (the relay has every change we have).
+   */
+  #confirmed(storageId: StorageId | null, documentId: DocumentId | null): { pending: number; document: SyncStatus["document"] } {
+    let pending = 0;
+    let document: SyncStatus["document"] = null;
+    const handles = this.#repo().handles as Record<string, DocHandle<unknown>>;
+    for (const [id, handle] of Object.entries(handles)) {
+      if (!handle.isReady()) continue;
+      const remote = storageId ? handle.getRemoteHeads(storageId) : undefined;
+      const confirmed = remote !== undefined && sameHeads(handle.heads(), remote);
+      if (!confirmed) pending++;
+      if (id === documentId) document = confirmed ? "on-relay" : "pending";
+    }
+    return { pending, document };
+  }
+
+  #endpoints(): RelayEndpoint[] {
+    this.#secretError = null;
+    const endpoints: RelayEndpoint[] = [];
+    for (const relay of this.#relays) {
+      let token: string | null = null;
+      try {
+        token = this.#secrets.get(relayTokenKey(relay.id));
+      } catch (error) {
+        if (!(error instanceof SecretUnreadableError)) throw error;
+        // Skip the relay rather than connect without its token and be refused.
+        this.#secretError = { relayName: relay.name, message: `The token for ${relay.name} could not be read from the keychain; enter it again in Settings.` };
+        this.#logger.error({ relay: relay.name, reason: error.reason }, "relay token unreadable");
+        continue;
+      }
+      endpoints.push({ url: relay.url, token });
+    }
+    return endpoints;
+  }
+
+  #relayFor(url: string | undefined): RelaySetting | undefined {
+    return url === undefined ? undefined : this.#relays.find((r) => r.url === url);
+  }
+
+  #relayView(url: string): { id: string; name: string } | null {
+    const relay = this.#relayFor(url);
+    return relay ? { id: relay.id, name: relay.name } : null;
+  }
+
+  #describe(error: { code: RelayErrorCode; message: string; url: string } | null): SyncStatus["error"] {
+    if (!error) return null;
+    const name = this.#relayFor(error.url)?.name ?? error.url;
+    return { code: error.code, message: `${name}: ${error.message}`, relayName: name };
+  }
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((h) => set.has(h));
+}

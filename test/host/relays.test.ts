@@ -1,0 +1,145 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { next as A } from "@automerge/automerge";
+import type { AutomergeUrl, DocumentId } from "@automerge/automerge-repo";
+import pino from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import { Host } from "../../src/host/Host";
+import type { SettingsView, SyncStatus } from "../../src/shared/api";
+import { TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { plainRelay, until, type PlainRelay } from "../support/plainRelay";
+
+const logger = pino({ level: "silent" });
+const cleanups: (() => Promise<unknown>)[] = [];
+
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function host(name: string): Promise<Host> {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `writer-relays-${name}-`));
+  const h = await Host.open({ dataDir, logger, user: { name } });
+  cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }));
+  cleanups.push(() => h.close());
+  return h;
+}
+
+async function relay(token: string): Promise<PlainRelay> {
+  const r = await plainRelay(token);
+  cleanups.push(() => r.close());
+  return r;
+}
+
+async function call<T>(h: Host, request: Record<string, unknown>): Promise<T> {
+  const response = await h.handle(request);
+  if (!response.ok) throw new Error(`${String(request.method)} failed: ${response.error.code} ${response.error.message}`);
+  return response.value as T;
+}
+
+const status = (h: Host, url: string | null = null) => call<SyncStatus>(h, { method: "syncStatus", url });
+
+async function type(h: Host, url: string, text: string): Promise<void> {
+  const handle = await h.repo.find<WriterDocument>(url as AutomergeUrl);
+  handle.change((d) => A.splice(d, TEXT_PATH, A.spans(d, TEXT_PATH).length > 0 ? 1 : 0, 0, text));
+}
+
+async function textOf(h: Host, url: string): Promise<string> {
+  const handle = await h.repo.find<WriterDocument>(url as AutomergeUrl);
+  return handle.doc().text;
+}
+
+describe("syncing through relays", () => {
+  it("keeps the token out of the settings and out of every answer to the renderer", async () => {
+    const r = await relay("s3cret-token-value");
+    const a = await host("ada");
+    const { id } = await call<{ id: string }>(a, { method: "addRelay", name: "Team", url: r.url, token: "s3cret-token-value" });
+    const view = await call<SettingsView>(a, { method: "getSettings" });
+    expect(view.relays).toEqual([{ id, name: "Team", url: r.url, hasToken: true }]);
+    expect(JSON.stringify(view)).not.toContain("s3cret");
+    expect(await fs.readFile(path.join(a.dataDir, "settings.json"), "utf8")).not.toContain("s3cret");
+    const secrets = await fs.stat(path.join(a.dataDir, "secrets.json"));
+    expect(secrets.mode & 0o077).toBe(0);
+    await until(async () => (await status(a)).connection === "connected", 5000, "connected");
+    expect(JSON.stringify(await status(a))).not.toContain("s3cret");
+  });
+
+  it("says a document is on the relay only once the relay's heads confirm it", async () => {
+    const r = await relay("t0ken");
+    const a = await host("ada");
+    await call(a, { method: "addRelay", name: "Team", url: r.url, token: "t0ken" });
+    await until(async () => (await status(a)).connection === "connected", 5000, "connected");
+    const { url } = await call<{ url: string }>(a, { method: "createDocument", title: "Notes" });
+    await type(a, url, "hello");
+    await until(async () => (await status(a, url)).document === "on-relay", 5000, "on relay");
+    const handle = await a.repo.find<WriterDocument>(url as AutomergeUrl);
+    // The relay's copy has what the status claims.
+    const relayHandle = r.repo.handles[handle.documentId as DocumentId];
+    expect(A.getHeads(relayHandle!.doc() as A.Doc<unknown>)).toEqual(A.getHeads(handle.doc()));
+    expect((await status(a)).pending).toBe(0);
+
+    // Offline: edits are pending, and say so, until the relay is back.
+    await r.close();
+    await until(async () => (await status(a)).connection !== "connected", 5000, "offline");
+    await type(a, url, " more");
+    expect((await status(a, url)).document).not.toBe("on-relay");
+  });
+
+  it("names a refused token, then connects once the writer fixes it", async () => {
+    const r = await relay("right");
+    const a = await host("ada");
+    const { id } = await call<{ id: string }>(a, { method: "addRelay", name: "Team", url: r.url, token: "wrong" });
+    await until(async () => (await status(a)).error?.code === "unauthorized", 5000, "unauthorized");
+    expect((await status(a)).error?.message).toMatch(/^Team: .*token/);
+    await call(a, { method: "updateRelay", id, token: "right" });
+    await until(async () => (await status(a)).connection === "connected", 5000, "connected");
+  });
+
+  it("two hosts co-edit through a relay; a shared link opens on the other", async () => {
+    const r = await relay("t");
+    const a = await host("ada");
+    const b = await host("bob");
+    for (const h of [a, b]) await call(h, { method: "addRelay", name: "Team", url: r.url, token: "t" });
+    const { url } = await call<{ url: string }>(a, { method: "createDocument", title: "Shared" });
+    await type(a, url, "from ada");
+    await until(async () => (await status(a, url)).document === "on-relay", 5000, "on relay");
+    await call(b, { method: "openSharedDocument", url });
+    await until(async () => b.library.entries()[url.slice(10)]?.title === "Shared", 5000, "listed with its title on b");
+    await type(b, url, "bob and ");
+    await until(async () => (await textOf(a, url)) === (await textOf(b, url)) && (await textOf(a, url)).includes("bob"), 5000, "converged");
+  });
+
+  it("links a second device to the same library, keeping what it had", async () => {
+    const r = await relay("t");
+    const a = await host("ada");
+    const b = await host("ada-laptop");
+    for (const h of [a, b]) await call(h, { method: "addRelay", name: "Team", url: r.url, token: "t" });
+    const { url: onA } = await call<{ url: string }>(a, { method: "createDocument", title: "From the desktop" });
+    const { url: onB } = await call<{ url: string }>(b, { method: "createDocument", title: "From the laptop" });
+    await until(async () => (await status(a)).pending === 0, 5000, "a on relay");
+    const libraryA = (await call<SettingsView>(a, { method: "getSettings" })).libraryUrl;
+    const linked = await call<{ libraryUrl: string }>(b, { method: "linkLibrary", url: libraryA });
+    expect(linked.libraryUrl).toBe(libraryA);
+    const titles = (h: Host) => Object.values(h.library.entries()).map((e) => e.title).sort();
+    expect(titles(b)).toEqual(["From the desktop", "From the laptop"]);
+    await until(async () => titles(a).length === 2, 5000, "a sees the laptop's document");
+    expect(titles(a)).toEqual(["From the desktop", "From the laptop"]);
+    await until(async () => (await textOf(b, onA)) !== undefined && (await textOf(a, onB)) !== undefined, 5000, "documents fetched");
+    expect((await call<SettingsView>(b, { method: "getSettings" })).libraryUrl).toBe(libraryA);
+  });
+
+  it("refuses a library link nobody has, with words for the writer", async () => {
+    const a = await host("ada");
+    const response = await a.handle({ method: "linkLibrary", url: "automerge:2GFZ4Bp8yWJ3AomMUaw9LSuhrv5z" });
+    expect(response.ok).toBe(false);
+    if (!response.ok) expect(response.error.code).toMatch(/unavailable|invalid-request/);
+  });
+
+  it("rejects relay addresses with tokens in them and non-websocket schemes", async () => {
+    const a = await host("ada");
+    for (const url of ["http://example.com", "ws://example.com/?token=abc", "wss://user:pw@example.com", "javascript:alert(1)"]) {
+      const response = await a.handle({ method: "addRelay", name: "x", url, token: null });
+      expect(response.ok, url).toBe(false);
+    }
+  });
+});
