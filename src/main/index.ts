@@ -10,6 +10,7 @@ import { DirectoryLockedError } from "../node/storage";
 import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/api";
 import { safeHref } from "../shared/links";
 import { loadWindowState, trackWindowState } from "./windowState";
+import { safeStorageCipher } from "./secrets";
 
 let host: Host | undefined;
 let quitting = false;
@@ -78,7 +79,7 @@ async function start(): Promise<void> {
   }
   await app.whenReady();
   try {
-    host = await Host.open({ dataDir: path.join(app.getPath("userData"), "library") });
+    host = await Host.open({ dataDir: path.join(app.getPath("userData"), "library"), secretCipher: safeStorageCipher() });
   } catch (error) {
     const message = error instanceof DirectoryLockedError ? error.message : `Writer could not open your documents: ${String((error as Error).message ?? error)}`;
     dialog.showErrorBox("Writer cannot start", message);
