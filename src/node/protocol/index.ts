@@ -1,0 +1,26 @@
+export {
+  CloseCode,
+  InvalidCborError,
+  InvalidIdError,
+  InvalidMessageError,
+  ProtocolError,
+  UnsupportedProtocolVersionError,
+} from "./errors";
+export { isDocumentId, isPeerId, isStorageId } from "./ids";
+export * as limits from "./limits";
+export { documentIdOf, encodeMessage, isRepoWireMessage, parseMessage, PROTOCOL_VERSION } from "./messages";
+export type {
+  DocUnavailableMessage,
+  EphemeralMessage,
+  ErrorMessage,
+  JoinMessage,
+  PeerMessage,
+  RemoteHeadsChangedMessage,
+  RemoteSubscriptionChangeMessage,
+  RepoWireMessage,
+  RequestMessage,
+  SyncMessage,
+  WireMessage,
+  WirePeerMetadata,
+} from "./messages";
+export { generateToken, hashesEqual, hashToken, isWellFormedToken } from "./tokens";

@@ -1,0 +1,194 @@
+import fs from "node:fs/promises";
+import { next as A } from "@automerge/automerge";
+import { encodeHeads, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo/slim";
+import type { Logger } from "pino";
+import { isDocumentId, isStorageId } from "../src/node/protocol";
+import { writeFileAtomic } from "./atomicWrite";
+import type { Metrics } from "./metrics";
+import type { RelayStorage } from "./RelayStorage";
+
+export interface PeerSyncOptions {
+  repo: Repo;
+  storage: RelayStorage;
+  /** Where the lists are kept (`<data>/peers.json`). */
+  file: string;
+  logger: Logger;
+  metrics: Metrics;
+  touch(documentId: string): void;
+}
+
+/** What we remember of one relay peer, by its storage ID. */
+interface PeerState {
+  /** Whether every document on our disk has been offered to it once. */
+  swept: boolean;
+  /** Documents changed here that it has not confirmed having (remote heads). */
+  pending: Set<string>;
+}
+
+/** Documents synced with one peer at the same time. */
+const CONCURRENCY = 4;
+/** How long to wait for a peer to confirm one document before moving on. */
+const CONFIRM_TIMEOUT_MS = 20_000;
+/** Pending documents of connected peers are looked at this often. */
+const PASS_EVERY_MS = 5_000;
+
+/**
+ * Makes sure relay peers end up with every document this relay holds, also the ones
+ * that changed while a peer was unreachable and have since left memory: automerge-repo
+ * only offers a reconnecting peer the documents it has in memory.
+ *
+ * For every relay peer ever met (by storage ID) it keeps the documents changed here
+ * that the peer has not confirmed (its remote heads equal ours), in `peers.json`. On
+ * (re)connection, and every few seconds while connected, it loads each pending document
+ * so that the Repo syncs it, and drops it from the list once the peer has our heads.
+ * A peer met for the first time is offered every document on disk once.
+ */
+export class PeerSync {
+  readonly #options: PeerSyncOptions;
+  readonly #peers = new Map<string, PeerState>();
+  /** Storage IDs of the relay peers connected now. */
+  readonly #connected = new Set<string>();
+  readonly #running = new Set<string>();
+  #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  #passTimer: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  constructor(options: PeerSyncOptions) {
+    this.#options = options;
+  }
+
+  /** Reads `peers.json`, if any, and starts the periodic pass. */
+  async open(): Promise<void> {
+    try {
+      const parsed = JSON.parse(await fs.readFile(this.#options.file, "utf8")) as { version?: number; peers?: Record<string, { swept?: boolean; pending?: unknown[] }> };
+      for (const [storageId, state] of Object.entries(parsed.peers ?? {})) {
+        if (!isStorageId(storageId)) continue;
+        const pending = new Set((state.pending ?? []).filter(isDocumentId));
+        this.#peers.set(storageId, { swept: state.swept === true, pending });
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") this.#options.logger.error({ err: error }, "could not read peers.json; every peer gets a full sweep");
+    }
+    this.#passTimer = setInterval(() => {
+      for (const storageId of this.#connected) void this.#run(storageId);
+    }, PASS_EVERY_MS);
+    this.#passTimer.unref?.();
+    this.#options.metrics.onCollect(() => {
+      let pending = 0;
+      for (const state of this.#peers.values()) pending += state.pending.size;
+      this.#options.metrics.set("relay_peer_pending_documents", pending);
+      this.#options.metrics.set("relay_peers_connected", this.#connected.size);
+    });
+  }
+
+  /** A document's data was saved here: every relay peer must get it. */
+  documentChanged(documentId: string): void {
+    if (this.#peers.size === 0) return;
+    for (const state of this.#peers.values()) state.pending.add(documentId);
+    this.#scheduleSave();
+  }
+
+  /** A relay peer connected (either direction). */
+  peerConnected(storageId: string): void {
+    if (!isStorageId(storageId)) return;
+    if (!this.#peers.has(storageId)) {
+      this.#peers.set(storageId, { swept: false, pending: new Set() });
+      this.#scheduleSave();
+    }
+    this.#connected.add(storageId);
+    void this.#run(storageId);
+  }
+
+  peerDisconnected(storageId: string): void {
+    this.#connected.delete(storageId);
+  }
+
+  /** Stops and writes the lists. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#passTimer);
+    clearTimeout(this.#saveTimer);
+    await this.#save();
+  }
+
+  async #run(storageId: string): Promise<void> {
+    if (this.#running.has(storageId) || this.#closed) return;
+    this.#running.add(storageId);
+    const log = this.#options.logger.child({ peerStorageId: storageId });
+    try {
+      const state = this.#peers.get(storageId);
+      if (!state) return;
+      if (!state.swept) {
+        let count = 0;
+        for await (const id of this.#options.storage.documentIds()) {
+          state.pending.add(id);
+          count++;
+        }
+        state.swept = true;
+        this.#scheduleSave();
+        log.info({ documents: count }, "new relay peer: offering it every document");
+      }
+      const queue = [...state.pending];
+      if (queue.length === 0) return;
+      const before = queue.length;
+      const worker = async () => {
+        for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+          if (!this.#connected.has(storageId) || this.#closed) return;
+          if (await this.#confirm(id, storageId)) state.pending.delete(id);
+        }
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      if (state.pending.size !== before) this.#scheduleSave();
+      if (state.pending.size > 0) log.debug({ pending: state.pending.size }, "documents not yet confirmed by relay peer");
+    } catch (error) {
+      log.error({ err: error }, "syncing with relay peer failed; retried on the next pass");
+    } finally {
+      this.#running.delete(storageId);
+    }
+  }
+
+  /** Loads the document (so the Repo syncs it) and waits until the peer has our heads. */
+  async #confirm(documentId: string, storageId: string): Promise<boolean> {
+    const { repo } = this.#options;
+    this.#options.touch(documentId);
+    let handle: DocHandle<unknown>;
+    try {
+      handle = await repo.find(documentId as DocumentId, { allowableStates: ["ready", "unavailable"] });
+    } catch {
+      return true;
+    }
+    // Nothing here to give: the document has no data on this relay.
+    if (!handle.isReady()) return true;
+    const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
+    while (Date.now() < deadline && this.#connected.has(storageId) && !this.#closed) {
+      this.#options.touch(documentId);
+      if (!handle.isReady()) return false;
+      const theirs = handle.getSyncInfo(storageId as never)?.lastHeads;
+      const ours = encodeHeads(A.getHeads(handle.doc() as A.Doc<unknown>));
+      if (theirs && sameHeads(theirs, ours)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    return false;
+  }
+
+  #scheduleSave(): void {
+    if (this.#saveTimer || this.#closed) return;
+    this.#saveTimer = setTimeout(() => {
+      this.#saveTimer = undefined;
+      void this.#save().catch((error: unknown) => this.#options.logger.error({ err: error }, "could not write peers.json"));
+    }, 1000);
+    this.#saveTimer.unref?.();
+  }
+
+  async #save(): Promise<void> {
+    const peers: Record<string, { swept: boolean; pending: string[] }> = {};
+    for (const [storageId, state] of this.#peers) peers[storageId] = { swept: state.swept, pending: [...state.pending] };
+    await writeFileAtomic(this.#options.file, JSON.stringify({ version: 1, peers }) + "\n");
+  }
+}
+
+function sameHeads(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((h) => set.has(h));
+}

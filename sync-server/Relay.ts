@@ -1,0 +1,399 @@
+import { randomUUID } from "node:crypto";
+import fs from "node:fs/promises";
+import http from "node:http";
+import path from "node:path";
+import type { Duplex } from "node:stream";
+import { Repo, type DocumentId, type PeerId } from "@automerge/automerge-repo/slim";
+import type { Logger } from "pino";
+import { FileStorageAdapter, RetryingStorage } from "../src/node/storage";
+import { hashesEqual } from "../src/node/protocol";
+import { Metrics } from "./metrics";
+import { PeerDialer } from "./PeerDialer";
+import { PeerSync } from "./PeerSync";
+import { RelayServerAdapter, type ConnectionLimits, type Credential } from "./RelayServerAdapter";
+import { RelayStorage } from "./RelayStorage";
+import { findToken, TokenStore, type TokenRecord } from "./tokens";
+
+export interface RelayOptions {
+  dataDir: string;
+  /** 0 picks a free port; `relay.port` tells which. */
+  port: number;
+  host: string;
+  /** Other relays to replicate with, `ws(s)://host:port/?token=...`. */
+  peers: string[];
+  /** Token for peers whose URL carries none. */
+  peerToken?: string;
+  allowAnonymous: boolean;
+  logger: Logger;
+  /** ms a local change may wait before it is sent to a peer (automerge-repo's throttle). */
+  syncDebounceMs: number;
+  /** ms a change may wait before it is written to disk. */
+  saveDebounceMs: number;
+  /** A document with no traffic for this long leaves memory (it stays on disk). */
+  idleEvictMs: number;
+  maxConnections: number;
+  limits: ConnectionLimits;
+  /** How often the token file is checked for revocations. */
+  tokenPollMs?: number;
+}
+
+/** The documents directory inside the data directory. */
+export const DOCUMENTS_DIR = "documents";
+
+/**
+ * The relay: a Repo on crash-safe storage, behind an HTTP server that authenticates
+ * WebSocket upgrades, serves `/healthz` and `/metrics`, and replicates with other relays.
+ */
+export class Relay {
+  readonly repo: Repo;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly dataDir: string;
+  readonly host: string;
+  #port = 0;
+  readonly #options: RelayOptions;
+  readonly #server: http.Server;
+  readonly #adapter: RelayServerAdapter;
+  readonly #dialers: PeerDialer[];
+  readonly #files: FileStorageAdapter;
+  readonly #retrying: RetryingStorage;
+  readonly #storage: RelayStorage;
+  readonly #peerSync: PeerSync;
+  readonly #tokens: TokenStore;
+  #tokenRecords: TokenRecord[];
+  #tokenStamp = "";
+  readonly #activity: Map<string, number>;
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #evicting = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(args: {
+    options: RelayOptions;
+    repo: Repo;
+    metrics: Metrics;
+    adapter: RelayServerAdapter;
+    dialers: PeerDialer[];
+    files: FileStorageAdapter;
+    retrying: RetryingStorage;
+    storage: RelayStorage;
+    peerSync: PeerSync;
+    tokens: TokenStore;
+    tokenRecords: TokenRecord[];
+    activity: Map<string, number>;
+  }) {
+    this.#options = args.options;
+    this.logger = args.options.logger;
+    this.dataDir = path.resolve(args.options.dataDir);
+    this.host = args.options.host;
+    this.repo = args.repo;
+    this.metrics = args.metrics;
+    this.#adapter = args.adapter;
+    this.#dialers = args.dialers;
+    this.#files = args.files;
+    this.#retrying = args.retrying;
+    this.#storage = args.storage;
+    this.#peerSync = args.peerSync;
+    this.#tokens = args.tokens;
+    this.#tokenRecords = args.tokenRecords;
+    this.#activity = args.activity;
+    this.#server = http.createServer((req, res) => this.#onRequest(req, res));
+    this.#server.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    this.metrics.onCollect(() => {
+      this.metrics.set("relay_connections", this.#adapter.connectionCount);
+      this.metrics.set("relay_documents_in_memory", Object.keys(this.repo.handles).length);
+    });
+  }
+
+  /**
+   * Opens the data directory (taking its lock), starts the Repo, and listens. Resolves
+   * once a connection can sync: storage open, network adapter attached, socket bound.
+   */
+  static async open(options: RelayOptions): Promise<Relay> {
+    const logger = options.logger;
+    const dataDir = path.resolve(options.dataDir);
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const metrics = new Metrics();
+    const activity = new Map<string, number>();
+    const touch = (documentId: string) => void activity.set(documentId, Date.now());
+    const ref: { peerSync?: PeerSync; adapter?: RelayServerAdapter } = {};
+
+    const documentsDir = path.join(dataDir, DOCUMENTS_DIR);
+    const files = await FileStorageAdapter.open(documentsDir, {
+      onCorrupt: (c) => logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
+    });
+    const retrying = new RetryingStorage(files, {
+      onSaveFailed: ({ key, error, attempt }) => logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying"),
+      onRecovered: () => logger.info("saving works again; every pending change is on disk"),
+      onSaved: (key) => {
+        if (key[1] === "snapshot" || key[1] === "incremental") ref.peerSync?.documentChanged(key[0]!);
+      },
+    });
+    const storage = new RelayStorage(retrying, files.dir);
+    storage.onDocumentStored = (documentId) => ref.adapter?.documentStored(documentId);
+    try {
+      // The Repo's storage ID, read (or made) the way automerge-repo does, also names
+      // this relay's peer ID, so that the ID stays the same across restarts.
+      let storageId = await storage.load(["storage-adapter-id"]).then((b) => (b ? new TextDecoder().decode(b) : undefined));
+      if (!storageId) {
+        storageId = randomUUID();
+        await storage.save(["storage-adapter-id"], new TextEncoder().encode(storageId));
+      }
+      const peerId = `relay-${storageId}` as PeerId;
+      const tokens = new TokenStore(dataDir);
+      const tokenRecords = await tokens.list();
+
+      const relayPeers = new Map<string, string>();
+      const dialers = options.peers.map(
+        (url) => new PeerDialer({ url, token: options.peerToken, logger, metrics, maxFrameBytes: options.limits.maxFrameBytes, touch }),
+      );
+      const isDialerId = (id: string) => dialers.some((d) => d.remotePeerId === id || d.dialId === id);
+      const repoRef: { repo?: Repo } = {};
+      const adapter = new RelayServerAdapter({
+        logger,
+        metrics,
+        limits: options.limits,
+        isInMemory: (documentId) => repoRef.repo?.handles[documentId as DocumentId] !== undefined,
+        hasDocument: (documentId) => storage.hasDocument(documentId),
+        relayPeerConnected: () => relayPeers.size > 0,
+        isPeerIdTaken: isDialerId,
+        touch,
+      });
+      ref.adapter = adapter;
+      const isRelayPeer = (id: string) => adapter.isRelayPeer(id) || dialers.some((d) => d.remotePeerId === id);
+
+      const repo = new Repo({
+        storage,
+        network: [adapter, ...dialers],
+        peerId,
+        // Announce (push every document) only to relay peers; clients ask for what they want.
+        shareConfig: { announce: async (id) => isRelayPeer(id), access: async () => true },
+        saveDebounceRate: options.saveDebounceMs,
+        // The relay is one hop of every keystroke between two writers: it forwards at
+        // once rather than throttling each document to one message per 100 ms per peer.
+        syncDebounceRate: options.syncDebounceMs,
+      });
+      repoRef.repo = repo;
+
+      const peerSync = new PeerSync({ repo, storage, file: path.join(dataDir, "peers.json"), logger, metrics, touch });
+      ref.peerSync = peerSync;
+      await peerSync.open();
+      repo.networkSubsystem.on("peer", ({ peerId: id, peerMetadata }) => {
+        const remoteStorage = peerMetadata?.storageId;
+        if (!isRelayPeer(id) || !remoteStorage) return;
+        relayPeers.set(id, remoteStorage);
+        peerSync.peerConnected(remoteStorage);
+      });
+      repo.networkSubsystem.on("peer-disconnected", ({ peerId: id }) => {
+        const remoteStorage = relayPeers.get(id);
+        if (remoteStorage === undefined) return;
+        relayPeers.delete(id);
+        if (![...relayPeers.values()].includes(remoteStorage)) peerSync.peerDisconnected(remoteStorage);
+      });
+
+      await adapter.attached;
+      const relay = new Relay({ options, repo, metrics, adapter, dialers, files, retrying, storage, peerSync, tokens, tokenRecords, activity });
+      await relay.#listen();
+      return relay;
+    } catch (error) {
+      retrying.close();
+      await files.close();
+      throw error;
+    }
+  }
+
+  /** The port listened on. */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** `ws://host:port` */
+  get url(): string {
+    const host = this.host.includes(":") ? `[${this.host}]` : this.host;
+    return `ws://${host}:${this.#port}`;
+  }
+
+  async #listen(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once("error", reject);
+      this.#server.listen(this.#options.port, this.host, () => {
+        this.#server.off("error", reject);
+        resolve();
+      });
+    });
+    const address = this.#server.address();
+    this.#port = typeof address === "object" && address ? address.port : this.#options.port;
+    this.#tokenStamp = await this.#stampTokens();
+    const poll = setInterval(() => void this.#pollTokens(), this.#options.tokenPollMs ?? 1000);
+    const evictEvery = Math.max(200, Math.min(30_000, Math.floor(this.#options.idleEvictMs / 2)));
+    const evict = setInterval(() => void this.#evictIdle(), evictEvery);
+    poll.unref?.();
+    evict.unref?.();
+    this.#timers.push(poll, evict);
+    if (this.#options.allowAnonymous) {
+      this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
+    }
+  }
+
+  #onRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
+      return;
+    }
+    if (pathname === "/healthz") {
+      const ok = !this.#closing;
+      res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json" }).end(JSON.stringify({ ok, pendingSaves: this.#retrying.pendingCount }));
+      return;
+    }
+    if (pathname === "/metrics") {
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(this.metrics.render());
+      return;
+    }
+    res.writeHead(pathname === "/" ? 426 : 404, { "Content-Type": "application/json" }).end(
+      JSON.stringify({ error: pathname === "/" ? "this is a Writer relay: connect with a WebSocket" : "not found" }),
+    );
+  }
+
+  #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => undefined);
+    const refuse = (status: number, text: string, reason: string) => {
+      this.metrics.inc("relay_rejected_connections_total", { reason });
+      const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="writer-relay"\r\n' : "";
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
+    if (this.#adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
+    const token = bearerToken(req);
+    let credential: Credential;
+    if (token === undefined) {
+      if (!this.#options.allowAnonymous) return refuse(401, "Unauthorized", "missing-token");
+      credential = { name: "anonymous", hash: "", access: "full" };
+    } else {
+      const record = findToken(this.#tokenRecords, token);
+      if (!record) {
+        this.logger.info({ remoteAddress: req.socket.remoteAddress }, "upgrade refused: unknown or revoked token");
+        return refuse(401, "Unauthorized", "bad-token");
+      }
+      credential = { name: record.name, hash: record.hash, access: record.access };
+    }
+    this.#adapter.handleUpgrade(req, socket, head, credential);
+  }
+
+  async #stampTokens(): Promise<string> {
+    try {
+      const stat = await fs.stat(this.#tokens.file);
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return "missing";
+    }
+  }
+
+  /** Rereads the token file when it changed, and closes connections whose token went. */
+  async #pollTokens(): Promise<void> {
+    const stamp = await this.#stampTokens();
+    if (stamp === this.#tokenStamp) return;
+    let records: TokenRecord[];
+    try {
+      records = await this.#tokens.list();
+    } catch (error) {
+      this.logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
+      return;
+    }
+    this.#tokenStamp = stamp;
+    this.#tokenRecords = records;
+    const closed = this.#adapter.closeWhere(
+      (c) => (c.hash === "" ? this.#options.allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash))),
+      4001,
+      "token revoked",
+    );
+    this.logger.info({ tokens: records.length, closed }, "token file reloaded");
+  }
+
+  /**
+   * Drops documents nobody has synced for `idleEvictMs` from memory, after writing them
+   * out. automerge-repo 2.5.6 has `removeFromCache` for loaded documents; it throws for
+   * a handle that never became ready, so those (requests nobody could answer) are
+   * dropped with `Repo.delete`, whose storage removal `RelayStorage` ignores.
+   */
+  async #evictIdle(): Promise<void> {
+    if (this.#evicting || this.#closing) return;
+    this.#evicting = true;
+    try {
+      const now = Date.now();
+      const idle = this.#options.idleEvictMs;
+      const handles = this.repo.handles;
+      for (const [documentId, last] of this.#activity) {
+        if (!(documentId in handles) && now - last > idle) this.#activity.delete(documentId);
+      }
+      for (const [documentId, handle] of Object.entries(handles)) {
+        if (this.#closing) return;
+        const last = this.#activity.get(documentId);
+        if (last === undefined) {
+          this.#activity.set(documentId, now);
+          continue;
+        }
+        if (now - last < idle || this.#retrying.hasPending(documentId)) continue;
+        try {
+          if (handle.isReady()) {
+            await this.repo.flush([documentId as DocumentId]);
+            if (this.#activity.get(documentId) !== last) continue;
+            await this.repo.removeFromCache(documentId as DocumentId);
+          } else if (handle.isUnavailable()) {
+            this.repo.delete(documentId as DocumentId);
+          } else continue;
+          this.#activity.delete(documentId);
+          this.metrics.inc("relay_documents_evicted_total");
+        } catch (error) {
+          this.logger.warn({ err: error, documentId }, "could not evict document");
+        }
+      }
+    } finally {
+      this.#evicting = false;
+    }
+  }
+
+  /**
+   * Stops accepting, closes every connection, writes everything to disk and releases
+   * the data directory. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const timer of this.#timers) clearInterval(timer);
+      const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      for (const dialer of this.#dialers) dialer.disconnect();
+      this.#adapter.disconnect();
+      this.#server.closeAllConnections();
+      // Repo.shutdown() would flush every handle, and throws on one that never became
+      // ready; flush the ready ones.
+      const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
+      await this.repo.flush(ready);
+      await this.#storage.settle(this.#options.saveDebounceMs + 20);
+      await this.#peerSync.close().catch((error: unknown) => this.logger.error({ err: error }, "could not write peers.json"));
+      await this.#retrying.retryNow();
+      const unsaved = this.#retrying.close();
+      if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
+      await this.#files.close();
+      await stopped;
+      this.logger.info("relay closed; everything flushed");
+    })();
+    return this.#closing;
+  }
+}
+
+/** The token of an upgrade request: `Authorization: Bearer`, else `?token=`. */
+function bearerToken(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === "string") {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match ? match[1] : "";
+  }
+  try {
+    const token = new URL(req.url ?? "/", "http://relay").searchParams.get("token");
+    return token ?? undefined;
+  } catch {
+    return "";
+  }
+}
+

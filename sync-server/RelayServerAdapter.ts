@@ -1,0 +1,462 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { next as A } from "@automerge/automerge";
+import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageId } from "@automerge/automerge-repo/slim";
+import type { Logger } from "pino";
+import { WebSocketServer, type WebSocket } from "ws";
+import {
+  CloseCode,
+  PROTOCOL_VERSION,
+  ProtocolError,
+  UnsupportedProtocolVersionError,
+  parseMessage,
+  type RepoWireMessage,
+  type RequestMessage,
+} from "../src/node/protocol";
+import type { Metrics } from "./metrics";
+import type { TokenAccess } from "./tokens";
+
+/** Who a connection authenticated as (at the upgrade). */
+export interface Credential {
+  /** Token name, or "anonymous". */
+  name: string;
+  /** Token hash, or "" for anonymous; revocation closes connections by it. */
+  hash: string;
+  access: TokenAccess;
+}
+
+/** Limits enforced per connection; see `src/node/protocol/limits.ts` for the defaults. */
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  joinTimeoutMs: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+  maxDocumentsPerConnection: number;
+}
+
+/** What the adapter needs to know of the relay around it. */
+export interface RelayServerHooks {
+  logger: Logger;
+  metrics: Metrics;
+  limits: ConnectionLimits;
+  /** Whether the Repo holds the document in memory now. */
+  isInMemory(documentId: string): boolean;
+  /** Whether the document has data on disk. */
+  hasDocument(documentId: string): Promise<boolean>;
+  /** Whether some relay peer is connected (that might have a document we lack). */
+  relayPeerConnected(): boolean;
+  /** Whether `peerId` is taken elsewhere (the relay itself, an outgoing peer connection). */
+  isPeerIdTaken(peerId: string): boolean;
+  /** Some traffic for `documentId`: it is not idle. */
+  touch(documentId: string): void;
+}
+
+/** Requests for unknown documents remembered per connection, to answer them once the document arrives. */
+const MAX_WAITING_PER_CONNECTION = 1024;
+/** Pings every so often; a connection that missed the previous pong is dropped. */
+const KEEPALIVE_MS = 30_000;
+/** A client that lets this much pile up unsent is not reading: it is dropped. */
+const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+/** WebSocket close reasons are limited to 123 bytes. */
+const MAX_REASON = 120;
+
+interface Connection {
+  readonly id: number;
+  readonly socket: WebSocket;
+  readonly credential: Credential;
+  readonly remoteAddress: string;
+  peerId: PeerId | undefined;
+  joinTimer: ReturnType<typeof setTimeout> | undefined;
+  tokens: number;
+  refilledAt: number;
+  resumeTimer: ReturnType<typeof setTimeout> | undefined;
+  alive: boolean;
+  readonly documents: Set<string>;
+  /** Requests answered doc-unavailable at once, by document, to replay if the document arrives. */
+  readonly waiting: Map<string, RequestMessage>;
+  /** Documents whose refused changes were already reported to this client. */
+  readonly refusedReported: Set<string>;
+  /** Messages are handled one at a time, in order, even when one needs the disk. */
+  queue: Promise<void>;
+  closing: boolean;
+}
+
+/**
+ * The relay's server side of automerge-repo's websocket protocol (version "1"), written
+ * for untrusted clients, unlike `WebSocketServerAdapter`, which trusts every frame:
+ *
+ * - every frame is decoded and checked by `parseMessage`; anything malformed closes
+ *   that connection with a 4xxx code and a reason, and nothing else;
+ * - a peer ID is bound to the connection that joined with it: a second join with a live
+ *   peer ID is refused, and messages must come from the joined peer;
+ * - read-only credentials: changes are stripped from their sync messages (see
+ *   `#stripChanges`), so the relay's copy never changes because of them;
+ * - limits: frame size (`maxPayload`), message rate (the socket is paused, then closed
+ *   if it keeps going), documents per connection, time to join;
+ * - a request for a document that is neither in memory nor on disk, while no relay peer
+ *   could have it, is answered `doc-unavailable` here, without a Repo handle, and
+ *   replayed to the Repo if the document arrives later.
+ */
+export class RelayServerAdapter extends NetworkAdapter {
+  readonly #wss: WebSocketServer;
+  readonly #hooks: RelayServerHooks;
+  readonly #log: Logger;
+  readonly #connections = new Set<Connection>();
+  readonly #byPeer = new Map<string, Connection>();
+  #nextId = 1;
+  #keepalive: ReturnType<typeof setInterval> | undefined;
+  #connected!: () => void;
+  /** Resolves once the Repo has attached this adapter (called `connect`). */
+  readonly attached = new Promise<void>((resolve) => (this.#connected = resolve));
+
+  constructor(hooks: RelayServerHooks) {
+    super();
+    this.#hooks = hooks;
+    this.#log = hooks.logger;
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: hooks.limits.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+  }
+
+  isReady(): boolean {
+    return true;
+  }
+
+  whenReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId;
+    this.peerMetadata = peerMetadata ?? {};
+    this.#keepalive = setInterval(() => this.#ping(), KEEPALIVE_MS);
+    this.#keepalive.unref?.();
+    this.#connected();
+  }
+
+  /** Live connections (joined or not). */
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Whether `peerId` joined through a relay-access credential. */
+  isRelayPeer(peerId: string): boolean {
+    return this.#byPeer.get(peerId)?.credential.access === "relay";
+  }
+
+  /** Relay peers connected to us, with their storage IDs. */
+  hasPeer(peerId: string): boolean {
+    return this.#byPeer.has(peerId);
+  }
+
+  /** Takes over an authenticated upgrade request. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credential: Credential): void {
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, request.socket.remoteAddress ?? ""));
+  }
+
+  send(message: Message): void {
+    const connection = this.#byPeer.get(message.targetId);
+    if (!connection || connection.closing) return;
+    if (message.documentId) this.#hooks.touch(message.documentId);
+    this.#sendTo(connection, message);
+  }
+
+  /** Closes every connection whose credential `stillValid` rejects (revoked tokens). */
+  closeWhere(stillValid: (credential: Credential) => boolean, code: number, reason: string): number {
+    let closed = 0;
+    for (const connection of this.#connections) {
+      if (!stillValid(connection.credential)) {
+        this.#close(connection, code, reason, "revoked");
+        closed++;
+      }
+    }
+    return closed;
+  }
+
+  /** A document's first data reached the disk: replay the requests we answered unavailable. */
+  documentStored(documentId: string): void {
+    for (const connection of this.#connections) {
+      const request = connection.waiting.get(documentId);
+      if (!request || connection.closing) continue;
+      connection.waiting.delete(documentId);
+      this.emit("message", request as unknown as Message);
+    }
+  }
+
+  disconnect(): void {
+    clearInterval(this.#keepalive);
+    for (const connection of [...this.#connections]) this.#close(connection, CloseCode.GoingAway, "relay shutting down", "shutdown");
+  }
+
+  #accept(socket: WebSocket, credential: Credential, remoteAddress: string): void {
+    const { limits, metrics } = this.#hooks;
+    const connection: Connection = {
+      id: this.#nextId++,
+      socket,
+      credential,
+      remoteAddress,
+      peerId: undefined,
+      joinTimer: undefined,
+      tokens: limits.messageBurst,
+      refilledAt: Date.now(),
+      resumeTimer: undefined,
+      alive: true,
+      documents: new Set(),
+      waiting: new Map(),
+      refusedReported: new Set(),
+      queue: Promise.resolve(),
+      closing: false,
+    };
+    this.#connections.add(connection);
+    metrics.inc("relay_connections_total");
+    connection.joinTimer = setTimeout(() => this.#close(connection, CloseCode.JoinTimeout, "no join in time", "join-timeout"), limits.joinTimeoutMs);
+    socket.on("pong", () => (connection.alive = true));
+    socket.on("message", (data, isBinary) => this.#onFrame(connection, data as Buffer, isBinary));
+    socket.on("error", (error) => {
+      // ws reports oversized frames and protocol violations here, then closes.
+      this.#log.info({ conn: connection.id, err: error.message }, "connection error");
+      if (/payload/i.test(error.message)) metrics.inc("relay_closed_connections_total", { reason: "frame-too-large" });
+    });
+    socket.on("close", () => this.#forget(connection));
+    this.#log.debug({ conn: connection.id, token: credential.name, access: credential.access, remoteAddress }, "connection open");
+  }
+
+  #onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
+    if (connection.closing) return;
+    const { metrics } = this.#hooks;
+    metrics.inc("relay_bytes_received_total", {}, data.byteLength);
+    if (!this.#admit(connection)) return;
+    if (!isBinary) {
+      this.#close(connection, CloseCode.InvalidMessage, "text frames are not part of the protocol", "invalid-message");
+      return;
+    }
+    const parsed = parseMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    connection.queue = connection.queue
+      .then(() => this.#handle(connection, parsed))
+      .catch((error: unknown) => {
+        this.#log.error({ conn: connection.id, err: error }, "message handling failed");
+        this.#close(connection, CloseCode.InvalidMessage, "message could not be handled", "internal");
+      });
+  }
+
+  /** Token bucket: false if the connection was closed for flooding. */
+  #admit(connection: Connection): boolean {
+    const { limits, metrics } = this.#hooks;
+    const now = Date.now();
+    connection.tokens = Math.min(limits.messageBurst, connection.tokens + ((now - connection.refilledAt) / 1000) * limits.messagesPerSecond);
+    connection.refilledAt = now;
+    connection.tokens -= 1;
+    if (connection.tokens >= 0) return true;
+    if (connection.tokens < -limits.messageBurst) {
+      this.#close(connection, CloseCode.RateLimited, "message rate limit exceeded", "rate-limited");
+      return false;
+    }
+    if (!connection.resumeTimer) {
+      // Stop reading: TCP pushes back on the sender. Frames already buffered still arrive.
+      metrics.inc("relay_throttled_total");
+      connection.socket.pause();
+      const wait = Math.ceil(((1 - connection.tokens) / limits.messagesPerSecond) * 1000);
+      connection.resumeTimer = setTimeout(() => {
+        connection.resumeTimer = undefined;
+        if (!connection.closing) connection.socket.resume();
+      }, wait);
+    }
+    return true;
+  }
+
+  async #handle(connection: Connection, parsed: ReturnType<typeof parseMessage>): Promise<void> {
+    if (connection.closing) return;
+    const { metrics } = this.#hooks;
+    if (parsed instanceof ProtocolError) {
+      if (parsed instanceof UnsupportedProtocolVersionError && parsed.senderId) {
+        this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: parsed.senderId, message: "unsupported protocol version" });
+      }
+      this.#close(connection, parsed.closeCode, parsed.message, reasonLabel(parsed.closeCode));
+      return;
+    }
+    metrics.inc("relay_messages_received_total", { type: parsed.type });
+    if (parsed.type === "join") {
+      if (connection.peerId !== undefined) {
+        this.#close(connection, CloseCode.UnexpectedJoin, "already joined", "unexpected-join");
+        return;
+      }
+      const peerId = parsed.senderId as PeerId;
+      if (this.#byPeer.has(peerId) || peerId === this.peerId || this.#hooks.isPeerIdTaken(peerId)) {
+        this.#log.warn({ conn: connection.id, peerId, token: connection.credential.name }, "join refused: peer ID in use");
+        this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId, message: "peer ID in use by another connection" });
+        this.#close(connection, CloseCode.PeerIdInUse, "peer ID in use by another connection", "peer-id-in-use");
+        return;
+      }
+      clearTimeout(connection.joinTimer);
+      connection.joinTimer = undefined;
+      connection.peerId = peerId;
+      this.#byPeer.set(peerId, connection);
+      const peerMetadata: PeerMetadata = {};
+      if (parsed.peerMetadata.storageId !== undefined) peerMetadata.storageId = parsed.peerMetadata.storageId as StorageId;
+      if (parsed.peerMetadata.isEphemeral !== undefined) peerMetadata.isEphemeral = parsed.peerMetadata.isEphemeral;
+      this.#log.info({ conn: connection.id, peerId, token: connection.credential.name, access: connection.credential.access }, "peer joined");
+      this.#sendTo(connection, {
+        type: "peer",
+        senderId: this.peerId,
+        peerMetadata: this.peerMetadata,
+        selectedProtocolVersion: PROTOCOL_VERSION,
+        targetId: peerId,
+      });
+      this.emit("peer-candidate", { peerId, peerMetadata });
+      return;
+    }
+    if (connection.peerId === undefined) {
+      this.#close(connection, CloseCode.UnexpectedJoin, "the first message must be a join", "unexpected-join");
+      return;
+    }
+    if (parsed.type === "error") {
+      this.#log.info({ conn: connection.id, peerId: connection.peerId, message: parsed.message }, "peer reported an error");
+      return;
+    }
+    if (parsed.type === "peer") {
+      this.#close(connection, CloseCode.InvalidMessage, "clients do not send peer messages", "invalid-message");
+      return;
+    }
+    await this.#handleRepoMessage(connection, connection.peerId, parsed);
+  }
+
+  async #handleRepoMessage(connection: Connection, peerId: PeerId, message: RepoWireMessage): Promise<void> {
+    const { limits } = this.#hooks;
+    // Ephemeral messages are forwarded along chains of peers (renderer, host, relay)
+    // with their author as sender; everything else must come from the peer that joined.
+    if ((message.type !== "ephemeral" && message.senderId !== peerId) || message.targetId !== this.peerId) {
+      this.#close(connection, CloseCode.SenderMismatch, "sender or target is not this connection's", "sender-mismatch");
+      return;
+    }
+    if ("documentId" in message) {
+      const documentId = message.documentId;
+      if (!connection.documents.has(documentId)) {
+        if (connection.documents.size >= limits.maxDocumentsPerConnection) {
+          this.#close(connection, CloseCode.TooManyDocuments, "too many documents on one connection", "too-many-documents");
+          return;
+        }
+        connection.documents.add(documentId);
+      }
+      this.#hooks.touch(documentId);
+    }
+    if (message.type === "sync" || message.type === "request") {
+      let decoded: A.DecodedSyncMessage;
+      try {
+        decoded = A.decodeSyncMessage(message.data);
+      } catch {
+        this.#close(connection, CloseCode.InvalidMessage, "invalid automerge sync message", "invalid-message");
+        return;
+      }
+      if (connection.credential.access === "read-only" && decoded.changes.length > 0) {
+        message = { ...message, data: this.#stripChanges(connection, message.documentId, decoded) };
+      }
+      if (message.type === "request" && (await this.#answerUnknown(connection, message))) return;
+    }
+    this.emit("message", message as unknown as Message);
+  }
+
+  /**
+   * Read-only: the message goes on without its changes, so the relay still learns the
+   * client's heads and what it needs, and keeps sending it new changes (it follows).
+   * Automerge remembers which changes it sent (`sentHashes`) and does not send them
+   * again in answer to the relay's `need`, so this does not loop. The client is told
+   * once per document with an `error` message; its connection stays open.
+   */
+  #stripChanges(connection: Connection, documentId: string, decoded: A.DecodedSyncMessage): Uint8Array {
+    this.#hooks.metrics.inc("relay_refused_changes_total");
+    if (!connection.refusedReported.has(documentId) && connection.refusedReported.size < 1000) {
+      connection.refusedReported.add(documentId);
+      this.#log.info({ conn: connection.id, peerId: connection.peerId, documentId, token: connection.credential.name }, "changes from a read-only token refused");
+      this.#sendTo(connection, {
+        type: "error",
+        senderId: this.peerId,
+        targetId: connection.peerId,
+        message: `read-only token: changes to ${documentId} refused`,
+      });
+    }
+    return A.encodeSyncMessage({ ...decoded, changes: [] });
+  }
+
+  /** Answers a request for a document nobody here has, without the Repo. True if answered. */
+  async #answerUnknown(connection: Connection, message: RequestMessage): Promise<boolean> {
+    const { documentId } = message;
+    if (this.#hooks.isInMemory(documentId) || this.#hooks.relayPeerConnected()) return false;
+    if (await this.#hooks.hasDocument(documentId)) return false;
+    if (connection.closing) return true;
+    // The Repo might have started holding it while we looked at the disk.
+    if (this.#hooks.isInMemory(documentId)) return false;
+    this.#hooks.metrics.inc("relay_unavailable_answers_total");
+    connection.waiting.delete(documentId);
+    if (connection.waiting.size >= MAX_WAITING_PER_CONNECTION) {
+      const oldest = connection.waiting.keys().next().value;
+      if (oldest !== undefined) connection.waiting.delete(oldest);
+    }
+    connection.waiting.set(documentId, message);
+    this.#sendTo(connection, { type: "doc-unavailable", senderId: this.peerId, targetId: message.senderId, documentId });
+    return true;
+  }
+
+  #sendTo(connection: Connection, message: object): void {
+    const socket = connection.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+      this.#close(connection, CloseCode.RateLimited, "not reading fast enough", "slow-consumer");
+      return;
+    }
+    const bytes = cbor.encode(message);
+    const { metrics } = this.#hooks;
+    metrics.inc("relay_messages_sent_total", { type: String((message as { type?: unknown }).type) });
+    metrics.inc("relay_bytes_sent_total", {}, bytes.byteLength);
+    socket.send(bytes);
+  }
+
+  #close(connection: Connection, code: number, reason: string, label: string): void {
+    if (connection.closing) return;
+    connection.closing = true;
+    this.#hooks.metrics.inc("relay_closed_connections_total", { reason: label });
+    if (label !== "shutdown") {
+      this.#log.info({ conn: connection.id, peerId: connection.peerId, token: connection.credential.name, code, reason }, "closing connection");
+    }
+    const socket = connection.socket;
+    socket.close(code, reason.slice(0, MAX_REASON));
+    // A peer that does not answer the close handshake is cut off.
+    setTimeout(() => socket.terminate(), 2000).unref?.();
+    this.#forget(connection);
+  }
+
+  /** Drops a connection from every table; tells the Repo its peer is gone. */
+  #forget(connection: Connection): void {
+    clearTimeout(connection.joinTimer);
+    clearTimeout(connection.resumeTimer);
+    connection.closing = true;
+    if (!this.#connections.delete(connection)) return;
+    const peerId = connection.peerId;
+    if (peerId !== undefined && this.#byPeer.get(peerId) === connection) {
+      this.#byPeer.delete(peerId);
+      this.emit("peer-disconnected", { peerId });
+      this.#log.info({ conn: connection.id, peerId }, "peer left");
+    }
+  }
+
+  #ping(): void {
+    for (const connection of this.#connections) {
+      if (!connection.alive) {
+        this.#hooks.metrics.inc("relay_closed_connections_total", { reason: "keepalive" });
+        connection.socket.terminate();
+        this.#forget(connection);
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }
+}
+
+function reasonLabel(code: number): string {
+  switch (code) {
+    case CloseCode.UnsupportedProtocolVersion:
+      return "unsupported-version";
+    case CloseCode.InvalidId:
+      return "invalid-id";
+    default:
+      return "invalid-message";
+  }
+}

@@ -1,0 +1,141 @@
+import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
+import fs from "node:fs/promises";
+import path from "node:path";
+
+/** Documents known to have data on disk, remembered to spare a `stat` (bounded). */
+const KNOWN_CACHE = 10_000;
+
+/**
+ * The storage as the relay's Repo sees it, around the crash-safe `RetryingStorage`:
+ *
+ * - Sync states are saved only for documents that have data. automerge-repo saves a
+ *   peer's sync state for every document it is asked about, found or not, so a flood
+ *   of requests for random IDs would otherwise leave a file per ID (S8).
+ * - `removeRange` does nothing: the relay never deletes a document (no client can ask it
+ *   to), and automerge-repo calls it only from `Repo.delete`, which the relay uses to
+ *   drop an unavailable document's empty handle from memory. Compaction removes single
+ *   chunks with `remove`, which passes through.
+ * - Operations under way are counted, so that shutdown can wait until automerge-repo
+ *   has finished with the disk (`settle`), as the desktop host does.
+ * - `onDocumentStored` fires when a document's first data reaches the disk.
+ */
+export class RelayStorage implements StorageAdapterInterface {
+  readonly #inner: StorageAdapterInterface;
+  readonly #documentsDir: string;
+  readonly #running = new Set<Promise<unknown>>();
+  readonly #known = new Set<string>();
+  #started = 0;
+  /** Called with a document ID when its first snapshot or incremental chunk is saved. */
+  onDocumentStored: ((documentId: string) => void) | undefined;
+
+  constructor(inner: StorageAdapterInterface, documentsDir: string) {
+    this.#inner = inner;
+    this.#documentsDir = documentsDir;
+  }
+
+  load(key: StorageKey): Promise<Uint8Array | undefined> {
+    return this.#track(this.#inner.load(key));
+  }
+
+  save(key: StorageKey, data: Uint8Array): Promise<void> {
+    const [documentId, kind] = key;
+    if (documentId !== undefined && kind === "sync-state") {
+      return this.#track(
+        (async () => {
+          if (await this.hasDocument(documentId)) await this.#inner.save(key, data);
+        })(),
+      );
+    }
+    if (documentId !== undefined && (kind === "snapshot" || kind === "incremental") && !this.#known.has(documentId)) {
+      return this.#track(
+        (async () => {
+          const existed = await this.hasDocument(documentId);
+          await this.#inner.save(key, data);
+          this.#remember(documentId);
+          if (!existed) this.onDocumentStored?.(documentId);
+        })(),
+      );
+    }
+    return this.#track(this.#inner.save(key, data));
+  }
+
+  remove(key: StorageKey): Promise<void> {
+    return this.#track(this.#inner.remove(key));
+  }
+
+  loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
+    return this.#track(this.#inner.loadRange(keyPrefix));
+  }
+
+  async removeRange(_keyPrefix: StorageKey): Promise<void> {
+    // See the class comment: the relay never deletes documents.
+  }
+
+  /**
+   * Whether any snapshot or incremental chunk of `documentId` is on disk. Reads the
+   * directory layout of `FileStorageAdapter` (`<dir>/<first 2 chars>/<id>/<kind>/`),
+   * which is cheaper than loading the chunks; the ID must be validated beforehand.
+   */
+  async hasDocument(documentId: string): Promise<boolean> {
+    if (this.#known.has(documentId)) return true;
+    const base = path.join(this.#documentsDir, documentId.slice(0, 2), documentId);
+    for (const kind of ["snapshot", "incremental"]) {
+      try {
+        const entries = await fs.readdir(path.join(base, kind));
+        if (entries.some((e) => e.endsWith(".chunk"))) {
+          this.#remember(documentId);
+          return true;
+        }
+      } catch {
+        // Missing: no chunk of this kind.
+      }
+    }
+    return false;
+  }
+
+  /** Every document ID with data on disk (for a full sweep to a new relay peer). */
+  async *documentIds(): AsyncGenerator<string> {
+    let shards: string[];
+    try {
+      shards = await fs.readdir(this.#documentsDir);
+    } catch {
+      return;
+    }
+    for (const shard of shards) {
+      if (shard.length !== 2) continue;
+      let ids: string[];
+      try {
+        ids = await fs.readdir(path.join(this.#documentsDir, shard));
+      } catch {
+        continue;
+      }
+      for (const id of ids) if (id.startsWith(shard) && !id.includes(".") && (await this.hasDocument(id))) yield id;
+    }
+  }
+
+  /**
+   * Resolves once no operation has started or been under way for `quietMs`. Gives up
+   * after `maxRounds`, should peers keep the Repo busy.
+   */
+  async settle(quietMs: number, maxRounds = 50): Promise<void> {
+    for (let round = 0; round < maxRounds; round++) {
+      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      const started = this.#started;
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+      if (this.#running.size === 0 && this.#started === started) return;
+    }
+  }
+
+  #remember(documentId: string): void {
+    if (this.#known.size >= KNOWN_CACHE) this.#known.clear();
+    this.#known.add(documentId);
+  }
+
+  #track<T>(operation: Promise<T>): Promise<T> {
+    this.#started++;
+    this.#running.add(operation);
+    const done = () => void this.#running.delete(operation);
+    operation.then(done, done);
+    return operation;
+  }
+}

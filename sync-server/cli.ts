@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+// The relay's command line: `npm run relay -- --help`.
+import { Command, InvalidArgumentError, Option } from "commander";
+import pino from "pino";
+import { DirectoryLockedError } from "../src/node/storage";
+import { limits } from "../src/node/protocol";
+import { Relay } from "./Relay";
+import { TokenNameError, TokenStore, type TokenAccess } from "./tokens";
+
+const integer = (min: number) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  return n;
+};
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+const dataOption = () => new Option("--data <dir>", "data directory (documents, tokens, peers.json)").env("RELAY_DATA_DIR");
+
+const program = new Command("relay")
+  // Options after `token ...` belong to the token command (both have --data).
+  .enablePositionalOptions()
+  .description(
+    "Writer relay: keeps and forwards the Automerge changes of writers' machines.\n" +
+      "Every flag can also be set by the environment variable shown; a flag wins over its variable.",
+  )
+  .addOption(new Option("--port <n>", "port to listen on (0: any free port)").env("RELAY_PORT").argParser(integer(0)).default(8787))
+  .addOption(new Option("--host <host>", "address to listen on; put a TLS proxy in front for anything but loopback").env("RELAY_HOST").default("127.0.0.1"))
+  .addOption(dataOption())
+  .addOption(new Option("--peer <url>", "another relay to replicate with, ws(s)://host:port/?token=T (repeatable; RELAY_PEERS: comma-separated)").argParser(collect))
+  .addOption(new Option("--peer-token <token>", "token for peers whose URL has no ?token=").env("RELAY_PEER_TOKEN"))
+  .addOption(new Option("--allow-anonymous", "accept connections without a token (local development only!)").env("RELAY_ALLOW_ANONYMOUS"))
+  .addOption(new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("RELAY_LOG_LEVEL").default("info"))
+  .addOption(
+    new Option("--sync-debounce-ms <ms>", "how long a change may wait before it is forwarded to a peer (automerge-repo's default is 100)")
+      .env("RELAY_SYNC_DEBOUNCE_MS")
+      .argParser(integer(0))
+      .default(0),
+  )
+  .addOption(new Option("--save-debounce-ms <ms>", "how long a change may wait before it is written to disk").env("RELAY_SAVE_DEBOUNCE_MS").argParser(integer(0)).default(50))
+  .addOption(new Option("--idle-evict-ms <ms>", "documents without traffic for this long leave memory (they stay on disk)").env("RELAY_IDLE_EVICT_MS").argParser(integer(100)).default(300_000))
+  .addOption(new Option("--max-message-bytes <n>", "largest WebSocket frame accepted").env("RELAY_MAX_MESSAGE_BYTES").argParser(integer(1024)).default(limits.MAX_FRAME_BYTES))
+  .addOption(new Option("--max-messages-per-second <n>", "sustained messages per second per connection").env("RELAY_MAX_MESSAGES_PER_SECOND").argParser(integer(1)).default(limits.MESSAGES_PER_SECOND))
+  .addOption(new Option("--message-burst <n>", "messages a connection may send at once before the rate applies").env("RELAY_MESSAGE_BURST").argParser(integer(1)).default(limits.MESSAGE_BURST))
+  .addOption(
+    new Option("--max-documents-per-connection <n>", "distinct documents one connection may sync")
+      .env("RELAY_MAX_DOCUMENTS_PER_CONNECTION")
+      .argParser(integer(1))
+      .default(limits.MAX_DOCUMENTS_PER_CONNECTION),
+  )
+  .addOption(new Option("--join-timeout-ms <ms>", "connections that send no valid join in this time are closed").env("RELAY_JOIN_TIMEOUT_MS").argParser(integer(100)).default(limits.JOIN_TIMEOUT_MS))
+  .addOption(new Option("--max-connections <n>", "live connections; beyond it upgrades get HTTP 503").env("RELAY_MAX_CONNECTIONS").argParser(integer(1)).default(limits.MAX_CONNECTIONS))
+  .action(async (options: RunOptions) => run(options));
+
+interface RunOptions {
+  port: number;
+  host: string;
+  data?: string;
+  peer?: string[];
+  peerToken?: string;
+  allowAnonymous?: boolean | string;
+  logLevel: string;
+  syncDebounceMs: number;
+  saveDebounceMs: number;
+  idleEvictMs: number;
+  maxMessageBytes: number;
+  maxMessagesPerSecond: number;
+  messageBurst: number;
+  maxDocumentsPerConnection: number;
+  joinTimeoutMs: number;
+  maxConnections: number;
+}
+
+const token = program.command("token").description("manage the tokens clients connect with");
+token
+  .command("add <name>")
+  .description("create a token and print it (once: only its hash is kept)")
+  .option("--read-only", "the token can fetch and follow documents but not change them")
+  .option("--relay", "for another relay that peers with this one: it is sent every document")
+  .addOption(dataOption())
+  .action(async (name: string, options: { readOnly?: boolean; relay?: boolean; data?: string }) => {
+    if (options.readOnly && options.relay) fail("--read-only and --relay exclude each other");
+    const access: TokenAccess = options.readOnly ? "read-only" : options.relay ? "relay" : "full";
+    const value = await new TokenStore(requireData(options.data)).add(name, access);
+    process.stdout.write(`Token "${name}" (${access}):\n\n${value}\n\nIt is shown only now; the relay keeps only its hash.\n`);
+  });
+token
+  .command("list")
+  .description("list tokens (names, access, creation date; never the tokens)")
+  .addOption(dataOption())
+  .action(async (options: { data?: string }) => {
+    const records = await new TokenStore(requireData(options.data)).list();
+    if (records.length === 0) console.log("no tokens");
+    for (const r of records) console.log(`${r.name}\t${r.access}\t${r.createdAt}`);
+  });
+token
+  .command("revoke <name>")
+  .description("revoke a token; a running relay closes its connections within seconds")
+  .addOption(dataOption())
+  .action(async (name: string, options: { data?: string }) => {
+    if (!(await new TokenStore(requireData(options.data)).revoke(name))) fail(`no token named "${name}"`);
+    console.log(`revoked "${name}"`);
+  });
+
+function requireData(data: string | undefined): string {
+  if (!data) fail("the data directory is required: --data DIR or RELAY_DATA_DIR");
+  return data;
+}
+
+function fail(message: string): never {
+  console.error(`relay: ${message}`);
+  process.exit(2);
+}
+
+async function run(options: RunOptions): Promise<void> {
+  const logger = pino({ level: options.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: true }));
+  const dataDir = requireData(options.data);
+  const peers = options.peer ?? (process.env.RELAY_PEERS ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+  for (const url of peers) {
+    if (!/^wss?:\/\//.test(url)) fail(`--peer must be a ws:// or wss:// URL: ${url}`);
+  }
+  const allowAnonymous = options.allowAnonymous === true || (typeof options.allowAnonymous === "string" && !/^(0|false|no|)$/i.test(options.allowAnonymous));
+  let relay: Relay;
+  try {
+    relay = await Relay.open({
+      dataDir,
+      port: options.port,
+      host: options.host,
+      peers,
+      peerToken: options.peerToken,
+      allowAnonymous,
+      logger,
+      syncDebounceMs: options.syncDebounceMs,
+      saveDebounceMs: options.saveDebounceMs,
+      idleEvictMs: options.idleEvictMs,
+      maxConnections: options.maxConnections,
+      limits: {
+        maxFrameBytes: options.maxMessageBytes,
+        joinTimeoutMs: options.joinTimeoutMs,
+        messagesPerSecond: options.maxMessagesPerSecond,
+        messageBurst: options.messageBurst,
+        maxDocumentsPerConnection: options.maxDocumentsPerConnection,
+      },
+    });
+  } catch (error) {
+    if (error instanceof DirectoryLockedError) {
+      logger.fatal(error.message);
+      process.exit(3);
+    }
+    throw error;
+  }
+  logger.info({ url: relay.url, dataDir: relay.dataDir, peerId: relay.repo.peerId, peers: peers.length }, `listening on ${relay.url}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn({ signal }, "second signal: exiting without waiting");
+      process.exit(130);
+    }
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    relay.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof TokenNameError) fail(error.message);
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,100 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { writeFileAtomic } from "./atomicWrite";
+import { generateToken, hashesEqual, hashToken, isWellFormedToken } from "../src/node/protocol";
+
+/** What a token allows. */
+export type TokenAccess = "full" | "read-only" | "relay";
+
+/** One token as kept on disk: never the token itself, only its hash. */
+export interface TokenRecord {
+  name: string;
+  /** SHA-256 of the token, hex. */
+  hash: string;
+  access: TokenAccess;
+  createdAt: string;
+}
+
+/** The name of the file, in the data directory. */
+export const TOKENS_FILE = "tokens.json";
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+
+/** A token name that is already taken, or not a valid name. */
+export class TokenNameError extends Error {
+  override readonly name = "TokenNameError";
+}
+
+/**
+ * The relay's tokens, in `<data>/tokens.json` (mode 0600), rewritten atomically (temp
+ * file, fsync, rename, fsync of the directory) so that a relay reading it while the
+ * CLI writes it sees the old list or the new one, never half of either.
+ */
+export class TokenStore {
+  readonly file: string;
+
+  constructor(dataDir: string) {
+    this.file = path.join(path.resolve(dataDir), TOKENS_FILE);
+  }
+
+  /** The tokens on disk; an empty list if the file does not exist yet. */
+  async list(): Promise<TokenRecord[]> {
+    let text: string;
+    try {
+      text = await fs.readFile(this.file, "utf8");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+      throw error;
+    }
+    const parsed = JSON.parse(text) as { version?: unknown; tokens?: unknown };
+    if (parsed.version !== 1 || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
+    return (parsed.tokens as unknown[]).filter(isTokenRecord);
+  }
+
+  /** Creates a token named `name` and returns it: the only time it is ever seen. */
+  async add(name: string, access: TokenAccess): Promise<string> {
+    if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
+    const tokens = await this.list();
+    if (tokens.some((t) => t.name === name)) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
+    const token = generateToken();
+    tokens.push({ name, hash: hashToken(token), access, createdAt: new Date().toISOString() });
+    await this.#write(tokens);
+    return token;
+  }
+
+  /** Removes the token named `name`; false if there was none. */
+  async revoke(name: string): Promise<boolean> {
+    const tokens = await this.list();
+    const kept = tokens.filter((t) => t.name !== name);
+    if (kept.length === tokens.length) return false;
+    await this.#write(kept);
+    return true;
+  }
+
+  async #write(tokens: TokenRecord[]): Promise<void> {
+    await writeFileAtomic(this.file, JSON.stringify({ version: 1, tokens }, null, 2) + "\n");
+  }
+}
+
+/**
+ * Finds the token a client presented among `records`, comparing hashes in constant
+ * time and looking at every record whatever matches, so that timing says nothing.
+ */
+export function findToken(records: readonly TokenRecord[], token: string): TokenRecord | undefined {
+  if (!isWellFormedToken(token)) return undefined;
+  const hash = hashToken(token);
+  let found: TokenRecord | undefined;
+  for (const record of records) if (hashesEqual(record.hash, hash) && !found) found = record;
+  return found;
+}
+
+function isTokenRecord(value: unknown): value is TokenRecord {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r.name === "string" &&
+    typeof r.hash === "string" &&
+    /^[0-9a-f]{64}$/.test(r.hash) &&
+    (r.access === "full" || r.access === "read-only" || r.access === "relay") &&
+    typeof r.createdAt === "string"
+  );
+}
