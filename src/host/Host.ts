@@ -187,7 +187,7 @@ export class Host {
         options.secretCipher ?? plainTextCipher("This copy of Writer has no access to a keychain, so relay tokens are stored unencrypted in its data folder (readable by your user only)."),
         (message) => logger.error(message),
       );
-      if (secrets.weakness) logger.warn({ backend: secrets.backend }, secrets.weakness);
+      if (secrets.weakness) logger.info({ backend: secrets.backend }, secrets.weakness);
       const repoRef: { repo?: Repo } = {};
       const relays = new RelaySync({
         repo: () => repoRef.repo!,

@@ -4,9 +4,8 @@ import { randomBytes } from "node:crypto";
 import { z } from "zod";
 import { colorSchema, documentUrlSchema, relayUrlSchema } from "../shared/api";
 import { writeFileAtomic } from "../node/atomicFile";
+import { USER_COLORS } from "../shared/colors";
 
-/** Colours that read well on both themes, for names and (later) cursors. */
-export const USER_COLORS = ["#c2410c", "#0f766e", "#7c3aed", "#be123c", "#1d4ed8", "#a16207", "#15803d", "#9d174d"];
 
 const settingsSchema = z.object({
   version: z.literal(1),

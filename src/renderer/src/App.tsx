@@ -8,6 +8,9 @@ import { Sidebar } from "./components/Sidebar";
 import { EditorPane } from "./components/EditorPane";
 import { Notice, type NoticeState } from "./components/Notice";
 import { useHostConnection } from "./useHostConnection";
+import { useSyncStatus } from "./useSyncStatus";
+import { SettingsDialog } from "./components/SettingsDialog";
+import { OpenLinkDialog } from "./components/OpenLinkDialog";
 
 export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [boot, setBoot] = useState<Bootstrap | null>(null);
@@ -16,6 +19,8 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [notice, setNotice] = useState<NoticeState | null>(null);
   const [status, setStatus] = useState<HostStatus | null>(null);
   const connected = useHostConnection(repo);
+  const [dialog, setDialog] = useState<"settings" | "open-link" | null>(null);
+  const sync = useSyncStatus(host, openUrl);
 
   useEffect(() => {
     host
@@ -78,6 +83,18 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         setNotice({ kind: "info", message: deleted === 1 ? "1 document deleted for good." : `${deleted} documents deleted for good.` });
       },
       search: (query: string) => host.call("search", { query }),
+      copyLink: async (url: string) => {
+        try {
+          await navigator.clipboard.writeText(url);
+          setNotice({ kind: "info", message: "Link copied. Whoever opens it through the same relay can read and edit this document." });
+        } catch {
+          setNotice({ kind: "info", message: `Copy this link to share the document: ${url}` });
+        }
+      },
+      openShared: async (url: string) => {
+        await host.call("openSharedDocument", { url });
+        open(url);
+      },
     }),
     [host, open, openUrl, report],
   );
@@ -91,7 +108,16 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
 
   return (
     <div className="app">
-      <Sidebar library={library.doc} openUrl={openUrl} onOpen={open} actions={actions} onError={report} />
+      <Sidebar
+        library={library.doc}
+        openUrl={openUrl}
+        onOpen={open}
+        actions={actions}
+        onError={report}
+        sync={sync}
+        onSettings={() => setDialog("settings")}
+        onOpenLink={() => setDialog("open-link")}
+      />
       <main className="pane">
         {openUrl && entry && entry.trashedAt === null ? (
           <EditorPane
@@ -102,6 +128,8 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
             user={boot.user}
             connected={connected}
             storageOk={status?.storageOk ?? true}
+            sync={sync}
+            onCopyLink={() => void actions.copyLink(openUrl)}
             onDuplicate={() => actions.duplicate(openUrl).catch(report)}
             onTrash={(title) => actions.trash(openUrl, title).catch(report)}
           />
@@ -116,6 +144,16 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
       </main>
       {problems.length > 0 && <StorageProblems problems={problems} storageOk={status?.storageOk ?? true} />}
       {notice && <Notice notice={notice} onClose={() => setNotice(null)} />}
+      {dialog === "settings" && <SettingsDialog host={host} sync={sync} onClose={() => setDialog(null)} onLibraryLinked={() => window.location.reload()} />}
+      {dialog === "open-link" && (
+        <OpenLinkDialog
+          onClose={() => setDialog(null)}
+          onOpen={async (url) => {
+            await actions.openShared(url);
+            setDialog(null);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -6,8 +6,11 @@ export type HandleState<T> =
   | { status: "ready"; handle: DocHandle<T>; doc: T }
   | { status: "unavailable"; message: string };
 
-/** Finds a document in the renderer's Repo and re-renders on every change to it. */
-export function useHandle<T>(repo: Repo, url: string | null): HandleState<T> {
+/**
+ * Finds a document in the renderer's Repo and re-renders on every change to it.
+ * Changing `attempt` asks again (a shared document that was not available).
+ */
+export function useHandle<T>(repo: Repo, url: string | null, attempt = 0): HandleState<T> {
   const [state, setState] = useState<HandleState<T>>({ status: "loading" });
   useEffect(() => {
     if (!url) return;
@@ -34,6 +37,6 @@ export function useHandle<T>(repo: Repo, url: string | null): HandleState<T> {
       abort.abort();
       handle?.off("change", onChange);
     };
-  }, [repo, url]);
+  }, [repo, url, attempt]);
   return url ? state : { status: "loading" };
 }

@@ -2,7 +2,7 @@ import { startTransition, useCallback, useEffect, useRef, useState } from "react
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
-import type { UserProfile } from "../../../shared/api";
+import type { SyncStatus, UserProfile } from "../../../shared/api";
 import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../shared/document";
 import type { TextCounts } from "../../../shared/counts";
 import { countDocument } from "../editor/counts";
@@ -12,6 +12,7 @@ import { useHandle } from "../useHandle";
 import { Toolbar } from "./Toolbar";
 import { useSaveState, type SaveState } from "../useSaveState";
 import type { HostClient } from "../hostClient";
+import { describeDocumentSync } from "../useSyncStatus";
 
 const saveLabels: Record<SaveState, string> = {
   saved: "Saved on this computer",
@@ -33,12 +34,24 @@ export function EditorPane(props: {
   user: UserProfile;
   connected: boolean;
   storageOk: boolean;
+  sync: SyncStatus | null;
+  onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: (title: string) => void;
 }) {
-  const doc = useHandle<WriterDocument>(props.repo, props.url);
+  const [attempt, setAttempt] = useState(0);
+  const doc = useHandle<WriterDocument>(props.repo, props.url, attempt);
   if (doc.status === "loading") return <div className="pane-loading" aria-busy="true">Opening…</div>;
-  if (doc.status === "unavailable") return <div className="fatal">This document could not be opened: {doc.message}</div>;
+  if (doc.status === "unavailable")
+    return (
+      <div className="empty-pane" role="status">
+        <p className="empty-title">This document is not here yet.</p>
+        <p className="empty-hint">It is not on this computer, and no connected relay has it. It opens once it arrives: check that you use the same relay as the person who shared it.</p>
+        <button className="primary" onClick={() => setAttempt((n) => n + 1)}>
+          Try again
+        </button>
+      </div>
+    );
   if (!isWriterDocument(doc.doc)) return <div className="fatal">This document was made by a newer version of Writer, or is damaged.</div>;
   return <LoadedEditor {...props} handle={doc.handle} title={doc.doc.title} />;
 }
@@ -50,6 +63,8 @@ function LoadedEditor({
   user,
   connected,
   storageOk,
+  sync,
+  onCopyLink,
   onDuplicate,
   onTrash,
 }: {
@@ -59,6 +74,8 @@ function LoadedEditor({
   user: UserProfile;
   connected: boolean;
   storageOk: boolean;
+  sync: SyncStatus | null;
+  onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: (title: string) => void;
 }) {
@@ -157,11 +174,12 @@ function LoadedEditor({
   }, [title]);
 
   const saveState = useSaveState(handle as DocHandle<unknown>, host, connected, storageOk);
+  const relayLabel = describeDocumentSync(sync);
 
   return (
     <div className="editor-pane">
       {state && editorRef.current && (
-        <Toolbar view={editorRef.current.view} state={state} linkRequest={linkRequest} onDuplicate={onDuplicate} onTrash={() => onTrash(title)} />
+        <Toolbar view={editorRef.current.view} state={state} linkRequest={linkRequest} onCopyLink={onCopyLink} onDuplicate={onDuplicate} onTrash={() => onTrash(title)} />
       )}
       <div className="scroller">
         <article className="page">
@@ -186,8 +204,15 @@ function LoadedEditor({
         <span data-testid="counts">
           {counts.words.toLocaleString()} {counts.words === 1 ? "word" : "words"} · {counts.characters.toLocaleString()} {counts.characters === 1 ? "character" : "characters"}
         </span>
-        <span className={`save-state save-${saveState}`} data-testid="save-state">
-          {saveLabels[saveState]}
+        <span className="statusbar-right">
+          <span className={`save-state save-${saveState}`} data-testid="save-state">
+            {saveLabels[saveState]}
+          </span>
+          {relayLabel && (
+            <span className={`relay-state ${sync?.document === "on-relay" ? "relay-on" : ""}`} data-testid="relay-state">
+              {relayLabel}
+            </span>
+          )}
         </span>
       </footer>
     </div>

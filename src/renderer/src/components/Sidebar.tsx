@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
-import type { SearchHit } from "../../../shared/api";
+import type { SearchHit, SyncStatus } from "../../../shared/api";
 import { activeEntries, trashedEntries, UNTITLED, type LibraryDocument, type LibraryEntry } from "../../../shared/library";
 import { relativeTime } from "../time";
+import { describeSync } from "../useSyncStatus";
 
 interface Actions {
   create(): Promise<string>;
@@ -17,12 +18,18 @@ export function Sidebar({
   onOpen,
   actions,
   onError,
+  sync,
+  onSettings,
+  onOpenLink,
 }: {
   library: LibraryDocument;
   openUrl: string | null;
   onOpen: (url: string) => void;
   actions: Actions;
   onError: (e: unknown) => void;
+  sync: SyncStatus | null;
+  onSettings: () => void;
+  onOpenLink: () => void;
 }) {
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<SearchHit[] | null>(null);
@@ -94,11 +101,31 @@ export function Sidebar({
         )}
       </nav>
       <div className="sidebar-foot">
-        <button className={`link-button ${showTrash ? "active" : ""}`} onClick={() => setShowTrash((s) => !s)}>
-          {showTrash ? "← Back to documents" : `Trash${trashed.length ? ` (${trashed.length})` : ""}`}
-        </button>
+        <SyncLine sync={sync} onClick={onSettings} />
+        <div className="foot-actions">
+          <button className={`link-button ${showTrash ? "active" : ""}`} onClick={() => setShowTrash((s) => !s)}>
+            {showTrash ? "← Back to documents" : `Trash${trashed.length ? ` (${trashed.length})` : ""}`}
+          </button>
+          <button className="link-button" onClick={onOpenLink}>
+            Open a link…
+          </button>
+          <button className="link-button" onClick={onSettings}>
+            Settings
+          </button>
+        </div>
       </div>
     </aside>
+  );
+}
+
+/** Where the writer's changes are, in one line; the details show on hover and in Settings. */
+function SyncLine({ sync, onClick }: { sync: SyncStatus | null; onClick: () => void }) {
+  const { tone, text, detail } = describeSync(sync);
+  if (!sync) return null;
+  return (
+    <button className={`sync-line sync-${tone}`} onClick={onClick} title={detail ?? text} data-testid="sync-status" aria-label={`Sync: ${text}${detail ? `. ${detail}` : ""}`}>
+      {text}
+    </button>
   );
 }
 

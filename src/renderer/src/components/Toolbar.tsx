@@ -25,12 +25,14 @@ export function Toolbar({
   view,
   state,
   linkRequest,
+  onCopyLink,
   onDuplicate,
   onTrash,
 }: {
   view: EditorView;
   state: EditorState;
   linkRequest: number;
+  onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: () => void;
 }) {
@@ -119,6 +121,9 @@ export function Toolbar({
         </button>
         {menuOpen && (
           <div className="menu" role="menu" onMouseLeave={() => setMenuOpen(false)}>
+            <button role="menuitem" onClick={() => (setMenuOpen(false), onCopyLink())}>
+              Copy link to share
+            </button>
             <button role="menuitem" onClick={() => (setMenuOpen(false), onDuplicate())}>
               Duplicate
             </button>

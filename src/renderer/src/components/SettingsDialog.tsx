@@ -1,0 +1,281 @@
+import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
+import type { RelayInfo, SettingsView, SyncStatus } from "../../../shared/api";
+import { USER_COLORS } from "../../../shared/colors";
+import type { HostClient } from "../hostClient";
+import { describeSync } from "../useSyncStatus";
+
+/**
+ * Settings: who you are to collaborators, the relays this computer syncs through (in
+ * order of preference), and this library's link for a second device. Tokens are typed
+ * here once and go to the host; they never come back to this window.
+ */
+export function SettingsDialog({ host, sync, onClose, onLibraryLinked }: { host: HostClient; sync: SyncStatus | null; onClose: () => void; onLibraryLinked: () => void }) {
+  const dialog = useRef<HTMLDialogElement>(null);
+  const [view, setView] = useState<SettingsView | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const reload = useCallback(() => host.call("getSettings").then(setView, (e: unknown) => setError((e as Error).message)), [host]);
+  useEffect(() => {
+    void reload();
+    const d = dialog.current;
+    if (d && !d.open) d.showModal();
+  }, [reload]);
+
+  /** Runs a host call, then shows the settings as they now are (or the error). */
+  const run = async (action: () => Promise<unknown>): Promise<boolean> => {
+    setError(null);
+    try {
+      await action();
+      await reload();
+      return true;
+    } catch (e) {
+      setError((e as Error).message);
+      return false;
+    }
+  };
+
+  const status = describeSync(sync);
+
+  return (
+    <dialog ref={dialog} className="settings" aria-labelledby="settings-title" onCancel={onClose} onClose={onClose}>
+      <header className="settings-head">
+        <h2 id="settings-title">Settings</h2>
+        <button className="icon-button" aria-label="Close settings" onClick={onClose}>
+          ×
+        </button>
+      </header>
+      {error && (
+        <p className="field-error settings-error" role="alert">
+          {error}
+        </p>
+      )}
+      {!view ? (
+        <p className="settings-loading">Loading…</p>
+      ) : (
+        <div className="settings-body">
+          <Section title="You" hint="How collaborators see you in shared documents.">
+            <Profile view={view} run={run} host={host} />
+          </Section>
+          <Section title="Relays" hint="Writer syncs through the first relay on this list that answers, and moves down the list when one is unreachable.">
+            <p className={`sync-line sync-${status.tone}`} data-testid="settings-sync-status">
+              {status.text}
+              {status.detail && <span className="sync-detail"> {status.detail}</span>}
+            </p>
+            {view.secrets.weakness && (
+              <p className="settings-warning" role="note">
+                {view.secrets.weakness}
+              </p>
+            )}
+            <RelayList relays={view.relays} host={host} run={run} />
+            <AddRelay host={host} run={run} />
+          </Section>
+          <Section title="This library on another device" hint="Copy this link, then paste it on your other computer under “Use a library from another device”.">
+            <CopyField label="Library link" value={view.libraryUrl} />
+            <LinkLibrary host={host} onLinked={onLibraryLinked} />
+          </Section>
+        </div>
+      )}
+    </dialog>
+  );
+}
+
+function Section({ title, hint, children }: { title: string; hint: string; children: ReactNode }) {
+  return (
+    <section className="settings-section">
+      <h3>{title}</h3>
+      <p className="settings-hint">{hint}</p>
+      {children}
+    </section>
+  );
+}
+
+function Profile({ view, run, host }: { view: SettingsView; run: (a: () => Promise<unknown>) => Promise<boolean>; host: HostClient }) {
+  const [name, setName] = useState(view.user.name);
+  const save = (color: string) => run(() => host.call("setProfile", { name: name.trim() || view.user.name, color }));
+  return (
+    <div className="profile">
+      <label className="field">
+        <span>Name</span>
+        <input value={name} maxLength={80} onChange={(e) => setName(e.target.value)} onBlur={() => name.trim() !== view.user.name && void save(view.user.color)} />
+      </label>
+      <div className="swatches" role="radiogroup" aria-label="Colour">
+        {USER_COLORS.map((c) => (
+          <button
+            key={c}
+            type="button"
+            role="radio"
+            aria-checked={c.toLowerCase() === view.user.color.toLowerCase()}
+            aria-label={`Colour ${c}`}
+            className="swatch"
+            style={{ background: c }}
+            onClick={() => void save(c)}
+          />
+        ))}
+      </div>
+    </div>
+  );
+}
+
+function RelayList({ relays, host, run }: { relays: RelayInfo[]; host: HostClient; run: (a: () => Promise<unknown>) => Promise<boolean> }) {
+  const [editing, setEditing] = useState<string | null>(null);
+  if (relays.length === 0) return <p className="list-empty">No relays yet: your documents stay on this computer.</p>;
+  return (
+    <ol className="relay-list" aria-label="Relays, in order of preference">
+      {relays.map((r, i) => (
+        <li key={r.id} className="relay-row">
+          <div className="relay-main">
+            <span className="relay-name">{r.name}</span>
+            <span className="relay-url">
+              {r.url} · {r.hasToken ? "token saved" : "no token"}
+            </span>
+          </div>
+          <div className="relay-actions">
+            <button className="link-button" disabled={i === 0} aria-label={`Move ${r.name} up`} onClick={() => void run(() => host.call("moveRelay", { id: r.id, index: i - 1 }))}>
+              ↑
+            </button>
+            <button className="link-button" disabled={i === relays.length - 1} aria-label={`Move ${r.name} down`} onClick={() => void run(() => host.call("moveRelay", { id: r.id, index: i + 1 }))}>
+              ↓
+            </button>
+            <button className="link-button" onClick={() => setEditing(editing === r.id ? null : r.id)}>
+              {editing === r.id ? "Cancel" : "New token"}
+            </button>
+            <button className="link-button danger" onClick={() => void run(() => host.call("removeRelay", { id: r.id }))}>
+              Remove
+            </button>
+          </div>
+          {editing === r.id && (
+            <TokenForm
+              onSubmit={async (token) => {
+                if (await run(() => host.call("updateRelay", { id: r.id, token }))) setEditing(null);
+              }}
+            />
+          )}
+        </li>
+      ))}
+    </ol>
+  );
+}
+
+function TokenForm({ onSubmit }: { onSubmit: (token: string | null) => Promise<void> }) {
+  const [token, setToken] = useState("");
+  return (
+    <form
+      className="inline-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onSubmit(token.trim() || null);
+      }}
+    >
+      <input type="password" aria-label="New token" placeholder="Paste the new token (empty for none)" value={token} onChange={(e) => setToken(e.target.value)} autoComplete="off" />
+      <button type="submit" className="primary small">
+        Save token
+      </button>
+    </form>
+  );
+}
+
+function AddRelay({ host, run }: { host: HostClient; run: (a: () => Promise<unknown>) => Promise<boolean> }) {
+  const [name, setName] = useState("");
+  const [url, setUrl] = useState("");
+  const [token, setToken] = useState("");
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const ok = await run(() => host.call("addRelay", { name: name.trim() || hostName(url), url: url.trim(), token: token.trim() || null }));
+    if (ok) {
+      setName("");
+      setUrl("");
+      setToken("");
+    }
+  };
+  return (
+    <form className="add-relay" onSubmit={(e) => void submit(e)} aria-label="Add a relay">
+      <label className="field">
+        <span>Address</span>
+        <input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="wss://relay.example.org" required autoComplete="off" spellCheck={false} />
+      </label>
+      <label className="field">
+        <span>Name</span>
+        <input value={name} onChange={(e) => setName(e.target.value)} placeholder={hostName(url) || "Team relay"} maxLength={80} />
+      </label>
+      <label className="field">
+        <span>Token</span>
+        <input type="password" value={token} onChange={(e) => setToken(e.target.value)} placeholder="From the relay's administrator" autoComplete="off" />
+      </label>
+      <button type="submit" className="primary small">
+        Add relay
+      </button>
+    </form>
+  );
+}
+
+function LinkLibrary({ host, onLinked }: { host: HostClient; onLinked: () => void }) {
+  const [link, setLink] = useState("");
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    const url = link.trim().match(/automerge:[1-9A-HJ-NP-Za-km-z]+/)?.[0];
+    if (!url) {
+      setState({ busy: false, error: "That is not a library link: it starts with “automerge:”." });
+      return;
+    }
+    setState({ busy: true, error: null });
+    try {
+      await host.call("linkLibrary", { url });
+      onLinked();
+    } catch (err) {
+      setState({ busy: false, error: (err as Error).message });
+    }
+  };
+  return (
+    <form className="inline-form" onSubmit={(e) => void submit(e)}>
+      <label className="field grow">
+        <span>Use a library from another device</span>
+        <input value={link} onChange={(e) => setLink(e.target.value)} placeholder="automerge:…" autoComplete="off" spellCheck={false} />
+      </label>
+      <button type="submit" className="primary small" disabled={state.busy}>
+        {state.busy ? "Linking…" : "Link"}
+      </button>
+      {state.error && (
+        <p className="field-error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+/** A read-only value with a Copy button; the text stays selectable where copying is refused. */
+export function CopyField({ label, value }: { label: string; value: string }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <div className="copy-field">
+      <label className="field grow">
+        <span>{label}</span>
+        <input readOnly value={value} onFocus={(e) => e.target.select()} spellCheck={false} />
+      </label>
+      <button
+        type="button"
+        className="small secondary"
+        onClick={() =>
+          void navigator.clipboard.writeText(value).then(
+            () => {
+              setCopied(true);
+              setTimeout(() => setCopied(false), 2000);
+            },
+            () => undefined,
+          )
+        }
+      >
+        {copied ? "Copied" : "Copy"}
+      </button>
+    </div>
+  );
+}
+
+function hostName(url: string): string {
+  try {
+    return new URL(url.trim()).hostname;
+  } catch {
+    return "";
+  }
+}
