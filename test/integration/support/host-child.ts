@@ -1,0 +1,53 @@
+/**
+ * A desktop host in its own process, as src/main starts it (Host.open on a data
+ * directory), driven by its parent over Node's IPC channel: a stand-in for the
+ * Electron main process and its renderer in tests that need real host processes.
+ */
+import { next as A } from "@automerge/automerge";
+import type { AutomergeUrl } from "@automerge/automerge-repo";
+import pino from "pino";
+import { Host } from "../../../src/host/Host";
+import { plainText, TEXT_PATH, type WriterDocument } from "../../../src/shared/document";
+
+export type HostCommand =
+  | { id: number; cmd: "call"; request: Record<string, unknown> }
+  | { id: number; cmd: "type"; url: string; text: string; at: "start" | "end" }
+  | { id: number; cmd: "read"; url: string }
+  | { id: number; cmd: "close" };
+
+const dataDir = process.argv[2]!;
+const name = process.argv[3] ?? "writer";
+const host = await Host.open({ dataDir, user: { name }, logger: pino({ level: process.env.WRITER_LOG_LEVEL ?? "warn" }, pino.destination(2)) });
+
+async function run(command: HostCommand): Promise<unknown> {
+  switch (command.cmd) {
+    case "call":
+      return host.handle(command.request);
+    case "type": {
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      handle.change((d) => {
+        // Position 0 is the first paragraph's block marker; text goes after it.
+        const length = A.spans(d, TEXT_PATH).reduce((n, s) => n + (s.type === "text" ? s.value.length : 1), 0);
+        A.splice(d, TEXT_PATH, command.at === "start" ? Math.min(1, length) : length, 0, command.text);
+      });
+      return { heads: handle.heads() };
+    }
+    case "read": {
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      return { text: plainText(handle.doc()), heads: [...handle.heads()].sort() };
+    }
+    case "close":
+      await host.close();
+      setTimeout(() => process.exit(0), 10);
+      return null;
+  }
+}
+
+process.on("message", (command: HostCommand) => {
+  run(command).then(
+    (value) => process.send!({ id: command.id, ok: true, value }),
+    (error: unknown) => process.send!({ id: command.id, ok: false, error: (error as Error).message }),
+  );
+});
+process.on("SIGTERM", () => void host.close().then(() => process.exit(0)));
+process.send!({ ready: true });

@@ -1,0 +1,109 @@
+import { fork, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import type { SyncStatus } from "../../../src/shared/api";
+import type { HostCommand } from "./host-child";
+import { PROJECT_ROOT, tempDir } from "./relay";
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+/** A host process (see host-child.ts) and the calls a test makes into it. */
+export class HostProcess {
+  readonly dataDir: string;
+  readonly output: string[] = [];
+  #child: ChildProcess;
+  #next = 1;
+  readonly #pending = new Map<number, Pending>();
+  readonly #exited: Promise<number | null>;
+
+  private constructor(child: ChildProcess, dataDir: string) {
+    this.#child = child;
+    this.dataDir = dataDir;
+    this.#exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    child.on("message", (m: { id?: number; ok?: boolean; value?: unknown; error?: string }) => {
+      if (m.id === undefined) return;
+      const p = this.#pending.get(m.id);
+      this.#pending.delete(m.id);
+      if (m.ok) p?.resolve(m.value);
+      else p?.reject(new Error(m.error));
+    });
+    child.once("exit", () => {
+      for (const p of this.#pending.values()) p.reject(new Error(`host exited:\n${this.output.join("")}`));
+      this.#pending.clear();
+    });
+  }
+
+  static async start(options: { dataDir?: string; name?: string } = {}): Promise<HostProcess> {
+    const dataDir = options.dataDir ?? tempDir("host-test-");
+    const child = fork(path.join(PROJECT_ROOT, "test/integration/support/host-child.ts"), [dataDir, options.name ?? "writer"], {
+      cwd: PROJECT_ROOT,
+      execArgv: ["--import", "tsx"],
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
+    const host = new HostProcess(child, dataDir);
+    child.stdout!.on("data", (c: Buffer) => host.output.push(c.toString()));
+    child.stderr!.on("data", (c: Buffer) => host.output.push(c.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`host did not start:\n${host.output.join("")}`)), 30_000);
+      child.on("message", (m: { ready?: boolean }) => {
+        if (m.ready) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(new Error(`host exited with ${code}:\n${host.output.join("")}`));
+      });
+    });
+    return host;
+  }
+
+  #send<T>(command: Without<HostCommand, "id">): Promise<T> {
+    const id = this.#next++;
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.#child.send({ ...command, id });
+    });
+  }
+
+  /** A HostApi call, as the renderer makes it; throws on an error answer. */
+  async call<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+    const response = await this.#send<{ ok: boolean; value?: T; error?: { code: string; message: string } }>({ cmd: "call", request: { method, ...params } });
+    if (!response.ok) throw new Error(`${method}: ${response.error?.code} ${response.error?.message}`);
+    return response.value as T;
+  }
+
+  type(url: string, text: string, at: "start" | "end" = "end"): Promise<{ heads: string[] }> {
+    return this.#send({ cmd: "type", url, text, at });
+  }
+
+  read(url: string): Promise<{ text: string; heads: string[] }> {
+    return this.#send({ cmd: "read", url });
+  }
+
+  syncStatus(url: string | null = null): Promise<SyncStatus> {
+    return this.call<SyncStatus>("syncStatus", { url });
+  }
+
+  async addRelay(name: string, url: string, token: string | null): Promise<string> {
+    return (await this.call<{ id: string }>("addRelay", { name, url, token })).id;
+  }
+
+  async createDocument(title: string): Promise<string> {
+    return (await this.call<{ url: string }>("createDocument", { title })).url;
+  }
+
+  /** Closes the host the way quitting the app does, and waits for the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return this.#child.exitCode;
+    await this.#send({ cmd: "close" }).catch(() => undefined);
+    return this.#exited;
+  }
+
+  async kill(): Promise<void> {
+    if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#child.kill("SIGKILL");
+    await this.#exited;
+  }
+}

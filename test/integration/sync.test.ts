@@ -1,0 +1,128 @@
+/**
+ * Real host processes syncing through real relay processes over loopback: co-editing,
+ * offline edits, a relay killed and restarted, and failover to a peered relay.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { HostProcess } from "./support/host";
+import { addToken, eventually, startRelay, tempDir, type RunningRelay } from "./support/relay";
+
+const hosts: HostProcess[] = [];
+const relays: RunningRelay[] = [];
+
+afterEach(async () => {
+  await Promise.all(hosts.splice(0).map((h) => h.kill()));
+  await Promise.all(relays.splice(0).map((r) => r.kill()));
+});
+
+async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
+  const r = await startRelay(options);
+  relays.push(r);
+  return r;
+}
+
+async function host(name: string, dataDir?: string): Promise<HostProcess> {
+  const h = await HostProcess.start({ name, dataDir });
+  hosts.push(h);
+  return h;
+}
+
+/** Both hosts have the same text and the same heads for `url`. */
+async function converged(url: string, ...hs: HostProcess[]): Promise<string> {
+  return eventually<string | undefined>(async () => {
+    const reads = await Promise.all(hs.map((h) => h.read(url).catch(() => null)));
+    if (reads.some((r) => r === null)) return undefined;
+    const [first, ...rest] = reads as { text: string; heads: string[] }[];
+    return rest.every((r) => r.text === first!.text && r.heads.join() === first!.heads.join()) ? first!.text : undefined;
+  }, 15_000) as Promise<string>;
+}
+
+describe("hosts syncing through the relay", () => {
+  it("two hosts co-edit one document through a relay and converge", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    const r = await relay({ dataDir });
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    await ada.addRelay("Team", r.url, token);
+    await bob.addRelay("Team", r.url, token);
+    const url = await ada.createDocument("Together");
+    await ada.type(url, "Ada writes. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
+    await bob.call("openSharedDocument", { url });
+    await eventually(async () => (await bob.read(url).catch(() => null))?.text.includes("Ada writes."), 10_000);
+    // Both type at once, many times: every keystroke of both ends up on both.
+    for (let i = 0; i < 20; i++) {
+      await Promise.all([ada.type(url, `a${i} `), bob.type(url, `b${i} `, "start")]);
+    }
+    const text = await converged(url, ada, bob);
+    for (let i = 0; i < 20; i++) {
+      expect(text).toContain(`a${i} `);
+      expect(text).toContain(`b${i} `);
+    }
+    expect((await ada.syncStatus(url)).document).toBe("on-relay");
+  });
+
+  it("a relay killed mid-session and restarted: hosts reconnect by themselves, offline edits merge, nothing is lost", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    let r = await relay({ dataDir });
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    await ada.addRelay("Team", r.url, token);
+    await bob.addRelay("Team", r.url, token);
+    const url = await ada.createDocument("Through a crash");
+    await ada.type(url, "before. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
+    await bob.call("openSharedDocument", { url });
+    await converged(url, ada, bob);
+
+    await r.kill();
+    await eventually(async () => (await ada.syncStatus()).connection !== "connected" && (await bob.syncStatus()).connection !== "connected", 10_000);
+    // Typing never waits for the relay: both keep writing while it is down.
+    for (let i = 0; i < 10; i++) {
+      await ada.type(url, `ada-offline-${i} `);
+      await bob.type(url, `bob-offline-${i} `, "start");
+    }
+    expect((await ada.syncStatus(url)).document).not.toBe("on-relay");
+
+    r = await relay({ dataDir, port: r.port });
+    const text = await converged(url, ada, bob);
+    expect(text).toContain("before. ");
+    for (let i = 0; i < 10; i++) {
+      expect(text).toContain(`ada-offline-${i} `);
+      expect(text).toContain(`bob-offline-${i} `);
+    }
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 10_000);
+  });
+
+  it("when a relay dies for good, hosts fail over to a peered relay within seconds and keep syncing", async () => {
+    const dirA = tempDir();
+    const dirB = tempDir();
+    const [clientA, clientB, peerAB, peerBA] = await Promise.all([addToken(dirA, "writers"), addToken(dirB, "writers"), addToken(dirB, "relay-a", { relay: true }), addToken(dirA, "relay-b", { relay: true })]);
+    const a = await relay({ dataDir: dirA });
+    const b = await relay({ dataDir: dirB, peers: [`${a.url}/?token=${peerBA}`] });
+    // A learns of B after B's port is known: restart A with its peer.
+    await a.stop();
+    const a2 = await relay({ dataDir: dirA, port: a.port, peers: [`${b.url}/?token=${peerAB}`] });
+
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    // Ada prefers A and falls back to B; Bob uses only B.
+    await ada.addRelay("A", a2.url, clientA);
+    await ada.addRelay("B", b.url, clientB);
+    await bob.addRelay("B", b.url, clientB);
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 10_000);
+    const url = await ada.createDocument("Failover");
+    await ada.type(url, "written through A. ");
+    await bob.call("openSharedDocument", { url });
+    await converged(url, ada, bob);
+
+    await a2.kill();
+    const killedAt = Date.now();
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "B" && (await ada.syncStatus()).connection === "connected", 10_000);
+    const failoverMs = Date.now() - killedAt;
+    expect(failoverMs).toBeLessThan(10_000);
+    await ada.type(url, "written through B. ");
+    const text = await converged(url, ada, bob);
+    expect(text).toContain("written through A. ");
+    expect(text).toContain("written through B. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
+  });
+});
