@@ -1,0 +1,34 @@
+import type { Locator, Page } from "playwright-core";
+
+/** The Settings dialog: profile, relays, library link. */
+export class SettingsPage {
+  readonly dialog: Locator;
+
+  constructor(readonly page: Page) {
+    this.dialog = page.getByRole("dialog", { name: "Settings" });
+  }
+
+  async open(): Promise<void> {
+    await this.page.locator(".sidebar").getByRole("button", { name: "Settings", exact: true }).click();
+    await this.dialog.waitFor();
+  }
+
+  async addRelay(name: string, url: string, token: string): Promise<void> {
+    const form = this.dialog.getByRole("form", { name: "Add a relay" });
+    await form.getByRole("textbox", { name: "Address" }).fill(url);
+    await form.getByRole("textbox", { name: "Name" }).fill(name);
+    await form.getByLabel("Token").fill(token);
+    await form.getByRole("button", { name: "Add relay" }).click();
+    await this.dialog.locator(".relay-name", { hasText: name }).waitFor();
+  }
+
+  /** The relays listed, in order. */
+  async relays(): Promise<string[]> {
+    return this.dialog.locator(".relay-name").allInnerTexts();
+  }
+
+  async close(): Promise<void> {
+    await this.dialog.getByRole("button", { name: "Close settings" }).click();
+    await this.dialog.waitFor({ state: "detached" });
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The browser shell syncing through a real relay with a second, real host process:
+ * the writer adds the relay in Settings, sees "All changes on" it, watches a remote
+ * writer's text appear, and sees the status change when the relay goes away and
+ * comes back.
+ */
+import fs from "node:fs/promises";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { useWriterFixtures } from "./support/fixture";
+import { SettingsPage } from "./pages/SettingsPage";
+import { HostProcess } from "../integration/support/host";
+import { addToken, startRelay, tempDir, type RunningRelay } from "../integration/support/relay";
+
+const writer = useWriterFixtures();
+let relay: RunningRelay | undefined;
+let bob: HostProcess | undefined;
+
+afterEach(async () => {
+  await bob?.kill();
+  await relay?.kill();
+  bob = relay = undefined;
+});
+
+describe("syncing in the browser shell", () => {
+  it("shows a remote writer's text appear, and the sync status follow the relay", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    relay = await startRelay({ dataDir });
+    const ada = await writer();
+    const page = ada.page;
+    const status = page.getByTestId("sync-status");
+    await expect.poll(() => status.innerText()).toBe("On this computer only");
+
+    const settings = new SettingsPage(page);
+    await settings.open();
+    await settings.addRelay("Team", relay.url, token);
+    await expect.poll(() => settings.dialog.getByTestId("settings-sync-status").innerText(), { timeout: 10_000 }).toMatch(/All changes on Team|Syncing with Team/);
+    // The token went to the host and stays there: not in the page, not in settings.json.
+    expect(await page.content()).not.toContain(token);
+    expect(await fs.readFile(path.join(ada.dataDir, "settings.json"), "utf8")).not.toContain(token);
+    await settings.close();
+
+    const editor = await ada.library.newDocument();
+    await editor.setTitle("Letters");
+    await editor.type("Dear Bob,");
+    await expect.poll(() => status.innerText(), { timeout: 10_000 }).toBe("All changes on Team");
+    await expect.poll(() => page.getByTestId("relay-state").innerText(), { timeout: 10_000 }).toBe("On Team");
+
+    // Bob, on another machine, opens the shared link and writes.
+    const url = (await ada.library.openDocument())!;
+    bob = await HostProcess.start({ name: "bob" });
+    await bob.addRelay("Team", relay.url, token);
+    await bob.call("openSharedDocument", { url });
+    await expect.poll(async () => (await bob!.read(url).catch(() => null))?.text ?? "", { timeout: 10_000 }).toContain("Dear Bob,");
+    await bob.type(url, " Dear Ada, hello from Bob.");
+    await expect.poll(() => editor.text.innerText(), { timeout: 10_000 }).toContain("hello from Bob.");
+
+    // The relay goes away: the status says so, typing goes on, and all of it syncs
+    // once the relay is back.
+    await relay.kill();
+    await expect.poll(() => status.innerText(), { timeout: 10_000 }).toMatch(/Offline|Connecting/);
+    await expect.poll(() => page.getByTestId("relay-state").innerText()).toMatch(/Not synced/);
+    await editor.focusEnd();
+    await editor.type(" Written while the relay was down.");
+    relay = await startRelay({ dataDir, port: relay.port });
+    await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe("All changes on Team");
+    await expect.poll(async () => (await bob!.read(url)).text, { timeout: 10_000 }).toContain("Written while the relay was down.");
+  });
+});
