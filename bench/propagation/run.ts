@@ -1,0 +1,696 @@
+/**
+ * Propagation bench (`npm run bench:propagation`): how long a keystroke takes to show
+ * in the other writers' renderers when N writers type into one document through one
+ * relay, with every hop of the product on the path:
+ *
+ *   renderer → host → relay → host → renderer
+ *
+ * Each writer is its own process (client.ts): a real Host and an in-memory renderer
+ * Repo on a MessageChannel. The same clients run against our relay (sync-server, with
+ * our sync settings on every hop) and against a plain automerge-repo relay
+ * (plain-relay.ts, with stock settings on every hop), in the same run. See README.md.
+ *
+ *   tsx bench/propagation/run.ts [--typists 2,8,32] [--seconds 20] [--rate 6] [--relay ours|plain|both] [--json]
+ *
+ * Exits 0 whenever it measured (a missed target is a result, printed as FAIL), and
+ * non-zero only when the bench could not run.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
+import fsSync from "node:fs";
+import fs from "node:fs/promises";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { Command, InvalidArgumentError } from "commander";
+import { wallClock, type ClientReport, type ClientSettings, type FromClient, type ToClient } from "./protocol";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const projectRoot = path.resolve(here, "../..");
+const OUR_RELAY_CLI = path.join(projectRoot, "sync-server", "cli.ts");
+const RENDERER_MAIN = path.join(projectRoot, "src", "renderer", "src", "main.tsx");
+
+/** The issue's targets, for our relay. */
+const TARGETS = { p50TwoMs: 5, p99TwoMs: 25, p99ThirtyTwoMs: 100 };
+/** automerge-repo's default sync throttle, per document and peer. */
+const STOCK_DEBOUNCE_MS = 100;
+/** Starting N clients (each compiles and opens a Host) on 2 cores. */
+const SETUP_TIMEOUT_MS = 120_000;
+/** From "start" to the first keystroke: every client has the message by then. */
+const START_DELAY_MS = 1500;
+
+interface Options {
+  typists: number[];
+  seconds: number;
+  rate: number;
+  relays: RelayKind[];
+  json: boolean;
+  graceS: number;
+  seed: number;
+  rendererDebounce: number;
+  hostDebounce: number | null;
+  relayDebounce: number | null;
+  adapter: ClientSettings["adapter"];
+  standIn: boolean;
+}
+
+type RelayKind = "ours" | "plain";
+
+interface RelaySetup {
+  kind: RelayKind;
+  /** What the table calls it. */
+  label: string;
+  describe: string;
+  command: string[];
+  settings: ClientSettings;
+  relayDebounceMs: number | null;
+}
+
+interface Stats {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+interface ScenarioResult {
+  typists: number;
+  relay: RelayKind;
+  label: string;
+  settings: { rendererDebounceMs: number; hostDebounceMs: number | string; relayDebounceMs: number | string; adapter: string };
+  keystrokes: number;
+  deliveries: number;
+  lost: number;
+  latency: Stats;
+  /** Where the time goes, per delivery: each segment's distribution. */
+  segments: { rendererToHost: Stats; hostToHost: Stats; hostToRenderer: Stats };
+  converged: boolean;
+  convergence: string;
+  relayCpuPct: number;
+  relayRssPeakMiB: number;
+  relayRssEndMiB: number;
+  clientsCpuPct: number;
+  machineBusyPct: number;
+  /** CPU used by everything but the relay and the clients (other work on the machine, the kernel), % of one core. */
+  otherCpuPct: number;
+  lateTimers: number;
+  messages: { rendererToHostPerKeystroke: number; hostToRelayPerKeystroke: number; relayToHostPerKeystroke: number };
+  windowS: number;
+  latencies: number[];
+}
+
+// ---------------------------------------------------------------------------------
+// Processes: every child is tracked here and killed on any way out.
+
+const children = new Set<ChildProcess>();
+let tmpRoot: string | undefined;
+
+function killAll(signal: NodeJS.Signals): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      try {
+        child.kill(signal);
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
+
+/** Waits up to `waitMs` for the child to exit by itself, then sends `signal`, then SIGKILL after `graceMs`. */
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals, graceMs: number, waitMs = 0): Promise<void> {
+  const gone = () => child.exitCode !== null || child.signalCode !== null;
+  if (gone()) return;
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([exited, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+  clearTimeout(timer);
+  if (gone()) return;
+  child.kill(signal);
+  timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------
+// /proc readings: CPU time and memory of the relay, and how busy the machine is.
+
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
+/** utime + stime of a process, in ms. */
+function processCpuMs(pid: number): number {
+  const stat = fsSync.readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces), from field 3 on.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/** VmHWM (peak) and VmRSS (now) of a process, in MiB. */
+function processRss(pid: number): { peak: number; now: number } {
+  const status = fsSync.readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
+  return { peak: kib("VmHWM") / 1024, now: kib("VmRSS") / 1024 };
+}
+
+/** Busy and total jiffies of the whole machine. */
+function machineTicks(): { busy: number; total: number } {
+  const line = fsSync.readFileSync("/proc/stat", "utf8").split("\n")[0]!;
+  const v = line.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  const idle = (v[3] ?? 0) + (v[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+// ---------------------------------------------------------------------------------
+// Statistics.
+
+function stats(values: number[]): Stats {
+  if (values.length === 0) return { n: 0, p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[sorted.length - 1]!, mean: values.reduce((a, b) => a + b, 0) / values.length };
+}
+
+// ---------------------------------------------------------------------------------
+// Setup of each relay kind.
+
+/** The renderer's syncDebounceRate as the product sets it (src/renderer/src/main.tsx). */
+function productRendererDebounce(): number {
+  const source = fsSync.readFileSync(RENDERER_MAIN, "utf8");
+  const match = /syncDebounceRate:\s*(\d+)/.exec(source);
+  if (!match) throw new Error(`could not find syncDebounceRate in ${path.relative(projectRoot, RENDERER_MAIN)}`);
+  return Number(match[1]);
+}
+
+function relaySetups(options: Options): RelaySetup[] {
+  const tsx = [process.execPath, "--import", "tsx"];
+  const setups: RelaySetup[] = [];
+  for (const kind of options.relays) {
+    if (kind === "plain") {
+      setups.push({
+        kind,
+        label: "plain",
+        describe: `plain automerge-repo relay (bench/propagation/plain-relay.ts: Repo + WebSocketServerAdapter + NodeFSStorageAdapter, default settings); stock clients: renderer ${STOCK_DEBOUNCE_MS} ms, host ${STOCK_DEBOUNCE_MS} ms`,
+        command: [...tsx, path.join(here, "plain-relay.ts")],
+        settings: { rendererDebounceMs: STOCK_DEBOUNCE_MS, hostDebounceMs: STOCK_DEBOUNCE_MS, adapter: options.adapter },
+        relayDebounceMs: null,
+      });
+    } else {
+      const real = !options.standIn && fsSync.existsSync(OUR_RELAY_CLI);
+      const debounceArgs = options.relayDebounce === null ? [] : ["--sync-debounce-ms", String(options.relayDebounce)];
+      const command = real
+        ? [...tsx, OUR_RELAY_CLI, "--allow-anonymous", ...debounceArgs]
+        : [...tsx, path.join(here, "plain-relay.ts"), "--storage", "writer", "--sync-debounce-ms", String(options.relayDebounce ?? 0)];
+      const relayText = real
+        ? `sync-server/cli.ts --allow-anonymous${debounceArgs.length ? ` --sync-debounce-ms ${options.relayDebounce}` : " (its default debounce)"}`
+        : `STAND-IN for sync-server (not there yet): plain-relay.ts --storage writer --sync-debounce-ms ${options.relayDebounce ?? 0}`;
+      setups.push({
+        kind,
+        label: real ? "ours" : "ours*",
+        describe: `${relayText}; clients: renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "0 (Host.ts)"} ms`,
+        command,
+        settings: { rendererDebounceMs: options.rendererDebounce, hostDebounceMs: options.hostDebounce, adapter: options.adapter },
+        relayDebounceMs: real ? options.relayDebounce : (options.relayDebounce ?? 0),
+      });
+    }
+  }
+  return setups;
+}
+
+async function startRelay(setup: RelaySetup, dataDir: string): Promise<{ child: ChildProcess; url: string; output: string[] }> {
+  const port = await freePort();
+  const [cmd, ...args] = setup.command;
+  const child = spawn(cmd!, [...args, "--port", String(port), "--data", dataDir, "--host", "127.0.0.1"], { cwd: projectRoot, stdio: ["pipe", "pipe", "pipe"] });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  const output: string[] = [];
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the relay did not print "listening on ws://" within 30 s:\n${output.join("")}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      const m = /listening on (ws:\/\/[^\s"',]+)/.exec(output.join(""));
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!.replace(/\/$/, ""));
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the relay exited (${code}) before it was ready:\n${output.join("")}`));
+    });
+  });
+  // Keep reading, so that a chatty relay never blocks on a full pipe.
+  child.stdout!.removeAllListeners("data");
+  child.stderr!.removeAllListeners("data");
+  child.stdout!.on("data", (c: Buffer) => output.push(c.toString()));
+  child.stderr!.on("data", (c: Buffer) => output.push(c.toString()));
+  return { child, url, output };
+}
+
+// ---------------------------------------------------------------------------------
+// One scenario: N clients, one relay, typing for `seconds`.
+
+class ClientProcess {
+  readonly child: ChildProcess;
+  readonly typist: string;
+  readonly #waiters: { type: FromClient["type"]; resolve: (m: FromClient) => void }[] = [];
+  readonly #inbox: FromClient[] = [];
+  readonly stderr: string[] = [];
+  failure: Error | undefined;
+
+  constructor(typist: string) {
+    this.typist = typist;
+    // BENCH_PROFILE=t1: client t1 writes a CPU profile of its typing window to results/.
+    this.child = fork(path.join(here, "client.ts"), [], {
+      cwd: projectRoot,
+      execArgv: ["--import", "tsx"],
+      env: { ...process.env, BENCH_PROFILE_DIR: path.join(here, "results") },
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+    });
+    children.add(this.child);
+    this.child.once("exit", (code, signal) => {
+      children.delete(this.child);
+      if (code !== 0 && !this.failure) this.failure = new Error(`client ${typist} exited (${code ?? signal}):\n${this.stderr.join("").slice(-2000)}`);
+    });
+    this.child.stderr!.on("data", (c: Buffer) => {
+      this.stderr.push(c.toString());
+      if (this.stderr.length > 200) this.stderr.shift();
+    });
+    this.child.on("message", (m: FromClient) => {
+      if (m.type === "error") {
+        this.failure = new Error(`client ${typist} failed: ${m.message}`);
+        return;
+      }
+      const i = this.#waiters.findIndex((w) => w.type === m.type);
+      if (i >= 0) this.#waiters.splice(i, 1)[0]!.resolve(m);
+      else this.#inbox.push(m);
+    });
+  }
+
+  send(message: ToClient): void {
+    this.child.send(message);
+  }
+
+  /** The next message of that type, or rejects once the client failed or the time is up. */
+  next<T extends FromClient["type"]>(type: T, timeoutMs: number): Promise<Extract<FromClient, { type: T }>> {
+    const i = this.#inbox.findIndex((m) => m.type === type);
+    if (i >= 0) return Promise.resolve(this.#inbox.splice(i, 1)[0] as Extract<FromClient, { type: T }>);
+    return new Promise((resolve, reject) => {
+      const waiter = { type, resolve: (m: FromClient) => finish(() => resolve(m as Extract<FromClient, { type: T }>)) };
+      const poll = setInterval(() => {
+        if (this.failure) finish(() => reject(this.failure!));
+      }, 50);
+      const timer = setTimeout(() => finish(() => reject(new Error(`client ${this.typist}: no "${type}" within ${Math.round(timeoutMs / 1000)} s`))), timeoutMs);
+      const finish = (then: () => void) => {
+        clearInterval(poll);
+        clearTimeout(timer);
+        const j = this.#waiters.indexOf(waiter);
+        if (j >= 0) this.#waiters.splice(j, 1);
+        then();
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+}
+
+async function runScenario(setup: RelaySetup, n: number, options: Options): Promise<ScenarioResult> {
+  const dir = await fs.mkdtemp(path.join(tmpRoot!, `${setup.kind}-${n}-`));
+  const relay = await startRelay(setup, path.join(dir, "relay"));
+  const relayPid = relay.child.pid!;
+  const typists = Array.from({ length: n }, (_, i) => `t${i}`);
+  const clients = typists.map((t) => new ClientProcess(t));
+  try {
+    // Setup: the first client creates the document (in its host, as the app does) and
+    // waits until the relay has stored it; then everyone opens it in their renderer.
+    clients.forEach((c, i) =>
+      c.send({ type: "init", typist: c.typist, typists, dataDir: path.join(dir, c.typist), relayUrl: relay.url, token: null, settings: setup.settings, create: i === 0 }),
+    );
+    const readies = await Promise.all(clients.map((c) => c.next("ready", SETUP_TIMEOUT_MS)));
+    const url = readies[0]!.url!;
+    clients.slice(1).forEach((c) => c.send({ type: "join", url }));
+    await Promise.all(clients.map((c) => c.next("joined", SETUP_TIMEOUT_MS)));
+
+    // Typing.
+    const at = wallClock() + START_DELAY_MS;
+    const seedBase = options.seed * 1000 + n;
+    clients.forEach((c, i) => c.send({ type: "start", at, seconds: options.seconds, rate: options.rate, seed: seedBase + i }));
+    await new Promise((r) => setTimeout(r, Math.max(0, at - wallClock())));
+    const cpu0 = processCpuMs(relayPid);
+    const machine0 = machineTicks();
+    const t0 = wallClock();
+    const typed = await Promise.all(clients.map((c) => c.next("typed", options.seconds * 1000 + 30_000)));
+    const cpu1 = processCpuMs(relayPid);
+    const machine1 = machineTicks();
+    const windowMs = wallClock() - t0;
+
+    // Delivery: everyone waits for every keystroke, up to the grace period.
+    const finals = Object.fromEntries(clients.map((c, i) => [c.typist, typed[i]!.last]));
+    clients.forEach((c) => c.send({ type: "expect", finals }));
+    const graceEnd = Date.now() + options.graceS * 1000;
+    await Promise.all(clients.map((c) => c.next("caught-up", Math.max(1, graceEnd - Date.now())).catch(() => undefined)));
+    for (const c of clients) if (c.failure) throw c.failure;
+    const rss = processRss(relayPid);
+    clients.forEach((c) => c.send({ type: "finish" }));
+    const reports = (await Promise.all(clients.map((c) => c.next("report", 30_000)))).map((m) => m.report);
+
+    return analyse(setup, n, reports, {
+      relayCpuPct: ((cpu1 - cpu0) / windowMs) * 100,
+      rss,
+      machineBusyPct: ((machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total)) * 100,
+      windowMs,
+    });
+  } finally {
+    // After "finish" a client closes its host (flushing its disk) and exits by itself.
+    await Promise.all(clients.map((c) => stopChild(c.child, "SIGTERM", 2000, 8000)));
+    await stopChild(relay.child, "SIGTERM", 5000);
+    await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+function analyse(
+  setup: RelaySetup,
+  n: number,
+  reports: ClientReport[],
+  measured: { relayCpuPct: number; rss: { peak: number; now: number }; machineBusyPct: number; windowMs: number },
+): ScenarioResult {
+  const latencies: number[] = [];
+  const rendererToHost: number[] = [];
+  const hostToHost: number[] = [];
+  const hostToRenderer: number[] = [];
+  let deliveries = 0;
+  let lost = 0;
+  for (const sender of reports) {
+    for (let i = 0; i < sender.sent.length; i++) {
+      const sent = sender.sent[i]!;
+      const ownHost = sender.ownHostArrival[i];
+      if (ownHost != null) rendererToHost.push(ownHost - sent);
+      for (const receiver of reports) {
+        if (receiver === sender) continue;
+        deliveries++;
+        const arrived = receiver.rendererArrival[sender.typist]?.[i];
+        if (arrived == null) {
+          lost++;
+          continue;
+        }
+        latencies.push(arrived - sent);
+        const remoteHost = receiver.hostArrival[sender.typist]?.[i];
+        if (remoteHost != null) {
+          if (ownHost != null) hostToHost.push(remoteHost - ownHost);
+          hostToRenderer.push(arrived - remoteHost);
+        }
+      }
+    }
+  }
+
+  // Convergence: every renderer and every host ends with the same heads and text.
+  const heads = new Set(reports.flatMap((r) => [r.rendererHeads.join(","), r.hostHeads.join(",")]));
+  const texts = new Set(reports.map((r) => `${r.textLength}:${r.textHash}`));
+  const keystrokes = reports.reduce((a, r) => a + r.sent.length, 0);
+  const converged = heads.size === 1 && texts.size === 1 && reports[0]!.textLength === keystrokes;
+  const convergence = converged
+    ? `${reports.length * 2} replicas, same heads, same ${reports[0]!.textLength}-character text`
+    : `${heads.size} distinct heads, ${texts.size} distinct texts (lengths ${[...new Set(reports.map((r) => r.textLength))].join(", ")}; ${keystrokes} keystrokes)`;
+  const sum = (f: (r: ClientReport) => number) => reports.reduce((a, r) => a + f(r), 0);
+  return {
+    typists: n,
+    relay: setup.kind,
+    label: setup.label,
+    settings: {
+      rendererDebounceMs: setup.settings.rendererDebounceMs,
+      hostDebounceMs: setup.settings.hostDebounceMs ?? "0 (Host.ts)",
+      relayDebounceMs: setup.relayDebounceMs ?? (setup.kind === "plain" ? `${STOCK_DEBOUNCE_MS} (stock)` : "relay default"),
+      adapter: setup.settings.adapter,
+    },
+    keystrokes,
+    deliveries,
+    lost,
+    latency: stats(latencies),
+    segments: { rendererToHost: stats(rendererToHost), hostToHost: stats(hostToHost), hostToRenderer: stats(hostToRenderer) },
+    converged,
+    convergence,
+    relayCpuPct: measured.relayCpuPct,
+    relayRssPeakMiB: measured.rss.peak,
+    relayRssEndMiB: measured.rss.now,
+    clientsCpuPct: (sum((r) => r.cpuMs) / measured.windowMs) * 100,
+    machineBusyPct: measured.machineBusyPct,
+    otherCpuPct: Math.max(0, measured.machineBusyPct * os.cpus().length - measured.relayCpuPct - (sum((r) => r.cpuMs) / measured.windowMs) * 100),
+    lateTimers: sum((r) => r.lateTimers),
+    messages: {
+      rendererToHostPerKeystroke: sum((r) => r.rendererMessages.sent) / Math.max(1, keystrokes),
+      hostToRelayPerKeystroke: sum((r) => r.relayMessages.sent) / Math.max(1, keystrokes),
+      relayToHostPerKeystroke: sum((r) => r.relayMessages.received) / Math.max(1, keystrokes),
+    },
+    windowS: measured.windowMs / 1000,
+    latencies: latencies.map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+// ---------------------------------------------------------------------------------
+// Report.
+
+const ms = (v: number, width = 8) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ms` : "–").padStart(width);
+
+function table(results: ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  lines.push(`typists  relay    keys  deliveries     p50      p95      p99      max   lost  converged  relay CPU  relay RSS peak/end  clients CPU  machine busy  other CPU`);
+  for (const r of results) {
+    const l = r.latency;
+    lines.push(
+      `${String(r.typists).padStart(7)}  ${r.label.padEnd(6)}${String(r.keystrokes).padStart(6)}${String(r.deliveries).padStart(12)}${ms(l.p50)} ${ms(l.p95)} ${ms(l.p99)} ${ms(l.max)}${String(r.lost).padStart(7)}  ${(r.converged ? "yes" : "NO").padEnd(9)}` +
+        `${`${r.relayCpuPct.toFixed(0)} %`.padStart(10)}${`${r.relayRssPeakMiB.toFixed(0)} / ${r.relayRssEndMiB.toFixed(0)} MiB`.padStart(20)}${`${r.clientsCpuPct.toFixed(0)} %`.padStart(13)}${`${r.machineBusyPct.toFixed(0)} %`.padStart(14)}${`${r.otherCpuPct.toFixed(0)} %`.padStart(11)}`,
+    );
+  }
+  return lines;
+}
+
+function whereTable(results: ScenarioResult[]): string[] {
+  const lines: string[] = [];
+  lines.push(`typists  relay    renderer→host p50/p99   host→relay→host p50/p99   host→renderer p50/p99   messages per keystroke: renderer→host, host→relay, relay→host   late timers`);
+  for (const r of results) {
+    const s = r.segments;
+    const pair = (x: Stats) => `${ms(x.p50, 7)} /${ms(x.p99, 7)}`;
+    lines.push(
+      `${String(r.typists).padStart(7)}  ${r.label.padEnd(6)}  ${pair(s.rendererToHost).padStart(20)}   ${pair(s.hostToHost).padStart(22)}   ${pair(s.hostToRenderer).padStart(20)}   ${r.messages.rendererToHostPerKeystroke.toFixed(2).padStart(27)}${r.messages.hostToRelayPerKeystroke.toFixed(2).padStart(13)}${r.messages.relayToHostPerKeystroke.toFixed(2).padStart(13)}${String(r.lateTimers).padStart(14)}`,
+    );
+  }
+  return lines;
+}
+
+function verdicts(results: ScenarioResult[]): { lines: string[]; pass: boolean | null } {
+  const ours = results.filter((r) => r.relay === "ours");
+  const lines: string[] = [];
+  let pass: boolean | null = null;
+  const check = (what: string, value: number, limit: number) => {
+    const ok = value < limit;
+    pass = (pass ?? true) && ok;
+    lines.push(`  ${what}: ${ms(value, 0)} (< ${limit} ms) ${ok ? "PASS" : "FAIL"}`);
+  };
+  const two = ours.find((r) => r.typists === 2);
+  if (two) {
+    check("2 typists, p50", two.latency.p50, TARGETS.p50TwoMs);
+    check("2 typists, p99", two.latency.p99, TARGETS.p99TwoMs);
+  }
+  const many = ours.find((r) => r.typists === 32);
+  if (many) check("32 typists, p99", many.latency.p99, TARGETS.p99ThirtyTwoMs);
+  for (const r of ours) {
+    const ok = r.lost === 0 && r.converged;
+    pass = (pass ?? true) && ok;
+    lines.push(`  ${r.typists} typists: zero lost deliveries and every replica converged: ${r.lost} lost, ${r.converged ? "converged" : "NOT converged"} ${ok ? "PASS" : "FAIL"}`);
+  }
+  return { lines, pass };
+}
+
+function writerVersion(): string {
+  try {
+    const git = (...args: string[]) => execFileSync("git", args, { cwd: projectRoot, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+    const dirty = git("status", "--porcelain", "--", "src", "sync-server", "bench/propagation");
+    return `${git("rev-parse", "--short", "HEAD")}${dirty ? " + uncommitted changes" : ""}`;
+  } catch {
+    return "unknown (not a git checkout)";
+  }
+}
+
+// ---------------------------------------------------------------------------------
+
+function parseOptions(): Options {
+  const int = (min: number) => (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`must be an integer >= ${min}`);
+    return n;
+  };
+  const list = (value: string) => {
+    const ns = value.split(",").map((v) => Number(v.trim()));
+    if (ns.some((n) => !Number.isInteger(n) || n < 2)) throw new InvalidArgumentError("must be a comma-separated list of integers >= 2");
+    return ns;
+  };
+  const program = new Command()
+    .name("npm run bench:propagation --")
+    .description("Keystroke-to-remote-copy latency with N writers typing into one document through one relay: our relay and settings beside a plain automerge-repo relay with stock settings.")
+    .option("--typists <list>", "numbers of typists, one scenario each", list, [2, 8, 32])
+    .option("--seconds <n>", "typing time per scenario", int(1), 20)
+    .option("--rate <n>", "characters per second per typist", int(1), 6)
+    .option("--relay <which>", "ours, plain or both", "both")
+    .option("--json", "print the results as JSON on stdout instead of the tables", false)
+    .option("--grace <s>", "how long after typing a keystroke may still arrive", int(0), 5)
+    .option("--seed <n>", "seed for typing times and positions", int(0), 1)
+    .option("--renderer-debounce <ms>", "ours: the renderer's syncDebounceRate (default: the value in src/renderer/src/main.tsx)", int(0))
+    .option("--host-debounce <ms>", "ours: override the host's syncDebounceRate (default: Host.ts's own)", int(0))
+    .option("--relay-debounce <ms>", "ours: the relay's --sync-debounce-ms (default: the relay's own; the stand-in's 0)", int(0))
+    .option("--adapter <kind>", "how hosts reach the relay: settings (added to the host's relay list, as a writer does: RelayClientAdapter) or websocket (WebSocketClientAdapter via host.connect)", "settings")
+    .option("--stand-in", "ours: use the stand-in relay even if sync-server/cli.ts exists", false);
+  program.parse();
+  const o = program.opts<{
+    typists: number[];
+    seconds: number;
+    rate: number;
+    relay: string;
+    json: boolean;
+    grace: number;
+    seed: number;
+    rendererDebounce?: number;
+    hostDebounce?: number;
+    relayDebounce?: number;
+    adapter: string;
+    standIn: boolean;
+  }>();
+  const relays: RelayKind[] = o.relay === "both" ? ["ours", "plain"] : o.relay === "ours" || o.relay === "plain" ? [o.relay] : [];
+  if (relays.length === 0) throw new InvalidArgumentError("--relay must be ours, plain or both");
+  const adapter = o.adapter;
+  if (adapter !== "websocket" && adapter !== "settings") throw new InvalidArgumentError("--adapter must be settings or websocket");
+  return {
+    typists: o.typists,
+    seconds: o.seconds,
+    rate: o.rate,
+    relays,
+    json: o.json,
+    graceS: o.grace,
+    seed: o.seed,
+    rendererDebounce: o.rendererDebounce ?? productRendererDebounce(),
+    hostDebounce: o.hostDebounce ?? null,
+    relayDebounce: o.relayDebounce ?? null,
+    adapter,
+    standIn: o.standIn,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOptions();
+  const started = new Date();
+  tmpRoot = await fs.mkdtemp(path.join(os.tmpdir(), "writer-bench-propagation-"));
+  const setups = relaySetups(options);
+  const version = writerVersion();
+  const machine = { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model.trim() ?? "unknown", memoryGiB: Math.round(os.totalmem() / 2 ** 30), os: `${os.type()} ${os.release()}`, node: process.version };
+  log(`propagation bench: ${options.typists.join(", ")} typists × ${options.rate} keys/s for ${options.seconds} s, grace ${options.graceS} s; Writer ${version}; ${machine.cpus} × ${machine.cpuModel}, Node ${machine.node}`);
+  for (const s of setups) log(`  ${s.label.padEnd(6)} ${s.describe}; hosts reach it ${s.settings.adapter === "websocket" ? "with a WebSocketClientAdapter (host.connect)" : "from their relay settings (RelayClientAdapter)"}`);
+
+  const results: ScenarioResult[] = [];
+  // Both relays per size, one after the other, so that they meet the same machine.
+  for (const n of options.typists) {
+    for (const setup of setups) {
+      log(`running: ${n} typists, relay ${setup.label} ...`);
+      const r = await runScenario(setup, n, options);
+      log(
+        `  ${n} typists, ${setup.label}: p50 ${ms(r.latency.p50, 0)}, p99 ${ms(r.latency.p99, 0)}, max ${ms(r.latency.max, 0)}, lost ${r.lost}/${r.deliveries}, ${r.converged ? "converged" : "NOT CONVERGED: " + r.convergence}; relay CPU ${r.relayCpuPct.toFixed(0)} %, machine ${r.machineBusyPct.toFixed(0)} % busy`,
+      );
+      results.push(r);
+    }
+  }
+
+  const verdict = verdicts(results);
+  const out = path.join(here, "results", "latest.json");
+  const json = {
+    bench: "propagation",
+    date: started.toISOString(),
+    durationS: Math.round((Date.now() - started.getTime()) / 1000),
+    command: `tsx bench/propagation/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+    writerVersion: version,
+    machine,
+    method: {
+      typists: options.typists,
+      seconds: options.seconds,
+      rate: options.rate,
+      graceS: options.graceS,
+      seed: options.seed,
+      relays: setups.map((s) => ({ kind: s.kind, label: s.label, describe: s.describe })),
+      latency: "send = wall clock just before the sender's renderer handle.change; arrival = the first 'change' event of a receiver's renderer handle whose clock shows that keystroke",
+    },
+    targets: TARGETS,
+    pass: verdict.pass,
+    results,
+  };
+  await fs.mkdir(path.dirname(out), { recursive: true });
+  await fs.writeFile(out, JSON.stringify(json) + "\n");
+
+  if (options.json) {
+    process.stdout.write(JSON.stringify({ ...json, results: results.map(({ latencies: _l, ...r }) => r) }, null, 2) + "\n");
+    return;
+  }
+  const print = (line = "") => process.stdout.write(`${line}\n`);
+  print();
+  print(`propagation bench — ${options.rate} keystrokes/s per typist for ${options.seconds} s into one document through one relay; keystroke (sender's renderer) to remote copy (every other renderer)`);
+  print(`Writer ${version}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; ${new Date().toISOString()}`);
+  for (const s of setups) print(`  ${s.label.padEnd(6)} ${s.describe}`);
+  print();
+  for (const line of table(results)) print(line);
+  print();
+  print("where the time goes (per delivery; host→relay→host includes both websocket hops and the relay):");
+  for (const line of whereTable(results)) print(line);
+  print();
+  print("CPU: % of one core over the typing window (relay: /proc utime+stime; clients: all N processes together); machine busy: % of all cores; other CPU: the rest, % of one core (other work on the machine shows up here).");
+  print();
+  print(`targets (our relay): ${verdict.pass === null ? "none measured" : verdict.pass ? "PASS" : "FAIL"}`);
+  for (const line of verdict.lines) print(line);
+  print();
+  print(`results: ${path.relative(process.cwd(), out)}`);
+}
+
+function cleanupSync(): void {
+  killAll("SIGKILL");
+  if (tmpRoot) fsSync.rmSync(tmpRoot, { recursive: true, force: true });
+  tmpRoot = undefined;
+}
+
+process.on("exit", cleanupSync);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    log(`interrupted (${signal}); stopping every child`);
+    cleanupSync();
+    process.exit(130);
+  });
+}
+
+main().then(
+  async () => {
+    if (tmpRoot) await fs.rm(tmpRoot, { recursive: true, force: true }).catch(() => undefined);
+    process.exit(0);
+  },
+  (error: unknown) => {
+    log(`propagation bench could not run: ${(error as Error).stack ?? String(error)}`);
+    process.exit(1);
+  },
+);
