@@ -1,23 +1,41 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim";
 
-export type HandleState<T> =
+export type HandleState<T, S = T> =
   | { status: "loading" }
-  | { status: "ready"; handle: DocHandle<T>; doc: T }
+  | { status: "ready"; handle: DocHandle<T>; doc: S }
   | { status: "unavailable"; message: string };
 
-/**
- * Finds a document in the renderer's Repo and re-renders on every change to it.
- * Changing `attempt` asks again (a shared document that was not available).
- */
-export function useHandle<T>(repo: Repo, url: string | null, attempt = 0): HandleState<T> {
-  const [state, setState] = useState<HandleState<T>>({ status: "loading" });
+export interface UseHandleOptions<T, S> {
+  /** Changing it asks again (a shared document that was not available). */
+  attempt?: number;
+  /**
+   * The part of the document the component shows. The component re-renders only when
+   * it changes (Object.is), not on every keystroke elsewhere in the document.
+   */
+  select?: (doc: T) => S;
+}
+
+/** Finds a document in the renderer's Repo and re-renders when (the selected part of) it changes. */
+export function useHandle<T, S = T>(repo: Repo, url: string | null, options: UseHandleOptions<T, S> = {}): HandleState<T, S> {
+  const [state, setState] = useState<HandleState<T, S>>({ status: "loading" });
+  const { attempt = 0 } = options;
+  // The latest selector, without making the effect (and the find) depend on its identity.
+  const select = useRef(options.select);
+  select.current = options.select;
   useEffect(() => {
     if (!url) return;
     let cancelled = false;
     let handle: DocHandle<T> | undefined;
+    let shown: { value: S } | undefined;
     const onChange = () => {
-      if (!cancelled && handle) setState({ status: "ready", handle, doc: handle.doc() });
+      if (cancelled || !handle) return;
+      const doc = handle.doc();
+      const value = select.current ? select.current(doc) : (doc as unknown as S);
+      // Without a selector every change is news: automerge docs are immutable snapshots.
+      if (select.current && shown && Object.is(shown.value, value)) return;
+      shown = { value };
+      setState({ status: "ready", handle, doc: value });
     };
     setState({ status: "loading" });
     const abort = new AbortController();

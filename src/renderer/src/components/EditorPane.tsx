@@ -40,7 +40,9 @@ export function EditorPane(props: {
   onTrash: (title: string) => void;
 }) {
   const [attempt, setAttempt] = useState(0);
-  const doc = useHandle<WriterDocument>(props.repo, props.url, attempt);
+  // Only the title is rendered from here; the text reaches ProseMirror through the
+  // binding. Selecting it keeps React out of every keystroke's frame (bench/typing).
+  const doc = useHandle<WriterDocument, string | null>(props.repo, props.url, { attempt, select: titleOf });
   if (doc.status === "loading") return <div className="pane-loading" aria-busy="true">Opening…</div>;
   if (doc.status === "unavailable")
     return (
@@ -52,8 +54,13 @@ export function EditorPane(props: {
         </button>
       </div>
     );
-  if (!isWriterDocument(doc.doc)) return <div className="fatal">This document was made by a newer version of Writer, or is damaged.</div>;
-  return <LoadedEditor {...props} handle={doc.handle} title={doc.doc.title} />;
+  if (doc.doc === null) return <div className="fatal">This document was made by a newer version of Writer, or is damaged.</div>;
+  return <LoadedEditor {...props} handle={doc.handle} title={doc.doc} />;
+}
+
+/** The title, or null for something that is not a Writer document. */
+function titleOf(doc: WriterDocument): string | null {
+  return isWriterDocument(doc) ? doc.title : null;
 }
 
 function LoadedEditor({
