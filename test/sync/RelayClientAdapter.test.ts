@@ -79,7 +79,7 @@ describe("RelayClientAdapter", () => {
     expect(a.adapter.state.status === "waiting" && a.adapter.state.lastError.code).toBe("version-mismatch");
     mode = "garbage";
     await until(() => a.adapter.state.status === "waiting" && a.adapter.state.lastError.code === "protocol");
-    expect(a.adapter.state.status === "waiting" && a.adapter.state.lastError.message).toMatch(/not CBOR/);
+    expect(a.adapter.state.status === "waiting" && a.adapter.state.lastError.message).toMatch(/not valid CBOR/);
   });
 
   it("reconnects by itself when the relay comes back, and the Repo resyncs", async () => {
