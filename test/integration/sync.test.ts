@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { HostProcess } from "./support/host";
-import { addToken, eventually, startRelay, tempDir, type RunningRelay } from "./support/relay";
+import { addToken, eventually, revokeToken, startRelay, tempDir, type RunningRelay } from "./support/relay";
 
 const hosts: HostProcess[] = [];
 const relays: RunningRelay[] = [];
@@ -124,5 +124,28 @@ describe("hosts syncing through the relay", () => {
     expect(text).toContain("written through A. ");
     expect(text).toContain("written through B. ");
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
+  });
+
+  it("names a refused token, and a token revoked while connected, in the host's status", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "ada");
+    const r = await relay({ dataDir });
+    const ada = await host("ada");
+    const id = await ada.addRelay("Team", r.url, "not-the-token-0123456789abcdefghijklmnopqrstu");
+    const refused = await eventually(async () => {
+      const s = await ada.syncStatus();
+      return s.error?.code === "unauthorized" ? s : undefined;
+    }, 10_000);
+    expect(refused!.connection).toBe("offline");
+    expect(refused!.error?.message).toMatch(/^Team: .*token/);
+
+    await ada.call("updateRelay", { id, token });
+    await eventually(async () => (await ada.syncStatus()).connection === "connected", 10_000);
+    await revokeToken(dataDir, "ada");
+    const revoked = await eventually(async () => {
+      const s = await ada.syncStatus();
+      return s.connection !== "connected" && s.error?.code === "unauthorized" ? s : undefined;
+    }, 15_000);
+    expect(revoked!.error?.message).toMatch(/Team/);
   });
 });

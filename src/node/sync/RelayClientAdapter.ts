@@ -1,7 +1,7 @@
 import { randomInt } from "node:crypto";
 import WebSocket from "ws";
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageId } from "@automerge/automerge-repo";
-import { InvalidCborError, parseMessage, ProtocolError, PROTOCOL_VERSION, UnsupportedProtocolVersionError } from "../protocol";
+import { CloseCode, InvalidCborError, parseMessage, ProtocolError, PROTOCOL_VERSION, UnsupportedProtocolVersionError } from "../protocol";
 
 /** One relay the client may use, in the writer's order of preference. */
 export interface RelayEndpoint {
@@ -277,18 +277,18 @@ export class RelayClientAdapter extends NetworkAdapter {
     });
     socket.on("close", (code: number, reasonBuffer: Buffer) => {
       const reason = reasonBuffer.toString("utf8") || serverError || "";
-      if (!connectedAt) {
-        const error: RelayError = isVersionRefusal(reason)
-          ? { code: "version-mismatch", message: `the relay refused our protocol version: ${reason}`, url: endpoint.url }
-          : { code: "refused", message: reason ? `the relay closed the connection: ${reason}` : `the relay closed the connection (code ${code})`, url: endpoint.url };
-        fail(error);
-        return;
-      }
-      this.#endSession(socket, endpoint, Date.now() - connectedAt, {
-        code: reason && /token|unauthori[sz]ed|revoked/i.test(reason) ? "unauthorized" : "unreachable",
-        message: reason ? `the relay closed the connection: ${reason}` : "the connection to the relay was lost",
-        url: endpoint.url,
-      });
+      const said = reason ? `the relay closed the connection: ${reason}` : null;
+      // The relay's close codes (src/node/protocol) say why in a way words cannot blur.
+      const error: RelayError =
+        code === CloseCode.Unauthorized
+          ? { code: "unauthorized", message: said ?? "the relay no longer accepts this token", url: endpoint.url }
+          : code === CloseCode.UnsupportedProtocolVersion
+            ? { code: "version-mismatch", message: `the relay speaks another protocol version than this app (${PROTOCOL_VERSION})`, url: endpoint.url }
+            : connectedAt
+              ? { code: "unreachable", message: said ?? "the connection to the relay was lost", url: endpoint.url }
+              : { code: "refused", message: said ?? `the relay closed the connection (code ${code})`, url: endpoint.url };
+      if (!connectedAt) fail(error);
+      else this.#endSession(socket, endpoint, Date.now() - connectedAt, error);
     });
   }
 
@@ -364,10 +364,6 @@ export class RelayClientAdapter extends NetworkAdapter {
   #closeSocket(): void {
     if (this.#socket) this.#dropSocket(this.#socket);
   }
-}
-
-function isVersionRefusal(reason: string): boolean {
-  return /protocol version|unsupported version/i.test(reason);
 }
 
 function describeSocketError(error: NodeJS.ErrnoException): string {
