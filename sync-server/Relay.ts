@@ -256,7 +256,7 @@ export class Relay {
     );
   }
 
-  #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+  #onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, retried = false): void {
     socket.on("error", () => undefined);
     const refuse = (status: number, text: string, reason: string) => {
       this.metrics.inc("relay_rejected_connections_total", { reason });
@@ -272,6 +272,11 @@ export class Relay {
       credential = { name: "anonymous", hash: "", access: "full" };
     } else {
       const record = findToken(this.#tokenRecords, token);
+      if (!record && !retried) {
+        // A token added a moment ago by `token add` works at once, not after the next poll.
+        void this.#pollTokens().then(() => this.#onUpgrade(req, socket, head, true));
+        return;
+      }
       if (!record) {
         this.logger.info({ remoteAddress: req.socket.remoteAddress }, "upgrade refused: unknown or revoked token");
         return refuse(401, "Unauthorized", "bad-token");

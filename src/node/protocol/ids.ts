@@ -6,7 +6,7 @@ import { MAX_DOCUMENT_ID_LENGTH, MAX_PEER_ID_LENGTH } from "./limits";
  * subsystem's table of adapters), so besides the charset, names that plain objects
  * already carry (`__proto__`, `constructor`, `toString`...) are refused.
  */
-const PEER_ID = /^[A-Za-z0-9_.:~-]+$/;
+const PEER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:~-]*$/;
 
 /** Storage IDs become a part of storage keys, hence file names: the storage key charset. */
 const STORAGE_ID = /^[A-Za-z0-9_-]+$/;

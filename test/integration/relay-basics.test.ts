@@ -1,0 +1,126 @@
+// The relay's contract through its CLI: HTTP endpoints, tokens (S1, S2), two clients
+// syncing, a SIGKILL and restart (F4), and SIGTERM flushing before it exits 0.
+import type { AutomergeUrl } from "@automerge/automerge-repo";
+import { afterEach, describe, expect, it } from "vitest";
+import { addToken, clientRepo, documentFiles, eventually, rawConnect, revokeToken, startRelay, upgradeStatus, type RunningRelay } from "./support/relay";
+
+const relays: RunningRelay[] = [];
+const repos: { shutdown(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const repo of repos.splice(0)) await repo.shutdown().catch(() => undefined);
+  for (const relay of relays.splice(0)) await relay.kill();
+});
+
+async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
+  const started = await startRelay(options);
+  relays.push(started);
+  return started;
+}
+
+function client(url: string, token: string | null) {
+  const repo = clientRepo(url, token);
+  repos.push(repo);
+  return repo;
+}
+
+describe("relay basics", () => {
+  it("answers /healthz and /metrics, never cacheable", async () => {
+    const r = await relay();
+    const http = r.url.replace(/^ws/, "http");
+    const health = await fetch(`${http}/healthz`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ ok: true });
+    expect(health.headers.get("cache-control")).toBe("no-store");
+    const metrics = await fetch(`${http}/metrics`);
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get("cache-control")).toBe("no-store");
+    const text = await metrics.text();
+    for (const name of ["relay_connections", "relay_documents_in_memory", "relay_messages_received_total", "relay_rejected_connections_total", "process_resident_memory_bytes", "process_cpu_seconds_total"]) {
+      expect(text).toContain(`# TYPE ${name} `);
+    }
+    const other = await fetch(`${http}/nope`);
+    expect(other.status).toBe(404);
+    expect(other.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("S1: no token, a bad token or a revoked one get HTTP 401 and store nothing", async () => {
+    const r = await relay();
+    const token = await addToken(r.dataDir, "alice");
+    const gone = await addToken(r.dataDir, "gone");
+    await revokeToken(r.dataDir, "gone");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await upgradeStatus(r.url)).toBe(401);
+    expect(await upgradeStatus(`${r.url}/?token=wrong-token-wrong-token-wrong-token-xx`)).toBe(401);
+    expect(await upgradeStatus(r.url, { Authorization: "Bearer nope" })).toBe(401);
+    expect(await upgradeStatus(r.url, { Authorization: `Bearer ${gone}` })).toBe(401);
+    expect(await upgradeStatus(`${r.url}/?token=${gone}`)).toBe(401);
+    expect(await upgradeStatus(r.url, { Authorization: `Bearer ${token}` })).toBe(101);
+    expect(await upgradeStatus(`${r.url}/?token=${token}`)).toBe(101);
+    expect(documentFiles(r.dataDir)).toEqual([]);
+    const http = r.url.replace(/^ws/, "http");
+    const text = await (await fetch(`${http}/metrics`)).text();
+    expect(text).toMatch(/relay_rejected_connections_total\{reason="missing-token"\} 1/);
+    expect(text).toMatch(/relay_rejected_connections_total\{reason="bad-token"\} 4/);
+  });
+
+  it("two automerge-repo clients sync a document through it", async () => {
+    const r = await relay();
+    const token = await addToken(r.dataDir, "alice");
+    const a = client(r.url, token);
+    const b = client(r.url, token);
+    const handle = a.create<{ text: string }>({ text: "hello" });
+    const found = await eventually(() => b.find<{ text: string }>(handle.url), 10_000, 250);
+    expect(found.doc().text).toBe("hello");
+    handle.change((d) => (d.text = "hello, world"));
+    await eventually(() => found.doc().text === "hello, world");
+    found.change((d) => (d.text += "!"));
+    await eventually(() => handle.doc().text === "hello, world!");
+  });
+
+  it("S2: revoking a token closes its live connections within seconds, and only those", async () => {
+    const r = await relay();
+    const doomed = await addToken(r.dataDir, "doomed");
+    const kept = await addToken(r.dataDir, "kept");
+    const a = await rawConnect(r.url, doomed, { join: "peer-doomed" });
+    const b = await rawConnect(r.url, kept, { join: "peer-kept" });
+    const started = Date.now();
+    await revokeToken(r.dataDir, "doomed");
+    const closed = await a.closed;
+    expect(closed.code).toBe(4001);
+    expect(closed.reason).toMatch(/revoked/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(b.socket.readyState).toBe(b.socket.OPEN);
+    b.socket.close();
+  });
+
+  it("F4: SIGKILLed and restarted, it keeps every document and clients resume", async () => {
+    const first = await relay();
+    const token = await addToken(first.dataDir, "alice");
+    const a = client(first.url, token);
+    const handle = a.create<{ n: number }>({ n: 1 });
+    await eventually(() => documentFiles(first.dataDir).some((f) => f.includes("snapshot") || f.includes("incremental")));
+    await first.kill();
+    const second = await relay({ dataDir: first.dataDir });
+    const b = client(second.url, token);
+    const found = await eventually(() => b.find<{ n: number }>(handle.url as AutomergeUrl), 10_000, 250);
+    expect(found.doc().n).toBe(1);
+  });
+
+  it("SIGTERM: flushes what it holds and exits 0", async () => {
+    const r = await relay({ args: ["--save-debounce-ms", "2000"] });
+    const token = await addToken(r.dataDir, "alice");
+    const a = client(r.url, token);
+    const handle = a.create<{ n: number }>({ n: 0 });
+    await eventually(() => documentFiles(r.dataDir).length > 0);
+    // With a 2 s save debounce, these changes are in the relay's memory only...
+    for (let i = 1; i <= 5; i++) handle.change((d) => (d.n = i));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // ...until SIGTERM flushes them.
+    expect(await r.stop()).toBe(0);
+    expect(r.logs()).toMatch(/everything flushed/);
+    const again = await relay({ dataDir: r.dataDir });
+    const b = client(again.url, token);
+    const found = await eventually(() => b.find<{ n: number }>(handle.url), 10_000, 250);
+    expect(found.doc().n).toBe(5);
+  });
+});

@@ -1,0 +1,263 @@
+// Bad input and people who do not belong (FAILURE-MODES.md S3-S8), against a real
+// relay process: each hostile connection is closed with a reason, and everyone else
+// keeps syncing.
+import fs from "node:fs";
+import path from "node:path";
+import { next as A } from "@automerge/automerge";
+import { generateAutomergeUrl, parseAutomergeUrl, type Repo } from "@automerge/automerge-repo";
+import { afterEach, describe, expect, it } from "vitest";
+import { addToken, clientRepo, documentFiles, eventually, listFiles, metric, rawConnect, startRelay, tempDir, type RawConnection, type RunningRelay } from "./support/relay";
+
+const relays: RunningRelay[] = [];
+const repos: Repo[] = [];
+const sockets: RawConnection[] = [];
+afterEach(async () => {
+  for (const s of sockets.splice(0)) s.socket.terminate();
+  for (const repo of repos.splice(0)) await repo.shutdown().catch(() => undefined);
+  for (const relay of relays.splice(0)) await relay.kill();
+});
+
+async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
+  const started = await startRelay(options);
+  relays.push(started);
+  return started;
+}
+
+function client(url: string, token: string, peerId?: string): Repo {
+  const repo = clientRepo(url, token, peerId);
+  repos.push(repo);
+  return repo;
+}
+
+async function raw(url: string, token: string, join?: string): Promise<RawConnection> {
+  const connection = await rawConnect(url, token, join === undefined ? {} : { join });
+  sockets.push(connection);
+  return connection;
+}
+
+/** A valid first sync message for a document we do not have. */
+function emptySyncData(): Uint8Array {
+  const [, message] = A.generateSyncMessage(A.init(), A.initSyncState());
+  return message!;
+}
+
+function randomDocumentId(): string {
+  return parseAutomergeUrl(generateAutomergeUrl()).documentId;
+}
+
+/** Proves the relay still serves: a fresh writer and reader sync a new document. */
+async function stillSyncs(url: string, token: string): Promise<void> {
+  const writer = client(url, token);
+  const reader = client(url, token);
+  const handle = writer.create<{ ok: boolean }>({ ok: true });
+  const found = await eventually(() => reader.find<{ ok: boolean }>(handle.url), 10_000, 250);
+  expect(found.doc().ok).toBe(true);
+}
+
+describe("relay against bad input", () => {
+  it("S3: a read-only token follows documents but its changes never reach the relay's copy", async () => {
+    const r = await relay();
+    const full = await addToken(r.dataDir, "writer");
+    const readOnly = await addToken(r.dataDir, "reader", { readOnly: true });
+    const writer = client(r.url, full);
+    const handle = writer.create<{ text: string; extra?: number; vandal?: string }>({ text: "original" });
+    await eventually(() => documentFiles(r.dataDir).length > 0);
+
+    const reader = client(r.url, readOnly);
+    const mirror = await eventually(() => reader.find<{ text: string; extra?: number; vandal?: string }>(handle.url), 10_000, 250);
+    expect(mirror.doc().text).toBe("original");
+    mirror.change((d) => {
+      d.text = "hacked";
+      d.vandal = "was here";
+    });
+    await eventually(async () => (await metric(r.url, "relay_refused_changes_total")) > 0);
+
+    // The reader still follows: the writer's later change reaches it.
+    handle.change((d) => (d.extra = 1));
+    await eventually(() => mirror.doc().extra === 1);
+
+    // A second full-access client sees the writer's document, untouched.
+    const other = client(r.url, full);
+    const seen = await eventually(() => other.find<{ text: string; extra?: number; vandal?: string }>(handle.url), 10_000, 250);
+    await eventually(() => seen.doc().extra === 1);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(seen.doc().text).toBe("original");
+    expect(seen.doc().vandal).toBeUndefined();
+
+    // And so does the relay's copy on disk, after a restart.
+    expect(await r.stop()).toBe(0);
+    const again = await relay({ dataDir: r.dataDir });
+    const fresh = client(again.url, full);
+    const stored = await eventually(() => fresh.find<{ text: string; extra?: number; vandal?: string }>(handle.url), 10_000, 250);
+    expect(stored.doc()).toEqual({ text: "original", extra: 1 });
+  });
+
+  it("S4: a join reusing a live peer ID is refused, and the original keeps syncing", async () => {
+    const r = await relay();
+    const token = await addToken(r.dataDir, "alice");
+    const mallory = await addToken(r.dataDir, "mallory");
+    const victim = client(r.url, token, "victim-peer");
+    const first = victim.create<{ n: number }>({ n: 1 });
+    const watcher = client(r.url, token);
+    await eventually(() => watcher.find<{ n: number }>(first.url), 10_000, 250);
+
+    for (const credential of [mallory, token]) {
+      const attacker = await raw(r.url, credential);
+      attacker.send({ type: "join", senderId: "victim-peer", peerMetadata: {}, supportedProtocolVersions: ["1"] });
+      const closed = await attacker.closed;
+      expect(closed.code).toBe(4005);
+      expect(closed.reason).toMatch(/peer ID in use/);
+      expect(attacker.messages.some((m) => m.type === "error")).toBe(true);
+      expect(attacker.messages.some((m) => m.type === "peer")).toBe(false);
+    }
+
+    // The victim's connection still works both ways.
+    const second = victim.create<{ n: number }>({ n: 2 });
+    const seen = await eventually(() => watcher.find<{ n: number }>(second.url), 10_000, 250);
+    expect(seen.doc().n).toBe(2);
+    const mirrored = await watcher.find<{ n: number }>(first.url);
+    mirrored.change((d) => (d.n = 10));
+    await eventually(() => first.doc().n === 10);
+  });
+
+  it("S5: invalid CBOR, CBOR null, wrong shapes, unknown versions: that connection closes with a reason", async () => {
+    const r = await relay();
+    const token = await addToken(r.dataDir, "alice");
+    const bystander = client(r.url, token);
+    const doc = bystander.create<{ n: number }>({ n: 0 });
+
+    // `relay` is the relay's peer ID, for frames sent after a join.
+    const cases: { name: string; join?: boolean; frame: (relay: string) => unknown; code: number }[] = [
+      { name: "invalid CBOR", frame: () => new Uint8Array([0xff, 0xfe, 0x00, 0x13]), code: 4002 },
+      { name: "truncated CBOR", frame: () => new Uint8Array([0xa2, 0x64, 0x74]), code: 4002 },
+      { name: "CBOR null", frame: () => new Uint8Array([0xf6]), code: 4002 },
+      { name: "an array", frame: () => [1, 2, 3], code: 4002 },
+      { name: "a number type", frame: () => ({ type: 5 }), code: 4002 },
+      { name: "join without sender", frame: () => ({ type: "join", supportedProtocolVersions: ["1"] }), code: 4004 },
+      { name: "unknown protocol version", frame: () => ({ type: "join", senderId: "p1", peerMetadata: {}, supportedProtocolVersions: ["2"] }), code: 4003 },
+      { name: "versions not a list", frame: () => ({ type: "join", senderId: "p1", peerMetadata: {}, supportedProtocolVersions: "1" }), code: 4002 },
+      { name: "sync before join", frame: () => ({ type: "sync", senderId: "p1", targetId: "x", documentId: randomDocumentId(), data: emptySyncData() }), code: 4007 },
+      { name: "unknown type", join: true, frame: () => ({ type: "launch-missiles", senderId: "joined" }), code: 4002 },
+      { name: "sync without data", join: true, frame: (relay) => ({ type: "sync", senderId: "joined", targetId: relay, documentId: randomDocumentId() }), code: 4002 },
+      {
+        name: "sync with garbage data",
+        join: true,
+        frame: (relay) => ({ type: "sync", senderId: "joined", targetId: relay, documentId: randomDocumentId(), data: new Uint8Array([1, 2, 3]) }),
+        code: 4002,
+      },
+      { name: "another sender", join: true, frame: (relay) => ({ type: "sync", senderId: "someone-else", targetId: relay, documentId: randomDocumentId(), data: emptySyncData() }), code: 4006 },
+      { name: "a second join", join: true, frame: () => ({ type: "join", senderId: "joined", peerMetadata: {}, supportedProtocolVersions: ["1"] }), code: 4007 },
+    ];
+    for (const c of cases) {
+      const connection = await raw(r.url, token, c.join ? "joined" : undefined);
+      connection.send(c.frame(connection.relayPeerId));
+      const closed = await connection.closed;
+      expect({ name: c.name, code: closed.code }).toEqual({ name: c.name, code: c.code });
+      expect(closed.reason.length).toBeGreaterThan(0);
+      if (c.code === 4003) expect(connection.messages.some((m) => m.type === "error")).toBe(true);
+    }
+    const text = await raw(r.url, token);
+    text.socket.send("hello");
+    expect((await text.closed).code).toBe(4002);
+
+    // Everyone else is undisturbed.
+    doc.change((d) => (d.n = 1));
+    await stillSyncs(r.url, token);
+    const reader = client(r.url, token);
+    const seen = await eventually(() => reader.find<{ n: number }>(doc.url), 10_000, 250);
+    await eventually(() => seen.doc().n === 1);
+  });
+
+  it("S6: oversized frames, floods and sockets that never join are cut off; memory stays bounded", async () => {
+    const r = await relay({
+      args: ["--max-message-bytes", "65536", "--max-messages-per-second", "50", "--message-burst", "100", "--join-timeout-ms", "1000"],
+    });
+    const token = await addToken(r.dataDir, "alice");
+    const rssBefore = await metric(r.url, "process_resident_memory_bytes");
+
+    const big = await raw(r.url, token, "big");
+    big.send(new Uint8Array(200_000));
+    expect((await big.closed).code).toBe(1009);
+
+    const flood = await raw(r.url, token, "flood");
+    const tick = { type: "remote-subscription-change", senderId: "flood", targetId: flood.relayPeerId, add: [] };
+    let sent = 0;
+    while (flood.socket.readyState === flood.socket.OPEN && sent < 20_000) {
+      flood.send(tick);
+      sent++;
+      if (sent % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const floodClosed = await Promise.race([flood.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
+    expect(floodClosed?.code).toBe(4029);
+    expect(await metric(r.url, "relay_throttled_total")).toBeGreaterThan(0);
+
+    const idle = await Promise.all(Array.from({ length: 50 }, () => raw(r.url, token)));
+    const codes = await Promise.all(idle.map((s) => s.closed.then((c) => c.code)));
+    expect(new Set(codes)).toEqual(new Set([4008]));
+    await eventually(async () => (await metric(r.url, "relay_connections")) === 0);
+
+    const rssAfter = await metric(r.url, "process_resident_memory_bytes");
+    expect(rssAfter).toBeLessThan(Math.max(rssBefore, 1) + 150 * 1024 * 1024);
+    await stillSyncs(r.url, token);
+  });
+
+  it("S7: hostile IDs are refused; nothing is written outside the data directory", async () => {
+    const parent = tempDir("relay-s7-");
+    const dataDir = path.join(parent, "data");
+    const r = await relay({ dataDir });
+    const token = await addToken(dataDir, "alice");
+    const hostile: unknown[] = ["../../x", "..", "__proto__", "constructor", "toString", "a".repeat(10_000), "x/../../../etc/passwd", 42, null, {}, ["a"], ""];
+    for (const id of hostile) {
+      const join = await raw(r.url, token);
+      join.send({ type: "join", senderId: id, peerMetadata: {}, supportedProtocolVersions: ["1"] });
+      expect((await join.closed).code).toBe(4004);
+
+      // A null storage ID reads as none (automerge-repo's own clients may send that).
+      if (id !== null) {
+        const storage = await raw(r.url, token);
+        storage.send({ type: "join", senderId: "ok-peer", peerMetadata: { storageId: id }, supportedProtocolVersions: ["1"] });
+        expect((await storage.closed).code).toBe(4004);
+      }
+
+      const peer = `peer-${Math.random().toString(36).slice(2)}`;
+      const doc = await raw(r.url, token, peer);
+      doc.send({ type: "request", senderId: peer, targetId: doc.relayPeerId, documentId: id, data: emptySyncData() });
+      expect((await doc.closed).code).toBe(4004);
+    }
+    // A map with a __proto__ key is decoded as a plain field, never as a prototype.
+    const sneaky = await raw(r.url, token, "sneaky");
+    sneaky.send(new Uint8Array([0xa1, 0x69, ...Buffer.from("__proto__"), 0xa1, 0x64, ...Buffer.from("type"), 0x64, ...Buffer.from("join")]));
+    expect((await sneaky.closed).code).toBe(4002);
+
+    await stillSyncs(r.url, token);
+    const outside = listFiles(parent).filter((f) => !f.startsWith(`data${path.sep}`));
+    expect(outside).toEqual([]);
+    for (const file of listFiles(dataDir)) expect(path.resolve(dataDir, file).startsWith(dataDir + path.sep)).toBe(true);
+    expect(fs.existsSync(path.join(parent, "x"))).toBe(false);
+    expect(Object.prototype).not.toHaveProperty("polluted");
+    expect(r.exited()).toBe(false);
+  });
+
+  it("S8: a flood of requests for random documents is answered unavailable and creates nothing", async () => {
+    const r = await relay();
+    const token = await addToken(r.dataDir, "alice");
+    const flood = await raw(r.url, token);
+    flood.send({ type: "join", senderId: "flooder", peerMetadata: { storageId: "0f3b9d7e-flood-storage", isEphemeral: false }, supportedProtocolVersions: ["1"] });
+    const relayPeerId = String((await flood.next("peer")).senderId);
+    const data = emptySyncData();
+    const count = 1500;
+    const started = Date.now();
+    for (let i = 0; i < count; i++) flood.send({ type: "request", senderId: "flooder", targetId: relayPeerId, documentId: randomDocumentId(), data });
+    await eventually(() => flood.messages.filter((m) => m.type === "doc-unavailable").length === count, 20_000);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(15_000);
+    expect(documentFiles(r.dataDir)).toEqual([]);
+    expect(await metric(r.url, "relay_documents_in_memory")).toBe(0);
+
+    // A stock client asking for unknown documents gets "unavailable" too, and nothing is stored.
+    const asker = client(r.url, token);
+    for (let i = 0; i < 20; i++) await expect(asker.find(generateAutomergeUrl())).rejects.toThrow(/unavailable/);
+    expect(documentFiles(r.dataDir)).toEqual([]);
+    await stillSyncs(r.url, token);
+  });
+});

@@ -1,0 +1,261 @@
+// Starts real relay processes through the relay's CLI, for integration tests and
+// benchmarks, and gives clients to talk to them.
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { fileURLToPath } from "node:url";
+import { Repo, cbor, type PeerId } from "@automerge/automerge-repo";
+import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import WebSocket from "ws";
+
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const CLI = path.join(PROJECT_ROOT, "sync-server", "cli.ts");
+const run = promisify(execFile);
+
+export interface StartRelayOptions {
+  /** Created in the temp directory if omitted. */
+  dataDir?: string;
+  /** 0 (default) lets the relay pick a free port. */
+  port?: number;
+  /** `--peer` URLs. */
+  peers?: string[];
+  env?: Record<string, string>;
+  /** More CLI arguments, e.g. `["--allow-anonymous"]`. */
+  args?: string[];
+  /** How long to wait for the listening line (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface RunningRelay {
+  /** `ws://127.0.0.1:PORT` */
+  url: string;
+  port: number;
+  dataDir: string;
+  /** The relay's own node process (not an npm wrapper): signals reach it. */
+  pid: number;
+  /** SIGTERM; resolves with the exit code (null if killed by a signal). */
+  stop(): Promise<number | null>;
+  /** SIGKILL; resolves once the process is gone. */
+  kill(): Promise<void>;
+  /** Everything the relay printed so far (JSON log lines). */
+  logs(): string;
+  /** Whether the process has exited. */
+  exited(): boolean;
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of running) child.kill("SIGKILL");
+});
+
+/** A fresh temp directory for a relay (under the OS temp dir). */
+export function tempDir(prefix = "relay-test-"): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Starts a relay through its CLI and resolves once it prints that it is listening. */
+export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
+  const dataDir = options.dataDir ?? tempDir();
+  const args = ["--import", "tsx", CLI, "--port", String(options.port ?? 0), "--host", "127.0.0.1", "--data", dataDir];
+  for (const peer of options.peers ?? []) args.push("--peer", peer);
+  args.push(...(options.args ?? []));
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, RELAY_LOG_LEVEL: "debug", ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  running.add(child);
+  let output = "";
+  const exit = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
+  let exited = false;
+  void exit.then(() => (exited = true));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`relay did not start in time:\n${output}`)), options.timeoutMs ?? 30_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (ws:\/\/[^\s"',]+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exit.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`relay exited with ${code} before listening:\n${output}`));
+    });
+  });
+  return {
+    url,
+    port: Number(new URL(url).port),
+    dataDir,
+    pid: child.pid!,
+    async stop() {
+      if (!exited) child.kill("SIGTERM");
+      return exit;
+    },
+    async kill() {
+      if (!exited) child.kill("SIGKILL");
+      await exit;
+    },
+    logs: () => output,
+    exited: () => exited,
+  };
+}
+
+/** Creates a token with the relay's CLI and returns it. */
+export async function addToken(dataDir: string, name: string, options: { readOnly?: boolean; relay?: boolean } = {}): Promise<string> {
+  const args = ["--import", "tsx", CLI, "token", "add", name, "--data", dataDir];
+  if (options.readOnly) args.push("--read-only");
+  if (options.relay) args.push("--relay");
+  const { stdout } = await run(process.execPath, args, { cwd: PROJECT_ROOT });
+  const token = stdout.split(/\s+/).find((word) => /^[A-Za-z0-9_-]{43}$/.test(word));
+  if (!token) throw new Error(`no token in: ${stdout}`);
+  return token;
+}
+
+/** Revokes a token with the relay's CLI (a separate process, as an operator would). */
+export async function revokeToken(dataDir: string, name: string): Promise<void> {
+  await run(process.execPath, ["--import", "tsx", CLI, "token", "revoke", name, "--data", dataDir], { cwd: PROJECT_ROOT });
+}
+
+/**
+ * automerge-repo's stock websocket client, minus one thing: its error handler throws on
+ * anything but ECONNREFUSED (a reset while a relay restarts would crash the test run).
+ */
+class TolerantClientAdapter extends WebSocketClientAdapter {
+  override onError = () => undefined;
+}
+
+/** A Repo without storage that syncs with the relay at `url` through the stock client. */
+export function clientRepo(url: string, token: string | null, peerId?: string): Repo {
+  const address = token === null ? url : `${url}/?token=${encodeURIComponent(token)}`;
+  return new Repo({ network: [new TolerantClientAdapter(address, 500)], peerId: peerId as PeerId | undefined });
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** A raw protocol connection, for speaking (and misspeaking) the wire protocol by hand. */
+export interface RawConnection {
+  socket: WebSocket;
+  /** The relay's peer ID, once joined (target of every message to it). */
+  relayPeerId: string;
+  /** Decoded messages received so far. */
+  messages: Record<string, unknown>[];
+  /** Sends a value CBOR-encoded, or raw bytes as they are. */
+  send(value: unknown): void;
+  /** Resolves with the close code and reason. */
+  closed: Promise<{ code: number; reason: string }>;
+  /** Resolves with the first message of `type`. */
+  next(type: string, timeoutMs?: number): Promise<Record<string, unknown>>;
+}
+
+/** Opens a raw connection; `status` is the HTTP status when the upgrade is refused. */
+export async function rawConnect(url: string, token: string | null, options: { join?: string } = {}): Promise<RawConnection> {
+  const headers: Record<string, string> = token === null ? {} : { Authorization: `Bearer ${token}` };
+  const socket = new WebSocket(url, { headers, maxPayload: 1 << 30 });
+  const messages: Record<string, unknown>[] = [];
+  const waiters: { type: string; resolve: (m: Record<string, unknown>) => void }[] = [];
+  socket.on("message", (data) => {
+    const message = cbor.decode(new Uint8Array(data as Buffer)) as Record<string, unknown>;
+    messages.push(message);
+    for (const w of [...waiters]) {
+      if (w.type === message.type) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(message);
+      }
+    }
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => socket.on("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("unexpected-response", (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    socket.once("error", reject);
+  });
+  const connection: RawConnection = {
+    socket,
+    relayPeerId: "",
+    messages,
+    closed,
+    send(value) {
+      socket.send(value instanceof Uint8Array ? value : cbor.encode(value));
+    },
+    next(type, timeoutMs = 5000) {
+      const seen = messages.find((m) => m.type === type);
+      if (seen) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no "${type}" message in ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ type, resolve: (m) => (clearTimeout(timer), resolve(m)) });
+      });
+    },
+  };
+  if (options.join !== undefined) {
+    connection.send({ type: "join", senderId: options.join, peerMetadata: {}, supportedProtocolVersions: ["1"] });
+    connection.relayPeerId = String((await connection.next("peer")).senderId);
+  }
+  return connection;
+}
+
+/** The HTTP status of an upgrade attempt (101 when accepted). */
+export function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once("unexpected-response", (_req, res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    socket.once("open", () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once("error", () => resolve(0));
+  });
+}
+
+/** Reads `/metrics` and returns the value of one metric (labels as written), or 0. */
+export async function metric(relayUrl: string, name: string, labels = ""): Promise<number> {
+  const text = await (await fetch(`${relayUrl.replace(/^ws/, "http")}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
+  return line ? Number(line.split(" ")[1]) : 0;
+}
+
+/** Every file under `dir`, relative, recursively. */
+export function listFiles(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (d: string) => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else files.push(path.relative(dir, full));
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return files.sort();
+}
+
+/** Chunk files of documents (snapshot, incremental, sync-state) in a relay's data dir. */
+export function documentFiles(dataDir: string): string[] {
+  return listFiles(path.join(dataDir, "documents")).filter((f) => f.endsWith(".chunk") && !f.includes("storage-adapter-id") && !f.startsWith("quarantine"));
+}
