@@ -130,6 +130,7 @@ export class PeerSync {
       }
       const queue = [...state.pending];
       if (queue.length === 0) return;
+      log.debug({ pending: queue.length }, "offering changed documents to relay peer");
       const before = queue.length;
       const worker = async () => {
         for (let id = queue.shift(); id !== undefined; id = queue.shift()) {

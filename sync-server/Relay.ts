@@ -23,6 +23,8 @@ export interface RelayOptions {
   peers: string[];
   /** Token for peers whose URL carries none. */
   peerToken?: string;
+  /** Longest pause between attempts to reach a peer relay (default 30 s). */
+  peerBackoffMaxMs?: number;
   allowAnonymous: boolean;
   logger: Logger;
   /** ms a local change may wait before it is sent to a peer (automerge-repo's throttle). */
@@ -130,6 +132,7 @@ export class Relay {
     });
     const storage = new RelayStorage(retrying, files.dir);
     storage.onDocumentStored = (documentId) => ref.adapter?.documentStored(documentId);
+    storage.onRefused = (documentId) => logger.error({ documentId }, "refused to overwrite a document with an empty snapshot");
     try {
       // The Repo's storage ID, read (or made) the way automerge-repo does, also names
       // this relay's peer ID, so that the ID stays the same across restarts.
@@ -144,7 +147,15 @@ export class Relay {
 
       const relayPeers = new Map<string, string>();
       const dialers = options.peers.map(
-        (url) => new PeerDialer({ url, token: options.peerToken, logger, metrics, maxFrameBytes: options.limits.maxFrameBytes, touch }),
+        (url) => new PeerDialer({
+            url,
+            token: options.peerToken,
+            logger,
+            metrics,
+            maxFrameBytes: options.limits.maxFrameBytes,
+            touch,
+            backoff: { initialMs: 250, maxMs: options.peerBackoffMaxMs ?? 30_000 },
+          }),
       );
       const isDialerId = (id: string) => dialers.some((d) => d.remotePeerId === id || d.dialId === id);
       const repoRef: { repo?: Repo } = {};
@@ -318,7 +329,8 @@ export class Relay {
 
   /**
    * Drops documents nobody has synced for `idleEvictMs` from memory, after writing them
-   * out. automerge-repo 2.5.6 has `removeFromCache` for loaded documents; it throws for
+   * out. automerge-repo 2.5.6 has `removeFromCache` for loaded documents (see the trap
+   * described below, and RelayStorage's guard against it); it throws for
    * a handle that never became ready, so those (requests nobody could answer) are
    * dropped with `Repo.delete`, whose storage removal `RelayStorage` ignores.
    */
@@ -343,7 +355,12 @@ export class Relay {
         try {
           if (handle.isReady()) {
             await this.repo.flush([documentId as DocumentId]);
-            if (this.#activity.get(documentId) !== last) continue;
+            if (this.#activity.get(documentId) !== last || !handle.isReady()) continue;
+            // removeFromCache unloads the handle, which swaps its document for an empty
+            // one and fires "heads-changed": the Repo's save listener, still attached,
+            // would then compact the empty document over the real chunks on disk
+            // (automerge-repo 2.5.6). Nothing may listen to a handle being dropped.
+            handle.removeAllListeners();
             await this.repo.removeFromCache(documentId as DocumentId);
           } else if (handle.isUnavailable()) {
             this.repo.delete(documentId as DocumentId);

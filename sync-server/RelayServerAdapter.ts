@@ -177,6 +177,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       const request = connection.waiting.get(documentId);
       if (!request || connection.closing) continue;
       connection.waiting.delete(documentId);
+      this.#log.debug({ conn: connection.id, documentId }, "document arrived: replaying a request answered unavailable");
       this.emit("message", request as unknown as Message);
     }
   }
@@ -384,6 +385,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     // The Repo might have started holding it while we looked at the disk.
     if (this.#hooks.isInMemory(documentId)) return false;
     this.#hooks.metrics.inc("relay_unavailable_answers_total");
+    this.#log.debug({ conn: connection.id, documentId }, "unknown document: answered unavailable");
     connection.waiting.delete(documentId);
     if (connection.waiting.size >= MAX_WAITING_PER_CONNECTION) {
       const oldest = connection.waiting.keys().next().value;

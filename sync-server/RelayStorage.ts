@@ -6,6 +6,14 @@ import path from "node:path";
 const KNOWN_CACHE = 10_000;
 
 /**
+ * automerge-repo names a snapshot by the hash of its heads: this one is the hash of no
+ * heads at all (SHA-256 of nothing), an empty document.
+ */
+const EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+/** How long chunk removals of a document stay refused after a refused empty snapshot. */
+const GUARD_MS = 5_000;
+
+/**
  * The storage as the relay's Repo sees it, around the crash-safe `RetryingStorage`:
  *
  * - Sync states are saved only for documents that have data. automerge-repo saves a
@@ -24,7 +32,11 @@ export class RelayStorage implements StorageAdapterInterface {
   readonly #documentsDir: string;
   readonly #running = new Set<Promise<unknown>>();
   readonly #known = new Set<string>();
+  /** Documents whose compaction into an empty snapshot was refused, until when. */
+  readonly #guarded = new Map<string, number>();
   #started = 0;
+  /** Called when an empty snapshot over a document with data was refused (a bug upstream). */
+  onRefused: ((documentId: string) => void) | undefined;
   /** Called with a document ID when its first snapshot or incremental chunk is saved. */
   onDocumentStored: ((documentId: string) => void) | undefined;
 
@@ -39,6 +51,21 @@ export class RelayStorage implements StorageAdapterInterface {
 
   save(key: StorageKey, data: Uint8Array): Promise<void> {
     const [documentId, kind] = key;
+    if (documentId !== undefined && kind === "snapshot" && key[2] === EMPTY_SNAPSHOT) {
+      return this.#track(
+        (async () => {
+          // An empty snapshot of a document that has data is never right: it is a handle
+          // being unloaded (see Relay#evictIdle). Refuse it, and the removal of the real
+          // chunks that automerge-repo's compaction does right after it.
+          if (await this.hasDocument(documentId)) {
+            this.#guarded.set(documentId, Date.now() + GUARD_MS);
+            this.onRefused?.(documentId);
+            return;
+          }
+          await this.#inner.save(key, data);
+        })(),
+      );
+    }
     if (documentId !== undefined && kind === "sync-state") {
       return this.#track(
         (async () => {
@@ -60,6 +87,12 @@ export class RelayStorage implements StorageAdapterInterface {
   }
 
   remove(key: StorageKey): Promise<void> {
+    const documentId = key[0];
+    const until = documentId === undefined ? undefined : this.#guarded.get(documentId);
+    if (until !== undefined) {
+      if (Date.now() < until) return Promise.resolve();
+      this.#guarded.delete(documentId!);
+    }
     return this.#track(this.#inner.remove(key));
   }
 

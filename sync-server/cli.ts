@@ -27,6 +27,7 @@ const program = new Command("relay")
   .addOption(dataOption())
   .addOption(new Option("--peer <url>", "another relay to replicate with, ws(s)://host:port/?token=T (repeatable; RELAY_PEERS: comma-separated)").argParser(collect))
   .addOption(new Option("--peer-token <token>", "token for peers whose URL has no ?token=").env("RELAY_PEER_TOKEN"))
+  .addOption(new Option("--peer-backoff-max-ms <ms>", "longest pause between attempts to reach a peer relay").env("RELAY_PEER_BACKOFF_MAX_MS").argParser(integer(100)).default(30_000))
   .addOption(new Option("--allow-anonymous", "accept connections without a token (local development only!)").env("RELAY_ALLOW_ANONYMOUS"))
   .addOption(new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("RELAY_LOG_LEVEL").default("info"))
   .addOption(
@@ -56,6 +57,7 @@ interface RunOptions {
   data?: string;
   peer?: string[];
   peerToken?: string;
+  peerBackoffMaxMs: number;
   allowAnonymous?: boolean | string;
   logLevel: string;
   syncDebounceMs: number;
@@ -126,6 +128,7 @@ async function run(options: RunOptions): Promise<void> {
       host: options.host,
       peers,
       peerToken: options.peerToken,
+      peerBackoffMaxMs: options.peerBackoffMaxMs,
       allowAnonymous,
       logger,
       syncDebounceMs: options.syncDebounceMs,

@@ -1,0 +1,69 @@
+// Idle documents leave the relay's memory (bounded however many pass through) and
+// still sync afterwards, from disk.
+import type { Repo } from "@automerge/automerge-repo";
+import { afterEach, describe, expect, it } from "vitest";
+import { addToken, clientRepo, documentFiles, eventually, metric, startRelay, type RunningRelay } from "./support/relay";
+
+const relays: RunningRelay[] = [];
+const repos: Repo[] = [];
+afterEach(async () => {
+  for (const repo of repos.splice(0)) {
+    try {
+      await repo.shutdown();
+    } catch {
+      // Already shut down by the test.
+    }
+  }
+  for (const relay of relays.splice(0)) await relay.kill();
+});
+
+function client(url: string, token: string): Repo {
+  const repo = clientRepo(url, token);
+  repos.push(repo);
+  return repo;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("relay eviction", () => {
+  it("evicts idle documents, keeps memory bounded, and evicted documents still sync", async () => {
+    const r = await startRelay({ args: ["--idle-evict-ms", "500"] });
+    relays.push(r);
+    const token = await addToken(r.dataDir, "alice");
+    const writer = client(r.url, token);
+    const follower = client(r.url, token);
+    const handles = Array.from({ length: 40 }, (_, i) => writer.create<{ n: number }>({ n: i }));
+    await eventually(async () => (await metric(r.url, "relay_documents_in_memory")) >= 40, 10_000);
+    const followed = await follower.find<{ n: number }>(handles[3]!.url);
+
+    // Nobody touches them: they all leave memory.
+    await eventually(async () => (await metric(r.url, "relay_documents_in_memory")) === 0, 10_000, 200);
+    expect(await metric(r.url, "relay_documents_evicted_total")).toBeGreaterThanOrEqual(40);
+
+    // An evicted document takes a change, which reaches a fresh reader and the follower.
+    handles[3]!.change((d) => (d.n = 333));
+    const reader = client(r.url, token);
+    const seen = await eventually(() => reader.find<{ n: number }>(handles[3]!.url), 10_000, 250);
+    await eventually(() => seen.doc().n === 333, 10_000);
+    await eventually(() => followed.doc().n === 333, 10_000);
+
+    // Evicted again, and still there from disk for a newcomer.
+    await sleep(1500);
+    await eventually(async () => (await metric(r.url, "relay_documents_in_memory")) === 0, 10_000, 200);
+    const late = client(r.url, token);
+    for (const i of [0, 3, 39]) {
+      const found = await eventually(() => late.find<{ n: number }>(handles[i]!.url), 10_000, 250);
+      expect(found.doc().n).toBe(i === 3 ? 333 : i);
+    }
+    // Unloading a handle must never compact an empty document over the real one.
+    await r.stop();
+    expect(documentFiles(r.dataDir).filter((f) => f.includes("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))).toEqual([]);
+    const again = await startRelay({ dataDir: r.dataDir });
+    relays.push(again);
+    const afterRestart = client(again.url, token);
+    for (let i = 0; i < 40; i++) {
+      const found = await eventually(() => afterRestart.find<{ n: number }>(handles[i]!.url), 10_000, 250);
+      expect(found.doc().n).toBe(i === 3 ? 333 : i);
+    }
+  });
+});

@@ -1,0 +1,113 @@
+// Relays that peer with each other (active-active): F5 (a relay dies for good and
+// clients fail over) and changes made while a peer was unreachable (F12).
+import type { Repo } from "@automerge/automerge-repo";
+import { afterEach, describe, expect, it } from "vitest";
+import { addToken, clientRepo, documentFiles, eventually, freePort, metric, startRelay, tempDir, type RunningRelay } from "./support/relay";
+
+/** automerge-repo's name for a snapshot of no heads: an empty document. */
+const EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+const relays: RunningRelay[] = [];
+const repos: Repo[] = [];
+afterEach(async () => {
+  for (const repo of repos.splice(0)) {
+    try {
+      await repo.shutdown();
+    } catch {
+      // Already shut down by the test.
+    }
+  }
+  for (const relay of relays.splice(0)) await relay.kill();
+});
+
+async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
+  const started = await startRelay({ ...options, args: ["--peer-backoff-max-ms", "1000", ...(options.args ?? [])] });
+  relays.push(started);
+  return started;
+}
+
+function client(url: string, token: string): Repo {
+  const repo = clientRepo(url, token);
+  repos.push(repo);
+  return repo;
+}
+
+type Doc = { text: string };
+
+/** Relay B, and relay A dialing it with a relay token; user tokens on both. */
+async function pair(options: { evictMs?: number } = {}) {
+  const bDir = tempDir("relay-b-");
+  const bPort = await freePort();
+  const peerToken = await addToken(bDir, "relay-a", { relay: true });
+  const userOnB = await addToken(bDir, "writer");
+  const b = await relay({ dataDir: bDir, port: bPort });
+  const aDir = tempDir("relay-a-");
+  const userOnA = await addToken(aDir, "writer");
+  const args = options.evictMs ? ["--idle-evict-ms", String(options.evictMs)] : [];
+  const a = await relay({ dataDir: aDir, peers: [`${b.url}/?token=${peerToken}`], args });
+  await eventually(() => /connected to peer relay/.test(a.logs()), 15_000);
+  return { a, b, userOnA, userOnB, bPort };
+}
+
+describe("relay peering", () => {
+  it("a client on A writes, a client on B reads, and back", async () => {
+    const { a, b, userOnA, userOnB } = await pair();
+    const onA = client(a.url, userOnA);
+    const onB = client(b.url, userOnB);
+    const fromA = onA.create<Doc>({ text: "written on A" });
+    const seenOnB = await eventually(() => onB.find<Doc>(fromA.url), 15_000, 250);
+    expect(seenOnB.doc().text).toBe("written on A");
+
+    const fromB = onB.create<Doc>({ text: "written on B" });
+    const seenOnA = await eventually(() => onA.find<Doc>(fromB.url), 15_000, 250);
+    expect(seenOnA.doc().text).toBe("written on B");
+
+    // Live edits flow both ways through the peering connection.
+    seenOnB.change((d) => (d.text = "edited on B"));
+    await eventually(() => fromA.doc().text === "edited on B", 10_000);
+  });
+
+  it("F5: A dies for good; a client failing over to B finds everything", async () => {
+    const { a, b, userOnA, userOnB } = await pair();
+    const writer = client(a.url, userOnA);
+    const handles = Array.from({ length: 5 }, (_, i) => writer.create<Doc>({ text: `document ${i}` }));
+    handles[0]!.change((d) => (d.text = "document 0, edited"));
+    // B stores what A gets: wait until it has as many documents on disk.
+    await eventually(() => new Set(documentFiles(b.dataDir).filter((f) => !f.includes("sync-state")).map((f) => f.split("/")[1])).size >= 5, 15_000, 250);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await a.kill();
+
+    const failedOver = client(b.url, userOnB);
+    for (const [i, handle] of handles.entries()) {
+      const found = await eventually(() => failedOver.find<Doc>(handle.url), 10_000, 250);
+      expect(found.doc().text).toBe(i === 0 ? "document 0, edited" : `document ${i}`);
+    }
+  });
+
+  it("F12: documents changed while the peer was down, and evicted since, reach it when it is back", async () => {
+    const { a, b, userOnA, userOnB, bPort } = await pair({ evictMs: 500 });
+    const writer = client(a.url, userOnA);
+    const before = writer.create<Doc>({ text: "before the outage" });
+    await eventually(async () => (await client(b.url, userOnB).find<Doc>(before.url)).doc().text === "before the outage", 15_000, 500);
+
+    expect(await b.stop()).toBe(0);
+    const during = writer.create<Doc>({ text: "during the outage" });
+    const seenBefore = await writer.find<Doc>(before.url);
+    seenBefore.change((d) => (d.text = "changed during the outage"));
+    // A writes them down, then forgets them: nothing of them is left in A's memory.
+    await eventually(async () => (await metric(a.url, "relay_documents_evicted_total")) >= 2, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await writer.shutdown();
+
+    const back = await relay({ dataDir: b.dataDir, port: bPort });
+    const reader = client(back.url, userOnB);
+    const gotDuring = await eventually(() => reader.find<Doc>(during.url), 20_000, 500);
+    expect(gotDuring.doc().text).toBe("during the outage");
+    const gotBefore = await reader.find<Doc>(before.url);
+    await eventually(() => gotBefore.doc().text === "changed during the outage", 20_000);
+    // A's copy is whole too (eviction once wiped it: see Relay#evictIdle).
+    const probe = client(a.url, userOnA);
+    expect((await probe.find<Doc>(before.url)).doc().text).toBe("changed during the outage");
+    expect(documentFiles(a.dataDir).filter((f) => f.includes(EMPTY_SNAPSHOT))).toEqual([]);
+  });
+});
