@@ -142,11 +142,6 @@ export class RelayServerAdapter extends NetworkAdapter {
     return this.#byPeer.get(peerId)?.credential.access === "relay";
   }
 
-  /** Relay peers connected to us, with their storage IDs. */
-  hasPeer(peerId: string): boolean {
-    return this.#byPeer.has(peerId);
-  }
-
   /** Takes over an authenticated upgrade request. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credential: Credential): void {
     this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, request.socket.remoteAddress ?? ""));

@@ -150,6 +150,9 @@ async function run(options: RunOptions): Promise<void> {
     }
     throw error;
   }
+  // automerge-repo starts promises it never awaits; one that fails (a storage read that
+  // throws, a malformed document) must not take every other connection down with it.
+  process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
   logger.info({ url: relay.url, dataDir: relay.dataDir, peerId: relay.repo.peerId, peers: peers.length }, `listening on ${relay.url}`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -243,7 +243,8 @@ function documentId(value: unknown): string {
 
 function data(value: unknown, label: string): Uint8Array {
   if (!(value instanceof Uint8Array) || value.byteLength === 0) throw new InvalidMessageError(`"${label}" message without data`, label);
-  return value;
+  // A plain view (no copy) rather than the decoder's Buffer, the same in Node and browsers.
+  return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
 function peerMetadata(value: unknown): WirePeerMetadata {
