@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   const init = await next("init");
   const { typist, typists, settings } = init;
   const logger = pino({ level: process.env.WRITER_LOG_LEVEL ?? "warn" }, pino.destination(2));
-  const host = await Host.open({ dataDir: init.dataDir, logger });
+  const host = await Host.open({ dataDir: init.dataDir, logger, ...(settings.hostSaveDebounceMs !== null ? { saveDebounceMs: settings.hostSaveDebounceMs } : {}) });
   // Host.open builds its Repo with syncDebounceRate 0; the patched Repo reads the value
   // each time it makes a DocSynchronizer, so this applies to the bench document.
   if (settings.hostDebounceMs !== null) host.repo.syncDebounceRate = settings.hostDebounceMs;

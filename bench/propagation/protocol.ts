@@ -18,6 +18,8 @@ export interface ClientSettings {
   rendererDebounceMs: number;
   /** Overrides the Host Repo's syncDebounceRate (Host.open sets 0) when not null. */
   hostDebounceMs: number | null;
+  /** Host.open's saveDebounceMs when not null (its default: 20). */
+  hostSaveDebounceMs: number | null;
   /**
    * How the host reaches the relay: "settings" adds it to the host's relay list, as the
    * writer does in Settings (the host's RelaySync and RelayClientAdapter);

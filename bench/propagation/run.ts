@@ -49,9 +49,11 @@ interface Options {
   seed: number;
   rendererDebounce: number;
   hostDebounce: number | null;
+  hostSaveDebounce: number | null;
   relayDebounce: number | null;
   adapter: ClientSettings["adapter"];
   standIn: boolean;
+  experiment: string | null;
 }
 
 type RelayKind = "ours" | "plain";
@@ -64,6 +66,8 @@ interface RelaySetup {
   command: string[];
   settings: ClientSettings;
   relayDebounceMs: number | null;
+  /** Extra Node flags for the clients (and already in `command` for the relay). */
+  nodeArgs: string[];
 }
 
 interface Stats {
@@ -79,7 +83,7 @@ interface ScenarioResult {
   typists: number;
   relay: RelayKind;
   label: string;
-  settings: { rendererDebounceMs: number; hostDebounceMs: number | string; relayDebounceMs: number | string; adapter: string };
+  settings: { rendererDebounceMs: number; hostDebounceMs: number | string; hostSaveDebounceMs: number | string; relayDebounceMs: number | string; adapter: string };
   keystrokes: number;
   deliveries: number;
   lost: number;
@@ -96,8 +100,12 @@ interface ScenarioResult {
   /** CPU used by everything but the relay and the clients (other work on the machine, the kernel), % of one core. */
   otherCpuPct: number;
   lateTimers: number;
+  /** CPU per keystroke handled: the relay's per keystroke typed; the clients' per keystroke typed or received (each client handles every keystroke once). */
+  cpuPerKeystrokeMs: { relay: number; clientPerKeystrokeHandled: number };
   messages: { rendererToHostPerKeystroke: number; hostToRelayPerKeystroke: number; relayToHostPerKeystroke: number };
   windowS: number;
+  /** The plain relay's own report of the throttle its DocSynchronizer got (checks "stock"). */
+  relayReportedDebounceMs: number | null;
   latencies: number[];
 }
 
@@ -215,25 +223,30 @@ function relaySetups(options: Options): RelaySetup[] {
         label: "plain",
         describe: `plain automerge-repo relay (bench/propagation/plain-relay.ts: Repo + WebSocketServerAdapter + NodeFSStorageAdapter, default settings); stock clients: renderer ${STOCK_DEBOUNCE_MS} ms, host ${STOCK_DEBOUNCE_MS} ms`,
         command: [...tsx, path.join(here, "plain-relay.ts")],
-        settings: { rendererDebounceMs: STOCK_DEBOUNCE_MS, hostDebounceMs: STOCK_DEBOUNCE_MS, adapter: options.adapter },
+        settings: { rendererDebounceMs: STOCK_DEBOUNCE_MS, hostDebounceMs: STOCK_DEBOUNCE_MS, hostSaveDebounceMs: null, adapter: options.adapter },
         relayDebounceMs: null,
+        nodeArgs: [],
       });
     } else {
+      // An experiment (experiments/) changes our side only: every client and the relay.
+      const nodeArgs = options.experiment ? ["--import", path.join(here, "experiments", `${options.experiment}.mjs`)] : [];
+      const node = [...tsx, ...nodeArgs];
       const real = !options.standIn && fsSync.existsSync(OUR_RELAY_CLI);
       const debounceArgs = options.relayDebounce === null ? [] : ["--sync-debounce-ms", String(options.relayDebounce)];
       const command = real
-        ? [...tsx, OUR_RELAY_CLI, "--allow-anonymous", ...debounceArgs]
-        : [...tsx, path.join(here, "plain-relay.ts"), "--storage", "writer", "--sync-debounce-ms", String(options.relayDebounce ?? 0)];
+        ? [...node, OUR_RELAY_CLI, "--allow-anonymous", ...debounceArgs]
+        : [...node, path.join(here, "plain-relay.ts"), "--storage", "writer", "--sync-debounce-ms", String(options.relayDebounce ?? 0)];
       const relayText = real
         ? `sync-server/cli.ts --allow-anonymous${debounceArgs.length ? ` --sync-debounce-ms ${options.relayDebounce}` : " (its default debounce)"}`
         : `STAND-IN for sync-server (not there yet): plain-relay.ts --storage writer --sync-debounce-ms ${options.relayDebounce ?? 0}`;
       setups.push({
         kind,
         label: real ? "ours" : "ours*",
-        describe: `${relayText}; clients: renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "0 (Host.ts)"} ms`,
+        describe: `${relayText}; clients: renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "0 (Host.ts)"} ms${options.hostSaveDebounce !== null ? `, host save debounce ${options.hostSaveDebounce} ms` : ""}${options.experiment ? `; EXPERIMENT ${options.experiment} (bench/propagation/experiments)` : ""}`,
         command,
-        settings: { rendererDebounceMs: options.rendererDebounce, hostDebounceMs: options.hostDebounce, adapter: options.adapter },
+        settings: { rendererDebounceMs: options.rendererDebounce, hostDebounceMs: options.hostDebounce, hostSaveDebounceMs: options.hostSaveDebounce, adapter: options.adapter },
         relayDebounceMs: real ? options.relayDebounce : (options.relayDebounce ?? 0),
+        nodeArgs,
       });
     }
   }
@@ -242,7 +255,9 @@ function relaySetups(options: Options): RelaySetup[] {
 
 async function startRelay(setup: RelaySetup, dataDir: string): Promise<{ child: ChildProcess; url: string; output: string[] }> {
   const port = await freePort();
-  const [cmd, ...args] = setup.command;
+  const [cmd, ...commandArgs] = setup.command;
+  // BENCH_PROFILE=relay: the relay writes a CPU profile (whole run) to results/ when it exits.
+  const args = process.env.BENCH_PROFILE === "relay" ? ["--cpu-prof", "--cpu-prof-dir", path.join(here, "results"), ...commandArgs] : commandArgs;
   const child = spawn(cmd!, [...args, "--port", String(port), "--data", dataDir, "--host", "127.0.0.1"], { cwd: projectRoot, stdio: ["pipe", "pipe", "pipe"] });
   children.add(child);
   child.once("exit", () => children.delete(child));
@@ -283,12 +298,12 @@ class ClientProcess {
   readonly stderr: string[] = [];
   failure: Error | undefined;
 
-  constructor(typist: string) {
+  constructor(typist: string, nodeArgs: string[]) {
     this.typist = typist;
     // BENCH_PROFILE=t1: client t1 writes a CPU profile of its typing window to results/.
     this.child = fork(path.join(here, "client.ts"), [], {
       cwd: projectRoot,
-      execArgv: ["--import", "tsx"],
+      execArgv: ["--import", "tsx", ...nodeArgs],
       env: { ...process.env, BENCH_PROFILE_DIR: path.join(here, "results") },
       stdio: ["ignore", "ignore", "pipe", "ipc"],
     });
@@ -343,7 +358,7 @@ async function runScenario(setup: RelaySetup, n: number, options: Options): Prom
   const relay = await startRelay(setup, path.join(dir, "relay"));
   const relayPid = relay.child.pid!;
   const typists = Array.from({ length: n }, (_, i) => `t${i}`);
-  const clients = typists.map((t) => new ClientProcess(t));
+  const clients = typists.map((t) => new ClientProcess(t, setup.nodeArgs));
   try {
     // Setup: the first client creates the document (in its host, as the app does) and
     // waits until the relay has stored it; then everyone opens it in their renderer.
@@ -378,7 +393,9 @@ async function runScenario(setup: RelaySetup, n: number, options: Options): Prom
     clients.forEach((c) => c.send({ type: "finish" }));
     const reports = (await Promise.all(clients.map((c) => c.next("report", 30_000)))).map((m) => m.report);
 
+    const reported = /DocSynchronizer\.syncDebounceRate = (\d+) ms/.exec(relay.output.join(""));
     return analyse(setup, n, reports, {
+      relayReportedDebounceMs: reported ? Number(reported[1]) : null,
       relayCpuPct: ((cpu1 - cpu0) / windowMs) * 100,
       rss,
       machineBusyPct: ((machine1.busy - machine0.busy) / Math.max(1, machine1.total - machine0.total)) * 100,
@@ -388,6 +405,11 @@ async function runScenario(setup: RelaySetup, n: number, options: Options): Prom
     // After "finish" a client closes its host (flushing its disk) and exits by itself.
     await Promise.all(clients.map((c) => stopChild(c.child, "SIGTERM", 2000, 8000)));
     await stopChild(relay.child, "SIGTERM", 5000);
+    // What the relay and the clients logged (warnings and errors only, by default).
+    const logs = path.join(here, "results", "logs");
+    await fs.mkdir(logs, { recursive: true });
+    await fs.writeFile(path.join(logs, `relay-${setup.kind}-${n}.log`), relay.output.join(""));
+    await fs.writeFile(path.join(logs, `clients-${setup.kind}-${n}.log`), clients.map((c) => c.stderr.join("").replace(/^/gm, `${c.typist} `)).join(""));
     await fs.rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
@@ -396,7 +418,7 @@ function analyse(
   setup: RelaySetup,
   n: number,
   reports: ClientReport[],
-  measured: { relayCpuPct: number; rss: { peak: number; now: number }; machineBusyPct: number; windowMs: number },
+  measured: { relayReportedDebounceMs: number | null; relayCpuPct: number; rss: { peak: number; now: number }; machineBusyPct: number; windowMs: number },
 ): ScenarioResult {
   const latencies: number[] = [];
   const rendererToHost: number[] = [];
@@ -443,6 +465,7 @@ function analyse(
     settings: {
       rendererDebounceMs: setup.settings.rendererDebounceMs,
       hostDebounceMs: setup.settings.hostDebounceMs ?? "0 (Host.ts)",
+      hostSaveDebounceMs: setup.settings.hostSaveDebounceMs ?? "20 (Host.ts)",
       relayDebounceMs: setup.relayDebounceMs ?? (setup.kind === "plain" ? `${STOCK_DEBOUNCE_MS} (stock)` : "relay default"),
       adapter: setup.settings.adapter,
     },
@@ -460,12 +483,17 @@ function analyse(
     machineBusyPct: measured.machineBusyPct,
     otherCpuPct: Math.max(0, measured.machineBusyPct * os.cpus().length - measured.relayCpuPct - (sum((r) => r.cpuMs) / measured.windowMs) * 100),
     lateTimers: sum((r) => r.lateTimers),
+    cpuPerKeystrokeMs: {
+      relay: (measured.relayCpuPct / 100) * measured.windowMs / Math.max(1, keystrokes),
+      clientPerKeystrokeHandled: sum((r) => r.cpuMs) / Math.max(1, keystrokes * reports.length),
+    },
     messages: {
       rendererToHostPerKeystroke: sum((r) => r.rendererMessages.sent) / Math.max(1, keystrokes),
       hostToRelayPerKeystroke: sum((r) => r.relayMessages.sent) / Math.max(1, keystrokes),
       relayToHostPerKeystroke: sum((r) => r.relayMessages.received) / Math.max(1, keystrokes),
     },
     windowS: measured.windowMs / 1000,
+    relayReportedDebounceMs: measured.relayReportedDebounceMs,
     latencies: latencies.map((l) => Math.round(l * 100) / 100),
   };
 }
@@ -490,12 +518,12 @@ function table(results: ScenarioResult[]): string[] {
 
 function whereTable(results: ScenarioResult[]): string[] {
   const lines: string[] = [];
-  lines.push(`typists  relay    renderer→host p50/p99   host→relay→host p50/p99   host→renderer p50/p99   messages per keystroke: renderer→host, host→relay, relay→host   late timers`);
+  lines.push(`typists  relay    renderer→host p50/p99   host→relay→host p50/p99   host→renderer p50/p99   msgs/keystroke renderer→host host→relay relay→host   CPU/keystroke relay  client   late timers`);
   for (const r of results) {
     const s = r.segments;
     const pair = (x: Stats) => `${ms(x.p50, 7)} /${ms(x.p99, 7)}`;
     lines.push(
-      `${String(r.typists).padStart(7)}  ${r.label.padEnd(6)}  ${pair(s.rendererToHost).padStart(20)}   ${pair(s.hostToHost).padStart(22)}   ${pair(s.hostToRenderer).padStart(20)}   ${r.messages.rendererToHostPerKeystroke.toFixed(2).padStart(27)}${r.messages.hostToRelayPerKeystroke.toFixed(2).padStart(13)}${r.messages.relayToHostPerKeystroke.toFixed(2).padStart(13)}${String(r.lateTimers).padStart(14)}`,
+      `${String(r.typists).padStart(7)}  ${r.label.padEnd(6)}  ${pair(s.rendererToHost).padStart(20)}   ${pair(s.hostToHost).padStart(22)}   ${pair(s.hostToRenderer).padStart(20)}   ${r.messages.rendererToHostPerKeystroke.toFixed(2).padStart(28)}${r.messages.hostToRelayPerKeystroke.toFixed(2).padStart(11)}${r.messages.relayToHostPerKeystroke.toFixed(2).padStart(11)}${ms(r.cpuPerKeystrokeMs.relay, 22)}${ms(r.cpuPerKeystrokeMs.clientPerKeystrokeHandled, 9)}${String(r.lateTimers).padStart(14)}`,
     );
   }
   return lines;
@@ -560,9 +588,11 @@ function parseOptions(): Options {
     .option("--seed <n>", "seed for typing times and positions", int(0), 1)
     .option("--renderer-debounce <ms>", "ours: the renderer's syncDebounceRate (default: the value in src/renderer/src/main.tsx)", int(0))
     .option("--host-debounce <ms>", "ours: override the host's syncDebounceRate (default: Host.ts's own)", int(0))
+    .option("--host-save-debounce <ms>", "ours: Host.open's saveDebounceMs (default: Host.ts's own, 20)", int(0))
     .option("--relay-debounce <ms>", "ours: the relay's --sync-debounce-ms (default: the relay's own; the stand-in's 0)", int(0))
     .option("--adapter <kind>", "how hosts reach the relay: settings (added to the host's relay list, as a writer does: RelayClientAdapter) or websocket (WebSocketClientAdapter via host.connect)", "settings")
-    .option("--stand-in", "ours: use the stand-in relay even if sync-server/cli.ts exists", false);
+    .option("--stand-in", "ours: use the stand-in relay even if sync-server/cli.ts exists", false)
+    .option("--experiment <name>", "ours: load bench/propagation/experiments/<name>.mjs into the relay and every client (immediate-sync: no 1 ms timer per hop when the debounce is 0)");
   program.parse();
   const o = program.opts<{
     typists: number[];
@@ -574,15 +604,17 @@ function parseOptions(): Options {
     seed: number;
     rendererDebounce?: number;
     hostDebounce?: number;
+    hostSaveDebounce?: number;
     relayDebounce?: number;
     adapter: string;
     standIn: boolean;
+    experiment?: string;
   }>();
   const relays: RelayKind[] = o.relay === "both" ? ["ours", "plain"] : o.relay === "ours" || o.relay === "plain" ? [o.relay] : [];
   if (relays.length === 0) throw new InvalidArgumentError("--relay must be ours, plain or both");
   const adapter = o.adapter;
   if (adapter !== "websocket" && adapter !== "settings") throw new InvalidArgumentError("--adapter must be settings or websocket");
-  return {
+  const options: Options = {
     typists: o.typists,
     seconds: o.seconds,
     rate: o.rate,
@@ -592,10 +624,14 @@ function parseOptions(): Options {
     seed: o.seed,
     rendererDebounce: o.rendererDebounce ?? productRendererDebounce(),
     hostDebounce: o.hostDebounce ?? null,
+    hostSaveDebounce: o.hostSaveDebounce ?? null,
     relayDebounce: o.relayDebounce ?? null,
     adapter,
     standIn: o.standIn,
+    experiment: o.experiment ?? null,
   };
+  if (options.experiment !== null && !fsSync.existsSync(path.join(here, "experiments", `${options.experiment}.mjs`))) throw new InvalidArgumentError(`no experiment ${options.experiment} in bench/propagation/experiments`);
+  return options;
 }
 
 async function main(): Promise<void> {
@@ -655,12 +691,15 @@ async function main(): Promise<void> {
   print(`propagation bench — ${options.rate} keystrokes/s per typist for ${options.seconds} s into one document through one relay; keystroke (sender's renderer) to remote copy (every other renderer)`);
   print(`Writer ${version}; ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, ${machine.os}, Node ${machine.node}; ${new Date().toISOString()}`);
   for (const s of setups) print(`  ${s.label.padEnd(6)} ${s.describe}`);
+  const stock = [...new Set(results.filter((r) => r.relay === "plain").map((r) => r.relayReportedDebounceMs))];
+  if (stock.length > 0) print(`  (the plain relay reported DocSynchronizer.syncDebounceRate = ${stock.map((v) => v ?? "nothing").join(", ")} ms: ${stock.length === 1 && stock[0] === STOCK_DEBOUNCE_MS ? "stock, as intended" : "NOT the stock 100 ms"})`);
   print();
   for (const line of table(results)) print(line);
   print();
   print("where the time goes (per delivery; host→relay→host includes both websocket hops and the relay):");
   for (const line of whereTable(results)) print(line);
   print();
+  print("late timers: keystrokes typed more than 50 ms after their time (the typist's event loop was busy). CPU/keystroke: the relay's CPU per keystroke typed; a client's per keystroke it typed or received.");
   print("CPU: % of one core over the typing window (relay: /proc utime+stime; clients: all N processes together); machine busy: % of all cores; other CPU: the rest, % of one core (other work on the machine shows up here).");
   print();
   print(`targets (our relay): ${verdict.pass === null ? "none measured" : verdict.pass ? "PASS" : "FAIL"}`);
