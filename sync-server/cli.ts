@@ -28,7 +28,8 @@ const program = new Command("relay")
   .addOption(new Option("--peer <url>", "another relay to replicate with, ws(s)://host:port/?token=T (repeatable; RELAY_PEERS: comma-separated)").argParser(collect))
   .addOption(new Option("--peer-token <token>", "token for peers whose URL has no ?token=").env("RELAY_PEER_TOKEN"))
   .addOption(new Option("--peer-backoff-max-ms <ms>", "longest pause between attempts to reach a peer relay").env("RELAY_PEER_BACKOFF_MAX_MS").argParser(integer(100)).default(30_000))
-  .addOption(new Option("--allow-anonymous", "accept connections without a token (local development only!)").env("RELAY_ALLOW_ANONYMOUS"))
+  // Not commander's .env(): it would take RELAY_ALLOW_ANONYMOUS=0 as "on" (see run()).
+  .addOption(new Option("--allow-anonymous", "accept connections without a token (local development only!) (env: RELAY_ALLOW_ANONYMOUS=1)"))
   .addOption(new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("RELAY_LOG_LEVEL").default("info"))
   .addOption(
     new Option("--sync-debounce-ms <ms>", "how long a change may wait before it is forwarded to a peer (automerge-repo's default is 100)")
@@ -58,7 +59,7 @@ interface RunOptions {
   peer?: string[];
   peerToken?: string;
   peerBackoffMaxMs: number;
-  allowAnonymous?: boolean | string;
+  allowAnonymous?: boolean;
   logLevel: string;
   syncDebounceMs: number;
   saveDebounceMs: number;
@@ -119,7 +120,9 @@ async function run(options: RunOptions): Promise<void> {
   for (const url of peers) {
     if (!/^wss?:\/\//.test(url)) fail(`--peer must be a ws:// or wss:// URL: ${url}`);
   }
-  const allowAnonymous = options.allowAnonymous === true || (typeof options.allowAnonymous === "string" && !/^(0|false|no|)$/i.test(options.allowAnonymous));
+  const anonymousEnv = (process.env.RELAY_ALLOW_ANONYMOUS ?? "").trim();
+  if (!/^(|0|1|true|false|yes|no|on|off)$/i.test(anonymousEnv)) fail(`RELAY_ALLOW_ANONYMOUS must be 1/true/yes/on or 0/false/no/off, not ${JSON.stringify(anonymousEnv)}`);
+  const allowAnonymous = options.allowAnonymous === true || /^(1|true|yes|on)$/i.test(anonymousEnv);
   let relay: Relay;
   try {
     relay = await Relay.open({

@@ -63,6 +63,30 @@ describe("relay basics", () => {
     expect(text).toMatch(/relay_rejected_connections_total\{reason="bad-token"\} 4/);
   });
 
+  it("--allow-anonymous lets tokenless clients in, loudly; RELAY_ALLOW_ANONYMOUS=0 does not", async () => {
+    const off = await relay({ env: { RELAY_ALLOW_ANONYMOUS: "0" } });
+    expect(await upgradeStatus(off.url)).toBe(401);
+    const on = await relay({ args: ["--allow-anonymous"] });
+    expect(await upgradeStatus(on.url)).toBe(101);
+    expect(await upgradeStatus(on.url, { Authorization: "Bearer not-a-token-not-a-token-not-a-token" })).toBe(401);
+    expect(on.logs()).toMatch(/"level":40[^\n]*ANONYMOUS ACCESS IS ON/);
+  });
+
+  it("takes every setting from the environment, and a flag wins over its variable", async () => {
+    const envOnly = await relay({ env: { RELAY_MAX_MESSAGE_BYTES: "2048" } });
+    const token = await addToken(envOnly.dataDir, "alice");
+    const small = await rawConnect(envOnly.url, token);
+    small.send(new Uint8Array(10_000));
+    expect((await small.closed).code).toBe(1009);
+
+    const flagWins = await relay({ env: { RELAY_MAX_MESSAGE_BYTES: "2048" }, args: ["--max-message-bytes", "65536"] });
+    const token2 = await addToken(flagWins.dataDir, "alice");
+    const big = await rawConnect(flagWins.url, token2);
+    big.send(new Uint8Array(10_000));
+    // Accepted as a frame, refused as a message: not CBOR.
+    expect((await big.closed).code).toBe(4002);
+  });
+
   it("two automerge-repo clients sync a document through it", async () => {
     const r = await relay();
     const token = await addToken(r.dataDir, "alice");
