@@ -1,6 +1,6 @@
 // Relays that peer with each other (active-active): F5 (a relay dies for good and
 // clients fail over) and changes made while a peer was unreachable (F12).
-import type { Repo } from "@automerge/automerge-repo";
+import { generateAutomergeUrl, type Repo } from "@automerge/automerge-repo";
 import { afterEach, describe, expect, it } from "vitest";
 import { addToken, clientRepo, documentFiles, eventually, freePort, metric, startRelay, tempDir, type RunningRelay } from "./support/relay";
 
@@ -65,6 +65,41 @@ describe("relay peering", () => {
     // Live edits flow both ways through the peering connection.
     seenOnB.change((d) => (d.text = "edited on B"));
     await eventually(() => fromA.doc().text === "edited on B", 10_000);
+  });
+
+  it("both relays naming each other with --peer: two connections, no clash, sync both ways", async () => {
+    const [aDir, bDir] = [tempDir("relay-a-"), tempDir("relay-b-")];
+    const [aPort, bPort] = [await freePort(), await freePort()];
+    const aForB = await addToken(bDir, "relay-a", { relay: true });
+    const bForA = await addToken(aDir, "relay-b", { relay: true });
+    const userOnA = await addToken(aDir, "writer");
+    const userOnB = await addToken(bDir, "writer");
+    const [a, b] = await Promise.all([
+      relay({ dataDir: aDir, port: aPort, peers: [`ws://127.0.0.1:${bPort}/?token=${aForB}`] }),
+      relay({ dataDir: bDir, port: bPort, peers: [`ws://127.0.0.1:${aPort}/?token=${bForA}`] }),
+    ]);
+    await eventually(() => /connected to peer relay/.test(a.logs()) && /connected to peer relay/.test(b.logs()), 15_000);
+    const onA = client(a.url, userOnA);
+    const onB = client(b.url, userOnB);
+    const fromA = onA.create<Doc>({ text: "from A" });
+    const fromB = onB.create<Doc>({ text: "from B" });
+    expect((await eventually(() => onB.find<Doc>(fromA.url), 15_000, 250)).doc().text).toBe("from A");
+    const seenOnA = await eventually(() => onA.find<Doc>(fromB.url), 15_000, 250);
+    seenOnA.change((d) => (d.text = "from B, edited on A"));
+    await eventually(() => fromB.doc().text === "from B, edited on A", 10_000);
+    expect(a.logs() + b.logs()).not.toMatch(/peer ID in use/);
+  });
+
+  it("S8 with a peer: unknown documents are asked of the peer, answered unavailable, and leave nothing behind", async () => {
+    const { a, b, userOnA } = await pair({ evictMs: 500 });
+    const asker = client(a.url, userOnA);
+    const before = { a: documentFiles(a.dataDir), b: documentFiles(b.dataDir) };
+    for (let i = 0; i < 20; i++) await expect(asker.find(generateAutomergeUrl())).rejects.toThrow(/unavailable/);
+    // The empty handles the Repo made for them leave memory too.
+    await eventually(async () => (await metric(a.url, "relay_documents_in_memory")) === 0, 10_000, 200);
+    expect(documentFiles(a.dataDir)).toEqual(before.a);
+    expect(documentFiles(b.dataDir)).toEqual(before.b);
+    expect(a.logs()).not.toMatch(/could not evict/);
   });
 
   it("F5: A dies for good; a client failing over to B finds everything", async () => {
