@@ -170,7 +170,7 @@ describe("relay against bad input", () => {
 
   it("S6: oversized frames, floods and sockets that never join are cut off; memory stays bounded", async () => {
     const r = await relay({
-      args: ["--max-message-bytes", "65536", "--max-messages-per-second", "50", "--message-burst", "100", "--join-timeout-ms", "1000"],
+      args: ["--max-message-bytes", "65536", "--max-messages-per-second", "50", "--message-burst", "100", "--join-timeout-ms", "1000", "--max-documents-per-connection", "5"],
     });
     const token = await addToken(r.dataDir, "alice");
     const rssBefore = await metric(r.url, "process_resident_memory_bytes");
@@ -190,6 +190,10 @@ describe("relay against bad input", () => {
     const floodClosed = await Promise.race([flood.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
     expect(floodClosed?.code).toBe(4029);
     expect(await metric(r.url, "relay_throttled_total")).toBeGreaterThan(0);
+
+    const greedy = await raw(r.url, token, "greedy");
+    for (let i = 0; i < 6; i++) greedy.send({ type: "request", senderId: "greedy", targetId: greedy.relayPeerId, documentId: randomDocumentId(), data: emptySyncData() });
+    expect((await greedy.closed).code).toBe(4009);
 
     const idle = await Promise.all(Array.from({ length: 50 }, () => raw(r.url, token)));
     const codes = await Promise.all(idle.map((s) => s.closed.then((c) => c.code)));
