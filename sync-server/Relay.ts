@@ -123,9 +123,17 @@ export class Relay {
     const files = await FileStorageAdapter.open(documentsDir, {
       onCorrupt: (c) => logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
     });
+    let failing = false;
     const retrying = new RetryingStorage(files, {
-      onSaveFailed: ({ key, error, attempt }) => logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying"),
-      onRecovered: () => logger.info("saving works again; every pending change is on disk"),
+      onSaveFailed: ({ key, error, attempt }) => {
+        failing = true;
+        logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
+      },
+      onRecovered: () => {
+        if (!failing) return;
+        failing = false;
+        logger.info("saving works again; every pending change is on disk");
+      },
       onSaved: (key) => {
         if (key[1] === "snapshot" || key[1] === "incremental") ref.peerSync?.documentChanged(key[0]!);
       },

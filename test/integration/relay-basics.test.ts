@@ -7,7 +7,13 @@ import { addToken, clientRepo, documentFiles, eventually, rawConnect, revokeToke
 const relays: RunningRelay[] = [];
 const repos: { shutdown(): Promise<void> }[] = [];
 afterEach(async () => {
-  for (const repo of repos.splice(0)) await repo.shutdown().catch(() => undefined);
+  for (const repo of repos.splice(0)) {
+    try {
+      await repo.shutdown();
+    } catch {
+      // Already shut down, or its socket already gone: either way, nothing to wait for.
+    }
+  }
   for (const relay of relays.splice(0)) await relay.kill();
 });
 

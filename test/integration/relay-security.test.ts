@@ -13,7 +13,13 @@ const repos: Repo[] = [];
 const sockets: RawConnection[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.socket.terminate();
-  for (const repo of repos.splice(0)) await repo.shutdown().catch(() => undefined);
+  for (const repo of repos.splice(0)) {
+    try {
+      await repo.shutdown();
+    } catch {
+      // Already shut down, or its socket already gone: either way, nothing to wait for.
+    }
+  }
   for (const relay of relays.splice(0)) await relay.kill();
 });
 
