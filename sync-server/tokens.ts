@@ -53,21 +53,53 @@ export class TokenStore {
   /** Creates a token named `name` and returns it: the only time it is ever seen. */
   async add(name: string, access: TokenAccess): Promise<string> {
     if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
-    const tokens = await this.list();
-    if (tokens.some((t) => t.name === name)) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
-    const token = generateToken();
-    tokens.push({ name, hash: hashToken(token), access, createdAt: new Date().toISOString() });
-    await this.#write(tokens);
-    return token;
+    return this.#locked(async () => {
+      const tokens = await this.list();
+      if (tokens.some((t) => t.name === name)) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
+      const token = generateToken();
+      tokens.push({ name, hash: hashToken(token), access, createdAt: new Date().toISOString() });
+      await this.#write(tokens);
+      return token;
+    });
   }
 
   /** Removes the token named `name`; false if there was none. */
   async revoke(name: string): Promise<boolean> {
-    const tokens = await this.list();
-    const kept = tokens.filter((t) => t.name !== name);
-    if (kept.length === tokens.length) return false;
-    await this.#write(kept);
-    return true;
+    return this.#locked(async () => {
+      const tokens = await this.list();
+      const kept = tokens.filter((t) => t.name !== name);
+      if (kept.length === tokens.length) return false;
+      await this.#write(kept);
+      return true;
+    });
+  }
+
+  /**
+   * Runs a read-modify-write of the file with `tokens.json.lock` held, so that two
+   * `token add` run at once (a script, two operators) do not lose one of the tokens.
+   * A lock older than 30 s is a CLI that died holding it, and is broken.
+   */
+  async #locked<T>(task: () => Promise<T>): Promise<T> {
+    const lock = `${this.file}.lock`;
+    await fs.mkdir(path.dirname(this.file), { recursive: true, mode: 0o700 });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await (await fs.open(lock, "wx", 0o600)).close();
+        break;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        const age = await fs.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > 30_000) await fs.rm(lock, { force: true });
+        else if (Date.now() > deadline) throw new Error(`${lock} is held by another token command; remove it if none is running`);
+        else await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    }
+    try {
+      return await task();
+    } finally {
+      await fs.rm(lock, { force: true });
+    }
   }
 
   async #write(tokens: TokenRecord[]): Promise<void> {

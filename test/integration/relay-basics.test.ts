@@ -69,6 +69,12 @@ describe("relay basics", () => {
     expect(text).toMatch(/relay_rejected_connections_total\{reason="bad-token"\} 4/);
   });
 
+  it("token commands run at the same time keep every token", async () => {
+    const r = await relay();
+    const tokens = await Promise.all(["t1", "t2", "t3", "t4"].map((name) => addToken(r.dataDir, name)));
+    for (const token of tokens) expect(await upgradeStatus(r.url, { Authorization: `Bearer ${token}` })).toBe(101);
+  });
+
   it("--allow-anonymous lets tokenless clients in, loudly; RELAY_ALLOW_ANONYMOUS=0 does not", async () => {
     const off = await relay({ env: { RELAY_ALLOW_ANONYMOUS: "0" } });
     expect(await upgradeStatus(off.url)).toBe(401);
