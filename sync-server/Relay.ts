@@ -293,7 +293,9 @@ export class Relay {
       const record = findToken(this.#tokenRecords, token);
       if (!record && !retried) {
         // A token added a moment ago by `token add` works at once, not after the next poll.
-        void this.#pollTokens().then(() => this.#onUpgrade(req, socket, head, true));
+        void this.#pollTokens().then(() => {
+          if (!socket.destroyed) this.#onUpgrade(req, socket, head, true);
+        });
         return;
       }
       if (!record) {

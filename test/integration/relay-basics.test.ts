@@ -2,7 +2,7 @@
 // syncing, a SIGKILL and restart (F4), and SIGTERM flushing before it exits 0.
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { afterEach, describe, expect, it } from "vitest";
-import { addToken, clientRepo, documentFiles, eventually, rawConnect, revokeToken, startRelay, upgradeStatus, type RunningRelay } from "./support/relay";
+import { addToken, clientRepo, documentFiles, eventually, freePort, rawConnect, revokeToken, startRelay, tempDir, upgradeStatus, type RunningRelay } from "./support/relay";
 
 const relays: RunningRelay[] = [];
 const repos: { shutdown(): Promise<void> }[] = [];
@@ -140,6 +140,20 @@ describe("relay basics", () => {
     const b = client(second.url, token);
     const found = await eventually(() => b.find<{ n: number }>(handle.url as AutomergeUrl), 10_000, 250);
     expect(found.doc().n).toBe(1);
+  });
+
+  it("F11: a client that connects while the relay is starting syncs once it is ready", async () => {
+    const dataDir = tempDir();
+    const port = await freePort();
+    const token = await addToken(dataDir, "alice");
+    const early = client(`ws://127.0.0.1:${port}`, token);
+    const handle = early.create<{ n: number }>({ n: 11 });
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const r = await relay({ dataDir, port });
+    await eventually(() => documentFiles(r.dataDir).length > 0, 15_000);
+    const late = client(r.url, token);
+    const found = await eventually(() => late.find<{ n: number }>(handle.url), 10_000, 250);
+    expect(found.doc().n).toBe(11);
   });
 
   it("SIGTERM: flushes what it holds and exits 0", async () => {
