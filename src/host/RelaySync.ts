@@ -63,7 +63,9 @@ export class RelaySync {
         return { ...base, connection: "connecting", relay: this.#relayView(state.url), error: this.#describe(state.lastError) ?? secretError };
       case "connected": {
         const { pending, document } = this.#confirmed(state.storageId, documentId);
-        return { ...base, connection: "connected", relay: this.#relayView(state.url), pending, document, error: secretError };
+        const relay = this.#relayView(state.url);
+        const notice = state.notice ? { code: "refused" as RelayErrorCode, message: `${relay?.name ?? state.url}: ${state.notice}`, relayName: relay?.name ?? state.url } : null;
+        return { ...base, connection: "connected", relay, pending, document, error: notice ?? secretError };
       }
     }
   }

@@ -148,4 +148,30 @@ describe("hosts syncing through the relay", () => {
     }, 15_000);
     expect(revoked!.error?.message).toMatch(/Team/);
   });
+
+  it("tells the writer when the relay refuses changes from a read-only token, and keeps the relay's copy as it was", async () => {
+    const dataDir = tempDir();
+    const [full, readOnly] = await Promise.all([addToken(dataDir, "editor"), addToken(dataDir, "reader", { readOnly: true })]);
+    const r = await relay({ dataDir });
+    const [ada, rita] = await Promise.all([host("ada"), host("rita")]);
+    await ada.addRelay("Team", r.url, full);
+    await rita.addRelay("Team", r.url, readOnly);
+    const url = await ada.createDocument("Read me");
+    await ada.type(url, "Only Ada writes here.");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
+    await rita.call("openSharedDocument", { url });
+    await eventually(async () => (await rita.read(url).catch(() => null))?.text.includes("Only Ada writes here."), 10_000);
+
+    await rita.type(url, " Rita tries.");
+    const status = await eventually(async () => {
+      const s = await rita.syncStatus(url);
+      return s.error?.code === "refused" ? s : undefined;
+    }, 10_000);
+    expect(status!.error!.message).toMatch(/^Team: .*read-only/);
+    expect(status!.document).toBe("pending");
+    // Ada keeps receiving nothing of Rita's: the relay's copy never changed.
+    await ada.type(url, " Ada again.");
+    await eventually(async () => (await rita.read(url)).text.includes("Ada again."), 10_000);
+    expect((await ada.read(url)).text).not.toContain("Rita tries.");
+  });
 });

@@ -34,7 +34,14 @@ export interface RelayError {
 export type RelayConnectionState =
   | { status: "offline" }
   | { status: "connecting"; url: string; lastError: RelayError | null }
-  | { status: "connected"; url: string; peerId: PeerId; storageId: StorageId | null }
+  | {
+      status: "connected";
+      url: string;
+      peerId: PeerId;
+      storageId: StorageId | null;
+      /** The relay's last complaint on a connection it kept open (e.g. changes refused to a read-only token). */
+      notice: string | null;
+    }
   | { status: "waiting"; retryAt: number; lastError: RelayError };
 
 export interface RelayClientOptions {
@@ -258,15 +265,20 @@ export class RelayClientAdapter extends NetworkAdapter {
         this.#lastError = null;
         this.#remotePeerId = message.senderId as PeerId;
         this.#startHeartbeat(socket, endpoint);
-        this.#setState({ status: "connected", url: endpoint.url, peerId: this.#remotePeerId, storageId: (message.peerMetadata.storageId as StorageId | undefined) ?? null });
+        this.#setState({ status: "connected", url: endpoint.url, peerId: this.#remotePeerId, storageId: (message.peerMetadata.storageId as StorageId | undefined) ?? null, notice: null });
         this.#onEvent?.({ level: "info", message: "connected to relay", url: endpoint.url });
         this.emit("peer-candidate", { peerId: this.#remotePeerId, peerMetadata: message.peerMetadata as PeerMetadata });
         this.#markReady();
         return;
       }
       if (message.type === "error") {
-        // The relay closes the connection after this; keep its words for the writer.
+        // Before a close, these are the words for the writer; on a connection the relay
+        // keeps (a read-only token's changes refused), they are a notice to show.
         serverError = message.message;
+        if (connectedAt && this.#state.status === "connected" && this.#state.notice !== message.message) {
+          this.#onEvent?.({ level: "warn", message: `relay says: ${message.message}`, url: endpoint.url });
+          this.#setState({ ...this.#state, notice: message.message });
+        }
         return;
       }
       if (!connectedAt) {

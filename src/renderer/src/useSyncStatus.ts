@@ -53,6 +53,8 @@ export function describeSync(status: SyncStatus | null, now = Date.now()): { ton
       };
     }
     case "connected":
+      // The relay kept the connection but refused something (a read-only token's changes).
+      if (status.error) return { tone: "warn", text: `Connected to ${name}, with a problem`, detail: status.error.message };
       return status.pending > 0
         ? { tone: "busy", text: `Syncing with ${name}…`, detail: `${status.pending} ${status.pending === 1 ? "document has" : "documents have"} changes ${name} has not confirmed yet.` }
         : { tone: "ok", text: `All changes on ${name}`, detail: null };
