@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
+import type { next as A } from "@automerge/automerge";
 import { Repo, type DocumentId, type PeerId } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
 import { FileStorageAdapter, RetryingStorage } from "../src/node/storage";
@@ -173,6 +174,19 @@ export class Relay {
         limits: options.limits,
         isInMemory: (documentId) => repoRef.repo?.handles[documentId as DocumentId] !== undefined,
         hasDocument: (documentId) => storage.hasDocument(documentId),
+        document: async (documentId) => {
+          const repo = repoRef.repo;
+          if (!repo) return undefined;
+          try {
+            const handle =
+              repo.handles[documentId as DocumentId] ??
+              (await repo.find(documentId as DocumentId, { allowableStates: ["ready", "unavailable", "requesting"] }));
+            if (!handle.isReady()) await handle.whenReady(["ready", "unavailable", "requesting"]);
+            return handle.isReady() ? (handle.doc() as A.Doc<unknown>) : undefined;
+          } catch {
+            return undefined;
+          }
+        },
         relayPeerConnected: () => relayPeers.size > 0,
         isPeerIdTaken: isDialerId,
         touch,

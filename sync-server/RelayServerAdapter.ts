@@ -43,6 +43,8 @@ export interface RelayServerHooks {
   isInMemory(documentId: string): boolean;
   /** Whether the document has data on disk. */
   hasDocument(documentId: string): Promise<boolean>;
+  /** The relay's copy of the document, loaded if need be; undefined if it has none. */
+  document(documentId: string): Promise<A.Doc<unknown> | undefined>;
   /** Whether some relay peer is connected (that might have a document we lack). */
   relayPeerConnected(): boolean;
   /** Whether `peerId` is taken elsewhere (the relay itself, an outgoing peer connection). */
@@ -341,8 +343,10 @@ export class RelayServerAdapter extends NetworkAdapter {
         this.#close(connection, CloseCode.InvalidMessage, "invalid automerge sync message", "invalid-message");
         return;
       }
-      if (connection.credential.access === "read-only" && decoded.changes.length > 0) {
-        message = { ...message, data: this.#stripChanges(connection, message.documentId, decoded) };
+      if (connection.credential.access === "read-only") {
+        const data = await this.#readOnly(connection, message.documentId, decoded);
+        if (connection.closing) return;
+        if (data) message = { ...message, data };
       }
       if (message.type === "request" && (await this.#answerUnknown(connection, message))) return;
     }
@@ -350,25 +354,36 @@ export class RelayServerAdapter extends NetworkAdapter {
   }
 
   /**
-   * Read-only: the message goes on without its changes, so the relay still learns the
-   * client's heads and what it needs, and keeps sending it new changes (it follows).
-   * Automerge remembers which changes it sent (`sentHashes`) and does not send them
-   * again in answer to the relay's `need`, so this does not loop. The client is told
-   * once per document with an `error` message; its connection stays open.
+   * Read-only: the message goes on without its changes, and without the heads the relay
+   * does not have (the reader's own changes), so the relay never asks for them. Asking
+   * would loop: Automerge resends changes the other side says it needs, the relay would
+   * drop them again, and need them again. The relay still learns what the reader has
+   * and needs of the relay's changes, so the reader keeps following the document. The
+   * client is told once per document with an `error` message; its connection stays
+   * open. Returns the new sync data, or undefined to pass the message on as it is.
    */
-  #stripChanges(connection: Connection, documentId: string, decoded: A.DecodedSyncMessage): Uint8Array {
-    this.#hooks.metrics.inc("relay_refused_changes_total");
-    if (!connection.refusedReported.has(documentId) && connection.refusedReported.size < 1000) {
-      connection.refusedReported.add(documentId);
-      this.#log.info({ conn: connection.id, peerId: connection.peerId, documentId, token: connection.credential.name }, "changes from a read-only token refused");
-      this.#sendTo(connection, {
-        type: "error",
-        senderId: this.peerId,
-        targetId: connection.peerId,
-        message: `read-only token: changes to ${documentId} refused`,
-      });
+  async #readOnly(connection: Connection, documentId: string, decoded: A.DecodedSyncMessage): Promise<Uint8Array | undefined> {
+    const doc = await this.#hooks.document(documentId);
+    const known = (hash: string) => doc !== undefined && A.hasHeads(doc, [hash]);
+    const unknownHeads = decoded.heads.filter((h) => !known(h));
+    if (decoded.changes.length === 0 && unknownHeads.length === 0) return undefined;
+    if (decoded.changes.length > 0) {
+      this.#hooks.metrics.inc("relay_refused_changes_total");
+      if (!connection.refusedReported.has(documentId) && connection.refusedReported.size < 1000) {
+        connection.refusedReported.add(documentId);
+        this.#log.info({ conn: connection.id, peerId: connection.peerId, documentId, token: connection.credential.name }, "changes from a read-only token refused");
+        this.#sendTo(connection, {
+          type: "error",
+          senderId: this.peerId,
+          targetId: connection.peerId,
+          message: `read-only token: changes to ${documentId} refused`,
+        });
+      }
     }
-    return A.encodeSyncMessage({ ...decoded, changes: [] });
+    // What the reader had when it last synced with us is known to us: documents only grow.
+    const heads = new Set(decoded.heads.filter(known));
+    if (unknownHeads.length > 0) for (const have of decoded.have) for (const h of have.lastSync) if (known(h)) heads.add(h);
+    return A.encodeSyncMessage({ ...decoded, heads: [...heads], changes: [] });
   }
 
   /** Answers a request for a document nobody here has, without the Repo. True if answered. */

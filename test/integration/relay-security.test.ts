@@ -77,10 +77,23 @@ describe("relay against bad input", () => {
       d.vandal = "was here";
     });
     await eventually(async () => (await metric(r.url, "relay_refused_changes_total")) > 0);
+    // Refusing does not start a loop: once settled, the reader and the relay go quiet.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const settled = await metric(r.url, "relay_messages_received_total", '{type="sync"}');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await metric(r.url, "relay_messages_received_total", '{type="sync"}')) - settled).toBeLessThan(5);
 
     // The reader still follows: the writer's later change reaches it.
     handle.change((d) => (d.extra = 1));
     await eventually(() => mirror.doc().extra === 1);
+
+    // A document the reader creates never reaches the relay, and nothing loops either.
+    const own = reader.create<{ text: string }>({ text: "mine" });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const quiet = await metric(r.url, "relay_messages_received_total", '{type="sync"}');
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    expect((await metric(r.url, "relay_messages_received_total", '{type="sync"}')) - quiet).toBeLessThan(5);
+    expect(documentFiles(r.dataDir).some((f) => f.includes(own.documentId))).toBe(false);
 
     // A second full-access client sees the writer's document, untouched.
     const other = client(r.url, full);
