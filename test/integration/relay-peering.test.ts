@@ -65,6 +65,13 @@ describe("relay peering", () => {
     // Live edits flow both ways through the peering connection.
     seenOnB.change((d) => (d.text = "edited on B"));
     await eventually(() => fromA.doc().text === "edited on B", 10_000);
+
+    // Once in sync, the relays go quiet: no sync loop, and nothing left pending.
+    await eventually(async () => (await metric(a.url, "relay_peer_pending_documents")) === 0 && (await metric(b.url, "relay_peer_pending_documents")) === 0, 15_000, 500);
+    const count = async () => (await metric(a.url, "relay_messages_received_total", '{type="sync"}')) + (await metric(b.url, "relay_messages_received_total", '{type="sync"}'));
+    const settled = await count();
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect((await count()) - settled).toBeLessThan(5);
   });
 
   it("both relays naming each other with --peer: two connections, no clash, sync both ways", async () => {
