@@ -3,7 +3,7 @@ import { next as A } from "@automerge/automerge";
 import { encodeHeads, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
 import { isDocumentId, isStorageId } from "../src/node/protocol";
-import { writeFileAtomic } from "./atomicWrite";
+import { writeFileAtomic } from "../src/node/atomicFile";
 import type { Metrics } from "./metrics";
 import type { RelayStorage } from "./RelayStorage";
 

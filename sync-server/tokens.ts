@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { writeFileAtomic } from "./atomicWrite";
+import { writeFileAtomic } from "../src/node/atomicFile";
 import { generateToken, hashesEqual, hashToken, isWellFormedToken } from "../src/node/protocol";
 
 /** What a token allows. */

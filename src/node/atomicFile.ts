@@ -4,13 +4,15 @@ import { randomBytes } from "node:crypto";
 
 /**
  * Replaces `file` with `data` atomically and durably: a temp file beside it, fsync,
- * rename, fsync of the directory. A crash leaves either the old file or the new one,
- * never a torn one. Small files only (settings, secrets, token lists).
+ * rename, fsync of the directory. A reader sees the old content or the new, never a
+ * mix, and a crash leaves one of the two. For small files (settings, secrets, token
+ * lists); the directory is created (owner only) if missing.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(file);
+  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}-${randomBytes(6).toString("hex")}.tmp`);
-  const handle = await fs.open(tmp, "w", mode);
+  const handle = await fs.open(tmp, "wx", mode);
   try {
     await handle.writeFile(data);
     await handle.sync();
@@ -20,7 +22,14 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     throw error;
   }
   await handle.close();
-  await fs.rename(tmp, file);
+  try {
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    throw error;
+  }
+  // Windows cannot open a directory to fsync it; its rename is durable enough.
+  if (process.platform === "win32") return;
   const dirHandle = await fs.open(dir, "r");
   try {
     await dirHandle.sync();
