@@ -411,10 +411,9 @@ export class Relay {
       for (const dialer of this.#dialers) dialer.disconnect();
       this.#adapter.disconnect();
       this.#server.closeAllConnections();
-      // Repo.shutdown() would flush every handle, and throws on one that never became
-      // ready; flush the ready ones.
-      const ready = Object.values(this.repo.handles).filter((h) => h.isReady()).map((h) => h.documentId);
-      await this.repo.flush(ready);
+      // The adapters are disconnected above; flush() writes every ready document
+      // (patches/: it skips the ones that never became ready instead of throwing).
+      await this.repo.flush();
       await this.#storage.settle(this.#options.saveDebounceMs + 20);
       await this.#peerSync.close().catch((error: unknown) => this.logger.error({ err: error }, "could not write peers.json"));
       await this.#retrying.retryNow();

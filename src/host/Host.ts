@@ -2,6 +2,7 @@ import path from "node:path";
 import fs from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import {
+  isValidAutomergeUrl,
   parseAutomergeUrl,
   Repo,
   type AutomergeUrl,
@@ -323,11 +324,11 @@ export class Host {
         return null;
       }
       case "openSharedDocument":
-        this.#library.addShared(req.url as AutomergeUrl);
+        this.#library.addShared(checkedUrl(req.url));
         this.fetchLibraryDocuments();
         return { url: req.url };
       case "linkLibrary":
-        return { libraryUrl: await this.linkLibrary(req.url as AutomergeUrl) };
+        return { libraryUrl: await this.linkLibrary(checkedUrl(req.url)) };
     }
   }
 
@@ -585,6 +586,12 @@ class TrackedStorage implements StorageAdapterInterface {
     operation.then(done, done);
     return operation;
   }
+}
+
+/** A link's checksum is checked before it goes anywhere: a link cut short is the writer's to fix. */
+function checkedUrl(url: string): AutomergeUrl {
+  if (!isValidAutomergeUrl(url)) throw new RangeError("That link is damaged or cut short; copy it again.");
+  return url;
 }
 
 /** A document (or library) that neither this disk nor any connected relay has. */
