@@ -505,11 +505,11 @@ const ms = (v: number, width = 8) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed
 
 function table(results: ScenarioResult[]): string[] {
   const lines: string[] = [];
-  lines.push(`typists  relay    keys  deliveries     p50      p95      p99      max   lost  converged  relay CPU  relay RSS peak/end  clients CPU  machine busy  other CPU`);
+  lines.push(`typists  relay    keys  deliveries      p50      p95      p99      max    lost  converged  relay CPU  relay RSS peak/end  clients CPU  machine busy  other CPU`);
   for (const r of results) {
     const l = r.latency;
     lines.push(
-      `${String(r.typists).padStart(7)}  ${r.label.padEnd(6)}${String(r.keystrokes).padStart(6)}${String(r.deliveries).padStart(12)}${ms(l.p50)} ${ms(l.p95)} ${ms(l.p99)} ${ms(l.max)}${String(r.lost).padStart(7)}  ${(r.converged ? "yes" : "NO").padEnd(9)}` +
+      `${String(r.typists).padStart(7)}  ${r.label.padEnd(6)}${String(r.keystrokes).padStart(6)}${String(r.deliveries).padStart(12)} ${ms(l.p50)} ${ms(l.p95)} ${ms(l.p99)} ${ms(l.max)}${String(r.lost).padStart(8)}  ${(r.converged ? "yes" : "NO").padEnd(9)}` +
         `${`${r.relayCpuPct.toFixed(0)} %`.padStart(10)}${`${r.relayRssPeakMiB.toFixed(0)} / ${r.relayRssEndMiB.toFixed(0)} MiB`.padStart(20)}${`${r.clientsCpuPct.toFixed(0)} %`.padStart(13)}${`${r.machineBusyPct.toFixed(0)} %`.padStart(14)}${`${r.otherCpuPct.toFixed(0)} %`.padStart(11)}`,
     );
   }
