@@ -34,6 +34,40 @@ export function hostTransport(): HostTransport {
 
 /** The sync channel to the host. In Electron it waits for main to hand over the port. */
 export async function hostNetworkAdapter(): Promise<NetworkAdapterInterface> {
+  return yieldToInput(await connectToHost());
+}
+
+type PostTask = (task: () => void, options: { priority: "background" }) => Promise<unknown>;
+const postTask = (globalThis as { scheduler?: { postTask?: PostTask } }).scheduler?.postTask?.bind((globalThis as { scheduler?: unknown }).scheduler);
+
+/**
+ * Messages from the host (its answers to our changes, collaborators' edits) are handled
+ * in background tasks, in the order they came: a keystroke's handling and its frame go
+ * first, and an answer that lands in between no longer delays the paint (bench/typing
+ * p99). The wait is a few milliseconds at most while the writer types.
+ */
+function yieldToInput(adapter: NetworkAdapterInterface): NetworkAdapterInterface {
+  const emit = adapter.emit.bind(adapter) as (event: string, ...args: unknown[]) => boolean;
+  const queue: unknown[] = [];
+  let scheduled = false;
+  const drain = () => {
+    scheduled = false;
+    for (const message of queue.splice(0)) emit("message", message);
+  };
+  (adapter as { emit: (event: string, ...args: unknown[]) => boolean }).emit = (event, ...args) => {
+    if (event !== "message") return emit(event, ...args);
+    queue.push(args[0]);
+    if (!scheduled) {
+      scheduled = true;
+      if (postTask) void postTask(drain, { priority: "background" });
+      else setTimeout(drain, 0);
+    }
+    return true;
+  };
+  return adapter;
+}
+
+async function connectToHost(): Promise<NetworkAdapterInterface> {
   if (!isElectron) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     // Reconnects by itself (every second) when the host restarts.
