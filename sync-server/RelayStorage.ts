@@ -1,6 +1,7 @@
-import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
+import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { TrackedStorage } from "../src/node/storage";
 
 /** Documents known to have data on disk, remembered to spare a `stat` (bounded). */
 const KNOWN_CACHE = 10_000;
@@ -23,36 +24,29 @@ const GUARD_MS = 5_000;
  *   to), and automerge-repo calls it only from `Repo.delete`, which the relay uses to
  *   drop an unavailable document's empty handle from memory. Compaction removes single
  *   chunks with `remove`, which passes through.
- * - Operations under way are counted, so that shutdown can wait until automerge-repo
- *   has finished with the disk (`settle`), as the desktop host does.
+ * - Operations under way are counted (TrackedStorage), so that shutdown can wait until
+ *   automerge-repo has finished with the disk (`settle`), as the desktop host does.
  * - `onDocumentStored` fires when a document's first data reaches the disk.
  */
-export class RelayStorage implements StorageAdapterInterface {
-  readonly #inner: StorageAdapterInterface;
+export class RelayStorage extends TrackedStorage {
   readonly #documentsDir: string;
-  readonly #running = new Set<Promise<unknown>>();
   readonly #known = new Set<string>();
   /** Documents whose compaction into an empty snapshot was refused, until when. */
   readonly #guarded = new Map<string, number>();
-  #started = 0;
   /** Called when an empty snapshot over a document with data was refused (a bug upstream). */
   onRefused: ((documentId: string) => void) | undefined;
   /** Called with a document ID when its first snapshot or incremental chunk is saved. */
   onDocumentStored: ((documentId: string) => void) | undefined;
 
   constructor(inner: StorageAdapterInterface, documentsDir: string) {
-    this.#inner = inner;
+    super(inner);
     this.#documentsDir = documentsDir;
   }
 
-  load(key: StorageKey): Promise<Uint8Array | undefined> {
-    return this.#track(this.#inner.load(key));
-  }
-
-  save(key: StorageKey, data: Uint8Array): Promise<void> {
+  override save(key: StorageKey, data: Uint8Array): Promise<void> {
     const [documentId, kind] = key;
     if (documentId !== undefined && kind === "snapshot" && key[2] === EMPTY_SNAPSHOT) {
-      return this.#track(
+      return this.track(
         (async () => {
           // An empty snapshot of a document that has data is never right: it is a handle
           // being unloaded (see Relay#evictIdle). Refuse it, and the removal of the real
@@ -62,45 +56,41 @@ export class RelayStorage implements StorageAdapterInterface {
             this.onRefused?.(documentId);
             return;
           }
-          await this.#inner.save(key, data);
+          await this.inner.save(key, data);
         })(),
       );
     }
     if (documentId !== undefined && kind === "sync-state") {
-      return this.#track(
+      return this.track(
         (async () => {
-          if (await this.hasDocument(documentId)) await this.#inner.save(key, data);
+          if (await this.hasDocument(documentId)) await this.inner.save(key, data);
         })(),
       );
     }
     if (documentId !== undefined && (kind === "snapshot" || kind === "incremental") && !this.#known.has(documentId)) {
-      return this.#track(
+      return this.track(
         (async () => {
           const existed = await this.hasDocument(documentId);
-          await this.#inner.save(key, data);
+          await this.inner.save(key, data);
           this.#remember(documentId);
           if (!existed) this.onDocumentStored?.(documentId);
         })(),
       );
     }
-    return this.#track(this.#inner.save(key, data));
+    return this.track(this.inner.save(key, data));
   }
 
-  remove(key: StorageKey): Promise<void> {
+  override remove(key: StorageKey): Promise<void> {
     const documentId = key[0];
     const until = documentId === undefined ? undefined : this.#guarded.get(documentId);
     if (until !== undefined) {
       if (Date.now() < until) return Promise.resolve();
       this.#guarded.delete(documentId!);
     }
-    return this.#track(this.#inner.remove(key));
+    return this.track(this.inner.remove(key));
   }
 
-  loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
-    return this.#track(this.#inner.loadRange(keyPrefix));
-  }
-
-  async removeRange(_keyPrefix: StorageKey): Promise<void> {
+  override async removeRange(_keyPrefix: StorageKey): Promise<void> {
     // See the class comment: the relay never deletes documents.
   }
 
@@ -146,29 +136,8 @@ export class RelayStorage implements StorageAdapterInterface {
     }
   }
 
-  /**
-   * Resolves once no operation has started or been under way for `quietMs`. Gives up
-   * after `maxRounds`, should peers keep the Repo busy.
-   */
-  async settle(quietMs: number, maxRounds = 50): Promise<void> {
-    for (let round = 0; round < maxRounds; round++) {
-      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
-      const started = this.#started;
-      await new Promise((resolve) => setTimeout(resolve, quietMs));
-      if (this.#running.size === 0 && this.#started === started) return;
-    }
-  }
-
   #remember(documentId: string): void {
     if (this.#known.size >= KNOWN_CACHE) this.#known.clear();
     this.#known.add(documentId);
-  }
-
-  #track<T>(operation: Promise<T>): Promise<T> {
-    this.#started++;
-    this.#running.add(operation);
-    const done = () => void this.#running.delete(operation);
-    operation.then(done, done);
-    return operation;
   }
 }

@@ -6,12 +6,10 @@ import {
   parseAutomergeUrl,
   Repo,
   type AutomergeUrl,
-  type Chunk,
   type DocHandle,
   type DocumentId,
   type NetworkAdapterInterface,
   type PeerId,
-  type StorageAdapterInterface,
   type StorageKey,
 } from "@automerge/automerge-repo";
 import { next as A } from "@automerge/automerge";
@@ -29,7 +27,7 @@ import {
 } from "../shared/api";
 import type { LibraryDocument } from "../shared/library";
 import type { WriterDocument } from "../shared/document";
-import { FileStorageAdapter, RetryingStorage } from "../node/storage";
+import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, saveSettings, type Settings } from "./settings";
 import { plainTextCipher, SecretStore, type SecretCipher } from "./secrets";
@@ -529,62 +527,6 @@ export class Host {
     } catch (error) {
       this.logger.warn({ err: error, documentId }, "could not refresh library entry");
     }
-  }
-}
-
-/**
- * The storage as automerge-repo sees it, keeping count of the operations under way so
- * that close() can wait until automerge-repo has finished with the disk.
- */
-class TrackedStorage implements StorageAdapterInterface {
-  readonly #inner: StorageAdapterInterface;
-  readonly #running = new Set<Promise<unknown>>();
-  #started = 0;
-
-  constructor(inner: StorageAdapterInterface) {
-    this.#inner = inner;
-  }
-
-  load(key: StorageKey): Promise<Uint8Array | undefined> {
-    return this.#track(this.#inner.load(key));
-  }
-
-  save(key: StorageKey, data: Uint8Array): Promise<void> {
-    return this.#track(this.#inner.save(key, data));
-  }
-
-  remove(key: StorageKey): Promise<void> {
-    return this.#track(this.#inner.remove(key));
-  }
-
-  loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
-    return this.#track(this.#inner.loadRange(keyPrefix));
-  }
-
-  removeRange(keyPrefix: StorageKey): Promise<void> {
-    return this.#track(this.#inner.removeRange(keyPrefix));
-  }
-
-  /**
-   * Resolves once no operation has started or been under way for `quietMs` (longer
-   * than automerge-repo's save throttle, so a save it had scheduled has started by
-   * then). Gives up after `maxRounds`, should a peer keep the repo busy.
-   */
-  async settle(quietMs: number, maxRounds = 50): Promise<void> {
-    for (let round = 0; round < maxRounds; round++) {
-      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
-      const started = this.#started;
-      await new Promise((resolve) => setTimeout(resolve, quietMs));
-      if (this.#running.size === 0 && this.#started === started) return;
-    }
-  }
-
-  #track<T>(operation: Promise<T>): Promise<T> {
-    this.#started++;
-    this.#running.add(operation);
-    const done = () => void this.#running.delete(operation);
-    operation.then(done, done);
-    return operation;
   }
 }
 

@@ -4,3 +4,4 @@ export { DirectoryLockedError, InvalidStorageKeyError, StorageWriteError } from 
 export { validateKey } from "./keys";
 export { RetryingStorage } from "./RetryingStorage";
 export type { RetryingStorageOptions, SaveFailure } from "./RetryingStorage";
+export { TrackedStorage } from "./TrackedStorage";

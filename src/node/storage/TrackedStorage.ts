@@ -1,0 +1,60 @@
+import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
+
+/**
+ * A storage adapter as automerge-repo sees it, keeping count of the operations under
+ * way so that shutdown (the host's close, the relay's SIGTERM) can wait until
+ * automerge-repo has finished with the disk: `Repo.flush()` does not wait for saves it
+ * started on its own (a throttled save due any moment, a compaction removing chunks).
+ */
+export class TrackedStorage implements StorageAdapterInterface {
+  protected readonly inner: StorageAdapterInterface;
+  readonly #running = new Set<Promise<unknown>>();
+  #started = 0;
+
+  constructor(inner: StorageAdapterInterface) {
+    this.inner = inner;
+  }
+
+  load(key: StorageKey): Promise<Uint8Array | undefined> {
+    return this.track(this.inner.load(key));
+  }
+
+  save(key: StorageKey, data: Uint8Array): Promise<void> {
+    return this.track(this.inner.save(key, data));
+  }
+
+  remove(key: StorageKey): Promise<void> {
+    return this.track(this.inner.remove(key));
+  }
+
+  loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
+    return this.track(this.inner.loadRange(keyPrefix));
+  }
+
+  removeRange(keyPrefix: StorageKey): Promise<void> {
+    return this.track(this.inner.removeRange(keyPrefix));
+  }
+
+  /**
+   * Resolves once no operation has started or been under way for `quietMs` (longer
+   * than automerge-repo's save throttle, so a save it had scheduled has started by
+   * then). Gives up after `maxRounds`, should peers keep the Repo busy.
+   */
+  async settle(quietMs: number, maxRounds = 50): Promise<void> {
+    for (let round = 0; round < maxRounds; round++) {
+      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+      const started = this.#started;
+      await new Promise((resolve) => setTimeout(resolve, quietMs));
+      if (this.#running.size === 0 && this.#started === started) return;
+    }
+  }
+
+  /** Counts `operation` as under way until it settles. */
+  protected track<T>(operation: Promise<T>): Promise<T> {
+    this.#started++;
+    this.#running.add(operation);
+    const done = () => void this.#running.delete(operation);
+    operation.then(done, done);
+    return operation;
+  }
+}
