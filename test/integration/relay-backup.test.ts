@@ -6,16 +6,11 @@
 import fs from "node:fs";
 import path from "node:path";
 import { next as A } from "@automerge/automerge";
-import type { AutomergeUrl, Repo } from "@automerge/automerge-repo";
-import { afterEach, describe, expect, it } from "vitest";
-import { addToken, clientRepo, eventually, startRelay, tempDir, type RunningRelay } from "./support/relay";
+import type { AutomergeUrl } from "@automerge/automerge-repo";
+import { describe, expect, it } from "vitest";
+import { addToken, eventually, tempDir, useRelays } from "./support/relay";
 
-const relays: RunningRelay[] = [];
-const repos: Repo[] = [];
-afterEach(async () => {
-  for (const repo of repos.splice(0)) await repo.shutdown().catch(() => undefined);
-  await Promise.all(relays.splice(0).map((r) => r.kill()));
-});
+const { relay: startTracked, client } = useRelays();
 
 /**
  * One pass of a copy like `rsync -a`, slowed to a file every few milliseconds as over a
@@ -62,10 +57,8 @@ describe("backing up a running relay", () => {
   it("a live copy, rerun while files vanish, opens with every document whole", async () => {
     const dataDir = tempDir();
     const token = await addToken(dataDir, "writer");
-    const relay = await startRelay({ dataDir });
-    relays.push(relay);
-    const writer = clientRepo(relay.url, token);
-    repos.push(writer);
+    const relay = await startTracked({ dataDir });
+    const writer = client(relay.url, token);
     const handles = Array.from({ length: 4 }, (_, i) => writer.create<{ text: string }>({ text: `doc ${i}: ` }));
 
     // Keep typing into every document (so the relay writes chunks and compacts them)
@@ -99,10 +92,8 @@ describe("backing up a running relay", () => {
     // What the writer had when the copy finished is at least what the copy holds.
     const finalTexts = handles.map((h) => h.doc().text);
 
-    const restored = await startRelay({ dataDir: backup });
-    relays.push(restored);
-    const reader = clientRepo(restored.url, token);
-    repos.push(reader);
+    const restored = await startTracked({ dataDir: backup });
+    const reader = client(restored.url, token);
     for (const [i, h] of handles.entries()) {
       const copy = await eventually(async () => (await reader.find<{ text: string }>(h.url as AutomergeUrl)).doc(), 15_000);
       // Whole: the document loads, and its text is a prefix of the writer's (typing only

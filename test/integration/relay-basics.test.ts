@@ -1,33 +1,10 @@
 // The relay's contract through its CLI: HTTP endpoints, tokens (S1, S2), two clients
 // syncing, a SIGKILL and restart (F4), and SIGTERM flushing before it exits 0.
 import type { AutomergeUrl } from "@automerge/automerge-repo";
-import { afterEach, describe, expect, it } from "vitest";
-import { addToken, clientRepo, documentFiles, eventually, freePort, rawConnect, revokeToken, startRelay, tempDir, upgradeStatus, type RunningRelay } from "./support/relay";
+import { describe, expect, it } from "vitest";
+import { addToken, documentFiles, eventually, freePort, rawConnect, revokeToken, tempDir, upgradeStatus, useRelays } from "./support/relay";
 
-const relays: RunningRelay[] = [];
-const repos: { shutdown(): Promise<void> }[] = [];
-afterEach(async () => {
-  for (const repo of repos.splice(0)) {
-    try {
-      await repo.shutdown();
-    } catch {
-      // Already shut down, or its socket already gone: either way, nothing to wait for.
-    }
-  }
-  for (const relay of relays.splice(0)) await relay.kill();
-});
-
-async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
-  const started = await startRelay(options);
-  relays.push(started);
-  return started;
-}
-
-function client(url: string, token: string | null) {
-  const repo = clientRepo(url, token);
-  repos.push(repo);
-  return repo;
-}
+const { relay, client } = useRelays();
 
 describe("relay basics", () => {
   it("answers /healthz and /metrics, never cacheable", async () => {

@@ -1,34 +1,16 @@
 // Idle documents leave the relay's memory (bounded however many pass through) and
 // still sync afterwards, from disk.
-import type { Repo } from "@automerge/automerge-repo";
-import { afterEach, describe, expect, it } from "vitest";
-import { addToken, clientRepo, documentFiles, eventually, metric, startRelay, type RunningRelay } from "./support/relay";
+import { describe, expect, it } from "vitest";
+import { addToken, documentFiles, eventually, metric, startRelay, useRelays } from "./support/relay";
 
-const relays: RunningRelay[] = [];
-const repos: Repo[] = [];
-afterEach(async () => {
-  for (const repo of repos.splice(0)) {
-    try {
-      await repo.shutdown();
-    } catch {
-      // Already shut down by the test.
-    }
-  }
-  for (const relay of relays.splice(0)) await relay.kill();
-});
-
-function client(url: string, token: string): Repo {
-  const repo = clientRepo(url, token);
-  repos.push(repo);
-  return repo;
-}
+const { client, keep } = useRelays();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("relay eviction", () => {
   it("evicts idle documents, keeps memory bounded, and evicted documents still sync", async () => {
     const r = await startRelay({ args: ["--idle-evict-ms", "500"] });
-    relays.push(r);
+    keep(r);
     const token = await addToken(r.dataDir, "alice");
     const writer = client(r.url, token);
     const follower = client(r.url, token);
@@ -59,7 +41,7 @@ describe("relay eviction", () => {
     await r.stop();
     expect(documentFiles(r.dataDir).filter((f) => f.includes("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"))).toEqual([]);
     const again = await startRelay({ dataDir: r.dataDir });
-    relays.push(again);
+    keep(again);
     const afterRestart = client(again.url, token);
     for (let i = 0; i < 40; i++) {
       const found = await eventually(() => afterRestart.find<{ n: number }>(handles[i]!.url), 10_000, 250);

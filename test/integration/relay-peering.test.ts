@@ -1,35 +1,18 @@
 // Relays that peer with each other (active-active): F5 (a relay dies for good and
 // clients fail over) and changes made while a peer was unreachable (F12).
-import { generateAutomergeUrl, type Repo } from "@automerge/automerge-repo";
-import { afterEach, describe, expect, it } from "vitest";
-import { addToken, clientRepo, documentFiles, eventually, freePort, metric, startRelay, tempDir, type RunningRelay } from "./support/relay";
+import { generateAutomergeUrl } from "@automerge/automerge-repo";
+import { describe, expect, it } from "vitest";
+import { addToken, documentFiles, eventually, freePort, metric, tempDir, useRelays } from "./support/relay";
 
 /** automerge-repo's name for a snapshot of no heads: an empty document. */
 const EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-const relays: RunningRelay[] = [];
-const repos: Repo[] = [];
-afterEach(async () => {
-  for (const repo of repos.splice(0)) {
-    try {
-      await repo.shutdown();
-    } catch {
-      // Already shut down by the test.
-    }
-  }
-  for (const relay of relays.splice(0)) await relay.kill();
-});
+const relays = useRelays();
+const { client } = relays;
 
-async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
-  const started = await startRelay({ ...options, args: ["--peer-backoff-max-ms", "1000", ...(options.args ?? [])] });
-  relays.push(started);
-  return started;
-}
-
-function client(url: string, token: string): Repo {
-  const repo = clientRepo(url, token);
-  repos.push(repo);
-  return repo;
+/** Relays that retry their peers within a second, so that tests need not wait long. */
+function relay(options: Parameters<typeof relays.relay>[0] = {}) {
+  return relays.relay({ ...options, args: ["--peer-backoff-max-ms", "1000", ...(options.args ?? [])] });
 }
 
 type Doc = { text: string };

@@ -4,36 +4,15 @@
 import fs from "node:fs";
 import path from "node:path";
 import { next as A } from "@automerge/automerge";
-import { generateAutomergeUrl, parseAutomergeUrl, type Repo } from "@automerge/automerge-repo";
+import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo";
 import { afterEach, describe, expect, it } from "vitest";
-import { addToken, clientRepo, documentFiles, eventually, listFiles, metric, rawConnect, startRelay, tempDir, type RawConnection, type RunningRelay } from "./support/relay";
+import { addToken, documentFiles, eventually, listFiles, metric, rawConnect, tempDir, useRelays, type RawConnection } from "./support/relay";
 
-const relays: RunningRelay[] = [];
-const repos: Repo[] = [];
+const { relay, client } = useRelays();
 const sockets: RawConnection[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const s of sockets.splice(0)) s.socket.terminate();
-  for (const repo of repos.splice(0)) {
-    try {
-      await repo.shutdown();
-    } catch {
-      // Already shut down, or its socket already gone: either way, nothing to wait for.
-    }
-  }
-  for (const relay of relays.splice(0)) await relay.kill();
 });
-
-async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
-  const started = await startRelay(options);
-  relays.push(started);
-  return started;
-}
-
-function client(url: string, token: string, peerId?: string): Repo {
-  const repo = clientRepo(url, token, peerId);
-  repos.push(repo);
-  return repo;
-}
 
 async function raw(url: string, token: string, join?: string): Promise<RawConnection> {
   const connection = await rawConnect(url, token, join === undefined ? {} : { join });

@@ -4,21 +4,14 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { HostProcess } from "./support/host";
-import { addToken, eventually, revokeToken, startRelay, tempDir, type RunningRelay } from "./support/relay";
+import { addToken, eventually, revokeToken, tempDir, useRelays } from "./support/relay";
 
+const { relay } = useRelays();
 const hosts: HostProcess[] = [];
-const relays: RunningRelay[] = [];
 
 afterEach(async () => {
   await Promise.all(hosts.splice(0).map((h) => h.kill()));
-  await Promise.all(relays.splice(0).map((r) => r.kill()));
 });
-
-async function relay(options: Parameters<typeof startRelay>[0] = {}): Promise<RunningRelay> {
-  const r = await startRelay(options);
-  relays.push(r);
-  return r;
-}
 
 async function host(name: string, dataDir?: string): Promise<HostProcess> {
   const h = await HostProcess.start({ name, dataDir });

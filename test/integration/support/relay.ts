@@ -1,5 +1,6 @@
 // Starts real relay processes through the relay's CLI, for integration tests and
 // benchmarks, and gives clients to talk to them.
+import { afterEach } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
@@ -121,6 +122,43 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
     },
     logs: () => output,
     exited: () => exited,
+  };
+}
+
+/**
+ * Relays and client Repos for one test file, stopped after each test whatever its
+ * outcome: the clients first (a shutdown that throws because its socket is gone is
+ * fine), then the relays (SIGKILL).
+ */
+export function useRelays(): {
+  relay(options?: StartRelayOptions): Promise<RunningRelay>;
+  client(url: string, token: string | null, peerId?: string): Repo;
+  /** Stops this relay or Repo after the test too (one started some other way). */
+  keep<T extends RunningRelay | Repo>(thing: T): T;
+} {
+  const relays: RunningRelay[] = [];
+  const repos: Repo[] = [];
+  afterEach(async () => {
+    for (const repo of repos.splice(0)) {
+      try {
+        // Throws (even synchronously, from the stock adapter's asserts) when the test
+        // already shut it down or its socket is gone: nothing left to wait for then.
+        await repo.shutdown();
+      } catch {
+        // See above.
+      }
+    }
+    await Promise.all(relays.splice(0).map((r) => r.kill()));
+  });
+  const keep = <T extends RunningRelay | Repo>(thing: T): T => {
+    if ("dataDir" in thing) relays.push(thing);
+    else repos.push(thing as Repo);
+    return thing;
+  };
+  return {
+    relay: async (options = {}) => keep(await startRelay(options)),
+    client: (url, token, peerId) => keep(clientRepo(url, token, peerId)),
+    keep,
   };
 }
 
