@@ -18,12 +18,12 @@
 import { execFileSync, fork, spawn, type ChildProcess } from "node:child_process";
 import fsSync from "node:fs";
 import fs from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, InvalidArgumentError } from "commander";
 import { wallClock, type ClientReport, type ClientSettings, type FromClient, type ToClient } from "./protocol";
+import { freePort } from "../../test/support/ports";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const projectRoot = path.resolve(here, "../..");
@@ -146,16 +146,6 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 // ---------------------------------------------------------------------------------
 // /proc readings: CPU time and memory of the relay, and how busy the machine is.

@@ -3,7 +3,6 @@
 import { afterEach } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -11,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Repo, cbor, type PeerId } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import WebSocket from "ws";
+export { freePort } from "../../support/ports";
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const CLI = path.join(PROJECT_ROOT, "sync-server", "cli.ts");
@@ -52,17 +52,6 @@ process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
 
-/** A port that was free a moment ago (for relays that must come back on the same port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** A fresh temp directory for a relay (under the OS temp dir). */
 export function tempDir(prefix = "relay-test-"): string {
