@@ -112,6 +112,7 @@ describe("hosts syncing through the relay", () => {
     await eventually(async () => (await ada.syncStatus()).relay?.name === "B" && (await ada.syncStatus()).connection === "connected", 10_000);
     const failoverMs = Date.now() - killedAt;
     expect(failoverMs).toBeLessThan(10_000);
+    console.log(`failover from A to B: ${failoverMs} ms after A was killed`);
     await ada.type(url, "written through B. ");
     const text = await converged(url, ada, bob);
     expect(text).toContain("written through A. ");

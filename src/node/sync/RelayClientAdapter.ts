@@ -100,7 +100,9 @@ export class RelayClientAdapter extends NetworkAdapter {
     this.#endpoints = options.endpoints.map((e) => ({ ...e }));
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
     this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    // A relay that vanished without closing (power cut, partition) is given up within
+    // 5–10 s: a ping every 5 s, and no answer by the next one ends the session.
+    this.#heartbeatMs = options.heartbeatMs ?? 5000;
     this.#onEvent = options.onEvent;
   }
 
