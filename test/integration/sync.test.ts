@@ -168,4 +168,25 @@ describe("hosts syncing through the relay", () => {
     await eventually(async () => (await rita.read(url)).text.includes("Ada again."), 10_000);
     expect((await ada.read(url)).text).not.toContain("Rita tries.");
   });
+
+  it("fails over within seconds from a relay that stops answering without closing (frozen, cut off)", async () => {
+    const [dirA, dirB] = [tempDir(), tempDir()];
+    const [tokenA, tokenB] = await Promise.all([addToken(dirA, "ada"), addToken(dirB, "ada")]);
+    const [a, b] = await Promise.all([relay({ dataDir: dirA }), relay({ dataDir: dirB })]);
+    const ada = await host("ada");
+    await ada.addRelay("A", a.url, tokenA);
+    await ada.addRelay("B", b.url, tokenB);
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 10_000);
+    // SIGSTOP: the socket stays open, nothing answers (as with a power cut or a partition).
+    process.kill(a.pid, "SIGSTOP");
+    const frozenAt = Date.now();
+    try {
+      await eventually(async () => (await ada.syncStatus()).relay?.name === "B" && (await ada.syncStatus()).connection === "connected", 20_000, 200);
+      const failoverMs = Date.now() - frozenAt;
+      console.log(`failover from a frozen relay: ${failoverMs} ms`);
+      expect(failoverMs).toBeLessThan(15_000);
+    } finally {
+      process.kill(a.pid, "SIGCONT");
+    }
+  });
 });
