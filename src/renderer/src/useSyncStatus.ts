@@ -49,7 +49,7 @@ export function describeSync(status: SyncStatus | null, now = Date.now()): { ton
       return {
         tone,
         text: tone === "error" ? "Cannot sync" : "Offline — edits are kept here",
-        detail: [status.error?.message, retry ? `Trying again in ${retry} s.` : null].filter(Boolean).join(" ") || null,
+        detail: [status.error ? sentence(status.error.message) : null, retry ? `Trying again in ${retry} s.` : null].filter(Boolean).join(" ") || null,
       };
     }
     case "connected":
@@ -67,4 +67,9 @@ export function describeDocumentSync(status: SyncStatus | null): string | null {
   const name = status.relay?.name ?? "the relay";
   if (status.connection !== "connected") return "Not synced — will sync when a relay is reachable";
   return status.document === "on-relay" ? `On ${name}` : `Sending to ${name}…`;
+}
+
+/** The host's reasons are phrases; shown before another sentence they need a full stop. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }

@@ -123,8 +123,10 @@ function SyncLine({ sync, onClick }: { sync: SyncStatus | null; onClick: () => v
   const { tone, text, detail } = describeSync(sync);
   if (!sync) return null;
   return (
-    <button className={`sync-line sync-${tone}`} onClick={onClick} title={detail ?? text} data-testid="sync-status" aria-label={`Sync: ${text}${detail ? `. ${detail}` : ""}`}>
-      {text}
+    <button className={`sync-line sync-${tone}`} onClick={onClick} title={detail ?? text} aria-label={`Sync: ${text}${detail ? `. ${detail}` : ""}`}>
+      <span data-testid="sync-status">{text}</span>
+      {/* When it cannot sync, why is the writer's to read without hovering. */}
+      {tone === "error" && detail && <span className="sync-why">{detail}</span>}
     </button>
   );
 }
