@@ -173,6 +173,13 @@ export async function revokeToken(dataDir: string, name: string): Promise<void> 
  */
 class TolerantClientAdapter extends WebSocketClientAdapter {
   override onError = () => undefined;
+
+  override disconnect(): void {
+    // Closing a socket that is still connecting (a retry under way) makes `ws` emit an
+    // error after the stock adapter removed its listeners: an uncaught exception.
+    (this.socket as unknown as { on?: (event: string, listener: () => void) => void } | undefined)?.on?.("error", () => undefined);
+    super.disconnect();
+  }
 }
 
 /** A Repo without storage that syncs with the relay at `url` through the stock client. */
