@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Host } from "../../src/host/Host";
 import type { SettingsView, SyncStatus } from "../../src/shared/api";
 import { TEXT_PATH, type WriterDocument } from "../../src/shared/document";
-import { plainRelay, until, type PlainRelay } from "../support/plainRelay";
+import { plainRelay, type PlainRelay } from "../support/plainRelay";
+import { eventually } from "../support/wait";
 
 const logger = pino({ level: "silent" });
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -60,7 +61,7 @@ describe("syncing through relays", () => {
     expect(await fs.readFile(path.join(a.dataDir, "settings.json"), "utf8")).not.toContain("s3cret");
     const secrets = await fs.stat(path.join(a.dataDir, "secrets.json"));
     expect(secrets.mode & 0o077).toBe(0);
-    await until(async () => (await status(a)).connection === "connected", 5000, "connected");
+    await eventually(async () => (await status(a)).connection === "connected", 5000, 20);
     expect(JSON.stringify(await status(a))).not.toContain("s3cret");
   });
 
@@ -68,10 +69,10 @@ describe("syncing through relays", () => {
     const r = await relay("t0ken");
     const a = await host("ada");
     await call(a, { method: "addRelay", name: "Team", url: r.url, token: "t0ken" });
-    await until(async () => (await status(a)).connection === "connected", 5000, "connected");
+    await eventually(async () => (await status(a)).connection === "connected", 5000, 20);
     const { url } = await call<{ url: string }>(a, { method: "createDocument", title: "Notes" });
     await type(a, url, "hello");
-    await until(async () => (await status(a, url)).document === "on-relay", 5000, "on relay");
+    await eventually(async () => (await status(a, url)).document === "on-relay", 5000, 20);
     const handle = await a.repo.find<WriterDocument>(url as AutomergeUrl);
     // The relay's copy has what the status claims.
     const relayHandle = r.repo.handles[handle.documentId as DocumentId];
@@ -80,7 +81,7 @@ describe("syncing through relays", () => {
 
     // Offline: edits are pending, and say so, until the relay is back.
     await r.close();
-    await until(async () => (await status(a)).connection !== "connected", 5000, "offline");
+    await eventually(async () => (await status(a)).connection !== "connected", 5000, 20);
     await type(a, url, " more");
     expect((await status(a, url)).document).not.toBe("on-relay");
   });
@@ -89,10 +90,10 @@ describe("syncing through relays", () => {
     const r = await relay("right");
     const a = await host("ada");
     const { id } = await call<{ id: string }>(a, { method: "addRelay", name: "Team", url: r.url, token: "wrong" });
-    await until(async () => (await status(a)).error?.code === "unauthorized", 5000, "unauthorized");
+    await eventually(async () => (await status(a)).error?.code === "unauthorized", 5000, 20);
     expect((await status(a)).error?.message).toMatch(/^Team: .*token/);
     await call(a, { method: "updateRelay", id, token: "right" });
-    await until(async () => (await status(a)).connection === "connected", 5000, "connected");
+    await eventually(async () => (await status(a)).connection === "connected", 5000, 20);
   });
 
   it("two hosts co-edit through a relay; a shared link opens on the other", async () => {
@@ -102,11 +103,11 @@ describe("syncing through relays", () => {
     for (const h of [a, b]) await call(h, { method: "addRelay", name: "Team", url: r.url, token: "t" });
     const { url } = await call<{ url: string }>(a, { method: "createDocument", title: "Shared" });
     await type(a, url, "from ada");
-    await until(async () => (await status(a, url)).document === "on-relay", 5000, "on relay");
+    await eventually(async () => (await status(a, url)).document === "on-relay", 5000, 20);
     await call(b, { method: "openSharedDocument", url });
-    await until(async () => b.library.entries()[url.slice(10)]?.title === "Shared", 5000, "listed with its title on b");
+    await eventually(async () => b.library.entries()[url.slice(10)]?.title === "Shared", 5000, 20);
     await type(b, url, "bob and ");
-    await until(async () => (await textOf(a, url)) === (await textOf(b, url)) && (await textOf(a, url)).includes("bob"), 5000, "converged");
+    await eventually(async () => (await textOf(a, url)) === (await textOf(b, url)) && (await textOf(a, url)).includes("bob"), 5000, 20);
   });
 
   it("links a second device to the same library, keeping what it had", async () => {
@@ -116,15 +117,15 @@ describe("syncing through relays", () => {
     for (const h of [a, b]) await call(h, { method: "addRelay", name: "Team", url: r.url, token: "t" });
     const { url: onA } = await call<{ url: string }>(a, { method: "createDocument", title: "From the desktop" });
     const { url: onB } = await call<{ url: string }>(b, { method: "createDocument", title: "From the laptop" });
-    await until(async () => (await status(a)).pending === 0, 5000, "a on relay");
+    await eventually(async () => (await status(a)).pending === 0, 5000, 20);
     const libraryA = (await call<SettingsView>(a, { method: "getSettings" })).libraryUrl;
     const linked = await call<{ libraryUrl: string }>(b, { method: "linkLibrary", url: libraryA });
     expect(linked.libraryUrl).toBe(libraryA);
     const titles = (h: Host) => Object.values(h.library.entries()).map((e) => e.title).sort();
     expect(titles(b)).toEqual(["From the desktop", "From the laptop"]);
-    await until(async () => titles(a).length === 2, 5000, "a sees the laptop's document");
+    await eventually(async () => titles(a).length === 2, 5000, 20);
     expect(titles(a)).toEqual(["From the desktop", "From the laptop"]);
-    await until(async () => (await textOf(b, onA)) !== undefined && (await textOf(a, onB)) !== undefined, 5000, "documents fetched");
+    await eventually(async () => (await textOf(b, onA)) !== undefined && (await textOf(a, onB)) !== undefined, 5000, 20);
     expect((await call<SettingsView>(b, { method: "getSettings" })).libraryUrl).toBe(libraryA);
   });
 

@@ -55,14 +55,6 @@ export async function plainRelay(token: string, storage: StorageAdapterInterface
   };
 }
 
-/** Polls `what` every 20 ms until it holds, or fails after `ms`. */
-export async function until(what: () => boolean | Promise<boolean>, ms = 5000, label = "condition"): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Storage in a Map, for relays in tests. */
 export class MemoryStorage implements StorageAdapterInterface {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
 import { cbor, Repo, type PeerId } from "@automerge/automerge-repo";
-import { plainRelay as startPlainRelay, until, upgradeServer } from "../support/plainRelay";
+import { plainRelay as startPlainRelay, upgradeServer } from "../support/plainRelay";
+import { eventually } from "../support/wait";
 import { RelayClientAdapter, type RelayConnectionState } from "../../src/node/sync/RelayClientAdapter";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -35,7 +36,7 @@ describe("RelayClientAdapter", () => {
     const relay = await plainRelay("secret");
     const a = client([{ url: relay.url, token: "secret" }]);
     const b = client([{ url: relay.url, token: "secret" }]);
-    await until(() => a.adapter.state.status === "connected" && b.adapter.state.status === "connected");
+    await eventually(() => a.adapter.state.status === "connected" && b.adapter.state.status === "connected");
     const handle = a.repo.create({ text: "hello" });
     const found = await b.repo.find<{ text: string }>(handle.url);
     expect(found.doc().text).toBe("hello");
@@ -44,17 +45,17 @@ describe("RelayClientAdapter", () => {
   it("reports a refused token as unauthorized and keeps retrying with backoff", async () => {
     const relay = await plainRelay("secret");
     const a = client([{ url: relay.url, token: "wrong" }]);
-    await until(() => a.adapter.state.status === "waiting");
+    await eventually(() => a.adapter.state.status === "waiting");
     const state = a.adapter.state;
     expect(state.status === "waiting" && state.lastError.code).toBe("unauthorized");
-    await until(() => a.states.filter((s) => s.status === "connecting").length >= 3);
+    await eventually(() => a.states.filter((s) => s.status === "connecting").length >= 3);
   });
 
   it("fails over down the list when the first relay is unreachable, and says why", async () => {
     const dead = await server((_req, socket) => socket.destroy());
     const relay = await plainRelay("secret");
     const a = client([{ url: "ws://127.0.0.1:1", token: "secret" }, { url: dead, token: "secret" }, { url: relay.url, token: "secret" }]);
-    await until(() => a.adapter.state.status === "connected");
+    await eventually(() => a.adapter.state.status === "connected");
     expect(a.adapter.state).toMatchObject({ status: "connected", url: relay.url });
     const tried = a.states.filter((s) => s.status === "connecting").map((s) => (s as { url: string }).url);
     expect(tried.slice(0, 3)).toEqual(["ws://127.0.0.1:1", dead, relay.url]);
@@ -75,24 +76,24 @@ describe("RelayClientAdapter", () => {
       }),
     );
     const a = client([{ url, token: null }]);
-    await until(() => a.adapter.state.status === "waiting");
+    await eventually(() => a.adapter.state.status === "waiting");
     expect(a.adapter.state.status === "waiting" && a.adapter.state.lastError.code).toBe("version-mismatch");
     mode = "garbage";
-    await until(() => a.adapter.state.status === "waiting" && a.adapter.state.lastError.code === "protocol");
+    await eventually(() => a.adapter.state.status === "waiting" && a.adapter.state.lastError.code === "protocol");
     expect(a.adapter.state.status === "waiting" && a.adapter.state.lastError.message).toMatch(/not valid CBOR/);
   });
 
   it("reconnects by itself when the relay comes back, and the Repo resyncs", async () => {
     const relay = await plainRelay("secret");
     const a = client([{ url: relay.url, token: "secret" }]);
-    await until(() => a.adapter.state.status === "connected");
+    await eventually(() => a.adapter.state.status === "connected");
     const handle = a.repo.create({ n: 1 });
-    await until(() => relay.repo.handles[handle.documentId]?.isReady() === true);
+    await eventually(() => relay.repo.handles[handle.documentId]?.isReady() === true);
     // Cut every socket from the relay's side: the client must notice and come back.
     for (const ws of relay.server.clients) ws.terminate();
-    await until(() => a.states.some((s) => s.status === "connecting" && s.lastError !== null));
-    await until(() => a.adapter.state.status === "connected");
+    await eventually(() => a.states.some((s) => s.status === "connecting" && s.lastError !== null));
+    await eventually(() => a.adapter.state.status === "connected");
     handle.change((d) => (d.n = 2));
-    await until(() => (relay.repo.handles[handle.documentId]?.doc() as { n: number } | undefined)?.n === 2);
+    await eventually(() => (relay.repo.handles[handle.documentId]?.doc() as { n: number } | undefined)?.n === 2);
   });
 });

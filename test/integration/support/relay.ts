@@ -11,6 +11,7 @@ import { Repo, cbor, type PeerId } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import WebSocket from "ws";
 export { freePort } from "../../support/ports";
+export { eventually } from "../../support/wait";
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const CLI = path.join(PROJECT_ROOT, "sync-server", "cli.ts");
@@ -188,21 +189,6 @@ export function clientRepo(url: string, token: string | null, peerId?: string): 
   return new Repo({ network: [new TolerantClientAdapter(address, 500)], peerId: peerId as PeerId | undefined });
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-}
 
 /** A raw protocol connection, for speaking (and misspeaking) the wire protocol by hand. */
 export interface RawConnection {
