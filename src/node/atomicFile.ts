@@ -28,12 +28,17 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     await fs.rm(tmp, { force: true });
     throw error;
   }
-  // Windows cannot open a directory to fsync it; its rename is durable enough.
+  await syncDirectory(dir);
+}
+
+/** Makes a rename or a new entry in `dir` durable: fsync of the directory itself. */
+export async function syncDirectory(dir: string): Promise<void> {
+  // Windows cannot open a directory to flush it; NTFS journals the rename itself.
   if (process.platform === "win32") return;
-  const dirHandle = await fs.open(dir, "r");
+  const handle = await fs.open(dir, "r");
   try {
-    await dirHandle.sync();
+    await handle.sync();
   } finally {
-    await dirHandle.close();
+    await handle.close();
   }
 }

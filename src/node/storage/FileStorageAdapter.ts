@@ -7,6 +7,7 @@ import { decodeChunk, encodeChunk } from "./chunkFile";
 import { errorCode, InvalidStorageKeyError, StorageWriteError } from "./errors";
 import { isValidKeyPart, MAX_KEY_PARTS, validateKey } from "./keys";
 import { DirectoryLock } from "./lock";
+import { syncDirectory } from "../atomicFile";
 
 /** A chunk that failed verification on load, and where it went. */
 export interface CorruptionReport {
@@ -370,16 +371,5 @@ async function removeTempFiles(dir: string, top = true): Promise<void> {
     const full = path.join(dir, entry.name);
     if (entry.name.startsWith(TEMP_PREFIX)) await fs.rm(full, { force: true, recursive: true });
     else if (entry.isDirectory() && !(top && entry.name === QUARANTINE_DIR)) await removeTempFiles(full, false);
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  // Windows cannot open a directory to flush it; NTFS journals the rename itself.
-  if (process.platform === "win32") return;
-  const handle = await fs.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
