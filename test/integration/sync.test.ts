@@ -29,19 +29,26 @@ async function converged(url: string, ...hs: HostProcess[]): Promise<string> {
   }, 15_000) as Promise<string>;
 }
 
+/** A relay with one token, Ada and Bob on it, and a document Ada wrote and Bob has opened. */
+async function sharedDocument(title: string, firstText: string) {
+  const dataDir = tempDir();
+  const token = await addToken(dataDir, "team");
+  const r = await relay({ dataDir });
+  const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+  await ada.addRelay("Team", r.url, token);
+  await bob.addRelay("Team", r.url, token);
+  const url = await ada.createDocument(title);
+  await ada.type(url, firstText);
+  await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
+  await bob.call("openSharedDocument", { url });
+  await converged(url, ada, bob);
+  return { dataDir, relay: r, ada, bob, url };
+}
+
 describe("hosts syncing through the relay", () => {
   it("two hosts co-edit one document through a relay and converge", async () => {
-    const dataDir = tempDir();
-    const token = await addToken(dataDir, "team");
-    const r = await relay({ dataDir });
-    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
-    await ada.addRelay("Team", r.url, token);
-    await bob.addRelay("Team", r.url, token);
-    const url = await ada.createDocument("Together");
-    await ada.type(url, "Ada writes. ");
-    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
-    await bob.call("openSharedDocument", { url });
-    await eventually(async () => (await bob.read(url).catch(() => null))?.text.includes("Ada writes."), 10_000);
+    const { ada, bob, url } = await sharedDocument("Together", "Ada writes. ");
+    expect((await bob.read(url)).text).toContain("Ada writes.");
     // Both type at once, many times: every keystroke of both ends up on both.
     for (let i = 0; i < 20; i++) {
       await Promise.all([ada.type(url, `a${i} `), bob.type(url, `b${i} `, "start")]);
@@ -55,17 +62,9 @@ describe("hosts syncing through the relay", () => {
   });
 
   it("a relay killed mid-session and restarted: hosts reconnect by themselves, offline edits merge, nothing is lost", async () => {
-    const dataDir = tempDir();
-    const token = await addToken(dataDir, "team");
-    let r = await relay({ dataDir });
-    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
-    await ada.addRelay("Team", r.url, token);
-    await bob.addRelay("Team", r.url, token);
-    const url = await ada.createDocument("Through a crash");
-    await ada.type(url, "before. ");
-    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 10_000);
-    await bob.call("openSharedDocument", { url });
-    await converged(url, ada, bob);
+    const shared = await sharedDocument("Through a crash", "before. ");
+    const { dataDir, ada, bob, url } = shared;
+    let r = shared.relay;
 
     await r.kill();
     await eventually(async () => (await ada.syncStatus()).connection !== "connected" && (await bob.syncStatus()).connection !== "connected", 10_000);
