@@ -36,6 +36,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        test: {
+          // ../shared/FAILURE-MODES.md, one row per test name prefix (test/faults/rows.ts):
+          // real relay and host processes, real faults. `npm run test:faults` prints the table.
+          name: "faults",
+          include: ["test/faults/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

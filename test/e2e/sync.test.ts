@@ -9,8 +9,8 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 import { SettingsPage } from "./pages/SettingsPage";
-import { HostProcess } from "../integration/support/host";
-import { addToken, startRelay, tempDir, type RunningRelay } from "../integration/support/relay";
+import { HostProcess } from "../support/host";
+import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
 
 const writer = useWriterFixtures();
 let relay: RunningRelay | undefined;

@@ -8,7 +8,7 @@ import path from "node:path";
 import { next as A } from "@automerge/automerge";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
-import { addToken, eventually, tempDir, useRelays } from "./support/relay";
+import { addToken, eventually, tempDir, useRelays } from "../support/relay";
 
 const { relay: startTracked, client } = useRelays();
 

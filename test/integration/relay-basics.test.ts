@@ -2,7 +2,7 @@
 // syncing, a SIGKILL and restart (F4), and SIGTERM flushing before it exits 0.
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
-import { addToken, documentFiles, eventually, freePort, rawConnect, revokeToken, tempDir, upgradeStatus, useRelays } from "./support/relay";
+import { addToken, documentFiles, eventually, freePort, rawConnect, revokeToken, tempDir, upgradeStatus, useRelays } from "../support/relay";
 
 const { relay, client } = useRelays();
 

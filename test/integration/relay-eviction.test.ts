@@ -1,7 +1,7 @@
 // Idle documents leave the relay's memory (bounded however many pass through) and
 // still sync afterwards, from disk.
 import { describe, expect, it } from "vitest";
-import { addToken, documentFiles, eventually, metric, startRelay, useRelays } from "./support/relay";
+import { addToken, documentFiles, eventually, metric, startRelay, useRelays } from "../support/relay";
 
 const { client, keep } = useRelays();
 

@@ -3,8 +3,8 @@
  * offline edits, a relay killed and restarted, and failover to a peered relay.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { HostProcess } from "./support/host";
-import { addToken, eventually, revokeToken, tempDir, useRelays } from "./support/relay";
+import { HostProcess } from "../support/host";
+import { addToken, eventually, revokeToken, tempDir, useRelays } from "../support/relay";
 
 const { relay } = useRelays();
 const hosts: HostProcess[] = [];

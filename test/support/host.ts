@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
-import type { SyncStatus } from "../../../src/shared/api";
+import type { SyncStatus } from "../../src/shared/api";
 import type { HostCommand } from "./host-child";
 import { PROJECT_ROOT, tempDir } from "./relay";
 
@@ -35,7 +35,7 @@ export class HostProcess {
 
   static async start(options: { dataDir?: string; name?: string } = {}): Promise<HostProcess> {
     const dataDir = options.dataDir ?? tempDir("host-test-");
-    const child = fork(path.join(PROJECT_ROOT, "test/integration/support/host-child.ts"), [dataDir, options.name ?? "writer"], {
+    const child = fork(path.join(PROJECT_ROOT, "test/support/host-child.ts"), [dataDir, options.name ?? "writer"], {
       cwd: PROJECT_ROOT,
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -10,10 +10,10 @@ import { fileURLToPath } from "node:url";
 import { Repo, cbor, type PeerId } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import WebSocket from "ws";
-export { freePort } from "../../support/ports";
-export { eventually } from "../../support/wait";
+export { freePort } from "./ports";
+export { eventually } from "./wait";
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = path.join(PROJECT_ROOT, "sync-server", "cli.ts");
 const run = promisify(execFile);
 

@@ -6,7 +6,7 @@ import path from "node:path";
 import { next as A } from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo";
 import { afterEach, describe, expect, it } from "vitest";
-import { addToken, documentFiles, eventually, listFiles, metric, rawConnect, tempDir, useRelays, type RawConnection } from "./support/relay";
+import { addToken, documentFiles, eventually, listFiles, metric, rawConnect, tempDir, useRelays, type RawConnection } from "../support/relay";
 
 const { relay, client } = useRelays();
 const sockets: RawConnection[] = [];

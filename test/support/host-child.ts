@@ -6,8 +6,8 @@
 import { next as A } from "@automerge/automerge";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import pino from "pino";
-import { Host } from "../../../src/host/Host";
-import { plainText, TEXT_PATH, type WriterDocument } from "../../../src/shared/document";
+import { Host } from "../../src/host/Host";
+import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 
 export type HostCommand =
   | { id: number; cmd: "call"; request: Record<string, unknown> }

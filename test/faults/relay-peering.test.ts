@@ -2,7 +2,7 @@
 // clients fail over) and changes made while a peer was unreachable (F12).
 import { generateAutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
-import { addToken, documentFiles, eventually, freePort, metric, tempDir, useRelays } from "./support/relay";
+import { addToken, documentFiles, eventually, freePort, metric, tempDir, useRelays } from "../support/relay";
 
 /** automerge-repo's name for a snapshot of no heads: an empty document. */
 const EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";

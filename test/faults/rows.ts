@@ -1,0 +1,45 @@
+// The rows of ../shared/FAILURE-MODES.md, as the fault suite reports them. A test in
+// test/faults names its row at the start of its name ("F4: ..."); the reporter
+// (reporter.ts) prints one line per row: its fault, what happened, and how long it took.
+
+export interface Row {
+  /** What goes wrong. */
+  fault: string;
+  /** What we promise happens. */
+  promise: string;
+}
+
+export const ROWS: Record<string, Row> = {
+  F1: { fault: "two writers edit the same paragraph at once, online", promise: "both edits kept, same result on both sides, formatting intent preserved" },
+  F2: { fault: "clocks skewed by hours to a year between machines", promise: "merge identical to the no-skew run; nothing ordered by wall clock" },
+  F3: { fault: "a long offline session while others edit the same document", promise: "reconnect merges everything; nothing lost on either side" },
+  F4: { fault: "relay SIGKILLed mid-session and restarted", promise: "clients reconnect by themselves, nothing lost, typing never blocked" },
+  F5: { fault: "relay dies for good; clients fail over to a second relay", promise: "within seconds the second relay has everything; clients converge" },
+  F6: { fault: "client reconnects to a different relay than before", promise: "resumes by the sync protocol, no duplicate or missing text" },
+  F7: { fault: "desktop host SIGKILLed while the writer types", promise: "every change older than the save debounce is there; no corrupt file" },
+  F8: { fault: "torn write: a chunk file truncated or filled with garbage", promise: "clear error naming the document; good chunks load; bad one quarantined; relay copy restores" },
+  F9: { fault: "disk full or permission denied while saving", promise: "visible error; edits kept in memory and retried; nothing silently dropped" },
+  F10: { fault: "a second app instance on the same data directory", promise: "refused with a clear message (lock)" },
+  F11: { fault: "relay restarts while a client connects during its start-up", promise: "the client syncs as soon as the relay is ready" },
+  F12: { fault: "network partition between relay peers, then heal", promise: "relays converge; clients never notice beyond latency" },
+  S1: { fault: "no token, bad token, revoked token", promise: "HTTP 401 at upgrade; nothing loaded, nothing stored" },
+  S2: { fault: "token revoked while connected", promise: "the live connection is closed within seconds" },
+  S3: { fault: "read-only token sends changes", promise: "changes refused; the relay's document unchanged" },
+  S4: { fault: "join reusing another connection's peer ID", promise: "refused; the original connection keeps working" },
+  S5: { fault: "invalid CBOR, CBOR null, wrong shapes, unknown protocol version", promise: "that connection closed with a reason; relay up for everyone else" },
+  S6: { fault: "oversized frame; message flood; sockets that never join", promise: "closed or throttled; relay memory bounded" },
+  S7: { fault: "hostile document or storage IDs", promise: "rejected; no file outside the data directory; no prototype pollution" },
+  S8: { fault: "a flood of requests for random document IDs", promise: "answered unavailable cheaply; nothing created on disk" },
+  S9: { fault: "a hostile document (script, javascript: link, huge lists)", promise: "rendered inert; UI stays responsive" },
+  S10: { fault: "renderer compromised (XSS)", promise: "cannot read tokens, files or call Node; IPC validates payload and sender" },
+  P1: { fault: "random concurrent rich-text edits, delivery order, disconnects, restarts", promise: "all replicas converge; no persisted change missing" },
+  P2: { fault: "a real concurrent trace replayed between two hosts through a relay", promise: "both end with the trace's endContent" },
+  P3: { fault: "host SIGKILLed at random moments while a writer types (soak)", promise: "every change older than the save debounce present; every document loads" },
+};
+
+/** The row a test belongs to: the ID its name starts with ("F4: ..."), or undefined. */
+export function rowOf(testName: string): string | undefined {
+  const match = /^([FSP]\d+)\b/.exec(testName);
+  const id = match?.[1];
+  return id !== undefined && id in ROWS ? id : undefined;
+}
