@@ -13,6 +13,7 @@ import {
   type RepoWireMessage,
   type RequestMessage,
 } from "../src/node/protocol";
+import { CHANGE_BROADCAST } from "../src/shared/sync/changeBroadcast";
 import type { Metrics } from "./metrics";
 import type { TokenAccess } from "./tokens";
 
@@ -350,6 +351,13 @@ export class RelayServerAdapter extends NetworkAdapter {
       }
       if (message.type === "request" && (await this.#answerUnknown(connection, message))) return;
     }
+    if (message.type === "ephemeral" && connection.credential.access === "read-only" && carriesChange(message.data)) {
+      // Renderers broadcast each change beside sync (src/shared/sync/changeBroadcast.ts),
+      // and other writers' renderers apply what arrives: from a reader, that would be a
+      // change the relay refuses by sync, reaching everyone another way. Not forwarded.
+      this.#hooks.metrics.inc("relay_refused_changes_total");
+      return;
+    }
     this.emit("message", message as unknown as Message);
   }
 
@@ -470,5 +478,20 @@ function reasonLabel(code: number): string {
       return "invalid-id";
     default:
       return "invalid-message";
+  }
+}
+
+/**
+ * Whether an ephemeral message's data is (or claims to be) a broadcast change: its type
+ * alone decides, whether the change in it is valid or not, so that nothing a receiver
+ * might apply gets through.
+ */
+function carriesChange(data: Uint8Array): boolean {
+  try {
+    const content: unknown = cbor.decode(data);
+    return typeof content === "object" && content !== null && (content as { type?: unknown }).type === CHANGE_BROADCAST;
+  } catch {
+    // Not CBOR: no receiver decodes it either.
+    return false;
   }
 }

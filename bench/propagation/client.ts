@@ -25,6 +25,7 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import { next as A } from "@automerge/automerge";
 import pino from "pino";
 import { Host } from "../../src/host/Host";
+import { shareChangesFast } from "../../src/shared/sync/changeBroadcast";
 import { wallClock, type BenchDoc, type ClientReport, type FromClient, type ToClient } from "./protocol";
 
 type Init = Extract<ToClient, { type: "init" }>;
@@ -193,6 +194,7 @@ async function main(): Promise<void> {
   }
 
   const handle = await renderer.find<BenchDoc>(url);
+  if (settings.fastPath) shareChangesFast(handle);
   await waitFor(() => host.repo.handles[handle.documentId]?.isReady() ?? false, 10_000, "the host's handle");
   const hostHandle = host.repo.handles[handle.documentId] as DocHandle<BenchDoc>;
 
@@ -202,12 +204,15 @@ async function main(): Promise<void> {
   const hostLog = new ArrivalLog(typists);
   const checkCaughtUp = () => {
     if (caughtUp || !expected.finals) return;
-    for (const [t, last] of Object.entries(expected.finals)) if (t !== typist && rendererLog.seen(t) < last) return;
+    // Every keystroke in this renderer, and in this host too: with the renderers' change
+    // broadcast, a renderer can have everything before its host does (by sync), and the
+    // convergence check compares both.
+    for (const [t, last] of Object.entries(expected.finals)) if ((t !== typist && rendererLog.seen(t) < last) || hostLog.seen(t) < last) return;
     caughtUp = true;
     send({ type: "caught-up" });
   };
   rendererLog.listen(handle, checkCaughtUp);
-  hostLog.listen(hostHandle);
+  hostLog.listen(hostHandle, checkCaughtUp);
   send({ type: "joined" });
 
   const start = await next("start");

@@ -26,6 +26,11 @@ export interface ClientSettings {
    * "websocket" gives `host.connect()` a plain WebSocketClientAdapter.
    */
   adapter: "settings" | "websocket";
+  /**
+   * The renderer broadcasts each change and applies broadcast ones
+   * (src/shared/sync/changeBroadcast.ts), as the app's renderer does.
+   */
+  fastPath: boolean;
 }
 
 export type ToClient =

@@ -52,6 +52,7 @@ interface Options {
   hostSaveDebounce: number | null;
   relayDebounce: number | null;
   adapter: ClientSettings["adapter"];
+  fastPath: boolean;
   standIn: boolean;
   experiment: string | null;
 }
@@ -83,7 +84,7 @@ interface ScenarioResult {
   typists: number;
   relay: RelayKind;
   label: string;
-  settings: { rendererDebounceMs: number; hostDebounceMs: number | string; hostSaveDebounceMs: number | string; relayDebounceMs: number | string; adapter: string };
+  settings: { rendererDebounceMs: number; hostDebounceMs: number | string; hostSaveDebounceMs: number | string; relayDebounceMs: number | string; adapter: string; fastPath: boolean };
   keystrokes: number;
   deliveries: number;
   lost: number;
@@ -213,7 +214,7 @@ function relaySetups(options: Options): RelaySetup[] {
         label: "plain",
         describe: `plain automerge-repo relay (bench/propagation/plain-relay.ts: Repo + WebSocketServerAdapter + NodeFSStorageAdapter, default settings); stock clients: renderer ${STOCK_DEBOUNCE_MS} ms, host ${STOCK_DEBOUNCE_MS} ms`,
         command: [...tsx, path.join(here, "plain-relay.ts")],
-        settings: { rendererDebounceMs: STOCK_DEBOUNCE_MS, hostDebounceMs: STOCK_DEBOUNCE_MS, hostSaveDebounceMs: null, adapter: options.adapter },
+        settings: { rendererDebounceMs: STOCK_DEBOUNCE_MS, hostDebounceMs: STOCK_DEBOUNCE_MS, hostSaveDebounceMs: null, adapter: options.adapter, fastPath: false },
         relayDebounceMs: null,
         nodeArgs: [],
       });
@@ -232,9 +233,9 @@ function relaySetups(options: Options): RelaySetup[] {
       setups.push({
         kind,
         label: real ? "ours" : "ours*",
-        describe: `${relayText}; clients: renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "0 (Host.ts)"} ms${options.hostSaveDebounce !== null ? `, host save debounce ${options.hostSaveDebounce} ms` : ""}${options.experiment ? `; EXPERIMENT ${options.experiment} (bench/propagation/experiments)` : ""}`,
+        describe: `${relayText}; clients: ${options.fastPath ? "change broadcast on" : "change broadcast OFF (--no-fast-path)"}, renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "0 (Host.ts)"} ms${options.hostSaveDebounce !== null ? `, host save debounce ${options.hostSaveDebounce} ms` : ""}${options.experiment ? `; EXPERIMENT ${options.experiment} (bench/propagation/experiments)` : ""}`,
         command,
-        settings: { rendererDebounceMs: options.rendererDebounce, hostDebounceMs: options.hostDebounce, hostSaveDebounceMs: options.hostSaveDebounce, adapter: options.adapter },
+        settings: { rendererDebounceMs: options.rendererDebounce, hostDebounceMs: options.hostDebounce, hostSaveDebounceMs: options.hostSaveDebounce, adapter: options.adapter, fastPath: options.fastPath },
         relayDebounceMs: real ? options.relayDebounce : (options.relayDebounce ?? 0),
         nodeArgs,
       });
@@ -458,6 +459,7 @@ function analyse(
       hostSaveDebounceMs: setup.settings.hostSaveDebounceMs ?? "20 (Host.ts)",
       relayDebounceMs: setup.relayDebounceMs ?? (setup.kind === "plain" ? `${STOCK_DEBOUNCE_MS} (stock)` : "relay default"),
       adapter: setup.settings.adapter,
+      fastPath: setup.settings.fastPath,
     },
     keystrokes,
     deliveries,
@@ -581,6 +583,7 @@ function parseOptions(): Options {
     .option("--host-save-debounce <ms>", "ours: Host.open's saveDebounceMs (default: Host.ts's own, 20)", int(0))
     .option("--relay-debounce <ms>", "ours: the relay's --sync-debounce-ms (default: the relay's own; the stand-in's 0)", int(0))
     .option("--adapter <kind>", "how hosts reach the relay: settings (added to the host's relay list, as a writer does: RelayClientAdapter) or websocket (WebSocketClientAdapter via host.connect)", "settings")
+    .option("--no-fast-path", "ours: renderers do not broadcast changes beside sync (src/shared/sync/changeBroadcast.ts), to measure the sync protocol alone")
     .option("--stand-in", "ours: use the stand-in relay even if sync-server/cli.ts exists", false)
     .option("--experiment <name>", "ours: load bench/propagation/experiments/<name>.mjs into the relay and every client (immediate-sync: no 1 ms timer per hop when the debounce is 0)");
   program.parse();
@@ -597,6 +600,7 @@ function parseOptions(): Options {
     hostSaveDebounce?: number;
     relayDebounce?: number;
     adapter: string;
+    fastPath: boolean;
     standIn: boolean;
     experiment?: string;
   }>();
@@ -617,6 +621,7 @@ function parseOptions(): Options {
     hostSaveDebounce: o.hostSaveDebounce ?? null,
     relayDebounce: o.relayDebounce ?? null,
     adapter,
+    fastPath: o.fastPath,
     standIn: o.standIn,
     experiment: o.experiment ?? null,
   };

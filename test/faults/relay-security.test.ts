@@ -6,6 +6,7 @@ import path from "node:path";
 import { next as A } from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo";
 import { afterEach, describe, expect, it } from "vitest";
+import { shareChangesFast } from "../../src/shared/sync/changeBroadcast";
 import { addToken, documentFiles, eventually, listFiles, metric, rawConnect, tempDir, useRelays, type RawConnection } from "../support/relay";
 
 const { relay, client } = useRelays();
@@ -88,6 +89,33 @@ describe("relay against bad input", () => {
     const fresh = client(again.url, full);
     const stored = await eventually(() => fresh.find<{ text: string; extra?: number; vandal?: string }>(handle.url), 10_000, 250);
     expect(stored.doc()).toEqual({ text: "original", extra: 1 });
+  });
+
+  it("S3: a read-only token's change broadcasts (the keystroke fast path) reach no one either", async () => {
+    const r = await relay();
+    const full = await addToken(r.dataDir, "writer");
+    const readOnly = await addToken(r.dataDir, "reader", { readOnly: true });
+    type Doc = { text: string; vandal?: string; note?: string };
+    const writer = client(r.url, full);
+    const handle = writer.create<Doc>({ text: "original" });
+    await eventually(() => documentFiles(r.dataDir).length > 0);
+    const other = await eventually(() => client(r.url, full).find<Doc>(handle.url), 10_000, 250);
+    const mirror = await eventually(() => client(r.url, readOnly).find<Doc>(handle.url), 10_000, 250);
+    // Every side broadcasts its changes and applies others', as the app's renderers do.
+    for (const h of [handle, other, mirror]) shareChangesFast(h);
+    const refused = await metric(r.url, "relay_refused_changes_total");
+
+    mirror.change((d) => (d.vandal = "was here"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // A writer's broadcast does go through, after the reader's: once it is there, the
+    // reader's would have been too.
+    handle.change((d) => (d.note = "from the writer"));
+    await eventually(() => other.doc().note === "from the writer");
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(other.doc().vandal).toBeUndefined();
+    expect(handle.doc().vandal).toBeUndefined();
+    // Counted as refused twice: in its sync message and in its broadcast.
+    expect(await metric(r.url, "relay_refused_changes_total")).toBeGreaterThanOrEqual(refused + 2);
   });
 
   it("S4: a join reusing a live peer ID is refused, and the original keeps syncing", async () => {

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim";
+import { shareChangesFastOnce } from "../../shared/sync/changeBroadcast";
 
 export type HandleState<T, S = T> =
   | { status: "loading" }
@@ -44,6 +45,8 @@ export function useHandle<T, S = T>(repo: Repo, url: string | null, options: Use
       .then((h) => {
         if (cancelled) return;
         handle = h;
+        // Keystrokes reach other writers on the fast path as well as by sync.
+        shareChangesFastOnce(h, (error) => console.warn("a change broadcast by another writer did not apply; it will arrive by sync", error));
         h.on("change", onChange);
         onChange();
       })
