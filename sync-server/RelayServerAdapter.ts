@@ -14,6 +14,7 @@ import {
   type RequestMessage,
 } from "../src/node/protocol";
 import { CHANGE_BROADCAST } from "../src/shared/sync/changeBroadcast";
+import { EphemeralOrigins } from "../src/node/sync/ephemeralOrigins";
 import type { Metrics } from "./metrics";
 import type { TokenAccess } from "./tokens";
 
@@ -106,6 +107,7 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #log: Logger;
   readonly #connections = new Set<Connection>();
   readonly #byPeer = new Map<string, Connection>();
+  readonly #ephemeralOrigins = new EphemeralOrigins<number>();
   #nextId = 1;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #connected!: () => void;
@@ -153,6 +155,8 @@ export class RelayServerAdapter extends NetworkAdapter {
   send(message: Message): void {
     const connection = this.#byPeer.get(message.targetId);
     if (!connection || connection.closing) return;
+    // Not back to the connection an author's ephemeral messages come by (ephemeralOrigins.ts).
+    if (message.type === "ephemeral" && this.#ephemeralOrigins.originOf(message.senderId) === connection.id) return;
     if (message.documentId) this.#hooks.touch(message.documentId);
     this.#sendTo(connection, message);
   }
@@ -358,6 +362,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.#hooks.metrics.inc("relay_refused_changes_total");
       return;
     }
+    if (message.type === "ephemeral") this.#ephemeralOrigins.note(message.senderId, connection.id);
     this.emit("message", message as unknown as Message);
   }
 
@@ -448,6 +453,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     clearTimeout(connection.resumeTimer);
     connection.closing = true;
     if (!this.#connections.delete(connection)) return;
+    this.#ephemeralOrigins.forget(connection.id);
     const peerId = connection.peerId;
     if (peerId !== undefined && this.#byPeer.get(peerId) === connection) {
       this.#byPeer.delete(peerId);

@@ -1,6 +1,7 @@
 import { randomInt } from "node:crypto";
 import WebSocket from "ws";
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageId } from "@automerge/automerge-repo";
+import { EphemeralOrigins } from "./ephemeralOrigins";
 import { CloseCode, InvalidCborError, parseMessage, ProtocolError, PROTOCOL_VERSION, UnsupportedProtocolVersionError } from "../protocol";
 
 /** One relay the client may use, in the writer's order of preference. */
@@ -88,6 +89,8 @@ export class RelayClientAdapter extends NetworkAdapter {
   /** Rounds in a row in which no relay gave a stable session. */
   #failedRounds = 0;
   #lastError: RelayError | null = null;
+  /** Ephemeral authors: this host's own peers, or behind the relay (never sent back). */
+  readonly #ephemeralOrigins = new EphemeralOrigins<"local" | "relay">();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #running = false;
@@ -161,6 +164,11 @@ export class RelayClientAdapter extends NetworkAdapter {
     // Dropped while offline: on the next connection the sync protocol finds out what
     // the relay lacks, so nothing needs queueing here.
     if (!socket || socket.readyState !== WebSocket.OPEN || this.#state.status !== "connected") return;
+    if (message.type === "ephemeral" && message.senderId) {
+      // Not back to the relay it came from (ephemeralOrigins.ts); ours go out.
+      if (this.#ephemeralOrigins.originOf(message.senderId) === "relay") return;
+      this.#ephemeralOrigins.note(message.senderId, "local");
+    }
     socket.send(cbor.encode(message));
   }
 
@@ -287,6 +295,7 @@ export class RelayClientAdapter extends NetworkAdapter {
         fail({ code: "protocol", message: `the relay sent "${message.type}" before accepting the connection`, url: endpoint.url });
         return;
       }
+      if (message.type === "ephemeral") this.#ephemeralOrigins.note(message.senderId, "relay");
       this.emit("message", message as unknown as Message);
     });
     socket.on("close", (code: number, reasonBuffer: Buffer) => {
