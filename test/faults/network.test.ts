@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import type { HostProcess } from "../support/host";
 import { useProxies } from "../support/proxy";
-import { addToken, eventually, tempDir, useRelays } from "../support/relay";
+import { addToken, eventually, freePort, tempDir, useRelays } from "../support/relay";
 import { converged, expectedText, useHosts } from "../support/replicas";
 
 const relays = useRelays();
@@ -20,6 +20,16 @@ async function typeAll(h: HostProcess, url: string, words: string[], at: "start"
     await h.type(url, word, at);
     await pause(everyMs);
   }
+}
+
+/** Relay B, and relay A replicating with it through `peerUrl(bPort)`; a writer token on each. */
+async function peeredRelays(peerUrl: (bPort: number) => Promise<string> = async (port) => `ws://127.0.0.1:${port}`) {
+  const [aDir, bDir] = [tempDir("relay-a-"), tempDir("relay-b-")];
+  const [peerToken, onA, onB] = await Promise.all([addToken(bDir, "relay-a", { relay: true }), addToken(aDir, "writers"), addToken(bDir, "writers")]);
+  const b = await relays.relay({ dataDir: bDir, port: await freePort() });
+  const a = await relays.relay({ dataDir: aDir, peers: [`${await peerUrl(b.port)}/?token=${peerToken}`], args: ["--peer-backoff-max-ms", "1000"] });
+  await eventually(() => /connected to peer relay/.test(a.logs()), 15_000);
+  return { a, b, onA, onB };
 }
 
 describe("network faults", () => {
@@ -60,5 +70,96 @@ describe("network faults", () => {
     const end = await converged(url, [ada, bob], [onRelay], 60_000);
     expect(end.text).toBe(expectedText(bobWords, "Shared start. ", adaWords));
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
+  });
+
+  it("F6: a host moves to another peered relay mid-session (failover, then a relay list change) with edits in flight: no duplicate, no missing text", async () => {
+    const { a, b, onA, onB } = await peeredRelays();
+    const toA = await proxy(a.port);
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    // Ada prefers A (through a line we can cut) and falls back to B; Bob is on B only.
+    await ada.addRelay("A", toA.url, onA);
+    const bId = await ada.addRelay("B", b.url, onB);
+    await bob.addRelay("B", b.url, onB);
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 15_000);
+    const url = await ada.createDocument("Moving");
+    await ada.type(url, "Start. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
+    await bob.call("openSharedDocument", { url });
+    await converged(url, [ada, bob]);
+
+    // A slow line: Ada's next edits are on their way to A when it drops her.
+    toA.delay(400);
+    const ada1 = range(10, (i) => `a${i} `);
+    await typeAll(ada, url, ada1, "end", 20);
+    toA.refuse();
+    const bob1 = range(15, (i) => `b${i} `);
+    const ada2 = range(15, (i) => `a${10 + i} `);
+    await Promise.all([typeAll(ada, url, ada2, "end", 50), typeAll(bob, url, bob1, "start", 50)]);
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "B" && (await ada.syncStatus()).connection === "connected", 30_000);
+    const [clientA, clientB] = [relays.client(a.url, onA), relays.client(b.url, onB)];
+    let end = await converged(url, [ada, bob], [clientA, clientB], 60_000);
+    expect(end.text).toBe(expectedText(bob1, "Start. ", [...ada1, ...ada2]));
+
+    // Ada drops B from her list while her latest edits are on their way to it: back to A.
+    toA.heal();
+    const ada3 = range(10, (i) => `a${25 + i} `);
+    const typing = typeAll(ada, url, ada3, "end", 30);
+    await pause(100);
+    await ada.call("removeRelay", { id: bId });
+    await typing;
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 30_000);
+    const bob2 = range(5, (i) => `b${15 + i} `);
+    await typeAll(bob, url, bob2, "start", 50);
+    end = await converged(url, [ada, bob], [clientA, clientB], 60_000);
+    expect(end.text).toBe(expectedText([...bob1, ...bob2], "Start. ", [...ada1, ...ada2, ...ada3]));
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
+  });
+
+  it("F12: a partition between peered relays while writers on both keep typing: after the heal relays and writers converge, and no writer ever sees an error", async () => {
+    let line: Awaited<ReturnType<typeof proxy>> | undefined;
+    // A dials B through a line we can partition.
+    const { a, b, onA, onB } = await peeredRelays(async (port) => {
+      line = await proxy(port);
+      return line.url;
+    });
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    await ada.addRelay("A", a.url, onA);
+    await bob.addRelay("B", b.url, onB);
+    const url = await ada.createDocument("Partitioned");
+    await ada.type(url, "Start. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
+    await bob.call("openSharedDocument", { url });
+    await converged(url, [ada, bob]);
+
+    // What each writer is shown, all along: anything but "connected, no error" is noticed.
+    const noticed: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const [name, h] of [["ada", ada], ["bob", bob]] as const) {
+          const s = await h.syncStatus(url);
+          if (s.connection !== "connected" || s.error !== null) noticed.push(`${name}: ${JSON.stringify(s)}`);
+        }
+        await pause(250);
+      }
+    })();
+
+    line!.partition();
+    // Longer than A's heartbeat on the peering connection (15-30 s): A gives it up and
+    // keeps redialling into the partition.
+    const adaWords = range(45, (i) => `a${i} `);
+    const bobWords = range(45, (i) => `b${i} `);
+    await Promise.all([typeAll(ada, url, adaWords, "end", 700), typeAll(bob, url, bobWords, "start", 700)]);
+    await eventually(() => /disconnected from peer relay/.test(a.logs()), 15_000);
+    expect((await bob.read(url)).text).toBe(expectedText(bobWords, "Start. ", []));
+    expect((await ada.read(url)).text).toBe(expectedText([], "Start. ", adaWords));
+
+    line!.heal();
+    const [clientA, clientB] = [relays.client(a.url, onA), relays.client(b.url, onB)];
+    const end = await converged(url, [ada, bob], [clientA, clientB], 90_000);
+    expect(end.text).toBe(expectedText(bobWords, "Start. ", adaWords));
+    watching = false;
+    await watch;
+    expect(noticed).toEqual([]);
   });
 });
