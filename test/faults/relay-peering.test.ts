@@ -1,5 +1,6 @@
 // Relays that peer with each other (active-active): F5 (a relay dies for good and
-// clients fail over) and changes made while a peer was unreachable (F12).
+// clients fail over) and changes made while a peer was unreachable (F12; the partition
+// with writers on both sides is in network.test.ts).
 import { generateAutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
 import { addToken, documentFiles, eventually, freePort, metric, tempDir, useRelays } from "../support/relay";
@@ -109,7 +110,7 @@ describe("relay peering", () => {
     }
   });
 
-  it("F12: documents changed while the peer was down, and evicted since, reach it when it is back", async () => {
+  it("F12: a peer relay down for a while (the other side of the partition): documents changed and evicted meanwhile reach it after the heal", async () => {
     const { a, b, userOnA, userOnB, bPort } = await pair({ evictMs: 500 });
     const writer = client(a.url, userOnA);
     const before = writer.create<Doc>({ text: "before the outage" });

@@ -1,0 +1,165 @@
+// Network faults between real host processes and real relay processes, made by our own
+// TCP proxy (test/support/proxy.ts): a writer cut off for a long session (F3), a host
+// moving to another relay mid-session (F6), and a partition between peered relays (F12).
+import { describe, expect, it } from "vitest";
+import type { HostProcess } from "../support/host";
+import { useProxies } from "../support/proxy";
+import { addToken, eventually, freePort, tempDir, useRelays } from "../support/relay";
+import { converged, expectedText, useHosts } from "../support/replicas";
+
+const relays = useRelays();
+const proxy = useProxies();
+const host = useHosts();
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const range = (n: number, word: (i: number) => string) => Array.from({ length: n }, (_, i) => word(i));
+
+/** Types `words` one by one at `at`, `everyMs` apart. */
+async function typeAll(h: HostProcess, url: string, words: string[], at: "start" | "end", everyMs: number): Promise<void> {
+  for (const word of words) {
+    await h.type(url, word, at);
+    await pause(everyMs);
+  }
+}
+
+/** Relay B, and relay A replicating with it through `peerUrl(bPort)`; a writer token on each. */
+async function peeredRelays(peerUrl: (bPort: number) => Promise<string> = async (port) => `ws://127.0.0.1:${port}`) {
+  const [aDir, bDir] = [tempDir("relay-a-"), tempDir("relay-b-")];
+  const [peerToken, onA, onB] = await Promise.all([addToken(bDir, "relay-a", { relay: true }), addToken(aDir, "writers"), addToken(bDir, "writers")]);
+  const b = await relays.relay({ dataDir: bDir, port: await freePort() });
+  const a = await relays.relay({ dataDir: aDir, peers: [`${await peerUrl(b.port)}/?token=${peerToken}`], args: ["--peer-backoff-max-ms", "1000"] });
+  await eventually(() => /connected to peer relay/.test(a.logs()), 15_000);
+  return { a, b, onA, onB };
+}
+
+describe("network faults", () => {
+  it("F3: a writer cut off by a partition types for a long session while another keeps editing; after the heal both have every edit", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    const r = await relays.relay({ dataDir });
+    const line = await proxy(r.port);
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    // Ada reaches the relay through the proxy, Bob directly.
+    await ada.addRelay("Team", line.url, token);
+    await bob.addRelay("Team", r.url, token);
+    const url = await ada.createDocument("Offline session");
+    await ada.type(url, "Shared start. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
+    await bob.call("openSharedDocument", { url });
+    await converged(url, [ada, bob]);
+
+    // The line goes dead without closing: nothing tells Ada but her own heartbeat.
+    line.partition();
+    const adaWords = range(150, (i) => `a${i} `);
+    const bobWords = range(60, (i) => `b${i} `);
+    const typing = Promise.all([typeAll(ada, url, adaWords.slice(0, 100), "end", 60), typeAll(bob, url, bobWords, "start", 150)]);
+    // Ada sees that she is offline (and why) while she keeps typing.
+    const offline = await eventually(async () => {
+      const s = await ada.syncStatus(url);
+      return s.connection !== "connected" ? s : undefined;
+    }, 30_000, 200);
+    expect(offline!.document).toBeNull();
+    await typing;
+    await typeAll(ada, url, adaWords.slice(100), "end", 60);
+    // Nothing of either side crossed the partition.
+    expect((await ada.read(url)).text).toBe(expectedText([], "Shared start. ", adaWords));
+    expect((await bob.read(url)).text).toBe(expectedText(bobWords, "Shared start. ", []));
+
+    line.heal();
+    const onRelay = relays.client(r.url, token);
+    const end = await converged(url, [ada, bob], [onRelay], 60_000);
+    expect(end.text).toBe(expectedText(bobWords, "Shared start. ", adaWords));
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
+  });
+
+  it("F6: a host moves to another peered relay mid-session (failover, then a relay list change) with edits in flight: no duplicate, no missing text", async () => {
+    const { a, b, onA, onB } = await peeredRelays();
+    const toA = await proxy(a.port);
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    // Ada prefers A (through a line we can cut) and falls back to B; Bob is on B only.
+    await ada.addRelay("A", toA.url, onA);
+    const bId = await ada.addRelay("B", b.url, onB);
+    await bob.addRelay("B", b.url, onB);
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 15_000);
+    const url = await ada.createDocument("Moving");
+    await ada.type(url, "Start. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
+    await bob.call("openSharedDocument", { url });
+    await converged(url, [ada, bob]);
+
+    // A slow line: Ada's next edits are on their way to A when it drops her.
+    toA.delay(400);
+    const ada1 = range(10, (i) => `a${i} `);
+    await typeAll(ada, url, ada1, "end", 20);
+    toA.refuse();
+    const bob1 = range(15, (i) => `b${i} `);
+    const ada2 = range(15, (i) => `a${10 + i} `);
+    await Promise.all([typeAll(ada, url, ada2, "end", 50), typeAll(bob, url, bob1, "start", 50)]);
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "B" && (await ada.syncStatus()).connection === "connected", 30_000);
+    const [clientA, clientB] = [relays.client(a.url, onA), relays.client(b.url, onB)];
+    let end = await converged(url, [ada, bob], [clientA, clientB], 60_000);
+    expect(end.text).toBe(expectedText(bob1, "Start. ", [...ada1, ...ada2]));
+
+    // Ada drops B from her list while her latest edits are on their way to it: back to A.
+    toA.heal();
+    const ada3 = range(10, (i) => `a${25 + i} `);
+    const typing = typeAll(ada, url, ada3, "end", 30);
+    await pause(100);
+    await ada.call("removeRelay", { id: bId });
+    await typing;
+    await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 30_000);
+    const bob2 = range(5, (i) => `b${15 + i} `);
+    await typeAll(bob, url, bob2, "start", 50);
+    end = await converged(url, [ada, bob], [clientA, clientB], 60_000);
+    expect(end.text).toBe(expectedText([...bob1, ...bob2], "Start. ", [...ada1, ...ada2, ...ada3]));
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
+  });
+
+  it("F12: a partition between peered relays while writers on both keep typing: after the heal relays and writers converge, and no writer ever sees an error", async () => {
+    let line: Awaited<ReturnType<typeof proxy>> | undefined;
+    // A dials B through a line we can partition.
+    const { a, b, onA, onB } = await peeredRelays(async (port) => {
+      line = await proxy(port);
+      return line.url;
+    });
+    const [ada, bob] = await Promise.all([host("ada"), host("bob")]);
+    await ada.addRelay("A", a.url, onA);
+    await bob.addRelay("B", b.url, onB);
+    const url = await ada.createDocument("Partitioned");
+    await ada.type(url, "Start. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
+    await bob.call("openSharedDocument", { url });
+    await converged(url, [ada, bob]);
+
+    // What each writer is shown, all along: anything but "connected, no error" is noticed.
+    const noticed: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        for (const [name, h] of [["ada", ada], ["bob", bob]] as const) {
+          const s = await h.syncStatus(url);
+          if (s.connection !== "connected" || s.error !== null) noticed.push(`${name}: ${JSON.stringify(s)}`);
+        }
+        await pause(250);
+      }
+    })();
+
+    line!.partition();
+    // Longer than A's heartbeat on the peering connection (15-30 s): A gives it up and
+    // keeps redialling into the partition.
+    const adaWords = range(45, (i) => `a${i} `);
+    const bobWords = range(45, (i) => `b${i} `);
+    await Promise.all([typeAll(ada, url, adaWords, "end", 700), typeAll(bob, url, bobWords, "start", 700)]);
+    await eventually(() => /disconnected from peer relay/.test(a.logs()), 15_000);
+    expect((await bob.read(url)).text).toBe(expectedText(bobWords, "Start. ", []));
+    expect((await ada.read(url)).text).toBe(expectedText([], "Start. ", adaWords));
+
+    line!.heal();
+    const [clientA, clientB] = [relays.client(a.url, onA), relays.client(b.url, onB)];
+    const end = await converged(url, [ada, bob], [clientA, clientB], 90_000);
+    expect(end.text).toBe(expectedText(bobWords, "Start. ", adaWords));
+    watching = false;
+    await watch;
+    expect(noticed).toEqual([]);
+  });
+});

@@ -1,0 +1,83 @@
+// A relay's Repo and a client's, joined by an in-memory link that can lose messages and
+// reconnect: what was sent into a dead connection must be sent again on the next one
+// (patches/README.md, "endSync forgets what was in flight"). Found by the fault suite's F3.
+import { afterEach, describe, expect, it } from "vitest";
+import { NetworkAdapter, Repo, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
+import { eventually } from "../support/wait";
+
+/** One end of an in-memory connection. */
+class LinkEnd extends NetworkAdapter {
+  other!: LinkEnd;
+  /** Messages sent from this end are lost (a dead connection nobody noticed yet). */
+  losing = false;
+  joined = false;
+
+  isReady(): boolean {
+    return true;
+  }
+
+  whenReady(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId;
+    this.peerMetadata = peerMetadata ?? {};
+    this.joined = true;
+    if (this.other.joined) join(this, this.other);
+  }
+
+  send(message: Message): void {
+    if (this.losing) return;
+    const other = this.other;
+    setTimeout(() => other.emit("message", message), 1);
+  }
+
+  disconnect(): void {
+    this.joined = false;
+  }
+}
+
+function join(a: LinkEnd, b: LinkEnd): void {
+  a.emit("peer-candidate", { peerId: b.peerId!, peerMetadata: b.peerMetadata! });
+  b.emit("peer-candidate", { peerId: a.peerId!, peerMetadata: a.peerMetadata! });
+}
+
+function leave(a: LinkEnd, b: LinkEnd): void {
+  a.emit("peer-disconnected", { peerId: b.peerId! });
+  b.emit("peer-disconnected", { peerId: a.peerId! });
+}
+
+const repos: Repo[] = [];
+afterEach(async () => {
+  for (const repo of repos.splice(0)) await repo.shutdown();
+});
+
+describe("a connection that lost messages, then reconnected", () => {
+  it("a relay that does not announce to clients sends again what it sent into the dead connection", async () => {
+    const [relayEnd, clientEnd] = [new LinkEnd(), new LinkEnd()];
+    relayEnd.other = clientEnd;
+    clientEnd.other = relayEnd;
+    // As the relay is configured (sync-server/Relay.ts): clients ask for what they want.
+    const relay = new Repo({ network: [relayEnd], peerId: "relay" as PeerId, shareConfig: { announce: async () => false, access: async () => true } });
+    const client = new Repo({ network: [clientEnd], peerId: "client" as PeerId });
+    repos.push(relay, client);
+
+    const mine = client.create<{ words: string[] }>({ words: ["first"] });
+    const theirs = await eventually(() => relay.find<{ words: string[] }>(mine.url), 5000, 50);
+    await eventually(() => theirs.doc().words.length === 1);
+
+    // The connection dies silently: the relay's change goes nowhere.
+    relayEnd.losing = true;
+    theirs.change((d) => void d.words.push("from the relay"));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    leave(relayEnd, clientEnd);
+    relayEnd.losing = false;
+    join(relayEnd, clientEnd);
+    mine.change((d) => void d.words.push("from the client"));
+
+    await eventually(() => mine.doc().words.length === 3 && theirs.doc().words.length === 3, 5000, 50);
+    expect([...mine.doc().words].sort()).toEqual(["first", "from the client", "from the relay"]);
+    expect(mine.heads()).toEqual(theirs.heads());
+  });
+});
