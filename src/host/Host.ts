@@ -367,9 +367,13 @@ export class Host {
     const relay = relays.find((r) => r.id === update.id);
     if (!relay) throw new RangeError("No such relay.");
     if (update.url !== undefined && relays.some((r) => r.id !== update.id && r.url === update.url)) throw new RangeError(`${update.url} is already in your relays.`);
+    // A token belongs to the relay it was issued for: a new address without a new token
+    // drops the old one, or whoever can call this (a page taken over by a hostile
+    // document) could send the writer's token to a server of its choosing.
+    const moved = update.url !== undefined && update.url !== relay.url;
     if (update.name !== undefined) relay.name = update.name;
     if (update.url !== undefined) relay.url = update.url;
-    if (update.token === null) await this.#secrets.delete(relayTokenKey(relay.id));
+    if (update.token === null || (moved && update.token === undefined)) await this.#secrets.delete(relayTokenKey(relay.id));
     else if (update.token !== undefined) await this.#secrets.set(relayTokenKey(relay.id), update.token);
     await this.#setRelays(relays);
   }

@@ -11,6 +11,8 @@ import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/api";
 import { safeHref } from "../shared/links";
 import { loadWindowState, trackWindowState } from "./windowState";
 import { safeStorageCipher } from "./secrets";
+import { isOwnRendererFrame } from "./sender";
+import { pathToFileURL } from "node:url";
 
 let host: Host | undefined;
 let quitting = false;
@@ -88,10 +90,9 @@ async function start(): Promise<void> {
   }
   const h = host;
   ipcMain.handle(IPC_CHANNEL, (event, payload: unknown) => {
-    // Only our own page may call the host; the payload itself is validated by the host.
-    const frameUrl = event.senderFrame?.url ?? "";
-    const ours = frameUrl.startsWith("file://") || (process.env.ELECTRON_RENDERER_URL !== undefined && frameUrl.startsWith(process.env.ELECTRON_RENDERER_URL));
-    if (!ours) return { ok: false, error: { code: "invalid-request", message: "Unknown sender" } };
+    // Only our own page, in a window's top frame, may call the host; the payload itself is validated by the host.
+    const rendererUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(path.join(__dirname, "../renderer/index.html")).href;
+    if (!isOwnRendererFrame(event.senderFrame, rendererUrl)) return { ok: false, error: { code: "invalid-request", message: "Unknown sender" } };
     return h.handle(payload);
   });
   await createWindow(h);

@@ -51,6 +51,17 @@ async function textOf(h: Host, url: string): Promise<string> {
 }
 
 describe("syncing through relays", () => {
+  it("drops a relay's token when its address changes without a new one, so the token never goes to another server", async () => {
+    const a = await host("ada");
+    const { id } = await call<{ id: string }>(a, { method: "addRelay", name: "Team", url: "ws://127.0.0.1:9/", token: "s3cret-token-value" });
+    await call(a, { method: "updateRelay", id, name: "Renamed" });
+    expect((await call<SettingsView>(a, { method: "getSettings" })).relays[0]).toMatchObject({ name: "Renamed", hasToken: true });
+    await call(a, { method: "updateRelay", id, url: "ws://127.0.0.1:10/" });
+    expect((await call<SettingsView>(a, { method: "getSettings" })).relays[0]).toMatchObject({ url: "ws://127.0.0.1:10/", hasToken: false });
+    await call(a, { method: "updateRelay", id, url: "ws://127.0.0.1:11/", token: "another-token" });
+    expect((await call<SettingsView>(a, { method: "getSettings" })).relays[0]).toMatchObject({ url: "ws://127.0.0.1:11/", hasToken: true });
+  });
+
   it("keeps the token out of the settings and out of every answer to the renderer", async () => {
     const r = await relay("s3cret-token-value");
     const a = await host("ada");

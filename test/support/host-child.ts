@@ -13,7 +13,24 @@ export type HostCommand =
   | { id: number; cmd: "call"; request: Record<string, unknown> }
   | { id: number; cmd: "type"; url: string; text: string; at: "start" | "end" }
   | { id: number; cmd: "read"; url: string }
+  | { id: number; cmd: "edit"; url: string; edits: RichEdit[] }
+  | { id: number; cmd: "spans"; url: string }
   | { id: number; cmd: "close" };
+
+/**
+ * A raw edit of a document's rich text, as any Automerge peer may make it (positions
+ * count block markers as one character): how tests write what the editor never would.
+ */
+export type RichEdit =
+  | { op: "splice"; at: number; delete?: number; text: string }
+  | { op: "block"; at: number; block: { type: string; parents: string[]; attrs: Record<string, unknown> } }
+  | { op: "mark"; start: number; end: number; name: string; value: string | boolean | number | null; expand?: "before" | "after" | "both" | "none" }
+  | { op: "title"; title: string };
+
+/** A span of a document's rich text, in plain JSON (block types and attrs as strings). */
+export type PlainSpan =
+  | { type: "text"; value: string; marks?: Record<string, unknown> }
+  | { type: "block"; value: { type: string; parents: string[]; attrs: Record<string, unknown> } };
 
 const dataDir = process.argv[2]!;
 const name = process.argv[3] ?? "writer";
@@ -35,6 +52,23 @@ async function run(command: HostCommand): Promise<unknown> {
     case "read": {
       const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
       return { text: plainText(handle.doc()), heads: [...handle.heads()].sort() };
+    }
+    case "edit": {
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      handle.change((d) => {
+        for (const e of command.edits) {
+          if (e.op === "splice") A.splice(d, TEXT_PATH, e.at, e.delete ?? 0, e.text);
+          else if (e.op === "block") A.splitBlock(d, TEXT_PATH, e.at, { type: new A.ImmutableString(e.block.type), parents: e.block.parents.map((p) => new A.ImmutableString(p)), attrs: e.block.attrs as Record<string, A.MaterializeValue> });
+          else if (e.op === "mark") A.mark(d, TEXT_PATH, { start: e.start, end: e.end, expand: e.expand ?? "none" }, e.name, e.value);
+          else d.title = e.title;
+        }
+      });
+      return { heads: [...handle.heads()].sort() };
+    }
+    case "spans": {
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      // Through JSON: ImmutableStrings and Automerge proxies do not survive IPC as they are.
+      return { spans: JSON.parse(JSON.stringify(A.spans(handle.doc(), TEXT_PATH))) as PlainSpan[], heads: [...handle.heads()].sort(), text: plainText(handle.doc()) };
     }
     case "close":
       await host.close();

@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { SyncStatus } from "../../src/shared/api";
-import type { HostCommand } from "./host-child";
+import type { HostCommand, PlainSpan, RichEdit } from "./host-child";
 import { PROJECT_ROOT, tempDir } from "./relay";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
@@ -80,6 +80,16 @@ export class HostProcess {
 
   read(url: string): Promise<{ text: string; heads: string[] }> {
     return this.#send({ cmd: "read", url });
+  }
+
+  /** Applies raw rich-text edits in one change (what any Automerge peer could send). */
+  edit(url: string, edits: RichEdit[]): Promise<{ heads: string[] }> {
+    return this.#send({ cmd: "edit", url, edits });
+  }
+
+  /** The document's rich text as spans, its visible text and its sorted heads. */
+  spans(url: string): Promise<{ spans: PlainSpan[]; text: string; heads: string[] }> {
+    return this.#send({ cmd: "spans", url });
   }
 
   syncStatus(url: string | null = null): Promise<SyncStatus> {

@@ -4,8 +4,8 @@ import path from "node:path";
 import { randomBytes, timingSafeEqual } from "node:crypto";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
 import type { Host } from "../Host";
+import { RendererSocketAdapter } from "./RendererSocketAdapter";
 
 export interface WebShellOptions {
   host: Host;
@@ -56,7 +56,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 * 1024 });
   // The adapter's types come from its own copy of the ws typings; the object is the same class.
-  host.connect(new WebSocketServerAdapter(wss as unknown as ConstructorParameters<typeof WebSocketServerAdapter>[0]));
+  host.connect(new RendererSocketAdapter(wss as unknown as ConstructorParameters<typeof RendererSocketAdapter>[0]));
 
   const authorised = (req: http.IncomingMessage): boolean => {
     const cookie = parseCookies(req.headers.cookie ?? "")[COOKIE];

@@ -43,6 +43,28 @@ export class LibraryPage {
     return editor;
   }
 
+  /**
+   * Opens a document someone shared, through "Open a link…", and waits for its editor.
+   * While it has not arrived the pane says so with a "Try again" button; a writer
+   * presses it now and then, and so does this.
+   */
+  async openLink(url: string, timeoutMs = 90_000): Promise<EditorPage> {
+    await this.sidebar.getByRole("button", { name: "Open a link…" }).click();
+    const dialog = this.page.getByRole("dialog", { name: "Open a shared document" });
+    await dialog.getByRole("textbox", { name: "Link" }).fill(url);
+    await dialog.getByRole("button", { name: "Open", exact: true }).click();
+    await dialog.waitFor({ state: "detached" });
+    const ready = this.page.locator(`.editor-mount[data-ready=true][data-document="${url}"]`);
+    const retry = this.page.getByRole("button", { name: "Try again" });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await ready.or(retry).first().waitFor({ timeout: Math.max(1, deadline - Date.now()) });
+      if ((await ready.count()) > 0) return new EditorPage(this.page);
+      await this.page.waitForTimeout(1000);
+      await retry.click().catch(() => undefined);
+    }
+  }
+
   async search(query: string): Promise<void> {
     await this.sidebar.getByRole("searchbox", { name: "Search documents" }).fill(query);
   }

@@ -1,0 +1,53 @@
+import { next as A } from "@automerge/automerge";
+import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
+import type { WebSocket } from "ws";
+import { CloseCode, ProtocolError, parseMessage, type WireMessage } from "../../node/protocol";
+
+/**
+ * The host's end of the browser shell's sync socket: automerge-repo's server adapter
+ * behind the protocol checks the relay applies to its clients. The page is the least
+ * trusted part of the app (a document is written by anyone who can edit it); before
+ * this, one frame holding CBOR `null` threw inside the adapter and killed the host.
+ * Each frame is parsed and checked first (shape, IDs, a decodable sync message); the
+ * first join binds the socket to its peer ID; anything else closes that socket with
+ * a reason, and the host goes on serving.
+ */
+export class RendererSocketAdapter extends WebSocketServerAdapter {
+  readonly #joined = new WeakMap<object, string>();
+
+  override receiveMessage(messageBytes: Uint8Array, socket: WebSocket): void {
+    const bytes = messageBytes instanceof Uint8Array ? messageBytes : new Uint8Array(0);
+    const parsed = parseMessage(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    const refusal = parsed instanceof ProtocolError ? { code: parsed.closeCode, message: parsed.message } : this.#refusal(parsed, socket);
+    if (refusal) {
+      socket.close(refusal.code, refusal.message.slice(0, 120));
+      return;
+    }
+    super.receiveMessage(messageBytes, socket as never);
+  }
+
+  #refusal(message: WireMessage, socket: WebSocket): { code: number; message: string } | null {
+    const joined = this.#joined.get(socket);
+    if (message.type === "join") {
+      if (joined !== undefined) return { code: CloseCode.UnexpectedJoin, message: "already joined" };
+      if (message.senderId === this.peerId) return { code: CloseCode.PeerIdInUse, message: "peer ID in use" };
+      this.#joined.set(socket, message.senderId);
+      return null;
+    }
+    if (joined === undefined) return { code: CloseCode.UnexpectedJoin, message: "the first message must be a join" };
+    if (message.type === "peer") return { code: CloseCode.InvalidMessage, message: "clients do not send peer messages" };
+    if (message.type === "error") return null;
+    // Ephemeral messages travel with their author as sender; everything else is the joined peer's own.
+    if ((message.type !== "ephemeral" && message.senderId !== joined) || message.targetId !== this.peerId) {
+      return { code: CloseCode.SenderMismatch, message: "sender or target is not this connection's" };
+    }
+    if (message.type === "sync" || message.type === "request") {
+      try {
+        A.decodeSyncMessage(message.data);
+      } catch {
+        return { code: CloseCode.InvalidMessage, message: "invalid automerge sync message" };
+      }
+    }
+    return null;
+  }
+}
