@@ -63,11 +63,11 @@ describe("relay lifecycle", () => {
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
   });
 
-  // KNOWN BUG, not fixed yet (see the fault suite's closing note): the relay answers a
-  // sync message with its heads as soon as the change is in its memory, before it is on
-  // its disk (save debounce, 50 ms by default), so the host shows "on-relay" for changes
-  // a SIGKILL then loses. With a 1 s save debounce this fails every time; unskip with the fix.
-  it.skip("F4: every change the relay confirmed before it was SIGKILLed is on its disk after the restart", async () => {
+  // Found by this suite: the relay used to answer with its heads as soon as a change was
+  // in its memory, before its save (debounced), so the host showed "on-relay" for changes
+  // a SIGKILL then lost. With a 1 s save debounce that lost them every time. Now a relay's
+  // sync messages leave only once its copy is on disk (RelayServerAdapter#sendWhenStored).
+  it("F4: every change the relay confirmed before it was SIGKILLed is on its disk after the restart", async () => {
     const dataDir = tempDir();
     const token = await addToken(dataDir, "team");
     const first = await relays.relay({ dataDir, port: await freePort(), args: ["--save-debounce-ms", "1000"] });
