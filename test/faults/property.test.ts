@@ -11,7 +11,8 @@
  * with real processes: host processes started as the desktop starts them, syncing
  * through a relay started through its CLI, SIGKILLed and restarted at random.
  *
- * Seeded (P1_SEED), sized (P1_RUNS, P1_PROCESS_RUNS) and bounded in time; fast-check
+ * Seeded (P1_SEED), sized (P1_RUNS, default 60; P1_PROCESS_RUNS, default 5) and bounded
+ * in time (P1_TIME_LIMIT_MS; 150 s for the processes); fast-check
  * shrinks a failure to a short sequence of steps and prints its seed and path.
  */
 import "@automerge/automerge";
@@ -24,7 +25,9 @@ import { initDocument, plainText, type WriterDocument } from "../../src/shared/d
 import { applyRichEdit, editorView, richSpans, type RichEdit } from "./support/richEdits";
 import { Switchboard } from "../support/switchboard";
 import { Replica } from "../support/replica";
-import { tempDir } from "../support/relay";
+import path from "node:path";
+import { addToken, eventually, PROJECT_ROOT, startRelay, tempDir, type RunningRelay } from "../support/relay";
+import { HostProcess } from "../support/host";
 
 const SEED = Number(process.env.P1_SEED ?? 4_2026);
 const REPLICAS = 3;
@@ -244,5 +247,84 @@ describe("P1: random concurrent rich-text edits", () => {
     expect(totals.crashes).toBeGreaterThan(0);
     expect(totals.compactions).toBeGreaterThan(0);
     expect(totals.dropped).toBeGreaterThan(0);
+  });
+});
+
+type ProcessStep =
+  | { kind: "edit"; host: number; edit: RichEdit; confirm: boolean }
+  | { kind: "killHost"; host: number }
+  | { kind: "killRelay" };
+
+const processStep: fc.Arbitrary<ProcessStep> = fc.oneof(
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant("edit" as const), host: fc.nat({ max: 1 }), edit: richEdit, confirm: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("killHost" as const), host: fc.nat({ max: 1 }) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("killRelay" as const) }) },
+);
+
+type Spans = { spans: string; text: string; heads: string[] };
+const EXTENSION = path.join(PROJECT_ROOT, "test/faults/support/hostCommands.ts");
+
+describe("P1: with real processes", () => {
+  it("P1: two host processes and a relay, SIGKILLed at random between edits, converge; no change a host confirmed saved goes missing", { timeout: 300_000 }, async () => {
+    const summary: string[] = [];
+    await fc.assert(
+      fc.asyncProperty(fc.array(processStep, { minLength: 8, maxLength: 25 }), async (steps) => {
+        const relayDir = tempDir("p1-relay-");
+        const hostDirs = [tempDir("p1-host-"), tempDir("p1-host-")];
+        let relay: RunningRelay | undefined;
+        const hosts: HostProcess[] = [];
+        const cleanup = async () => {
+          await Promise.all(hosts.map((h) => h.kill()));
+          await relay?.kill();
+          for (const d of [relayDir, ...hostDirs]) fs.rmSync(d, { recursive: true, force: true });
+        };
+        cleanups.push(cleanup);
+        try {
+          relay = await startRelay({ dataDir: relayDir });
+          const port = relay.port;
+          const token = await addToken(relayDir, "p1");
+          for (const dir of hostDirs) {
+            const host = await HostProcess.start({ dataDir: dir, extension: EXTENSION });
+            await host.addRelay("relay", relay.url, token);
+            hosts.push(host);
+          }
+          const url = await hosts[0]!.createDocument("P1");
+          await hosts[1]!.call("openSharedDocument", { url });
+          await eventually(async () => (await hosts[1]!.ext<Spans>("spans", { url })).heads.length > 0, 30_000);
+          /** Heads a host said were on its disk (confirmSaved), which must never go missing. */
+          const saved: string[] = [];
+          let kills = 0;
+          for (const s of steps) {
+            if (s.kind === "edit") {
+              const result = await hosts[s.host]!.ext<{ heads: string[] }>("edit", { url, edit: s.edit });
+              if (s.confirm && (await hosts[s.host]!.call<{ saved: boolean }>("confirmSaved", { url, heads: result.heads })).saved) saved.push(...result.heads);
+            } else if (s.kind === "killHost") {
+              await hosts[s.host]!.kill();
+              hosts[s.host] = await HostProcess.start({ dataDir: hostDirs[s.host]!, extension: EXTENSION });
+              kills++;
+            } else {
+              await relay.kill();
+              relay = await startRelay({ dataDir: relayDir, port });
+              kills++;
+            }
+          }
+          // Every host converges on the same history and rich text, holding every saved change.
+          const finals = await eventually(async () => {
+            const all = await Promise.all(hosts.map((h) => h.ext<Spans>("spans", { url })));
+            return all.every((f) => f.heads.join() === all[0]!.heads.join()) ? all : undefined;
+          }, 60_000);
+          expect(finals![1]!.spans).toBe(finals![0]!.spans);
+          expect(finals![1]!.text).toBe(finals![0]!.text);
+          for (const h of hosts) expect(await h.ext<boolean>("hasHeads", { url, heads: saved })).toBe(true);
+          summary.push(`${steps.length} steps, ${kills} kills, ${saved.length} saved heads`);
+        } finally {
+          cleanups.splice(cleanups.indexOf(cleanup), 1);
+          await cleanup();
+        }
+      }),
+      { seed: SEED, numRuns: Number(process.env.P1_PROCESS_RUNS ?? 5), interruptAfterTimeLimit: 150_000, markInterruptAsFailure: false },
+    );
+    console.log(`P1 processes: ${summary.join("; ")}`);
+    expect(summary.length).toBeGreaterThan(0);
   });
 });
