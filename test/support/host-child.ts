@@ -6,6 +6,7 @@
 import { next as A } from "@automerge/automerge";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import pino from "pino";
+import { pathToFileURL } from "node:url";
 import { Host } from "../../src/host/Host";
 import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 
@@ -15,7 +16,12 @@ export type HostCommand =
   | { id: number; cmd: "read"; url: string }
   | { id: number; cmd: "edit"; url: string; edits: RichEdit[] }
   | { id: number; cmd: "spans"; url: string }
-  | { id: number; cmd: "close" };
+  | { id: number; cmd: "close" }
+  /** A command of the test extension module (HOST_CHILD_EXTENSION), by name. */
+  | { id: number; cmd: "ext"; name: string; args: unknown };
+
+/** What a test extension module exports: extra commands run inside the host process. */
+export type HostExtension = { commands: Record<string, (host: Host, args: never) => Promise<unknown> | unknown> };
 
 /**
  * A raw edit of a document's rich text, as any Automerge peer may make it (positions
@@ -34,6 +40,11 @@ export type PlainSpan =
 
 const dataDir = process.argv[2]!;
 const name = process.argv[3] ?? "writer";
+// Test-only commands, from a module the parent names (kept out of this file so that
+// helpers with other dependencies, such as the editor's, stay with the tests using them).
+const extension: HostExtension | undefined = process.env.HOST_CHILD_EXTENSION
+  ? ((await import(pathToFileURL(process.env.HOST_CHILD_EXTENSION).href)) as HostExtension)
+  : undefined;
 const host = await Host.open({ dataDir, user: { name }, logger: pino({ level: process.env.WRITER_LOG_LEVEL ?? "warn" }, pino.destination(2)) });
 
 async function run(command: HostCommand): Promise<unknown> {
@@ -69,6 +80,11 @@ async function run(command: HostCommand): Promise<unknown> {
       const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
       // Through JSON: ImmutableStrings and Automerge proxies do not survive IPC as they are.
       return { spans: JSON.parse(JSON.stringify(A.spans(handle.doc(), TEXT_PATH))) as PlainSpan[], heads: [...handle.heads()].sort(), text: plainText(handle.doc()) };
+    }
+    case "ext": {
+      const extCommand = extension?.commands[command.name];
+      if (!extCommand) throw new Error(`no extension command ${command.name}`);
+      return extCommand(host, command.args as never);
     }
     case "close":
       await host.close();

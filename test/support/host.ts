@@ -33,12 +33,17 @@ export class HostProcess {
     });
   }
 
-  static async start(options: { dataDir?: string; name?: string } = {}): Promise<HostProcess> {
+  /**
+   * `extension`: a module of extra commands the child loads (see HostExtension in
+   * host-child.ts), called with `ext()`.
+   */
+  static async start(options: { dataDir?: string; name?: string; extension?: string } = {}): Promise<HostProcess> {
     const dataDir = options.dataDir ?? tempDir("host-test-");
     const child = fork(path.join(PROJECT_ROOT, "test/support/host-child.ts"), [dataDir, options.name ?? "writer"], {
       cwd: PROJECT_ROOT,
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
+      env: options.extension ? { ...process.env, HOST_CHILD_EXTENSION: options.extension } : process.env,
     });
     const host = new HostProcess(child, dataDir);
     child.stdout!.on("data", (c: Buffer) => host.output.push(c.toString()));
@@ -76,6 +81,11 @@ export class HostProcess {
 
   type(url: string, text: string, at: "start" | "end" = "end"): Promise<{ heads: string[] }> {
     return this.#send({ cmd: "type", url, text, at });
+  }
+
+  /** A command of the extension module the host was started with. */
+  ext<T>(name: string, args: unknown = {}): Promise<T> {
+    return this.#send<T>({ cmd: "ext", name, args });
   }
 
   read(url: string): Promise<{ text: string; heads: string[] }> {
