@@ -91,9 +91,15 @@ export class HostProcess {
 
   #send<T>(command: Without<HostCommand, "id">): Promise<T> {
     const id = this.#next++;
+    // Sending on a closed channel emits an error event nobody listens to: refuse instead.
+    if (this.exited || !this.#child.connected) return Promise.reject(new Error(`host exited:\n${this.output.join("")}`));
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#child.send({ ...command, id });
+      this.#child.send({ ...command, id }, (error) => {
+        if (!error) return;
+        this.#pending.delete(id);
+        reject(error);
+      });
     });
   }
 
