@@ -1,13 +1,15 @@
-// The disk under a host or a relay misbehaves: F8 (a torn or overwritten chunk file).
+// The disk under a host or a relay misbehaves: F8 (a torn or overwritten chunk file)
+// and F9 (a full or read-only disk while saving, on a small tmpfs of the test's own).
 import fs from "node:fs";
 import path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
-import { describe, expect, it } from "vitest";
+import { execFileSync } from "node:child_process";
+import { afterEach, describe, expect, it } from "vitest";
 import type { HostStatus } from "../../src/shared/api";
 import { plainText, type WriterDocument } from "../../src/shared/document";
 import { decodeChunk } from "../../src/node/storage/chunkFile";
 import { documentChunks, inspectStorage } from "../support/dataDir";
-import { useHosts } from "../support/host";
+import { useHosts, type HostProcess } from "../support/host";
 import { addToken, eventually, freePort, tempDir, useRelays } from "../support/relay";
 
 const hosts = useHosts();
@@ -144,5 +146,153 @@ describe("torn writes", () => {
     const handle = await eventually(() => restored.find<WriterDocument>(damagedUrl as never), 15_000, 250);
     expect(plainText(handle.doc())).toBe(FIRST);
     expect((await host.read(damagedUrl)).text).toBe(FIRST);
+  });
+});
+
+/** Small file systems mounted by a test, unmounted after it whatever happened. */
+const mounts: string[] = [];
+afterEach(() => {
+  // Lazy: a host still holding a file there is killed by useHosts' own afterEach.
+  for (const dir of mounts.splice(0)) execFileSync("umount", ["-l", dir]);
+});
+
+/**
+ * A tmpfs of `size` mounted on a fresh directory: a disk that really fills up (ENOSPC)
+ * and really turns read-only (EROFS), as no chmod does for a root test runner. Needs
+ * root (CAP_SYS_ADMIN), as CI has.
+ */
+function smallDisk(size: string): { dir: string; fill(): void; free(): void; readOnly(on: boolean): void } {
+  const dir = tempDir("small-disk-");
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size},mode=0700`, "tmpfs", dir], { stdio: "pipe" });
+  } catch (error) {
+    throw new Error(`F9 needs to mount a tmpfs (root with CAP_SYS_ADMIN): ${String((error as { stderr?: Buffer }).stderr ?? error)}`);
+  }
+  mounts.push(dir);
+  const filler = path.join(dir, "filler");
+  return {
+    dir,
+    fill() {
+      // Down to the last byte: big writes until one fails, then ever smaller ones.
+      const fd = fs.openSync(filler, "a");
+      try {
+        for (let size = 1 << 20; size >= 1; size >>= 1) {
+          try {
+            for (;;) fs.writeSync(fd, Buffer.alloc(size, 1));
+          } catch (error) {
+            if ((error as NodeJS.ErrnoException).code !== "ENOSPC") throw error;
+          }
+        }
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    free() {
+      fs.rmSync(filler, { force: true });
+    },
+    readOnly(on) {
+      execFileSync("mount", ["-o", `remount,${on ? "ro" : "rw"}`, dir], { stdio: "pipe" });
+    },
+  };
+}
+
+/** Saved, as the renderer's "Saved" indicator asks: the host has these changes on disk. */
+async function isSaved(host: HostProcess, url: string): Promise<boolean> {
+  const { hashes } = await host.read(url);
+  return (await host.call<{ saved: boolean }>("confirmSaved", { url, heads: hashes })).saved;
+}
+
+describe("a disk that fails while saving", () => {
+  it("F9: disk full: the writer is told, keeps typing, nothing is dropped, and it all lands once there is room", async () => {
+    const disk = smallDisk("16m");
+    const dataDir = path.join(disk.dir, "writer");
+    let host = await hosts.start({ dataDir });
+    const url = await host.createDocument("Written on a full disk");
+    await host.type(url, "Before the disk filled.");
+    await eventually(() => isSaved(host, url), 10_000);
+
+    disk.fill();
+    const words: string[] = [];
+    for (let i = 0; i < 60; i++) {
+      const word = ` full${i}`;
+      await host.type(url, word);
+      words.push(word);
+    }
+    const full = "Before the disk filled." + words.join("");
+    const status = (await eventually(async () => {
+      const s = await host.call<HostStatus>("status");
+      return s.storageOk ? undefined : s;
+    }, 10_000))!;
+    const failed = status.problems.filter((p) => p.kind === "write-failed");
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed[0]!.message).toBe("Could not save to disk: the disk is full. Your changes are kept and saving is retried.");
+    // Not "Saved": the indicator does not lie, and the text is all there in memory.
+    expect(await isSaved(host, url)).toBe(false);
+    expect((await host.read(url)).text).toBe(full);
+
+    disk.free();
+    await eventually(async () => (await host.call<HostStatus>("status")).storageOk, 30_000, 250);
+    await eventually(() => isSaved(host, url), 10_000);
+
+    // On disk for real: SIGKILL, not a clean quit that could save what the retries missed.
+    await host.kill();
+    host = await hosts.start({ dataDir });
+    expect((await host.read(url)).text).toBe(full);
+    expect(await host.call<HostStatus>("status")).toEqual({ storageOk: true, problems: [] });
+    expect(inspectStorage(path.join(dataDir, "documents"))).toMatchObject({ bad: [], quarantined: [] });
+  });
+
+  it("F9: disk full for a long session and the host killed before it frees up: what was saved before is never lost", async () => {
+    const disk = smallDisk("16m");
+    const dataDir = path.join(disk.dir, "writer");
+    let host = await hosts.start({ dataDir });
+    const url = await host.createDocument("Compacted on a full disk");
+    const before = Array.from({ length: 40 }, (_, i) => ` saved${i}`).join("");
+    for (let i = 0; i < 40; i++) await host.type(url, ` saved${i}`);
+    await eventually(() => isSaved(host, url), 10_000);
+
+    // Many more changes than are on disk: automerge-repo compacts (a new snapshot, then
+    // the old chunks removed) while no write can succeed.
+    disk.fill();
+    for (let i = 0; i < 300; i++) await host.type(url, ` lost${i}`);
+    expect((await host.call<HostStatus>("status")).storageOk).toBe(false);
+    await host.kill();
+
+    disk.free();
+    host = await hosts.start({ dataDir });
+    const { text } = await host.read(url);
+    expect(text.startsWith(before)).toBe(true);
+    expect(inspectStorage(path.join(dataDir, "documents"))).toMatchObject({ bad: [], quarantined: [] });
+  });
+
+  it("F9: read-only disk: the writer is told, and everything lands once it is writable again", async () => {
+    const disk = smallDisk("16m");
+    const dataDir = path.join(disk.dir, "writer");
+    let host = await hosts.start({ dataDir });
+    const url = await host.createDocument("Written on a read-only disk");
+    await host.type(url, "Before.");
+    await eventually(() => isSaved(host, url), 10_000);
+
+    disk.readOnly(true);
+    await host.type(url, " While read-only.");
+    // A new document needs new directories: their creation fails for the same reason.
+    const created = await host.createDocument("Begun on a read-only disk");
+    await host.type(created, "New.");
+    const { problems } = (await eventually(async () => {
+      const s = await host.call<HostStatus>("status");
+      return !s.storageOk && s.problems.some((p) => p.documentUrl === created) ? s : undefined;
+    }, 10_000))!;
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) expect(problem).toMatchObject({ kind: "write-failed", message: "Could not save to disk: the disk is read-only. Your changes are kept and saving is retried." });
+    expect(await isSaved(host, url)).toBe(false);
+    expect(await isSaved(host, created)).toBe(false);
+
+    disk.readOnly(false);
+    await eventually(async () => (await host.call<HostStatus>("status")).storageOk, 30_000, 250);
+    await eventually(async () => (await isSaved(host, url)) && (await isSaved(host, created)), 10_000);
+    await host.kill();
+    host = await hosts.start({ dataDir });
+    expect((await host.read(url)).text).toBe("Before. While read-only.");
+    expect((await host.read(created)).text).toBe("New.");
   });
 });
