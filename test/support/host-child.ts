@@ -34,7 +34,7 @@ export interface Inspection {
   title: string;
   spans: unknown[];
   heads: string[];
-  /** Each change's timestamp (ms since the epoch, from its author's clock), oldest first. */
+  /** Each change's timestamp (seconds since the epoch, from its author's clock), oldest first. */
   changeTimes: number[];
 }
 
