@@ -1,5 +1,6 @@
 // The disk under a host or a relay misbehaves: F8 (a torn or overwritten chunk file)
-// and F9 (a full or read-only disk while saving, on a small tmpfs of the test's own).
+// and F9 (a full or read-only disk while saving, on a small tmpfs of the test's own;
+// permission denied, for a host run as an ordinary user).
 import fs from "node:fs";
 import path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
@@ -294,5 +295,40 @@ describe("a disk that fails while saving", () => {
     host = await hosts.start({ dataDir });
     expect((await host.read(url)).text).toBe("Before. While read-only.");
     expect((await host.read(created)).text).toBe("New.");
+  });
+
+  it("F9: permission denied (a host run as an ordinary user): the writer is told, and everything lands once it is allowed again", async () => {
+    // Root ignores file permissions, so this host runs as nobody, on a directory it owns.
+    const nobody = { uid: 65534, gid: 65534 };
+    const dataDir = tempDir("host-f9-eacces-");
+    fs.chownSync(dataDir, nobody.uid, nobody.gid);
+    let host = await hosts.start({ dataDir, ...nobody });
+    const url = await host.createDocument("Written without permission");
+    await host.type(url, "Before.");
+    await eventually(() => isSaved(host, url), 10_000);
+
+    // The document's directories lose their write permission (as a sync tool or an
+    // administrator might leave them).
+    const documentId = url.slice("automerge:".length);
+    const documentDir = path.join(dataDir, "documents", documentId.slice(0, 2), documentId);
+    const dirs = [documentDir, ...fs.readdirSync(documentDir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(documentDir, e.name))];
+    for (const dir of dirs) fs.chmodSync(dir, 0o500);
+    for (let i = 0; i < 30; i++) await host.type(url, ` denied${i}`);
+    const expected = "Before." + Array.from({ length: 30 }, (_, i) => ` denied${i}`).join("");
+    const { problems } = (await eventually(async () => {
+      const s = await host.call<HostStatus>("status");
+      return s.storageOk ? undefined : s;
+    }, 10_000))!;
+    expect(problems.find((p) => p.documentUrl === url)).toMatchObject({ kind: "write-failed", message: "Could not save to disk: permission denied. Your changes are kept and saving is retried." });
+    expect(await isSaved(host, url)).toBe(false);
+    expect((await host.read(url)).text).toBe(expected);
+
+    for (const dir of dirs) fs.chmodSync(dir, 0o700);
+    await eventually(async () => (await host.call<HostStatus>("status")).storageOk, 30_000, 250);
+    await eventually(() => isSaved(host, url), 10_000);
+    await host.kill();
+    host = await hosts.start({ dataDir, ...nobody });
+    expect((await host.read(url)).text).toBe(expected);
+    expect(await host.call<HostStatus>("status")).toEqual({ storageOk: true, problems: [] });
   });
 });
