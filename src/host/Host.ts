@@ -136,17 +136,20 @@ export class Host {
     // Late-bound so that storage callbacks can reach the host once it exists.
     const ref: { host?: Host } = {};
     const early: StorageProblem[] = [];
+    const renames: ((host: Host) => void)[] = [];
     const report = (problem: StorageProblem) => (ref.host ? ref.host.#report(problem) : early.push(problem));
 
     const files = await FileStorageAdapter.open(path.join(dataDir, "documents"), {
       onCorrupt: (c) => {
         logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
-        report({
-          kind: "corrupt-chunk",
-          documentUrl: `automerge:${c.documentId}`,
-          message: `Part of a document was damaged on disk (${c.reason}). It was set aside in ${c.quarantinedTo}; the rest of the document loaded.`,
-          at: Date.now(),
-        });
+        // Named once the host is up (the library knows titles); a chunk found damaged while
+        // opening is named when the host reports what it met on the way.
+        const problem: StorageProblem = { kind: "corrupt-chunk", documentUrl: `automerge:${c.documentId}`, message: "", at: Date.now() };
+        const describe = (host?: Host) =>
+          `Part of ${host ? host.#describeDocument(c.documentId) : `the document automerge:${c.documentId}`} was damaged on disk (${c.reason}). It was set aside in ${c.quarantinedTo}; the rest of it loaded, and a relay that has it restores what was lost.`;
+        problem.message = describe(ref.host);
+        if (!ref.host) renames.push((host) => (problem.message = describe(host)));
+        report(problem);
       },
     });
     const storage = new RetryingStorage(files, {
@@ -217,6 +220,7 @@ export class Host {
       const library = new Library(repo, libraryHandle);
       const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays });
       ref.host = host;
+      for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
       logger.info({ dataDir, library: library.url }, "host ready");
       return host;
@@ -498,6 +502,13 @@ export class Host {
   async #updateSettings(patch: Partial<Settings>): Promise<void> {
     this.#settings = { ...this.#settings, ...patch };
     await saveSettings(this.#settingsFile, this.#settings);
+  }
+
+  /** How the writer knows a document: “its title” (and its link), or what it is for. */
+  #describeDocument(documentId: string): string {
+    if (documentId === this.#library.documentId) return "your library (the list of your documents)";
+    const title = this.#library.entries()[documentId]?.title;
+    return title ? `“${title}” (automerge:${documentId})` : `an untitled document (automerge:${documentId})`;
   }
 
   #report(problem: StorageProblem): void {

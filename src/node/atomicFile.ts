@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
   const dir = path.dirname(file);
-  await fs.mkdir(dir, { recursive: true, mode: 0o700 });
+  await makeDirectory(dir, 0o700);
   const tmp = path.join(dir, `.${path.basename(file)}-${randomBytes(6).toString("hex")}.tmp`);
   const handle = await fs.open(tmp, "wx", mode);
   try {
@@ -40,5 +40,33 @@ export async function syncDirectory(dir: string): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * `fs.mkdir(dir, { recursive: true })`, resolving like it with the first directory it
+ * created, but failing with the real reason. Node's recursive mkdir reports ENOENT when
+ * the disk is read-only, full or not ours (nodejs/node#47098, #42808, #31481), and "no
+ * such file" is no way to tell a writer their disk is full: on ENOENT the first missing
+ * directory is created alone, whose error is the true one.
+ */
+export async function makeDirectory(dir: string, mode?: number): Promise<string | undefined> {
+  try {
+    return await fs.mkdir(dir, { recursive: true, mode });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    let missing = dir;
+    for (let parent = path.dirname(missing); parent !== missing; parent = path.dirname(missing)) {
+      const exists = await fs.stat(parent).then(
+        () => true,
+        () => false,
+      );
+      if (exists) break;
+      missing = parent;
+    }
+    // Throws EROFS, ENOSPC, EACCES... If it succeeds, something raced us: try once more.
+    await fs.mkdir(missing, { mode });
+    await fs.mkdir(dir, { recursive: true, mode });
+    return missing;
   }
 }

@@ -286,6 +286,26 @@ describe("the data directory", () => {
     expect(entryOf(host, url)?.title).toBe("Moby-Dick");
   });
 
+  it("names the document whose chunk it found damaged, by title, in the problem the writer sees", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    await host.close();
+    const documentId = url.slice("automerge:".length);
+    const dir = path.join(dataDir, "documents", documentId.slice(0, 2), documentId);
+    for (const entry of await fs.readdir(dir, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) await fs.writeFile(path.join(entry.parentPath, entry.name), "not a chunk");
+    }
+    host = await start();
+    await host.repo.find(url as AutomergeUrl).catch(() => undefined);
+    const { problems } = await call<HostStatus>(host, { method: "status" });
+    expect(problems.length).toBeGreaterThan(0);
+    for (const problem of problems) {
+      expect(problem).toMatchObject({ kind: "corrupt-chunk", documentUrl: url });
+      expect(problem.message).toMatch(new RegExp(`^Part of “Moby-Dick” \\(${url}\\) was damaged on disk \\(.+\\)\\. It was set aside in .*quarantine`));
+    }
+  });
+
   it("sets aside settings that parse but do not fit the schema", async () => {
     await fs.writeFile(path.join(dataDir, "settings.json"), JSON.stringify({ version: 99, libraryUrl: "../../etc/passwd" }));
     await start();

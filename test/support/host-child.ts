@@ -16,6 +16,9 @@ export type HostCommand =
   | { id: number; cmd: "read"; url: string }
   | { id: number; cmd: "edit"; url: string; edits: RichEdit[] }
   | { id: number; cmd: "spans"; url: string }
+  | { id: number; cmd: "edit-text"; url: string; edits: Edit[] }
+  | { id: number; cmd: "inspect"; url: string }
+  | { id: number; cmd: "clock" }
   | { id: number; cmd: "close" }
   /** A command of the test extension module (HOST_CHILD_EXTENSION), by name. */
   | { id: number; cmd: "ext"; name: string; args: unknown };
@@ -38,6 +41,26 @@ export type PlainSpan =
   | { type: "text"; value: string; marks?: Record<string, unknown> }
   | { type: "block"; value: { type: string; parents: string[]; attrs: Record<string, unknown> } };
 
+/**
+ * A structural edit, placed by the text around it rather than by an index, so that a
+ * script means the same on every replica and in every run. Positions count a block
+ * marker as one character, as Automerge does.
+ */
+export type Edit =
+  | { insert: string; after: string }
+  | { delete: string }
+  | { mark: "strong" | "em"; from: string; to: string }
+  | { split: string };
+
+/** What a replica holds of a document: its rich text (blocks, marks), title and change times. */
+export interface Inspection {
+  title: string;
+  spans: unknown[];
+  heads: string[];
+  /** Each change's timestamp (seconds since the epoch, from its author's clock), oldest first. */
+  changeTimes: number[];
+}
+
 const dataDir = process.argv[2]!;
 const name = process.argv[3] ?? "writer";
 // Test-only commands, from a module the parent names (kept out of this file so that
@@ -58,11 +81,11 @@ async function run(command: HostCommand): Promise<unknown> {
         const length = A.spans(d, TEXT_PATH).reduce((n, s) => n + (s.type === "text" ? s.value.length : 1), 0);
         A.splice(d, TEXT_PATH, command.at === "start" ? Math.min(1, length) : length, 0, command.text);
       });
-      return { heads: handle.heads() };
+      return { heads: handle.heads(), hashes: A.getHeads(handle.doc()) };
     }
     case "read": {
       const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
-      return { text: plainText(handle.doc()), heads: [...handle.heads()].sort() };
+      return { text: plainText(handle.doc()), heads: [...handle.heads()].sort(), hashes: A.getHeads(handle.doc()) };
     }
     case "edit": {
       const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
@@ -86,11 +109,51 @@ async function run(command: HostCommand): Promise<unknown> {
       if (!extCommand) throw new Error(`no extension command ${command.name}`);
       return extCommand(host, command.args as never);
     }
+    case "edit-text": {
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      handle.change((d) => {
+        for (const edit of command.edits) applyEdit(d, edit);
+      });
+      return { heads: handle.heads() };
+    }
+    case "inspect": {
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      const doc = handle.doc();
+      const inspection: Inspection = {
+        title: doc.title,
+        spans: A.spans(doc, TEXT_PATH).map((s) => (s.type === "block" ? { block: { ...s.value, type: String(s.value.type) } } : { text: s.value, marks: s.marks ?? {} })),
+        heads: [...handle.heads()].sort(),
+        changeTimes: A.getHistory(doc).map((state) => state.change.time),
+      };
+      return JSON.parse(JSON.stringify(inspection)) as Inspection;
+    }
+    case "clock":
+      return { now: Date.now() };
     case "close":
       await host.close();
       setTimeout(() => process.exit(0), 10);
       return null;
   }
+}
+
+/** The index of `needle` in the document's text, block markers counted as one character. */
+function indexOf(d: WriterDocument, needle: string): number {
+  const flat = A.spans(d, TEXT_PATH)
+    .map((s) => (s.type === "block" ? "\u0000" : s.value))
+    .join("");
+  const at = flat.indexOf(needle);
+  if (at < 0 || flat.indexOf(needle, at + 1) >= 0) throw new Error(`"${needle}" is not in the document exactly once`);
+  return at;
+}
+
+function applyEdit(d: WriterDocument, edit: Edit): void {
+  if ("insert" in edit) A.splice(d, TEXT_PATH, indexOf(d, edit.after) + edit.after.length, 0, edit.insert);
+  else if ("delete" in edit) A.splice(d, TEXT_PATH, indexOf(d, edit.delete), edit.delete.length);
+  else if ("mark" in edit) {
+    const start = indexOf(d, edit.from);
+    const end = indexOf(d, edit.to) + edit.to.length;
+    A.mark(d, TEXT_PATH, { start, end, expand: "after" }, edit.mark, true);
+  } else A.splitBlock(d, TEXT_PATH, indexOf(d, edit.split), { type: new A.ImmutableString("paragraph"), parents: [], attrs: {} });
 }
 
 process.on("message", (command: HostCommand) => {

@@ -1,11 +1,30 @@
+import { afterEach } from "vitest";
 import { fork, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { SyncStatus } from "../../src/shared/api";
-import type { HostCommand, PlainSpan, RichEdit } from "./host-child";
+import type { Edit, HostCommand, Inspection, PlainSpan, RichEdit } from "./host-child";
 import { PROJECT_ROOT, tempDir } from "./relay";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * How to start a host: on `dataDir` (a new temp directory if omitted); `env` is added
+ * to the child's environment (e.g. LD_PRELOAD and FAKETIME for a skewed clock);
+ * `uid`/`gid` run it as another user (a root test runner never meets "permission denied").
+ */
+export interface HostStartOptions {
+  dataDir?: string;
+  name?: string;
+  env?: Record<string, string>;
+  uid?: number;
+  gid?: number;
+  /**
+   * A module of extra commands the child loads (see HostExtension in host-child.ts),
+   * called with `ext()`.
+   */
+  extension?: string;
+}
 
 /** A host process (see host-child.ts) and the calls a test makes into it. */
 export class HostProcess {
@@ -33,22 +52,31 @@ export class HostProcess {
     });
   }
 
+  /** Starts a host and resolves once it serves calls. */
+  static async start(options: HostStartOptions = {}): Promise<HostProcess> {
+    const { host, ready } = HostProcess.launch(options);
+    await ready;
+    return host;
+  }
+
   /**
-   * `extension`: a module of extra commands the child loads (see HostExtension in
-   * host-child.ts), called with `ext()`.
+   * Starts a host without waiting for it: `ready` resolves once it serves calls (and
+   * rejects if it exits first). For killing a host while it is still opening its data.
    */
-  static async start(options: { dataDir?: string; name?: string; extension?: string } = {}): Promise<HostProcess> {
+  static launch(options: HostStartOptions = {}): { host: HostProcess; ready: Promise<void> } {
     const dataDir = options.dataDir ?? tempDir("host-test-");
     const child = fork(path.join(PROJECT_ROOT, "test/support/host-child.ts"), [dataDir, options.name ?? "writer"], {
       cwd: PROJECT_ROOT,
       execArgv: ["--import", "tsx"],
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      env: options.extension ? { ...process.env, HOST_CHILD_EXTENSION: options.extension } : process.env,
+      env: { ...process.env, ...options.env, ...(options.extension ? { HOST_CHILD_EXTENSION: options.extension } : {}) },
+      uid: options.uid,
+      gid: options.gid,
     });
     const host = new HostProcess(child, dataDir);
     child.stdout!.on("data", (c: Buffer) => host.output.push(c.toString()));
     child.stderr!.on("data", (c: Buffer) => host.output.push(c.toString()));
-    await new Promise<void>((resolve, reject) => {
+    const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`host did not start:\n${host.output.join("")}`)), 30_000);
       child.on("message", (m: { ready?: boolean }) => {
         if (m.ready) {
@@ -56,19 +84,27 @@ export class HostProcess {
           resolve();
         }
       });
-      child.once("exit", (code) => {
+      child.once("exit", (code, signal) => {
         clearTimeout(timer);
-        reject(new Error(`host exited with ${code}:\n${host.output.join("")}`));
+        reject(new Error(`host exited with ${code ?? signal}:\n${host.output.join("")}`));
       });
     });
-    return host;
+    // A launch killed on purpose before it was ready is no unhandled rejection.
+    ready.catch(() => undefined);
+    return { host, ready };
   }
 
   #send<T>(command: Without<HostCommand, "id">): Promise<T> {
     const id = this.#next++;
+    // Sending on a closed channel emits an error event nobody listens to: refuse instead.
+    if (this.exited || !this.#child.connected) return Promise.reject(new Error(`host exited:\n${this.output.join("")}`));
     return new Promise<T>((resolve, reject) => {
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#child.send({ ...command, id });
+      this.#child.send({ ...command, id }, (error) => {
+        if (!error) return;
+        this.#pending.delete(id);
+        reject(error);
+      });
     });
   }
 
@@ -79,17 +115,14 @@ export class HostProcess {
     return response.value as T;
   }
 
-  type(url: string, text: string, at: "start" | "end" = "end"): Promise<{ heads: string[] }> {
+  /** Types `text`; `heads` are the handle's (URL form), `hashes` Automerge's change hashes (what confirmSaved takes). */
+  type(url: string, text: string, at: "start" | "end" = "end"): Promise<{ heads: string[]; hashes: string[] }> {
     return this.#send({ cmd: "type", url, text, at });
   }
 
   /** A command of the extension module the host was started with. */
   ext<T>(name: string, args: unknown = {}): Promise<T> {
     return this.#send<T>({ cmd: "ext", name, args });
-  }
-
-  read(url: string): Promise<{ text: string; heads: string[] }> {
-    return this.#send({ cmd: "read", url });
   }
 
   /** Applies raw rich-text edits in one change (what any Automerge peer could send). */
@@ -100,6 +133,35 @@ export class HostProcess {
   /** The document's rich text as spans, its visible text and its sorted heads. */
   spans(url: string): Promise<{ spans: PlainSpan[]; text: string; heads: string[] }> {
     return this.#send({ cmd: "spans", url });
+  }
+
+  read(url: string): Promise<{ text: string; heads: string[]; hashes: string[] }> {
+    return this.#send({ cmd: "read", url });
+  }
+
+  /** Applies `edits`, placed by the text around them, in one change (see host-child's Edit). */
+  editText(url: string, edits: Edit[]): Promise<{ heads: string[] }> {
+    return this.#send({ cmd: "edit-text", url, edits });
+  }
+
+  /** The document's title, rich text spans, sorted heads and change timestamps. */
+  inspect(url: string): Promise<Inspection> {
+    return this.#send({ cmd: "inspect", url });
+  }
+
+  /** `Date.now()` inside the host process. */
+  async clock(): Promise<number> {
+    return (await this.#send<{ now: number }>({ cmd: "clock" })).now;
+  }
+
+  /** The host's process ID. */
+  get pid(): number {
+    return this.#child.pid!;
+  }
+
+  /** Whether the process has exited. */
+  get exited(): boolean {
+    return this.#child.exitCode !== null || this.#child.signalCode !== null;
   }
 
   syncStatus(url: string | null = null): Promise<SyncStatus> {
@@ -126,4 +188,22 @@ export class HostProcess {
     this.#child.kill("SIGKILL");
     await this.#exited;
   }
+}
+
+/**
+ * Host processes for one test file, SIGKILLed after each test whatever its outcome.
+ * `start` takes HostProcess.start's options.
+ */
+export function useHosts(): { start(options?: HostStartOptions): Promise<HostProcess> } {
+  const hosts: HostProcess[] = [];
+  afterEach(async () => {
+    await Promise.all(hosts.splice(0).map((h) => h.kill()));
+  });
+  return {
+    async start(options) {
+      const host = await HostProcess.start(options);
+      hosts.push(host);
+      return host;
+    },
+  };
 }

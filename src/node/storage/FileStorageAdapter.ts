@@ -7,7 +7,7 @@ import { decodeChunk, encodeChunk } from "./chunkFile";
 import { errorCode, InvalidStorageKeyError, StorageWriteError } from "./errors";
 import { isValidKeyPart, MAX_KEY_PARTS, validateKey } from "./keys";
 import { DirectoryLock } from "./lock";
-import { syncDirectory } from "../atomicFile";
+import { makeDirectory, syncDirectory } from "../atomicFile";
 
 /** A chunk that failed verification on load, and where it went. */
 export interface CorruptionReport {
@@ -188,7 +188,7 @@ export class FileStorageAdapter implements StorageAdapterInterface {
     const parent = path.dirname(file);
     const temp = path.join(parent, TEMP_PREFIX + randomBytes(8).toString("hex"));
     try {
-      const firstCreated = await fs.mkdir(parent, { recursive: true });
+      const firstCreated = await makeDirectory(parent);
       const handle = await fs.open(temp, "wx");
       try {
         await handle.writeFile(bytes);

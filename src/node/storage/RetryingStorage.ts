@@ -25,12 +25,21 @@ export interface RetryingStorageOptions {
  * rejected save would otherwise surface only as an unhandled rejection. Here a failed
  * save is kept in memory, reported, retried with backoff, and served to reads until it
  * lands. Memory is bounded by what the writer types while the disk is failing.
+ *
+ * Removals wait too. automerge-repo compacts a document by saving a snapshot and then
+ * removing the chunks it replaces; while that snapshot is only in memory here, the old
+ * chunks are the only copy on disk, so a document's removals are held back until none
+ * of its saves is pending (a crash meanwhile then loses only what was never on disk).
+ * A removal that fails (a read-only disk refuses unlink too) is retried the same way
+ * rather than thrown into automerge-repo, where nothing catches it.
  */
 export class RetryingStorage implements StorageAdapterInterface {
   readonly #inner: StorageAdapterInterface;
   readonly #options: RetryingStorageOptions;
   /** Saves that failed, by key, waiting for a retry. A later save or remove replaces them. */
   readonly #pending = new Map<string, { key: StorageKey; data: Uint8Array; attempt: number }>();
+  /** Removals not done yet (held back or failed), by key; `range` for removeRange. */
+  readonly #removals = new Map<string, { key: StorageKey; range: boolean; attempt: number }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #delay: number;
   #closed = false;
@@ -59,6 +68,9 @@ export class RetryingStorage implements StorageAdapterInterface {
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
     const id = keyString(key);
+    // A removal still waiting must not delete what is saved now: leaving a stale chunk
+    // behind is harmless (automerge loads the same changes twice), deleting a new one is not.
+    for (const [removalId, r] of this.#removals) if (r.range ? hasPrefix(key, r.key) : removalId === id) this.#removals.delete(removalId);
     try {
       await this.#inner.save(key, data);
       this.#pending.delete(id);
@@ -73,7 +85,7 @@ export class RetryingStorage implements StorageAdapterInterface {
 
   async remove(key: StorageKey): Promise<void> {
     this.#pending.delete(keyString(key));
-    await this.#inner.remove(key);
+    await this.#removeOrDefer(key, false);
   }
 
   async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
@@ -87,7 +99,25 @@ export class RetryingStorage implements StorageAdapterInterface {
 
   async removeRange(keyPrefix: StorageKey): Promise<void> {
     for (const [id, p] of this.#pending) if (hasPrefix(p.key, keyPrefix)) this.#pending.delete(id);
-    await this.#inner.removeRange(keyPrefix);
+    await this.#removeOrDefer(keyPrefix, true);
+  }
+
+  /** Removes now, or later if a save of the same document is still pending or the disk refuses. */
+  async #removeOrDefer(key: StorageKey, range: boolean): Promise<void> {
+    const id = (range ? "range:" : "") + keyString(key);
+    this.#removals.delete(id);
+    const entry = { key, range, attempt: 0 };
+    if (key[0] !== undefined && this.hasPending(key[0])) {
+      this.#removals.set(id, entry);
+      return;
+    }
+    try {
+      await (range ? this.#inner.removeRange(key) : this.#inner.remove(key));
+    } catch (error) {
+      entry.attempt = 1;
+      this.#removals.set(id, entry);
+      this.#fail(entry, error);
+    }
   }
 
   /** Tries every pending save now; resolves true when nothing is pending any more. */
@@ -106,6 +136,18 @@ export class RetryingStorage implements StorageAdapterInterface {
         return false;
       }
     }
+    // Every save is on disk now: the removals held back behind them are safe.
+    for (const [id, r] of [...this.#removals]) {
+      try {
+        await (r.range ? this.#inner.removeRange(r.key) : this.#inner.remove(r.key));
+        if (this.#removals.get(id) === r) this.#removals.delete(id);
+      } catch (error) {
+        r.attempt++;
+        this.#fail(r, error);
+        return false;
+      }
+    }
+    if (this.#pending.size > 0) return false;
     this.#delay = this.#options.retryDelayMs ?? 500;
     this.#options.onRecovered?.();
     return true;

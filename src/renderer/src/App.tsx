@@ -9,6 +9,7 @@ import { EditorPane } from "./components/EditorPane";
 import { Notice, type NoticeState } from "./components/Notice";
 import { useHostConnection } from "./useHostConnection";
 import { useSyncStatus } from "./useSyncStatus";
+import { describeStorage } from "./storageProblem";
 import { SettingsDialog } from "./components/SettingsDialog";
 import { OpenLinkDialog } from "./components/OpenLinkDialog";
 
@@ -103,7 +104,6 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   if (!boot || library.status === "loading") return <div className="splash" aria-busy="true">Opening your library…</div>;
   if (library.status === "unavailable") return <div className="fatal">Your library could not be opened: {library.message}</div>;
 
-  const problems = status?.problems ?? [];
   const entry = openUrl ? library.doc.documents[openUrl.slice("automerge:".length)] : undefined;
 
   return (
@@ -142,7 +142,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
           </div>
         )}
       </main>
-      {problems.length > 0 && <StorageProblems problems={problems} storageOk={status?.storageOk ?? true} />}
+      {status && <StorageProblems status={status} />}
       {notice && <Notice notice={notice} onClose={() => setNotice(null)} />}
       {dialog === "settings" && <SettingsDialog host={host} sync={sync} onClose={() => setDialog(null)} onLibraryLinked={() => window.location.reload()} />}
       {dialog === "open-link" && (
@@ -158,15 +158,15 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   );
 }
 
-function StorageProblems({ problems, storageOk }: { problems: HostStatus["problems"]; storageOk: boolean }) {
+function StorageProblems({ status }: { status: HostStatus }) {
   const [dismissed, setDismissed] = useState(0);
-  if (problems.length <= dismissed && storageOk) return null;
-  const latest = problems[problems.length - 1]!;
+  const banner = describeStorage(status, dismissed);
+  if (!banner) return null;
   return (
     <div className="problem" role="alert">
-      <strong>{latest.kind === "corrupt-chunk" ? "A damaged file was set aside." : storageOk ? "Saving failed earlier; it works again." : "Cannot save to disk."}</strong> {latest.message}
-      {storageOk && (
-        <button className="link-button" onClick={() => setDismissed(problems.length)}>
+      <strong>{banner.headline}</strong> {banner.message}
+      {banner.dismissible && (
+        <button className="link-button" onClick={() => setDismissed(status.problems.length)}>
           Dismiss
         </button>
       )}
