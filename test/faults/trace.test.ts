@@ -5,7 +5,7 @@
  * (through the relay, by the sync protocol), and is applied on exactly that version;
  * both hosts must end with the trace's final text, character for character.
  *
- * The trace: friendsforever (../shared/traces/friendsforever.json.gz), from the public
+ * The trace: friendsforever (test/fixtures/traces/friendsforever.json.gz, a copy of ../shared/traces/), from the public
  * `editing-traces` collection by Joseph Gentle and contributors, used under the CC BY
  * 4.0 licence (https://creativecommons.org/licenses/by/4.0/).
  */
@@ -23,7 +23,7 @@ interface ConcurrentTrace {
   txns: { parents: number[]; agent: number; patches: [number, number, string][] }[];
 }
 
-const TRACE = path.resolve(PROJECT_ROOT, "../shared/traces/friendsforever.json.gz");
+const TRACE = path.resolve(PROJECT_ROOT, "test/fixtures/traces/friendsforever.json.gz");
 const EXTENSION = path.join(PROJECT_ROOT, "test/faults/support/hostCommands.ts");
 
 type Spans = { spans: string; text: string; heads: string[] };
@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 describe("P2: trace replay", () => {
-  it.skipIf(!fs.existsSync(TRACE))("P2: the friendsforever trace, replayed by two hosts through a relay, ends with its endContent on both", { timeout: 300_000 }, async () => {
+  it("P2: the friendsforever trace, replayed by two hosts through a relay, ends with its endContent on both", { timeout: 300_000 }, async () => {
     const trace = JSON.parse(gunzipSync(fs.readFileSync(TRACE)).toString("utf8")) as ConcurrentTrace;
     expect(trace.kind).toBe("concurrent");
     expect(trace.numAgents).toBe(2);
