@@ -204,8 +204,8 @@ export class Relay {
         // Announce (push every document) only to relay peers; clients ask for what they want.
         shareConfig: { announce: async (id) => isRelayPeer(id), access: async () => true },
         saveDebounceRate: options.saveDebounceMs,
-        // The relay is one hop of every keystroke between two writers: it forwards at
-        // once rather than throttling each document to one message per 100 ms per peer.
+        // Keystrokes pass through at once as broadcasts (src/shared/sync/changeBroadcast.ts);
+        // sync, the backstop, gathers --sync-debounce-ms (50 ms) of changes per round.
         syncDebounceRate: options.syncDebounceMs,
       });
       repoRef.repo = repo;

@@ -32,10 +32,10 @@ const program = new Command("relay")
   .addOption(new Option("--allow-anonymous", "accept connections without a token (local development only!) (env: RELAY_ALLOW_ANONYMOUS=1)"))
   .addOption(new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("RELAY_LOG_LEVEL").default("info"))
   .addOption(
-    new Option("--sync-debounce-ms <ms>", "how long a change may wait before it is forwarded to a peer (automerge-repo's default is 100)")
+    new Option("--sync-debounce-ms <ms>", "how long sync may gather changes for a peer before it sends them (keystrokes are forwarded at once anyway; automerge-repo's default is 100)")
       .env("RELAY_SYNC_DEBOUNCE_MS")
       .argParser(integer(0))
-      .default(0),
+      .default(50),
   )
   .addOption(new Option("--save-debounce-ms <ms>", "how long a change may wait before it is written to disk").env("RELAY_SAVE_DEBOUNCE_MS").argParser(integer(0)).default(50))
   .addOption(new Option("--idle-evict-ms <ms>", "documents without traffic for this long leave memory (they stay on disk)").env("RELAY_IDLE_EVICT_MS").argParser(integer(100)).default(300_000))

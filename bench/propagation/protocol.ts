@@ -16,7 +16,7 @@ export interface BenchDoc {
 export interface ClientSettings {
   /** The renderer Repo's syncDebounceRate (ms). */
   rendererDebounceMs: number;
-  /** Overrides the Host Repo's syncDebounceRate (Host.open sets 0) when not null. */
+  /** Overrides the Host Repo's syncDebounceRate (Host.open sets 50) when not null. */
   hostDebounceMs: number | null;
   /** Host.open's saveDebounceMs when not null (its default: 20). */
   hostSaveDebounceMs: number | null;

@@ -233,7 +233,7 @@ function relaySetups(options: Options): RelaySetup[] {
       setups.push({
         kind,
         label: real ? "ours" : "ours*",
-        describe: `${relayText}; clients: ${options.fastPath ? "change broadcast on" : "change broadcast OFF (--no-fast-path)"}, renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "0 (Host.ts)"} ms${options.hostSaveDebounce !== null ? `, host save debounce ${options.hostSaveDebounce} ms` : ""}${options.experiment ? `; EXPERIMENT ${options.experiment} (bench/propagation/experiments)` : ""}`,
+        describe: `${relayText}; clients: ${options.fastPath ? "change broadcast on" : "change broadcast OFF (--no-fast-path)"}, renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "50 (Host.ts)"} ms${options.hostSaveDebounce !== null ? `, host save debounce ${options.hostSaveDebounce} ms` : ""}${options.experiment ? `; EXPERIMENT ${options.experiment} (bench/propagation/experiments)` : ""}`,
         command,
         settings: { rendererDebounceMs: options.rendererDebounce, hostDebounceMs: options.hostDebounce, hostSaveDebounceMs: options.hostSaveDebounce, adapter: options.adapter, fastPath: options.fastPath },
         relayDebounceMs: real ? options.relayDebounce : (options.relayDebounce ?? 0),
@@ -455,7 +455,7 @@ function analyse(
     label: setup.label,
     settings: {
       rendererDebounceMs: setup.settings.rendererDebounceMs,
-      hostDebounceMs: setup.settings.hostDebounceMs ?? "0 (Host.ts)",
+      hostDebounceMs: setup.settings.hostDebounceMs ?? "50 (Host.ts)",
       hostSaveDebounceMs: setup.settings.hostSaveDebounceMs ?? "20 (Host.ts)",
       relayDebounceMs: setup.relayDebounceMs ?? (setup.kind === "plain" ? `${STOCK_DEBOUNCE_MS} (stock)` : "relay default"),
       adapter: setup.settings.adapter,

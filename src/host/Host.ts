@@ -27,6 +27,7 @@ import {
 } from "../shared/api";
 import type { LibraryDocument } from "../shared/library";
 import type { WriterDocument } from "../shared/document";
+import { applyChangeBroadcasts } from "../shared/sync/changeBroadcast";
 import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, saveSettings, type Settings } from "./settings";
@@ -204,8 +205,9 @@ export class Host {
         network: [relays.adapter],
         peerId: `host-${randomBytes(6).toString("hex")}` as PeerId,
         saveDebounceRate: saveDebounceMs,
-        // Local hops (renderer, host) send every change at once: latency is a feature.
-        syncDebounceRate: 0,
+        // Keystrokes travel by the broadcast fast path (src/shared/sync/changeBroadcast.ts);
+        // sync is the backstop and batches 50 ms of them per round (see main.tsx).
+        syncDebounceRate: 50,
       });
 
       let libraryHandle: DocHandle<LibraryDocument>;
@@ -245,6 +247,12 @@ export class Host {
 
   /** Lets a renderer (or, later, a relay connection) sync with this host's Repo. */
   connect(adapter: NetworkAdapterInterface): void {
+    // The renderer's keystroke broadcasts are taken in here as well as forwarded: on
+    // disk within the save debounce, however the renderer's sync is throttled.
+    applyChangeBroadcasts(this.repo, adapter, {
+      defer: setImmediate,
+      onError: (error) => this.logger.warn({ err: error }, "a broadcast change did not apply; sync will bring it"),
+    });
     this.repo.networkSubsystem.addNetworkAdapter(adapter);
   }
 

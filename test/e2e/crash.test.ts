@@ -5,9 +5,9 @@ import { useWriterFixtures } from "./support/fixture";
 import { EditorPage } from "./pages/EditorPage";
 
 /**
- * F7: the host is killed (SIGKILL) while the writer types. The renderer's hop and the
- * host's save debounce add up to about 50 ms (30 ms sync throttle, 20 ms save
- * debounce); we allow 150 ms for a loaded 2-core machine. Every keystroke older than
+ * F7: the host is killed (SIGKILL) while the writer types. The renderer's keystroke
+ * broadcast reaches the host at once and the host's save debounce is 20 ms (sync, 50 ms,
+ * is the backstop); we allow 150 ms for a loaded 2-core machine. Every keystroke older than
  * that must be on disk, and no file may be damaged.
  */
 const SAVE_WINDOW_MS = 150;
