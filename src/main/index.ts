@@ -12,6 +12,7 @@ import { safeHref } from "../shared/links";
 import { loadWindowState, trackWindowState } from "./windowState";
 import { safeStorageCipher } from "./secrets";
 import { isOwnRendererFrame } from "./sender";
+import { PortGuard } from "../node/sync/PortGuard";
 import { pathToFileURL } from "node:url";
 
 let host: Host | undefined;
@@ -20,11 +21,22 @@ let quitting = false;
 /** automerge-repo's MessageChannel adapter speaks the DOM MessagePort API; Electron's main-process port is an EventEmitter. */
 type DomMessagePort = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
 
-function domPort(port: MessagePortMain): DomMessagePort {
+function domPort(port: MessagePortMain, hostPeerId: string): DomMessagePort {
+  // Every message from the page is checked before automerge-repo sees it (PortGuard).
+  const guard = new PortGuard(hostPeerId);
   return {
     postMessage: (message: unknown) => port.postMessage(message),
     addEventListener: (type: string, listener: (e: { data: unknown }) => void) => {
-      if (type === "message") port.on("message", (e) => listener({ data: e.data }));
+      if (type === "message")
+        port.on("message", (e) => {
+          const checked = guard.check(e.data);
+          if ("refusal" in checked) {
+            console.warn(`renderer sync port closed: ${checked.refusal}`);
+            port.close();
+            return;
+          }
+          listener({ data: checked.message });
+        });
       else if (type === "close") port.on("close", () => listener({ data: undefined }));
     },
     removeEventListener: () => undefined,
@@ -65,7 +77,7 @@ async function createWindow(h: Host): Promise<void> {
 
   win.webContents.on("did-finish-load", () => {
     const { port1, port2 } = new MessageChannelMain();
-    h.connect(new MessageChannelNetworkAdapter(domPort(port1)));
+    h.connect(new MessageChannelNetworkAdapter(domPort(port1, h.repo.peerId)));
     win.webContents.postMessage(IPC_SYNC_PORT, null, [port2]);
   });
   win.once("ready-to-show", () => win.show());

@@ -8,7 +8,7 @@ export {
 } from "./errors";
 export { isDocumentId, isPeerId, isStorageId } from "./ids";
 export * as limits from "./limits";
-export { documentIdOf, encodeMessage, isRepoWireMessage, parseMessage, PROTOCOL_VERSION } from "./messages";
+export { documentIdOf, encodeMessage, isRepoWireMessage, parseMessage, parseValue, PROTOCOL_VERSION } from "./messages";
 export type {
   DocUnavailableMessage,
   EphemeralMessage,

@@ -132,6 +132,19 @@ export function parseMessage(bytes: Uint8Array): WireMessage | ProtocolError {
   }
 }
 
+/**
+ * Checks one message that arrived already decoded (a structured clone over a
+ * MessagePort, not CBOR bytes): the same checks as {@link parseMessage}.
+ */
+export function parseValue(value: unknown): WireMessage | ProtocolError {
+  try {
+    return toMessage(value);
+  } catch (error) {
+    if (error instanceof ProtocolError) return error;
+    return new InvalidMessageError("malformed message");
+  }
+}
+
 /** Encodes a message for the wire, as automerge-repo's websocket adapters do. */
 export function encodeMessage(message: WireMessage): Uint8Array {
   return cbor.encode(message);
