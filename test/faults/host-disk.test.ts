@@ -192,7 +192,18 @@ function smallDisk(size: string): { dir: string; fill(): void; free(): void; rea
       fs.rmSync(filler, { force: true });
     },
     readOnly(on) {
-      execFileSync("mount", ["-o", `remount,${on ? "ro" : "rw"}`, dir], { stdio: "pipe" });
+      // A remount to read-only is refused ("mount point is busy") while a file on it is
+      // open for writing: the host writes for a few milliseconds at a time, so retry.
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        try {
+          execFileSync("mount", ["-o", `remount,${on ? "ro" : "rw"}`, dir], { stdio: "pipe" });
+          return;
+        } catch (error) {
+          if (Date.now() > deadline || !String((error as { stderr?: Buffer }).stderr ?? "").includes("busy")) throw error;
+          Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+        }
+      }
     },
   };
 }
