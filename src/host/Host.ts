@@ -205,8 +205,10 @@ export class Host {
         network: [relays.adapter],
         peerId: `host-${randomBytes(6).toString("hex")}` as PeerId,
         saveDebounceRate: saveDebounceMs,
-        // Keystrokes travel by the broadcast fast path (src/shared/sync/changeBroadcast.ts);
-        // sync is the backstop and batches 50 ms of them per round (see main.tsx).
+        // Keystrokes travel to other writers by the broadcast fast path
+        // (src/shared/sync/changeBroadcast.ts); sync is the backstop and batches 50 ms of
+        // changes per round (bench/propagation: 8 writers' keystrokes arrive in about half
+        // a second at the median on a saturated 2-core machine, against 1.9 s with 0 ms).
         syncDebounceRate: 50,
       });
 

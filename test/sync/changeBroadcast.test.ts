@@ -75,6 +75,26 @@ describe("change broadcast (the fast path beside sync)", () => {
     ]);
   });
 
+  it("broadcasts nothing while told not to (alone, no relay connected), and still applies what comes", async () => {
+    const [source, target] = [repo("source"), repo("target")];
+    const s = source.create<Doc>({ text: "" });
+    let on = false;
+    const sent: unknown[] = [];
+    s.on("ephemeral-message-outbound", ({ data }) => sent.push(data));
+    shareChangesFast(s, undefined, () => on);
+    s.change((d) => A.splice(d, ["text"], 0, 0, "a"));
+    expect(sent).toHaveLength(0);
+    on = true;
+    s.change((d) => A.splice(d, ["text"], 1, 0, "b"));
+    expect(sent).toHaveLength(1);
+    const t = target.create<Doc>();
+    shareChangesFast(t, undefined, () => false);
+    t.update(() => A.load<Doc>(A.save(s.doc())));
+    s.change((d) => A.splice(d, ["text"], 2, 0, "c"));
+    t.emit("ephemeral-message", { handle: t, senderId: "source" as PeerId, message: { type: CHANGE_BROADCAST, change: A.getLastLocalChange(s.doc())! } });
+    expect(t.doc().text).toBe("abc");
+  });
+
   it("a change that arrives before the one it depends on waits for it", async () => {
     const [source, target] = [repo("source"), repo("target")];
     const s = source.create<Doc>({ text: "" });

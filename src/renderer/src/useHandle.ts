@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { AutomergeUrl, DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import { shareChangesFastOnce } from "../../shared/sync/changeBroadcast";
+import { broadcastKeystrokes } from "./fastPath";
 
 export type HandleState<T, S = T> =
   | { status: "loading" }
@@ -46,7 +47,7 @@ export function useHandle<T, S = T>(repo: Repo, url: string | null, options: Use
         if (cancelled) return;
         handle = h;
         // Keystrokes reach other writers on the fast path as well as by sync.
-        shareChangesFastOnce(h, (error) => console.warn("a change broadcast by another writer did not apply; it will arrive by sync", error));
+        shareChangesFastOnce(h, (error) => console.warn("a change broadcast by another writer did not apply; it will arrive by sync", error), broadcastKeystrokes);
         h.on("change", onChange);
         onChange();
       })

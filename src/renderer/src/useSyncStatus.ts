@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { SyncStatus } from "../../shared/api";
+import { setRelayConnected } from "./fastPath";
 import type { HostClient } from "./hostClient";
 
 const POLL_MS = 1000;
@@ -14,6 +15,7 @@ export function useSyncStatus(host: HostClient, url: string | null): SyncStatus 
       host.call("syncStatus", { url }).then(
         (next) => {
           if (cancelled) return;
+          setRelayConnected(next.connection === "connected");
           // The same answer must not re-render the window every second.
           setStatus((prev) => (prev && JSON.stringify(prev) === JSON.stringify(next) ? prev : next));
           timer = setTimeout(poll, POLL_MS);

@@ -49,10 +49,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /**
- * Broadcasts every change made on this handle (on this Repo) as it is made, and applies
- * the changes others broadcast. The handle must be ready. Returns the function that stops.
+ * Broadcasts every change made on this handle (on this Repo) as it is made, while
+ * `shouldBroadcast()` says so, and applies the changes others broadcast. The handle must
+ * be ready. Returns the function that stops.
  */
-export function shareChangesFast<T>(handle: DocHandle<T>, onError?: (error: unknown) => void): () => void {
+export function shareChangesFast<T>(handle: DocHandle<T>, onError?: (error: unknown) => void, shouldBroadcast: () => boolean = () => true): () => void {
   // A change event comes with every new state, remote ones included; a local change is
   // the one that makes the document's last local change a new one.
   let last = A.getLastLocalChange(handle.doc());
@@ -60,7 +61,7 @@ export function shareChangesFast<T>(handle: DocHandle<T>, onError?: (error: unkn
     const change = A.getLastLocalChange(doc);
     if (change === undefined || (last !== undefined && sameBytes(change, last))) return;
     last = change;
-    if (change.byteLength <= MAX_BROADCAST_CHANGE_BYTES) handle.broadcast({ type: CHANGE_BROADCAST, change } satisfies ChangeBroadcast);
+    if (change.byteLength <= MAX_BROADCAST_CHANGE_BYTES && shouldBroadcast()) handle.broadcast({ type: CHANGE_BROADCAST, change } satisfies ChangeBroadcast);
   };
   const onMessage = ({ message }: DocHandleEphemeralMessagePayload<T>) => {
     if (!isChangeBroadcast(message)) return;
@@ -81,10 +82,10 @@ export function shareChangesFast<T>(handle: DocHandle<T>, onError?: (error: unkn
 const sharing = new WeakSet<object>();
 
 /** `shareChangesFast` for as long as the handle lives, once however often it is asked. */
-export function shareChangesFastOnce<T>(handle: DocHandle<T>, onError?: (error: unknown) => void): void {
+export function shareChangesFastOnce<T>(handle: DocHandle<T>, onError?: (error: unknown) => void, shouldBroadcast?: () => boolean): void {
   if (sharing.has(handle)) return;
   sharing.add(handle);
-  shareChangesFast(handle, onError);
+  shareChangesFast(handle, onError, shouldBroadcast);
 }
 
 /** What carries Repo messages: a network adapter, or a Repo's network subsystem. */
