@@ -61,6 +61,8 @@ export interface RelayServerHooks {
 const MAX_WAITING_PER_CONNECTION = 1024;
 /** Pings every so often; a connection that missed the previous pong is dropped. */
 const KEEPALIVE_MS = 30_000;
+/** How long a connection asked by #probe has to answer. */
+const PROBE_MS = 3_000;
 /** A client that lets this much pile up unsent is not reading: it is dropped. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** WebSocket close reasons are limited to 123 bytes. */
@@ -82,6 +84,8 @@ interface Connection {
   refilledAt: number;
   resumeTimer: ReturnType<typeof setTimeout> | undefined;
   alive: boolean;
+  /** Being asked whether it is still there (#probe). */
+  probing: boolean;
   readonly documents: Set<string>;
   /** Requests answered doc-unavailable at once, by document, to replay if the document arrives. */
   readonly waiting: Map<string, RequestMessage>;
@@ -254,6 +258,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       refilledAt: Date.now(),
       resumeTimer: undefined,
       alive: true,
+      probing: false,
       documents: new Set(),
       waiting: new Map(),
       refusedReported: new Set(),
@@ -336,6 +341,12 @@ export class RelayServerAdapter extends NetworkAdapter {
       const peerId = parsed.senderId as PeerId;
       if (this.#byPeer.has(peerId) || peerId === this.peerId || this.#hooks.isPeerIdTaken(peerId)) {
         this.#log.warn({ conn: connection.id, peerId, token: connection.credential.name }, "join refused: peer ID in use");
+        // Most often the same desktop back on a new connection after its old one died
+        // without a word (a laptop asleep, a network that changed): that one would hold
+        // the peer ID until the keepalive, a minute. Ask it; if it does not answer, it
+        // goes, and the desktop's next attempt gets in. A live original stays (S4).
+        const holder = this.#byPeer.get(peerId);
+        if (holder && holder.credential.name === connection.credential.name) this.#probe(holder);
         this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId, message: "peer ID in use by another connection" });
         this.#close(connection, CloseCode.PeerIdInUse, "peer ID in use by another connection", "peer-id-in-use");
         return;
@@ -512,6 +523,27 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.emit("peer-disconnected", { peerId });
       this.#log.info({ conn: connection.id, peerId }, "peer left");
     }
+  }
+
+  /** Pings a connection now; closes it unless it answers within PROBE_MS. */
+  #probe(connection: Connection): void {
+    if (connection.probing || connection.closing) return;
+    connection.probing = true;
+    let answered = false;
+    const onPong = () => (answered = true);
+    connection.socket.once("pong", onPong);
+    try {
+      connection.socket.ping();
+    } catch {
+      // A socket already gone: no answer will come.
+    }
+    setTimeout(() => {
+      connection.probing = false;
+      connection.socket.off("pong", onPong);
+      if (answered || connection.closing) return;
+      this.#log.info({ conn: connection.id, peerId: connection.peerId }, "connection did not answer while its peer ID rejoined: closed");
+      this.#close(connection, CloseCode.GoingAway, "did not answer", "unresponsive");
+    }, PROBE_MS).unref?.();
   }
 
   #ping(): void {

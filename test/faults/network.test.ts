@@ -33,6 +33,34 @@ async function peeredRelays(peerUrl: (bPort: number) => Promise<string> = async 
 }
 
 describe("network faults", () => {
+  it("F3: a connection that dies without a word (the relay never hears of it): the writer is back in seconds, not refused for a minute", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    const r = await relays.relay({ dataDir });
+    const line = await proxy(r.port);
+    const ada = await host("ada");
+    await ada.addRelay("Team", line.url, token);
+    const url = await ada.createDocument("Asleep");
+    await ada.type(url, "Before. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
+
+    // The relay keeps the old connection, and Ada's peer ID with it, until its keepalive
+    // (30-60 s); Ada's heartbeat notices within seconds and she connects again.
+    line.strand();
+    const stranded = Date.now();
+    await eventually(async () => (await ada.syncStatus()).connection !== "connected", 30_000, 200);
+    await ada.type(url, "After. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 40_000, 200);
+    const backMs = Date.now() - stranded;
+    console.log(`F3 (stranded connection): back on the relay ${backMs} ms after the line died`);
+    // Heartbeat (about 10 s), the relay asking the old connection (3 s), a retry: well
+    // under the keepalive's 30-60 s.
+    expect(backMs).toBeLessThan(28_000);
+    expect(r.logs()).toMatch(/did not answer while its peer ID rejoined/);
+    const seen = await converged(url, [ada], [relays.client(r.url, token)], 20_000);
+    expect(seen.text).toBe("Before. After. ");
+  });
+
   it("F3: a writer cut off by a partition types for a long session while another keeps editing; after the heal both have every edit", async () => {
     const dataDir = tempDir();
     const token = await addToken(dataDir, "team");

@@ -99,6 +99,18 @@ export class TcpProxy {
     }
   }
 
+  /**
+   * Every live connection dies without a word, for good: nothing passes either way and
+   * nothing is closed, as when a laptop sleeps or its network changes. New connections
+   * work as usual.
+   */
+  strand(): void {
+    for (const link of this.#links) {
+      link.client.pause();
+      link.upstream?.pause();
+    }
+  }
+
   /** Cuts every live connection and resets new ones at once, until heal(). */
   refuse(): void {
     this.#mode = "refusing";
