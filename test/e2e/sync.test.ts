@@ -67,4 +67,31 @@ describe("syncing in the browser shell", () => {
     await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe("All changes on Team");
     await expect.poll(async () => (await bob!.read(url)).text, { timeout: 10_000 }).toContain("Written while the relay was down.");
   });
+
+  it("opens a shared link whose document is not on the relay yet as soon as it arrives, without Try again", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    relay = await startRelay({ dataDir });
+    const ada = await writer();
+    const settings = new SettingsPage(ada.page);
+    await settings.open();
+    await settings.addRelay("Team", relay.url, token);
+    await settings.close();
+
+    // Bob wrote it offline: the relay has never seen it.
+    bob = await HostProcess.start({ name: "bob" });
+    const url = await bob.createDocument("Not there yet");
+    await bob.type(url, "Written before the relay knew of it.");
+    await ada.page.getByRole("button", { name: "Open a link…" }).click();
+    const dialog = ada.page.getByRole("dialog", { name: "Open a shared document" });
+    await dialog.getByRole("textbox", { name: "Link" }).fill(url);
+    await dialog.getByRole("button", { name: "Open", exact: true }).click();
+    await expect.poll(() => ada.page.getByText("This document is not here yet.").count(), { timeout: 20_000 }).toBe(1);
+
+    // Bob connects; Ada does nothing, and the document opens.
+    await bob.addRelay("Team", relay.url, token);
+    const editor = ada.page.locator(`.editor-mount[data-ready=true][data-document="${url}"]`);
+    await expect.poll(() => editor.count(), { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => editor.innerText()).toContain("Written before the relay knew of it.");
+  });
 });

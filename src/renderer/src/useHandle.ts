@@ -24,6 +24,8 @@ export function useHandle<T, S = T>(repo: Repo, url: string | null, options: Use
   const { attempt = 0 } = options;
   // The latest selector, without making the effect (and the find) depend on its identity.
   const select = useRef(options.select);
+  // The URL of the last find, to tell another attempt from another document.
+  const asked = useRef<string | null>(null);
   select.current = options.select;
   useEffect(() => {
     if (!url) return;
@@ -39,7 +41,10 @@ export function useHandle<T, S = T>(repo: Repo, url: string | null, options: Use
       shown = { value };
       setState({ status: "ready", handle, doc: value });
     };
-    setState({ status: "loading" });
+    // Asking again for a document that was not there keeps saying so until it is,
+    // rather than flashing "Opening…" at every attempt.
+    setState((prev) => (prev.status === "unavailable" && asked.current === url ? prev : { status: "loading" }));
+    asked.current = url;
     const abort = new AbortController();
     repo
       .find<T>(url as AutomergeUrl, { signal: abort.signal })

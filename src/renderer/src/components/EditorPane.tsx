@@ -27,6 +27,9 @@ const TOOLBAR_DELAY_MS = 200;
 /** Counts are recomputed at most this often, not on every keystroke. */
 const COUNT_DELAY_MS = 250;
 
+/** How often a document that is not here yet is asked for again. */
+const RETRY_UNAVAILABLE_MS = 2000;
+
 export function EditorPane(props: {
   repo: Repo;
   host: HostClient;
@@ -43,6 +46,14 @@ export function EditorPane(props: {
   // Only the title is rendered from here; the text reaches ProseMirror through the
   // binding. Selecting it keeps React out of every keystroke's frame (bench/typing).
   const doc = useHandle<WriterDocument, string | null>(props.repo, props.url, { attempt, select: titleOf });
+  // "It opens once it arrives": a shared document the host is still fetching from the
+  // relay is asked for again every few seconds, as long as it is on screen.
+  const unavailable = doc.status === "unavailable";
+  useEffect(() => {
+    if (!unavailable) return;
+    const timer = setTimeout(() => setAttempt((n) => n + 1), RETRY_UNAVAILABLE_MS);
+    return () => clearTimeout(timer);
+  }, [unavailable, attempt]);
   if (doc.status === "loading") return <div className="pane-loading" aria-busy="true">Opening…</div>;
   if (doc.status === "unavailable")
     return (
