@@ -45,6 +45,7 @@ export const richEdit: fc.Arbitrary<RichEdit> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("list" as const), at: fc.nat(), length: fc.integer({ min: 0, max: 20 }), list: fc.constantFrom("bullet_list", "ordered_list", "task_list" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("indent" as const), at: fc.nat(), lift: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("quote" as const), at: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("linebreak" as const), at: fc.nat() }) },
 );
 
 type Step =

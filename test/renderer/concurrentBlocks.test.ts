@@ -59,4 +59,23 @@ describe("edits that only clash once merged", () => {
     // The bold is still in Automerge: the writer who turns the block back gets it back.
     expect(A.spans(ada.doc(), TEXT_PATH).some((span) => span.type === "text" && span.marks?.strong === true)).toBe(true);
   });
+
+  it("a line break typed in a paragraph that another writer turned into a code block opens, and arrives live", () => {
+    const { ada, bob } = twoWriters();
+    run(editor(ada), setBlock("code"));
+    const bobs = editor(bob);
+    bobs.apply(bobs.tr.replaceSelectionWith(s.nodes.hard_break!.create()).insertText("next"));
+
+    const adasEditor = EditorState.create({ schema: s, doc: init(ada as DocHandle<unknown>, TEXT_PATH, { schemaAdapter }).pmDoc });
+    const before = ada.doc();
+    const headsBefore = A.getHeads(before);
+    ada.merge(bob);
+    const after = ada.doc();
+    const patches = A.diff(after, headsBefore, A.getHeads(after));
+    const live = adasEditor.apply(patchesToTr({ adapter: schemaAdapter, path: TEXT_PATH, before, after, patches, state: adasEditor }));
+
+    const expected = 'doc(code_block("code", hard_break, "next"))';
+    expect(live.doc.toString()).toBe(expected);
+    expect(init(ada as DocHandle<unknown>, TEXT_PATH, { schemaAdapter }).pmDoc.toString()).toBe(expected);
+  });
 });

@@ -18,6 +18,7 @@ import { schema, schemaAdapter } from "../../../src/shared/editor/schema";
 import { TEXT_PATH, type WriterDocument } from "../../../src/shared/document";
 import { writerSyncPlugin } from "../../../src/renderer/src/editor/sync";
 import {
+  insertHardBreak,
   liftAnyListItem,
   setBlock,
   setLink,
@@ -45,7 +46,8 @@ export type RichEdit =
   | { kind: "block"; at: number; block: BlockKind }
   | { kind: "list"; at: number; length: number; list: ListKind }
   | { kind: "indent"; at: number; lift: boolean }
-  | { kind: "quote"; at: number };
+  | { kind: "quote"; at: number }
+  | { kind: "linebreak"; at: number };
 
 /** What became of an edit: it changed the document, it did nothing there, or the binding threw. */
 export type EditOutcome = { outcome: "changed" | "unchanged" } | { outcome: "threw"; error: string };
@@ -108,6 +110,9 @@ export function applyRichEdit(handle: DocHandle<WriterDocument>, edit: RichEdit)
         break;
       case "quote":
         run(toggleBlockquote());
+        break;
+      case "linebreak":
+        run(insertHardBreak);
         break;
     }
   } catch (error) {
