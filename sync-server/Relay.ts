@@ -190,9 +190,6 @@ export class Relay {
         relayPeerConnected: () => relayPeers.size > 0,
         isPeerIdTaken: isDialerId,
         touch,
-        store: async (documentId) => {
-          await repoRef.repo?.flush([documentId as DocumentId]);
-        },
       });
       ref.adapter = adapter;
       const isRelayPeer = (id: string) => adapter.isRelayPeer(id) || dialers.some((d) => d.remotePeerId === id);
