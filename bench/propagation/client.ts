@@ -26,6 +26,7 @@ import { next as A } from "@automerge/automerge";
 import pino from "pino";
 import { Host } from "../../src/host/Host";
 import { shareChangesFast } from "../../src/shared/sync/changeBroadcast";
+import { mulberry32 } from "../../test/support/random";
 import { wallClock, type BenchDoc, type ClientReport, type FromClient, type ToClient } from "./protocol";
 
 type Init = Extract<ToClient, { type: "init" }>;
@@ -36,18 +37,6 @@ const ALPHABET = "etaoinshrdlucmfwypvbgkjqxz     ";
 
 function send(message: FromClient): void {
   process.send?.(message);
-}
-
-/** Small seeded PRNG, so that a run's timing and positions can be reproduced. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Counts what goes through an adapter (wraps send, listens to message). */

@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { HostStatus } from "../../src/shared/api";
 import { inspectStorage } from "../support/dataDir";
 import { HostProcess, useHosts } from "../support/host";
+import { mulberry32 } from "../support/random";
 import { tempDir } from "../support/relay";
 import { survivingWords, Typist, type TypedWord } from "../support/typist";
 
@@ -21,23 +22,12 @@ const DUE_AFTER_MS = 20 + 500;
 /** One cycle in ten kills the host while it is still opening its data. */
 const KILL_WHILE_OPENING = 0.1;
 
-/** mulberry32: a small seeded generator, so that a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("crash soak", () => {
   it(
     `P3: ${CYCLES} SIGKILLs at random moments (seed ${SEED}): every document loads and every word older than the save debounce survives`,
     async () => {
-      const rng = random(SEED);
+      const rng = mulberry32(SEED);
       const dataDir = tempDir("host-p3-");
       const started = Date.now();
 
