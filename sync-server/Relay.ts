@@ -14,6 +14,7 @@ import { PeerSync } from "./PeerSync";
 import { RelayServerAdapter, type ConnectionLimits, type Credential } from "./RelayServerAdapter";
 import { RelayStorage } from "./RelayStorage";
 import { findToken, TokenStore, type TokenRecord } from "./tokens";
+import { RESYNC_AFTER_MS } from "../src/shared/sync/resync";
 
 export interface RelayOptions {
   dataDir: string;
@@ -190,6 +191,9 @@ export class Relay {
         relayPeerConnected: () => relayPeers.size > 0,
         isPeerIdTaken: isDialerId,
         touch,
+        store: async (documentId) => {
+          await repoRef.repo?.flush([documentId as DocumentId]);
+        },
       });
       ref.adapter = adapter;
       const isRelayPeer = (id: string) => adapter.isRelayPeer(id) || dialers.some((d) => d.remotePeerId === id);
@@ -204,8 +208,17 @@ export class Relay {
         // Keystrokes pass through at once as broadcasts (src/shared/sync/changeBroadcast.ts);
         // sync, the backstop, gathers --sync-debounce-ms (50 ms) of changes per round.
         syncDebounceRate: options.syncDebounceMs,
+        resyncAfterMs: RESYNC_AFTER_MS,
       });
       repoRef.repo = repo;
+      // A stalled sync the relay restarted by itself (src/shared/sync/resync.ts): it should
+      // be rare; a self-hoster who sees many has a network or a client losing messages.
+      repo.on("doc-metrics", (event) => {
+        const e = event as unknown as { type: string; documentId?: string; forPeer?: string; afterMillis?: number };
+        if (e.type !== "resync") return;
+        metrics.inc("relay_sync_resyncs_total");
+        logger.warn({ documentId: e.documentId, peerId: e.forPeer, silentMs: e.afterMillis }, "sync with a peer stalled; sent everything again");
+      });
 
       const peerSync = new PeerSync({ repo, storage, file: path.join(dataDir, "peers.json"), logger, metrics, touch });
       ref.peerSync = peerSync;

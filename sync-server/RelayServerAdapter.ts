@@ -53,6 +53,8 @@ export interface RelayServerHooks {
   isPeerIdTaken(peerId: string): boolean;
   /** Some traffic for `documentId`: it is not idle. */
   touch(documentId: string): void;
+  /** Writes the relay's copy of the document to disk, durably, as it is now. */
+  store(documentId: string): Promise<void>;
 }
 
 /** Requests for unknown documents remembered per connection, to answer them once the document arrives. */
@@ -65,6 +67,11 @@ const PROBE_MS = 3_000;
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** WebSocket close reasons are limited to 123 bytes. */
 const MAX_REASON = 120;
+
+interface HeldMessages {
+  waiting: { connection: Connection; message: Message }[];
+  writing: boolean;
+}
 
 interface Connection {
   readonly id: number;
@@ -112,6 +119,8 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #connections = new Set<Connection>();
   readonly #byPeer = new Map<string, Connection>();
   readonly #ephemeralOrigins = new EphemeralOrigins<number>();
+  /** Sync messages waiting for their document to be on disk (#sendWhenStored). */
+  readonly #held = new Map<string, HeldMessages>();
   #nextId = 1;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #connected!: () => void;
@@ -162,11 +171,50 @@ export class RelayServerAdapter extends NetworkAdapter {
     // Not back to the connection an author's ephemeral messages come by (ephemeralOrigins.ts).
     if (message.type === "ephemeral" && this.#ephemeralOrigins.originOf(message.senderId) === connection.id) return;
     if (message.documentId) this.#hooks.touch(message.documentId);
-    // Sync messages used to wait here until the relay's copy was on disk (so that "all
-    // changes on <relay>" could not outrun a SIGKILL); that made the P2 trace replay
-    // stall for good in about half its runs, for a reason not found yet, so they go at
-    // once again. See the closing note of the fault suite: a known gap, not a fix.
-    this.#sendTo(connection, message);
+    if (message.type === "sync" && message.documentId) this.#sendWhenStored(connection, { ...message, documentId: message.documentId });
+    else this.#sendTo(connection, message);
+  }
+
+  /**
+   * A sync message tells its reader which heads the relay has, and the desktop shows
+   * "all changes on <relay>" once those are its own: so it leaves only once the relay's
+   * copy is on disk at least as far (otherwise a SIGKILL within the save debounce loses
+   * changes a writer was told are safe). Per document, one write at a time covers every
+   * message made before it began; messages made meanwhile wait for the next. Latency
+   * does not suffer: keystrokes reach other writers by the broadcast fast path
+   * (src/shared/sync/changeBroadcast.ts), which needs no storage.
+   */
+  #sendWhenStored(connection: Connection, message: Message & { documentId: string }): void {
+    const documentId = message.documentId;
+    let held = this.#held.get(documentId);
+    if (!held) this.#held.set(documentId, (held = { waiting: [], writing: false }));
+    held.waiting.push({ connection, message });
+    if (!held.writing) void this.#storeAndSend(documentId, held);
+  }
+
+  async #storeAndSend(documentId: string, held: HeldMessages): Promise<void> {
+    held.writing = true;
+    // automerge-repo makes a reply inside the update that takes a change in: the Repo's
+    // copy has the change (and a new document is ready to be saved) only once it returns.
+    await new Promise((resolve) => setImmediate(resolve));
+    let failures = 0;
+    while (held.waiting.length > 0) {
+      const batch = held.waiting.splice(0);
+      try {
+        await this.#hooks.store(documentId);
+        failures = 0;
+      } catch (error) {
+        // Not stored: nothing is claimed. Everything waits, and the write is retried.
+        held.waiting.unshift(...batch);
+        failures++;
+        this.#log.error({ documentId, err: error, failures }, "cannot store a document; its sync messages wait");
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** Math.min(failures, 7))));
+        continue;
+      }
+      for (const { connection, message } of batch) if (!connection.closing) this.#sendTo(connection, message);
+    }
+    held.writing = false;
+    this.#held.delete(documentId);
   }
 
   /** Closes every connection whose credential `stillValid` rejects (revoked tokens). */

@@ -27,6 +27,7 @@ export class Metrics {
     this.#define("relay_bytes_sent_total", "counter", "Bytes of protocol messages sent.");
     this.#define("relay_refused_changes_total", "counter", "Sync messages and change broadcasts from read-only tokens whose changes were dropped.");
     this.#define("relay_unavailable_answers_total", "counter", "Requests for unknown documents answered at once with doc-unavailable.");
+    this.#define("relay_sync_resyncs_total", "counter", "Times sync with a peer had stalled (silent while its heads differed) and was started again.");
     this.#define("relay_throttled_total", "counter", "Times a connection was paused for sending too fast.");
     this.#define("relay_peers_connected", "gauge", "Relay peers with a live connection.");
     this.#define("relay_peer_pending_documents", "gauge", "Documents changed here that relay peers have not confirmed.");

@@ -28,6 +28,7 @@ import {
 import type { LibraryDocument } from "../shared/library";
 import type { WriterDocument } from "../shared/document";
 import { applyChangeBroadcasts } from "../shared/sync/changeBroadcast";
+import { RESYNC_AFTER_MS } from "../shared/sync/resync";
 import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, saveSettings, type Settings } from "./settings";
@@ -210,6 +211,11 @@ export class Host {
         // changes per round (bench/propagation: 8 writers' keystrokes arrive in about half
         // a second at the median on a saturated 2-core machine, against 1.9 s with 0 ms).
         syncDebounceRate: 50,
+        resyncAfterMs: RESYNC_AFTER_MS,
+      });
+      repo.on("doc-metrics", (event) => {
+        const e = event as unknown as { type: string; documentId?: string; forPeer?: string; afterMillis?: number };
+        if (e.type === "resync") logger.warn({ documentId: e.documentId, peerId: e.forPeer, silentMs: e.afterMillis }, "sync with a peer stalled; sent everything again");
       });
 
       let libraryHandle: DocHandle<LibraryDocument>;

@@ -63,11 +63,31 @@ describe("relay lifecycle", () => {
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
   });
 
-  // Known gap, not covered here: the relay answers with its heads as soon as a change is
-  // in its memory, before its save (50 ms debounce), so a relay SIGKILLed within that
-  // window can lose changes a host already shows as "on-relay". Holding sync messages
-  // until the save fixed it, but made the P2 trace replay stall; see the fault suite's
-  // closing note.
+  // Found by this suite: the relay used to answer with its heads as soon as a change was
+  // in its memory, before its save (debounced), so the host showed "on-relay" for changes
+  // a SIGKILL then lost. With a 1 s save debounce that lost them every time. Now a relay's
+  // sync messages leave only once its copy is on disk (RelayServerAdapter#sendWhenStored).
+  it("F4: every change the relay confirmed before it was SIGKILLed is on its disk after the restart", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    const first = await relays.relay({ dataDir, port: await freePort(), args: ["--save-debounce-ms", "1000"] });
+    const ada = await host("ada");
+    await ada.addRelay("Team", first.url, token);
+    const url = await ada.createDocument("Confirmed");
+    for (let i = 0; i < 20; i++) await ada.type(url, `w${i} `);
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000, 50);
+    const confirmed = await ada.read(url);
+    // Ada's machine is gone: only the relay's copy is left.
+    await ada.kill();
+    await first.kill();
+
+    const second = await relays.relay({ dataDir, port: first.port });
+    const carl = await host("carl");
+    await carl.addRelay("Team", second.url, token);
+    await carl.call("openSharedDocument", { url });
+    const seen = await converged(url, [carl], [relays.client(second.url, token)], 30_000);
+    expect(seen).toEqual(confirmed);
+  });
 
   it("F11: a host whose connection reaches the relay while it starts up syncs as soon as it is ready", async () => {
     // A patient proxy holds the host's connection attempts while nothing listens, and

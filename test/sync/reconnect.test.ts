@@ -10,6 +10,8 @@ class LinkEnd extends NetworkAdapter {
   other!: LinkEnd;
   /** Messages sent from this end are lost (a dead connection nobody noticed yet). */
   losing = false;
+  /** How many messages were lost so far. */
+  sentWhileLosing = 0;
   joined = false;
 
   isReady(): boolean {
@@ -28,7 +30,10 @@ class LinkEnd extends NetworkAdapter {
   }
 
   send(message: Message): void {
-    if (this.losing) return;
+    if (this.losing) {
+      this.sentWhileLosing++;
+      return;
+    }
     const other = this.other;
     setTimeout(() => other.emit("message", message), 1);
   }
@@ -79,5 +84,47 @@ describe("a connection that lost messages, then reconnected", () => {
     await eventually(() => mine.doc().words.length === 3 && theirs.doc().words.length === 3, 5000, 50);
     expect([...mine.doc().words].sort()).toEqual(["first", "from the client", "from the relay"]);
     expect(mine.heads()).toEqual(theirs.heads());
+  });
+});
+
+describe("a message lost while the connection lives (resyncAfterMs)", () => {
+  /** A relay and a client as in the test above; `resyncAfterMs` on both. */
+  async function linked(resyncAfterMs: number) {
+    const [relayEnd, clientEnd] = [new LinkEnd(), new LinkEnd()];
+    relayEnd.other = clientEnd;
+    clientEnd.other = relayEnd;
+    const relay = new Repo({ network: [relayEnd], peerId: "relay" as PeerId, resyncAfterMs, shareConfig: { announce: async () => false, access: async () => true } });
+    const client = new Repo({ network: [clientEnd], peerId: "client" as PeerId, resyncAfterMs });
+    repos.push(relay, client);
+    const mine = client.create<{ words: string[] }>({ words: ["first"] });
+    const theirs = await eventually(() => relay.find<{ words: string[] }>(mine.url), 5000, 50);
+    await eventually(() => theirs.doc().words.length === 1);
+    // Let the first exchange finish, then lose exactly the message that carries the
+    // relay's next change; the connection itself stays up.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    relayEnd.losing = true;
+    theirs.change((d) => void d.words.push("from the relay"));
+    await eventually(() => relayEnd.sentWhileLosing > 0, 5000, 5);
+    relayEnd.losing = false;
+    return { mine, theirs };
+  }
+
+  it("without it, both sides wait for each other for as long as the connection lasts", async () => {
+    const { mine, theirs } = await linked(0);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A client edit goes through, but the relay never sends its lost change again.
+    mine.change((d) => void d.words.push("from the client"));
+    await eventually(() => theirs.doc().words.length === 3, 5000, 50);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(mine.doc().words).toEqual(["first", "from the client"]);
+  });
+
+  it("with it, the silent side is sent everything again and both converge", async () => {
+    const { mine, theirs } = await linked(200);
+    await eventually(() => mine.doc().words.length === 2, 5000, 20);
+    expect(mine.doc().words).toEqual(["first", "from the relay"]);
+    mine.change((d) => void d.words.push("from the client"));
+    await eventually(() => theirs.doc().words.length === 3 && mine.heads().join() === theirs.heads().join(), 5000, 20);
+    expect([...theirs.doc().words].sort()).toEqual(["first", "from the client", "from the relay"]);
   });
 });

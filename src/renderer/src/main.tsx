@@ -4,6 +4,7 @@ import { automergeWasmBase64 } from "@automerge/automerge/automerge.wasm.base64"
 import { App } from "./App";
 import { HostClient } from "./hostClient";
 import { hostNetworkAdapter, hostTransport } from "./platform";
+import { RESYNC_AFTER_MS } from "../../shared/sync/resync";
 import "./styles.css";
 
 async function start(): Promise<void> {
@@ -19,6 +20,7 @@ async function start(): Promise<void> {
     // with 50 ms, 15 ms with 0). Keystrokes reach other writers by the broadcast fast path
     // (src/shared/sync/changeBroadcast.ts, fastPath.ts) while a relay is connected.
     syncDebounceRate: 0,
+    resyncAfterMs: RESYNC_AFTER_MS,
   });
   const host = new HostClient(hostTransport());
   createRoot(document.getElementById("root")!).render(<App repo={repo} host={host} />);

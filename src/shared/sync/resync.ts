@@ -1,0 +1,16 @@
+/**
+ * How long a peer may stay silent while its heads differ from ours before automerge-repo
+ * sends it everything again (the `resyncAfterMs` Repo option, patches/README.md).
+ *
+ * Automerge's sync protocol counts a change it sent as delivered and waits for an answer
+ * before it sends again: one message lost or left unanswered while the connection lives,
+ * and both sides wait for each other until someone reconnects. The fault suite's P2 trace
+ * replay saw that, rarely, between two hosts and a relay (both hosts sure the relay had
+ * everything, with different heads). The cause was not found; this makes any such stall
+ * last seconds instead of for good, on every hop: renderer, host and relay.
+ *
+ * 3 s: well above a busy peer's normal answer time here (sync rounds are 50 ms; under the
+ * P2 load answers come within a few hundred ms), so a resync almost never repeats what is
+ * already on its way; and the silence allowed doubles while it lasts (up to a minute).
+ */
+export const RESYNC_AFTER_MS = 3000;
