@@ -1,6 +1,6 @@
 // Starts real relay processes through the relay's CLI, for integration tests and
 // benchmarks, and gives clients to talk to them.
-import { afterEach } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -54,9 +54,24 @@ process.once("exit", () => {
 });
 
 
-/** A fresh temp directory for a relay (under the OS temp dir). */
+/** Temp directories made by this test file; removed after it (KEEP_TEST_DIRS=1 keeps them). */
+const madeDirs: string[] = [];
+afterAll(() => {
+  if (process.env.KEEP_TEST_DIRS) return;
+  for (const dir of madeDirs.splice(0)) {
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Still in use (a mount a test left behind): leave it to the OS's temp cleanup.
+    }
+  }
+});
+
+/** A fresh temp directory for a relay or a host (under the OS temp dir), removed after the test file. */
 export function tempDir(prefix = "relay-test-"): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 /** Starts a relay through its CLI and resolves once it prints that it is listening. */
