@@ -45,8 +45,16 @@ export function foldForSearch(s: string): string {
   return s.normalize("NFKD").replace(/\p{M}/gu, "").toLocaleLowerCase();
 }
 
-/** A short, single-line excerpt of `text` for the document list. */
+/**
+ * A short, single-line excerpt of `text` (blocks on lines of their own) for the document
+ * list. A block that ends without punctuation (a heading, a list item) is followed by
+ * " · ", so that "The storm" and "The lamp had burned…" do not run together.
+ */
 export function makeSnippet(text: string, max = 140): string {
-  const flat = text.replace(/\s+/g, " ").trim();
+  const blocks = text
+    .split("\n")
+    .map((b) => b.replace(/\s+/g, " ").trim())
+    .filter((b) => b.length > 0);
+  const flat = blocks.map((b, i) => (i === blocks.length - 1 ? b : /[.!?:;,…"'”’)\]]$/.test(b) ? `${b} ` : `${b} · `)).join("");
   return flat.length <= max ? flat : flat.slice(0, max - 1).trimEnd() + "…";
 }

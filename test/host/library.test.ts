@@ -199,6 +199,11 @@ describe("refreshing an entry", () => {
     expect(entry(url)!.words).toBe(102);
   });
 
+  it("keeps a heading apart from the text after it in the snippet", async () => {
+    const url = await document("Storm", "The storm", "The lamp had burned.", "  ", "a brass key", "a tin of matches");
+    expect(entry(url)!.snippet).toBe("The storm · The lamp had burned. a brass key · a tin of matches");
+  });
+
   it("ignores documents the library does not list, and documents it cannot read", async () => {
     const url = await document("Draft", "Call me Ishmael.");
     const before = JSON.stringify(library.entries());
