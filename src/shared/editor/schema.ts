@@ -35,7 +35,9 @@ const spec: MappedSchemaSpec = {
       automerge: { unknownBlock: true },
       group: "block",
       content: "block+",
-      parseDOM: [{ tag: "div", attrs: { "data-unknown-block": "true" } }],
+      // Only Writer's own marker: `attrs` here would be what the rule sets, not a match,
+      // and every pasted or imported <div> became an unknown block.
+      parseDOM: [{ tag: 'div[data-unknown-block="true"]' }],
       toDOM: (): DOMOutputSpec => ["div", { "data-unknown-block": "true" }, 0],
     },
     heading: {
