@@ -341,6 +341,8 @@ export class Host {
         await this.#setRelays(relays);
         return null;
       }
+      case "importBackup":
+        return this.library.importBackup(new Uint8Array(Buffer.from(req.data, "base64")));
       case "openSharedDocument":
         this.#library.addShared(checkedUrl(req.url));
         this.fetchLibraryDocuments();

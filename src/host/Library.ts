@@ -90,6 +90,31 @@ export class Library {
     return missing.length;
   }
 
+  /**
+   * Imports a backup (a document saved with its whole history, `A.save`) as a new
+   * document of this library: same text and history, a new identity, so it never
+   * merges with the original by accident. Throws a RangeError (the request's fault)
+   * when the bytes are not a Writer document.
+   */
+  importBackup(bytes: Uint8Array): { url: AutomergeUrl; title: string } {
+    let loaded: A.Doc<unknown>;
+    try {
+      loaded = A.load<unknown>(bytes);
+    } catch {
+      throw new RangeError("This file is not a Writer backup (it could not be read as a document).");
+    }
+    if (!isWriterDocument(loaded)) throw new RangeError("This file is a document, but not a Writer document.");
+    const handle = this.#repo.import<WriterDocument>(bytes);
+    const doc = handle.doc();
+    const title = typeof doc.title === "string" ? doc.title : "";
+    const now = this.#now();
+    const text = plainText(doc);
+    this.#handle.change((lib) => {
+      lib.documents[handle.documentId] = { url: handle.url, title, createdAt: now, updatedAt: now, trashedAt: null, snippet: makeSnippet(text), words: countText(text).words };
+    });
+    return { url: handle.url, title };
+  }
+
   /** Copies a document, history included, as a new document titled "… (copy)". */
   async duplicate(url: string): Promise<AutomergeUrl> {
     const source = this.#entry(url);

@@ -6,6 +6,10 @@
  */
 import { z } from "zod";
 
+/** Backups up to 24 MB are imported (their base64 is a third longer). */
+export const BACKUP_MAX_BYTES = 24 * 1024 * 1024;
+const BACKUP_BASE64_MAX = Math.ceil(BACKUP_MAX_BYTES / 3) * 4;
+
 /** An automerge URL: `automerge:` followed by a base58check document ID. */
 export const documentUrlSchema = z
   .string()
@@ -55,6 +59,11 @@ export const requestSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("moveRelay"), id: relayIdSchema, index: z.number().int().min(0).max(100) }),
   z.object({ method: z.literal("openSharedDocument"), url: documentUrlSchema }),
   z.object({ method: z.literal("linkLibrary"), url: documentUrlSchema }),
+  z.object({
+    method: z.literal("importBackup"),
+    /** The backup file (a saved Automerge document), base64. */
+    data: z.string().min(1).max(BACKUP_BASE64_MAX, "the backup is larger than Writer imports (24 MB)").regex(/^[A-Za-z0-9+/]+={0,2}$/, "not base64"),
+  }),
   z.object({
     method: z.literal("confirmSaved"),
     url: documentUrlSchema,
@@ -158,6 +167,7 @@ export interface HostResults {
   moveRelay: null;
   openSharedDocument: { url: string };
   linkLibrary: { libraryUrl: string };
+  importBackup: { url: string; title: string };
 }
 
 export interface HostError {

@@ -124,6 +124,28 @@ describe("duplicating", () => {
   });
 });
 
+describe("importing a backup", () => {
+  it("adds the document with its whole history under a new identity", async () => {
+    const url = await document("Logbook", "Forty-one nights.", "The lamp held.");
+    const original = await open(url);
+    const bytes = A.save(original.doc());
+    const { url: copy, title } = library.importBackup(bytes);
+    expect(copy).not.toBe(url);
+    expect(title).toBe("Logbook");
+    expect(entry(copy)).toMatchObject({ title: "Logbook", trashedAt: null, words: 5 });
+    const imported = await open(copy);
+    expect(A.getHeads(imported.doc())).toEqual(A.getHeads(original.doc()));
+    expect(A.getHistory(imported.doc()).length).toBe(A.getHistory(original.doc()).length);
+  });
+
+  it("refuses what is not a Writer document, and lists nothing", () => {
+    const before = Object.keys(library.entries()).length;
+    expect(() => library.importBackup(new TextEncoder().encode("# not a backup"))).toThrow(/not a Writer backup/);
+    expect(() => library.importBackup(A.save(A.from({ hello: "world" })))).toThrow(/not a Writer document/);
+    expect(Object.keys(library.entries()).length).toBe(before);
+  });
+});
+
 describe("the trash", () => {
   it("moves a document to the trash and back", async () => {
     const url = await document("Moby-Dick");

@@ -24,7 +24,8 @@ export interface WebShell {
 }
 
 const COOKIE = "writer_session";
-const MAX_API_BODY = 64 * 1024;
+// Room for a backup being imported (BACKUP_MAX_BYTES as base64); every other request is small.
+const MAX_API_BODY = 33 * 1024 * 1024;
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",

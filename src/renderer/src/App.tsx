@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Repo } from "@automerge/automerge-repo/slim";
 import type { Bootstrap, HostStatus } from "../../shared/api";
-import type { LibraryDocument } from "../../shared/library";
+import { UNTITLED, type LibraryDocument } from "../../shared/library";
 import type { HostClient } from "./hostClient";
 import { useHandle } from "./useHandle";
 import { Sidebar } from "./components/Sidebar";
+import { importFile } from "./importExport";
 import { EditorPane } from "./components/EditorPane";
 import { Notice, type NoticeState } from "./components/Notice";
 import { useHostConnection } from "./useHostConnection";
@@ -117,6 +118,12 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         sync={sync}
         onSettings={() => setDialog("settings")}
         onOpenLink={() => setDialog("open-link")}
+        onImport={(file) =>
+          importFile(file, host, repo).then(({ url, title }) => {
+            open(url);
+            setNotice({ kind: "info", message: `“${file.name}” imported as “${title || UNTITLED}”.` });
+          }, report)
+        }
       />
       <main className="pane">
         {openUrl && entry && entry.trashedAt === null ? (

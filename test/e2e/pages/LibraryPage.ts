@@ -59,6 +59,19 @@ export class LibraryPage {
     return new EditorPage(this.page);
   }
 
+  /** Imports a file through the sidebar's Import… (the hidden file input behind it); resolves once it is open. */
+  async importFile(name: string, bytes: Buffer): Promise<EditorPage> {
+    const before = await this.page.locator(".editor-mount").getAttribute("data-document").catch(() => null);
+    await this.page.getByTestId("import-file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
+    await this.page.waitForFunction((prev) => {
+      const mount = document.querySelector(".editor-mount[data-ready=true]");
+      return mount !== null && mount.getAttribute("data-document") !== prev;
+    }, before);
+    const editor = new EditorPage(this.page);
+    await editor.waitReady();
+    return editor;
+  }
+
   async search(query: string): Promise<void> {
     await this.sidebar.getByRole("searchbox", { name: "Search documents" }).fill(query);
   }

@@ -1,4 +1,5 @@
 import { startTransition, useCallback, useEffect, useRef, useState } from "react";
+import { exportDocument, printDocument } from "../importExport";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
@@ -197,7 +198,16 @@ function LoadedEditor({
   return (
     <div className="editor-pane">
       {state && editorRef.current && (
-        <Toolbar view={editorRef.current.view} state={state} linkRequest={linkRequest} onCopyLink={onCopyLink} onDuplicate={onDuplicate} onTrash={() => onTrash(title)} />
+        <Toolbar
+          view={editorRef.current.view}
+          state={state}
+          linkRequest={linkRequest}
+          onCopyLink={onCopyLink}
+          onDuplicate={onDuplicate}
+          onTrash={() => onTrash(title)}
+          onExport={(kind) => editorRef.current && exportDocument(kind, handle, editorRef.current.view.state.doc, title)}
+          onPrint={printDocument}
+        />
       )}
       <div className="scroller">
         <article className="page">

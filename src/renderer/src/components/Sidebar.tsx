@@ -1,8 +1,9 @@
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { SearchHit, SyncStatus } from "../../../shared/api";
 import { activeEntries, trashedEntries, UNTITLED, type LibraryDocument, type LibraryEntry } from "../../../shared/library";
 import { relativeTime } from "../time";
 import { describeSync } from "../useSyncStatus";
+import { IMPORT_ACCEPT } from "../importExport";
 
 interface Actions {
   create(): Promise<string>;
@@ -21,6 +22,7 @@ export function Sidebar({
   sync,
   onSettings,
   onOpenLink,
+  onImport,
 }: {
   library: LibraryDocument;
   openUrl: string | null;
@@ -30,7 +32,9 @@ export function Sidebar({
   sync: SyncStatus | null;
   onSettings: () => void;
   onOpenLink: () => void;
+  onImport: (file: File) => void;
 }) {
+  const importInput = useRef<HTMLInputElement>(null);
   const [query, setQuery] = useState("");
   const [hits, setHits] = useState<SearchHit[] | null>(null);
   const [showTrash, setShowTrash] = useState(false);
@@ -109,6 +113,22 @@ export function Sidebar({
           <button className="link-button" onClick={onOpenLink}>
             Open a link…
           </button>
+          <button className="link-button" onClick={() => importInput.current?.click()}>
+            Import…
+          </button>
+          <input
+            ref={importInput}
+            type="file"
+            hidden
+            accept={IMPORT_ACCEPT}
+            aria-label="Import a file"
+            data-testid="import-file"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              e.target.value = "";
+              if (file) onImport(file);
+            }}
+          />
           <button className="link-button" onClick={onSettings}>
             Settings
           </button>

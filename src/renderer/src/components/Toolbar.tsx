@@ -18,6 +18,7 @@ import {
   type BlockKind,
 } from "../editor/commands";
 import { Icon, type IconName } from "./Icon";
+import type { ExportKind } from "../importExport";
 
 const mod = typeof navigator !== "undefined" && /Mac|iP(hone|ad)/.test(navigator.platform) ? "⌘" : "Ctrl+";
 
@@ -28,6 +29,8 @@ export function Toolbar({
   onCopyLink,
   onDuplicate,
   onTrash,
+  onExport,
+  onPrint,
 }: {
   view: EditorView;
   state: EditorState;
@@ -35,6 +38,8 @@ export function Toolbar({
   onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: () => void;
+  onExport: (kind: ExportKind) => void;
+  onPrint: () => void;
 }) {
   const [linkOpen, setLinkOpen] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
@@ -127,6 +132,23 @@ export function Toolbar({
             <button role="menuitem" onClick={() => (setMenuOpen(false), onDuplicate())}>
               Duplicate
             </button>
+            <hr className="menu-divider" />
+            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("markdown"))}>
+              Export as Markdown
+            </button>
+            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("html"))}>
+              Export as HTML
+            </button>
+            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("text"))}>
+              Export as plain text
+            </button>
+            <button role="menuitem" onClick={() => (setMenuOpen(false), onPrint())}>
+              Print or save as PDF…
+            </button>
+            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("backup"))}>
+              Download a backup (with history)
+            </button>
+            <hr className="menu-divider" />
             <button role="menuitem" className="danger" onClick={() => (setMenuOpen(false), onTrash())}>
               Move to trash
             </button>

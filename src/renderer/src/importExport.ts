@@ -1,0 +1,119 @@
+/**
+ * Export a document (Markdown, HTML, plain text, a backup with its history, print) and
+ * import files as new documents. The converters are in src/shared/convert (Markdown,
+ * text) and ./convert (HTML, which needs the DOM); a backup is imported by the host,
+ * which checks it.
+ */
+import { next as A } from "@automerge/automerge/slim";
+import type { DocHandle, Repo, AutomergeUrl } from "@automerge/automerge-repo/slim";
+import { pmNodeToSpans } from "@automerge/prosemirror";
+import type { Node as PMNode } from "prosemirror-model";
+import { BACKUP_MAX_BYTES } from "../../shared/api";
+import { fromMarkdown, toMarkdown } from "../../shared/convert/markdown";
+import { fromPlainText, toPlainText } from "../../shared/convert/text";
+import { TEXT_PATH, type WriterDocument } from "../../shared/document";
+import { schemaAdapter } from "../../shared/editor/schema";
+import { fromHTML, toHTMLPage } from "./convert/html";
+import type { HostClient } from "./hostClient";
+
+export type ExportKind = "markdown" | "html" | "text" | "backup";
+
+/** What the file chooser offers on import. */
+export const IMPORT_ACCEPT = ".md,.markdown,.html,.htm,.txt,.automerge,text/markdown,text/html,text/plain";
+
+/** Imported text files larger than this are refused (a novel is about 1 MB of text). */
+const MAX_TEXT_IMPORT_BYTES = 8 * 1024 * 1024;
+
+/** A file name from a title: no path separators or characters systems refuse. */
+export function fileNameFor(title: string, extension: string): string {
+  const base =
+    [...(title || "Untitled")]
+      .map((c) => (c.charCodeAt(0) < 32 || '\\/:*?"<>|'.includes(c) ? " " : c))
+      .join("")
+      .replace(/\s+/g, " ")
+      .trim()
+      .slice(0, 120) || "Untitled";
+  return `${base}.${extension}`;
+}
+
+function download(name: string, data: BlobPart, type: string): void {
+  const url = URL.createObjectURL(new Blob([data], { type }));
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = name;
+  a.rel = "noopener";
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+/** Saves the document as a file (the browser's download; in Electron, its save dialog). */
+export function exportDocument(kind: ExportKind, handle: DocHandle<WriterDocument>, pmDoc: PMNode, title: string): void {
+  switch (kind) {
+    case "markdown":
+      return download(fileNameFor(title, "md"), (title ? `# ${title.replace(/\n/g, " ")}\n\n` : "") + toMarkdown(pmDoc), "text/markdown;charset=utf-8");
+    case "html":
+      return download(fileNameFor(title, "html"), toHTMLPage(title, pmDoc, document), "text/html;charset=utf-8");
+    case "text":
+      return download(fileNameFor(title, "txt"), (title ? `${title}\n\n` : "") + toPlainText(pmDoc), "text/plain;charset=utf-8");
+    case "backup": {
+      const bytes = A.save(handle.doc());
+      return download(fileNameFor(title, "automerge"), bytes.slice().buffer as ArrayBuffer, "application/octet-stream");
+    }
+  }
+}
+
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf(".");
+  return dot < 0 ? "" : name.slice(dot + 1).toLowerCase();
+}
+
+function base64(bytes: Uint8Array): string {
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
+/** A Markdown file's title: its first line when that is a level-1 heading (which it then is not any more). */
+function markdownTitle(doc: PMNode): { title: string | null; doc: PMNode } {
+  const first = doc.firstChild;
+  if (first?.type.name === "heading" && first.attrs.level === 1 && doc.childCount > 1) {
+    return { title: first.textContent.trim() || null, doc: doc.copy(doc.content.cut(first.nodeSize)) };
+  }
+  return { title: null, doc };
+}
+
+/**
+ * Imports a file as a new document and returns its URL. Markdown, HTML and text become
+ * a new document with that content (the title from the file: its first heading, its
+ * page title, or its name); a backup comes back with its whole history.
+ */
+export async function importFile(file: File, host: HostClient, repo: Repo): Promise<{ url: string; title: string }> {
+  const ext = extensionOf(file.name);
+  const stem = file.name.replace(/\.[^.]*$/, "") || "Imported";
+  if (ext === "automerge") {
+    if (file.size > BACKUP_MAX_BYTES) throw new Error(`“${file.name}” is larger than Writer imports (24 MB).`);
+    return host.call("importBackup", { data: base64(new Uint8Array(await file.arrayBuffer())) });
+  }
+  if (!["md", "markdown", "html", "htm", "txt"].includes(ext)) {
+    throw new Error(`Writer imports Markdown (.md), HTML (.html), plain text (.txt) and Writer backups (.automerge), not “${file.name}”.`);
+  }
+  if (file.size > MAX_TEXT_IMPORT_BYTES) throw new Error(`“${file.name}” is larger than Writer imports (8 MB of text).`);
+  const text = await file.text();
+  let parsed: { title: string | null; doc: PMNode };
+  if (ext === "html" || ext === "htm") parsed = fromHTML(text, document);
+  else if (ext === "txt") parsed = { title: null, doc: fromPlainText(text) };
+  else parsed = markdownTitle(fromMarkdown(text));
+  const title = (parsed.title ?? stem).slice(0, 500);
+  const { url } = await host.call("createDocument", { title });
+  const handle = await repo.find<WriterDocument>(url as AutomergeUrl);
+  const spans = pmNodeToSpans(schemaAdapter, parsed.doc);
+  handle.change((d) => A.updateSpans(d, TEXT_PATH, spans));
+  return { url, title };
+}
+
+/** The browser's print dialog (where "Save as PDF" lives) for the open document. */
+export function printDocument(): void {
+  window.print();
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { useWriterFixtures } from "./support/fixture";
+
+/** Issue 5: export a document in every format and import it again as a new document. */
+describe("export and import in the browser shell", () => {
+  const newWriter = useWriterFixtures();
+
+  it("exports Markdown, HTML, plain text and a backup, and imports each back as a new document", async () => {
+    const f = await newWriter();
+    const editor = await f.library.newDocument();
+    await editor.setTitle("Logbook: night 41");
+    await editor.type("## The storm\n");
+    await editor.type("The lamp burned ");
+    await editor.press("Control+b");
+    await editor.type("all night");
+    await editor.press("Control+b");
+    await editor.type(" and Marta kept ");
+    await editor.press("Control+u");
+    await editor.type("the log");
+    await editor.press("Control+u");
+    await editor.type(".\n");
+    await editor.type("* brass key\nmatches\n\n");
+    await editor.type("[ ] mend the window\n\n");
+    await editor.type("> the sea reads everything");
+    await expect.poll(() => editor.saveState()).toBe("Saved on this computer");
+    const original = await editor.html();
+
+    const md = await editor.export("Export as Markdown");
+    expect(md.name).toBe("Logbook night 41.md");
+    const markdown = md.bytes.toString("utf8");
+    expect(markdown).toContain("# Logbook: night 41\n\n## The storm\n\nThe lamp burned **all night** and Marta kept <u>the log</u>.");
+    expect(markdown).toContain("* brass key\n* matches");
+    expect(markdown).toContain("- [ ] mend the window");
+    expect(markdown).toContain("> the sea reads everything");
+
+    const html = await editor.export("Export as HTML");
+    expect(html.name).toBe("Logbook night 41.html");
+    expect(html.bytes.toString("utf8")).toContain("<strong>all night</strong>");
+
+    const text = await editor.export("Export as plain text");
+    expect(text.bytes.toString("utf8")).toContain("Logbook: night 41\n\nThe storm\n\nThe lamp burned all night and Marta kept the log.\n\n- brass key\n- matches");
+
+    const backup = await editor.export("Download a backup (with history)");
+    expect(backup.name).toBe("Logbook night 41.automerge");
+
+    // Each comes back as a new document with the same title and the same text.
+    for (const file of [md, html, backup]) {
+      const imported = await f.library.importFile(file.name, file.bytes);
+      await expect.poll(() => imported.title.inputValue()).toBe("Logbook: night 41");
+      await expect.poll(() => imported.html()).toBe(original);
+    }
+    const fromText = await f.library.importFile(text.name, text.bytes);
+    await expect.poll(() => fromText.text.innerText()).toContain("The lamp burned all night and Marta kept the log.");
+    expect(await f.library.titles()).toHaveLength(5);
+
+    // Not a backup, not a format: a clear error, and nothing new in the library.
+    await f.library.page.getByTestId("import-file").setInputFiles({ name: "broken.automerge", mimeType: "application/octet-stream", buffer: Buffer.from("not a document") });
+    await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/not a Writer backup/);
+    await f.library.page.getByTestId("import-file").setInputFiles({ name: "picture.png", mimeType: "image/png", buffer: Buffer.from([0x89, 0x50]) });
+    await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/Writer imports Markdown/);
+    expect(await f.library.titles()).toHaveLength(5);
+    expect(f.errors).toEqual([]);
+  });
+});
