@@ -1,5 +1,6 @@
 import { startTransition, useCallback, useEffect, useRef, useState } from "react";
 import { exportDocument, printDocument } from "../importExport";
+import { FindBar } from "./FindBar";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
@@ -103,6 +104,7 @@ function LoadedEditor({
   const [state, setState] = useState<EditorState | null>(null);
   const [counts, setCounts] = useState<TextCounts>({ words: 0, characters: 0 });
   const [linkRequest, setLinkRequest] = useState(0);
+  const [find, setFind] = useState<{ replace: boolean } | null>(null);
   const authorRecorded = useRef(false);
 
   // History will name who wrote what: the first local edit records this window's actor.
@@ -192,6 +194,23 @@ function LoadedEditor({
     document.title = `${title || UNTITLED} — Writer`;
   }, [title]);
 
+  // Ctrl/⌘+F finds, Ctrl+H (⌘⌥F on a Mac) finds and replaces, wherever focus is in the pane.
+  useEffect(() => {
+    const mac = /Mac|iP(hone|ad)/.test(navigator.platform);
+    const onKey = (e: KeyboardEvent) => {
+      const mod = mac ? e.metaKey : e.ctrlKey;
+      if (!mod || e.shiftKey) return;
+      const key = e.key.toLowerCase();
+      const replace = mac ? key === "f" && e.altKey : key === "h" && !e.altKey;
+      if ((key === "f" && !e.altKey) || replace) {
+        e.preventDefault();
+        setFind({ replace });
+      }
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => window.removeEventListener("keydown", onKey, true);
+  }, []);
+
   const saveState = useSaveState(handle as DocHandle<unknown>, host, connected, storageOk);
   const relayLabel = describeDocumentSync(sync);
 
@@ -209,6 +228,7 @@ function LoadedEditor({
           onPrint={printDocument}
         />
       )}
+      {find && state && editorRef.current && <FindBar view={editorRef.current.view} state={state} withReplace={find.replace} onClose={() => setFind(null)} />}
       <div className="scroller">
         <article className="page">
           <input

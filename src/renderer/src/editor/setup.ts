@@ -9,6 +9,7 @@ import { keymap } from "prosemirror-keymap";
 import { baseKeymap, chainCommands, exitCode } from "prosemirror-commands";
 import { history, undo, redo } from "prosemirror-history";
 import { dropCursor } from "prosemirror-dropcursor";
+import { search } from "prosemirror-search";
 import { gapCursor } from "prosemirror-gapcursor";
 import { init } from "@automerge/prosemirror";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
@@ -145,6 +146,8 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       dropCursor(),
       gapCursor(),
       placeholder("Start writing…"),
+      // Find and replace (components/FindBar.tsx): highlights the current query's matches.
+      search(),
     ],
   });
   const view: EditorView = new EditorView(mount, {
