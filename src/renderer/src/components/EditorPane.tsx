@@ -1,6 +1,8 @@
 import { startTransition, useCallback, useEffect, useRef, useState } from "react";
 import { exportDocument, printDocument } from "../importExport";
 import { FindBar } from "./FindBar";
+import { usePresence } from "../presence/usePresence";
+import type { EditorView } from "prosemirror-view";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
@@ -105,6 +107,10 @@ function LoadedEditor({
   const [counts, setCounts] = useState<TextCounts>({ words: 0, characters: 0 });
   const [linkRequest, setLinkRequest] = useState(0);
   const [find, setFind] = useState<{ replace: boolean } | null>(null);
+  const [view, setView] = useState<EditorView | null>(null);
+  const presence = usePresence(handle, user, view);
+  const selectionChanged = useRef(presence.selectionChanged);
+  selectionChanged.current = presence.selectionChanged;
   const authorRecorded = useRef(false);
 
   // History will name who wrote what: the first local edit records this window's actor.
@@ -130,6 +136,7 @@ function LoadedEditor({
     let fastSeen = 0;
     const editor = createEditor(mount, handle, {
       onState: (s) => {
+        if (latest && (s.selection !== latest.selection || s.doc !== latest.doc)) selectionChanged.current();
         latest = s;
         // While the writer types, the toolbar's active states follow at most every
         // TOOLBAR_DELAY_MS, so that keystrokes' frames do not wait for React; anything
@@ -171,6 +178,7 @@ function LoadedEditor({
     });
     setCounts(countDocument(editor.view.state.doc));
     editorRef.current = editor;
+    setView(editor.view);
     // Benchmarks and end-to-end tests wait for this: the document is on screen and editable.
     mount.dataset.ready = "true";
     performance.mark("writer:editor-ready", { detail: { url: handle.url } });
@@ -179,6 +187,7 @@ function LoadedEditor({
     return () => {
       clearTimeout(countTimer);
       clearTimeout(toolbarTimer);
+      setView(null);
       editor.destroy();
       editorRef.current = null;
     };
@@ -226,6 +235,7 @@ function LoadedEditor({
           onTrash={() => onTrash(title)}
           onExport={(kind) => editorRef.current && exportDocument(kind, handle, editorRef.current.view.state.doc, title)}
           onPrint={printDocument}
+          peers={presence.peers}
         />
       )}
       {find && state && editorRef.current && <FindBar view={editorRef.current.view} state={state} withReplace={find.replace} onClose={() => setFind(null)} />}

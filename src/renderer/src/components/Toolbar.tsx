@@ -19,6 +19,13 @@ import {
 } from "../editor/commands";
 import { Icon, type IconName } from "./Icon";
 import type { ExportKind } from "../importExport";
+import type { Peer } from "../presence/usePresence";
+
+/** "Ada Lovelace" → "AL"; one letter for one word. */
+function initials(name: string): string {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  return ((words[0]?.[0] ?? "?") + (words.length > 1 ? (words[words.length - 1]?.[0] ?? "") : "")).toUpperCase();
+}
 
 const mod = typeof navigator !== "undefined" && /Mac|iP(hone|ad)/.test(navigator.platform) ? "⌘" : "Ctrl+";
 
@@ -31,6 +38,7 @@ export function Toolbar({
   onTrash,
   onExport,
   onPrint,
+  peers,
 }: {
   view: EditorView;
   state: EditorState;
@@ -40,6 +48,7 @@ export function Toolbar({
   onTrash: () => void;
   onExport: (kind: ExportKind) => void;
   onPrint: () => void;
+  peers: Peer[];
 }) {
   const [linkOpen, setLinkOpen] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
@@ -120,6 +129,16 @@ export function Toolbar({
         {button("rule", "Horizontal rule", `${mod}Enter`, insertHorizontalRule)}
       </Group>
       <span className="toolbar-spacer" />
+      {peers.length > 0 && (
+        <span className="peers" aria-label={`Also here: ${peers.map((p) => p.user.name).join(", ")}`} data-testid="peers">
+          {peers.slice(0, 5).map((p) => (
+            <span key={p.peerId} className="peer" title={p.user.name} style={{ background: p.user.color }}>
+              {initials(p.user.name)}
+            </span>
+          ))}
+          {peers.length > 5 && <span className="peer peer-more">+{peers.length - 5}</span>}
+        </span>
+      )}
       <span className="menu-anchor">
         <button type="button" className="tool" aria-label="Document actions" aria-haspopup="menu" aria-expanded={menuOpen} onClick={() => setMenuOpen((o) => !o)}>
           <Icon name="more" />

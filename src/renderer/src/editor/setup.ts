@@ -10,6 +10,7 @@ import { baseKeymap, chainCommands, exitCode } from "prosemirror-commands";
 import { history, undo, redo } from "prosemirror-history";
 import { dropCursor } from "prosemirror-dropcursor";
 import { search } from "prosemirror-search";
+import { remoteCursorsPlugin } from "../presence/cursors";
 import { gapCursor } from "prosemirror-gapcursor";
 import { init } from "@automerge/prosemirror";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
@@ -148,6 +149,8 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       placeholder("Start writing…"),
       // Find and replace (components/FindBar.tsx): highlights the current query's matches.
       search(),
+      // Other writers' cursors and selections (presence/usePresence.ts).
+      remoteCursorsPlugin(),
     ],
   });
   const view: EditorView = new EditorView(mount, {
