@@ -1,6 +1,14 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 import { LibraryPage } from "./pages/LibraryPage";
+import { SettingsPage } from "./pages/SettingsPage";
+import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
+
+let relay: RunningRelay | undefined;
+afterEach(async () => {
+  await relay?.kill();
+  relay = undefined;
+});
 
 /**
  * Issue 5, presence between two windows of one machine (two pages on one browser
@@ -54,5 +62,43 @@ describe("presence", () => {
     await expect.poll(() => f.page.getByTestId("peers").count(), { timeout: 15_000, interval: 250 }).toBe(0);
     expect(await f.page.locator(".remote-caret").count()).toBe(0);
     expect(f.errors).toEqual([]);
+  });
+
+  it("works through a relay between two writers on two machines, with their own names and colours", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    relay = await startRelay({ dataDir });
+    const ada = await newWriter();
+    const bob = await newWriter();
+    for (const [w, name, color] of [
+      [ada, "Ada Lovelace", "#d20f39"],
+      [bob, "Bob", "#1e66f5"],
+    ] as const) {
+      // Settings → name and colour, as the host API takes them.
+      const answer = await w.page.evaluate(async (profile) => {
+        const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: "setProfile", ...profile }) });
+        return (await res.json()) as { ok: boolean };
+      }, { name, color });
+      expect(answer.ok).toBe(true);
+      await w.page.reload();
+      await w.library.sidebar.waitFor();
+      const settings = new SettingsPage(w.page);
+      await settings.open();
+      await settings.addRelay("Team", relay.url, token);
+      await settings.close();
+    }
+    const editor = await ada.library.newDocument();
+    await editor.setTitle("Across the water");
+    await editor.type("Two keepers, two lighthouses, one log.");
+    const url = (await ada.library.openDocument())!;
+    const bobs = await bob.library.openLink(url);
+    await expect.poll(() => bobs.text.innerText(), { timeout: 15_000 }).toContain("one log.");
+
+    await expect.poll(() => ada.page.getByTestId("peers").locator(".peer").allInnerTexts(), { timeout: 15_000 }).toEqual(["B"]);
+    await expect.poll(() => bob.page.getByTestId("peers").locator(".peer").getAttribute("title"), { timeout: 15_000 }).toBe("Ada Lovelace");
+    await bobs.select("lighthouses");
+    await expect.poll(() => ada.page.locator(".remote-selection").allInnerTexts().then((t) => t.join("")), { timeout: 15_000 }).toBe("lighthouses");
+    expect(await ada.page.locator(".remote-caret-label").innerText()).toBe("Bob");
+    expect(await ada.page.locator(".remote-caret").getAttribute("style")).toContain("rgb(30, 102, 245)");
   });
 });
