@@ -46,6 +46,9 @@ describe("personal undo", () => {
     await new Promise((resolve) => setTimeout(resolve, 700)); // a new undo step (ProseMirror groups within 500 ms)
     await editor.focusEnd();
     await editor.type(" And more.");
+    // Bob appends once Ada's words have reached him (typed at once, both would land at
+    // the same spot, in either order: a fair merge, but not this test's question).
+    await expect.poll(async () => (await bob!.read(url)).text, { timeout: 10_000 }).toContain("And more.");
     await bob.type(url, " Bob last.", "end");
     await expect.poll(() => editor.text.innerText(), { timeout: 10_000 }).toBe("Bob first. Ada wrote this. And more. Bob last.");
 
