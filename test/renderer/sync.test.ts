@@ -1,4 +1,5 @@
-import "@automerge/automerge";
+import { next as A } from "@automerge/automerge";
+import { pmRangeToAmRange } from "@automerge/prosemirror/dist/traversal.js";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Repo, type DocHandle } from "@automerge/automerge-repo";
@@ -32,7 +33,7 @@ function reopen(handle: DocHandle<WriterDocument>, plugin: Plugin): EditorState 
   return EditorState.create({ schema: s, doc: init(handle, TEXT_PATH, { schemaAdapter }).pmDoc, plugins: [plugin] });
 }
 
-function setup(): { handle: DocHandle<WriterDocument>; state: EditorState; stats: { fast: number; slow: number }; plugin: Plugin } {
+function setup(): { handle: DocHandle<WriterDocument>; state: EditorState; stats: { fast: number; slow: number }; plugin: Plugin; amIndexOf: (doc: PMNode, pos: number) => number | null } {
   const repo = new Repo({ network: [] });
   const handle = repo.create<WriterDocument>();
   handle.change((d) => initDocument(d, "T", 1));
@@ -43,7 +44,7 @@ function setup(): { handle: DocHandle<WriterDocument>; state: EditorState; stats
   // Reopen, as a window would: every block now comes from Automerge.
   const reopened = init(handle, TEXT_PATH, { schemaAdapter }).pmDoc;
   const again = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
-  return { handle, state: EditorState.create({ schema: s, doc: reopened, plugins: [again.plugin] }), stats: again.stats, plugin: again.plugin };
+  return { handle, state: EditorState.create({ schema: s, doc: reopened, plugins: [again.plugin] }), stats: again.stats, plugin: again.plugin, amIndexOf: again.amIndexOf };
 }
 
 /** What Automerge holds, as ProseMirror would open it. */
@@ -120,6 +121,27 @@ describe("the typing fast path", () => {
       ),
       { seed: Number(process.env.SYNC_SEED ?? 20261127), numRuns: Number(process.env.SYNC_RUNS ?? 80) },
     );
+  });
+
+  it("gives presence the same Automerge index as the binding's mapping, for every position in a block with text", () => {
+    const { handle, state: start, amIndexOf } = setup();
+    let state = start;
+    // Some typing first, so that cached deltas are in play.
+    const end = textPositions(state.doc).at(-1)!;
+    state = state.apply(state.tr.setSelection(TextSelection.create(state.doc, end)));
+    for (const ch of " typed") state = state.apply(state.tr.insertText(ch));
+    const spans = A.spans(handle.doc(), TEXT_PATH);
+    let checked = 0;
+    for (const pos of textPositions(state.doc)) {
+      const fast = amIndexOf(state.doc, pos);
+      if (!state.doc.resolve(pos).parent.firstChild?.isText) {
+        expect(fast).toBeNull();
+        continue;
+      }
+      expect(fast).toBe(pmRangeToAmRange(schemaAdapter, spans, { from: pos, to: pos })!.start);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(40);
   });
 
   it("takes the fast path for typing and the binding's for structure", () => {

@@ -108,7 +108,7 @@ function LoadedEditor({
   const [linkRequest, setLinkRequest] = useState(0);
   const [find, setFind] = useState<{ replace: boolean } | null>(null);
   const [view, setView] = useState<EditorView | null>(null);
-  const presence = usePresence(handle, user, view);
+  const presence = usePresence(handle, user, view, view ? editorRef.current?.amIndexOf : undefined);
   const selectionChanged = useRef(presence.selectionChanged);
   selectionChanged.current = presence.selectionChanged;
   const authorRecorded = useRef(false);

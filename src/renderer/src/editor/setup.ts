@@ -128,13 +128,15 @@ export interface WriterEditor {
   view: EditorView;
   /** How many transactions took the typing fast path, and how many the binding's. */
   stats: SyncStats;
+  /** The Automerge text index of a position in the current document, cheaply where it can (sync.ts). */
+  amIndexOf(pos: number): number | null;
   destroy(): void;
 }
 
 /** Mounts an editor for `handle` into `mount`. */
 export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocument>, callbacks: EditorCallbacks): WriterEditor {
   const { pmDoc } = init(handle, TEXT_PATH, { schemaAdapter });
-  const { plugin, stats } = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
+  const { plugin, stats, amIndexOf } = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
   const state = EditorState.create({
     schema,
     doc: pmDoc,
@@ -173,5 +175,5 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
     },
   });
   callbacks.onState(view.state);
-  return { view, stats, destroy: () => view.destroy() };
+  return { view, stats, amIndexOf: (pos) => amIndexOf(view.state.doc, pos), destroy: () => view.destroy() };
 }

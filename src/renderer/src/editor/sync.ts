@@ -40,7 +40,11 @@ export interface SyncStats {
   slow: number;
 }
 
-export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocHandle<unknown>; path: A.Prop[] }): { plugin: Plugin; stats: SyncStats } {
+export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocHandle<unknown>; path: A.Prop[] }): {
+  plugin: Plugin;
+  stats: SyncStats;
+  amIndexOf: (doc: PMNode, pos: number) => number | null;
+} {
   const { adapter, handle, path } = options;
   const stats: SyncStats = { fast: 0, slow: 0 };
   /** Delta (Automerge index − ProseMirror position) per text block, by document order. */
@@ -197,7 +201,27 @@ export function writerSyncPlugin(options: { adapter: SchemaAdapter; handle: DocH
     }
   }
 
-  return { plugin, stats };
+  /**
+   * The Automerge index of a position inside a text block that starts with text, from the
+   * same per-block delta the fast path keeps (one A.spans when the block has none yet);
+   * null elsewhere. For presence: a caret's cursor without converting the whole text.
+   */
+  function amIndexOf(doc: PMNode, pos: number): number | null {
+    const $pos = doc.resolve(pos);
+    if (!$pos.parent.isTextblock || !$pos.parent.firstChild?.isText) return null;
+    const block = textblockOrdinal(doc, pos);
+    let delta = deltas.get(block);
+    if (delta === undefined) {
+      const probe = $pos.start() + 1;
+      const range = pmRangeToAmRange(adapter, A.spans(handle.doc() as A.Doc<unknown>, path), { from: probe, to: probe });
+      if (!range) return null;
+      delta = range.start - probe;
+      deltas.set(block, delta);
+    }
+    return pos + delta;
+  }
+
+  return { plugin, stats, amIndexOf };
 }
 
 /** The marks of the text spliced in at `at`, from the change's patches. */

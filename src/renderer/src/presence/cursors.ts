@@ -13,14 +13,23 @@ import { TEXT_PATH, type WriterDocument } from "../../../shared/document";
 import { schemaAdapter } from "../../../shared/editor/schema";
 import type { PresenceSelection, PresenceUser } from "./state";
 
-/** Automerge cursors for a ProseMirror selection, or null if it cannot be placed. */
-export function selectionToCursors(doc: A.Doc<WriterDocument>, anchor: number, head: number): PresenceSelection | null {
+/**
+ * Automerge cursors for a ProseMirror selection, or null if it cannot be placed.
+ * `amIndexOf` (the editor's, from the sync plugin's cache) answers most positions
+ * without converting the whole text; the rest take one A.spans.
+ */
+export function selectionToCursors(doc: A.Doc<WriterDocument>, anchor: number, head: number, amIndexOf: (pos: number) => number | null = () => null): PresenceSelection | null {
   try {
-    const spans = A.spans(doc, TEXT_PATH);
+    let spans: A.Span[] | null = null;
     const toCursor = (pos: number) => {
-      const range = pmRangeToAmRange(schemaAdapter, spans, { from: pos, to: pos });
-      if (!range) return null;
-      return A.getCursor(doc, TEXT_PATH, range.start);
+      let idx = amIndexOf(pos);
+      if (idx === null) {
+        spans ??= A.spans(doc, TEXT_PATH);
+        const range = pmRangeToAmRange(schemaAdapter, spans, { from: pos, to: pos });
+        if (!range) return null;
+        idx = range.start;
+      }
+      return A.getCursor(doc, TEXT_PATH, idx);
     };
     const a = toCursor(anchor);
     const h = anchor === head ? a : toCursor(head);

@@ -51,7 +51,7 @@ function guardedHandle(handle: DocHandle<WriterDocument>): DocHandle<WriterDocum
   });
 }
 
-export function usePresence(handle: DocHandle<WriterDocument>, user: PresenceUser, view: EditorView | null): { peers: Peer[]; selectionChanged: () => void } {
+export function usePresence(handle: DocHandle<WriterDocument>, user: PresenceUser, view: EditorView | null, amIndexOf?: (pos: number) => number | null): { peers: Peer[]; selectionChanged: () => void } {
   const [peers, setPeers] = useState<Peer[]>([]);
   const presenceRef = useRef<Presence<WriterPresence, WriterDocument> | null>(null);
   const selectionChanged = useRef<() => void>(() => undefined);
@@ -69,7 +69,7 @@ export function usePresence(handle: DocHandle<WriterDocument>, user: PresenceUse
       timer = undefined;
       if (peerCount === 0) return;
       const { anchor, head } = view.state.selection;
-      const cursors = selectionToCursors(handle.doc(), anchor, head);
+      const cursors = selectionToCursors(handle.doc(), anchor, head, amIndexOf);
       const key = JSON.stringify(cursors);
       if (key === lastSent) return;
       lastSent = key;
@@ -114,7 +114,7 @@ export function usePresence(handle: DocHandle<WriterDocument>, user: PresenceUse
       presenceRef.current = null;
       selectionChanged.current = () => undefined;
     };
-  }, [handle, view, user]);
+  }, [handle, view, user, amIndexOf]);
 
   // A new name or colour in Settings reaches the others at once.
   useEffect(() => {
