@@ -6,6 +6,9 @@
  */
 import { z } from "zod";
 
+/** The browser shell's path for importBackup, whose body may be large (every other call goes to /api). */
+export const IMPORT_BACKUP_PATH = "/api/import-backup";
+
 /** Backups up to 24 MB are imported (their base64 is a third longer). */
 export const BACKUP_MAX_BYTES = 24 * 1024 * 1024;
 const BACKUP_BASE64_MAX = Math.ceil(BACKUP_MAX_BYTES / 3) * 4;

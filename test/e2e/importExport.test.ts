@@ -59,6 +59,12 @@ describe("export and import in the browser shell", () => {
     await f.library.page.getByTestId("import-file").setInputFiles({ name: "picture.png", mimeType: "image/png", buffer: Buffer.from([0x89, 0x50]) });
     await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/Writer imports Markdown/);
     expect(await f.library.titles()).toHaveLength(5);
+    // The large-body path takes backups only; every other call stays under /api's 64 KB.
+    const misuse = await f.page.evaluate(async () => {
+      const res = await fetch("/api/import-backup", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: "search", query: "x".repeat(100_000) }) });
+      return res.status;
+    });
+    expect(misuse).toBe(400);
     expect(f.errors).toEqual([]);
   });
 });

@@ -98,7 +98,7 @@ describe("presence", () => {
     await expect.poll(() => bob.page.getByTestId("peers").locator(".peer").getAttribute("title"), { timeout: 15_000 }).toBe("Ada Lovelace");
     await bobs.select("lighthouses");
     await expect.poll(() => ada.page.locator(".remote-selection").allInnerTexts().then((t) => t.join("")), { timeout: 15_000 }).toBe("lighthouses");
-    expect(await ada.page.locator(".remote-caret-label").innerText()).toBe("Bob");
+    expect(await ada.page.locator(".remote-caret-label").getAttribute("data-name")).toBe("Bob");
     expect(await ada.page.locator(".remote-caret").getAttribute("style")).toContain("rgb(30, 102, 245)");
   });
 });

@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import type { Host } from "../Host";
 import { RendererSocketAdapter } from "./RendererSocketAdapter";
+import { IMPORT_BACKUP_PATH } from "../../shared/api";
 
 export interface WebShellOptions {
   host: Host;
@@ -24,8 +25,9 @@ export interface WebShell {
 }
 
 const COOKIE = "writer_session";
-// Room for a backup being imported (BACKUP_MAX_BYTES as base64); every other request is small.
-const MAX_API_BODY = 33 * 1024 * 1024;
+const MAX_API_BODY = 64 * 1024;
+/** A backup being imported (BACKUP_MAX_BYTES as base64, in JSON) has its own path and limit. */
+const MAX_IMPORT_BODY = 33 * 1024 * 1024;
 const CONTENT_TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
   ".js": "text/javascript; charset=utf-8",
@@ -84,16 +86,22 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     }
     if (!authorised(req)) return send(res, 401, "text/plain; charset=utf-8", "Not signed in. Open the URL that `npm run web` printed.");
 
-    if (url.pathname === "/api") {
+    if (url.pathname === "/api" || url.pathname === IMPORT_BACKUP_PATH) {
       if (req.method !== "POST") return send(res, 405, "text/plain; charset=utf-8", "POST only");
       if (!sameOrigin(req)) return send(res, 403, "text/plain; charset=utf-8", "Cross-origin requests are refused.");
-      const body = await readBody(req, MAX_API_BODY);
+      // Every request fits in 64 KB except a backup being imported, which comes by its
+      // own path: a large body anywhere else is refused before it is read.
+      const importing = url.pathname === IMPORT_BACKUP_PATH;
+      const body = await readBody(req, importing ? MAX_IMPORT_BODY : MAX_API_BODY);
       if (body === null) return send(res, 413, "text/plain; charset=utf-8", "Request too large");
       let payload: unknown;
       try {
         payload = JSON.parse(body);
       } catch {
         return send(res, 400, "application/json", JSON.stringify({ ok: false, error: { code: "invalid-request", message: "Body is not JSON" } }));
+      }
+      if (importing && (payload as { method?: unknown } | null)?.method !== "importBackup") {
+        return send(res, 400, "application/json", JSON.stringify({ ok: false, error: { code: "invalid-request", message: `${IMPORT_BACKUP_PATH} takes importBackup only` } }));
       }
       return send(res, 200, "application/json", JSON.stringify(await host.handle(payload)));
     }

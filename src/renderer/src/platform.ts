@@ -6,7 +6,7 @@
 import type { NetworkAdapterInterface } from "@automerge/automerge-repo/slim";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
-import { IPC_SYNC_PORT, type HostMethod, type HostRequest, type HostResponse, type HostTransport } from "../../shared/api";
+import { IMPORT_BACKUP_PATH, IPC_SYNC_PORT, type HostMethod, type HostRequest, type HostResponse, type HostTransport } from "../../shared/api";
 
 class ElectronTransport implements HostTransport {
   async call<M extends HostMethod>(request: Extract<HostRequest, { method: M }>): Promise<HostResponse<M>> {
@@ -17,7 +17,7 @@ class ElectronTransport implements HostTransport {
 class HttpTransport implements HostTransport {
   async call<M extends HostMethod>(request: Extract<HostRequest, { method: M }>): Promise<HostResponse<M>> {
     try {
-      const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
+      const res = await fetch(request.method === "importBackup" ? IMPORT_BACKUP_PATH : "/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
       if (res.status === 401) return { ok: false, error: { code: "invalid-request", message: "Not signed in: open the URL that `npm run web` printed." } };
       return (await res.json()) as HostResponse<M>;
     } catch {

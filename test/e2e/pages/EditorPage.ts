@@ -106,10 +106,13 @@ export class EditorPage {
     return (await error.count()) > 0 ? error.innerText() : null;
   }
 
-  /** The document's HTML as rendered, without the binding's and the task view's noise. */
+  /** The document's HTML as rendered, without the binding's, the task view's and other writers' (presence) noise. */
   async html(): Promise<string> {
     return this.text.evaluate((el) => {
       const copy = el.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll(".remote-caret").forEach((n) => n.remove());
+      copy.querySelectorAll(".remote-selection").forEach((n) => n.replaceWith(...Array.from(n.childNodes)));
+      copy.normalize();
       copy.querySelectorAll("[style]").forEach((n) => n.removeAttribute("style"));
       copy.querySelectorAll("br.ProseMirror-trailingBreak, img.ProseMirror-separator").forEach((n) => n.remove());
       return copy.innerHTML;

@@ -74,7 +74,9 @@ function caret(cursor: RemoteCursor): HTMLElement {
   const label = document.createElement("span");
   label.className = "remote-caret-label";
   label.style.background = cursor.user.color;
-  label.textContent = cursor.user.name;
+  // Drawn by CSS from the attribute, so that it is not text: copying, find and the
+  // page's text never pick the name up.
+  label.dataset.name = cursor.user.name;
   el.appendChild(label);
   return el;
 }
