@@ -103,6 +103,11 @@ describe("relay lifecycle", () => {
     await ada.type(url, "while it was down. ");
     await bob.type(url, "Bob too. ", "start");
     const waitedBefore = line!.stats.waitedForTarget;
+    // The relay starts only once a host's reconnection attempt is being held for it (the
+    // hosts retry with backoff: started too soon, no attempt lands in the start-up; seen
+    // in CI, where the relay was back before any host tried).
+    const acceptedBefore = line!.stats.accepted;
+    await eventually(() => line!.stats.accepted > acceptedBefore, 30_000, 50);
     const second = await relays.relay({ dataDir, port: first.port });
     const readyAt = Date.now();
     const end = await converged(url, [ada, bob], [relays.client(second.url, token)], 30_000);
