@@ -82,10 +82,7 @@ describe("presence", () => {
       expect(answer.ok).toBe(true);
       await w.page.reload();
       await w.library.sidebar.waitFor();
-      const settings = new SettingsPage(w.page);
-      await settings.open();
-      await settings.addRelay("Team", relay.url, token);
-      await settings.close();
+      await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
     }
     const editor = await ada.library.newDocument();
     await editor.setTitle("Across the water");

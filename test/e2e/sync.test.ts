@@ -73,10 +73,7 @@ describe("syncing in the browser shell", () => {
     const token = await addToken(dataDir, "team");
     relay = await startRelay({ dataDir });
     const ada = await writer();
-    const settings = new SettingsPage(ada.page);
-    await settings.open();
-    await settings.addRelay("Team", relay.url, token);
-    await settings.close();
+    await new SettingsPage(ada.page).joinRelay("Team", relay.url, token);
 
     // Bob wrote it offline: the relay has never seen it.
     bob = await HostProcess.start({ name: "bob" });

@@ -26,10 +26,7 @@ describe("personal undo", () => {
     const token = await addToken(dataDir, "team");
     relay = await startRelay({ dataDir });
     const ada = await writer();
-    const settings = new SettingsPage(ada.page);
-    await settings.open();
-    await settings.addRelay("Team", relay.url, token);
-    await settings.close();
+    await new SettingsPage(ada.page).joinRelay("Team", relay.url, token);
 
     const editor = await ada.library.newDocument();
     await editor.setTitle("Shared notes");

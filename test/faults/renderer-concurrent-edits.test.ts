@@ -31,11 +31,7 @@ afterEach(async () => {
 });
 
 async function joinRelay(w: WriterFixture, url: string, token: string): Promise<void> {
-  const settings = new SettingsPage(w.page);
-  await settings.open();
-  await settings.addRelay("Team", url, token);
-  await expect.poll(() => settings.dialog.getByTestId("settings-sync-status").innerText(), { timeout: 20_000 }).toMatch(/All changes on Team|Syncing with Team/);
-  await settings.close();
+  await new SettingsPage(w.page).joinRelay("Team", url, token, { waitForSync: true });
 }
 
 /** Puts the caret right before (or after) the first occurrence of `word`. */

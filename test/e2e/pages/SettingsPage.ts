@@ -22,6 +22,24 @@ export class SettingsPage {
     await this.dialog.locator(".relay-name", { hasText: name }).waitFor();
   }
 
+  /**
+   * Opens Settings, adds a relay, waits until it says it syncs (or has everything) when
+   * `waitForSync`, and closes: what a writer joining a team's relay does.
+   */
+  async joinRelay(name: string, url: string, token: string, options: { waitForSync?: boolean } = {}): Promise<void> {
+    await this.open();
+    await this.addRelay(name, url, token);
+    if (options.waitForSync) {
+      const status = this.dialog.getByTestId("settings-sync-status");
+      const deadline = Date.now() + 20_000;
+      while (!/All changes on|Syncing with/.test(await status.innerText())) {
+        if (Date.now() > deadline) throw new Error(`Settings never said it syncs with ${name}: ${await status.innerText()}`);
+        await this.page.waitForTimeout(100);
+      }
+    }
+    await this.close();
+  }
+
   /** The relays listed, in order. */
   async relays(): Promise<string[]> {
     return this.dialog.locator(".relay-name").allInnerTexts();
