@@ -14,7 +14,7 @@ import { PeerSync } from "./PeerSync";
 import { RelayServerAdapter, type ConnectionLimits, type Credential } from "./RelayServerAdapter";
 import { RelayStorage } from "./RelayStorage";
 import { findToken, TokenStore, type TokenRecord } from "./tokens";
-import { RESYNC_AFTER_MS } from "../src/shared/sync/resync";
+import { onResync, RESYNC_AFTER_MS } from "../src/shared/sync/resync";
 
 export interface RelayOptions {
   dataDir: string;
@@ -213,11 +213,9 @@ export class Relay {
       repoRef.repo = repo;
       // A stalled sync the relay restarted by itself (src/shared/sync/resync.ts): it should
       // be rare; a self-hoster who sees many has a network or a client losing messages.
-      repo.on("doc-metrics", (event) => {
-        const e = event as unknown as { type: string; documentId?: string; forPeer?: string; afterMillis?: number };
-        if (e.type !== "resync") return;
+      onResync(repo, (e) => {
         metrics.inc("relay_sync_resyncs_total");
-        logger.warn({ documentId: e.documentId, peerId: e.forPeer, silentMs: e.afterMillis }, "sync with a peer stalled; sent everything again");
+        logger.warn(e, "sync with a peer stalled; sent everything again");
       });
 
       const peerSync = new PeerSync({ repo, storage, file: path.join(dataDir, "peers.json"), logger, metrics, touch });

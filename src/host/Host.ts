@@ -28,7 +28,7 @@ import {
 import type { LibraryDocument } from "../shared/library";
 import type { WriterDocument } from "../shared/document";
 import { applyChangeBroadcasts } from "../shared/sync/changeBroadcast";
-import { RESYNC_AFTER_MS } from "../shared/sync/resync";
+import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
 import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, saveSettings, type Settings } from "./settings";
@@ -213,10 +213,7 @@ export class Host {
         syncDebounceRate: 50,
         resyncAfterMs: RESYNC_AFTER_MS,
       });
-      repo.on("doc-metrics", (event) => {
-        const e = event as unknown as { type: string; documentId?: string; forPeer?: string; afterMillis?: number };
-        if (e.type === "resync") logger.warn({ documentId: e.documentId, peerId: e.forPeer, silentMs: e.afterMillis }, "sync with a peer stalled; sent everything again");
-      });
+      onResync(repo, (e) => logger.warn(e, "sync with a peer stalled; sent everything again"));
 
       let libraryHandle: DocHandle<LibraryDocument>;
       if (settings.libraryUrl) {

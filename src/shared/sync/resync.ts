@@ -14,3 +14,18 @@
  * already on its way; and the silence allowed doubles while it lasts (up to a minute).
  */
 export const RESYNC_AFTER_MS = 3000;
+
+/** A stalled sync that automerge-repo started again (the patch's `resync` doc-metrics event). */
+export interface ResyncEvent {
+  documentId?: string;
+  peerId?: string;
+  silentMs?: number;
+}
+
+/** Calls `listener` for every stalled sync the Repo starts again (host and relay log them). */
+export function onResync(repo: { on(event: "doc-metrics", listener: (event: unknown) => void): unknown }, listener: (event: ResyncEvent) => void): void {
+  repo.on("doc-metrics", (event) => {
+    const e = event as { type?: string; documentId?: string; forPeer?: string; afterMillis?: number };
+    if (e.type === "resync") listener({ documentId: e.documentId, peerId: e.forPeer, silentMs: e.afterMillis });
+  });
+}
