@@ -21,6 +21,12 @@ export function initLibrary(doc: LibraryDocument): void {
 
 const MAX_SEARCH_HITS = 50;
 
+/** What a library entry shows of a document: its title, a snippet and its word count. */
+function summarize(doc: WriterDocument): Pick<LibraryEntry, "title" | "snippet" | "words"> {
+  const text = plainText(doc);
+  return { title: typeof doc.title === "string" ? doc.title : "", snippet: makeSnippet(text), words: countText(text).words };
+}
+
 /**
  * The writer's document library, owned by the host: every operation that creates,
  * moves or deletes documents goes through here, so the renderer only edits text.
@@ -105,14 +111,12 @@ export class Library {
     }
     if (!isWriterDocument(loaded)) throw new RangeError("This file is a document, but not a Writer document.");
     const handle = this.#repo.import<WriterDocument>(bytes);
-    const doc = handle.doc();
-    const title = typeof doc.title === "string" ? doc.title : "";
+    const summary = summarize(handle.doc());
     const now = this.#now();
-    const text = plainText(doc);
     this.#handle.change((lib) => {
-      lib.documents[handle.documentId] = { url: handle.url, title, createdAt: now, updatedAt: now, trashedAt: null, snippet: makeSnippet(text), words: countText(text).words };
+      lib.documents[handle.documentId] = { url: handle.url, ...summary, createdAt: now, updatedAt: now, trashedAt: null };
     });
-    return { url: handle.url, title };
+    return { url: handle.url, title: summary.title };
   }
 
   /** Copies a document, history included, as a new document titled "… (copy)". */
@@ -181,10 +185,7 @@ export class Library {
   refresh(documentId: string, doc: WriterDocument): void {
     const entry = this.entries()[documentId];
     if (!entry || !isWriterDocument(doc)) return;
-    const text = plainText(doc);
-    const snippet = makeSnippet(text);
-    const { words } = countText(text);
-    const title = doc.title ?? "";
+    const { title, snippet, words } = summarize(doc);
     this.#handle.change((lib) => {
       const e = lib.documents[documentId];
       if (!e) return;
