@@ -11,7 +11,7 @@ import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../sh
 import type { TextCounts } from "../../../shared/counts";
 import { countDocument } from "../editor/counts";
 import { UNTITLED } from "../../../shared/library";
-import { createEditor, type WriterEditor } from "../editor/setup";
+import { createEditor, isMac, type WriterEditor } from "../editor/setup";
 import { useHandle } from "../useHandle";
 import { Toolbar } from "./Toolbar";
 import { useSaveState, type SaveState } from "../useSaveState";
@@ -205,12 +205,11 @@ function LoadedEditor({
 
   // Ctrl/⌘+F finds, Ctrl+H (⌘⌥F on a Mac) finds and replaces, wherever focus is in the pane.
   useEffect(() => {
-    const mac = /Mac|iP(hone|ad)/.test(navigator.platform);
     const onKey = (e: KeyboardEvent) => {
-      const mod = mac ? e.metaKey : e.ctrlKey;
+      const mod = isMac ? e.metaKey : e.ctrlKey;
       if (!mod || e.shiftKey) return;
       const key = e.key.toLowerCase();
-      const replace = mac ? key === "f" && e.altKey : key === "h" && !e.altKey;
+      const replace = isMac ? key === "f" && e.altKey : key === "h" && !e.altKey;
       if ((key === "f" && !e.altKey) || replace) {
         e.preventDefault();
         setFind({ replace });

@@ -17,6 +17,7 @@ import {
   toggleList,
   type BlockKind,
 } from "../editor/commands";
+import { isMac } from "../editor/setup";
 import { Icon, type IconName } from "./Icon";
 import type { ExportKind } from "../importExport";
 import type { Peer } from "../presence/usePresence";
@@ -27,7 +28,7 @@ function initials(name: string): string {
   return ((words[0]?.[0] ?? "?") + (words.length > 1 ? (words[words.length - 1]?.[0] ?? "") : "")).toUpperCase();
 }
 
-const mod = typeof navigator !== "undefined" && /Mac|iP(hone|ad)/.test(navigator.platform) ? "⌘" : "Ctrl+";
+const mod = isMac ? "⌘" : "Ctrl+";
 
 export function Toolbar({
   view,

@@ -37,7 +37,8 @@ export interface EditorCallbacks {
   onLinkRequest(): void;
 }
 
-const isMac = typeof navigator !== "undefined" && /Mac|iP(hone|ad)/.test(navigator.platform);
+/** Shortcuts use ⌘ on Apple systems, Ctrl elsewhere. */
+export const isMac = typeof navigator !== "undefined" && /Mac|iP(hone|ad)/.test(navigator.platform);
 
 /** The shortcuts, documented in the toolbar's tooltips. */
 export function writerKeymap(onLinkRequest: () => void): Plugin {
