@@ -33,6 +33,21 @@ function twoWriters(): { ada: DocHandle<WriterDocument>; bob: DocHandle<WriterDo
   return { ada, bob: repo.clone(ada) };
 }
 
+/**
+ * Merges Bob's document into Ada's while Ada has it open: her editor receives Bob's
+ * change as patches (the binding's view applies them as this transaction; no sync
+ * plugin here, which would write them back). Returns her editor's state afterwards.
+ */
+function mergeIntoOpenEditor(ada: DocHandle<WriterDocument>, bob: DocHandle<WriterDocument>): EditorState {
+  const adasEditor = EditorState.create({ schema: s, doc: init(ada as DocHandle<unknown>, TEXT_PATH, { schemaAdapter }).pmDoc });
+  const before = ada.doc();
+  const headsBefore = A.getHeads(before);
+  ada.merge(bob);
+  const after = ada.doc();
+  const patches = A.diff(after, headsBefore, A.getHeads(after));
+  return adasEditor.apply(patchesToTr({ adapter: schemaAdapter, path: TEXT_PATH, before, after, patches, state: adasEditor }));
+}
+
 // Found by the P1 property test (test/faults/property.test.ts): a merge of two
 // writers' edits that the schema does not allow made the document impossible to open.
 describe("edits that only clash once merged", () => {
@@ -42,15 +57,7 @@ describe("edits that only clash once merged", () => {
     const bobs = editor(bob);
     bobs.apply(bobs.tr.setStoredMarks([s.marks.strong!.create()]).insertText(" bold"));
 
-    // Ada's open editor receives Bob's change as patches (the binding's view applies
-    // them as this transaction; no sync plugin here, which would write them back).
-    const adasEditor = EditorState.create({ schema: s, doc: init(ada as DocHandle<unknown>, TEXT_PATH, { schemaAdapter }).pmDoc });
-    const before = ada.doc();
-    const headsBefore = A.getHeads(before);
-    ada.merge(bob);
-    const after = ada.doc();
-    const patches = A.diff(after, headsBefore, A.getHeads(after));
-    const live = adasEditor.apply(patchesToTr({ adapter: schemaAdapter, path: TEXT_PATH, before, after, patches, state: adasEditor }));
+    const live = mergeIntoOpenEditor(ada, bob);
 
     const expected = 'doc(code_block("code bold"))';
     expect(live.doc.toString()).toBe(expected);
@@ -66,13 +73,7 @@ describe("edits that only clash once merged", () => {
     const bobs = editor(bob);
     bobs.apply(bobs.tr.replaceSelectionWith(s.nodes.hard_break!.create()).insertText("next"));
 
-    const adasEditor = EditorState.create({ schema: s, doc: init(ada as DocHandle<unknown>, TEXT_PATH, { schemaAdapter }).pmDoc });
-    const before = ada.doc();
-    const headsBefore = A.getHeads(before);
-    ada.merge(bob);
-    const after = ada.doc();
-    const patches = A.diff(after, headsBefore, A.getHeads(after));
-    const live = adasEditor.apply(patchesToTr({ adapter: schemaAdapter, path: TEXT_PATH, before, after, patches, state: adasEditor }));
+    const live = mergeIntoOpenEditor(ada, bob);
 
     const expected = 'doc(code_block("code", hard_break, "next"))';
     expect(live.doc.toString()).toBe(expected);
