@@ -53,13 +53,11 @@ function guardedHandle(handle: DocHandle<WriterDocument>): DocHandle<WriterDocum
 
 export function usePresence(handle: DocHandle<WriterDocument>, user: PresenceUser, view: EditorView | null, amIndexOf?: (pos: number) => number | null): { peers: Peer[]; selectionChanged: () => void } {
   const [peers, setPeers] = useState<Peer[]>([]);
-  const presenceRef = useRef<Presence<WriterPresence, WriterDocument> | null>(null);
   const selectionChanged = useRef<() => void>(() => undefined);
 
   useEffect(() => {
     if (!view) return;
     const presence = new Presence<WriterPresence, WriterDocument>({ handle: guardedHandle(handle) });
-    presenceRef.current = presence;
     presence.start({ initialState: { user, selection: null }, heartbeatMs: HEARTBEAT_MS, peerTtlMs: PEER_TTL_MS });
 
     let peerCount = 0;
@@ -76,7 +74,7 @@ export function usePresence(handle: DocHandle<WriterDocument>, user: PresenceUse
       presence.broadcast("selection", cursors);
     };
     selectionChanged.current = () => {
-      // Cursors cost one pass over the document: only with someone to see them.
+      // Cursors cost work (a pass over the text for a block not seen yet): only with someone to see them.
       if (peerCount > 0) timer ??= setTimeout(sendSelection, SELECTION_EVERY_MS);
     };
 
@@ -111,15 +109,10 @@ export function usePresence(handle: DocHandle<WriterDocument>, user: PresenceUse
       clearTimeout(timer);
       for (const e of events) presence.off(e, redraw);
       presence.stop();
-      presenceRef.current = null;
       selectionChanged.current = () => undefined;
     };
+    // A new name or colour starts presence again: the others get the new snapshot at once.
   }, [handle, view, user, amIndexOf]);
-
-  // A new name or colour in Settings reaches the others at once.
-  useEffect(() => {
-    presenceRef.current?.broadcast("user", user);
-  }, [user]);
 
   return { peers, selectionChanged: () => selectionChanged.current() };
 }
