@@ -10,7 +10,7 @@ const nodeBuiltins = [
 ];
 
 export default tseslint.config(
-  { ignores: ["out/**", "dist/**", "node_modules/**", "coverage/**", "test-results/**", "bench/**/results/**"] },
+  { ignores: ["out/**", "dist/**", "node_modules/**", "coverage/**", "test-results/**", "bench/**/results/**", ".scratch/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

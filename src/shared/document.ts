@@ -25,6 +25,8 @@ export interface WriterDocument {
   /** Actor ID (hex) to the user who wrote with it. */
   authors: Record<string, AuthorInfo>;
   createdAt: number;
+  /** Named versions (see shared/history.ts), keyed by their heads; absent until one is named. */
+  versions?: Record<string, { name: string; heads: string[]; at: number }>;
 }
 
 /** Fills a freshly created Automerge document with an empty paragraph and a title. */

@@ -74,14 +74,7 @@ describe("presence", () => {
       [ada, "Ada Lovelace", "#d20f39"],
       [bob, "Bob", "#1e66f5"],
     ] as const) {
-      // Settings → name and colour, as the host API takes them.
-      const answer = await w.page.evaluate(async (profile) => {
-        const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: "setProfile", ...profile }) });
-        return (await res.json()) as { ok: boolean };
-      }, { name, color });
-      expect(answer.ok).toBe(true);
-      await w.page.reload();
-      await w.library.sidebar.waitFor();
+      await new SettingsPage(w.page).setProfile(name, color);
       await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
     }
     const editor = await ada.library.newDocument();

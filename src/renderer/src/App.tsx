@@ -139,6 +139,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
             onCopyLink={() => void actions.copyLink(openUrl)}
             onDuplicate={() => actions.duplicate(openUrl).catch(report)}
             onTrash={(title) => actions.trash(openUrl, title).catch(report)}
+            onNotice={(message) => setNotice({ kind: "info", message })}
           />
         ) : (
           <div className="empty-pane">

@@ -119,6 +119,15 @@ export class EditorPage {
     });
   }
 
+  /** The text, one line per top-level block, without other writers' carets (whose labels are widgets in the text). */
+  async ownText(): Promise<string> {
+    return this.text.evaluate((el) => {
+      const copy = el.cloneNode(true) as HTMLElement;
+      copy.querySelectorAll(".remote-caret").forEach((n) => n.remove());
+      return Array.from(copy.children, (block) => block.textContent).join("\n");
+    });
+  }
+
   async counts(): Promise<string> {
     return this.page.getByTestId("counts").innerText();
   }

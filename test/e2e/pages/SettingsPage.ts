@@ -40,6 +40,21 @@ export class SettingsPage {
     await this.close();
   }
 
+  /**
+   * Sets the writer's name and colour through the host API (as the dialog does; the
+   * dialog offers a fixed palette, tests want distinct colours) and reloads the page,
+   * which reads the profile once at start.
+   */
+  async setProfile(name: string, color: string): Promise<void> {
+    const answer = await this.page.evaluate(async (profile) => {
+      const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: "setProfile", ...profile }) });
+      return (await res.json()) as { ok: boolean };
+    }, { name, color });
+    if (!answer.ok) throw new Error(`setProfile refused ${name} ${color}`);
+    await this.page.reload();
+    await this.page.locator(".sidebar").waitFor();
+  }
+
   /** The relays listed, in order. */
   async relays(): Promise<string[]> {
     return this.dialog.locator(".relay-name").allInnerTexts();

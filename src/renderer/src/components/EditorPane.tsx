@@ -17,6 +17,10 @@ import { Toolbar } from "./Toolbar";
 import { useSaveState, type SaveState } from "../useSaveState";
 import type { HostClient } from "../hostClient";
 import { describeDocumentSync } from "../useSyncStatus";
+import { HistoryPanel, type VersionChoice } from "../history/HistoryPanel";
+import { VersionView } from "../history/VersionView";
+import { namesList, useOfflineReturn } from "../history/offlineReturn";
+import { nameVersion, restoreVersion, versionKey } from "../../../shared/history";
 
 const saveLabels: Record<SaveState, string> = {
   saved: "Saved on this computer",
@@ -45,6 +49,7 @@ export function EditorPane(props: {
   onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: (title: string) => void;
+  onNotice: (message: string) => void;
 }) {
   const [attempt, setAttempt] = useState(0);
   // Only the title is rendered from here; the text reaches ProseMirror through the
@@ -89,6 +94,7 @@ function LoadedEditor({
   onCopyLink,
   onDuplicate,
   onTrash,
+  onNotice,
 }: {
   handle: DocHandle<WriterDocument>;
   host: HostClient;
@@ -100,6 +106,7 @@ function LoadedEditor({
   onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: (title: string) => void;
+  onNotice: (message: string) => void;
 }) {
   const mountRef = useRef<HTMLDivElement>(null);
   const editorRef = useRef<WriterEditor | null>(null);
@@ -108,7 +115,10 @@ function LoadedEditor({
   const [linkRequest, setLinkRequest] = useState(0);
   const [find, setFind] = useState<{ replace: boolean } | null>(null);
   const [view, setView] = useState<EditorView | null>(null);
+  const [historyOpen, setHistoryOpen] = useState(false);
+  const [preview, setPreview] = useState<VersionChoice | null>(null);
   const presence = usePresence(handle, user, view, view ? editorRef.current?.amIndexOf : undefined);
+  const offlineReturn = useOfflineReturn(handle, view, sync?.connection);
   const selectionChanged = useRef(presence.selectionChanged);
   selectionChanged.current = presence.selectionChanged;
   const authorRecorded = useRef(false);
@@ -219,12 +229,31 @@ function LoadedEditor({
     return () => window.removeEventListener("keydown", onKey, true);
   }, []);
 
+  const closePreview = useCallback(() => {
+    setPreview(null);
+    editorRef.current?.view.focus();
+  }, []);
+
+  // A restore is an ordinary change on top of the history (nothing is rewritten), so it
+  // syncs like any edit; its message names the version it brought back.
+  const restore = (version: VersionChoice) => {
+    noteAuthor();
+    handle.change((d) => restoreVersion(d, A.view(handle.doc(), version.heads) as WriterDocument), { message: `Restored the version of ${version.when}` });
+    setPreview(null);
+    onNotice(`Restored the version of ${version.when}. The text it replaced is still in the history.`);
+  };
+
+  const name = (heads: string[], value: string) => {
+    noteAuthor();
+    handle.change((d) => nameVersion(d, heads, value, Date.now()));
+  };
+
   const saveState = useSaveState(handle as DocHandle<unknown>, host, connected, storageOk);
   const relayLabel = describeDocumentSync(sync);
 
   return (
     <div className="editor-pane">
-      {state && editorRef.current && (
+      {state && editorRef.current && !preview && (
         <Toolbar
           view={editorRef.current.view}
           state={state}
@@ -234,28 +263,64 @@ function LoadedEditor({
           onTrash={() => onTrash(title)}
           onExport={(kind) => editorRef.current && exportDocument(kind, handle, editorRef.current.view.state.doc, title)}
           onPrint={printDocument}
+          onHistory={() => setHistoryOpen((o) => !o)}
+          historyOpen={historyOpen}
           peers={presence.peers}
         />
       )}
-      {find && state && editorRef.current && <FindBar view={editorRef.current.view} state={state} withReplace={find.replace} onClose={() => setFind(null)} />}
-      <div className="scroller">
-        <article className="page">
-          <input
-            className="title-input"
-            aria-label="Title"
-            placeholder={UNTITLED}
-            value={title}
-            maxLength={500}
-            onChange={(e) => onTitle(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === "Enter" || e.key === "ArrowDown") {
-                e.preventDefault();
-                editorRef.current?.view.focus();
-              }
-            }}
+      {offlineReturn.who.length > 0 && !preview && (
+        <div className="return-bar" role="status" data-testid="offline-return">
+          <span>
+            While you were offline, <strong>{namesList(offlineReturn.who)}</strong> changed this document. Their changes are highlighted.
+          </span>
+          <button className="link-button" onClick={offlineReturn.dismiss}>
+            Dismiss
+          </button>
+        </div>
+      )}
+      {find && !preview && state && editorRef.current && <FindBar view={editorRef.current.view} state={state} withReplace={find.replace} onClose={() => setFind(null)} />}
+      <div className="editor-body">
+        {preview && (
+          <VersionView
+            key={versionKey(preview.heads)}
+            handle={handle}
+            version={preview}
+            onRestore={() => restore(preview)}
+            onName={(value) => name(preview.heads, value)}
+            onClose={closePreview}
           />
-          <div ref={mountRef} className="editor-mount" data-document={handle.url} />
-        </article>
+        )}
+        <div className="scroller" hidden={preview !== null}>
+          <article className="page">
+            <input
+              className="title-input"
+              aria-label="Title"
+              placeholder={UNTITLED}
+              value={title}
+              maxLength={500}
+              onChange={(e) => onTitle(e.target.value)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter" || e.key === "ArrowDown") {
+                  e.preventDefault();
+                  editorRef.current?.view.focus();
+                }
+              }}
+            />
+            <div ref={mountRef} className="editor-mount" data-document={handle.url} />
+          </article>
+        </div>
+        {historyOpen && (
+          <HistoryPanel
+            handle={handle}
+            selected={preview ? versionKey(preview.heads) : null}
+            onSelect={(choice) => (choice ? setPreview(choice) : closePreview())}
+            onClose={() => {
+              setHistoryOpen(false);
+              closePreview();
+            }}
+            onName={name}
+          />
+        )}
       </div>
       <footer className="statusbar" aria-label="Document status">
         <span data-testid="counts">

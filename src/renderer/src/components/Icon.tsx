@@ -14,6 +14,7 @@ const paths = {
   quote: "M6 17c-1.5-1-2-2.5-2-4.5C4 9 6 7 9 6M15 17c-1.5-1-2-2.5-2-4.5 0-3.5 2-5.5 5-6.5",
   rule: "M4 12h16M4 6h.01M20 6h.01M4 18h.01M20 18h.01",
   more: "M6 12h.01M12 12h.01M18 12h.01",
+  history: "M12 7.5V12l3 2M3.5 12A8.5 8.5 0 1 0 6 6M3.5 3.5V8H8",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -39,6 +39,8 @@ export function Toolbar({
   onTrash,
   onExport,
   onPrint,
+  onHistory,
+  historyOpen,
   peers,
 }: {
   view: EditorView;
@@ -49,6 +51,8 @@ export function Toolbar({
   onTrash: () => void;
   onExport: (kind: ExportKind) => void;
   onPrint: () => void;
+  onHistory: () => void;
+  historyOpen: boolean;
   peers: Peer[];
 }) {
   const [linkOpen, setLinkOpen] = useState(false);
@@ -140,6 +144,9 @@ export function Toolbar({
           {peers.length > 5 && <span className="peer peer-more">+{peers.length - 5}</span>}
         </span>
       )}
+      <button type="button" className={`tool ${historyOpen ? "active" : ""}`} aria-label="Version history" aria-pressed={historyOpen} title="Version history" onClick={onHistory}>
+        <Icon name="history" />
+      </button>
       <span className="menu-anchor">
         <button type="button" className="tool" aria-label="Document actions" aria-haspopup="menu" aria-expanded={menuOpen} onClick={() => setMenuOpen((o) => !o)}>
           <Icon name="more" />

@@ -11,6 +11,7 @@ import { history, undo, redo } from "prosemirror-history";
 import { dropCursor } from "prosemirror-dropcursor";
 import { search } from "prosemirror-search";
 import { remoteCursorsPlugin } from "../presence/cursors";
+import { offlineReturnPlugin } from "../history/offlineReturn";
 import { gapCursor } from "prosemirror-gapcursor";
 import { init } from "@automerge/prosemirror";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
@@ -88,7 +89,7 @@ function placeholder(text: string): Plugin {
 }
 
 /** A task item with a real checkbox; ticking it is an ordinary (synced) edit. */
-const taskItemView: NodeViewConstructor = (node, view, getPos) => {
+export const taskItemView: NodeViewConstructor = (node, view, getPos) => {
   const dom = document.createElement("li");
   dom.className = "task-item";
   const box = document.createElement("input");
@@ -154,6 +155,8 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       search(),
       // Other writers' cursors and selections (presence/usePresence.ts).
       remoteCursorsPlugin(),
+      // What others changed while this window was offline (history/offlineReturn.ts).
+      offlineReturnPlugin(),
     ],
   });
   const view: EditorView = new EditorView(mount, {
