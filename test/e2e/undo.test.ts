@@ -1,69 +1,90 @@
 /**
- * Issue 5, personal undo: undo takes back only the writer's own changes, never a
+ * Issue 5, in two Chromium pages through two browser shells (two hosts) and a real
+ * relay: personal undo takes back only the writer's own changes, never a
  * collaborator's, also when the collaborator's edits landed in between (in the same
- * paragraph, before the writer's text). The collaborator is a real host process
- * syncing through a real relay.
+ * paragraph, before the writer's text); then the collaborator exports the document and
+ * the writer imports the files, history included.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 import { SettingsPage } from "./pages/SettingsPage";
-import { HostProcess } from "../support/host";
+import { HistoryPage } from "./pages/HistoryPage";
 import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
 
 const writer = useWriterFixtures();
 let relay: RunningRelay | undefined;
-let bob: HostProcess | undefined;
 
 afterEach(async () => {
-  await bob?.kill();
   await relay?.kill();
-  bob = relay = undefined;
+  relay = undefined;
 });
 
-describe("personal undo", () => {
-  it("undoes only the writer's own typing, around a collaborator's edits, and the undo syncs", async () => {
+describe("personal undo, export and import between two writers", () => {
+  it("undoes only the writer's own typing, around a collaborator's edits, and the undo syncs; the other's export imports back", async () => {
     const dataDir = tempDir();
     const token = await addToken(dataDir, "team");
     relay = await startRelay({ dataDir });
     const ada = await writer();
-    await new SettingsPage(ada.page).joinRelay("Team", relay.url, token);
+    const bob = await writer();
+    for (const [w, name, color] of [
+      [ada, "Ada Lovelace", "#c2410c"],
+      [bob, "Bob Marlowe", "#0f766e"],
+    ] as const) {
+      await new SettingsPage(w.page).setProfile(name, color);
+      await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
+    }
 
     const editor = await ada.library.newDocument();
     await editor.setTitle("Shared notes");
-    const url = (await ada.library.openDocument())!;
-    bob = await HostProcess.start({ name: "bob" });
-    await bob.addRelay("Team", relay.url, token);
-    await bob.call("openSharedDocument", { url });
-
     await editor.type("Ada wrote this.");
-    await expect.poll(async () => (await bob!.read(url).catch(() => null))?.text ?? "", { timeout: 10_000 }).toContain("Ada wrote this.");
+    const url = (await ada.library.openDocument())!;
+    const bobs = await bob.library.openLink(url);
+    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe("Ada wrote this.");
+
     // Bob writes before Ada's words while Ada keeps typing after them.
-    await bob.type(url, "Bob first. ", "start");
-    await expect.poll(() => editor.text.innerText(), { timeout: 10_000 }).toBe("Bob first. Ada wrote this.");
+    await bobs.text.focus();
+    await bob.page.keyboard.press("Control+Home");
+    await bobs.type("Bob first. ");
+    await expect.poll(() => editor.ownText(), { timeout: 10_000 }).toBe("Bob first. Ada wrote this.");
     await new Promise((resolve) => setTimeout(resolve, 700)); // a new undo step (ProseMirror groups within 500 ms)
     await editor.focusEnd();
     await editor.type(" And more.");
     // Bob appends once Ada's words have reached him (typed at once, both would land at
     // the same spot, in either order: a fair merge, but not this test's question).
-    await expect.poll(async () => (await bob!.read(url)).text, { timeout: 10_000 }).toContain("And more.");
-    await bob.type(url, " Bob last.", "end");
-    await expect.poll(() => editor.text.innerText(), { timeout: 10_000 }).toBe("Bob first. Ada wrote this. And more. Bob last.");
+    await expect.poll(() => bobs.ownText(), { timeout: 10_000 }).toContain("And more.");
+    await bobs.focusEnd();
+    await bobs.type(" Bob last.");
+    await expect.poll(() => editor.ownText(), { timeout: 10_000 }).toBe("Bob first. Ada wrote this. And more. Bob last.");
 
+    await editor.text.focus();
     await ada.page.keyboard.press("Control+z");
-    await expect.poll(() => editor.text.innerText()).toBe("Bob first. Ada wrote this. Bob last.");
+    await expect.poll(() => editor.ownText()).toBe("Bob first. Ada wrote this. Bob last.");
     await ada.page.keyboard.press("Control+z");
-    await expect.poll(() => editor.text.innerText()).toBe("Bob first.  Bob last.");
+    await expect.poll(() => editor.ownText()).toBe("Bob first.  Bob last.");
     // Nothing of Bob's is undoable here: a third undo changes nothing.
     await ada.page.keyboard.press("Control+z");
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(await editor.text.innerText()).toBe("Bob first.  Bob last.");
-    await expect.poll(async () => (await bob!.read(url)).text, { timeout: 10_000 }).toBe("Bob first.  Bob last.");
+    expect(await editor.ownText()).toBe("Bob first.  Bob last.");
+    await expect.poll(() => bobs.ownText(), { timeout: 10_000 }).toBe("Bob first.  Bob last.");
 
-    // Redo brings Ada's words back where they were.
+    // Redo brings Ada's words back where they were, in both pages.
     await ada.page.keyboard.press("Control+Shift+z");
     await ada.page.keyboard.press("Control+Shift+z");
-    await expect.poll(() => editor.text.innerText()).toBe("Bob first. Ada wrote this. And more. Bob last.");
-    await expect.poll(async () => (await bob!.read(url)).text, { timeout: 10_000 }).toBe("Bob first. Ada wrote this. And more. Bob last.");
-    expect(ada.errors).toEqual([]);
+    const final = "Bob first. Ada wrote this. And more. Bob last.";
+    await expect.poll(() => editor.ownText()).toBe(final);
+    await expect.poll(() => bobs.ownText(), { timeout: 10_000 }).toBe(final);
+
+    // Bob exports; Ada imports his files as new documents: the same text, and the
+    // backup with its history (both writers' sessions).
+    const markdown = await bobs.export("Export as Markdown");
+    const backup = await bobs.export("Download a backup (with history)");
+    const fromMarkdown = await ada.library.importFile(markdown.name, markdown.bytes);
+    await expect.poll(() => fromMarkdown.ownText()).toBe(final);
+    const fromBackup = await ada.library.importFile(backup.name, backup.bytes);
+    await expect.poll(() => fromBackup.ownText()).toBe(final);
+    expect(await fromBackup.title.inputValue()).toBe("Shared notes");
+    const history = new HistoryPage(ada.page);
+    await history.open();
+    await expect.poll(async () => new Set((await history.sessions()).map((s) => s.split(" | ")[0]))).toEqual(new Set(["Ada Lovelace", "Bob Marlowe", "Document created"]));
   });
 });
