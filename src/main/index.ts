@@ -8,6 +8,9 @@ import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-
 import { Host } from "../host/Host";
 import { DirectoryLockedError } from "../node/storage";
 import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/api";
+import { IPC_PRINT_PDF } from "../shared/ipc";
+import { PDF_OPTIONS, pdfFileName } from "./pdf";
+import { writeFileAtomic } from "../node/atomicFile";
 import { safeHref } from "../shared/links";
 import { loadWindowState, trackWindowState } from "./windowState";
 import { safeStorageCipher } from "./secrets";
@@ -101,11 +104,25 @@ async function start(): Promise<void> {
     return;
   }
   const h = host;
+  const rendererUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(path.join(__dirname, "../renderer/index.html")).href;
   ipcMain.handle(IPC_CHANNEL, (event, payload: unknown) => {
     // Only our own page, in a window's top frame, may call the host; the payload itself is validated by the host.
-    const rendererUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(path.join(__dirname, "../renderer/index.html")).href;
     if (!isOwnRendererFrame(event.senderFrame, rendererUrl)) return { ok: false, error: { code: "invalid-request", message: "Unknown sender" } };
     return h.handle(payload);
+  });
+  // "Export as PDF": the writer picks the file; main prints the page into it.
+  ipcMain.handle(IPC_PRINT_PDF, async (event, payload: unknown) => {
+    const name = pdfFileName(payload);
+    const win = BrowserWindow.fromWebContents(event.sender);
+    if (!isOwnRendererFrame(event.senderFrame, rendererUrl) || name === null || !win) return { ok: false, message: "That request to save a PDF was refused." };
+    const { canceled, filePath } = await dialog.showSaveDialog(win, { defaultPath: path.join(app.getPath("documents"), name), filters: [{ name: "PDF", extensions: ["pdf"] }] });
+    if (canceled || !filePath) return { ok: true, saved: null };
+    try {
+      await writeFileAtomic(filePath, await event.sender.printToPDF(PDF_OPTIONS), 0o644);
+      return { ok: true, saved: path.basename(filePath) };
+    } catch (error) {
+      return { ok: false, message: `The PDF could not be saved: ${(error as Error).message}` };
+    }
   });
   await createWindow(h);
   app.on("second-instance", () => BrowserWindow.getAllWindows()[0]?.focus());

@@ -1,16 +1,19 @@
 /**
- * The preload exposes exactly two things to the sandboxed renderer: a call into the
- * host (validated there) and the MessagePort that carries sync. Nothing raw, no Node.
+ * The preload exposes exactly three things to the sandboxed renderer: a call into the
+ * host (validated there), a request to save the page as a PDF (validated in main), and
+ * the MessagePort that carries sync. Nothing raw, no Node.
  */
 import { contextBridge, ipcRenderer } from "electron";
 import type { HostRequest } from "../shared/api";
-import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/ipc";
+import { IPC_CHANNEL, IPC_PRINT_PDF, IPC_SYNC_PORT } from "../shared/ipc";
 
 // The preload type-checks in the Node world (no DOM library); it needs only this much of the page.
 declare const window: { postMessage(message: unknown, targetOrigin: string, transfer?: unknown[]): void; location: { origin: string } };
 
 contextBridge.exposeInMainWorld("writerHost", {
   call: (request: HostRequest) => ipcRenderer.invoke(IPC_CHANNEL, request),
+  // The title only names the file; main checks it and asks the writer where to save.
+  printToPDF: (title: string) => ipcRenderer.invoke(IPC_PRINT_PDF, title),
 });
 
 // MessagePorts cannot cross contextBridge; hand it to the page with window.postMessage.

@@ -7,3 +7,5 @@
 export const IPC_CHANNEL = "writer:host";
 /** Channel on which the main process hands the renderer its sync MessagePort. */
 export const IPC_SYNC_PORT = "writer:sync-port";
+/** Channel on which the renderer asks main to print the page to a PDF file (Electron only). */
+export const IPC_PRINT_PDF = "writer:print-pdf";

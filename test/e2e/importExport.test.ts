@@ -67,4 +67,23 @@ describe("export and import in the browser shell", () => {
     expect(misuse).toBe(400);
     expect(f.errors).toEqual([]);
   });
+
+  it("prints (the browser's Save as PDF) the text alone, without the app around it", async () => {
+    const f = await newWriter();
+    const editor = await f.library.newDocument();
+    await editor.setTitle("To print");
+    await editor.type("Only this goes on paper.");
+    // The browser shell has no printToPDF: the menu opens the browser's print dialog.
+    await f.page.evaluate(() => {
+      (window as unknown as { printed: number }).printed = 0;
+      window.print = () => void (window as unknown as { printed: number }).printed++;
+    });
+    await editor.toolbar.getByRole("button", { name: "Document actions" }).click();
+    await f.page.getByRole("menuitem", { name: "Print or save as PDF…" }).click();
+    expect(await f.page.evaluate(() => (window as unknown as { printed: number }).printed)).toBe(1);
+    await f.page.emulateMedia({ media: "print" });
+    for (const chrome of [".sidebar", ".toolbar", ".statusbar"]) expect(await f.page.locator(chrome).isVisible()).toBe(false);
+    expect(await editor.text.isVisible()).toBe(true);
+    expect(await editor.title.inputValue()).toBe("To print");
+  });
 });

@@ -14,6 +14,8 @@ import { fromPlainText, toPlainText } from "../../shared/convert/text";
 import { TEXT_PATH, type WriterDocument } from "../../shared/document";
 import { schemaAdapter } from "../../shared/editor/schema";
 import { fromHTML, toHTMLPage } from "./convert/html";
+import { fileNameFor } from "../../shared/fileName";
+import { isElectron } from "./platform";
 import type { HostClient } from "./hostClient";
 
 export type ExportKind = "markdown" | "html" | "text" | "backup";
@@ -23,18 +25,6 @@ export const IMPORT_ACCEPT = ".md,.markdown,.html,.htm,.txt,.automerge,text/mark
 
 /** Imported text files larger than this are refused (a novel is about 1 MB of text). */
 const MAX_TEXT_IMPORT_BYTES = 8 * 1024 * 1024;
-
-/** A file name from a title: no path separators or characters systems refuse. */
-export function fileNameFor(title: string, extension: string): string {
-  const base =
-    [...(title || "Untitled")]
-      .map((c) => (c.charCodeAt(0) < 32 || '\\/:*?"<>|'.includes(c) ? " " : c))
-      .join("")
-      .replace(/\s+/g, " ")
-      .trim()
-      .slice(0, 120) || "Untitled";
-  return `${base}.${extension}`;
-}
 
 function download(name: string, data: BlobPart, type: string): void {
   const url = URL.createObjectURL(new Blob([data], { type }));
@@ -113,7 +103,18 @@ export async function importFile(file: File, host: HostClient, repo: Repo): Prom
   return { url, title };
 }
 
-/** The browser's print dialog (where "Save as PDF" lives) for the open document. */
-export function printDocument(): void {
-  window.print();
+/**
+ * PDF: in Electron, the main process prints the page to a PDF file the writer picks
+ * (webContents.printToPDF, with the print stylesheet); in the browser shell, the
+ * browser's print dialog, where "Save as PDF" lives. Resolves with the saved file's
+ * name, or null when there is nothing to report (cancelled, or the browser's dialog).
+ */
+export async function exportPdf(title: string): Promise<string | null> {
+  if (!isElectron || !window.writerHost?.printToPDF) {
+    window.print();
+    return null;
+  }
+  const result = await window.writerHost.printToPDF(title);
+  if (!result.ok) throw new Error(result.message);
+  return result.saved;
 }

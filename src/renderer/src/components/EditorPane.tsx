@@ -1,5 +1,5 @@
 import { startTransition, useCallback, useEffect, useRef, useState } from "react";
-import { exportDocument, printDocument } from "../importExport";
+import { exportDocument, exportPdf } from "../importExport";
 import { FindBar } from "./FindBar";
 import { usePresence } from "../presence/usePresence";
 import type { EditorView } from "prosemirror-view";
@@ -262,7 +262,12 @@ function LoadedEditor({
           onDuplicate={onDuplicate}
           onTrash={() => onTrash(title)}
           onExport={(kind) => editorRef.current && exportDocument(kind, handle, editorRef.current.view.state.doc, title)}
-          onPrint={printDocument}
+          onPrint={() =>
+            exportPdf(title).then(
+              (saved) => saved && onNotice(`Saved “${saved}”.`),
+              (e: unknown) => onNotice((e as Error).message),
+            )
+          }
           onHistory={() => setHistoryOpen((o) => !o)}
           historyOpen={historyOpen}
           peers={presence.peers}

@@ -18,6 +18,7 @@ import {
   type BlockKind,
 } from "../editor/commands";
 import { isMac } from "../editor/setup";
+import { isElectron } from "../platform";
 import { Icon, type IconName } from "./Icon";
 import type { ExportKind } from "../importExport";
 import type { Peer } from "../presence/usePresence";
@@ -170,7 +171,7 @@ export function Toolbar({
               Export as plain text
             </button>
             <button role="menuitem" onClick={() => (setMenuOpen(false), onPrint())}>
-              Print or save as PDF…
+              {isElectron ? "Export as PDF…" : "Print or save as PDF…"}
             </button>
             <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("backup"))}>
               Download a backup (with history)
