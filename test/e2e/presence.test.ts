@@ -90,5 +90,7 @@ describe("presence", () => {
     await expect.poll(() => ada.page.locator(".remote-selection").allInnerTexts().then((t) => t.join("")), { timeout: 15_000 }).toBe("lighthouses");
     expect(await ada.page.locator(".remote-caret-label").getAttribute("data-name")).toBe("Bob");
     expect(await ada.page.locator(".remote-caret").getAttribute("style")).toContain("rgb(30, 102, 245)");
+    // WRITER_SCREENSHOTS=dir keeps what Ada sees, for the issue's note.
+    if (process.env.WRITER_SCREENSHOTS) await ada.page.screenshot({ path: `${process.env.WRITER_SCREENSHOTS}/presence.png` });
   });
 });
