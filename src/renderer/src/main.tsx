@@ -5,6 +5,7 @@ import { App } from "./App";
 import { HostClient } from "./hostClient";
 import { hostNetworkAdapter, hostTransport } from "./platform";
 import { RESYNC_AFTER_MS } from "../../shared/sync/resync";
+import { flushAllHeldEdits } from "./editor/heldEdits";
 import "./styles.css";
 
 async function start(): Promise<void> {
@@ -23,6 +24,11 @@ async function start(): Promise<void> {
     resyncAfterMs: RESYNC_AFTER_MS,
   });
   const host = new HostClient(hostTransport());
+  // Typing held for a burst's change (editor/sync.ts) is committed when the window is
+  // hidden or goes away; the sync to the host follows in the same task.
+  window.addEventListener("pagehide", flushAllHeldEdits);
+  window.addEventListener("beforeunload", flushAllHeldEdits);
+  document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flushAllHeldEdits());
   createRoot(document.getElementById("root")!).render(<App repo={repo} host={host} />);
 }
 

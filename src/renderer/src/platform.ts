@@ -6,6 +6,7 @@
 import type { NetworkAdapterInterface } from "@automerge/automerge-repo/slim";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import { beforeHostMessage } from "./editor/heldEdits";
 import { IMPORT_BACKUP_PATH, IPC_SYNC_PORT, type HostMethod, type HostRequest, type HostResponse, type HostTransport } from "../../shared/api";
 
 class ElectronTransport implements HostTransport {
@@ -52,7 +53,11 @@ function yieldToInput(adapter: NetworkAdapterInterface): NetworkAdapterInterface
   let scheduled = false;
   const drain = () => {
     scheduled = false;
-    for (const message of queue.splice(0)) emit("message", message);
+    for (const message of queue.splice(0)) {
+      // Typing held for a burst's change goes into Automerge before anything about its document.
+      beforeHostMessage(message);
+      emit("message", message);
+    }
   };
   (adapter as { emit: (event: string, ...args: unknown[]) => boolean }).emit = (event, ...args) => {
     if (event !== "message") return emit(event, ...args);

@@ -14,7 +14,7 @@ const RETRY_MS = 1000;
  * document's current heads are on its disk (it flushes, then checks), and only its
  * yes turns the indicator to saved.
  */
-export function useSaveState(handle: DocHandle<unknown>, host: HostClient, connected: boolean, storageOk: boolean): SaveState {
+export function useSaveState(handle: DocHandle<unknown>, host: HostClient, connected: boolean, storageOk: boolean, held = false): SaveState {
   const [state, setStateRaw] = useState<SaveState>("saved");
   // Every keystroke reports a change; React is only asked to render when the state flips.
   const current = useRef<SaveState>("saved");
@@ -57,6 +57,8 @@ export function useSaveState(handle: DocHandle<unknown>, host: HostClient, conne
   }, [handle, host]);
 
   if (!storageOk) return "error";
-  if (!connected && state !== "saved") return "offline";
-  return state;
+  // Typing held for its burst's change (editor/sync.ts) is not on disk yet.
+  const shown = held ? "saving" : state;
+  if (!connected && shown !== "saved") return "offline";
+  return shown;
 }

@@ -116,9 +116,16 @@ function LoadedEditor({
   const [find, setFind] = useState<{ replace: boolean } | null>(null);
   const [view, setView] = useState<EditorView | null>(null);
   const [historyOpen, setHistoryOpen] = useState(false);
+  const [held, setHeld] = useState(false);
   const [preview, setPreview] = useState<VersionChoice | null>(null);
   const presence = usePresence(handle, user, view, view ? editorRef.current?.amIndexOf : undefined);
   const offlineReturn = useOfflineReturn(handle, view, sync?.connection);
+  // Alone, typing is grouped into one change per burst; with anyone else here, each
+  // keystroke is committed (and broadcast) at once, as real time needs (issue 6).
+  const alone = presence.peers.length === 0;
+  useEffect(() => {
+    if (view) editorRef.current?.setGrouping(alone);
+  }, [alone, view]);
   const selectionChanged = useRef(presence.selectionChanged);
   selectionChanged.current = presence.selectionChanged;
   const authorRecorded = useRef(false);
@@ -177,6 +184,9 @@ function LoadedEditor({
         }, COUNT_DELAY_MS);
       },
       onLinkRequest: () => setLinkRequest((n) => n + 1),
+      // The save indicator says "Saving…" while typing is held for its burst's change;
+      // not in the keystroke's own frame.
+      onHeld: (h) => startTransition(() => setHeld(h)),
     });
     // Local edits (not remote patches, which never enter the undo history) record the author.
     const dispatch = editor.view.props.dispatchTransaction!;
@@ -237,6 +247,7 @@ function LoadedEditor({
   // A restore is an ordinary change on top of the history (nothing is rewritten), so it
   // syncs like any edit; its message names the version it brought back.
   const restore = (version: VersionChoice) => {
+    editorRef.current?.flush();
     noteAuthor();
     handle.change((d) => restoreVersion(d, A.view(handle.doc(), version.heads) as WriterDocument), { message: `Restored the version of ${version.when}` });
     setPreview(null);
@@ -244,11 +255,12 @@ function LoadedEditor({
   };
 
   const name = (heads: string[], value: string) => {
+    editorRef.current?.flush();
     noteAuthor();
     handle.change((d) => nameVersion(d, heads, value, Date.now()));
   };
 
-  const saveState = useSaveState(handle as DocHandle<unknown>, host, connected, storageOk);
+  const saveState = useSaveState(handle as DocHandle<unknown>, host, connected, storageOk, held);
   const relayLabel = describeDocumentSync(sync);
 
   return (
@@ -261,14 +273,21 @@ function LoadedEditor({
           onCopyLink={onCopyLink}
           onDuplicate={onDuplicate}
           onTrash={() => onTrash(title)}
-          onExport={(kind) => editorRef.current && exportDocument(kind, handle, editorRef.current.view.state.doc, title)}
+          onExport={(kind) => {
+            if (!editorRef.current) return;
+            editorRef.current.flush();
+            exportDocument(kind, handle, editorRef.current.view.state.doc, title);
+          }}
           onPrint={() =>
             exportPdf(title).then(
               (saved) => saved && onNotice(`Saved “${saved}”.`),
               (e: unknown) => onNotice((e as Error).message),
             )
           }
-          onHistory={() => setHistoryOpen((o) => !o)}
+          onHistory={() => {
+            editorRef.current?.flush();
+            setHistoryOpen((o) => !o);
+          }}
           historyOpen={historyOpen}
           peers={presence.peers}
         />

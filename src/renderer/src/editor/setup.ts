@@ -29,13 +29,16 @@ import {
   toggleList,
 } from "./commands";
 import { writerInputRules } from "./inputrules";
-import { writerSyncPlugin, type SyncStats } from "./sync";
+import { TYPING_GROUP, writerSyncPlugin, type SyncStats } from "./sync";
+import { registerHeldEdits } from "./heldEdits";
 
 export interface EditorCallbacks {
   /** Every new state, for toolbar active states and counts. */
   onState(state: EditorState): void;
   /** Mod-K: the writer asked to add or edit a link. */
   onLinkRequest(): void;
+  /** Typing is being held for a burst's change (true), or has been committed (false). */
+  onHeld?(held: boolean): void;
 }
 
 /** Shortcuts use ⌘ on Apple systems, Ctrl elsewhere. */
@@ -132,13 +135,18 @@ export interface WriterEditor {
   stats: SyncStats;
   /** The Automerge text index of a position in the current document, cheaply where it can (sync.ts). */
   amIndexOf(pos: number): number | null;
+  /** Commits typing held for a burst's change: before reading or changing the document elsewhere. */
+  flush(): void;
+  /** Groups typing into one change per burst (alone in the document) or commits every keystroke (others are here). */
+  setGrouping(on: boolean): void;
   destroy(): void;
 }
 
 /** Mounts an editor for `handle` into `mount`. */
 export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocument>, callbacks: EditorCallbacks): WriterEditor {
   const { pmDoc } = init(handle, TEXT_PATH, { schemaAdapter });
-  const { plugin, stats, amIndexOf } = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
+  const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH, grouping: TYPING_GROUP, onHeld: callbacks.onHeld });
+  const { plugin, stats, amIndexOf } = sync;
   const state = EditorState.create({
     schema,
     doc: pmDoc,
@@ -179,5 +187,21 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
     },
   });
   callbacks.onState(view.state);
-  return { view, stats, amIndexOf: (pos) => amIndexOf(view.state.doc, pos), destroy: () => view.destroy() };
+  // Held typing is committed before anything from the host about this document is
+  // applied (heldEdits.ts), and when the writer leaves the text.
+  const unregister = registerHeldEdits(handle.documentId, sync.flush);
+  view.dom.addEventListener("blur", sync.flush);
+  return {
+    view,
+    stats,
+    amIndexOf: (pos) => amIndexOf(view.state.doc, pos),
+    flush: sync.flush,
+    setGrouping: sync.setGrouping,
+    destroy: () => {
+      sync.flush();
+      unregister();
+      view.dom.removeEventListener("blur", sync.flush);
+      view.destroy();
+    },
+  };
 }
