@@ -24,12 +24,14 @@ import {
   type SettingsView,
   type StorageProblem,
   type UserProfile,
+  type RenderCacheView,
 } from "../shared/api";
 import type { LibraryDocument } from "../shared/library";
-import type { WriterDocument } from "../shared/document";
+import { isWriterDocument, type WriterDocument } from "../shared/document";
 import { applyChangeBroadcasts } from "../shared/sync/changeBroadcast";
 import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
 import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
+import { RenderCache } from "./RenderCache";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, saveSettings, type Settings } from "./settings";
 import { plainTextCipher, SecretStore, type SecretCipher } from "./secrets";
@@ -76,6 +78,11 @@ export class Host {
   readonly logger: Logger;
   readonly dataDir: string;
   readonly #storage: RetryingStorage;
+  readonly #renderCache: RenderCache;
+  /** The heads each document's render cache was last written at, by this host. */
+  readonly #cachedHeads = new Map<string, string[]>();
+  /** Render-cache writes in flight; close waits for them. */
+  readonly #cacheWrites = new Set<Promise<void>>();
   readonly #files: FileStorageAdapter;
   readonly #operations: TrackedStorage;
   readonly #saveDebounceMs: number;
@@ -119,6 +126,7 @@ export class Host {
     this.#settings = args.settings;
     this.#secrets = args.secrets;
     this.#relays = args.relays;
+    this.#renderCache = new RenderCache(args.dataDir);
     this.#watchLibrary();
   }
 
@@ -301,9 +309,15 @@ export class Host {
         return null;
       case "deleteForever":
         this.library.deleteForever(req.url);
+        await this.#forgetRenderCache([req.url]);
         return null;
-      case "emptyTrash":
-        return { deleted: this.library.emptyTrash() };
+      case "emptyTrash": {
+        // Deleted for good means its text is gone from the disk, cache included.
+        const trashed = Object.values(this.library.entries()).filter((e) => e.trashedAt !== null).map((e) => e.url);
+        const deleted = this.library.emptyTrash();
+        await this.#forgetRenderCache(trashed);
+        return { deleted };
+      }
       case "search":
         return this.library.search(req.query);
       case "setLastOpened":
@@ -312,6 +326,8 @@ export class Host {
         return null;
       case "status":
         return this.status();
+      case "renderCache":
+        return this.renderCache(req.url);
       case "confirmSaved":
         return { saved: await this.confirmSaved(req.url, req.heads) };
       case "syncStatus":
@@ -361,6 +377,39 @@ export class Host {
     await this.repo.flush([documentId]);
     if (!A.hasHeads(handle.doc() as A.Doc<unknown>, heads)) return false;
     return !this.#storage.hasPending(documentId);
+  }
+
+  /**
+   * The document's render cache, for the window to show while the document loads. When
+   * the host already has the document, the cache is checked against it first (and
+   * rewritten when its heads differ), so that only the document's own text is shown.
+   */
+  async renderCache(url: string): Promise<RenderCacheView | null> {
+    const documentId = url.slice("automerge:".length);
+    const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
+    if (handle?.isReady()) {
+      await this.#updateRenderCache(documentId, handle.doc());
+    }
+    return this.#renderCache.read(documentId);
+  }
+
+  async #forgetRenderCache(urls: string[]): Promise<void> {
+    for (const url of urls) {
+      const documentId = url.slice("automerge:".length);
+      this.#cachedHeads.delete(documentId);
+      await this.#renderCache.remove(documentId).catch((error: unknown) => this.logger.warn({ err: error, documentId }, "could not delete the render cache"));
+    }
+  }
+
+  async #updateRenderCache(documentId: string, doc: WriterDocument): Promise<void> {
+    try {
+      // Only listed documents (one deleted for good must not come back as a cache).
+      if (!isWriterDocument(doc) || !this.library.entries()[documentId]) return;
+      await this.#renderCache.update(documentId, doc, this.#cachedHeads.get(documentId));
+      this.#cachedHeads.set(documentId, A.getHeads(doc));
+    } catch (error) {
+      this.logger.warn({ err: error, documentId }, "could not write the render cache");
+    }
   }
 
   settingsView(): SettingsView {
@@ -505,6 +554,7 @@ export class Host {
         await this.repo.flush();
         await this.#operations.settle(this.#saveDebounceMs + 10);
       }
+      await Promise.all(this.#cacheWrites);
       await this.#storage.retryNow();
       const unsaved = this.#storage.close();
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
@@ -557,6 +607,9 @@ export class Host {
     } catch (error) {
       this.logger.warn({ err: error, documentId }, "could not refresh library entry");
     }
+    // The first paint of its next opening follows the document, at the same pace.
+    const write = this.#updateRenderCache(documentId, handle.doc()).finally(() => this.#cacheWrites.delete(write));
+    this.#cacheWrites.add(write);
   }
 }
 

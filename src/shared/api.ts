@@ -67,6 +67,7 @@ export const requestSchema = z.discriminatedUnion("method", [
     /** The backup file (a saved Automerge document), base64. */
     data: z.string().min(1).max(BACKUP_BASE64_MAX, "the backup is larger than Writer imports (24 MB)").regex(/^[A-Za-z0-9+/]+={0,2}$/, "not base64"),
   }),
+  z.object({ method: z.literal("renderCache"), url: documentUrlSchema }),
   z.object({
     method: z.literal("confirmSaved"),
     url: documentUrlSchema,
@@ -76,6 +77,18 @@ export const requestSchema = z.discriminatedUnion("method", [
 
 export type HostRequest = z.infer<typeof requestSchema>;
 export type HostMethod = HostRequest["method"];
+
+/**
+ * What the window shows of a document while the document itself loads (the host's
+ * render cache, issue 6): its title and rich-text spans at `heads`. Read-only, never
+ * trusted over the document.
+ */
+export interface RenderCacheView {
+  heads: string[];
+  title: string;
+  /** Automerge's spans of the text (A.spans), as JSON. */
+  spans: unknown[];
+}
 
 export interface UserProfile {
   name: string;
@@ -161,6 +174,7 @@ export interface HostResults {
   status: HostStatus;
   /** True once every change named by `heads` is on this computer's disk. */
   confirmSaved: { saved: boolean };
+  renderCache: RenderCacheView | null;
   syncStatus: SyncStatus;
   getSettings: SettingsView;
   setProfile: null;

@@ -350,3 +350,58 @@ describe("the library follows the documents", () => {
     expect(hits[0]!.context.slice(...hits[0]!.match!)).toBe("Ishmael");
   });
 });
+
+describe("the render cache (first paint, issue 6)", () => {
+  const cacheFile = (url: string) => path.join(dataDir, "render-cache", `${url.slice("automerge:".length)}.json`);
+
+  it("keeps each document's title and text at its heads, and answers for it", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    const handle = await host.repo.find<WriterDocument>(url as AutomergeUrl);
+    expect(await until(() => entryOf(host, url)?.snippet === "Call me Ishmael.", 2000)).toBe(true);
+    const view = await call<{ heads: string[]; title: string; spans: { type: string; value: unknown }[] }>(host, { method: "renderCache", url });
+    expect(view.title).toBe("Moby-Dick");
+    expect(view.heads).toEqual(A.getHeads(handle.doc()));
+    expect(view.spans.filter((s) => s.type === "text").map((s) => s.value)).toEqual(["Call me Ishmael."]);
+  });
+
+  it("is rewritten from the document when its heads are not the document's, and never answers for a stale text", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    host = await restart(host);
+    // Someone edits the cache file by hand (or a bug wrote it wrong): the host has the document, so it corrects it.
+    const stale = JSON.parse(await fs.readFile(cacheFile(url), "utf8")) as { heads: string[]; spans: { type: string; value: unknown }[] };
+    stale.spans = stale.spans.map((s) => (s.type === "text" ? { ...s, value: "Not what was written." } : s));
+    stale.heads = ["a".repeat(64)];
+    await fs.writeFile(cacheFile(url), JSON.stringify(stale));
+    await host.repo.find<WriterDocument>(url as AutomergeUrl);
+    const view = await call<{ spans: { type: string; value: unknown }[] }>(host, { method: "renderCache", url });
+    expect(view.spans.filter((s) => s.type === "text").map((s) => s.value)).toEqual(["Call me Ishmael."]);
+  });
+
+  it("ignores and deletes a torn or foreign file, and refuses IDs that are not documents'", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    host = await restart(host);
+    await fs.writeFile(cacheFile(url), '{"version":1,"heads":["ab');
+    expect(await call(host, { method: "renderCache", url })).toBeNull();
+    await expect(fs.stat(cacheFile(url))).rejects.toThrow();
+    const bad = await host.handle({ method: "renderCache", url: "automerge:../../etc/passwd" });
+    expect(bad.ok).toBe(false);
+  });
+
+  it("is deleted with the document when it is deleted for good", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Secret diary");
+    await type(host, url, "Nobody must read this.");
+    expect(await until(() => entryOf(host, url)?.words === 4, 2000)).toBe(true);
+    await call(host, { method: "renderCache", url });
+    await fs.stat(cacheFile(url));
+    await call(host, { method: "trashDocument", url });
+    await call(host, { method: "deleteForever", url });
+    await expect(fs.stat(cacheFile(url))).rejects.toThrow();
+  });
+});

@@ -1,12 +1,13 @@
 import { startTransition, useCallback, useEffect, useRef, useState } from "react";
 import { exportDocument, exportPdf } from "../importExport";
 import { FindBar } from "./FindBar";
+import { CachedPage } from "./CachedPage";
 import { usePresence } from "../presence/usePresence";
 import type { EditorView } from "prosemirror-view";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
-import type { SyncStatus, UserProfile } from "../../../shared/api";
+import type { RenderCacheView, SyncStatus, UserProfile } from "../../../shared/api";
 import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../shared/document";
 import type { TextCounts } from "../../../shared/counts";
 import { countDocument } from "../editor/counts";
@@ -38,6 +39,13 @@ const COUNT_DELAY_MS = 250;
 /** How often a document that is not here yet is asked for again. */
 const RETRY_UNAVAILABLE_MS = 2000;
 
+/**
+ * The render cache is asked for before the document, so that its answer never waits
+ * behind the host loading a long document; a host that does not answer within this
+ * long is not waited for.
+ */
+const CACHE_WAIT_MS = 250;
+
 export function EditorPane(props: {
   repo: Repo;
   host: HostClient;
@@ -52,9 +60,28 @@ export function EditorPane(props: {
   onNotice: (message: string) => void;
 }) {
   const [attempt, setAttempt] = useState(0);
+  // First paint from the host's render cache (issue 6), asked for before the document.
+  const [cache, setCache] = useState<{ url: string; view: RenderCacheView | null } | null>(null);
+  const { host, url } = props;
+  useEffect(() => {
+    let live = true;
+    // The answer always counts (a late cache still paints until the document is here);
+    // the timeout only stops the document from waiting for it.
+    const settle = (view: RenderCacheView | null, late: boolean) => live && setCache((c) => (c?.url === url && (late || c.view) ? c : { url, view }));
+    const timer = setTimeout(() => settle(null, true), CACHE_WAIT_MS);
+    host.call("renderCache", { url }).then(
+      (view) => settle(view, false),
+      () => settle(null, true),
+    );
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [host, url]);
+  const cacheAsked = cache?.url === url;
   // Only the title is rendered from here; the text reaches ProseMirror through the
   // binding. Selecting it keeps React out of every keystroke's frame (bench/typing).
-  const doc = useHandle<WriterDocument, string | null>(props.repo, props.url, { attempt, select: titleOf });
+  const doc = useHandle<WriterDocument, string | null>(props.repo, cacheAsked ? url : null, { attempt, select: titleOf });
   // "It opens once it arrives": a shared document the host is still fetching from the
   // relay is asked for again every few seconds, as long as it is on screen.
   const unavailable = doc.status === "unavailable";
@@ -63,7 +90,11 @@ export function EditorPane(props: {
     const timer = setTimeout(() => setAttempt((n) => n + 1), RETRY_UNAVAILABLE_MS);
     return () => clearTimeout(timer);
   }, [unavailable, attempt]);
-  if (doc.status === "loading") return <div className="pane-loading" aria-busy="true">Opening…</div>;
+  if (doc.status === "loading") {
+    // A cache that came late (after the timeout) still paints, until the document is here.
+    if (cacheAsked && cache.view) return <CachedPage view={cache.view} />;
+    return <div className="pane-loading" aria-busy="true">Opening…</div>;
+  }
   if (doc.status === "unavailable")
     return (
       <div className="empty-pane" role="status">
