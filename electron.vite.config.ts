@@ -1,6 +1,26 @@
 import { resolve } from "node:path";
 import { defineConfig } from "electron-vite";
 import react from "@vitejs/plugin-react";
+import type { Plugin } from "vite";
+
+/**
+ * The first paint (src/renderer/src/early.ts) is an entry of its own, loaded before the
+ * app's bundle: Vite would merge a second module script of index.html into the first,
+ * and the early paint would then wait for the whole app to be parsed.
+ */
+function earlyPaintFirst(): Plugin {
+  return {
+    name: "writer-early-paint-first",
+    transformIndexHtml: {
+      order: "post",
+      handler(html, ctx) {
+        const early = Object.values(ctx.bundle ?? {}).find((c) => c.type === "chunk" && c.isEntry && c.name === "early");
+        if (!early) return html;
+        return html.replace('<script type="module"', `<script type="module" crossorigin src="./${early.fileName}"></script>\n    <script type="module"`);
+      },
+    },
+  };
+}
 
 export default defineConfig({
   main: {
@@ -21,12 +41,12 @@ export default defineConfig({
   },
   renderer: {
     root: resolve(__dirname, "src/renderer"),
-    plugins: [react()],
+    plugins: [react(), earlyPaintFirst()],
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, "src/renderer/index.html") } },
-      // One self-contained bundle: the Automerge wasm is inlined as base64 so that
-      // file:// (Electron) and http (browser shell) load it the same way.
-      chunkSizeWarningLimit: 4096,
+      rollupOptions: { input: { index: resolve(__dirname, "src/renderer/index.html"), early: resolve(__dirname, "src/renderer/src/early.ts") } },
+      // Self-contained: the Automerge wasm is inlined as base64 (in a chunk of its own,
+      // main.tsx) so that file:// (Electron) and http (browser shell) load it the same way.
+      chunkSizeWarningLimit: 5120,
     },
   },
 });

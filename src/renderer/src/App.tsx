@@ -7,6 +7,7 @@ import { useHandle } from "./useHandle";
 import { Sidebar } from "./components/Sidebar";
 import { importFile } from "./importExport";
 import { EditorPane } from "./components/EditorPane";
+import { CachedPage } from "./components/CachedPage";
 import { Notice, type NoticeState } from "./components/Notice";
 import { useHostConnection } from "./useHostConnection";
 import { useSyncStatus } from "./useSyncStatus";
@@ -28,6 +29,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
     host
       .call("bootstrap")
       .then((b) => {
+        performance.mark("writer:bootstrap");
         setBoot(b);
         setOpenUrl(b.lastOpened);
         setStatus(b.status);
@@ -102,7 +104,20 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   );
 
   if (bootError) return <div className="fatal">Writer could not reach its host: {bootError}</div>;
-  if (!boot || library.status === "loading") return <div className="splash" aria-busy="true">Opening your library…</div>;
+  if (!boot || library.status === "loading") {
+    // The first paint (early.ts) stays on screen, drawn by the editor's own rendering.
+    const early = window.writerEarlyPaint;
+    if (early)
+      return (
+        <div className="app">
+          <aside className="sidebar" aria-busy="true" />
+          <main className="pane">
+            <CachedPage view={early} />
+          </main>
+        </div>
+      );
+    return <div className="splash" aria-busy="true">Opening your library…</div>;
+  }
   if (library.status === "unavailable") return <div className="fatal">Your library could not be opened: {library.message}</div>;
 
   const entry = openUrl ? library.doc.documents[openUrl.slice("automerge:".length)] : undefined;

@@ -1,8 +1,10 @@
 /// <reference types="vite/client" />
-import type { HostRequest } from "../../shared/api";
+import type { HostRequest, RenderCacheView } from "../../shared/api";
 
 declare global {
   interface Window {
+    /** The render cache early.ts painted first, for the app to keep showing until its own view is ready. */
+    writerEarlyPaint?: RenderCacheView;
     /** Present only in Electron, exposed by the preload. */
     writerHost?: {
       call(request: HostRequest): Promise<unknown>;

@@ -1,6 +1,5 @@
 import { createRoot } from "react-dom/client";
 import { initializeBase64Wasm, Repo, type PeerId } from "@automerge/automerge-repo/slim";
-import { automergeWasmBase64 } from "@automerge/automerge/automerge.wasm.base64";
 import { App } from "./App";
 import { HostClient } from "./hostClient";
 import { hostNetworkAdapter, hostTransport } from "./platform";
@@ -9,8 +8,17 @@ import { flushAllHeldEdits } from "./editor/heldEdits";
 import "./styles.css";
 
 async function start(): Promise<void> {
-  // The wasm ships inside the bundle: the same code loads under file:// (Electron) and http.
+  performance.mark("writer:script");
+  const host = new HostClient(hostTransport());
+  const root = createRoot(document.getElementById("root")!);
+  // The wasm is a chunk of its own (its base64 is most of the bundle's bytes), loaded as
+  // a module import beside this one: the same way under file:// (Electron) and http,
+  // and no longer in the way of this script's start. The first paint (early.ts) does
+  // not wait for any of it.
+  const { automergeWasmBase64 } = await import("@automerge/automerge/automerge.wasm.base64");
   await initializeBase64Wasm(automergeWasmBase64);
+  // Opening benches (bench/long-document) print these steps of the way to first paint.
+  performance.mark("writer:wasm-ready");
   const repo = new Repo({
     network: [await hostNetworkAdapter()],
     peerId: `renderer-${crypto.randomUUID()}` as PeerId,
@@ -23,13 +31,12 @@ async function start(): Promise<void> {
     syncDebounceRate: 0,
     resyncAfterMs: RESYNC_AFTER_MS,
   });
-  const host = new HostClient(hostTransport());
   // Typing held for a burst's change (editor/sync.ts) is committed when the window is
   // hidden or goes away; the sync to the host follows in the same task.
   window.addEventListener("pagehide", flushAllHeldEdits);
   window.addEventListener("beforeunload", flushAllHeldEdits);
   document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flushAllHeldEdits());
-  createRoot(document.getElementById("root")!).render(<App repo={repo} host={host} />);
+  root.render(<App repo={repo} host={host} />);
 }
 
 start().catch((error: unknown) => {
