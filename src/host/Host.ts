@@ -127,6 +127,20 @@ export class Host {
     this.#secrets = args.secrets;
     this.#relays = args.relays;
     this.#renderCache = new RenderCache(args.dataDir);
+    // Each document's cache is checked against the document (and rewritten when its
+    // heads differ) as soon as the host has it: a wrong cache is shown at most once.
+    this.repo.on("doc-metrics", (event) => {
+      if (event.type !== "doc-loaded" || event.documentId === this.#library.documentId) return;
+      const handle = this.repo.handles[event.documentId];
+      handle?.whenReady().then(
+        () => {
+          if (this.#closing) return;
+          const write = this.#updateRenderCache(handle.documentId, handle.doc() as WriterDocument).finally(() => this.#cacheWrites.delete(write));
+          this.#cacheWrites.add(write);
+        },
+        () => undefined,
+      );
+    });
     this.#watchLibrary();
   }
 

@@ -71,7 +71,11 @@ function draw(view: RenderCacheView): void {
   sidebar.className = "sidebar";
   const pane = document.createElement("main");
   pane.className = "pane";
-  pane.append(scroller);
+  const bar = document.createElement("div");
+  bar.className = "opening-bar";
+  bar.setAttribute("role", "status");
+  bar.textContent = "Opening… the text is shown as it was last saved; you can edit in a moment.";
+  pane.append(bar, scroller);
   shell.append(sidebar, pane);
   root.append(shell);
   requestAnimationFrame(() => performance.mark("writer:cached-text"));
