@@ -14,7 +14,8 @@ function earlyPaintFirst(): Plugin {
     transformIndexHtml: {
       order: "post",
       handler(html, ctx) {
-        const early = Object.values(ctx.bundle ?? {}).find((c) => c.type === "chunk" && c.isEntry && c.name === "early");
+        const chunks = Object.values(ctx.bundle ?? {});
+        const early = chunks.find((c) => c.type === "chunk" && c.isEntry && c.name === "early");
         if (!early) return html;
         return html.replace('<script type="module"', `<script type="module" crossorigin src="./${early.fileName}"></script>\n    <script type="module"`);
       },

@@ -403,6 +403,7 @@ export class Host {
     const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
     if (handle?.isReady()) {
       await this.#updateRenderCache(documentId, handle.doc());
+      return this.#renderCache.read(documentId);
     }
     return this.#renderCache.read(documentId);
   }
