@@ -29,7 +29,7 @@ import {
   toggleList,
 } from "./commands";
 import { writerInputRules } from "./inputrules";
-import { TYPING_GROUP, writerSyncPlugin, type SyncStats } from "./sync";
+import { TYPING_GROUP, writerSyncPlugin, type Grouping, type SyncStats } from "./sync";
 import { registerHeldEdits } from "./heldEdits";
 
 export interface EditorCallbacks {
@@ -129,6 +129,36 @@ export const taskItemView: NodeViewConstructor = (node, view, getPos) => {
   };
 };
 
+/** The longest a due commit waits for the browser to be idle. */
+const COMMIT_IDLE_WAIT_MS = 200;
+
+/**
+ * A burst's commit (a change of many splices, its marks read back, the sync to the host)
+ * takes a few milliseconds on a long document: it runs when the browser is idle after a
+ * frame, not in a timer task that a keystroke's frame could have to wait for
+ * (bench/typing). It waits at most COMMIT_IDLE_WAIT_MS, taken from the hold bound so
+ * that no typing is held longer than TYPING_GROUP says.
+ */
+function idleCommits(group: Grouping): Grouping {
+  type Timer = { timeout?: ReturnType<typeof setTimeout>; idle?: number };
+  return {
+    ...group,
+    maxHoldMs: group.maxHoldMs - COMMIT_IDLE_WAIT_MS,
+    setTimer: (fn, ms) => {
+      const timer: Timer = {};
+      timer.timeout = setTimeout(() => {
+        timer.idle = requestIdleCallback(fn, { timeout: COMMIT_IDLE_WAIT_MS });
+      }, ms);
+      return timer;
+    },
+    clearTimer: (t) => {
+      const timer = t as Timer;
+      clearTimeout(timer.timeout);
+      if (timer.idle !== undefined) cancelIdleCallback(timer.idle);
+    },
+  };
+}
+
 export interface WriterEditor {
   view: EditorView;
   /** How many transactions took the typing fast path, and how many the binding's. */
@@ -145,7 +175,7 @@ export interface WriterEditor {
 /** Mounts an editor for `handle` into `mount`. */
 export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocument>, callbacks: EditorCallbacks): WriterEditor {
   const { pmDoc } = init(handle, TEXT_PATH, { schemaAdapter });
-  const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH, grouping: TYPING_GROUP, onHeld: callbacks.onHeld });
+  const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH, grouping: idleCommits(TYPING_GROUP), onHeld: callbacks.onHeld });
   const { plugin, stats, amIndexOf } = sync;
   const state = EditorState.create({
     schema,
