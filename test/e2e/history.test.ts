@@ -10,10 +10,10 @@
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures, type WriterFixture } from "./support/fixture";
-import { SettingsPage } from "./pages/SettingsPage";
 import { HistoryPage } from "./pages/HistoryPage";
-import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
+import { startRelay, type RunningRelay } from "../support/relay";
 
 let relay: RunningRelay | undefined;
 afterEach(async () => {
@@ -30,18 +30,9 @@ describe("version history", () => {
   const newWriter = useWriterFixtures();
 
   it("names a version, lists both writers' sessions, shows the differences, and restores it for everyone", async () => {
-    const dataDir = tempDir();
-    const token = await addToken(dataDir, "team");
-    relay = await startRelay({ dataDir });
-    const ada = await newWriter();
-    const bob = await newWriter();
-    for (const [w, name, color] of [
-      [ada, "Ada Lovelace", "#c2410c"],
-      [bob, "Bob Marlowe", "#0f766e"],
-    ] as const) {
-      await new SettingsPage(w.page).setProfile(name, color);
-      await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
-    }
+    const team = await twoWritersOnARelay(newWriter);
+    relay = team.relay;
+    const { ada, bob } = team;
 
     const editor = await ada.library.newDocument();
     await editor.setTitle("The lighthouse");
@@ -55,10 +46,10 @@ describe("version history", () => {
     await editor.type(" He lit the lamp.");
     const url = (await ada.library.openDocument())!;
     const bobs = await bob.library.openLink(url);
-    await expect.poll(() => bobs.text.innerText(), { timeout: 15_000 }).toContain("He lit the lamp.");
+    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toContain("He lit the lamp.");
     await bobs.focusEnd();
     await bobs.type(" The sea was calm.");
-    await expect.poll(() => editor.text.innerText(), { timeout: 15_000 }).toContain("The sea was calm.");
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toContain("The sea was calm.");
 
     // Both writers' sessions, newest first, with their names.
     await expect.poll(async () => (await history.sessions()).map((s) => s.split(" | ")[0]), { timeout: 5000 }).toEqual(["Bob Marlowe", "Ada Lovelace", "Document created"]);
@@ -89,28 +80,19 @@ describe("version history", () => {
   });
 
   it("after the relay was away, highlights what the other writer changed meanwhile until dismissed", async () => {
-    const dataDir = tempDir();
-    const token = await addToken(dataDir, "team");
-    relay = await startRelay({ dataDir });
-    const ada = await newWriter();
-    const bob = await newWriter();
-    for (const [w, name, color] of [
-      [ada, "Ada Lovelace", "#c2410c"],
-      [bob, "Bob Marlowe", "#0f766e"],
-    ] as const) {
-      await new SettingsPage(w.page).setProfile(name, color);
-      await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
-    }
+    const team = await twoWritersOnARelay(newWriter);
+    relay = team.relay;
+    const { ada, bob } = team;
     const editor = await ada.library.newDocument();
     await editor.setTitle("Log");
     await editor.type("Wind from the west.");
     const url = (await ada.library.openDocument())!;
     const bobs = await bob.library.openLink(url);
-    await expect.poll(() => bobs.text.innerText(), { timeout: 15_000 }).toBe("Wind from the west.");
+    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe("Wind from the west.");
     // Live edits are seen as they happen: no highlight.
     await bobs.focusEnd();
     await bobs.type(" Rain.");
-    await expect.poll(() => editor.text.innerText(), { timeout: 15_000 }).toBe("Wind from the west. Rain.");
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe("Wind from the west. Rain.");
     expect(await ada.page.getByTestId("offline-return").count()).toBe(0);
 
     await relay.kill();
@@ -123,8 +105,8 @@ describe("version history", () => {
     await ada.page.keyboard.press("Control+Home");
     await editor.type("Monday. ");
 
-    relay = await startRelay({ dataDir, port: relay.port });
-    await expect.poll(() => editor.text.innerText(), { timeout: 30_000 }).toBe("Monday. Wind from the west. Rain. A ship passed at noon.");
+    relay = await startRelay({ dataDir: relay.dataDir, port: relay.port });
+    await expect.poll(() => editor.ownText(), { timeout: 30_000 }).toBe("Monday. Wind from the west. Rain. A ship passed at noon.");
     const bar = ada.page.getByTestId("offline-return");
     await expect.poll(() => bar.innerText(), { timeout: 5000 }).toContain("While you were offline, Bob Marlowe changed this document.");
     // Only Bob's words are highlighted, not Ada's own offline edit.

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures } from "./support/fixture";
 import { LibraryPage } from "./pages/LibraryPage";
-import { SettingsPage } from "./pages/SettingsPage";
-import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
+import type { RunningRelay } from "../support/relay";
 
 let relay: RunningRelay | undefined;
 afterEach(async () => {
@@ -65,18 +65,12 @@ describe("presence", () => {
   });
 
   it("works through a relay between two writers on two machines, with their own names and colours", async () => {
-    const dataDir = tempDir();
-    const token = await addToken(dataDir, "team");
-    relay = await startRelay({ dataDir });
-    const ada = await newWriter();
-    const bob = await newWriter();
-    for (const [w, name, color] of [
-      [ada, "Ada Lovelace", "#d20f39"],
-      [bob, "Bob", "#1e66f5"],
-    ] as const) {
-      await new SettingsPage(w.page).setProfile(name, color);
-      await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
-    }
+    const team = await twoWritersOnARelay(newWriter, [
+      ["Ada Lovelace", "#d20f39"],
+      ["Bob", "#1e66f5"],
+    ]);
+    relay = team.relay;
+    const { ada, bob } = team;
     const editor = await ada.library.newDocument();
     await editor.setTitle("Across the water");
     await editor.type("Two keepers, two lighthouses, one log.");
@@ -89,6 +83,10 @@ describe("presence", () => {
     await bobs.select("lighthouses");
     await expect.poll(() => ada.page.locator(".remote-selection").allInnerTexts().then((t) => t.join("")), { timeout: 15_000 }).toBe("lighthouses");
     expect(await ada.page.locator(".remote-caret-label").getAttribute("data-name")).toBe("Bob");
+    // Bob moves on: Ada sees his selection and caret move with him.
+    await bobs.select("keepers");
+    await expect.poll(() => ada.page.locator(".remote-selection").allInnerTexts().then((t) => t.join("")), { timeout: 15_000 }).toBe("keepers");
+    expect(await ada.page.locator(".remote-caret").count()).toBe(1);
     expect(await ada.page.locator(".remote-caret").getAttribute("style")).toContain("rgb(30, 102, 245)");
     // WRITER_SCREENSHOTS=dir keeps what Ada sees, for the issue's note.
     if (process.env.WRITER_SCREENSHOTS) await ada.page.screenshot({ path: `${process.env.WRITER_SCREENSHOTS}/presence.png` });

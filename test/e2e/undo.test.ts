@@ -6,10 +6,10 @@
  * the writer imports the files, history included.
  */
 import { afterEach, describe, expect, it } from "vitest";
+import { twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures } from "./support/fixture";
-import { SettingsPage } from "./pages/SettingsPage";
 import { HistoryPage } from "./pages/HistoryPage";
-import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
+import type { RunningRelay } from "../support/relay";
 
 const writer = useWriterFixtures();
 let relay: RunningRelay | undefined;
@@ -21,18 +21,9 @@ afterEach(async () => {
 
 describe("personal undo, export and import between two writers", () => {
   it("undoes only the writer's own typing, around a collaborator's edits, and the undo syncs; the other's export imports back", async () => {
-    const dataDir = tempDir();
-    const token = await addToken(dataDir, "team");
-    relay = await startRelay({ dataDir });
-    const ada = await writer();
-    const bob = await writer();
-    for (const [w, name, color] of [
-      [ada, "Ada Lovelace", "#c2410c"],
-      [bob, "Bob Marlowe", "#0f766e"],
-    ] as const) {
-      await new SettingsPage(w.page).setProfile(name, color);
-      await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
-    }
+    const team = await twoWritersOnARelay(writer);
+    relay = team.relay;
+    const { ada, bob } = team;
 
     const editor = await ada.library.newDocument();
     await editor.setTitle("Shared notes");

@@ -55,11 +55,14 @@ export function useOfflineReturn(handle: DocHandle<WriterDocument>, view: Editor
   const [who, setWho] = useState<string[]>([]);
   const away = useRef(false);
   const returningUntil = useRef(0);
+  /** When the relay was reachable again, by this computer's clock. */
+  const backAt = useRef(0);
 
   useEffect(() => {
     if (connection === "offline" || connection === "connecting") away.current = true;
     else if (connection === "connected" && away.current) {
       away.current = false;
+      backAt.current = Date.now();
       returningUntil.current = Date.now() + RETURN_WINDOW_MS;
     }
   }, [connection]);
@@ -73,7 +76,11 @@ export function useOfflineReturn(handle: DocHandle<WriterDocument>, view: Editor
       if (!away.current && Date.now() > returningUntil.current) return;
       const before = A.getHeads(patchInfo.before);
       const after = A.getHeads(patchInfo.after);
-      const theirs = A.getChangesMetaSince(patchInfo.after, before).filter((c) => c.actor !== mine);
+      // Back online, a batch counts as "meanwhile" when it holds changes made before this
+      // window was back (by their writers' clocks, in whole seconds): what others type
+      // live right after a reconnection (or after joining a relay) is seen as it happens.
+      // A writer whose clock is ahead may see a catch-up unhighlighted: only a highlight.
+      const theirs = A.getChangesMetaSince(patchInfo.after, before).filter((c) => c.actor !== mine && (away.current || (c.time > 0 && c.time * 1000 < backAt.current)));
       if (theirs.length === 0) return;
       if (!away.current) returningUntil.current = Math.max(returningUntil.current, Date.now() + RETURN_QUIET_MS);
       const changes = changedText(patchInfo.after, before, after);
