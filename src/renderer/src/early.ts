@@ -85,6 +85,7 @@ async function paint(): Promise<void> {
   const boot = await call({ method: "bootstrap" });
   const url = boot.ok ? (boot.value as { lastOpened?: unknown }).lastOpened : null;
   if (typeof url !== "string") return;
+  window.writerReopening = url;
   const cache = await call({ method: "renderCache", url });
   if (cache.ok && cache.value && typeof cache.value === "object") draw(cache.value as RenderCacheView);
 }

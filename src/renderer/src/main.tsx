@@ -1,5 +1,5 @@
 import { createRoot } from "react-dom/client";
-import { initializeBase64Wasm, Repo, type PeerId } from "@automerge/automerge-repo/slim";
+import { initializeBase64Wasm, isValidAutomergeUrl, Repo, type PeerId } from "@automerge/automerge-repo/slim";
 import { App } from "./App";
 import { HostClient } from "./hostClient";
 import { hostNetworkAdapter, hostTransport } from "./platform";
@@ -36,6 +36,10 @@ async function start(): Promise<void> {
   window.addEventListener("pagehide", flushAllHeldEdits);
   window.addEventListener("beforeunload", flushAllHeldEdits);
   document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flushAllHeldEdits());
+  // The reopened document is asked for now, while the app asks for its library and lays
+  // itself out; EditorPane's find then gets the same handle.
+  const reopening = window.writerReopening;
+  if (reopening && isValidAutomergeUrl(reopening)) void repo.find(reopening).catch(() => undefined);
   root.render(<App repo={repo} host={host} />);
 }
 
