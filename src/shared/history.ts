@@ -75,44 +75,68 @@ export function authorOf(authors: unknown, actor: string): AuthorInfo | null {
  * session; actors nobody named stay apart. Newest session first.
  */
 export function groupSessions(changes: readonly A.ChangeMetadata[], authors: unknown): Session[] {
+  const grouper = new SessionGrouper(authors);
+  grouper.add(changes);
+  return grouper.sessions();
+}
+
+/**
+ * groupSessions, fed a little at a time: the history panel of a long document adds only
+ * the changes since it last looked (`A.getChangesMetaSince(doc, lastHeads)`, which follow
+ * the earlier ones in causal order) instead of listing the whole history again while a
+ * collaborator types (0.3 s for 46,000 changes, bench/long-document).
+ */
+export class SessionGrouper {
   // A session's version is the last change of each of its actors: their causal past is
   // what the writer had on screen when the session ended. (Two windows writing at once
   // give two heads; one that is in the other's past is harmless to A.view.)
-  type Open = Session & { last: number; headOf: Map<string, string> };
-  const open = new Map<string, Open>();
-  const closed: Open[] = [];
-  changes.forEach((change, index) => {
-    const author = authorOf(authors, change.actor);
-    const key = author ? `name:${author.name}` : `actor:${change.actor}`;
-    // Clocks are the writers' own: a change time of 0 (unknown) continues a session, and
-    // a clock that jumped either way by more than the gap starts a new one.
-    const time = Number.isFinite(change.time) && change.time > 0 ? change.time : 0;
-    let session = open.get(key);
-    if (session && time && session.last && Math.abs(time - session.last) > SESSION_GAP_S) {
-      closed.push(session);
-      session = undefined;
+  readonly #open = new Map<string, OpenSession>();
+  readonly #closed: OpenSession[] = [];
+  #index = 0;
+
+  constructor(private readonly authors: unknown) {}
+
+  add(changes: readonly A.ChangeMetadata[]): void {
+    for (const change of changes) {
+      const index = this.#index++;
+      const author = authorOf(this.authors, change.actor);
+      const key = author ? `name:${author.name}` : `actor:${change.actor}`;
+      // Clocks are the writers' own: a change time of 0 (unknown) continues a session, and
+      // a clock that jumped either way by more than the gap starts a new one.
+      const time = Number.isFinite(change.time) && change.time > 0 ? change.time : 0;
+      let session = this.#open.get(key);
+      if (session && time && session.last && Math.abs(time - session.last) > SESSION_GAP_S) {
+        this.#closed.push(session);
+        session = undefined;
+      }
+      if (!session) {
+        session = { id: change.hash, author, actors: [], start: 0, end: 0, changes: 0, heads: [], created: false, messages: [], order: index, last: 0, headOf: new Map() };
+        this.#open.set(key, session);
+      }
+      session.id = change.hash;
+      session.order = index;
+      session.changes++;
+      if (!session.actors.includes(change.actor)) session.actors.push(change.actor);
+      if (change.deps.length === 0) session.created = true;
+      if (time) {
+        session.start = session.start ? Math.min(session.start, time) : time;
+        session.end = Math.max(session.end, time);
+        session.last = time;
+      }
+      if (change.message && session.messages.length < 3 && !session.messages.includes(change.message)) session.messages.push(change.message.slice(0, 200));
+      session.headOf.set(change.actor, change.hash);
     }
-    if (!session) {
-      session = { id: change.hash, author, actors: [], start: 0, end: 0, changes: 0, heads: [], created: false, messages: [], order: index, last: 0, headOf: new Map() };
-      open.set(key, session);
-    }
-    session.id = change.hash;
-    session.order = index;
-    session.changes++;
-    if (!session.actors.includes(change.actor)) session.actors.push(change.actor);
-    if (change.deps.length === 0) session.created = true;
-    if (time) {
-      session.start = session.start ? Math.min(session.start, time) : time;
-      session.end = Math.max(session.end, time);
-      session.last = time;
-    }
-    if (change.message && session.messages.length < 3 && !session.messages.includes(change.message)) session.messages.push(change.message.slice(0, 200));
-    session.headOf.set(change.actor, change.hash);
-  });
-  return [...closed, ...open.values()]
-    .sort((a, b) => b.order - a.order)
-    .map(({ last: _last, headOf, ...session }) => ({ ...session, heads: [...headOf.values()].sort() }));
+  }
+
+  /** The sessions so far, newest first. */
+  sessions(): Session[] {
+    return [...this.#closed, ...this.#open.values()]
+      .sort((a, b) => b.order - a.order)
+      .map(({ last: _last, headOf, ...session }) => ({ ...session, actors: [...session.actors], messages: [...session.messages], heads: [...headOf.values()].sort() }));
+  }
 }
+
+type OpenSession = Session & { last: number; headOf: Map<string, string> };
 
 /** The key a named version is stored under: its heads, sorted. */
 export function versionKey(heads: readonly string[]): string {

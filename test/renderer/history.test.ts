@@ -4,7 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { schemaAdapter } from "../../src/shared/editor/schema";
-import { changedText, groupSessions, hasHeads, namedVersions, nameVersion, restoreVersion, SESSION_GAP_S, versionKey, type TextChanges } from "../../src/shared/history";
+import { changedText, groupSessions, SessionGrouper, hasHeads, namedVersions, nameVersion, restoreVersion, SESSION_GAP_S, versionKey, type TextChanges } from "../../src/shared/history";
 import { everything, p } from "./convert/sample";
 import { changeDecorations } from "../../src/renderer/src/history/highlights";
 
@@ -79,6 +79,24 @@ describe("groupSessions", () => {
     expect(sessions.find((s) => s.actors.includes(ADA))!.author).toBeNull();
     expect(sessions.find((s) => s.actors.includes(ADA))!.messages).toEqual(["Restored the version of 3 May"]);
     expect(sessions.find((s) => s.actors.includes(BOB))!.author).toEqual({ name: "Bob", color: "#6b7280" });
+  });
+
+  it("gives the same sessions fed a little at a time as all at once", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(ADA, ADA_2, BOB, HOST), fc.nat(SESSION_GAP_S * 2)), { maxLength: 60 }), fc.array(fc.nat(10), { maxLength: 10 }), (steps, cuts) => {
+        let t = 1_800_000_000;
+        const changes = chain(...steps.map(([actor, gap]): [string, number] => [actor, (t += gap)]));
+        const grouper = new SessionGrouper(authors);
+        let at = 0;
+        for (const cut of cuts) {
+          grouper.add(changes.slice(at, at + cut));
+          at += cut;
+        }
+        grouper.add(changes.slice(at));
+        expect(grouper.sessions()).toEqual(groupSessions(changes, authors));
+      }),
+      { numRuns: 200 },
+    );
   });
 
   it("groups a real document's history, whose session heads open the text as it was", () => {

@@ -3,11 +3,11 @@
  * sessions (shared/history.ts) by day, newest first. Choosing one opens it read-only
  * (VersionView); the list follows the document as it changes.
  */
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
 import type { WriterDocument } from "../../../shared/document";
-import { groupSessions, namedVersions, versionKey, type NamedVersion, type Session } from "../../../shared/history";
+import { namedVersions, SessionGrouper, versionKey, type NamedVersion, type Session } from "../../../shared/history";
 import { clockRange, dayLabel, moment } from "../time";
 
 /** The list is worked out again at most this often while the document changes (a collaborator typing). */
@@ -28,9 +28,22 @@ interface Listing {
   current: string;
 }
 
-function list(handle: DocHandle<WriterDocument>): Listing {
+/** What the panel has grouped so far, and up to which heads; a change of the authors' names starts over. */
+interface Grouped {
+  grouper: SessionGrouper;
+  heads: string[];
+  authors: string;
+}
+
+function list(handle: DocHandle<WriterDocument>, grouped: { current: Grouped | null }): Listing {
   const doc = handle.doc();
-  return { sessions: groupSessions(A.getChangesMetaSince(doc, []), doc.authors), named: namedVersions(doc), current: versionKey(A.getHeads(doc)) };
+  const authors = JSON.stringify(doc.authors ?? {});
+  if (grouped.current?.authors !== authors) grouped.current = { grouper: new SessionGrouper(doc.authors), heads: [], authors };
+  const g = grouped.current;
+  // Only what came since the last look (the whole history the first time).
+  g.grouper.add(A.getChangesMetaSince(doc, g.heads));
+  g.heads = A.getHeads(doc);
+  return { sessions: g.grouper.sessions(), named: namedVersions(doc), current: versionKey(g.heads) };
 }
 
 export function sessionLabel(s: Session, now: number): { who: string; when: string } {
@@ -53,7 +66,8 @@ export function HistoryPanel({
   onClose: () => void;
   onName: (heads: string[], name: string) => void;
 }) {
-  const [listing, setListing] = useState<Listing>(() => list(handle));
+  const grouped = useRef<Grouped | null>(null);
+  const [listing, setListing] = useState<Listing>(() => list(handle, grouped));
   const [naming, setNaming] = useState(false);
   const [name, setName] = useState("");
 
@@ -62,7 +76,7 @@ export function HistoryPanel({
     const onChange = () => {
       timer ??= setTimeout(() => {
         timer = undefined;
-        setListing(list(handle));
+        setListing(list(handle, grouped));
       }, REFRESH_MS);
     };
     handle.on("change", onChange);
