@@ -133,11 +133,7 @@ export class Host {
       if (event.type !== "doc-loaded" || event.documentId === this.#library.documentId) return;
       const handle = this.repo.handles[event.documentId];
       handle?.whenReady().then(
-        () => {
-          if (this.#closing) return;
-          const write = this.#updateRenderCache(handle.documentId, handle.doc() as WriterDocument).finally(() => this.#cacheWrites.delete(write));
-          this.#cacheWrites.add(write);
-        },
+        () => !this.#closing && this.#queueRenderCacheUpdate(handle.documentId, handle.doc() as WriterDocument),
         () => undefined,
       );
     });
@@ -401,10 +397,7 @@ export class Host {
   async renderCache(url: string): Promise<RenderCacheView | null> {
     const documentId = url.slice("automerge:".length);
     const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
-    if (handle?.isReady()) {
-      await this.#updateRenderCache(documentId, handle.doc());
-      return this.#renderCache.read(documentId);
-    }
+    if (handle?.isReady()) await this.#updateRenderCache(documentId, handle.doc());
     return this.#renderCache.read(documentId);
   }
 
@@ -414,6 +407,12 @@ export class Host {
       this.#cachedHeads.delete(documentId);
       await this.#renderCache.remove(documentId).catch((error: unknown) => this.logger.warn({ err: error, documentId }, "could not delete the render cache"));
     }
+  }
+
+  /** Updates a document's render cache in the background; close waits for it. */
+  #queueRenderCacheUpdate(documentId: string, doc: WriterDocument): void {
+    const write = this.#updateRenderCache(documentId, doc).finally(() => this.#cacheWrites.delete(write));
+    this.#cacheWrites.add(write);
   }
 
   async #updateRenderCache(documentId: string, doc: WriterDocument): Promise<void> {
@@ -623,8 +622,7 @@ export class Host {
       this.logger.warn({ err: error, documentId }, "could not refresh library entry");
     }
     // The first paint of its next opening follows the document, at the same pace.
-    const write = this.#updateRenderCache(documentId, handle.doc()).finally(() => this.#cacheWrites.delete(write));
-    this.#cacheWrites.add(write);
+    this.#queueRenderCacheUpdate(documentId, handle.doc());
   }
 }
 

@@ -7,6 +7,7 @@
  * is loaded. Text is set as text, never as markup, and links are not links here.
  */
 import type { RenderCacheView } from "../../shared/api";
+import { UNTITLED } from "../../shared/library";
 
 type Call = (request: Record<string, unknown>) => Promise<{ ok: boolean; value?: unknown }>;
 
@@ -38,7 +39,7 @@ function draw(view: RenderCacheView): void {
   page.className = "page";
   const title = document.createElement("h1");
   title.className = "title-input cached-title";
-  title.textContent = view.title || "Untitled";
+  title.textContent = view.title || UNTITLED;
   const prose = document.createElement("div");
   prose.className = "prose";
   let current: HTMLElement | null = null;

@@ -150,9 +150,9 @@ export function writerSyncPlugin(options: {
         stats.fast++;
         return undefined;
       }
-      // The binding reads Automerge's document, which must hold everything typed first.
-      if (transactions.some((tr) => tr.docChanged)) flush();
       if (transactions.some((tr) => tr.docChanged)) {
+        // The binding reads Automerge's document, which must hold everything typed first.
+        flush();
         deltas = new Map();
         if (!dispatchingRemote) stats.slow++;
       }
