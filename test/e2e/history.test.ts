@@ -10,7 +10,7 @@
  */
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { twoWritersOnARelay } from "./support/team";
+import { sharedDocument, twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures, type WriterFixture } from "./support/fixture";
 import { HistoryPage } from "./pages/HistoryPage";
 import { startRelay, type RunningRelay } from "../support/relay";
@@ -83,12 +83,7 @@ describe("version history", () => {
     const team = await twoWritersOnARelay(newWriter);
     relay = team.relay;
     const { ada, bob } = team;
-    const editor = await ada.library.newDocument();
-    await editor.setTitle("Log");
-    await editor.type("Wind from the west.");
-    const url = (await ada.library.openDocument())!;
-    const bobs = await bob.library.openLink(url);
-    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe("Wind from the west.");
+    const { editor, bobs } = await sharedDocument(ada, bob, "Log", "Wind from the west.");
     // Live edits are seen as they happen: no highlight.
     await bobs.focusEnd();
     await bobs.type(" Rain.");

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { twoWritersOnARelay } from "./support/team";
+import { sharedDocument, twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures } from "./support/fixture";
 import { LibraryPage } from "./pages/LibraryPage";
 import type { RunningRelay } from "../support/relay";
@@ -71,12 +71,7 @@ describe("presence", () => {
     ]);
     relay = team.relay;
     const { ada, bob } = team;
-    const editor = await ada.library.newDocument();
-    await editor.setTitle("Across the water");
-    await editor.type("Two keepers, two lighthouses, one log.");
-    const url = (await ada.library.openDocument())!;
-    const bobs = await bob.library.openLink(url);
-    await expect.poll(() => bobs.text.innerText(), { timeout: 15_000 }).toContain("one log.");
+    const { bobs } = await sharedDocument(ada, bob, "Across the water", "Two keepers, two lighthouses, one log.");
 
     await expect.poll(() => ada.page.getByTestId("peers").locator(".peer").allInnerTexts(), { timeout: 15_000 }).toEqual(["B"]);
     await expect.poll(() => bob.page.getByTestId("peers").locator(".peer").getAttribute("title"), { timeout: 15_000 }).toBe("Ada Lovelace");

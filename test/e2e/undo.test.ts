@@ -6,7 +6,7 @@
  * the writer imports the files, history included.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { twoWritersOnARelay } from "./support/team";
+import { sharedDocument, twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures } from "./support/fixture";
 import { HistoryPage } from "./pages/HistoryPage";
 import type { RunningRelay } from "../support/relay";
@@ -25,12 +25,7 @@ describe("personal undo, export and import between two writers", () => {
     relay = team.relay;
     const { ada, bob } = team;
 
-    const editor = await ada.library.newDocument();
-    await editor.setTitle("Shared notes");
-    await editor.type("Ada wrote this.");
-    const url = (await ada.library.openDocument())!;
-    const bobs = await bob.library.openLink(url);
-    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe("Ada wrote this.");
+    const { editor, bobs } = await sharedDocument(ada, bob, "Shared notes", "Ada wrote this.");
 
     // Bob writes before Ada's words while Ada keeps typing after them.
     await bobs.text.focus();

@@ -1,4 +1,6 @@
+import { expect } from "vitest";
 import { addToken, startRelay, tempDir, type RunningRelay } from "../../support/relay";
+import type { EditorPage } from "../pages/EditorPage";
 import { SettingsPage } from "../pages/SettingsPage";
 import type { WriterFixture } from "./fixture";
 
@@ -27,4 +29,18 @@ export async function twoWritersOnARelay(
     await new SettingsPage(w.page).joinRelay("Team", relay.url, token);
   }
   return { relay, ada, bob };
+}
+
+/**
+ * Ada starts a document with a title and some text, and Bob opens its link (through the
+ * relay) and sees her text: the shared document two-machine tests write in.
+ */
+export async function sharedDocument(ada: WriterFixture, bob: WriterFixture, title: string, text: string): Promise<{ editor: EditorPage; url: string; bobs: EditorPage }> {
+  const editor = await ada.library.newDocument();
+  await editor.setTitle(title);
+  await editor.type(text);
+  const url = (await ada.library.openDocument())!;
+  const bobs = await bob.library.openLink(url);
+  await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe(text);
+  return { editor, url, bobs };
 }
