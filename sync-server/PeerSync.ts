@@ -1,6 +1,4 @@
 import fs from "node:fs/promises";
-import { next as A } from "@automerge/automerge";
-import { encodeHeads, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
 import { isDocumentId, isStorageId } from "../src/node/protocol";
 import { writeFileAtomic } from "../src/node/atomicFile";
@@ -8,13 +6,18 @@ import type { Metrics } from "./metrics";
 import type { RelayStorage } from "./RelayStorage";
 
 export interface PeerSyncOptions {
-  repo: Repo;
+  /**
+   * Loads the document wherever the relay keeps it (the main thread or a document
+   * worker), so that it syncs with the relay peers, and resolves true once the peer with
+   * this storage ID has our heads (repoDocuments.ts `confirmPeerHas`), false on time-out
+   * or once `connected()` turns false.
+   */
+  confirm(documentId: string, storageId: string, connected: () => boolean): Promise<boolean>;
   storage: RelayStorage;
   /** Where the lists are kept (`<data>/peers.json`). */
   file: string;
   logger: Logger;
   metrics: Metrics;
-  touch(documentId: string): void;
 }
 
 /** What we remember of one relay peer, by its storage ID. */
@@ -27,8 +30,6 @@ interface PeerState {
 
 /** Documents synced with one peer at the same time. */
 const CONCURRENCY = 4;
-/** How long to wait for a peer to confirm one document before moving on. */
-const CONFIRM_TIMEOUT_MS = 20_000;
 /** Pending documents of connected peers are looked at this often. */
 const PASS_EVERY_MS = 5_000;
 
@@ -148,28 +149,8 @@ export class PeerSync {
     }
   }
 
-  /** Loads the document (so the Repo syncs it) and waits until the peer has our heads. */
-  async #confirm(documentId: string, storageId: string): Promise<boolean> {
-    const { repo } = this.#options;
-    this.#options.touch(documentId);
-    let handle: DocHandle<unknown>;
-    try {
-      handle = await repo.find(documentId as DocumentId, { allowableStates: ["ready", "unavailable"] });
-    } catch {
-      return true;
-    }
-    // Nothing here to give: the document has no data on this relay.
-    if (!handle.isReady()) return true;
-    const deadline = Date.now() + CONFIRM_TIMEOUT_MS;
-    while (Date.now() < deadline && this.#connected.has(storageId) && !this.#closed) {
-      this.#options.touch(documentId);
-      if (!handle.isReady()) return false;
-      const theirs = handle.getSyncInfo(storageId as never)?.lastHeads;
-      const ours = encodeHeads(A.getHeads(handle.doc() as A.Doc<unknown>));
-      if (theirs && sameHeads(theirs, ours)) return true;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-    return false;
+  #confirm(documentId: string, storageId: string): Promise<boolean> {
+    return this.#options.confirm(documentId, storageId, () => this.#connected.has(storageId) && !this.#closed);
   }
 
   #scheduleSave(): void {
@@ -186,10 +167,4 @@ export class PeerSync {
     for (const [storageId, state] of this.#peers) peers[storageId] = { swept: state.swept, pending: [...state.pending] };
     await writeFileAtomic(this.#options.file, JSON.stringify({ version: 1, peers }) + "\n");
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((h) => set.has(h));
 }

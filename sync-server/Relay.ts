@@ -3,7 +3,6 @@ import fs from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
-import type { next as A } from "@automerge/automerge";
 import { Repo, type DocumentId, type PeerId } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
 import { FileStorageAdapter, RetryingStorage } from "../src/node/storage";
@@ -15,6 +14,8 @@ import { RelayServerAdapter, type ConnectionLimits, type Credential } from "./Re
 import { RelayStorage } from "./RelayStorage";
 import { findToken, TokenStore, type TokenRecord } from "./tokens";
 import { onResync, RESYNC_AFTER_MS } from "../src/shared/sync/resync";
+import { confirmPeerHas, evictDocument, knownHeads } from "./repoDocuments";
+import { DocumentWorkers } from "./workers/DocumentWorkers";
 
 export interface RelayOptions {
   dataDir: string;
@@ -39,6 +40,10 @@ export interface RelayOptions {
   limits: ConnectionLimits;
   /** How often the token file is checked for revocations. */
   tokenPollMs?: number;
+  /** Worker threads for long documents (0: every document on the main thread). */
+  workers: number;
+  /** A document of at least this many bytes on disk is loaded in a worker (DocumentWorkers). */
+  workerThresholdBytes: number;
 }
 
 /** The documents directory inside the data directory. */
@@ -63,6 +68,7 @@ export class Relay {
   readonly #retrying: RetryingStorage;
   readonly #storage: RelayStorage;
   readonly #peerSync: PeerSync;
+  readonly #workers: DocumentWorkers;
   readonly #tokens: TokenStore;
   #tokenRecords: TokenRecord[];
   #tokenStamp = "";
@@ -81,6 +87,7 @@ export class Relay {
     retrying: RetryingStorage;
     storage: RelayStorage;
     peerSync: PeerSync;
+    workers: DocumentWorkers;
     tokens: TokenStore;
     tokenRecords: TokenRecord[];
     activity: Map<string, number>;
@@ -97,6 +104,7 @@ export class Relay {
     this.#retrying = args.retrying;
     this.#storage = args.storage;
     this.#peerSync = args.peerSync;
+    this.#workers = args.workers;
     this.#tokens = args.tokens;
     this.#tokenRecords = args.tokenRecords;
     this.#activity = args.activity;
@@ -104,7 +112,7 @@ export class Relay {
     this.#server.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
     this.metrics.onCollect(() => {
       this.metrics.set("relay_connections", this.#adapter.connectionCount);
-      this.metrics.set("relay_documents_in_memory", Object.keys(this.repo.handles).length);
+      this.metrics.set("relay_documents_in_memory", Object.keys(this.repo.handles).length + this.#workers.documentsInMemory);
     });
   }
 
@@ -119,7 +127,7 @@ export class Relay {
     const metrics = new Metrics();
     const activity = new Map<string, number>();
     const touch = (documentId: string) => void activity.set(documentId, Date.now());
-    const ref: { peerSync?: PeerSync; adapter?: RelayServerAdapter } = {};
+    const ref: { peerSync?: PeerSync; adapter?: RelayServerAdapter; workers?: DocumentWorkers } = {};
 
     const documentsDir = path.join(dataDir, DOCUMENTS_DIR);
     const files = await FileStorageAdapter.open(documentsDir, {
@@ -143,6 +151,7 @@ export class Relay {
     const storage = new RelayStorage(retrying, files.dir);
     storage.onDocumentStored = (documentId) => ref.adapter?.documentStored(documentId);
     storage.onRefused = (documentId) => logger.error({ documentId }, "refused to overwrite a document with an empty snapshot");
+    let workersStarted = false;
     try {
       // The Repo's storage ID, read (or made) the way automerge-repo does, also names
       // this relay's peer ID, so that the ID stays the same across restarts.
@@ -169,38 +178,49 @@ export class Relay {
       );
       const isDialerId = (id: string) => dialers.some((d) => d.remotePeerId === id || d.dialId === id);
       const repoRef: { repo?: Repo } = {};
-      const adapter = new RelayServerAdapter({
+      const adapter: RelayServerAdapter = new RelayServerAdapter({
         logger,
         metrics,
         limits: options.limits,
-        isInMemory: (documentId) => repoRef.repo?.handles[documentId as DocumentId] !== undefined,
+        isInMemory: (documentId) => repoRef.repo?.handles[documentId as DocumentId] !== undefined || workers.routeOf(documentId) !== undefined,
         hasDocument: (documentId) => storage.hasDocument(documentId),
-        document: async (documentId) => {
-          const repo = repoRef.repo;
-          if (!repo) return undefined;
-          try {
-            const handle =
-              repo.handles[documentId as DocumentId] ??
-              (await repo.find(documentId as DocumentId, { allowableStates: ["ready", "unavailable", "requesting"] }));
-            if (!handle.isReady()) await handle.whenReady(["ready", "unavailable", "requesting"]);
-            return handle.isReady() ? (handle.doc() as A.Doc<unknown>) : undefined;
-          } catch {
-            return undefined;
-          }
+        knownHeads: async (documentId, hashes) => {
+          const owner = await workers.ownerOf(documentId);
+          if (owner !== "main") return workers.call<string[]>(owner, { op: "knownHeads", documentId, hashes: [...hashes] });
+          return repoRef.repo ? knownHeads(repoRef.repo, documentId, hashes) : [];
         },
         relayPeerConnected: () => relayPeers.size > 0,
         isPeerIdTaken: isDialerId,
         touch,
         store: async (documentId) => {
-          await repoRef.repo?.flush([documentId as DocumentId]);
+          const owner = workers.routeOf(documentId);
+          if (owner !== undefined && owner !== "main") await workers.call(owner, { op: "flush", documentId });
+          else await repoRef.repo?.flush([documentId as DocumentId]);
         },
       });
       ref.adapter = adapter;
-      const isRelayPeer = (id: string) => adapter.isRelayPeer(id) || dialers.some((d) => d.remotePeerId === id);
+      const isRelayPeer = (id: string): boolean => adapter.isRelayPeer(id) || dialers.some((d) => d.remotePeerId === id);
+      const workers: DocumentWorkers = new DocumentWorkers({
+        count: options.workers,
+        thresholdBytes: options.workerThresholdBytes,
+        documentsDir: files.dir,
+        peerId,
+        saveDebounceMs: options.saveDebounceMs,
+        syncDebounceMs: options.syncDebounceMs,
+        logger,
+        metrics,
+        inMain: (documentId) => repoRef.repo?.handles[documentId as DocumentId] !== undefined,
+        isRelayPeer,
+        onStored: (documentId) => adapter.documentStored(documentId),
+        onChanged: (documentId) => ref.peerSync?.documentChanged(documentId),
+      });
+      ref.workers = workers;
+      workersStarted = true;
+      await workers.start();
 
       const repo = new Repo({
         storage,
-        network: [adapter, ...dialers],
+        network: [adapter, ...dialers].map((a) => workers.wrap(a)),
         peerId,
         // Announce (push every document) only to relay peers; clients ask for what they want.
         shareConfig: { announce: async (id) => isRelayPeer(id), access: async () => true },
@@ -218,7 +238,22 @@ export class Relay {
         logger.warn(e, "sync with a peer stalled; sent everything again");
       });
 
-      const peerSync = new PeerSync({ repo, storage, file: path.join(dataDir, "peers.json"), logger, metrics, touch });
+      const peerSync = new PeerSync({
+        storage,
+        file: path.join(dataDir, "peers.json"),
+        logger,
+        metrics,
+        confirm: async (documentId, storageId, connected) => {
+          touch(documentId);
+          const owner = await workers.ownerOf(documentId);
+          if (owner === "main") return confirmPeerHas(repo, documentId, storageId, connected, touch);
+          // The worker waits on its own view of the peer's connection; touched here
+          // before and after, so the document is not evicted under the wait.
+          const confirmed = await workers.call<boolean>(owner, { op: "confirm", documentId, storageId });
+          touch(documentId);
+          return confirmed;
+        },
+      });
       ref.peerSync = peerSync;
       await peerSync.open();
       repo.networkSubsystem.on("peer", ({ peerId: id, peerMetadata }) => {
@@ -235,10 +270,11 @@ export class Relay {
       });
 
       await adapter.attached;
-      const relay = new Relay({ options, repo, metrics, adapter, dialers, files, retrying, storage, peerSync, tokens, tokenRecords, activity });
+      const relay = new Relay({ options, repo, metrics, adapter, dialers, files, retrying, storage, peerSync, workers, tokens, tokenRecords, activity });
       await relay.#listen();
       return relay;
     } catch (error) {
+      if (workersStarted) await ref.workers?.close();
       retrying.close();
       await files.close();
       throw error;
@@ -288,7 +324,7 @@ export class Relay {
     }
     if (pathname === "/healthz") {
       const ok = !this.#closing;
-      res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json" }).end(JSON.stringify({ ok, pendingSaves: this.#retrying.pendingCount }));
+      res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json" }).end(JSON.stringify({ ok, pendingSaves: this.#retrying.pendingCount + this.#workers.pendingSaves }));
       return;
     }
     if (pathname === "/metrics") {
@@ -364,10 +400,7 @@ export class Relay {
 
   /**
    * Drops documents nobody has synced for `idleEvictMs` from memory, after writing them
-   * out. automerge-repo 2.5.6 has `removeFromCache` for loaded documents (see the trap
-   * described below, and RelayStorage's guard against it); it throws for
-   * a handle that never became ready, so those (requests nobody could answer) are
-   * dropped with `Repo.delete`, whose storage removal `RelayStorage` ignores.
+   * out (repoDocuments.ts `evictDocument`), here and in the document workers.
    */
   async #evictIdle(): Promise<void> {
     if (this.#evicting || this.#closing) return;
@@ -377,9 +410,9 @@ export class Relay {
       const idle = this.#options.idleEvictMs;
       const handles = this.repo.handles;
       for (const [documentId, last] of this.#activity) {
-        if (!(documentId in handles) && now - last > idle) this.#activity.delete(documentId);
+        if (!(documentId in handles) && this.#workers.routeOf(documentId) === undefined && now - last > idle) this.#activity.delete(documentId);
       }
-      for (const [documentId, handle] of Object.entries(handles)) {
+      for (const [documentId] of Object.entries(handles)) {
         if (this.#closing) return;
         const last = this.#activity.get(documentId);
         if (last === undefined) {
@@ -388,23 +421,23 @@ export class Relay {
         }
         if (now - last < idle || this.#retrying.hasPending(documentId)) continue;
         try {
-          if (handle.isReady()) {
-            await this.repo.flush([documentId as DocumentId]);
-            if (this.#activity.get(documentId) !== last || !handle.isReady()) continue;
-            // removeFromCache unloads the handle, which swaps its document for an empty
-            // one and fires "heads-changed": the Repo's save listener, still attached,
-            // would then compact the empty document over the real chunks on disk
-            // (automerge-repo 2.5.6). Nothing may listen to a handle being dropped.
-            handle.removeAllListeners();
-            await this.repo.removeFromCache(documentId as DocumentId);
-          } else if (handle.isUnavailable()) {
-            this.repo.delete(documentId as DocumentId);
-          } else continue;
+          if (!(await evictDocument(this.repo, documentId, () => this.#activity.get(documentId) === last))) continue;
+          this.#workers.forget(documentId);
           this.#activity.delete(documentId);
           this.metrics.inc("relay_documents_evicted_total");
         } catch (error) {
           this.logger.warn({ err: error, documentId }, "could not evict document");
         }
+      }
+      for (const documentId of [...this.#workers.stale()]) this.#workers.forget(documentId);
+      const isIdle = (documentId: string) => {
+        const last = this.#activity.get(documentId);
+        if (last === undefined) this.#activity.set(documentId, now);
+        return last !== undefined && Date.now() - last >= idle;
+      };
+      for (const documentId of await this.#workers.evictIdle(isIdle)) {
+        this.#activity.delete(documentId);
+        this.metrics.inc("relay_documents_evicted_total");
       }
     } finally {
       this.#evicting = false;
@@ -425,10 +458,11 @@ export class Relay {
       // The adapters are disconnected above; flush() writes every ready document
       // (patches/: it skips the ones that never became ready instead of throwing).
       await this.repo.flush();
+      const unsavedInWorkers = await this.#workers.close();
       await this.#storage.settle(this.#options.saveDebounceMs + 20);
       await this.#peerSync.close().catch((error: unknown) => this.logger.error({ err: error }, "could not write peers.json"));
       await this.#retrying.retryNow();
-      const unsaved = this.#retrying.close();
+      const unsaved = [...this.#retrying.close(), ...unsavedInWorkers];
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
       await this.#files.close();
       await stopped;

@@ -45,8 +45,11 @@ export interface RelayServerHooks {
   isInMemory(documentId: string): boolean;
   /** Whether the document has data on disk. */
   hasDocument(documentId: string): Promise<boolean>;
-  /** The relay's copy of the document, loaded if need be; undefined if it has none. */
-  document(documentId: string): Promise<A.Doc<unknown> | undefined>;
+  /**
+   * Which of `hashes` the relay's copy of the document has, loading it if need be
+   * (wherever it lives: the main thread or a document worker); none if it has no copy.
+   */
+  knownHeads(documentId: string, hashes: readonly string[]): Promise<string[]>;
   /** Whether some relay peer is connected (that might have a document we lack). */
   relayPeerConnected(): boolean;
   /** Whether `peerId` is taken elsewhere (the relay itself, an outgoing peer connection). */
@@ -439,8 +442,10 @@ export class RelayServerAdapter extends NetworkAdapter {
    * open. Returns the new sync data, or undefined to pass the message on as it is.
    */
   async #readOnly(connection: Connection, documentId: string, decoded: A.DecodedSyncMessage): Promise<Uint8Array | undefined> {
-    const doc = await this.#hooks.document(documentId);
-    const known = (hash: string) => doc !== undefined && A.hasHeads(doc, [hash]);
+    const asked = new Set(decoded.heads);
+    for (const have of decoded.have) for (const h of have.lastSync) asked.add(h);
+    const knownSet = new Set(await this.#hooks.knownHeads(documentId, [...asked]));
+    const known = (hash: string) => knownSet.has(hash);
     const unknownHeads = decoded.heads.filter((h) => !known(h));
     if (decoded.changes.length === 0 && unknownHeads.length === 0) return undefined;
     if (decoded.changes.length > 0) {

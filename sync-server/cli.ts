@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The relay's command line: `npm run relay -- --help`.
+import os from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 import { DirectoryLockedError } from "../src/node/storage";
@@ -49,6 +50,18 @@ const program = new Command("relay")
       .default(limits.MAX_DOCUMENTS_PER_CONNECTION),
   )
   .addOption(new Option("--join-timeout-ms <ms>", "connections that send no valid join in this time are closed").env("RELAY_JOIN_TIMEOUT_MS").argParser(integer(100)).default(limits.JOIN_TIMEOUT_MS))
+  .addOption(
+    new Option("--workers <n>", "worker threads that load, sync and save long documents, so that nobody waits while one loads (0: all on one thread)")
+      .env("RELAY_WORKERS")
+      .argParser(integer(0))
+      .default(Math.max(1, Math.min(4, os.availableParallelism() - 1)), "cores - 1, between 1 and 4"),
+  )
+  .addOption(
+    new Option("--worker-threshold-bytes <n>", "a document of at least this many bytes on disk is loaded in a worker (16384: about 0.1 s of loading)")
+      .env("RELAY_WORKER_THRESHOLD_BYTES")
+      .argParser(integer(0))
+      .default(16_384),
+  )
   .addOption(new Option("--max-connections <n>", "live connections; beyond it upgrades get HTTP 503").env("RELAY_MAX_CONNECTIONS").argParser(integer(1)).default(limits.MAX_CONNECTIONS))
   .action(async (options: RunOptions) => run(options));
 
@@ -70,6 +83,8 @@ interface RunOptions {
   maxDocumentsPerConnection: number;
   joinTimeoutMs: number;
   maxConnections: number;
+  workers: number;
+  workerThresholdBytes: number;
 }
 
 const token = program.command("token").description("manage the tokens clients connect with");
@@ -138,6 +153,8 @@ async function run(options: RunOptions): Promise<void> {
       saveDebounceMs: options.saveDebounceMs,
       idleEvictMs: options.idleEvictMs,
       maxConnections: options.maxConnections,
+      workers: options.workers,
+      workerThresholdBytes: options.workerThresholdBytes,
       limits: {
         maxFrameBytes: options.maxMessageBytes,
         joinTimeoutMs: options.joinTimeoutMs,

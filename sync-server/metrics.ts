@@ -20,6 +20,9 @@ export class Metrics {
     this.#define("relay_rejected_connections_total", "counter", "Upgrades refused, by reason.");
     this.#define("relay_closed_connections_total", "counter", "Connections the relay closed, by reason.");
     this.#define("relay_documents_in_memory", "gauge", "Documents the relay holds in memory.");
+    this.#define("relay_worker_documents_in_memory", "gauge", "Long documents each document worker holds in memory (as of its last report, at most 1 s old).");
+    this.#define("relay_worker_documents_routed_total", "counter", "Long documents handed to a document worker when they were loaded.");
+    this.#define("relay_worker_restarts_total", "counter", "Document workers that died and were started again.");
     this.#define("relay_documents_evicted_total", "counter", "Idle documents evicted from memory.");
     this.#define("relay_messages_received_total", "counter", "Protocol messages received, by type.");
     this.#define("relay_messages_sent_total", "counter", "Protocol messages sent, by type.");

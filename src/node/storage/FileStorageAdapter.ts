@@ -66,7 +66,8 @@ const MAX_CORRUPTIONS_KEPT = 100;
 export class FileStorageAdapter implements StorageAdapterInterface {
   /** The data directory, resolved. */
   readonly dir: string;
-  readonly #lock: DirectoryLock;
+  /** Undefined for an adapter opened by {@link openUnderLock}: the lock is someone else's. */
+  readonly #lock: DirectoryLock | undefined;
   readonly #onCorrupt: ((report: CorruptionReport) => void) | undefined;
   readonly #corruptions: CorruptionReport[] = [];
   /** The tail of each key's queue of operations, by file path; empty when idle. */
@@ -74,7 +75,7 @@ export class FileStorageAdapter implements StorageAdapterInterface {
   #lastSequence = 0n;
   #closed = false;
 
-  private constructor(dir: string, lock: DirectoryLock, options: FileStorageOptions) {
+  private constructor(dir: string, lock: DirectoryLock | undefined, options: FileStorageOptions) {
     this.dir = dir;
     this.#lock = lock;
     this.#onCorrupt = options.onCorrupt;
@@ -97,6 +98,17 @@ export class FileStorageAdapter implements StorageAdapterInterface {
       throw error;
     }
     return new FileStorageAdapter(root, lock, options);
+  }
+
+  /**
+   * Opens a directory whose lock another adapter of this same process holds: for the
+   * relay's document worker threads (sync-server/workers/), which share the relay's
+   * data directory. The one-writer rule holds per document instead: the relay hands
+   * each document to exactly one thread at a time. The caller keeps the lock-holding
+   * adapter open for as long as this one is used.
+   */
+  static openUnderLock(dir: string, options: FileStorageOptions = {}): FileStorageAdapter {
+    return new FileStorageAdapter(path.resolve(dir), undefined, options);
   }
 
   /** The most recent corruption reports (the last 100), oldest first. */
@@ -161,7 +173,7 @@ export class FileStorageAdapter implements StorageAdapterInterface {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all(this.#queues.values());
-    await this.#lock.release();
+    await this.#lock?.release();
   }
 
   async #read(key: readonly string[]): Promise<{ payload: Uint8Array; sequence: bigint } | undefined> {

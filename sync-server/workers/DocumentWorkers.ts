@@ -1,0 +1,429 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { Worker } from "node:worker_threads";
+import { NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageKey } from "@automerge/automerge-repo/slim";
+import type { Logger } from "pino";
+import type { Metrics } from "../metrics";
+import type { FromWorker, ToWorker, WorkerCall, WorkerInit } from "./protocol";
+
+/** Where a document lives: the main thread's Repo, or the worker with this index. */
+export type Owner = "main" | number;
+
+export interface DocumentWorkersOptions {
+  /** Worker threads; 0 keeps every document on the main thread (the relay before issue 6). */
+  count: number;
+  /** A document whose chunks on disk add up to at least this many bytes goes to a worker. */
+  thresholdBytes: number;
+  documentsDir: string;
+  peerId: PeerId;
+  saveDebounceMs: number;
+  syncDebounceMs: number;
+  logger: Logger;
+  metrics: Metrics;
+  /** Whether the main thread's Repo holds the document now. */
+  inMain(documentId: string): boolean;
+  /** Whether a peer that just joined is a relay peer (it gets every document pushed). */
+  isRelayPeer(peerId: string): boolean;
+  /** A document's first data reached the disk in a worker. */
+  onStored(documentId: string): void;
+  /** A worker saved a change of a document. */
+  onChanged(documentId: string): void;
+}
+
+/** How long a worker has to write everything out at shutdown. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
+interface Thread {
+  index: number;
+  worker: Worker;
+  ready: Promise<void>;
+  calls: Map<number, { resolve(value: unknown): void; reject(error: Error): void }>;
+  documents: number;
+  pendingSaves: number;
+  closing: boolean;
+}
+
+/**
+ * Keeps long documents off the thread that serves everyone (issue 6). automerge-repo
+ * loads, syncs and saves a document synchronously: a document with a long history
+ * blocks its thread for a second or more (bench/long-document). The connections, the
+ * authentication, the limits and the small documents stay on the main thread; a
+ * document whose chunks on disk weigh `thresholdBytes` or more is handed, whole, to one
+ * of `count` worker threads (by a hash of its ID), each with a Repo of its own on the
+ * same storage (worker.ts). A document lives in one thread at a time: the route is
+ * decided when it is first needed and kept until that thread lets it go idle.
+ *
+ * Network adapters are wrapped (`wrap`): a message for a document a worker holds is
+ * posted to that worker instead of reaching the main Repo, and what a worker's Repo
+ * sends leaves by the adapter its target peer joined on, through that adapter's own
+ * checks (read-only, durability before heads, ephemeral origins). Every peer that joins
+ * or leaves is told to every worker, so that a worker's Repo knows the relay peers it
+ * pushes documents to.
+ *
+ * A document that grows past the threshold while the main thread holds it stays there
+ * until it is evicted; its next load goes to a worker. A worker that dies is restarted;
+ * its documents are loaded again from disk on their next message, and the sync protocol
+ * finds what each peer lacks, as after a relay restart.
+ */
+export class DocumentWorkers {
+  readonly #options: DocumentWorkersOptions;
+  readonly #threads: Thread[] = [];
+  readonly #routes = new Map<string, Owner>();
+  readonly #deciding = new Map<string, Promise<Owner>>();
+  /** Messages for a document whose route is being decided, in arrival order. */
+  readonly #waiting = new Map<string, [Message, (message: Message) => void][]>();
+  /** Messages posted to workers per document, to know whether one came during an eviction. */
+  readonly #posted = new Map<string, number>();
+  /** Peers joined on the wrapped adapters, to send workers' messages by. */
+  readonly #peers = new Map<PeerId, { adapter: NetworkAdapter; peerMetadata: PeerMetadata }>();
+  #nextCall = 1;
+  #closed = false;
+
+  constructor(options: DocumentWorkersOptions) {
+    this.#options = options;
+  }
+
+  get enabled(): boolean {
+    return this.#options.count > 0;
+  }
+
+  /** Starts the workers; resolves once each has its Repo up. */
+  async start(): Promise<void> {
+    for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
+    await Promise.all(this.#threads.map((t) => t.ready));
+    this.#options.metrics.onCollect(() => {
+      for (const thread of this.#threads) {
+        this.#options.metrics.set("relay_worker_documents_in_memory", thread.documents, { worker: String(thread.index) });
+      }
+    });
+  }
+
+  /** Documents the workers hold in memory (as of their last report, at most 1 s old). */
+  get documentsInMemory(): number {
+    return this.#threads.reduce((sum, t) => sum + t.documents, 0);
+  }
+
+  /** Saves waiting in workers to be retried. */
+  get pendingSaves(): number {
+    return this.#threads.reduce((sum, t) => sum + t.pendingSaves, 0);
+  }
+
+  /** Where the document lives now, if anywhere is decided. */
+  routeOf(documentId: string): Owner | undefined {
+    return this.#routes.get(documentId);
+  }
+
+  /** Where the document lives, deciding it (by its size on disk) if nothing holds it yet. */
+  ownerOf(documentId: string): Promise<Owner> {
+    const known = this.#routes.get(documentId);
+    if (known !== undefined) return Promise.resolve(known);
+    if (!this.enabled || this.#options.inMain(documentId)) {
+      this.#routes.set(documentId, "main");
+      return Promise.resolve("main");
+    }
+    let deciding = this.#deciding.get(documentId);
+    if (!deciding) {
+      deciding = this.#decide(documentId).then((owner) => {
+        this.#deciding.delete(documentId);
+        // Something may have loaded it on the main thread while the disk was read.
+        const decided = this.#routes.get(documentId) ?? (this.#options.inMain(documentId) ? "main" : owner);
+        this.#routes.set(documentId, decided);
+        return decided;
+      });
+      this.#deciding.set(documentId, deciding);
+    }
+    return deciding;
+  }
+
+  async #decide(documentId: string): Promise<Owner> {
+    const bytes = await sizeOnDisk(this.#options.documentsDir, documentId);
+    if (bytes < this.#options.thresholdBytes) return "main";
+    this.#options.logger.debug({ documentId, bytes, worker: hashOf(documentId) % this.#options.count }, "long document: loaded in a worker");
+    this.#options.metrics.inc("relay_worker_documents_routed_total");
+    return hashOf(documentId) % this.#options.count;
+  }
+
+  /** The main thread let the document go (evicted): its route is decided again next time. */
+  forget(documentId: string): void {
+    if (this.#routes.get(documentId) === "main") this.#routes.delete(documentId);
+  }
+
+  /** Documents routed to the main thread that it does not hold (nothing ever loaded them). */
+  *stale(): Generator<string> {
+    for (const [documentId, owner] of this.#routes) if (owner === "main" && !this.#options.inMain(documentId) && !this.#deciding.has(documentId)) yield documentId;
+  }
+
+  /** Asks the worker holding the document something. */
+  call<T>(owner: number, call: WorkerCall): Promise<T> {
+    const thread = this.#threads[owner];
+    if (!thread) return Promise.reject(new Error(`no document worker ${owner}`));
+    const id = this.#nextCall++;
+    return new Promise<T>((resolve, reject) => {
+      thread.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      this.#post(thread, { t: "call", id, call });
+    });
+  }
+
+  /**
+   * Asks the workers to drop the documents `isIdle` says nobody uses; a document that got
+   * a message while its worker was writing it out stays. Returns the documents that left.
+   */
+  async evictIdle(isIdle: (documentId: string) => boolean): Promise<string[]> {
+    const left: string[] = [];
+    for (const [documentId, owner] of [...this.#routes]) {
+      if (owner === "main" || !isIdle(documentId) || this.#closed) continue;
+      const before = this.#posted.get(documentId) ?? 0;
+      try {
+        const evicted = await this.call<boolean>(owner, { op: "evict", documentId });
+        if (!evicted || (this.#posted.get(documentId) ?? 0) !== before || this.#routes.get(documentId) !== owner) continue;
+        this.#routes.delete(documentId);
+        this.#posted.delete(documentId);
+        left.push(documentId);
+      } catch (error) {
+        this.#options.logger.warn({ err: error, documentId }, "could not evict document from its worker");
+      }
+    }
+    return left;
+  }
+
+  /**
+   * The adapter as the main Repo sees it: messages for documents in workers go there.
+   * With no workers, the adapter itself.
+   */
+  wrap(inner: NetworkAdapter): NetworkAdapter {
+    if (!this.enabled) return inner;
+    return new RoutedAdapter(inner, this);
+  }
+
+  /** @internal RoutedAdapter: a message arrived on `adapter`. */
+  route(message: Message, toMain: (message: Message) => void): void {
+    const documentId = (message as { documentId?: string }).documentId;
+    if (documentId === undefined) return toMain(message);
+    const waiting = this.#waiting.get(documentId);
+    if (waiting) {
+      waiting.push([message, toMain]);
+      return;
+    }
+    const owner = this.#routes.get(documentId);
+    if (owner !== undefined) return this.#deliver(owner, documentId, message, toMain);
+    const queue: [Message, (message: Message) => void][] = [[message, toMain]];
+    this.#waiting.set(documentId, queue);
+    void this.ownerOf(documentId).then((decided) => {
+      this.#waiting.delete(documentId);
+      for (const [m, deliver] of queue) this.#deliver(decided, documentId, m, deliver);
+    });
+  }
+
+  #deliver(owner: Owner, documentId: string, message: Message, toMain: (message: Message) => void): void {
+    if (owner === "main") return toMain(message);
+    const thread = this.#threads[owner];
+    if (!thread) return;
+    this.#posted.set(documentId, (this.#posted.get(documentId) ?? 0) + 1);
+    this.#post(thread, { t: "message", message });
+  }
+
+  /** @internal RoutedAdapter */
+  peerJoined(adapter: NetworkAdapter, peerId: PeerId, peerMetadata: PeerMetadata): void {
+    this.#peers.set(peerId, { adapter, peerMetadata });
+    const relay = this.#options.isRelayPeer(peerId);
+    for (const thread of this.#threads) this.#post(thread, { t: "peer", peerId, peerMetadata, relay });
+  }
+
+  /** @internal RoutedAdapter */
+  peerLeft(adapter: NetworkAdapter, peerId: PeerId): void {
+    if (this.#peers.get(peerId)?.adapter !== adapter) return;
+    this.#peers.delete(peerId);
+    for (const thread of this.#threads) this.#post(thread, { t: "peer-gone", peerId });
+  }
+
+  /** Writes everything the workers hold and stops them; returns the keys that could not be saved. */
+  async close(): Promise<StorageKey[]> {
+    this.#closed = true;
+    const unsaved: StorageKey[] = [];
+    await Promise.all(
+      this.#threads.map(async (thread) => {
+        thread.closing = true;
+        try {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), CLOSE_TIMEOUT_MS)));
+          unsaved.push(...(await Promise.race([this.call<StorageKey[]>(thread.index, { op: "close" }), timeout]).finally(() => clearTimeout(timer))));
+        } catch (error) {
+          this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not write everything out");
+        }
+        await thread.worker.terminate();
+      }),
+    );
+    return unsaved;
+  }
+
+  #post(thread: Thread, message: ToWorker): void {
+    try {
+      thread.worker.postMessage(message);
+    } catch (error) {
+      this.#options.logger.error({ err: error, worker: thread.index }, "could not pass a message to a document worker");
+    }
+  }
+
+  #spawn(index: number): Thread {
+    const { logger, metrics } = this.#options;
+    const init: WorkerInit = {
+      index,
+      documentsDir: this.#options.documentsDir,
+      peerId: this.#options.peerId,
+      saveDebounceMs: this.#options.saveDebounceMs,
+      syncDebounceMs: this.#options.syncDebounceMs,
+    };
+    // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
+    const worker = new Worker(new URL("./start.mjs", import.meta.url), { workerData: init });
+    const log = logger.child({ worker: index });
+    let started = false;
+    let markReady!: () => void;
+    let failStart!: (error: Error) => void;
+    const thread: Thread = {
+      index,
+      worker,
+      ready: new Promise<void>((resolve, reject) => {
+        markReady = resolve;
+        failStart = reject;
+      }),
+      calls: new Map(),
+      documents: 0,
+      pendingSaves: 0,
+      closing: false,
+    };
+    worker.on("message", (message: FromWorker) => {
+      switch (message.t) {
+        case "ready":
+          started = true;
+          markReady();
+          return;
+        case "send": {
+          const peer = this.#peers.get(message.message.targetId);
+          peer?.adapter.send(message.message);
+          return;
+        }
+        case "reply": {
+          const pending = thread.calls.get(message.id);
+          thread.calls.delete(message.id);
+          if (message.error !== undefined) pending?.reject(new Error(message.error));
+          else pending?.resolve(message.value);
+          return;
+        }
+        case "stored":
+          this.#options.onStored(message.documentId);
+          return;
+        case "changed":
+          this.#options.onChanged(message.documentId);
+          return;
+        case "log":
+          log[message.level](message.fields, message.msg);
+          return;
+        case "resync":
+          metrics.inc("relay_sync_resyncs_total");
+          log.warn(message.fields, "sync with a peer stalled; sent everything again");
+          return;
+        case "stats":
+          thread.documents = message.documents;
+          thread.pendingSaves = message.pendingSaves;
+          return;
+      }
+    });
+    worker.on("error", (error) => log.error({ err: error }, "document worker failed"));
+    worker.on("exit", (code) => {
+      for (const { reject } of thread.calls.values()) reject(new Error(`document worker ${index} exited`));
+      thread.calls.clear();
+      // One that cannot start (a broken install) fails the relay's start: no restart loop.
+      if (!started) return failStart(new Error(`document worker ${index} exited with ${code} before it was ready`));
+      if (thread.closing || this.#closed) return;
+      // Its documents are loaded again from disk by whoever holds them next.
+      log.error({ code }, "document worker exited; starting a new one");
+      metrics.inc("relay_worker_restarts_total");
+      for (const [documentId, owner] of this.#routes) if (owner === index) this.#routes.delete(documentId);
+      const next = this.#spawn(index);
+      this.#threads[index] = next;
+      for (const [peerId, { peerMetadata }] of this.#peers) {
+        this.#post(next, { t: "peer", peerId, peerMetadata, relay: this.#options.isRelayPeer(peerId) });
+      }
+    });
+    return thread;
+  }
+}
+
+/** An adapter whose messages for documents held by workers go to them (DocumentWorkers.wrap). */
+class RoutedAdapter extends NetworkAdapter {
+  readonly #inner: NetworkAdapter;
+
+  constructor(inner: NetworkAdapter, workers: DocumentWorkers) {
+    super();
+    this.#inner = inner;
+    inner.on("peer-candidate", (payload) => {
+      workers.peerJoined(inner, payload.peerId, payload.peerMetadata);
+      this.emit("peer-candidate", payload);
+    });
+    inner.on("peer-disconnected", (payload) => {
+      workers.peerLeft(inner, payload.peerId);
+      this.emit("peer-disconnected", payload);
+    });
+    inner.on("close", () => this.emit("close"));
+    inner.on("message", (message) => workers.route(message, (m) => this.emit("message", m)));
+  }
+
+  isReady(): boolean {
+    return this.#inner.isReady();
+  }
+
+  whenReady(): Promise<void> {
+    return this.#inner.whenReady();
+  }
+
+  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    this.peerId = peerId;
+    this.peerMetadata = peerMetadata;
+    this.#inner.connect(peerId, peerMetadata);
+  }
+
+  send(message: Message): void {
+    this.#inner.send(message);
+  }
+
+  disconnect(): void {
+    this.#inner.disconnect();
+  }
+}
+
+/**
+ * Bytes of a document's snapshot and incremental chunks, from the directory layout of
+ * `FileStorageAdapter` (`<dir>/<first 2 chars>/<id>/<kind>/*.chunk`); 0 if it has none.
+ * The ID was validated by the protocol layer before any message carried it here.
+ */
+async function sizeOnDisk(documentsDir: string, documentId: string): Promise<number> {
+  const base = path.join(documentsDir, documentId.slice(0, 2), documentId);
+  let total = 0;
+  for (const kind of ["snapshot", "incremental"]) {
+    let names: string[];
+    try {
+      names = await fs.readdir(path.join(base, kind));
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.endsWith(".chunk")) continue;
+      try {
+        total += (await fs.stat(path.join(base, kind, name))).size;
+      } catch {
+        // Compacted away meanwhile.
+      }
+    }
+  }
+  return total;
+}
+
+/** FNV-1a of the document ID: which worker a long document goes to. */
+function hashOf(documentId: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < documentId.length; i++) {
+    hash ^= documentId.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
