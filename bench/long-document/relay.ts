@@ -1,26 +1,62 @@
 /**
- * How long a relay cannot answer anyone while a client opens a long document on it
- * (issue 6: "nobody waits for someone else's big document"). For each of the two
- * documents bench/long-document/run.ts saved (grouped per burst, one change per
- * keystroke): the document is put in a fresh relay's storage, the relay is started
- * (its own process), and a desktop host opens the document through it while this
- * process asks the relay's /healthz every 5 ms. The slowest answers are how long
- * every other writer on that relay waited.
+ * Nobody waits for someone else's long document (issue 6), on the relay: two writers
+ * type into a small document through a relay (each a real host and renderer in its own
+ * process, bench/propagation/client.ts, keystroke to the other's renderer) while
+ * another desktop (open-through-relay.ts, its own process) opens a long document
+ * through the same relay. For each of the two documents bench/long-document/run.ts
+ * saved (grouped per burst, one change per keystroke), the same run is made against the
+ * relay with every document on its main thread (`--workers 0`, the relay before this
+ * change) and with long documents in a worker (`--workers 1`, the default on two
+ * cores). Also: the relay's `/healthz`, asked every 5 ms, for its main thread.
  *
- *   tsx bench/long-document/relay.ts      (after `npm run bench:long-document`)
+ * Printed: propagation p50/p99/max of the keystrokes sent before the open (quiet) and
+ * of those sent while it was under way; target: p99 during the open within 2x of quiet.
+ *
+ *   tsx bench/long-document/relay.ts [--rounds 2] [--rate 10] [--seconds 10]
+ *   (after `npm run bench:long-document`, which saves the two documents)
  */
+import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
-import http from "node:http";
-import pino from "pino";
-import { Repo, type AutomergeUrl } from "@automerge/automerge-repo";
-import { Host } from "../../src/host/Host";
+import { Command, InvalidArgumentError } from "commander";
+import { Repo } from "@automerge/automerge-repo";
 import { FileStorageAdapter } from "../../src/node/storage";
 import type { WriterDocument } from "../../src/shared/document";
-import { execFileSync, spawn } from "node:child_process";
+import { children, ClientProcess, stopChild } from "../propagation/clientProcess";
+import { wallClock, type ClientReport } from "../propagation/protocol";
 
-const CLI = path.join(import.meta.dirname, "../../sync-server/cli.ts");
+const here = import.meta.dirname;
+const CLI = path.join(here, "../../sync-server/cli.ts");
+const OPENER = path.join(here, "open-through-relay.ts");
+
+const int = (min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
+  return n;
+};
+const options = new Command("relay")
+  .option("--rounds <n>", "runs of each document and relay setting", int(1), 1)
+  .option("--rate <n>", "keystrokes per second per writer", int(1), 10)
+  .option("--seconds <n>", "typing time; the long document is opened 3 s in", int(6), 10)
+  .parse()
+  .opts<{ rounds: number; rate: number; seconds: number }>();
+
+const results = path.join(here, "results");
+const docs = [
+  ["Writer, grouped per burst", path.join(results, "grouped.automerge")],
+  ["one change per keystroke", path.join(results, "per-keystroke.automerge")],
+] as const;
+for (const [, file] of docs) if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run bench:long-document first`);
+const setups = [
+  { name: "one thread (--workers 0)", workers: 0 },
+  { name: "document worker (--workers 1)", workers: 1 },
+];
+
+process.once("exit", () => {
+  for (const child of children) child.kill("SIGKILL");
+});
 
 /** The relay's CLI adds a token, as an operator would. */
 function addToken(dataDir: string): string {
@@ -30,31 +66,33 @@ function addToken(dataDir: string): string {
   return token;
 }
 
-/** A relay process on a free port; resolves once it listens. */
-async function startRelay(dataDir: string): Promise<{ url: string; port: number; kill: () => void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0", "--host", "127.0.0.1", "--data", dataDir], { env: { ...process.env, RELAY_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] });
+async function startRelay(dataDir: string, workers: number) {
+  const child = spawn(process.execPath, ["--import", "tsx", CLI, "--port", "0", "--host", "127.0.0.1", "--data", dataDir, "--workers", String(workers)], {
+    // "info": the line that says where it listens is an info line.
+    env: { ...process.env, RELAY_LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  child.once("exit", () => children.delete(child));
   let output = "";
   const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`the relay did not say where it listens within 30 s:\n${output}`)), 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (ws:\/\/[^\s"',]+)/.exec(output);
-      if (match) resolve(match[1]!);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     child.once("exit", (code) => reject(new Error(`relay exited with ${code}:\n${output}`)));
   });
-  return { url, port: Number(new URL(url).port), kill: () => child.kill("SIGKILL") };
+  return { url, port: Number(new URL(url).port), child, output: () => output };
 }
 
-const results = path.join(import.meta.dirname, "results");
-const docs = [
-  ["Writer, grouped per burst", path.join(results, "grouped.automerge")],
-  ["one change per keystroke", path.join(results, "per-keystroke.automerge")],
-] as const;
-for (const [, file] of docs) if (!fs.existsSync(file)) throw new Error(`${file} is missing: run npm run bench:long-document first`);
-
-/** One GET, timed; a refused or failed request counts as the time it took to fail. */
+/** One GET of /healthz, timed; a failed request counts as the time it took to fail. */
 function ping(port: number): Promise<number> {
   const start = performance.now();
   return new Promise((resolve) => {
@@ -66,59 +104,125 @@ function ping(port: number): Promise<number> {
   });
 }
 
-async function measure(file: string): Promise<{ openMs: number; worst: number; p99: number; samples: number; quiet: number }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "writer-long-relay-"));
-  const hostDir = fs.mkdtempSync(path.join(os.tmpdir(), "writer-long-host-"));
+interface Run {
+  openMs: number;
+  quiet: number[];
+  during: number[];
+  lost: number;
+  healthzQuiet: number;
+  healthzDuring: number;
+}
+
+async function measure(file: string, workers: number): Promise<Run> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "writer-long-relay-"));
+  const dataDir = path.join(dir, "relay");
   try {
-    // The document in the relay's storage, as if a writer had synced it there months ago.
+    // The long document in the relay's storage, as if a writer had synced it there months ago.
     const storage = await FileStorageAdapter.open(path.join(dataDir, "documents"));
     const repo = new Repo({ storage, network: [] });
-    const handle = repo.import<WriterDocument>(fs.readFileSync(file));
+    const long = repo.import<WriterDocument>(fs.readFileSync(file));
     await repo.flush();
     await repo.shutdown();
     await storage.close();
     const token = addToken(dataDir);
-    const relay = await startRelay(dataDir);
-    const host = await Host.open({ dataDir: hostDir, logger: pino({ level: "silent" }) });
+    const relay = await startRelay(dataDir, workers);
+    const typists = ["t0", "t1"];
+    const clients = typists.map((t) => new ClientProcess(t, []));
     try {
-      const added = await host.handle({ method: "addRelay", name: "Bench", url: relay.url, token });
-      if (!added.ok) throw new Error(added.error.message);
-      // The relay is answering quickly before anyone opens the long document.
-      const before: number[] = [];
-      for (let i = 0; i < 50; i++) before.push(await ping(relay.port));
-      const latencies: number[] = [];
-      let opening = true;
+      const settings = { rendererDebounceMs: 0, hostDebounceMs: null, hostSaveDebounceMs: null, adapter: "settings" as const, fastPath: true };
+      clients.forEach((c, i) => c.send({ type: "init", typist: c.typist, typists, dataDir: path.join(dir, c.typist), relayUrl: relay.url, token, settings, create: i === 0 }));
+      const readies = await Promise.all(clients.map((c) => c.next("ready", 120_000)));
+      clients[1]!.send({ type: "join", url: readies[0]!.url! });
+      await Promise.all(clients.map((c) => c.next("joined", 120_000)));
+
+      const at = wallClock() + 1500;
+      clients.forEach((c, i) => c.send({ type: "start", at, seconds: options.seconds, rate: options.rate, seed: 7 + i }));
+      const pings: { at: number; ms: number }[] = [];
+      let typing = true;
       const pinger = (async () => {
-        while (opening) {
-          latencies.push(await ping(relay.port));
+        while (typing) {
+          const t = wallClock();
+          pings.push({ at: t, ms: await ping(relay.port) });
           await new Promise((r) => setTimeout(r, 5));
         }
       })();
-      const start = performance.now();
-      const opened = await host.handle({ method: "openSharedDocument", url: handle.url });
-      if (!opened.ok) throw new Error(opened.error.message);
-      const doc = await host.repo.find<WriterDocument>(handle.url as AutomergeUrl);
-      if (typeof doc.doc().text !== "string") throw new Error("the document did not arrive");
-      const openMs = performance.now() - start;
-      opening = false;
+      await new Promise((r) => setTimeout(r, at + 3000 - wallClock()));
+      const opener = spawn(process.execPath, ["--import", "tsx", OPENER, relay.url, token, long.url], { stdio: ["ignore", "pipe", "pipe"] });
+      children.add(opener);
+      let out = "";
+      let err = "";
+      opener.stdout.on("data", (c: Buffer) => (out += c.toString()));
+      opener.stderr.on("data", (c: Buffer) => (err += c.toString()));
+      const code = await new Promise<number | null>((resolve) => opener.once("exit", resolve));
+      children.delete(opener);
+      if (code !== 0) throw new Error(`the opener failed (${code}):\n${err}`);
+      const opened = JSON.parse(out.trim().split("\n").at(-1)!) as { start: number; end: number; chars: number };
+
+      const typed = await Promise.all(clients.map((c) => c.next("typed", options.seconds * 1000 + 60_000)));
+      typing = false;
       await pinger;
-      const sorted = [...latencies].sort((a, b) => a - b);
-      return { openMs, worst: sorted.at(-1) ?? 0, p99: sorted[Math.floor(sorted.length * 0.99)] ?? 0, samples: sorted.length, quiet: Math.max(...before) };
+      clients.forEach((c) => c.send({ type: "expect", finals: Object.fromEntries(clients.map((x, i) => [x.typist, typed[i]!.last])) }));
+      await Promise.all(clients.map((c) => c.next("caught-up", 10_000).catch(() => undefined)));
+      clients.forEach((c) => c.send({ type: "finish" }));
+      const reports = (await Promise.all(clients.map((c) => c.next("report", 30_000)))).map((m) => m.report);
+      const run = split(reports, opened.start, opened.end);
+      const healthz = (from: number, to: number) => Math.max(0, ...pings.filter((p) => p.at >= from && p.at <= to).map((p) => p.ms));
+      return { ...run, openMs: opened.end - opened.start, healthzQuiet: healthz(0, opened.start), healthzDuring: healthz(opened.start, opened.end) };
     } finally {
-      await host.close();
-      relay.kill();
+      await Promise.all(clients.map((c) => stopChild(c.child, "SIGTERM", 2000, 8000)));
+      await stopChild(relay.child, "SIGTERM", 5000);
+      const warnings = relay.output().split("\n").filter((l) => l.includes('"level":50') || l.includes('"level":60'));
+      if (warnings.length > 0) console.error(`relay errors:\n${warnings.join("\n")}`);
     }
   } finally {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    fs.rmSync(hostDir, { recursive: true, force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
-console.log("# A relay while a desktop opens a long document through it (relay /healthz every 5 ms)\n");
-console.log("| document on the relay | open through the relay | relay's slowest answer meanwhile | p99 answer | answers | slowest answer before |");
-console.log("|---|---|---|---|---|---|");
-for (const [name, file] of docs) {
-  const r = await measure(file);
-  const ms = (n: number) => `${Math.round(n).toLocaleString("en-US")} ms`;
-  console.log(`| ${name} | ${ms(r.openMs)} | ${ms(r.worst)} | ${ms(r.p99)} | ${r.samples} | ${ms(r.quiet)} |`);
+/** Keystroke (sender's renderer) to the other writer's renderer, by when it was sent. */
+function split(reports: ClientReport[], openStart: number, openEnd: number): { quiet: number[]; during: number[]; lost: number } {
+  const quiet: number[] = [];
+  const during: number[] = [];
+  let lost = 0;
+  for (const sender of reports) {
+    for (const receiver of reports) {
+      if (receiver === sender) continue;
+      const arrivals = receiver.rendererArrival[sender.typist] ?? [];
+      sender.sent.forEach((sent, i) => {
+        const arrived = arrivals[i];
+        if (arrived === null || arrived === undefined) {
+          lost++;
+          return;
+        }
+        // Typed while the long document was being opened (or before, but arrived after it began).
+        if (sent < openStart) (arrived < openStart ? quiet : during).push(arrived - sent);
+        else if (sent <= openEnd) during.push(arrived - sent);
+      });
+    }
+  }
+  return { quiet, during, lost };
+}
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const ms = (n: number) => (Number.isNaN(n) ? "–" : `${n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString("en-US")} ms`);
+
+console.log(`# Two writers on a small document while another desktop opens a long one (${options.rate} keystrokes/s each, ${os.cpus().length} cores)\n`);
+console.log("| long document | relay | open | keystrokes during the open | p50 / p99 / max quiet | p50 / p99 / max during the open | p99 during / quiet | /healthz slowest quiet / during | verdict |");
+console.log("|---|---|---|---|---|---|---|---|---|");
+for (const [docName, file] of docs) {
+  for (const setup of setups) {
+    for (let round = 0; round < options.rounds; round++) {
+      const r = await measure(file, setup.workers);
+      const ratio = pct(r.during, 99) / pct(r.quiet, 99);
+      const verdict = r.lost > 0 ? `LOST ${r.lost}` : ratio <= 2 ? "ok (≤ 2x)" : "FAIL (> 2x)";
+      console.log(
+        `| ${docName} | ${setup.name} | ${ms(r.openMs)} | ${r.during.length} | ${ms(pct(r.quiet, 50))} / ${ms(pct(r.quiet, 99))} / ${ms(Math.max(...r.quiet))} | ` +
+          `${ms(pct(r.during, 50))} / ${ms(pct(r.during, 99))} / ${ms(Math.max(...r.during))} | ${ratio.toFixed(2)} | ${ms(r.healthzQuiet)} / ${ms(r.healthzDuring)} | ${verdict} |`,
+      );
+    }
+  }
 }

@@ -1,0 +1,44 @@
+/**
+ * The "other client" of bench/long-document/relay.ts, in its own process so that its
+ * own load of the long document blocks only itself: a desktop host that adds the relay
+ * and opens the shared document through it, as a writer opening a link does. Prints one
+ * JSON line, `{ "start": wall ms, "end": wall ms, "chars": n }`, and exits.
+ *
+ *   tsx bench/long-document/open-through-relay.ts RELAY_URL TOKEN AUTOMERGE_URL
+ */
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import pino from "pino";
+import type { AutomergeUrl } from "@automerge/automerge-repo";
+import { Host } from "../../src/host/Host";
+import type { SyncStatus } from "../../src/shared/api";
+import type { WriterDocument } from "../../src/shared/document";
+import { wallClock } from "../propagation/protocol";
+
+const [relayUrl, token, url] = process.argv.slice(2);
+if (!relayUrl || !token || !url) throw new Error("usage: open-through-relay.ts RELAY_URL TOKEN AUTOMERGE_URL");
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "writer-long-opener-"));
+const host = await Host.open({ dataDir: dir, logger: pino({ level: "silent" }) });
+try {
+  const added = await host.handle({ method: "addRelay", name: "Bench", url: relayUrl, token });
+  if (!added.ok) throw new Error(added.error.message);
+  // Connected first, so that what is timed is the open, not the connection.
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = await host.handle({ method: "syncStatus", url: null });
+    if (status.ok && (status.value as SyncStatus).connection === "connected") break;
+    if (Date.now() > deadline) throw new Error(`the relay did not connect within 30 s: ${JSON.stringify(status)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const start = wallClock();
+  const opened = await host.handle({ method: "openSharedDocument", url });
+  if (!opened.ok) throw new Error(opened.error.message);
+  const handle = await host.repo.find<WriterDocument>(url as AutomergeUrl);
+  const text = handle.doc().text;
+  if (typeof text !== "string") throw new Error("the document did not arrive");
+  console.log(JSON.stringify({ start, end: wallClock(), chars: text.length }));
+} finally {
+  await host.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
