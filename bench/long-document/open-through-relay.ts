@@ -2,7 +2,10 @@
  * The "other client" of bench/long-document/relay.ts, in its own process so that its
  * own load of the long document blocks only itself: a desktop host that adds the relay
  * and opens the shared document through it, as a writer opening a link does. Prints one
- * JSON line, `{ "start": wall ms, "end": wall ms, "chars": n }`, and exits.
+ * JSON line, `{ "start": wall ms, "end": wall ms, "chars": n, "stallMs": n }`, and exits;
+ * `stallMs` is the longest this host's event loop went without running a 5 ms timer
+ * during the open: how long its other work (the writer's other documents, its window)
+ * waited for this load.
  *
  *   tsx bench/long-document/open-through-relay.ts RELAY_URL TOKEN AUTOMERGE_URL
  */
@@ -31,13 +34,23 @@ try {
     if (Date.now() > deadline) throw new Error(`the relay did not connect within 30 s: ${JSON.stringify(status)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+  let stallMs = 0;
+  let last = performance.now();
+  const ticker = setInterval(() => {
+    const now = performance.now();
+    stallMs = Math.max(stallMs, now - last);
+    last = now;
+  }, 5);
   const start = wallClock();
   const opened = await host.handle({ method: "openSharedDocument", url });
   if (!opened.ok) throw new Error(opened.error.message);
   const handle = await host.repo.find<WriterDocument>(url as AutomergeUrl);
   const text = handle.doc().text;
   if (typeof text !== "string") throw new Error("the document did not arrive");
-  console.log(JSON.stringify({ start, end: wallClock(), chars: text.length }));
+  const end = wallClock();
+  clearInterval(ticker);
+  stallMs = Math.max(stallMs, performance.now() - last);
+  console.log(JSON.stringify({ start, end, chars: text.length, stallMs: Math.round(stallMs) }));
 } finally {
   await host.close();
   fs.rmSync(dir, { recursive: true, force: true });

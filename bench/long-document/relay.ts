@@ -106,6 +106,8 @@ function ping(port: number): Promise<number> {
 
 interface Run {
   openMs: number;
+  /** The opening desktop host's own longest event-loop stall during the open. */
+  openerStallMs: number;
   quiet: number[];
   during: number[];
   lost: number;
@@ -156,7 +158,7 @@ async function measure(file: string, workers: number): Promise<Run> {
       const code = await new Promise<number | null>((resolve) => opener.once("exit", resolve));
       children.delete(opener);
       if (code !== 0) throw new Error(`the opener failed (${code}):\n${err}`);
-      const opened = JSON.parse(out.trim().split("\n").at(-1)!) as { start: number; end: number; chars: number };
+      const opened = JSON.parse(out.trim().split("\n").at(-1)!) as { start: number; end: number; chars: number; stallMs: number };
 
       const typed = await Promise.all(clients.map((c) => c.next("typed", options.seconds * 1000 + 60_000)));
       typing = false;
@@ -167,7 +169,7 @@ async function measure(file: string, workers: number): Promise<Run> {
       const reports = (await Promise.all(clients.map((c) => c.next("report", 30_000)))).map((m) => m.report);
       const run = split(reports, opened.start, opened.end);
       const healthz = (from: number, to: number) => Math.max(0, ...pings.filter((p) => p.at >= from && p.at <= to).map((p) => p.ms));
-      return { ...run, openMs: opened.end - opened.start, healthzQuiet: healthz(0, opened.start), healthzDuring: healthz(opened.start, opened.end) };
+      return { ...run, openMs: opened.end - opened.start, openerStallMs: opened.stallMs, healthzQuiet: healthz(0, opened.start), healthzDuring: healthz(opened.start, opened.end) };
     } finally {
       await Promise.all(clients.map((c) => stopChild(c.child, "SIGTERM", 2000, 8000)));
       await stopChild(relay.child, "SIGTERM", 5000);
@@ -211,8 +213,8 @@ function pct(values: number[], p: number): number {
 const ms = (n: number) => (Number.isNaN(n) ? "–" : `${n < 100 ? n.toFixed(1) : Math.round(n).toLocaleString("en-US")} ms`);
 
 console.log(`# Two writers on a small document while another desktop opens a long one (${options.rate} keystrokes/s each, ${os.cpus().length} cores)\n`);
-console.log("| long document | relay | open | keystrokes during the open | p50 / p99 / max quiet | p50 / p99 / max during the open | p99 during / quiet | /healthz slowest quiet / during | verdict |");
-console.log("|---|---|---|---|---|---|---|---|---|");
+console.log("| long document | relay | open | keystrokes during the open | p50 / p99 / max quiet | p50 / p99 / max during the open | p99 during / quiet | /healthz slowest quiet / during | opening host's longest stall | verdict |");
+console.log("|---|---|---|---|---|---|---|---|---|---|");
 for (const [docName, file] of docs) {
   for (const setup of setups) {
     for (let round = 0; round < options.rounds; round++) {
@@ -221,7 +223,7 @@ for (const [docName, file] of docs) {
       const verdict = r.lost > 0 ? `LOST ${r.lost}` : ratio <= 2 ? "ok (≤ 2x)" : "FAIL (> 2x)";
       console.log(
         `| ${docName} | ${setup.name} | ${ms(r.openMs)} | ${r.during.length} | ${ms(pct(r.quiet, 50))} / ${ms(pct(r.quiet, 99))} / ${ms(Math.max(...r.quiet))} | ` +
-          `${ms(pct(r.during, 50))} / ${ms(pct(r.during, 99))} / ${ms(Math.max(...r.during))} | ${ratio.toFixed(2)} | ${ms(r.healthzQuiet)} / ${ms(r.healthzDuring)} | ${verdict} |`,
+          `${ms(pct(r.during, 50))} / ${ms(pct(r.during, 99))} / ${ms(Math.max(...r.during))} | ${ratio.toFixed(2)} | ${ms(r.healthzQuiet)} / ${ms(r.healthzDuring)} | ${ms(r.openerStallMs)} | ${verdict} |`,
       );
     }
   }
