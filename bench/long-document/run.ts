@@ -236,7 +236,7 @@ async function openInApp(dataDir: string): Promise<{ textMs: number; editableMs:
     const marks = await page.evaluate(() => ({
       cached: performance.getEntriesByName("writer:cached-text")[0]?.startTime ?? null,
       ready: performance.getEntriesByName("writer:editor-ready")[0]?.startTime ?? null,
-      steps: ["writer:script", "writer:wasm-ready", "writer:bootstrap"].map((m) => `${m.slice(7)} ${Math.round(performance.getEntriesByName(m)[0]?.startTime ?? -1)}`).join(", "),
+      steps: ["writer:script", "writer:wasm-module", "writer:wasm-ready", "writer:document-loaded", "writer:bootstrap"].map((m) => `${m.slice(7)} ${Math.round(performance.getEntriesByName(m)[0]?.startTime ?? -1)}`).join(", "),
     }));
     console.log(`    (boot: ${marks.steps} ms)`);
     if (marks.ready === null) throw new Error("no writer:editor-ready mark");

@@ -15,6 +15,7 @@ import {
 import { next as A } from "@automerge/automerge";
 import pino, { type Logger } from "pino";
 import {
+  BACKUP_MAX_BYTES,
   requestSchema,
   type Bootstrap,
   type HostMethod,
@@ -338,6 +339,8 @@ export class Host {
         return this.status();
       case "renderCache":
         return this.renderCache(req.url);
+      case "savedDocument":
+        return this.savedDocument(req.url);
       case "confirmSaved":
         return { saved: await this.confirmSaved(req.url, req.heads) };
       case "syncStatus":
@@ -399,6 +402,34 @@ export class Host {
     const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
     if (handle?.isReady()) await this.#updateRenderCache(documentId, handle.doc());
     return this.#renderCache.read(documentId);
+  }
+
+  /**
+   * The document's saved chunks (snapshots, then incrementals: what automerge-repo's own
+   * load reads), for the window to load (issue 6). A window that asks the host's Repo for
+   * a document it does not have receives the whole history through sync, change by
+   * change: for the paper trace that is 442 KB and about 0.6 s of generating and applying
+   * (grouped), 1.2 MB and 2.7 s (one change per keystroke), where `Automerge.load` of the
+   * saved 135 KB takes 0.18 s and 0.57 s. Read from disk rather than saved from memory:
+   * it costs this thread no Automerge work, and whatever is newer (not yet written) comes
+   * by the sync that follows. Only documents of the library; null otherwise, or when it
+   * is not on this disk, or larger than a backup may be.
+   */
+  async savedDocument(url: string): Promise<{ base64: string } | null> {
+    const documentId = url.slice("automerge:".length);
+    if (!this.#library.entries()[documentId]) return null;
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for (const kind of ["snapshot", "incremental"]) {
+      for (const chunk of await this.#storage.loadRange([documentId, kind])) {
+        if (!chunk.data) continue;
+        parts.push(chunk.data);
+        size += chunk.data.length;
+        if (size > BACKUP_MAX_BYTES) return null;
+      }
+    }
+    if (parts.length === 0) return null;
+    return { base64: Buffer.concat(parts).toString("base64") };
   }
 
   async #forgetRenderCache(urls: string[]): Promise<void> {

@@ -68,6 +68,7 @@ export const requestSchema = z.discriminatedUnion("method", [
     data: z.string().min(1).max(BACKUP_BASE64_MAX, "the backup is larger than Writer imports (24 MB)").regex(/^[A-Za-z0-9+/]+={0,2}$/, "not base64"),
   }),
   z.object({ method: z.literal("renderCache"), url: documentUrlSchema }),
+  z.object({ method: z.literal("savedDocument"), url: documentUrlSchema }),
   z.object({
     method: z.literal("confirmSaved"),
     url: documentUrlSchema,
@@ -175,6 +176,12 @@ export interface HostResults {
   /** True once every change named by `heads` is on this computer's disk. */
   confirmSaved: { saved: boolean };
   renderCache: RenderCacheView | null;
+  /**
+   * The document as this computer's disk holds it (base64 of its saved chunks, which
+   * `Automerge.load` reads), for the window to load instead of receiving the whole history
+   * through sync; null when the disk does not have it (or it is too large to pass).
+   */
+  savedDocument: { base64: string } | null;
   syncStatus: SyncStatus;
   getSettings: SettingsView;
   setProfile: null;

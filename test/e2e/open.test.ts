@@ -49,4 +49,31 @@ describe("opening a document", () => {
     expect(await reopened.ownText()).toBe("The tide came in at six.");
     await expect.poll(() => fs.readFile(cacheFile, "utf8"), { timeout: 10_000 }).toContain("The tide came in at six.");
   });
+
+  it("loads the reopened document from the host's saved copy, and what is typed then is saved", async () => {
+    const f = await newWriter();
+    const editor = await f.library.newDocument();
+    await editor.setTitle("Harbour log");
+    await editor.type("The tide came in at six.");
+    await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+
+    // A fresh host and window: the window loads the document from the host's disk.
+    await f.restartShell("kill");
+    await f.page.goto(f.shell.url, { waitUntil: "commit" });
+    const reopened = new EditorPage(f.page);
+    await reopened.waitReady();
+    expect(await reopened.ownText()).toBe("The tide came in at six.");
+    expect(await f.page.evaluate(() => performance.getEntriesByName("writer:document-loaded").length)).toBe(1);
+
+    // Typing into it reaches the host's disk ("Saved" only once the host has every change)...
+    await reopened.focusEnd();
+    await reopened.type(" The boats went out.");
+    await expect.poll(() => reopened.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    // ...and is there after a crash of the host.
+    await f.restartShell("kill");
+    await f.page.goto(f.shell.url, { waitUntil: "commit" });
+    const again = new EditorPage(f.page);
+    await again.waitReady();
+    expect(await again.ownText()).toBe("The tide came in at six. The boats went out.");
+  });
 });

@@ -405,3 +405,43 @@ describe("the render cache (first paint, issue 6)", () => {
     await expect(fs.stat(cacheFile(url))).rejects.toThrow();
   });
 });
+
+describe("the saved copy a window loads (issue 6)", () => {
+  it("is the document as its disk holds it, loadable, with every saved change", async () => {
+    let host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    const handle = await host.repo.find<WriterDocument>(url as AutomergeUrl);
+    await host.repo.flush();
+    const heads = A.getHeads(handle.doc());
+    // From a host that has it in memory, and from one that has not loaded it yet.
+    for (let round = 0; round < 2; round++) {
+      const saved = await call<{ base64: string } | null>(host, { method: "savedDocument", url });
+      const doc = A.load<WriterDocument>(Buffer.from(saved!.base64, "base64"));
+      expect(A.getHeads(doc)).toEqual(heads);
+      expect(plainText(doc)).toBe("Call me Ishmael.");
+      expect(doc.title).toBe("Moby-Dick");
+      host = await restart(host);
+    }
+  });
+
+  it("is null for a document that is not in the library or not on this disk, and refused for what is not a document link", async () => {
+    const host = await start();
+    // The library document itself is not one of its entries.
+    const libraryUrl = (await call<Bootstrap>(host, { method: "bootstrap" })).libraryUrl;
+    expect(await call(host, { method: "savedDocument", url: libraryUrl })).toBeNull();
+    expect(await call(host, { method: "savedDocument", url: generateAutomergeUrl() })).toBeNull();
+    // Deleted for good: gone from the library and the disk.
+    const url = await createDocument(host, "Secret diary");
+    await type(host, url, "Nobody must read this.");
+    await host.repo.flush();
+    expect(await call(host, { method: "savedDocument", url })).not.toBeNull();
+    await call(host, { method: "trashDocument", url });
+    await call(host, { method: "deleteForever", url });
+    expect(await call(host, { method: "savedDocument", url })).toBeNull();
+    for (const bad of ["automerge:../../etc/passwd", "not a url", ""]) {
+      const answer = await host.handle({ method: "savedDocument", url: bad });
+      expect(answer.ok).toBe(false);
+    }
+  });
+});

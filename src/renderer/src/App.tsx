@@ -26,8 +26,10 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const sync = useSyncStatus(host, openUrl);
 
   useEffect(() => {
-    host
-      .call("bootstrap")
+    // early.ts asked already (a page that ran without it, or whose answer failed, asks here).
+    const early = window.writerEarlyBoot?.catch(() => null);
+    (early ?? Promise.resolve(null))
+      .then((b) => b ?? host.call("bootstrap"))
       .then((b) => {
         performance.mark("writer:bootstrap");
         setBoot(b);

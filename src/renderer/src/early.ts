@@ -6,8 +6,9 @@
  * #root), then shows the cache again in the editor's own rendering until the document
  * is loaded. Text is set as text, never as markup, and links are not links here.
  */
-import type { RenderCacheView } from "../../shared/api";
+import type { Bootstrap, RenderCacheView } from "../../shared/api";
 import { UNTITLED } from "../../shared/library";
+import { decodeBase64 } from "./base64";
 
 type Call = (request: Record<string, unknown>) => Promise<{ ok: boolean; value?: unknown }>;
 
@@ -83,13 +84,32 @@ function draw(view: RenderCacheView): void {
 }
 
 async function paint(): Promise<void> {
-  const boot = await call({ method: "bootstrap" });
+  const asked = call({ method: "bootstrap" });
+  // The app starts from this answer rather than asking again behind whatever the host is
+  // busy with by then (loading this document for the window, say).
+  window.writerEarlyBoot = asked.then((r) => (r.ok ? (r.value as Bootstrap) : null));
+  window.writerEarlyBoot.catch(() => undefined);
+  const boot = await asked;
   const url = boot.ok ? (boot.value as { lastOpened?: unknown }).lastOpened : null;
   if (typeof url !== "string") return;
   window.writerReopening = url;
+  // The document itself, asked for now beside its cache: the app loads it as soon as its
+  // Automerge is ready (savedDocument.ts).
+  const saved = call({ method: "savedDocument", url }).then((r) => (r.ok && r.value && typeof (r.value as { base64?: unknown }).base64 === "string" ? (r.value as { base64: string }) : null));
+  saved.catch(() => undefined);
+  window.writerEarlySaved = { url, saved };
   const cache = await call({ method: "renderCache", url });
   if (cache.ok && cache.value && typeof cache.value === "object") draw(cache.value as RenderCacheView);
 }
 
 // A first paint that fails is only a later one; the app reports its own problems.
-paint().catch(() => undefined);
+// The Automerge wasm is compiled here, while the app's own script is still being parsed;
+// main.tsx instantiates the result.
+// Its module is fetched and parsed from now on (off this thread), decoded and compiled
+// after the paint. A host that does not answer holds the paint, not the wasm (nor the app).
+const wasmModule = import("@automerge/automerge/automerge.wasm.base64");
+wasmModule.catch(() => undefined);
+window.writerWasm = Promise.race([paint().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 300))])
+  .then(() => wasmModule)
+  .then(({ automergeWasmBase64 }) => WebAssembly.compile(decodeBase64(automergeWasmBase64)));
+window.writerWasm.catch(() => undefined);

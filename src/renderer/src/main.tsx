@@ -1,22 +1,30 @@
 import { createRoot } from "react-dom/client";
-import { initializeBase64Wasm, isValidAutomergeUrl, Repo, type PeerId } from "@automerge/automerge-repo/slim";
+import { initializeBase64Wasm, initializeWasm, isValidAutomergeUrl, Repo, type PeerId } from "@automerge/automerge-repo/slim";
 import { App } from "./App";
 import { HostClient } from "./hostClient";
 import { hostNetworkAdapter, hostTransport } from "./platform";
 import { RESYNC_AFTER_MS } from "../../shared/sync/resync";
 import { flushAllHeldEdits } from "./editor/heldEdits";
+import { openSaved } from "./savedDocument";
 import "./styles.css";
+
+/** How long the reopened document's load waits for the library to arrive first. */
+const LIBRARY_FIRST_MS = 300;
 
 async function start(): Promise<void> {
   performance.mark("writer:script");
   const host = new HostClient(hostTransport());
   const root = createRoot(document.getElementById("root")!);
   // The wasm is a chunk of its own (its base64 is most of the bundle's bytes), loaded as
-  // a module import beside this one: the same way under file:// (Electron) and http,
-  // and no longer in the way of this script's start. The first paint (early.ts) does
-  // not wait for any of it.
-  const { automergeWasmBase64 } = await import("@automerge/automerge/automerge.wasm.base64");
-  await initializeBase64Wasm(automergeWasmBase64);
+  // a module import: the same way under file:// (Electron) and http. early.ts, which
+  // runs first, compiles it while this script is still loading (about 0.2 s sooner than
+  // here); if that failed, it is done here. The first paint does not wait for any of it.
+  const compiled = await window.writerWasm?.catch(() => undefined);
+  performance.mark("writer:wasm-module");
+  // A compiled module is what wasm-bindgen's init accepts beside bytes and URLs (it then
+  // only instantiates); Automerge's own type leaves it out.
+  if (compiled) await initializeWasm(compiled as unknown as Uint8Array);
+  else await initializeBase64Wasm((await import("@automerge/automerge/automerge.wasm.base64")).automergeWasmBase64);
   // Opening benches (bench/long-document) print these steps of the way to first paint.
   performance.mark("writer:wasm-ready");
   const repo = new Repo({
@@ -36,10 +44,23 @@ async function start(): Promise<void> {
   window.addEventListener("pagehide", flushAllHeldEdits);
   window.addEventListener("beforeunload", flushAllHeldEdits);
   document.addEventListener("visibilitychange", () => document.visibilityState === "hidden" && flushAllHeldEdits());
-  // The reopened document is asked for now, while the app asks for its library and lays
-  // itself out; EditorPane's find then gets the same handle.
+  // The reopened document is loaded now, from the host's saved copy that early.ts asked
+  // for, while the app asks for its library and lays itself out; EditorPane's open then
+  // waits for this one and finds the same handle.
+  // The library is asked for first: it is small, and the host answers it at once, where
+  // behind the long document's first sync it would wait for the host to load that.
+  const libraryUrl = (await window.writerEarlyBoot?.catch(() => null))?.libraryUrl;
+  const libraryFirst = libraryUrl && isValidAutomergeUrl(libraryUrl) ? repo.find(libraryUrl).catch(() => undefined) : undefined;
   const reopening = window.writerReopening;
-  if (reopening && isValidAutomergeUrl(reopening)) void repo.find(reopening).catch(() => undefined);
+  const early = window.writerEarlySaved;
+  if (reopening && isValidAutomergeUrl(reopening)) {
+    const saved = early?.url === reopening ? () => early.saved : () => host.call("savedDocument", { url: reopening });
+    const fetchSaved = async () => {
+      await Promise.race([libraryFirst, new Promise((resolve) => setTimeout(resolve, LIBRARY_FIRST_MS))]);
+      return saved();
+    };
+    void openSaved(repo, reopening, fetchSaved);
+  }
   root.render(<App repo={repo} host={host} />);
 }
 

@@ -16,6 +16,8 @@ export interface UseHandleOptions<T, S> {
    * it changes (Object.is), not on every keystroke elsewhere in the document.
    */
   select?: (doc: T) => S;
+  /** Runs before the find, and the find waits for it (savedDocument.ts: load the host's saved copy). */
+  beforeFind?: (url: string) => Promise<void>;
 }
 
 /** Finds a document in the renderer's Repo and re-renders when (the selected part of) it changes. */
@@ -27,6 +29,8 @@ export function useHandle<T, S = T>(repo: Repo, url: string | null, options: Use
   // The URL of the last find, to tell another attempt from another document.
   const asked = useRef<string | null>(null);
   select.current = options.select;
+  const beforeFind = useRef(options.beforeFind);
+  beforeFind.current = options.beforeFind;
   useEffect(() => {
     if (!url) return;
     let cancelled = false;
@@ -46,8 +50,9 @@ export function useHandle<T, S = T>(repo: Repo, url: string | null, options: Use
     setState((prev) => (prev.status === "unavailable" && asked.current === url ? prev : { status: "loading" }));
     asked.current = url;
     const abort = new AbortController();
-    repo
-      .find<T>(url as AutomergeUrl, { signal: abort.signal })
+    Promise.resolve(beforeFind.current?.(url))
+      .catch(() => undefined)
+      .then(() => repo.find<T>(url as AutomergeUrl, { signal: abort.signal }))
       .then((h) => {
         if (cancelled) return;
         handle = h;

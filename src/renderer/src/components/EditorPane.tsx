@@ -14,6 +14,7 @@ import { countDocument } from "../editor/counts";
 import { UNTITLED } from "../../../shared/library";
 import { createEditor, isMac, type WriterEditor } from "../editor/setup";
 import { useHandle } from "../useHandle";
+import { openSaved } from "../savedDocument";
 import { Toolbar } from "./Toolbar";
 import { useSaveState, type SaveState } from "../useSaveState";
 import type { HostClient } from "../hostClient";
@@ -61,8 +62,12 @@ export function EditorPane(props: {
 }) {
   const [attempt, setAttempt] = useState(0);
   // First paint from the host's render cache (issue 6), asked for before the document.
-  const [cache, setCache] = useState<{ url: string; view: RenderCacheView | null } | null>(null);
   const { host, url } = props;
+  // The reopened document's cache is the one early.ts already painted: the document is
+  // not held back for the host to answer again (it may be busy loading it).
+  const [cache, setCache] = useState<{ url: string; view: RenderCacheView | null } | null>(() =>
+    window.writerEarlyPaint && url === window.writerReopening ? { url, view: window.writerEarlyPaint } : null,
+  );
   useEffect(() => {
     let live = true;
     // The answer always counts (a late cache still paints until the document is here);
@@ -81,7 +86,9 @@ export function EditorPane(props: {
   const cacheAsked = cache?.url === url;
   // Only the title is rendered from here; the text reaches ProseMirror through the
   // binding. Selecting it keeps React out of every keystroke's frame (bench/typing).
-  const doc = useHandle<WriterDocument, string | null>(props.repo, cacheAsked ? url : null, { attempt, select: titleOf });
+  // Loaded from the host's saved copy when the window does not have it yet (savedDocument.ts).
+  const beforeFind = useCallback((u: string) => openSaved(props.repo, u, () => host.call("savedDocument", { url: u })), [props.repo, host]);
+  const doc = useHandle<WriterDocument, string | null>(props.repo, cacheAsked ? url : null, { attempt, select: titleOf, beforeFind });
   // "It opens once it arrives": a shared document the host is still fetching from the
   // relay is asked for again every few seconds, as long as it is on screen.
   const unavailable = doc.status === "unavailable";
