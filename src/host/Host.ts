@@ -93,6 +93,8 @@ export class Host {
   readonly #relays: RelaySync;
   /** Documents of the library being fetched from a relay, so none is asked for twice. */
   readonly #fetching = new Set<string>();
+  /** Peers connected through a window's adapter (connect), not through a relay. */
+  readonly #windowPeers = new Set<string>();
   #unsubscribeLibrary: () => void = () => undefined;
   readonly #problems: StorageProblem[] = [];
   #storageOk = true;
@@ -138,6 +140,12 @@ export class Host {
         () => undefined,
       );
     });
+    // Windows ask for the documents they show; nothing is pushed to them. automerge-repo's
+    // default announces every document the host holds to every new peer: each window
+    // that opened (or reloaded) then received the whole history of every document loaded
+    // here, through sync, before its own (a long one: 442 KB, about 0.4 s of the window's
+    // thread, and the host's to send it). Relays still get everything announced.
+    this.repo.sharePolicy = async (peerId) => !this.#windowPeers.has(peerId);
     this.#watchLibrary();
   }
 
@@ -277,6 +285,9 @@ export class Host {
       defer: setImmediate,
       onError: (error) => this.logger.warn({ err: error }, "a broadcast change did not apply; sync will bring it"),
     });
+    // Before the Repo hears of a peer (listeners run in order), so its share policy knows.
+    adapter.on("peer-candidate", ({ peerId }) => this.#windowPeers.add(peerId));
+    adapter.on("peer-disconnected", ({ peerId }) => this.#windowPeers.delete(peerId));
     this.repo.networkSubsystem.addNetworkAdapter(adapter);
   }
 

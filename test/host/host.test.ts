@@ -2,7 +2,9 @@ import { next as A } from "@automerge/automerge";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { generateAutomergeUrl, type AutomergeUrl } from "@automerge/automerge-repo";
+import { MessageChannel } from "node:worker_threads";
+import { generateAutomergeUrl, Repo, type AutomergeUrl, type DocumentId, type PeerId } from "@automerge/automerge-repo";
+import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Host } from "../../src/host/Host";
@@ -442,6 +444,39 @@ describe("the saved copy a window loads (issue 6)", () => {
     for (const bad of ["automerge:../../etc/passwd", "not a url", ""]) {
       const answer = await host.handle({ method: "savedDocument", url: bad });
       expect(answer.ok).toBe(false);
+    }
+  });
+});
+
+describe("windows", () => {
+  type Port = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
+
+  it("are sent only the documents they ask for, and edits to those both ways", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    const other = await createDocument(host, "Typee");
+    // Both loaded in the host, as when a window was open before (or a relay is connected).
+    await host.repo.find(url as AutomergeUrl);
+    await host.repo.find(other as AutomergeUrl);
+    const { port1, port2 } = new MessageChannel();
+    host.connect(new MessageChannelNetworkAdapter(port1 as unknown as Port));
+    const window = new Repo({ network: [new MessageChannelNetworkAdapter(port2 as unknown as Port)], peerId: "renderer-test" as PeerId });
+    try {
+      const handle = await window.find<WriterDocument>(url as AutomergeUrl);
+      expect(plainText(handle.doc())).toBe("Call me Ishmael.");
+      // A while for anything pushed to arrive: nothing was.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(Object.keys(window.handles)).toEqual([url.slice("automerge:".length)]);
+      expect(window.handles[other.slice("automerge:".length) as DocumentId]).toBeUndefined();
+      // The one it asked for syncs both ways.
+      handle.change((d) => A.splice(d, TEXT_PATH, 1, 0, "Chapter 1. "));
+      const inHost = await host.repo.find<WriterDocument>(url as AutomergeUrl);
+      expect(await until(() => plainText(inHost.doc()) === "Chapter 1. Call me Ishmael.", 5000)).toBe(true);
+      await type(host, url, "Some years ago. ");
+      expect(await until(() => plainText(handle.doc()) === "Some years ago. Chapter 1. Call me Ishmael.", 5000)).toBe(true);
+    } finally {
+      await window.shutdown();
     }
   });
 });
