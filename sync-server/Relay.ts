@@ -204,6 +204,7 @@ export class Relay {
         count: options.workers,
         thresholdBytes: options.workerThresholdBytes,
         documentsDir: files.dir,
+        sizeOnDisk: (documentId) => storage.sizeOnDisk(documentId),
         peerId,
         saveDebounceMs: options.saveDebounceMs,
         syncDebounceMs: options.syncDebounceMs,

@@ -1,5 +1,3 @@
-import fs from "node:fs/promises";
-import path from "node:path";
 import { Worker } from "node:worker_threads";
 import { NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageKey } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
@@ -15,6 +13,8 @@ export interface DocumentWorkersOptions {
   /** A document whose chunks on disk add up to at least this many bytes goes to a worker. */
   thresholdBytes: number;
   documentsDir: string;
+  /** Bytes of the document's chunks on disk (RelayStorage.sizeOnDisk). */
+  sizeOnDisk(documentId: string): Promise<number>;
   peerId: PeerId;
   saveDebounceMs: number;
   syncDebounceMs: number;
@@ -136,7 +136,7 @@ export class DocumentWorkers {
   }
 
   async #decide(documentId: string): Promise<Owner> {
-    const bytes = await sizeOnDisk(this.#options.documentsDir, documentId);
+    const bytes = await this.#options.sizeOnDisk(documentId);
     if (bytes < this.#options.thresholdBytes) return "main";
     this.#options.logger.debug({ documentId, bytes, worker: hashOf(documentId) % this.#options.count }, "long document: loaded in a worker");
     this.#options.metrics.inc("relay_worker_documents_routed_total");
@@ -389,33 +389,6 @@ class RoutedAdapter extends NetworkAdapter {
   disconnect(): void {
     this.#inner.disconnect();
   }
-}
-
-/**
- * Bytes of a document's snapshot and incremental chunks, from the directory layout of
- * `FileStorageAdapter` (`<dir>/<first 2 chars>/<id>/<kind>/*.chunk`); 0 if it has none.
- * The ID was validated by the protocol layer before any message carried it here.
- */
-async function sizeOnDisk(documentsDir: string, documentId: string): Promise<number> {
-  const base = path.join(documentsDir, documentId.slice(0, 2), documentId);
-  let total = 0;
-  for (const kind of ["snapshot", "incremental"]) {
-    let names: string[];
-    try {
-      names = await fs.readdir(path.join(base, kind));
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (!name.endsWith(".chunk")) continue;
-      try {
-        total += (await fs.stat(path.join(base, kind, name))).size;
-      } catch {
-        // Compacted away meanwhile.
-      }
-    }
-  }
-  return total;
 }
 
 /** FNV-1a of the document ID: which worker a long document goes to. */
