@@ -15,7 +15,8 @@ import { RelayStorage } from "./RelayStorage";
 import { findToken, TokenStore, type TokenRecord } from "./tokens";
 import { onResync, RESYNC_AFTER_MS } from "../src/shared/sync/resync";
 import { confirmPeerHas, evictDocument, knownHeads } from "./repoDocuments";
-import { DocumentWorkers } from "./workers/DocumentWorkers";
+import { DocumentWorkers } from "../src/node/workers/DocumentWorkers";
+import type { RelayWorkerInit, WorkerEvent } from "./workers/protocol";
 
 export interface RelayOptions {
   dataDir: string;
@@ -203,17 +204,29 @@ export class Relay {
       const workers: DocumentWorkers = new DocumentWorkers({
         count: options.workers,
         thresholdBytes: options.workerThresholdBytes,
-        documentsDir: files.dir,
         sizeOnDisk: (documentId) => storage.sizeOnDisk(documentId),
-        peerId,
-        saveDebounceMs: options.saveDebounceMs,
-        syncDebounceMs: options.syncDebounceMs,
+        // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
+        worker: new URL("./workers/start.mjs", import.meta.url),
+        workerData: {
+          documentsDir: files.dir,
+          peerId,
+          saveDebounceMs: options.saveDebounceMs,
+          syncDebounceMs: options.syncDebounceMs,
+        } satisfies Omit<RelayWorkerInit, "index">,
         logger,
-        metrics,
         inMain: (documentId) => repoRef.repo?.handles[documentId as DocumentId] !== undefined,
         isRelayPeer,
-        onStored: (documentId) => adapter.documentStored(documentId),
-        onChanged: (documentId) => ref.peerSync?.documentChanged(documentId),
+        onEvent: (event) => {
+          const e = event as WorkerEvent;
+          if (e.t === "stored") adapter.documentStored(e.documentId);
+          else ref.peerSync?.documentChanged(e.documentId);
+        },
+        onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
+        onRestart: () => metrics.inc("relay_worker_restarts_total"),
+        onResync: () => metrics.inc("relay_sync_resyncs_total"),
+      });
+      metrics.onCollect(() => {
+        workers.documentsPerWorker().forEach((documents, worker) => metrics.set("relay_worker_documents_in_memory", documents, { worker: String(worker) }));
       });
       ref.workers = workers;
       workersStarted = true;

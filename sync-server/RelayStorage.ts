@@ -1,7 +1,7 @@
 import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
 import fs from "node:fs/promises";
 import path from "node:path";
-import { TrackedStorage } from "../src/node/storage";
+import { documentChunkFiles, documentSizeOnDisk, TrackedStorage } from "../src/node/storage";
 
 /** Documents known to have data on disk, remembered to spare a `stat` (bounded). */
 const KNOWN_CACHE = 10_000;
@@ -96,12 +96,12 @@ export class RelayStorage extends TrackedStorage {
 
   /**
    * Whether any snapshot or incremental chunk of `documentId` is on disk. Reads the
-   * directory layout of `FileStorageAdapter` (#chunkFiles), which is cheaper than loading
+   * directory layout of `FileStorageAdapter` (documentChunkFiles), which is cheaper than loading
    * the chunks; the ID must be validated beforehand.
    */
   async hasDocument(documentId: string): Promise<boolean> {
     if (this.#known.has(documentId)) return true;
-    for await (const _file of this.#chunkFiles(documentId)) {
+    for await (const _file of documentChunkFiles(this.#documentsDir, documentId)) {
       this.#remember(documentId);
       return true;
     }
@@ -110,33 +110,10 @@ export class RelayStorage extends TrackedStorage {
 
   /**
    * Bytes of `documentId`'s snapshot and incremental chunks on disk (0 if it has none):
-   * how long it will take to load (the relay's document workers, issue 6). The ID must be
-   * validated beforehand.
+   * how long it will take to load (the relay's document workers, issue 6).
    */
-  async sizeOnDisk(documentId: string): Promise<number> {
-    let total = 0;
-    for await (const file of this.#chunkFiles(documentId)) {
-      try {
-        total += (await fs.stat(file)).size;
-      } catch {
-        // Compacted away meanwhile.
-      }
-    }
-    return total;
-  }
-
-  /** The chunk files of a document, from `FileStorageAdapter`'s layout: `<dir>/<first 2 chars>/<id>/<kind>/*.chunk`. */
-  async *#chunkFiles(documentId: string): AsyncGenerator<string> {
-    const base = path.join(this.#documentsDir, documentId.slice(0, 2), documentId);
-    for (const kind of ["snapshot", "incremental"]) {
-      let names: string[];
-      try {
-        names = await fs.readdir(path.join(base, kind));
-      } catch {
-        continue; // Missing: no chunk of this kind.
-      }
-      for (const name of names) if (name.endsWith(".chunk")) yield path.join(base, kind, name);
-    }
+  sizeOnDisk(documentId: string): Promise<number> {
+    return documentSizeOnDisk(this.#documentsDir, documentId);
   }
 
   /** Every document ID with data on disk (for a full sweep to a new relay peer). */

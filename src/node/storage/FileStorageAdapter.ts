@@ -111,6 +111,11 @@ export class FileStorageAdapter implements StorageAdapterInterface {
     return new FileStorageAdapter(path.resolve(dir), undefined, options);
   }
 
+  /** Bytes of a document's chunks on disk (documentSizeOnDisk). */
+  sizeOnDisk(documentId: string): Promise<number> {
+    return documentSizeOnDisk(this.dir, documentId);
+  }
+
   /** The most recent corruption reports (the last 100), oldest first. */
   get corruptions(): readonly CorruptionReport[] {
     return this.#corruptions;
@@ -384,4 +389,39 @@ async function removeTempFiles(dir: string, top = true): Promise<void> {
     if (entry.name.startsWith(TEMP_PREFIX)) await fs.rm(full, { force: true, recursive: true });
     else if (entry.isDirectory() && !(top && entry.name === QUARANTINE_DIR)) await removeTempFiles(full, false);
   }
+}
+
+/**
+ * The snapshot and incremental chunk files of a document in the layout above, listed
+ * without reading them: `<dir>/<first 2 chars>/<id>/<kind>/*.chunk`. Anything that is
+ * not a valid key part yields nothing (an ID from the network never becomes a path).
+ */
+export async function* documentChunkFiles(dir: string, documentId: string): AsyncGenerator<string> {
+  if (!isValidKeyPart(documentId)) return;
+  const base = path.join(dir, documentId.slice(0, 2), documentId);
+  for (const kind of ["snapshot", "incremental"]) {
+    let names: string[];
+    try {
+      names = await fs.readdir(path.join(base, kind));
+    } catch {
+      continue; // Missing: no chunk of this kind.
+    }
+    for (const name of names) if (name.endsWith(".chunk")) yield path.join(base, kind, name);
+  }
+}
+
+/**
+ * Bytes of a document's snapshot and incremental chunks on disk (0 if it has none): how
+ * long it will take to load (the document workers, issue 6).
+ */
+export async function documentSizeOnDisk(dir: string, documentId: string): Promise<number> {
+  let total = 0;
+  for await (const file of documentChunkFiles(dir, documentId)) {
+    try {
+      total += (await fs.stat(file)).size;
+    } catch {
+      // Compacted away meanwhile.
+    }
+  }
+  return total;
 }

@@ -1,4 +1,4 @@
-export { FileStorageAdapter } from "./FileStorageAdapter";
+export { documentChunkFiles, documentSizeOnDisk, FileStorageAdapter } from "./FileStorageAdapter";
 export type { CorruptionReport, FileStorageOptions } from "./FileStorageAdapter";
 export { DirectoryLockedError, InvalidStorageKeyError, StorageWriteError } from "./errors";
 export { validateKey } from "./keys";

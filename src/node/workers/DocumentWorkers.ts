@@ -1,33 +1,35 @@
 import { Worker } from "node:worker_threads";
 import { NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageKey } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
-import type { Metrics } from "../metrics";
-import type { FromWorker, ToWorker, WorkerCall, WorkerInit } from "./protocol";
+import type { FromWorker, ToWorker, WorkerInit } from "./protocol";
 
 /** Where a document lives: the main thread's Repo, or the worker with this index. */
 export type Owner = "main" | number;
 
 export interface DocumentWorkersOptions {
-  /** Worker threads; 0 keeps every document on the main thread (the relay before issue 6). */
+  /** Worker threads; 0 keeps every document on the main thread (as before issue 6). */
   count: number;
   /** A document whose chunks on disk add up to at least this many bytes goes to a worker. */
   thresholdBytes: number;
-  documentsDir: string;
-  /** Bytes of the document's chunks on disk (RelayStorage.sizeOnDisk). */
+  /** Bytes of the document's chunks on disk. */
   sizeOnDisk(documentId: string): Promise<number>;
-  peerId: PeerId;
-  saveDebounceMs: number;
-  syncDebounceMs: number;
+  /** The worker's program (it calls runtime.ts's `workerRuntime`). */
+  worker: URL;
+  /** What it is started with, besides its index (structured-cloneable). */
+  workerData: Record<string, unknown>;
   logger: Logger;
-  metrics: Metrics;
   /** Whether the main thread's Repo holds the document now. */
   inMain(documentId: string): boolean;
   /** Whether a peer that just joined is a relay peer (it gets every document pushed). */
   isRelayPeer(peerId: string): boolean;
-  /** A document's first data reached the disk in a worker. */
-  onStored(documentId: string): void;
-  /** A worker saved a change of a document. */
-  onChanged(documentId: string): void;
+  /** Something a worker reported (its program's own events). */
+  onEvent(event: unknown, worker: number): void;
+  /** A document was routed to a worker by its size. */
+  onRouted?(documentId: string, worker: number): void;
+  /** A worker died and was started again. */
+  onRestart?(worker: number): void;
+  /** A worker's Repo restarted a stalled sync. */
+  onResync?(fields: Record<string, unknown>, worker: number): void;
 }
 
 /** How long a worker has to write everything out at shutdown. */
@@ -44,13 +46,13 @@ interface Thread {
 }
 
 /**
- * Keeps long documents off the thread that serves everyone (issue 6). automerge-repo
- * loads, syncs and saves a document synchronously: a document with a long history
- * blocks its thread for a second or more (bench/long-document). The connections, the
- * authentication, the limits and the small documents stay on the main thread; a
- * document whose chunks on disk weigh `thresholdBytes` or more is handed, whole, to one
- * of `count` worker threads (by a hash of its ID), each with a Repo of its own on the
- * same storage (worker.ts). A document lives in one thread at a time: the route is
+ * Keeps long documents off the thread that serves everyone (issue 6), in the relay
+ * (sync-server/workers/worker.ts) and in the desktop's host (src/host/documentWorker.ts).
+ * automerge-repo loads, syncs and saves a document synchronously: a document with a long
+ * history blocks its thread for a second or more (bench/long-document). The connections,
+ * the checks and the small documents stay on the main thread; a document whose chunks on
+ * disk weigh `thresholdBytes` or more is handed, whole, to one of `count` worker threads
+ * (by a hash of its ID), each with a Repo of its own on the same storage. A document lives in one thread at a time: the route is
  * decided when it is first needed and kept until that thread lets it go idle.
  *
  * Network adapters are wrapped (`wrap`): a message for a document a worker holds is
@@ -91,11 +93,11 @@ export class DocumentWorkers {
   async start(): Promise<void> {
     for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
     await Promise.all(this.#threads.map((t) => t.ready));
-    this.#options.metrics.onCollect(() => {
-      for (const thread of this.#threads) {
-        this.#options.metrics.set("relay_worker_documents_in_memory", thread.documents, { worker: String(thread.index) });
-      }
-    });
+  }
+
+  /** Documents each worker holds in memory (as of its last report, at most 1 s old). */
+  documentsPerWorker(): number[] {
+    return this.#threads.map((t) => t.documents);
   }
 
   /** Documents the workers hold in memory (as of their last report, at most 1 s old). */
@@ -138,9 +140,15 @@ export class DocumentWorkers {
   async #decide(documentId: string): Promise<Owner> {
     const bytes = await this.#options.sizeOnDisk(documentId);
     if (bytes < this.#options.thresholdBytes) return "main";
-    this.#options.logger.debug({ documentId, bytes, worker: hashOf(documentId) % this.#options.count }, "long document: loaded in a worker");
-    this.#options.metrics.inc("relay_worker_documents_routed_total");
-    return hashOf(documentId) % this.#options.count;
+    const worker = hashOf(documentId) % this.#options.count;
+    this.#options.logger.debug({ documentId, bytes, worker }, "long document: loaded in a worker");
+    this.#options.onRouted?.(documentId, worker);
+    return worker;
+  }
+
+  /** A document a worker made (a copy of one it holds) lives there. */
+  assign(documentId: string, owner: number): void {
+    this.#routes.set(documentId, owner);
   }
 
   /** The main thread let the document go (evicted): its route is decided again next time. */
@@ -154,7 +162,7 @@ export class DocumentWorkers {
   }
 
   /** Asks the worker holding the document something. */
-  call<T>(owner: number, call: WorkerCall): Promise<T> {
+  call<T>(owner: number, call: unknown): Promise<T> {
     const thread = this.#threads[owner];
     if (!thread) return Promise.reject(new Error(`no document worker ${owner}`));
     const id = this.#nextCall++;
@@ -265,16 +273,9 @@ export class DocumentWorkers {
   }
 
   #spawn(index: number): Thread {
-    const { logger, metrics } = this.#options;
-    const init: WorkerInit = {
-      index,
-      documentsDir: this.#options.documentsDir,
-      peerId: this.#options.peerId,
-      saveDebounceMs: this.#options.saveDebounceMs,
-      syncDebounceMs: this.#options.syncDebounceMs,
-    };
-    // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
-    const worker = new Worker(new URL("./start.mjs", import.meta.url), { workerData: init });
+    const { logger } = this.#options;
+    const init: WorkerInit = { ...this.#options.workerData, index };
+    const worker = new Worker(this.#options.worker, { workerData: init });
     const log = logger.child({ worker: index });
     let started = false;
     let markReady!: () => void;
@@ -309,17 +310,14 @@ export class DocumentWorkers {
           else pending?.resolve(message.value);
           return;
         }
-        case "stored":
-          this.#options.onStored(message.documentId);
-          return;
-        case "changed":
-          this.#options.onChanged(message.documentId);
+        case "event":
+          this.#options.onEvent(message.event, index);
           return;
         case "log":
           log[message.level](message.fields, message.msg);
           return;
         case "resync":
-          metrics.inc("relay_sync_resyncs_total");
+          this.#options.onResync?.(message.fields, index);
           log.warn(message.fields, "sync with a peer stalled; sent everything again");
           return;
         case "stats":
@@ -337,7 +335,7 @@ export class DocumentWorkers {
       if (thread.closing || this.#closed) return;
       // Its documents are loaded again from disk by whoever holds them next.
       log.error({ code }, "document worker exited; starting a new one");
-      metrics.inc("relay_worker_restarts_total");
+      this.#options.onRestart?.(index);
       for (const [documentId, owner] of this.#routes) if (owner === index) this.#routes.delete(documentId);
       const next = this.#spawn(index);
       this.#threads[index] = next;
