@@ -26,7 +26,9 @@ function earlyPaintFirst(): Plugin {
 export default defineConfig({
   main: {
     build: {
-      rollupOptions: { input: { index: resolve(__dirname, "src/main/index.ts") } },
+      // The host's document worker (src/host/documentWorker.ts) is a thread of its own,
+      // started from its file: an entry of its own, beside index.js.
+      rollupOptions: { input: { index: resolve(__dirname, "src/main/index.ts"), documentWorker: resolve(__dirname, "src/host/documentWorker.ts") } },
       // Native and wasm-carrying packages stay in node_modules, loaded by Node at run time.
       externalizeDeps: true,
     },

@@ -8,11 +8,11 @@ import {
   type AutomergeUrl,
   type DocHandle,
   type DocumentId,
+  type NetworkAdapter,
   type NetworkAdapterInterface,
   type PeerId,
   type StorageKey,
 } from "@automerge/automerge-repo";
-import { next as A } from "@automerge/automerge";
 import pino, { type Logger } from "pino";
 import {
   BACKUP_MAX_BYTES,
@@ -28,7 +28,6 @@ import {
   type RenderCacheView,
 } from "../shared/api";
 import type { LibraryDocument } from "../shared/library";
-import { isWriterDocument, type WriterDocument } from "../shared/document";
 import { applyChangeBroadcasts } from "../shared/sync/changeBroadcast";
 import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
 import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
@@ -37,6 +36,10 @@ import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, saveSettings, type Settings } from "./settings";
 import { plainTextCipher, SecretStore, type SecretCipher } from "./secrets";
 import { RelaySync, relayTokenKey } from "./RelaySync";
+import { DocumentWorkers } from "../node/workers/DocumentWorkers";
+import { RepoDocuments } from "./documentOps";
+import { HostDocuments } from "./HostDocuments";
+import type { HostWorkerEvent, HostWorkerInit } from "./documentWorkerProtocol";
 
 export interface HostOptions {
   /** Where documents and settings live; created if missing. */
@@ -55,8 +58,38 @@ export interface HostOptions {
    * keychain); without one, tokens are kept in plain text and the settings say so.
    */
   secretCipher?: SecretCipher;
+  /**
+   * Long documents are loaded, synced and saved in a worker thread (issue 6). A document
+   * whose chunks on disk add up to `thresholdBytes` or more goes there when it is first
+   * needed; `count: 0` keeps every document on the main thread. `worker` is the worker's
+   * program: the desktop build's documentWorker.js (src/main), or by default the source,
+   * through tsx (documentWorkerStart.mjs).
+   */
+  documentWorkers?: { count?: number; thresholdBytes?: number; worker?: URL };
 }
 
+/**
+ * Documents of at least this many bytes on disk are loaded in the document worker. The
+ * relay's default (sync-server/cli.ts): 16 KB of chunks take about 0.1 s to load on this
+ * 2-core machine; the paper trace's 135 KB took 0.18 s grouped and 0.57 s one change per
+ * keystroke (bench/long-document), during which the host answered no window.
+ * WRITER_WORKER_THRESHOLD_BYTES overrides it (the tests route everything with 0).
+ */
+const WORKER_THRESHOLD_BYTES = 16 * 1024;
+/**
+ * One worker: a desktop holds a few long documents at a time, and each thread costs its
+ * own Repo and Automerge heap; two long documents then wait for each other, but nothing
+ * else waits for either.
+ */
+const WORKER_COUNT = 1;
+
+/**
+ * Keystrokes travel to other writers by the broadcast fast path
+ * (src/shared/sync/changeBroadcast.ts); sync is the backstop and batches 50 ms of
+ * changes per round (bench/propagation: 8 writers' keystrokes arrive in about half a
+ * second at the median on a saturated 2-core machine, against 1.9 s with 0 ms).
+ */
+const HOST_SYNC_DEBOUNCE_MS = 50;
 /** Most problems kept for the status view; older ones are in the log. */
 const MAX_PROBLEMS = 50;
 /** Library metadata (title, snippet, last edit) is refreshed at most this often per document. */
@@ -91,13 +124,17 @@ export class Host {
   #settings: Settings;
   readonly #secrets: SecretStore;
   readonly #relays: RelaySync;
+  readonly #workers: DocumentWorkers;
+  /** Every writer document, in whichever thread holds it. */
+  readonly #documents: HostDocuments;
   /** Documents of the library being fetched from a relay, so none is asked for twice. */
   readonly #fetching = new Set<string>();
   /** Peers connected through a window's adapter (connect), not through a relay. */
   readonly #windowPeers = new Set<string>();
   #unsubscribeLibrary: () => void = () => undefined;
   readonly #problems: StorageProblem[] = [];
-  #storageOk = true;
+  /** The storages (the main thread's, the document worker's) whose saves are failing now. */
+  readonly #failingStorage = new Set<"main" | "worker">();
   /** Documents whose library entry is due for a refresh, with its timer (none once closing). */
   readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout> | undefined>();
   #closing = false;
@@ -116,6 +153,8 @@ export class Host {
     settings: Settings;
     secrets: SecretStore;
     relays: RelaySync;
+    workers: DocumentWorkers;
+    documents: HostDocuments;
   }) {
     this.repo = args.repo;
     this.#library = args.library;
@@ -129,14 +168,16 @@ export class Host {
     this.#settings = args.settings;
     this.#secrets = args.secrets;
     this.#relays = args.relays;
+    this.#workers = args.workers;
+    this.#documents = args.documents;
     this.#renderCache = new RenderCache(args.dataDir);
     // Each document's cache is checked against the document (and rewritten when its
     // heads differ) as soon as the host has it: a wrong cache is shown at most once.
     this.repo.on("doc-metrics", (event) => {
-      if (event.type !== "doc-loaded" || event.documentId === this.#library.documentId) return;
+      if (event.type !== "doc-loaded") return;
       const handle = this.repo.handles[event.documentId];
       handle?.whenReady().then(
-        () => !this.#closing && this.#queueRenderCacheUpdate(handle.documentId, handle.doc() as WriterDocument),
+        () => this.#documentLoaded(event.documentId),
         () => undefined,
       );
     });
@@ -168,38 +209,39 @@ export class Host {
     const renames: ((host: Host) => void)[] = [];
     const report = (problem: StorageProblem) => (ref.host ? ref.host.#report(problem) : early.push(problem));
 
-    const files = await FileStorageAdapter.open(path.join(dataDir, "documents"), {
-      onCorrupt: (c) => {
-        logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
-        // Named once the host is up (the library knows titles); a chunk found damaged while
-        // opening is named when the host reports what it met on the way.
-        const problem: StorageProblem = { kind: "corrupt-chunk", documentUrl: `automerge:${c.documentId}`, message: "", at: Date.now() };
-        const describe = (host?: Host) =>
-          `Part of ${host ? host.#describeDocument(c.documentId) : `the document automerge:${c.documentId}`} was damaged on disk (${c.reason}). It was set aside in ${c.quarantinedTo}; the rest of it loaded, and a relay that has it restores what was lost.`;
-        problem.message = describe(ref.host);
-        if (!ref.host) renames.push((host) => (problem.message = describe(host)));
-        report(problem);
-      },
-    });
+    // The storage's reports, from the main thread's storage and from the document worker's.
+    const onCorrupt = (c: { documentId: string; path: string; quarantinedTo: string; reason: string }) => {
+      logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
+      // Named once the host is up (the library knows titles); a chunk found damaged while
+      // opening is named when the host reports what it met on the way.
+      const problem: StorageProblem = { kind: "corrupt-chunk", documentUrl: `automerge:${c.documentId}`, message: "", at: Date.now() };
+      const describe = (host?: Host) =>
+        `Part of ${host ? host.#describeDocument(c.documentId) : `the document automerge:${c.documentId}`} was damaged on disk (${c.reason}). It was set aside in ${c.quarantinedTo}; the rest of it loaded, and a relay that has it restores what was lost.`;
+      problem.message = describe(ref.host);
+      if (!ref.host) renames.push((host) => (problem.message = describe(host)));
+      report(problem);
+    };
+    const onSaveFailed = (where: "main" | "worker", { key, error, attempt }: { key: StorageKey; error: Error; attempt: number }) => {
+      logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
+      if (ref.host) ref.host.#failingStorage.add(where);
+      if (attempt === 1) {
+        report({
+          kind: "write-failed",
+          documentUrl: key[0] ? `automerge:${key[0]}` : null,
+          message: `Could not save to disk: ${describeWriteError(error)}. Your changes are kept and saving is retried.`,
+          at: Date.now(),
+        });
+      }
+    };
+    const onRecovered = (where: "main" | "worker") => {
+      if (ref.host && ref.host.#failingStorage.delete(where) && ref.host.#failingStorage.size === 0) {
+        logger.info("saving works again; every pending change is on disk");
+      }
+    };
+    const files = await FileStorageAdapter.open(path.join(dataDir, "documents"), { onCorrupt });
     const storage = new RetryingStorage(files, {
-      onSaveFailed: ({ key, error, attempt }) => {
-        logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
-        if (ref.host) ref.host.#storageOk = false;
-        if (attempt === 1) {
-          report({
-            kind: "write-failed",
-            documentUrl: key[0] ? `automerge:${key[0]}` : null,
-            message: `Could not save to disk: ${describeWriteError(error)}. Your changes are kept and saving is retried.`,
-            at: Date.now(),
-          });
-        }
-      },
-      onRecovered: () => {
-        if (ref.host && !ref.host.#storageOk) {
-          ref.host.#storageOk = true;
-          logger.info("saving works again; every pending change is on disk");
-        }
-      },
+      onSaveFailed: (failure) => onSaveFailed("main", failure),
+      onRecovered: () => onRecovered("main"),
       onSaved: (key) => {
         ref.host?.documentSaved(key);
       },
@@ -208,6 +250,7 @@ export class Host {
     const saveDebounceMs = options.saveDebounceMs ?? 20;
     const operations = new TrackedStorage(storage);
     let repo: Repo | undefined;
+    let workers: DocumentWorkers | undefined;
     try {
       const settingsFile = path.join(dataDir, "settings.json");
       const settings = await loadSettings(settingsFile, (message) => logger.error(message));
@@ -219,25 +262,56 @@ export class Host {
         (message) => logger.error(message),
       );
       if (secrets.weakness) logger.info({ backend: secrets.backend }, secrets.weakness);
-      const repoRef: { repo?: Repo } = {};
       const relays = new RelaySync({
-        repo: () => repoRef.repo!,
         relays: settings.relays,
         secrets,
         logger,
         onConnected: () => ref.host?.fetchLibraryDocuments(),
       });
 
+      const peerId = `host-${randomBytes(6).toString("hex")}` as PeerId;
+      const repoRef: { repo?: Repo } = {};
+      const threshold = Number(process.env.WRITER_WORKER_THRESHOLD_BYTES ?? "");
+      workers = new DocumentWorkers({
+        count: options.documentWorkers?.count ?? WORKER_COUNT,
+        thresholdBytes: options.documentWorkers?.thresholdBytes ?? (Number.isInteger(threshold) && threshold >= 0 && process.env.WRITER_WORKER_THRESHOLD_BYTES ? threshold : WORKER_THRESHOLD_BYTES),
+        sizeOnDisk: (documentId) => files.sizeOnDisk(documentId),
+        worker: options.documentWorkers?.worker ?? new URL("./documentWorkerStart.mjs", import.meta.url),
+        workerData: {
+          documentsDir: files.dir,
+          dataDir,
+          peerId,
+          saveDebounceMs,
+          syncDebounceMs: HOST_SYNC_DEBOUNCE_MS,
+        } satisfies Omit<HostWorkerInit, "index">,
+        logger,
+        inMain: (documentId) => repoRef.repo?.handles[documentId as DocumentId] !== undefined,
+        // Windows ask for what they show; everything is announced to relays (as below).
+        isRelayPeer: (id) => !(ref.host && ref.host.#windowPeers.has(id)),
+        onEvent: (event) => {
+          const e = event as HostWorkerEvent;
+          switch (e.t) {
+            case "saved":
+              return ref.host?.documentSaved(e.key);
+            case "loaded":
+              return ref.host && ref.host.#documentLoaded(e.documentId);
+            case "save-failed":
+              return onSaveFailed("worker", { key: e.key, error: Object.assign(new Error(e.message), { code: e.code }), attempt: e.attempt });
+            case "recovered":
+              return onRecovered("worker");
+            case "corrupt":
+              return onCorrupt(e);
+          }
+        },
+      });
+      await workers.start();
+
       repo = repoRef.repo = new Repo({
         storage: operations,
-        network: [relays.adapter],
-        peerId: `host-${randomBytes(6).toString("hex")}` as PeerId,
+        network: [workers.wrap(relays.adapter)],
+        peerId,
         saveDebounceRate: saveDebounceMs,
-        // Keystrokes travel to other writers by the broadcast fast path
-        // (src/shared/sync/changeBroadcast.ts); sync is the backstop and batches 50 ms of
-        // changes per round (bench/propagation: 8 writers' keystrokes arrive in about half
-        // a second at the median on a saturated 2-core machine, against 1.9 s with 0 ms).
-        syncDebounceRate: 50,
+        syncDebounceRate: HOST_SYNC_DEBOUNCE_MS,
         resyncAfterMs: RESYNC_AFTER_MS,
       });
       onResync(repo, (e) => logger.warn(e, "sync with a peer stalled; sent everything again"));
@@ -251,8 +325,9 @@ export class Host {
         settings.libraryUrl = libraryHandle.url;
       }
       await saveSettings(settingsFile, settings);
-      const library = new Library(repo, libraryHandle);
-      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays });
+      const documents = new HostDocuments(new RepoDocuments(repo, { renderCache: new RenderCache(dataDir), saves: storage, storage: operations }), workers);
+      const library = new Library(repo, libraryHandle, Date.now, documents);
+      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents });
       ref.host = host;
       for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
@@ -262,6 +337,7 @@ export class Host {
       // A start that failed (an unreadable library, a settings file that cannot be
       // written) must not leave the directory locked: a retry would be refused.
       await repo?.shutdown().catch(() => undefined);
+      await workers?.close().catch(() => undefined);
       await operations.settle(saveDebounceMs + 10);
       storage.close();
       await files.close();
@@ -274,7 +350,7 @@ export class Host {
   }
 
   status(): HostStatus {
-    return { storageOk: this.#storageOk, problems: [...this.#problems] };
+    return { storageOk: this.#failingStorage.size === 0, problems: [...this.#problems] };
   }
 
   /** Lets a renderer (or, later, a relay connection) sync with this host's Repo. */
@@ -285,10 +361,11 @@ export class Host {
       defer: setImmediate,
       onError: (error) => this.logger.warn({ err: error }, "a broadcast change did not apply; sync will bring it"),
     });
-    // Before the Repo hears of a peer (listeners run in order), so its share policy knows.
+    // Before the Repo and the document worker hear of a peer (listeners run in order), so
+    // that their share policies know.
     adapter.on("peer-candidate", ({ peerId }) => this.#windowPeers.add(peerId));
     adapter.on("peer-disconnected", ({ peerId }) => this.#windowPeers.delete(peerId));
-    this.repo.networkSubsystem.addNetworkAdapter(adapter);
+    this.repo.networkSubsystem.addNetworkAdapter(this.#workers.wrap(adapter as NetworkAdapter));
   }
 
   /**
@@ -330,13 +407,13 @@ export class Host {
         this.library.restore(req.url);
         return null;
       case "deleteForever":
-        this.library.deleteForever(req.url);
+        await this.library.deleteForever(req.url);
         await this.#forgetRenderCache([req.url]);
         return null;
       case "emptyTrash": {
         // Deleted for good means its text is gone from the disk, cache included.
         const trashed = Object.values(this.library.entries()).filter((e) => e.trashedAt !== null).map((e) => e.url);
-        const deleted = this.library.emptyTrash();
+        const deleted = await this.library.emptyTrash();
         await this.#forgetRenderCache(trashed);
         return { deleted };
       }
@@ -355,7 +432,10 @@ export class Host {
       case "confirmSaved":
         return { saved: await this.confirmSaved(req.url, req.heads) };
       case "syncStatus":
-        return this.#relays.status(req.url ? parseAutomergeUrl(req.url as AutomergeUrl).documentId : null);
+        return this.#relays.status(
+          req.url ? parseAutomergeUrl(req.url as AutomergeUrl).documentId : null,
+          await this.#documents.relayConfirmed(this.#relays.connectedStorageId),
+        );
       case "getSettings":
         return this.settingsView();
       case "setProfile":
@@ -395,12 +475,7 @@ export class Host {
    * waiting for a failing disk. The renderer's "Saved" indicator shows only this answer.
    */
   async confirmSaved(url: string, heads: string[]): Promise<boolean> {
-    const documentId = url.slice("automerge:".length) as DocumentId;
-    const handle = this.repo.handles[documentId];
-    if (!handle?.isReady()) return false;
-    await this.repo.flush([documentId]);
-    if (!A.hasHeads(handle.doc() as A.Doc<unknown>, heads)) return false;
-    return !this.#storage.hasPending(documentId);
+    return this.#documents.confirmSaved(url.slice("automerge:".length), heads);
   }
 
   /**
@@ -410,8 +485,7 @@ export class Host {
    */
   async renderCache(url: string): Promise<RenderCacheView | null> {
     const documentId = url.slice("automerge:".length);
-    const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
-    if (handle?.isReady()) await this.#updateRenderCache(documentId, handle.doc());
+    await this.#updateRenderCache(documentId);
     return this.#renderCache.read(documentId);
   }
 
@@ -451,18 +525,25 @@ export class Host {
     }
   }
 
+  /** A document finished loading, in either thread. */
+  #documentLoaded(documentId: string): void {
+    if (this.#closing || documentId === this.#library.documentId) return;
+    this.#queueRenderCacheUpdate(documentId);
+  }
+
   /** Updates a document's render cache in the background; close waits for it. */
-  #queueRenderCacheUpdate(documentId: string, doc: WriterDocument): void {
-    const write = this.#updateRenderCache(documentId, doc).finally(() => this.#cacheWrites.delete(write));
+  #queueRenderCacheUpdate(documentId: string): void {
+    const write = this.#updateRenderCache(documentId).finally(() => this.#cacheWrites.delete(write));
     this.#cacheWrites.add(write);
   }
 
-  async #updateRenderCache(documentId: string, doc: WriterDocument): Promise<void> {
+  /** Rewrites the render cache of a loaded document whose heads moved, where it is loaded. */
+  async #updateRenderCache(documentId: string): Promise<void> {
     try {
       // Only listed documents (one deleted for good must not come back as a cache).
-      if (!isWriterDocument(doc) || !this.library.entries()[documentId]) return;
-      await this.#renderCache.update(documentId, doc, this.#cachedHeads.get(documentId));
-      this.#cachedHeads.set(documentId, A.getHeads(doc));
+      if (!this.library.entries()[documentId]) return;
+      const heads = await this.#documents.updateRenderCache(documentId, this.#cachedHeads.get(documentId));
+      if (heads) this.#cachedHeads.set(documentId, heads);
     } catch (error) {
       this.logger.warn({ err: error, documentId }, "could not write the render cache");
     }
@@ -535,7 +616,7 @@ export class Host {
     }
     const doc = handle.doc();
     if (!doc || typeof doc.documents !== "object" || doc.documents === null) throw new RangeError("That link is not a Writer library.");
-    const linked = new Library(this.repo, handle);
+    const linked = new Library(this.repo, handle, Date.now, this.#documents);
     const adopted = linked.adopt(this.#library.entries());
     this.#unsubscribeLibrary();
     this.#library = linked;
@@ -561,15 +642,15 @@ export class Host {
    */
   private fetchLibraryDocuments(): void {
     if (this.#closing || this.#relays.adapter.state.status !== "connected") return;
-    const missing = Object.keys(this.#library.entries()).filter((id) => !this.repo.handles[id as DocumentId] && !this.#fetching.has(id));
+    const missing = Object.keys(this.#library.entries()).filter((id) => !this.#documents.held(id, this.repo.handles[id as DocumentId] !== undefined) && !this.#fetching.has(id));
     if (missing.length === 0) return;
     for (const id of missing) this.#fetching.add(id);
     const queue = [...missing];
     const worker = async () => {
       for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
         try {
-          const handle = await this.repo.find<WriterDocument>(`automerge:${id}` as AutomergeUrl);
-          this.#refresh(handle.documentId);
+          await this.#documents.hold(id);
+          await this.#refresh(id);
         } catch (error) {
           // Not on this relay (yet): it is asked for again on the next connection.
           this.logger.info({ documentId: id, err: error }, "library document not available from the relay");
@@ -602,17 +683,17 @@ export class Host {
       // otherwise an edit made just before quitting never reaches the list.
       const due = [...this.#refreshTimers];
       this.#refreshTimers.clear();
-      for (const [documentId, timer] of due) {
-        clearTimeout(timer);
-        this.#refresh(documentId);
-      }
+      for (const [, timer] of due) clearTimeout(timer);
+      await Promise.all(due.map(([documentId]) => this.#refresh(documentId)));
       if (due.length > 0) {
         await this.repo.flush();
         await this.#operations.settle(this.#saveDebounceMs + 10);
       }
       await Promise.all(this.#cacheWrites);
+      // The document worker writes out the long documents and lets go of the files.
+      const unsavedInWorkers = await this.#workers.close();
       await this.#storage.retryNow();
-      const unsaved = this.#storage.close();
+      const unsaved = [...this.#storage.close(), ...unsavedInWorkers];
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
       await this.#files.close();
       this.logger.info("host closed; everything flushed");
@@ -649,22 +730,24 @@ export class Host {
       // While closing, close() runs the refresh itself, in order with its last flush.
       if (this.#closing) return;
       this.#refreshTimers.delete(documentId);
-      this.#refresh(documentId);
+      void this.#refresh(documentId);
     }, LIBRARY_REFRESH_MS);
     timer.unref?.();
     this.#refreshTimers.set(documentId, timer);
   }
 
-  #refresh(documentId: string): void {
-    const handle = this.repo.handles[documentId as DocumentId] as DocHandle<WriterDocument> | undefined;
-    if (!handle?.isReady()) return;
+  /** Brings a loaded document's library entry and render cache up to date (nothing is loaded for it). */
+  async #refresh(documentId: string): Promise<void> {
     try {
-      this.library.refresh(documentId, handle.doc());
+      const summary = await this.#documents.loadedSummary(documentId);
+      if (summary === undefined) return;
+      if (summary) this.library.refreshSummary(documentId, summary);
     } catch (error) {
       this.logger.warn({ err: error, documentId }, "could not refresh library entry");
+      return;
     }
     // The first paint of its next opening follows the document, at the same pace.
-    this.#queueRenderCacheUpdate(documentId, handle.doc());
+    this.#queueRenderCacheUpdate(documentId);
   }
 }
 

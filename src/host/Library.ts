@@ -1,9 +1,9 @@
 import { next as A } from "@automerge/automerge";
 import { parseAutomergeUrl, type AutomergeUrl, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo";
 import type { SearchHit } from "../shared/api";
-import { initDocument, isWriterDocument, plainText, type WriterDocument } from "../shared/document";
-import { countText } from "../shared/counts";
+import { initDocument, isWriterDocument, type WriterDocument } from "../shared/document";
 import { foldForSearch, LIBRARY_SCHEMA_VERSION, makeSnippet, type LibraryDocument, type LibraryEntry } from "../shared/library";
+import { RepoDocuments, summarize, type DocumentAccess, type DocumentSummary } from "./documentOps";
 
 /** A request named a document that is not in this library. */
 export class DocumentNotFoundError extends Error {
@@ -21,25 +21,23 @@ export function initLibrary(doc: LibraryDocument): void {
 
 const MAX_SEARCH_HITS = 50;
 
-/** What a library entry shows of a document: its title, a snippet and its word count. */
-function summarize(doc: WriterDocument): Pick<LibraryEntry, "title" | "snippet" | "words"> {
-  const text = plainText(doc);
-  return { title: typeof doc.title === "string" ? doc.title : "", snippet: makeSnippet(text), words: countText(text).words };
-}
-
 /**
  * The writer's document library, owned by the host: every operation that creates,
- * moves or deletes documents goes through here, so the renderer only edits text.
+ * moves or deletes documents goes through here, so the renderer only edits text. The
+ * library document and new documents live in `repo`; existing documents are reached
+ * through `documents` (the host's: in whichever thread holds each, HostDocuments).
  */
 export class Library {
   readonly #repo: Repo;
   readonly #handle: DocHandle<LibraryDocument>;
   readonly #now: () => number;
+  readonly #documents: DocumentAccess;
 
-  constructor(repo: Repo, handle: DocHandle<LibraryDocument>, now: () => number = Date.now) {
+  constructor(repo: Repo, handle: DocHandle<LibraryDocument>, now: () => number = Date.now, documents: DocumentAccess = new RepoDocuments(repo)) {
     this.#repo = repo;
     this.#handle = handle;
     this.#now = now;
+    this.#documents = documents;
   }
 
   get url(): AutomergeUrl {
@@ -122,24 +120,23 @@ export class Library {
   /** Copies a document, history included, as a new document titled "… (copy)". */
   async duplicate(url: string): Promise<AutomergeUrl> {
     const source = this.#entry(url);
-    const original = await this.#repo.find<WriterDocument>(source.url as AutomergeUrl);
-    const copy = this.#repo.clone(original);
     const title = `${source.title || "Untitled"} (copy)`;
-    copy.change((doc) => A.updateText(doc, ["title"], title));
+    const copyId = await this.#documents.clone(idOf(source.url), title);
+    const copyUrl = `automerge:${copyId}` as AutomergeUrl;
     const now = this.#now();
     this.#handle.change((lib) => {
-      lib.documents[copy.documentId] = { ...source, url: copy.url, title, createdAt: now, updatedAt: now, trashedAt: null };
+      lib.documents[copyId] = { ...source, url: copyUrl, title, createdAt: now, updatedAt: now, trashedAt: null };
     });
-    return copy.url;
+    return copyUrl;
   }
 
   /** Renames a document: the title lives in the document, the entry caches it. */
   async rename(url: string, title: string): Promise<void> {
     const entry = this.#entry(url);
-    const handle = await this.#repo.find<WriterDocument>(entry.url as AutomergeUrl);
-    handle.change((doc) => A.updateText(doc, ["title"], title));
+    const documentId = idOf(entry.url);
+    await this.#documents.rename(documentId, title);
     this.#handle.change((lib) => {
-      const e = lib.documents[handle.documentId];
+      const e = lib.documents[documentId];
       if (e) e.title = title;
     });
   }
@@ -160,21 +157,24 @@ export class Library {
     });
   }
 
-  /** Deletes a trashed document from this library and from this computer's disk. */
-  deleteForever(url: string): void {
+  /**
+   * Deletes a trashed document from this library (at once: it throws when it cannot)
+   * and from this computer's disk (resolves once the thread holding it has).
+   */
+  deleteForever(url: string): Promise<void> {
     const entry = this.#entry(url);
     if (entry.trashedAt === null) throw new RangeError("Only documents in the trash can be deleted for good.");
     const id = idOf(url);
     this.#handle.change((lib) => {
       delete lib.documents[id];
     });
-    this.#repo.delete(id);
+    return this.#documents.delete(id);
   }
 
   /** Deletes every trashed document; returns how many. */
-  emptyTrash(): number {
+  async emptyTrash(): Promise<number> {
     const trashed = Object.values(this.entries()).filter((e) => e.trashedAt !== null);
-    for (const e of trashed) this.deleteForever(e.url);
+    await Promise.all(trashed.map((e) => this.deleteForever(e.url)));
     return trashed.length;
   }
 
@@ -183,9 +183,12 @@ export class Library {
    * its document changed. Writes to the library only when something differs.
    */
   refresh(documentId: string, doc: WriterDocument): void {
-    const entry = this.entries()[documentId];
-    if (!entry || !isWriterDocument(doc)) return;
-    const { title, snippet, words } = summarize(doc);
+    if (this.entries()[documentId] && isWriterDocument(doc)) this.refreshSummary(documentId, summarize(doc));
+  }
+
+  /** `refresh` from a summary taken where the document is (documentOps.ts). */
+  refreshSummary(documentId: string, { title, snippet, words }: DocumentSummary): void {
+    if (!this.entries()[documentId]) return;
     this.#handle.change((lib) => {
       const e = lib.documents[documentId];
       if (!e) return;
@@ -213,8 +216,7 @@ export class Library {
       const title = foldForSearch(entry.title);
       let text: string;
       try {
-        const handle = await this.#repo.find<WriterDocument>(entry.url as AutomergeUrl);
-        text = plainText(handle.doc());
+        text = await this.#documents.plainText(idOf(entry.url));
       } catch {
         text = entry.snippet;
       }

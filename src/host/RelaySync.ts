@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { DocHandle, DocumentId, Repo, StorageId } from "@automerge/automerge-repo";
+import type { DocumentId, StorageId } from "@automerge/automerge-repo";
 import { RelayClientAdapter, type RelayConnectionState, type RelayEndpoint } from "../node/sync/RelayClientAdapter";
 import type { RelayErrorCode, SyncStatus } from "../shared/api";
 import type { Settings } from "./settings";
@@ -20,7 +20,6 @@ export function relayTokenKey(relayId: string): string {
  */
 export class RelaySync {
   readonly adapter: RelayClientAdapter;
-  readonly #repo: () => Repo;
   readonly #secrets: SecretStore;
   readonly #logger: Logger;
   #relays: RelaySetting[];
@@ -28,8 +27,7 @@ export class RelaySync {
   #secretError: { relayName: string; message: string } | null = null;
   readonly #onConnected: () => void;
 
-  constructor(args: { repo: () => Repo; relays: RelaySetting[]; secrets: SecretStore; logger: Logger; onConnected: () => void }) {
-    this.#repo = args.repo;
+  constructor(args: { relays: RelaySetting[]; secrets: SecretStore; logger: Logger; onConnected: () => void }) {
     this.#secrets = args.secrets;
     this.#logger = args.logger;
     this.#relays = args.relays;
@@ -49,7 +47,18 @@ export class RelaySync {
     this.adapter.setEndpoints(this.#endpoints());
   }
 
-  status(documentId: DocumentId | null): SyncStatus {
+  /** The storage ID of the relay connected now, whose heads say what it has. */
+  get connectedStorageId(): StorageId | null {
+    const state = this.adapter.state;
+    return state.status === "connected" ? state.storageId : null;
+  }
+
+  /**
+   * What the writer sees. `confirmed`: for each document in memory (on the main thread
+   * or in a document worker), whether the connected relay has our heads (documentOps.ts,
+   * `relayConfirmed` with `connectedStorageId`).
+   */
+  status(documentId: DocumentId | null, confirmed: readonly [string, boolean][]): SyncStatus {
     const state: RelayConnectionState = this.adapter.state;
     const base: SyncStatus = { connection: "off", relay: null, error: null, retryAt: null, pending: 0, document: null };
     if (this.#relays.length === 0) return base;
@@ -62,31 +71,14 @@ export class RelaySync {
       case "connecting":
         return { ...base, connection: "connecting", relay: this.#relayView(state.url), error: this.#describe(state.lastError) ?? secretError };
       case "connected": {
-        const { pending, document } = this.#confirmed(state.storageId, documentId);
+        const pending = confirmed.filter(([, on]) => !on).length;
+        const entry = confirmed.find(([id]) => id === documentId);
+        const document: SyncStatus["document"] = entry ? (entry[1] ? "on-relay" : "pending") : null;
         const relay = this.#relayView(state.url);
         const notice = state.notice ? { code: "refused" as RelayErrorCode, message: `${relay?.name ?? state.url}: ${state.notice}`, relayName: relay?.name ?? state.url } : null;
         return { ...base, connection: "connected", relay, pending, document, error: notice ?? secretError };
       }
     }
-  }
-
-  /**
-   * Which documents have changes the relay has not confirmed. The relay's heads
-   * arrive with every sync message it sends; a document is on the relay when its
-   * heads there are ours (the relay has every change we have).
-   */
-  #confirmed(storageId: StorageId | null, documentId: DocumentId | null): { pending: number; document: SyncStatus["document"] } {
-    let pending = 0;
-    let document: SyncStatus["document"] = null;
-    const handles = this.#repo().handles as Record<string, DocHandle<unknown>>;
-    for (const [id, handle] of Object.entries(handles)) {
-      if (!handle.isReady()) continue;
-      const remote = storageId ? handle.getRemoteHeads(storageId) : undefined;
-      const confirmed = remote !== undefined && sameHeads(handle.heads(), remote);
-      if (!confirmed) pending++;
-      if (id === documentId) document = confirmed ? "on-relay" : "pending";
-    }
-    return { pending, document };
   }
 
   #endpoints(): RelayEndpoint[] {
@@ -122,10 +114,4 @@ export class RelaySync {
     const name = this.#relayFor(error.url)?.name ?? error.url;
     return { code: error.code, message: `${name}: ${error.message}`, relayName: name };
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((h) => set.has(h));
 }

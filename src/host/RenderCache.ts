@@ -12,6 +12,7 @@
  */
 import fs from "node:fs/promises";
 import path from "node:path";
+import { threadId } from "node:worker_threads";
 import { next as A } from "@automerge/automerge";
 import { TEXT_PATH, type WriterDocument } from "../shared/document";
 import type { RenderCacheView } from "../shared/api";
@@ -68,7 +69,8 @@ export class RenderCache {
     }
     this.#ready ??= fs.mkdir(this.#dir, { recursive: true, mode: 0o700 }).then(() => undefined);
     await this.#ready;
-    const tmp = `${file}.${process.pid}.tmp`;
+    // The thread too: the host's document worker (documentWorker.ts) writes caches beside the main thread.
+    const tmp = `${file}.${process.pid}.${threadId}.tmp`;
     await fs.writeFile(tmp, json, { mode: 0o600 });
     await fs.rename(tmp, file);
   }

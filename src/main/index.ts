@@ -96,7 +96,12 @@ async function start(): Promise<void> {
   }
   await app.whenReady();
   try {
-    host = await Host.open({ dataDir: path.join(app.getPath("userData"), "library"), secretCipher: safeStorageCipher() });
+    host = await Host.open({
+      dataDir: path.join(app.getPath("userData"), "library"),
+      secretCipher: safeStorageCipher(),
+      // Built beside this file (electron.vite.config.ts): long documents load there.
+      documentWorkers: { worker: new URL("./documentWorker.js", import.meta.url) },
+    });
   } catch (error) {
     const message = error instanceof DirectoryLockedError ? error.message : `Writer could not open your documents: ${String((error as Error).message ?? error)}`;
     dialog.showErrorBox("Writer cannot start", message);

@@ -180,9 +180,9 @@ describe("the trash", () => {
     const b = await document("Older draft");
     library.trash(a);
     library.trash(b);
-    expect(library.emptyTrash()).toBe(2);
+    expect(await library.emptyTrash()).toBe(2);
     expect(Object.values(library.entries()).map((e) => e.url)).toEqual([keep]);
-    expect(library.emptyTrash()).toBe(0);
+    expect(await library.emptyTrash()).toBe(0);
   });
 
   it("refuses to trash or restore a document that is not in the library", () => {

@@ -2,7 +2,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { next as A } from "@automerge/automerge";
-import { generateAutomergeUrl, type AutomergeUrl, type DocumentId } from "@automerge/automerge-repo";
+import { generateAutomergeUrl, Repo, type AutomergeUrl, type DocumentId, type PeerId } from "@automerge/automerge-repo";
+import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { Host } from "../../src/host/Host";
@@ -40,13 +41,38 @@ async function call<T>(h: Host, request: Record<string, unknown>): Promise<T> {
 
 const status = (h: Host, url: string | null = null) => call<SyncStatus>(h, { method: "syncStatus", url });
 
+type Port = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
+const windows = new Map<Host, Repo>();
+
+/**
+ * A window of the host, as the renderer connects one: documents are edited and read
+ * there, never in the host's Repo directly (a long document is not in it, but in the
+ * host's document worker; `npm run test:host-workers` runs this file with every
+ * document there).
+ */
+function windowOf(h: Host): Repo {
+  let window = windows.get(h);
+  if (!window) {
+    const { port1, port2 } = new MessageChannel();
+    h.connect(new MessageChannelNetworkAdapter(port1 as unknown as Port));
+    window = new Repo({ network: [new MessageChannelNetworkAdapter(port2 as unknown as Port)], peerId: `window-${windows.size}` as PeerId });
+    windows.set(h, window);
+    const opened = window;
+    cleanups.push(async () => {
+      windows.delete(h);
+      await opened.shutdown();
+    });
+  }
+  return window;
+}
+
 async function type(h: Host, url: string, text: string): Promise<void> {
-  const handle = await h.repo.find<WriterDocument>(url as AutomergeUrl);
+  const handle = await windowOf(h).find<WriterDocument>(url as AutomergeUrl);
   handle.change((d) => A.splice(d, TEXT_PATH, A.spans(d, TEXT_PATH).length > 0 ? 1 : 0, 0, text));
 }
 
 async function textOf(h: Host, url: string): Promise<string> {
-  const handle = await h.repo.find<WriterDocument>(url as AutomergeUrl);
+  const handle = await windowOf(h).find<WriterDocument>(url as AutomergeUrl);
   return handle.doc().text;
 }
 

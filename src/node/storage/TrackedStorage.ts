@@ -10,6 +10,8 @@ export class TrackedStorage implements StorageAdapterInterface {
   protected readonly inner: StorageAdapterInterface;
   readonly #running = new Set<Promise<unknown>>();
   #started = 0;
+  /** Documents deleted for good: nothing of theirs is written again (forget). */
+  readonly #forgotten = new Set<string>();
 
   constructor(inner: StorageAdapterInterface) {
     this.inner = inner;
@@ -20,7 +22,19 @@ export class TrackedStorage implements StorageAdapterInterface {
   }
 
   save(key: StorageKey, data: Uint8Array): Promise<void> {
+    if (key[0] !== undefined && this.#forgotten.has(key[0])) return Promise.resolve();
     return this.track(this.inner.save(key, data));
+  }
+
+  /**
+   * The document was deleted for good: its chunks are removed, and any save of it from
+   * now on is dropped. automerge-repo's `delete` removes what is on disk, but a save it
+   * had already scheduled, or a window that still had the document open and syncs it
+   * back, would write it again (the host's tests saw both: the whole document, and an
+   * empty snapshot at shutdown).
+   */
+  forget(documentId: string): void {
+    this.#forgotten.add(documentId);
   }
 
   remove(key: StorageKey): Promise<void> {

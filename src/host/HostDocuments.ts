@@ -1,0 +1,90 @@
+import type { StorageId } from "@automerge/automerge-repo";
+import type { DocumentWorkers, Owner } from "../node/workers/DocumentWorkers";
+import type { DocumentAccess, DocumentSummary, RepoDocuments } from "./documentOps";
+import type { HostWorkerCall } from "./documentWorkerProtocol";
+
+/**
+ * The host's documents, wherever they are held (issue 6): each operation runs in the
+ * thread whose Repo holds the document, the main thread's (`local`) or the document
+ * worker's for a long one (DocumentWorkers decides by its size on disk when it is
+ * first needed). Operations that load a document decide where it goes; those that only
+ * look at loaded documents decide nothing.
+ */
+export class HostDocuments implements DocumentAccess {
+  readonly #local: RepoDocuments;
+  readonly #workers: DocumentWorkers;
+
+  constructor(local: RepoDocuments, workers: DocumentWorkers) {
+    this.#local = local;
+    this.#workers = workers;
+  }
+
+  /** Whether a thread holds the document (or is about to: its route is decided). */
+  held(documentId: string, inMain: boolean): boolean {
+    return inMain || typeof this.#workers.routeOf(documentId) === "number";
+  }
+
+  #run<T>(owner: Owner, call: HostWorkerCall, local: () => Promise<T>): Promise<T> {
+    return owner === "main" ? local() : this.#workers.call<T>(owner, call);
+  }
+
+  /** Where a document that is about to be loaded goes. */
+  #owner(documentId: string): Promise<Owner> {
+    return this.#workers.ownerOf(documentId);
+  }
+
+  /** Where a loaded document is; undefined when nothing holds it. */
+  #loadedOwner(documentId: string): Owner | undefined {
+    return this.#workers.routeOf(documentId) ?? (this.#workers.enabled ? undefined : "main");
+  }
+
+  async loadedSummary(documentId: string): Promise<DocumentSummary | null | undefined> {
+    const owner = this.#loadedOwner(documentId) ?? "main";
+    return this.#run(owner, { op: "loadedSummary", args: [documentId] }, () => this.#local.loadedSummary(documentId));
+  }
+
+  async plainText(documentId: string): Promise<string> {
+    return this.#run(await this.#owner(documentId), { op: "plainText", args: [documentId] }, () => this.#local.plainText(documentId));
+  }
+
+  async rename(documentId: string, title: string): Promise<void> {
+    return this.#run(await this.#owner(documentId), { op: "rename", args: [documentId, title] }, () => this.#local.rename(documentId, title));
+  }
+
+  async clone(documentId: string, title: string): Promise<string> {
+    const owner = await this.#owner(documentId);
+    const copy = await this.#run(owner, { op: "clone", args: [documentId, title] }, () => this.#local.clone(documentId, title));
+    // The copy is as long as the original, and already in that worker's Repo.
+    if (owner !== "main") this.#workers.assign(copy, owner);
+    return copy;
+  }
+
+  async delete(documentId: string): Promise<void> {
+    return this.#run(await this.#owner(documentId), { op: "delete", args: [documentId] }, () => this.#local.delete(documentId));
+  }
+
+  async hold(documentId: string): Promise<void> {
+    return this.#run(await this.#owner(documentId), { op: "hold", args: [documentId] }, () => this.#local.hold(documentId));
+  }
+
+  /** Whether every change named by `heads` is on disk; false when nothing holds the document. */
+  async confirmSaved(documentId: string, heads: string[]): Promise<boolean> {
+    const owner = this.#loadedOwner(documentId) ?? "main";
+    return this.#run(owner, { op: "confirmSaved", args: [documentId, heads] }, () => this.#local.confirmSaved(documentId, heads));
+  }
+
+  /** Rewrites its render cache if it is loaded; the heads written at, or null. */
+  async updateRenderCache(documentId: string, known: string[] | undefined): Promise<string[] | null> {
+    const owner = this.#loadedOwner(documentId) ?? "main";
+    return this.#run(owner, { op: "updateRenderCache", args: [documentId, known] }, () => this.#local.updateRenderCache(documentId, known));
+  }
+
+  /** For every loaded document, in every thread: whether the relay with `storageId` has our heads. */
+  async relayConfirmed(storageId: StorageId | null): Promise<[string, boolean][]> {
+    const all = this.#local.relayConfirmed(storageId);
+    for (let worker = 0; worker < this.#workers.documentsPerWorker().length; worker++) {
+      all.push(...(await this.#workers.call<[string, boolean][]>(worker, { op: "relayConfirmed", args: [storageId] } satisfies HostWorkerCall)));
+    }
+    return all;
+  }
+}

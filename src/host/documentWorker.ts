@@ -1,0 +1,94 @@
+// The host's document worker (issue 6): a Repo of its own, on the host's storage, for
+// the long documents the main thread hands it (src/node/workers/DocumentWorkers.ts).
+// Loading, syncing and saving a novel-length history here blocks only this thread; the
+// host's main thread keeps answering every window, syncing every other document and
+// keeping the library. The windows' and relays' connections stay in the main thread.
+import { Repo } from "@automerge/automerge-repo";
+import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
+import { workerRuntime } from "../node/workers/runtime";
+import { applyChangeBroadcasts, type MessageSource } from "../shared/sync/changeBroadcast";
+import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
+import { RepoDocuments } from "./documentOps";
+import { RenderCache } from "./RenderCache";
+import type { HostWorkerCall, HostWorkerEvent, HostWorkerInit } from "./documentWorkerProtocol";
+
+const runtime = workerRuntime<HostWorkerInit>();
+const { init, relayPeers } = runtime;
+const event = (e: HostWorkerEvent) => runtime.event(e);
+
+const files = FileStorageAdapter.openUnderLock(init.documentsDir, {
+  onCorrupt: (c) => event({ t: "corrupt", documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }),
+});
+const retrying = new RetryingStorage(files, {
+  onSaveFailed: ({ key, error, attempt }) => {
+    const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
+    event({ t: "save-failed", key, message: error.message, code, attempt });
+  },
+  onRecovered: () => event({ t: "recovered" }),
+  onSaved: (key) => event({ t: "saved", key }),
+});
+const storage = new TrackedStorage(retrying);
+
+const repo = new Repo({
+  storage,
+  network: [runtime.adapter],
+  peerId: init.peerId,
+  // As the main thread's Repo (Host.ts): windows ask for what they show; relays get
+  // every document announced.
+  sharePolicy: async (peerId) => relayPeers.has(peerId),
+  saveDebounceRate: init.saveDebounceMs,
+  syncDebounceRate: init.syncDebounceMs,
+  resyncAfterMs: RESYNC_AFTER_MS,
+});
+onResync(repo, (e) => runtime.resync({ ...e }));
+repo.on("doc-metrics", (e) => {
+  if (e.type === "doc-loaded") event({ t: "loaded", documentId: e.documentId });
+});
+
+// A window's keystroke broadcasts are taken in here as on the main thread (Host.connect):
+// on disk within the save debounce. Only windows' (relays' are forwarded, not applied).
+// (Applied for as long as the worker lives: nothing turns it off.)
+const fromWindows: MessageSource = {
+  on: (_, listener) => runtime.adapter.on("message", (m) => !relayPeers.has(m.senderId) && listener(m)),
+  off: () => undefined,
+};
+applyChangeBroadcasts(repo, fromWindows, { defer: setImmediate, onError: (error) => runtime.log("warn", { err: error }, "a broadcast change did not apply; sync will bring it") });
+
+const documents = new RepoDocuments(repo, { renderCache: new RenderCache(init.dataDir), saves: retrying, storage });
+
+async function answer(call: HostWorkerCall): Promise<unknown> {
+  switch (call.op) {
+    case "loadedSummary":
+      return documents.loadedSummary(...call.args);
+    case "plainText":
+      return documents.plainText(...call.args);
+    case "delete":
+      return documents.delete(...call.args);
+    case "hold":
+      return documents.hold(...call.args);
+    case "rename":
+      return documents.rename(...call.args);
+    case "clone":
+      return documents.clone(...call.args);
+    case "confirmSaved":
+      return documents.confirmSaved(...call.args);
+    case "updateRenderCache":
+      return documents.updateRenderCache(...call.args);
+    case "relayConfirmed":
+      return documents.relayConfirmed(call.args[0] as never);
+    case "close": {
+      runtime.stop();
+      await repo.shutdown();
+      await storage.settle(init.saveDebounceMs + 10);
+      await retrying.retryNow();
+      const unsaved = retrying.close();
+      await files.close();
+      return unsaved;
+    }
+  }
+}
+
+await runtime.serve({
+  answer: (call) => answer(call as HostWorkerCall),
+  stats: () => ({ documents: Object.keys(repo.handles).length, pendingSaves: retrying.pendingCount }),
+});
