@@ -276,6 +276,9 @@ export class Host {
         count: options.documentWorkers?.count ?? WORKER_COUNT,
         thresholdBytes: options.documentWorkers?.thresholdBytes ?? (Number.isInteger(threshold) && threshold >= 0 && process.env.WRITER_WORKER_THRESHOLD_BYTES ? threshold : WORKER_THRESHOLD_BYTES),
         sizeOnDisk: (documentId) => files.sizeOnDisk(documentId),
+        // A document this host does not have yet (a shared link, another device's
+        // library) arrives from a relay, at whatever length: in the worker.
+        newDocuments: "worker",
         worker: options.documentWorkers?.worker ?? new URL("./documentWorkerStart.mjs", import.meta.url),
         workerData: {
           documentsDir: files.dir,

@@ -1,6 +1,6 @@
 import type { StorageId } from "@automerge/automerge-repo";
 import type { DocumentWorkers, Owner } from "../node/workers/DocumentWorkers";
-import type { DocumentAccess, DocumentSummary, RepoDocuments } from "./documentOps";
+import type { DocumentAccess, DocumentSummary, Imported, RepoDocuments } from "./documentOps";
 import type { HostWorkerCall } from "./documentWorkerProtocol";
 
 /**
@@ -61,6 +61,15 @@ export class HostDocuments implements DocumentAccess {
 
   async delete(documentId: string): Promise<void> {
     return this.#run(await this.#owner(documentId), { op: "delete", args: [documentId] }, () => this.#local.delete(documentId));
+  }
+
+  /** A long backup is read and kept in the worker, where it lives from then on. */
+  async import(bytes: Uint8Array): Promise<Imported> {
+    const worker = this.#workers.workerForBytes(bytes.byteLength);
+    if (worker === undefined) return this.#local.import(bytes);
+    const imported = await this.#workers.call<Imported>(worker, { op: "import", args: [bytes] } satisfies HostWorkerCall);
+    if ("documentId" in imported) this.#workers.assign(imported.documentId, worker);
+    return imported;
   }
 
   async hold(documentId: string): Promise<void> {

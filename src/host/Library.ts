@@ -1,4 +1,3 @@
-import { next as A } from "@automerge/automerge";
 import { parseAutomergeUrl, type AutomergeUrl, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo";
 import type { SearchHit } from "../shared/api";
 import { initDocument, isWriterDocument, type WriterDocument } from "../shared/document";
@@ -100,21 +99,16 @@ export class Library {
    * merges with the original by accident. Throws a RangeError (the request's fault)
    * when the bytes are not a Writer document.
    */
-  importBackup(bytes: Uint8Array): { url: AutomergeUrl; title: string } {
-    let loaded: A.Doc<unknown>;
-    try {
-      loaded = A.load<unknown>(bytes);
-    } catch {
-      throw new RangeError("This file is not a Writer backup (it could not be read as a document).");
-    }
-    if (!isWriterDocument(loaded)) throw new RangeError("This file is a document, but not a Writer document.");
-    const handle = this.#repo.import<WriterDocument>(bytes);
-    const summary = summarize(handle.doc());
+  async importBackup(bytes: Uint8Array): Promise<{ url: AutomergeUrl; title: string }> {
+    const imported = await this.#documents.import(bytes);
+    if ("refused" in imported) throw new RangeError(imported.refused);
+    const { documentId, summary } = imported;
+    const url = `automerge:${documentId}` as AutomergeUrl;
     const now = this.#now();
     this.#handle.change((lib) => {
-      lib.documents[handle.documentId] = { url: handle.url, ...summary, createdAt: now, updatedAt: now, trashedAt: null };
+      lib.documents[documentId] = { url, ...summary, createdAt: now, updatedAt: now, trashedAt: null };
     });
-    return { url: handle.url, title: summary.title };
+    return { url, title: summary.title };
   }
 
   /** Copies a document, history included, as a new document titled "… (copy)". */

@@ -34,7 +34,11 @@ export interface DocumentAccess {
   clone(documentId: string, title: string): Promise<string>;
   /** Removes it from memory and from the disk. */
   delete(documentId: string): Promise<void>;
+  /** Makes a new document of a backup's bytes (`A.save`); what it is, or why it is not a Writer document. */
+  import(bytes: Uint8Array): Promise<Imported>;
 }
+
+export type Imported = { documentId: string; summary: DocumentSummary } | { refused: string };
 
 /** Whether every change named by `heads` is on disk (Host.confirmSaved). */
 export interface SaveCheck {
@@ -93,6 +97,21 @@ export class RepoDocuments implements DocumentAccess {
   async delete(documentId: string): Promise<void> {
     this.#storage?.forget(documentId);
     this.#repo.delete(documentId as DocumentId);
+  }
+
+  async import(bytes: Uint8Array): Promise<Imported> {
+    let loaded: A.Doc<unknown>;
+    try {
+      loaded = A.load<unknown>(bytes);
+    } catch {
+      return { refused: "This file is not a Writer backup (it could not be read as a document)." };
+    }
+    if (!isWriterDocument(loaded)) return { refused: "This file is a document, but not a Writer document." };
+    // Repo.import(bytes) is create() and the bytes loaded into it (then cloned); the
+    // document was loaded above already, so it goes into the new handle as it is.
+    const handle = this.#repo.create<WriterDocument>();
+    handle.update(() => loaded as A.Doc<WriterDocument>);
+    return { documentId: handle.documentId, summary: summarize(loaded) };
   }
 
   /** Loads the document (so that it syncs with the relays). */

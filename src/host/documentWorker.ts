@@ -74,6 +74,8 @@ async function answer(call: HostWorkerCall): Promise<unknown> {
       return documents.confirmSaved(...call.args);
     case "updateRenderCache":
       return documents.updateRenderCache(...call.args);
+    case "import":
+      return documents.import(...call.args);
     case "relayConfirmed":
       return documents.relayConfirmed(call.args[0] as never);
     case "close": {

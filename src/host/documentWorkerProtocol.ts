@@ -21,6 +21,7 @@ export type HostWorkerCall =
   | { op: "confirmSaved"; args: [documentId: string, heads: string[]] }
   | { op: "updateRenderCache"; args: [documentId: string, known: string[] | undefined] }
   | { op: "relayConfirmed"; args: [storageId: string | null] }
+  | { op: "import"; args: [bytes: Uint8Array] }
   | { op: "close"; args: [] };
 
 /** What the worker tells the host (the main thread's storage callbacks, from this thread). */

@@ -129,7 +129,7 @@ describe("importing a backup", () => {
     const url = await document("Logbook", "Forty-one nights.", "The lamp held.");
     const original = await open(url);
     const bytes = A.save(original.doc());
-    const { url: copy, title } = library.importBackup(bytes);
+    const { url: copy, title } = await library.importBackup(bytes);
     expect(copy).not.toBe(url);
     expect(title).toBe("Logbook");
     expect(entry(copy)).toMatchObject({ title: "Logbook", trashedAt: null, words: 5 });
@@ -138,10 +138,10 @@ describe("importing a backup", () => {
     expect(A.getHistory(imported.doc()).length).toBe(A.getHistory(original.doc()).length);
   });
 
-  it("refuses what is not a Writer document, and lists nothing", () => {
+  it("refuses what is not a Writer document, and lists nothing", async () => {
     const before = Object.keys(library.entries()).length;
-    expect(() => library.importBackup(new TextEncoder().encode("# not a backup"))).toThrow(/not a Writer backup/);
-    expect(() => library.importBackup(A.save(A.from({ hello: "world" })))).toThrow(/not a Writer document/);
+    await expect(library.importBackup(new TextEncoder().encode("# not a backup"))).rejects.toThrow(/not a Writer backup/);
+    await expect(library.importBackup(A.save(A.from({ hello: "world" })))).rejects.toThrow(/not a Writer document/);
     expect(Object.keys(library.entries()).length).toBe(before);
   });
 });

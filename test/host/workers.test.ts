@@ -14,8 +14,9 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Host } from "../../src/host/Host";
 import { documentSizeOnDisk } from "../../src/node/storage";
+import { plainRelay } from "../support/plainRelay";
 import type { SearchHit } from "../../src/shared/api";
-import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { initDocument, plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { eventually } from "../support/wait";
 
 const logger = pino({ level: "silent" });
@@ -139,6 +140,51 @@ describe("the host's document worker", () => {
     expect(await documentSizeOnDisk(path.join(dataDir, "documents"), id)).toBe(0);
     host = await start();
     expect(await call(host, { method: "savedDocument", url })).toBeNull();
+  });
+
+  it("imports a long backup into the worker, and refuses what is not one", async () => {
+    let doc = A.change(A.init<WriterDocument>(), (d) => initDocument(d, "Backup", 0));
+    let text = "";
+    for (let i = 0; i < 1500; i++) {
+      const word = `${((i * 7919) % 10007).toString(36)} `;
+      doc = A.change(doc, (d) => A.splice(d, TEXT_PATH, 1 + text.length, 0, word));
+      text += word;
+    }
+    const bytes = A.save(doc);
+    expect(bytes.byteLength).toBeGreaterThanOrEqual(THRESHOLD);
+    const host = await start();
+    const { url, title } = await call<{ url: string; title: string }>(host, { method: "importBackup", data: Buffer.from(bytes).toString("base64") });
+    expect(title).toBe("Backup");
+    expect(host.library.entries()[idOf(url)]).toMatchObject({ title: "Backup", words: 1500 });
+    const handle = await windowOf(host, "writer-window").find<WriterDocument>(url as AutomergeUrl);
+    expect(plainText(handle.doc())).toBe(text);
+    expect(A.getHeads(handle.doc())).toEqual(A.getHeads(doc));
+    expect(host.repo.handles[idOf(url)]).toBeUndefined();
+    const refused = await host.handle({ method: "importBackup", data: Buffer.from(A.save(A.from({ hello: "x".repeat(THRESHOLD) }))).toString("base64") });
+    expect(refused).toMatchObject({ ok: false, error: { code: "invalid-request", message: expect.stringMatching(/not a Writer document/) } });
+  });
+
+  it("takes a document it does not have yet, from a relay, in the worker: its length is not known", async () => {
+    const relay = await plainRelay("t");
+    cleanups.push(() => relay.close());
+    const ada = await Host.open({ dataDir: await fs.mkdtemp(path.join(os.tmpdir(), "writer-workers-ada-")), logger, documentWorkers: { thresholdBytes: THRESHOLD } });
+    cleanups.push(() => ada.close());
+    const bob = await start();
+    for (const h of [ada, bob]) await call(h, { method: "addRelay", name: "Team", url: relay.url, token: "t" });
+    const { url } = await call<{ url: string }>(ada, { method: "createDocument", title: "Shared" });
+    const adaWindow = await windowOf(ada, "ada-window").find<WriterDocument>(url as AutomergeUrl);
+    adaWindow.change((d) => A.splice(d, TEXT_PATH, 1, 0, "from ada"));
+    await eventually(async () => (await call<{ document: string }>(ada, { method: "syncStatus", url })).document === "on-relay", 10_000, 20);
+
+    await call(bob, { method: "openSharedDocument", url });
+    await eventually(async () => bob.library.entries()[idOf(url)]?.title === "Shared", 10_000, 20);
+    const bobWindow = await windowOf(bob, "bob-window").find<WriterDocument>(url as AutomergeUrl);
+    expect(plainText(bobWindow.doc())).toBe("from ada");
+    expect(bob.repo.handles[idOf(url)]).toBeUndefined();
+    // Both ways, through the worker.
+    bobWindow.change((d) => A.splice(d, TEXT_PATH, 1, 0, "bob and "));
+    await eventually(async () => plainText(adaWindow.doc()) === "bob and from ada", 10_000, 20);
+    await eventually(async () => (await call<{ document: string }>(bob, { method: "syncStatus", url })).document === "on-relay", 10_000, 20);
   });
 
   it("keeps short documents on the main thread", async () => {

@@ -11,6 +11,12 @@ export interface DocumentWorkersOptions {
   count: number;
   /** A document whose chunks on disk add up to at least this many bytes goes to a worker. */
   thresholdBytes: number;
+  /**
+   * Where a document with nothing on disk goes: its size is not known until it has
+   * arrived. The relay keeps them on the main thread (a client's new document starts
+   * empty); the host sends them to a worker (one arriving from a relay may be a novel).
+   */
+  newDocuments?: "main" | "worker";
   /** Bytes of the document's chunks on disk. */
   sizeOnDisk(documentId: string): Promise<number>;
   /** The worker's program (it calls runtime.ts's `workerRuntime`). */
@@ -139,16 +145,22 @@ export class DocumentWorkers {
 
   async #decide(documentId: string): Promise<Owner> {
     const bytes = await this.#options.sizeOnDisk(documentId);
-    if (bytes < this.#options.thresholdBytes) return "main";
+    const unknown = bytes === 0 && this.#options.newDocuments === "worker";
+    if (bytes < this.#options.thresholdBytes && !unknown) return "main";
     const worker = hashOf(documentId) % this.#options.count;
     this.#options.logger.debug({ documentId, bytes, worker }, "long document: loaded in a worker");
     this.#options.onRouted?.(documentId, worker);
     return worker;
   }
 
-  /** A document a worker made (a copy of one it holds) lives there. */
+  /** A document a worker made (a copy of one it holds, an import) lives there. */
   assign(documentId: string, owner: number): void {
     this.#routes.set(documentId, owner);
+  }
+
+  /** The worker for a document about to be made of `bytes`, if that is long; undefined: the main thread. */
+  workerForBytes(bytes: number): number | undefined {
+    return this.enabled && bytes >= this.#options.thresholdBytes ? 0 : undefined;
   }
 
   /** The main thread let the document go (evicted): its route is decided again next time. */
