@@ -158,7 +158,7 @@ async function measure(file: string, workers: number): Promise<Run> {
       const code = await new Promise<number | null>((resolve) => opener.once("exit", resolve));
       children.delete(opener);
       if (code !== 0) throw new Error(`the opener failed (${code}):\n${err}`);
-      const opened = JSON.parse(out.trim().split("\n").at(-1)!) as { start: number; end: number; chars: number; stallMs: number };
+      const opened = JSON.parse(out.trim().split("\n").at(-1)!) as { start: number; end: number; words: number; stallMs: number };
 
       const typed = await Promise.all(clients.map((c) => c.next("typed", options.seconds * 1000 + 60_000)));
       typing = false;

@@ -141,7 +141,16 @@ async function main(): Promise<void> {
   const init = await next("init");
   const { typist, typists, settings } = init;
   const logger = pino({ level: process.env.WRITER_LOG_LEVEL ?? "warn" }, pino.destination(2));
-  const host = await Host.open({ dataDir: init.dataDir, logger, ...(settings.hostSaveDebounceMs !== null ? { saveDebounceMs: settings.hostSaveDebounceMs } : {}) });
+  const host = await Host.open({
+    dataDir: init.dataDir,
+    logger,
+    ...(settings.hostSaveDebounceMs !== null ? { saveDebounceMs: settings.hostSaveDebounceMs } : {}),
+    // The bench watches the document arrive in the host's Repo (hostArrival): the shared
+    // document stays on the main thread, where a writer's small documents live. (The app
+    // keeps a document it receives for the first time in its document worker until it is
+    // on disk, issue 6; that adds two hops between threads, well under a millisecond.)
+    documentWorkers: { newDocuments: "main" },
+  });
   // Host.open builds its Repo with syncDebounceRate 0; the patched Repo reads the value
   // each time it makes a DocSynchronizer, so this applies to the bench document.
   if (settings.hostDebounceMs !== null) host.repo.syncDebounceRate = settings.hostDebounceMs;

@@ -63,9 +63,10 @@ export interface HostOptions {
    * whose chunks on disk add up to `thresholdBytes` or more goes there when it is first
    * needed; `count: 0` keeps every document on the main thread. `worker` is the worker's
    * program: the desktop build's documentWorker.js (src/main), or by default the source,
-   * through tsx (documentWorkerStart.mjs).
+   * through tsx (documentWorkerStart.mjs). `newDocuments`: where a document this host
+   * does not have yet goes (default: the worker, its length is not known).
    */
-  documentWorkers?: { count?: number; thresholdBytes?: number; worker?: URL };
+  documentWorkers?: { count?: number; thresholdBytes?: number; worker?: URL; newDocuments?: "main" | "worker" };
 }
 
 /**
@@ -278,7 +279,7 @@ export class Host {
         sizeOnDisk: (documentId) => files.sizeOnDisk(documentId),
         // A document this host does not have yet (a shared link, another device's
         // library) arrives from a relay, at whatever length: in the worker.
-        newDocuments: "worker",
+        newDocuments: options.documentWorkers?.newDocuments ?? "worker",
         worker: options.documentWorkers?.worker ?? new URL("./documentWorkerStart.mjs", import.meta.url),
         workerData: {
           documentsDir: files.dir,
