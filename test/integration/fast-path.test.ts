@@ -63,7 +63,11 @@ describe("the keystroke fast path", () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     await eventually(() => b.doc().text === "keystrokes", 10_000);
-    await eventually(() => bob.host.repo.handles[b.documentId]?.doc()?.text === "keystrokes", 10_000);
+    // In Bob's host too, on its disk (in its document worker: it had nothing of it on disk).
+    await eventually(async () => {
+      const saved = await bob.host.handle({ method: "confirmSaved", url: created.url, heads: A.getHeads(b.doc()) });
+      return saved.ok && (saved.value as { saved: boolean }).saved;
+    }, 10_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     // Ten broadcasts reached the relay: Ada's host's, none echoed back by Bob's host;

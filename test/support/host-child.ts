@@ -68,7 +68,17 @@ const name = process.argv[3] ?? "writer";
 const extension: HostExtension | undefined = process.env.HOST_CHILD_EXTENSION
   ? ((await import(pathToFileURL(process.env.HOST_CHILD_EXTENSION).href)) as HostExtension)
   : undefined;
-const host = await Host.open({ dataDir, user: { name }, logger: pino({ level: process.env.WRITER_LOG_LEVEL ?? "warn" }, pino.destination(2)) });
+const host = await Host.open({
+  dataDir,
+  user: { name },
+  logger: pino({ level: process.env.WRITER_LOG_LEVEL ?? "warn" }, pino.destination(2)),
+  // The commands below stand in for the renderer by editing and reading documents in the
+  // host's Repo itself, so a document this host receives from a relay must be there, not
+  // in the host's document worker (where the app keeps one until it is on disk). That
+  // path is tested through windows, as the app uses it: test/host/workers.test.ts, and
+  // test/host with every document in the worker (npm run test:host-workers).
+  documentWorkers: { newDocuments: "main" },
+});
 
 async function run(command: HostCommand): Promise<unknown> {
   switch (command.cmd) {
