@@ -25,6 +25,7 @@ import type { DocHandle } from "@automerge/automerge-repo";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import { Host } from "../../src/host/Host";
 import type { WriterDocument } from "../../src/shared/document";
+import { stallMeter } from "./stallMeter";
 import type { FromWindows, ToWindows } from "./window-thread";
 
 const int = (min: number) => (v: string) => {
@@ -107,13 +108,7 @@ async function run(dataDir: string, long: string, small: string, workers: boolea
     });
 
     await new Promise((r) => setTimeout(r, (options.seconds * 1000) / 3));
-    let stallMs = 0;
-    let last = performance.now();
-    const ticker = setInterval(() => {
-      const now = performance.now();
-      stallMs = Math.max(stallMs, now - last);
-      last = now;
-    }, 5);
+    const meter = stallMeter();
     const openStart = wall();
     // As the window does: the saved copy first (savedDocument), then sync.
     const saved = await host.handle({ method: "savedDocument", url: long });
@@ -132,8 +127,7 @@ async function run(dataDir: string, long: string, small: string, workers: boolea
     }
     await new Promise((r) => setTimeout(r, 500));
     const openEnd = wall();
-    clearInterval(ticker);
-    stallMs = Math.max(stallMs, performance.now() - last);
+    const stallMs = meter.stop();
     await next("typing-done");
     await new Promise((r) => setTimeout(r, 1000));
 

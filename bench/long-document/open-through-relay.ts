@@ -16,6 +16,7 @@ import pino from "pino";
 import { Host } from "../../src/host/Host";
 import type { SyncStatus } from "../../src/shared/api";
 import { wallClock } from "../propagation/protocol";
+import { stallMeter } from "./stallMeter";
 
 const [relayUrl, token, url] = process.argv.slice(2);
 if (!relayUrl || !token || !url) throw new Error("usage: open-through-relay.ts RELAY_URL TOKEN AUTOMERGE_URL");
@@ -32,13 +33,7 @@ try {
     if (Date.now() > deadline) throw new Error(`the relay did not connect within 30 s: ${JSON.stringify(status)}`);
     await new Promise((r) => setTimeout(r, 20));
   }
-  let stallMs = 0;
-  let last = performance.now();
-  const ticker = setInterval(() => {
-    const now = performance.now();
-    stallMs = Math.max(stallMs, now - last);
-    last = now;
-  }, 5);
+  const meter = stallMeter();
   const start = wallClock();
   const opened = await host.handle({ method: "openSharedDocument", url });
   if (!opened.ok) throw new Error(opened.error.message);
@@ -51,8 +46,7 @@ try {
   }
   const words = host.library.entries()[id]!.words;
   const end = wallClock();
-  clearInterval(ticker);
-  stallMs = Math.max(stallMs, performance.now() - last);
+  const stallMs = meter.stop();
   console.log(JSON.stringify({ start, end, words, stallMs: Math.round(stallMs) }));
 } finally {
   await host.close();
