@@ -308,7 +308,8 @@ export class Host {
           }
         },
       });
-      await workers.start();
+      // Not waited for: the app's window waits for Host.open (DocumentWorkers.startInBackground).
+      workers.startInBackground();
 
       repo = repoRef.repo = new Repo({
         storage: operations,

@@ -91,6 +91,7 @@ export class HostDocuments implements DocumentAccess {
   /** For every loaded document, in every thread: whether the relay with `storageId` has our heads. */
   async relayConfirmed(storageId: StorageId | null): Promise<[string, boolean][]> {
     const all = this.#local.relayConfirmed(storageId);
+    if (!this.#workers.enabled) return all;
     for (let worker = 0; worker < this.#workers.documentsPerWorker().length; worker++) {
       all.push(...(await this.#workers.call<[string, boolean][]>(worker, { op: "relayConfirmed", args: [storageId] } satisfies HostWorkerCall)));
     }

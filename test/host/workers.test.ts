@@ -187,6 +187,22 @@ describe("the host's document worker", () => {
     await eventually(async () => (await call<{ document: string }>(bob, { method: "syncStatus", url })).document === "on-relay", 10_000, 20);
   });
 
+  it("keeps working on the main thread when its worker cannot start", async () => {
+    const { url, text } = await writeLongDocument();
+    const logged: string[] = [];
+    const broken = pino({ level: "error" }, { write: (line: string) => void logged.push(line) });
+    const host = await Host.open({ dataDir, logger: broken, documentWorkers: { thresholdBytes: THRESHOLD, worker: new URL("file:///nonexistent/documentWorker.js") } });
+    cleanups.push(() => host.close());
+    await eventually(async () => logged.some((l) => l.includes("could not start")), 10_000, 20);
+    const handle = await windowOf(host, "writer-window").find<WriterDocument>(url as AutomergeUrl);
+    expect(plainText(handle.doc())).toBe(text);
+    expect(host.repo.handles[idOf(url)]?.isReady()).toBe(true);
+    handle.change((d) => A.splice(d, TEXT_PATH, 1, 0, "Still saved. "));
+    const heads = A.getHeads(handle.doc());
+    await eventually(async () => (await call<{ saved: boolean }>(host, { method: "confirmSaved", url, heads })).saved, 10_000, 20);
+    expect(await call(host, { method: "syncStatus", url })).toMatchObject({ connection: "off" });
+  });
+
   it("keeps short documents on the main thread", async () => {
     const host = await start();
     const { url } = await call<{ url: string }>(host, { method: "createDocument", title: "Note" });

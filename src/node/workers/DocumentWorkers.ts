@@ -49,6 +49,8 @@ interface Thread {
   documents: number;
   pendingSaves: number;
   closing: boolean;
+  /** Its thread has ended (a call to it would never be answered). */
+  exited: boolean;
 }
 
 /**
@@ -86,19 +88,39 @@ export class DocumentWorkers {
   readonly #peers = new Map<PeerId, { adapter: NetworkAdapter; peerMetadata: PeerMetadata }>();
   #nextCall = 1;
   #closed = false;
+  /** A worker could not start (startInBackground): everything stays on the main thread. */
+  #failed = false;
 
   constructor(options: DocumentWorkersOptions) {
     this.#options = options;
   }
 
   get enabled(): boolean {
-    return this.#options.count > 0;
+    return this.#options.count > 0 && !this.#failed;
   }
 
-  /** Starts the workers; resolves once each has its Repo up. */
+  /** Starts the workers; resolves once each has its Repo up, fails if one cannot start. */
   async start(): Promise<void> {
     for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
     await Promise.all(this.#threads.map((t) => t.ready));
+  }
+
+  /**
+   * Starts the workers without waiting for them (the desktop's host: a worker takes about
+   * 0.45 s to start from source, and the app's window waits for the host). Messages and
+   * calls for a worker that is still starting wait in its port. A worker that cannot
+   * start (a broken install) is logged, and every document then stays on the main
+   * thread: the documents routed to it meanwhile are decided again on their next message.
+   */
+  startInBackground(): void {
+    for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
+    for (const thread of this.#threads) {
+      thread.ready.catch((error: unknown) => {
+        this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not start; long documents load on the main thread");
+        this.#failed = true;
+        for (const [documentId, owner] of this.#routes) if (owner === thread.index) this.#routes.delete(documentId);
+      });
+    }
   }
 
   /** Documents each worker holds in memory (as of its last report, at most 1 s old). */
@@ -176,7 +198,7 @@ export class DocumentWorkers {
   /** Asks the worker holding the document something. */
   call<T>(owner: number, call: unknown): Promise<T> {
     const thread = this.#threads[owner];
-    if (!thread) return Promise.reject(new Error(`no document worker ${owner}`));
+    if (!thread || thread.exited) return Promise.reject(new Error(`no document worker ${owner}`));
     const id = this.#nextCall++;
     return new Promise<T>((resolve, reject) => {
       thread.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
@@ -303,6 +325,7 @@ export class DocumentWorkers {
       documents: 0,
       pendingSaves: 0,
       closing: false,
+      exited: false,
     };
     worker.on("message", (message: FromWorker) => {
       switch (message.t) {
@@ -340,6 +363,7 @@ export class DocumentWorkers {
     });
     worker.on("error", (error) => log.error({ err: error }, "document worker failed"));
     worker.on("exit", (code) => {
+      thread.exited = true;
       for (const { reject } of thread.calls.values()) reject(new Error(`document worker ${index} exited`));
       thread.calls.clear();
       // One that cannot start (a broken install) fails the relay's start: no restart loop.
