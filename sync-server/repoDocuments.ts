@@ -2,6 +2,7 @@
 // and for the document workers' (sync-server/workers/).
 import { next as A } from "@automerge/automerge";
 import { encodeHeads, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo/slim";
+import { sameHeads } from "../src/shared/sync/heads";
 
 /** How long to wait for a relay peer to confirm one document before moving on. */
 export const CONFIRM_TIMEOUT_MS = 20_000;
@@ -81,10 +82,4 @@ export async function evictDocument(repo: Repo, documentId: string, stillIdle: (
     return true;
   }
   return false;
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((h) => set.has(h));
 }

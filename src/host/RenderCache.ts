@@ -16,6 +16,7 @@ import { threadId } from "node:worker_threads";
 import { next as A } from "@automerge/automerge";
 import { TEXT_PATH, type WriterDocument } from "../shared/document";
 import type { RenderCacheView } from "../shared/api";
+import { sameHeads } from "../shared/sync/heads";
 
 /** Bumped when the file's shape changes; other versions are thrown away. */
 const VERSION = 1;
@@ -78,10 +79,6 @@ export class RenderCache {
   async remove(documentId: string): Promise<void> {
     await fs.rm(this.#file(documentId), { force: true });
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((h) => b.includes(h));
 }
 
 /** A cache file's content, checked: anything else (torn, edited, another version) is null. */

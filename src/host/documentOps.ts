@@ -8,6 +8,7 @@ import type { DocHandle, DocumentId, Repo, StorageId } from "@automerge/automerg
 import { isWriterDocument, plainText, type WriterDocument } from "../shared/document";
 import { countText } from "../shared/counts";
 import { makeSnippet, type LibraryEntry } from "../shared/library";
+import { sameHeads } from "../shared/sync/heads";
 import type { RenderCache } from "./RenderCache";
 
 /** What a library entry shows of a document. */
@@ -151,10 +152,4 @@ export class RepoDocuments implements DocumentAccess {
     }
     return out;
   }
-}
-
-function sameHeads(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((h) => set.has(h));
 }

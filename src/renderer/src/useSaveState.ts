@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from "react";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
 import type { HostClient } from "./hostClient";
+import { sameHeads } from "../../shared/sync/heads";
 
 export type SaveState = "saved" | "saving" | "offline" | "error";
 
@@ -33,7 +34,7 @@ export function useSaveState(handle: DocHandle<unknown>, host: HostClient, conne
         ({ saved }) => {
           if (disposed) return;
           const current = A.getHeads(handle.doc() as A.Doc<unknown>);
-          const stillCurrent = current.length === heads.length && current.every((h) => heads.includes(h));
+          const stillCurrent = sameHeads(current, heads);
           if (saved && stillCurrent) setState("saved");
           else schedule(saved ? CONFIRM_DELAY_MS : RETRY_MS);
         },
