@@ -156,6 +156,7 @@ export class Host {
     relays: RelaySync;
     workers: DocumentWorkers;
     documents: HostDocuments;
+    renderCache: RenderCache;
   }) {
     this.repo = args.repo;
     this.#library = args.library;
@@ -171,7 +172,7 @@ export class Host {
     this.#relays = args.relays;
     this.#workers = args.workers;
     this.#documents = args.documents;
-    this.#renderCache = new RenderCache(args.dataDir);
+    this.#renderCache = args.renderCache;
     // Each document's cache is checked against the document (and rewritten when its
     // heads differ) as soon as the host has it: a wrong cache is shown at most once.
     this.repo.on("doc-metrics", (event) => {
@@ -272,10 +273,10 @@ export class Host {
 
       const peerId = `host-${randomBytes(6).toString("hex")}` as PeerId;
       const repoRef: { repo?: Repo } = {};
-      const threshold = Number(process.env.WRITER_WORKER_THRESHOLD_BYTES ?? "");
+      const thresholdFromEnv = process.env.WRITER_WORKER_THRESHOLD_BYTES;
       workers = new DocumentWorkers({
         count: options.documentWorkers?.count ?? WORKER_COUNT,
-        thresholdBytes: options.documentWorkers?.thresholdBytes ?? (Number.isInteger(threshold) && threshold >= 0 && process.env.WRITER_WORKER_THRESHOLD_BYTES ? threshold : WORKER_THRESHOLD_BYTES),
+        thresholdBytes: options.documentWorkers?.thresholdBytes ?? (thresholdFromEnv && /^\d+$/.test(thresholdFromEnv) ? Number(thresholdFromEnv) : WORKER_THRESHOLD_BYTES),
         sizeOnDisk: (documentId) => files.sizeOnDisk(documentId),
         // A document this host does not have yet (a shared link, another device's
         // library) arrives from a relay, at whatever length: in the worker.
@@ -330,9 +331,10 @@ export class Host {
         settings.libraryUrl = libraryHandle.url;
       }
       await saveSettings(settingsFile, settings);
-      const documents = new HostDocuments(new RepoDocuments(repo, { renderCache: new RenderCache(dataDir), saves: storage, storage: operations }), workers);
+      const renderCache = new RenderCache(dataDir);
+      const documents = new HostDocuments(new RepoDocuments(repo, { renderCache, saves: storage, storage: operations }), workers);
       const library = new Library(repo, libraryHandle, Date.now, documents);
-      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents });
+      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache });
       ref.host = host;
       for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
@@ -647,7 +649,7 @@ export class Host {
    */
   private fetchLibraryDocuments(): void {
     if (this.#closing || this.#relays.adapter.state.status !== "connected") return;
-    const missing = Object.keys(this.#library.entries()).filter((id) => !this.#documents.held(id, this.repo.handles[id as DocumentId] !== undefined) && !this.#fetching.has(id));
+    const missing = Object.keys(this.#library.entries()).filter((id) => !this.#documents.held(id) && !this.#fetching.has(id));
     if (missing.length === 0) return;
     for (const id of missing) this.#fetching.add(id);
     const queue = [...missing];

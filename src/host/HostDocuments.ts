@@ -20,8 +20,8 @@ export class HostDocuments implements DocumentAccess {
   }
 
   /** Whether a thread holds the document (or is about to: its route is decided). */
-  held(documentId: string, inMain: boolean): boolean {
-    return inMain || typeof this.#workers.routeOf(documentId) === "number";
+  held(documentId: string): boolean {
+    return this.#local.has(documentId) || typeof this.#workers.routeOf(documentId) === "number";
   }
 
   #run<T>(owner: Owner, call: HostWorkerCall, local: () => Promise<T>): Promise<T> {
@@ -33,13 +33,16 @@ export class HostDocuments implements DocumentAccess {
     return this.#workers.ownerOf(documentId);
   }
 
-  /** Where a loaded document is; undefined when nothing holds it. */
-  #loadedOwner(documentId: string): Owner | undefined {
-    return this.#workers.routeOf(documentId) ?? (this.#workers.enabled ? undefined : "main");
+  /**
+   * Where a loaded document is, deciding nothing: a document without a route was made on
+   * the main thread (created, or not loaded anywhere, which the main thread answers too).
+   */
+  #loadedOwner(documentId: string): Owner {
+    return this.#workers.routeOf(documentId) ?? "main";
   }
 
   async loadedSummary(documentId: string): Promise<DocumentSummary | null | undefined> {
-    const owner = this.#loadedOwner(documentId) ?? "main";
+    const owner = this.#loadedOwner(documentId);
     return this.#run(owner, { op: "loadedSummary", args: [documentId] }, () => this.#local.loadedSummary(documentId));
   }
 
@@ -78,13 +81,13 @@ export class HostDocuments implements DocumentAccess {
 
   /** Whether every change named by `heads` is on disk; false when nothing holds the document. */
   async confirmSaved(documentId: string, heads: string[]): Promise<boolean> {
-    const owner = this.#loadedOwner(documentId) ?? "main";
+    const owner = this.#loadedOwner(documentId);
     return this.#run(owner, { op: "confirmSaved", args: [documentId, heads] }, () => this.#local.confirmSaved(documentId, heads));
   }
 
   /** Rewrites its render cache if it is loaded; the heads written at, or null. */
   async updateRenderCache(documentId: string, known: string[] | undefined): Promise<string[] | null> {
-    const owner = this.#loadedOwner(documentId) ?? "main";
+    const owner = this.#loadedOwner(documentId);
     return this.#run(owner, { op: "updateRenderCache", args: [documentId, known] }, () => this.#local.updateRenderCache(documentId, known));
   }
 

@@ -70,6 +70,11 @@ export class RepoDocuments implements DocumentAccess {
     return handle?.isReady() ? handle : undefined;
   }
 
+  /** Whether this Repo has the document in memory (in any state). */
+  has(documentId: string): boolean {
+    return this.#repo.handles[documentId as DocumentId] !== undefined;
+  }
+
   #find(documentId: string): Promise<DocHandle<WriterDocument>> {
     return this.#repo.find<WriterDocument>(documentId as DocumentId);
   }
