@@ -3,7 +3,7 @@
 //
 //   node bench/long-document/repro-load.mjs [TRACE] [60000,120000,180000,259778] [--group K]
 //
-// Replays an editing trace (default ../shared/traces/automerge-paper.json.gz: Martin
+// Replays an editing trace (default test/fixtures/traces/automerge-paper.json.gz: Martin
 // Kleppmann's keystrokes writing a paper, CC BY 4.0) into one text field, one change
 // per keystroke (as an editor binding commits by default), or K keystrokes a change
 // with --group K; saves, and times Automerge.load of the saved bytes at each prefix
@@ -16,7 +16,7 @@ import { next as A } from "@automerge/automerge";
 const args = process.argv.slice(2);
 const groupAt = args.indexOf("--group");
 const group = groupAt >= 0 ? Number(args.splice(groupAt, 2)[1]) : 1;
-const trace = JSON.parse(gunzipSync(readFileSync(args[0] || new URL("../../../shared/traces/automerge-paper.json.gz", import.meta.url))).toString("utf8"));
+const trace = JSON.parse(gunzipSync(readFileSync(args[0] || new URL("../../test/fixtures/traces/automerge-paper.json.gz", import.meta.url))).toString("utf8"));
 const keystrokes = trace.txns.flatMap((t) => t.patches);
 const sizes = (args[1] ?? `60000,120000,180000,${keystrokes.length}`).split(",").map(Number);
 

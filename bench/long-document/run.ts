@@ -5,7 +5,7 @@
  *
  *   tsx bench/long-document/run.ts [--trace FILE] [--limit N]
  *
- * 1. Types the trace (default ../shared/traces/automerge-paper.json.gz) through the
+ * 1. Types the trace (default test/fixtures/traces/automerge-paper.json.gz) through the
  *    app's own typing path: ProseMirror transactions through Writer's sync plugin
  *    (src/renderer/src/editor/sync.ts) with its grouping bounds (TYPING_GROUP), on a
  *    virtual clock. The trace's timestamps are not usable (its 259,778 keystrokes span
@@ -49,7 +49,7 @@ import { freePort, randomToken, ShellProcess } from "../../test/e2e/support/shel
 
 const { values } = parseArgs({
   options: {
-    trace: { type: "string", default: path.join(import.meta.dirname, "../../../shared/traces/automerge-paper.json.gz") },
+    trace: { type: "string", default: path.join(import.meta.dirname, "../../test/fixtures/traces/automerge-paper.json.gz") },
     limit: { type: "string" },
     "no-app": { type: "boolean", default: false },
     /** Reuse the two documents the last run saved in results/ instead of typing the trace again. */
@@ -79,7 +79,7 @@ for (const t of trace.txns) {
     caret = pos + ins.length;
   }
 }
-console.log(`# Long document: ${path.basename(values.trace!)}, ${keystrokes.length.toLocaleString()} keystrokes (trace CC BY 4.0, see ../shared/traces/README.md)`);
+console.log(`# Long document: ${path.basename(values.trace!)}, ${keystrokes.length.toLocaleString()} keystrokes (trace CC BY 4.0, see test/fixtures/traces/README.md)`);
 console.log(`node ${process.version}, ${new Date().toISOString()}\n`);
 
 /** Timers on the trace's clock: the grouping sees the writer's real pauses. */

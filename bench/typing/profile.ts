@@ -311,7 +311,7 @@ function automergeInNode(text: string): void {
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
-      trace: { type: "string", default: path.resolve(projectRoot, "../shared/traces/automerge-paper.json.gz") },
+      trace: { type: "string", default: path.resolve(projectRoot, "test/fixtures/traces/automerge-paper.json.gz") },
       keys: { type: "string", default: "60" },
       delay: { type: "string", default: "40" },
     },

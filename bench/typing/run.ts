@@ -104,7 +104,7 @@ interface Resources {
 function parseOptions(): Options {
   const { values } = parseArgs({
     options: {
-      trace: { type: "string", default: path.resolve(projectRoot, "../shared/traces/automerge-paper.json.gz") },
+      trace: { type: "string", default: path.resolve(projectRoot, "test/fixtures/traces/automerge-paper.json.gz") },
       keys: { type: "string", default: "500" },
       delay: { type: "string", default: "40" },
       opens: { type: "string", default: "3" },
