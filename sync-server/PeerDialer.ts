@@ -3,6 +3,7 @@ import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, typ
 import type { Logger } from "pino";
 import WebSocket from "ws";
 import { PROTOCOL_VERSION, ProtocolError, isRepoWireMessage, parseMessage } from "../src/node/protocol";
+import { watchSocket, type LivenessTimes } from "../src/node/sync/liveness";
 import type { Metrics } from "./metrics";
 
 export interface PeerDialerOptions {
@@ -19,7 +20,8 @@ export interface PeerDialerOptions {
 }
 
 const HANDSHAKE_MS = 10_000;
-const HEARTBEAT_MS = 15_000;
+/** A peer relay quiet for 2 s is pinged; one silent for 10 s is given up and redialled. */
+const LIVENESS: LivenessTimes = { pingAfterMs: 2_000, deadAfterMs: 10_000 };
 /** The Repo waits for every adapter to be ready before it calls a document unavailable. */
 const READY_AFTER_MS = 2000;
 
@@ -49,7 +51,7 @@ export class PeerDialer extends NetworkAdapter {
   #running = false;
   #attempt = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #stopWatching: (() => void) | undefined;
   #ready = false;
   #resolveReady!: () => void;
   readonly #readyPromise = new Promise<void>((resolve) => (this.#resolveReady = resolve));
@@ -149,15 +151,11 @@ export class PeerDialer extends NetworkAdapter {
       socket.send(
         cbor.encode({ type: "join", senderId: this.#dialId, peerMetadata: this.peerMetadata, supportedProtocolVersions: [PROTOCOL_VERSION] }),
       );
-      let alive = true;
-      socket.on("pong", () => (alive = true));
-      clearInterval(this.#heartbeat);
-      this.#heartbeat = setInterval(() => {
-        if (!alive) socket.terminate();
-        alive = false;
-        socket.ping();
-      }, HEARTBEAT_MS);
-      this.#heartbeat.unref?.();
+      this.#stopWatching?.();
+      this.#stopWatching = watchSocket(socket, LIVENESS, (silentMs) => {
+        this.#log.warn({ silentMs }, "peer relay stopped answering");
+        socket.terminate();
+      });
     });
     socket.on("message", (data, isBinary) => {
       const buffer = data as Buffer;
@@ -198,7 +196,7 @@ export class PeerDialer extends NetworkAdapter {
     });
     socket.on("close", (code, reason) => {
       clearTimeout(handshake);
-      clearInterval(this.#heartbeat);
+      this.#stopWatching?.();
       if (this.#socket === socket) this.#socket = undefined;
       if (this.#remotePeerId) {
         const peerId = this.#remotePeerId;
@@ -226,7 +224,7 @@ export class PeerDialer extends NetworkAdapter {
   #drop(code: number, reason: string): void {
     const socket = this.#socket;
     this.#socket = undefined;
-    clearInterval(this.#heartbeat);
+    this.#stopWatching?.();
     if (socket && socket.readyState === WebSocket.OPEN) socket.close(code, reason);
     else socket?.terminate();
     if (this.#remotePeerId) {

@@ -15,6 +15,7 @@ import {
 } from "../src/node/protocol";
 import { CHANGE_BROADCAST } from "../src/shared/sync/changeBroadcast";
 import { EphemeralOrigins } from "../src/node/sync/ephemeralOrigins";
+import { Liveness, type LivenessTimes } from "../src/node/sync/liveness";
 import type { Metrics } from "./metrics";
 import type { TokenAccess } from "./tokens";
 
@@ -62,10 +63,20 @@ export interface RelayServerHooks {
 
 /** Requests for unknown documents remembered per connection, to answer them once the document arrives. */
 const MAX_WAITING_PER_CONNECTION = 1024;
-/** Pings every so often; a connection that missed the previous pong is dropped. */
-const KEEPALIVE_MS = 30_000;
-/** How long a connection asked by #probe has to answer. */
-const PROBE_MS = 3_000;
+/**
+ * A quiet connection is pinged after 2 s; one that has sent nothing, not even the answer
+ * to a ping, for 15 s is dropped (a client that vanished without closing). Desktops ping
+ * the relay after each quiet second themselves, and give it up after 5 s.
+ */
+const LIVENESS: LivenessTimes = { pingAfterMs: 2_000, deadAfterMs: 15_000 };
+/** How often every connection's liveness is checked. */
+const LIVENESS_SWEEP_MS = 1_000;
+/**
+ * A ping unanswered for this long means the connection is gone, when its peer ID is
+ * wanted by a new connection of the same credential: a live peer answers in
+ * milliseconds; a loaded one is given a second and a half.
+ */
+const PROBE_MS = 1_500;
 /** A client that lets this much pile up unsent is not reading: it is dropped. */
 const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** WebSocket close reasons are limited to 123 bytes. */
@@ -86,9 +97,8 @@ interface Connection {
   tokens: number;
   refilledAt: number;
   resumeTimer: ReturnType<typeof setTimeout> | undefined;
-  alive: boolean;
-  /** Being asked whether it is still there (#probe). */
-  probing: boolean;
+  /** What has been heard from it, and when it was last pinged. */
+  readonly liveness: Liveness;
   readonly documents: Set<string>;
   /** Requests answered doc-unavailable at once, by document, to replay if the document arrives. */
   readonly waiting: Map<string, RequestMessage>;
@@ -124,6 +134,8 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #ephemeralOrigins = new EphemeralOrigins<number>();
   /** Sync messages waiting for their document to be on disk (#sendWhenStored). */
   readonly #held = new Map<string, HeldMessages>();
+  /** Peer IDs a new connection is taking over (#takeOver), so only one waits for each. */
+  readonly #takingOver = new Set<string>();
   #nextId = 1;
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #connected!: () => void;
@@ -148,7 +160,8 @@ export class RelayServerAdapter extends NetworkAdapter {
   connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
     this.peerId = peerId;
     this.peerMetadata = peerMetadata ?? {};
-    this.#keepalive = setInterval(() => this.#ping(), KEEPALIVE_MS);
+    // Judged after the timer, once the I/O that waited behind a stalled loop is read.
+    this.#keepalive = setInterval(() => setImmediate(() => this.#sweep()), LIVENESS_SWEEP_MS);
     this.#keepalive.unref?.();
     this.#connected();
   }
@@ -260,8 +273,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       tokens: limits.messageBurst,
       refilledAt: Date.now(),
       resumeTimer: undefined,
-      alive: true,
-      probing: false,
+      liveness: new Liveness(LIVENESS),
       documents: new Set(),
       waiting: new Map(),
       refusedReported: new Set(),
@@ -271,7 +283,8 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#connections.add(connection);
     metrics.inc("relay_connections_total");
     connection.joinTimer = setTimeout(() => this.#close(connection, CloseCode.JoinTimeout, "no join in time", "join-timeout"), limits.joinTimeoutMs);
-    socket.on("pong", () => (connection.alive = true));
+    socket.on("pong", () => connection.liveness.heard());
+    socket.on("ping", () => connection.liveness.heard());
     socket.on("message", (data, isBinary) => this.#onFrame(connection, data as Buffer, isBinary));
     socket.on("error", (error) => {
       // ws reports oversized frames and protocol violations here, then closes.
@@ -284,6 +297,7 @@ export class RelayServerAdapter extends NetworkAdapter {
 
   #onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closing) return;
+    connection.liveness.heard();
     const { metrics } = this.#hooks;
     metrics.inc("relay_bytes_received_total", {}, data.byteLength);
     if (!this.#admit(connection)) return;
@@ -342,14 +356,17 @@ export class RelayServerAdapter extends NetworkAdapter {
         return;
       }
       const peerId = parsed.senderId as PeerId;
+      const holder = this.#byPeer.get(peerId);
+      // Most often the same desktop back on a new connection after its old one died
+      // without a word (a laptop asleep, a network that changed): the old one would hold
+      // the peer ID until its silence counts as death. If it does not answer a ping, it
+      // goes now and the new connection joins in its place. A live original stays (S4).
+      if (holder && holder.credential.hash === connection.credential.hash) {
+        await this.#takeOver(holder, connection);
+        if (connection.closing) return;
+      }
       if (this.#byPeer.has(peerId) || peerId === this.peerId || this.#hooks.isPeerIdTaken(peerId)) {
         this.#log.warn({ conn: connection.id, peerId, token: connection.credential.name }, "join refused: peer ID in use");
-        // Most often the same desktop back on a new connection after its old one died
-        // without a word (a laptop asleep, a network that changed): that one would hold
-        // the peer ID until the keepalive, a minute. Ask it; if it does not answer, it
-        // goes, and the desktop's next attempt gets in. A live original stays (S4).
-        const holder = this.#byPeer.get(peerId);
-        if (holder && holder.credential.name === connection.credential.name) this.#probe(holder);
         this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId, message: "peer ID in use by another connection" });
         this.#close(connection, CloseCode.PeerIdInUse, "peer ID in use by another connection", "peer-id-in-use");
         return;
@@ -530,37 +547,69 @@ export class RelayServerAdapter extends NetworkAdapter {
     }
   }
 
-  /** Pings a connection now; closes it unless it answers within PROBE_MS. */
-  #probe(connection: Connection): void {
-    if (connection.probing || connection.closing) return;
-    connection.probing = true;
-    let answered = false;
-    const onPong = () => (answered = true);
-    connection.socket.once("pong", onPong);
+  /**
+   * `holder` has the peer ID `newcomer` joins with, under the same credential: closes
+   * `holder` if it does not answer a ping within PROBE_MS (at once if a ping has already
+   * gone unanswered that long).
+   */
+  async #takeOver(holder: Connection, newcomer: Connection): Promise<void> {
+    const peerId = holder.peerId!;
+    if (holder.closing || this.#takingOver.has(peerId)) return;
+    this.#takingOver.add(peerId);
     try {
-      connection.socket.ping();
-    } catch {
-      // A socket already gone: no answer will come.
+      if (!(await this.#answers(holder)) && !holder.closing && !newcomer.closing) {
+        this.#log.info({ conn: holder.id, peerId, by: newcomer.id }, "connection did not answer while its peer ID rejoined: replaced by the new connection");
+        this.#close(holder, CloseCode.GoingAway, "did not answer", "unresponsive");
+      }
+    } finally {
+      this.#takingOver.delete(peerId);
     }
-    setTimeout(() => {
-      connection.probing = false;
-      connection.socket.off("pong", onPong);
-      if (answered || connection.closing) return;
-      this.#log.info({ conn: connection.id, peerId: connection.peerId }, "connection did not answer while its peer ID rejoined: closed");
-      this.#close(connection, CloseCode.GoingAway, "did not answer", "unresponsive");
-    }, PROBE_MS).unref?.();
   }
 
-  #ping(): void {
+  /** Whether `connection` answers (any frame) a ping within PROBE_MS of it. */
+  #answers(connection: Connection): Promise<boolean> {
+    const { liveness, socket } = connection;
+    if (liveness.unansweredMs() >= PROBE_MS) return Promise.resolve(false);
+    if (liveness.unansweredMs() === 0) {
+      liveness.pinged();
+      try {
+        socket.ping();
+      } catch {
+        // A socket already gone: no answer will come.
+      }
+    }
+    return new Promise((resolve) => {
+      const done = (answered: boolean) => {
+        clearTimeout(timer);
+        socket.off("pong", onFrame);
+        socket.off("message", onFrame);
+        socket.off("close", onClose);
+        resolve(answered);
+      };
+      const onFrame = () => done(true);
+      const onClose = () => done(false);
+      // The verdict after the timer's turn, once frames that waited behind a stall are read.
+      const timer = setTimeout(() => setImmediate(() => done(liveness.unansweredMs() === 0)), Math.max(0, PROBE_MS - liveness.unansweredMs()));
+      socket.on("pong", onFrame);
+      socket.on("message", onFrame);
+      socket.on("close", onClose);
+    });
+  }
+
+  /** Pings quiet connections; drops those silent for too long. */
+  #sweep(): void {
+    const now = Date.now();
     for (const connection of this.#connections) {
-      if (!connection.alive) {
+      const verdict = connection.liveness.check(now);
+      if (verdict === "dead") {
         this.#hooks.metrics.inc("relay_closed_connections_total", { reason: "keepalive" });
+        this.#log.info({ conn: connection.id, peerId: connection.peerId, silentMs: connection.liveness.silentMs(now) }, "connection silent for too long: dropped");
         connection.socket.terminate();
         this.#forget(connection);
-        continue;
+      } else if (verdict === "ping") {
+        connection.liveness.pinged(now);
+        connection.socket.ping();
       }
-      connection.alive = false;
-      connection.socket.ping();
     }
   }
 }

@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import WebSocket from "ws";
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageId } from "@automerge/automerge-repo";
 import { EphemeralOrigins } from "./ephemeralOrigins";
+import { watchSocket, type LivenessTimes } from "./liveness";
 import { CloseCode, InvalidCborError, parseMessage, ProtocolError, PROTOCOL_VERSION, UnsupportedProtocolVersionError } from "../protocol";
 
 /** One relay the client may use, in the writer's order of preference. */
@@ -51,14 +52,25 @@ export interface RelayClientOptions {
   handshakeTimeoutMs?: number;
   /** First and largest pause between rounds of attempts (full jitter in between). */
   backoff?: { initialMs: number; maxMs: number };
-  /** A connection that answers no ping within this time is given up. */
-  heartbeatMs?: number;
+  /**
+   * When to ping a quiet connection and when to give it up (default: ping after 1 s of
+   * quiet, give up after 5 s of silence).
+   */
+  liveness?: LivenessTimes;
   /** Called for messages and events worth a log line; the adapter itself never logs. */
   onEvent?: (event: { level: "info" | "warn"; message: string; url?: string; error?: RelayError }) => void;
 }
 
 /** A session shorter than this does not count as a success that resets the backoff. */
 const STABLE_SESSION_MS = 10_000;
+/**
+ * A relay that vanished without closing (power cut, partition, a laptop's network
+ * gone) is given up after 5 s in which nothing came from it, though it was pinged after
+ * each second of quiet: a writer is back on a relay within seconds. The relay answers a
+ * ping within milliseconds unless it is stalled for seconds, which is worth a new
+ * connection anyway.
+ */
+const LIVENESS: LivenessTimes = { pingAfterMs: 1000, deadAfterMs: 5000 };
 /** The Repo waits for every adapter to be ready before it calls a document unavailable. */
 const READY_AFTER_MS = 1000;
 
@@ -77,7 +89,7 @@ export class RelayClientAdapter extends NetworkAdapter {
   #endpoints: RelayEndpoint[];
   readonly #handshakeTimeoutMs: number;
   readonly #backoff: { initialMs: number; maxMs: number };
-  readonly #heartbeatMs: number;
+  readonly #liveness: LivenessTimes;
   readonly #onEvent: RelayClientOptions["onEvent"];
   readonly #stateListeners = new Set<(state: RelayConnectionState) => void>();
 
@@ -92,7 +104,7 @@ export class RelayClientAdapter extends NetworkAdapter {
   /** Ephemeral authors: this host's own peers, or behind the relay (never sent back). */
   readonly #ephemeralOrigins = new EphemeralOrigins<"local" | "relay">();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #stopWatching: (() => void) | undefined;
   #running = false;
   #ready = false;
   #resolveReady: (() => void) | undefined;
@@ -103,9 +115,7 @@ export class RelayClientAdapter extends NetworkAdapter {
     this.#endpoints = options.endpoints.map((e) => ({ ...e }));
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
     this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-    // A relay that vanished without closing (power cut, partition) is given up within
-    // 5–10 s: a ping every 5 s, and no answer by the next one ends the session.
-    this.#heartbeatMs = options.heartbeatMs ?? 5000;
+    this.#liveness = options.liveness ?? LIVENESS;
     this.#onEvent = options.onEvent;
   }
 
@@ -274,7 +284,14 @@ export class RelayClientAdapter extends NetworkAdapter {
         connectedAt = Date.now();
         this.#lastError = null;
         this.#remotePeerId = message.senderId as PeerId;
-        this.#startHeartbeat(socket, endpoint);
+        this.#stopWatching?.();
+        this.#stopWatching = watchSocket(socket, this.#liveness, (silentMs) =>
+          this.#endSession(socket, endpoint, Date.now() - connectedAt, {
+            code: "timeout",
+            message: `the relay stopped answering (nothing heard for ${Math.round(silentMs / 1000)} s)`,
+            url: endpoint.url,
+          }),
+        );
         this.#setState({ status: "connected", url: endpoint.url, peerId: this.#remotePeerId, storageId: (message.peerMetadata.storageId as StorageId | undefined) ?? null, notice: null });
         this.#onEvent?.({ level: "info", message: "connected to relay", url: endpoint.url });
         this.emit("peer-candidate", { peerId: this.#remotePeerId, peerMetadata: message.peerMetadata as PeerMetadata });
@@ -354,21 +371,6 @@ export class RelayClientAdapter extends NetworkAdapter {
     this.#timer.unref?.();
   }
 
-  #startHeartbeat(socket: WebSocket, endpoint: RelayEndpoint): void {
-    clearInterval(this.#heartbeat);
-    let answered = true;
-    socket.on("pong", () => (answered = true));
-    this.#heartbeat = setInterval(() => {
-      if (!answered) {
-        this.#endSession(socket, endpoint, this.#heartbeatMs, { code: "timeout", message: "the relay stopped answering", url: endpoint.url });
-        return;
-      }
-      answered = false;
-      socket.ping();
-    }, this.#heartbeatMs);
-    this.#heartbeat.unref?.();
-  }
-
   /** Forgets a socket for good: no more events from it reach the Repo. */
   #dropSocket(socket: WebSocket): void {
     socket.removeAllListeners();
@@ -376,7 +378,8 @@ export class RelayClientAdapter extends NetworkAdapter {
     if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.terminate();
     if (this.#socket !== socket) return;
     this.#socket = undefined;
-    clearInterval(this.#heartbeat);
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
     if (this.#remotePeerId) {
       const peerId = this.#remotePeerId;
       this.#remotePeerId = undefined;
