@@ -309,8 +309,11 @@ export class Host {
           }
         },
       });
-      // Not waited for: the app's window waits for Host.open (DocumentWorkers.startInBackground).
-      workers.startInBackground();
+      // A worker thread costs its own Repo and Automerge heap, and CPU to start: it starts
+      // (in the background) when a document is first routed to it. The document the window
+      // reopens is routed now, so that a long one has its worker up by the time it is asked for.
+      const reopens = settings.lastOpened?.startsWith("automerge:") ? settings.lastOpened.slice("automerge:".length) : undefined;
+      if (reopens) await workers.ownerOf(reopens).catch((error: unknown) => logger.warn({ err: error, documentId: reopens }, "could not size the document to reopen"));
 
       repo = repoRef.repo = new Repo({
         storage: operations,
@@ -350,6 +353,11 @@ export class Host {
       await files.close();
       throw error;
     }
+  }
+
+  /** Whether the document worker thread is running (it starts when a long document first needs it). */
+  get documentWorkerStarted(): boolean {
+    return this.#workers.started;
   }
 
   get settings(): Readonly<Settings> {

@@ -51,6 +51,13 @@ interface Thread {
   closing: boolean;
   /** Its thread has ended (a call to it would never be answered). */
   exited: boolean;
+  /** It said it is ready; until then, messages for its documents wait in `backlog`. */
+  started: boolean;
+  /**
+   * Messages routed to it before it was ready, with the way to the main thread's Repo:
+   * posted once it is, or handed to the main thread if it never starts.
+   */
+  backlog: { message: Message; toMain: (message: Message) => void }[];
 }
 
 /**
@@ -105,20 +112,32 @@ export class DocumentWorkers {
     await Promise.all(this.#threads.map((t) => t.ready));
   }
 
+  /** Whether the worker threads have been started (start, startInBackground, or a first document for them). */
+  get started(): boolean {
+    return this.#threads.length > 0;
+  }
+
   /**
-   * Starts the workers without waiting for them (the desktop's host: a worker takes about
-   * 0.45 s to start from source, and the app's window waits for the host). Messages and
-   * calls for a worker that is still starting wait in its port. A worker that cannot
+   * Starts the workers without waiting for them, unless they are started already (the
+   * desktop's host: a worker takes about 0.45 s to start from source, and the app's window
+   * waits for the host). The first document routed to a worker starts them this way if
+   * nothing did before. Messages and calls for a worker that is still starting wait in
+   * its port. A worker that cannot
    * start (a broken install) is logged, and every document then stays on the main
    * thread: the documents routed to it meanwhile are decided again on their next message.
    */
   startInBackground(): void {
+    if (this.#threads.length > 0 || this.#closed) return;
     for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
+    // Peers that joined before the workers existed (a relay, windows) are theirs too.
+    for (const thread of this.#threads) this.#announcePeers(thread);
     for (const thread of this.#threads) {
       thread.ready.catch((error: unknown) => {
         this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not start; long documents load on the main thread");
         this.#failed = true;
         for (const [documentId, owner] of this.#routes) if (owner === thread.index) this.#routes.delete(documentId);
+        // What was on its way to it goes to the main thread, which holds those documents now.
+        for (const { message, toMain } of thread.backlog.splice(0)) this.route(message, toMain);
       });
     }
   }
@@ -170,6 +189,8 @@ export class DocumentWorkers {
     const unknown = bytes === 0 && this.#options.newDocuments === "worker";
     if (bytes < this.#options.thresholdBytes && !unknown) return "main";
     const worker = hashOf(documentId) % this.#options.count;
+    // Not started until a document needs them (unless the program asked for it sooner).
+    this.startInBackground();
     this.#options.logger.debug({ documentId, bytes, worker }, "long document: loaded in a worker");
     this.#options.onRouted?.(documentId, worker);
     return worker;
@@ -182,7 +203,9 @@ export class DocumentWorkers {
 
   /** The worker for a document about to be made of `bytes`, if that is long; undefined: the main thread. */
   workerForBytes(bytes: number): number | undefined {
-    return this.enabled && bytes >= this.#options.thresholdBytes ? 0 : undefined;
+    if (!this.enabled || bytes < this.#options.thresholdBytes) return undefined;
+    this.startInBackground();
+    return 0;
   }
 
   /** The main thread let the document go (evicted): its route is decided again next time. */
@@ -261,7 +284,8 @@ export class DocumentWorkers {
     const thread = this.#threads[owner];
     if (!thread) return;
     this.#posted.set(documentId, (this.#posted.get(documentId) ?? 0) + 1);
-    this.#post(thread, { t: "message", message });
+    if (!thread.started) thread.backlog.push({ message, toMain });
+    else this.#post(thread, { t: "message", message });
   }
 
   /** @internal RoutedAdapter */
@@ -326,11 +350,15 @@ export class DocumentWorkers {
       pendingSaves: 0,
       closing: false,
       exited: false,
+      started: false,
+      backlog: [],
     };
     worker.on("message", (message: FromWorker) => {
       switch (message.t) {
         case "ready":
           started = true;
+          thread.started = true;
+          for (const { message: waiting } of thread.backlog.splice(0)) this.#post(thread, { t: "message", message: waiting });
           markReady();
           return;
         case "send": {
@@ -375,11 +403,16 @@ export class DocumentWorkers {
       for (const [documentId, owner] of this.#routes) if (owner === index) this.#routes.delete(documentId);
       const next = this.#spawn(index);
       this.#threads[index] = next;
-      for (const [peerId, { peerMetadata }] of this.#peers) {
-        this.#post(next, { t: "peer", peerId, peerMetadata, relay: this.#options.isRelayPeer(peerId) });
-      }
+      this.#announcePeers(next);
     });
     return thread;
+  }
+
+  /** Tells a new worker every peer joined so far. */
+  #announcePeers(thread: Thread): void {
+    for (const [peerId, { peerMetadata }] of this.#peers) {
+      this.#post(thread, { t: "peer", peerId, peerMetadata, relay: this.#options.isRelayPeer(peerId) });
+    }
   }
 }
 
