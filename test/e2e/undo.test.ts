@@ -10,6 +10,7 @@ import { sharedDocument, twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures } from "./support/fixture";
 import { HistoryPage } from "./pages/HistoryPage";
 import type { RunningRelay } from "../support/relay";
+import { quietPeriod } from "../support/wait";
 
 const writer = useWriterFixtures();
 let relay: RunningRelay | undefined;
@@ -32,7 +33,7 @@ describe("personal undo, export and import between two writers", () => {
     await bob.page.keyboard.press("Control+Home");
     await bobs.type("Bob first. ");
     await expect.poll(() => editor.ownText(), { timeout: 10_000 }).toBe("Bob first. Ada wrote this.");
-    await new Promise((resolve) => setTimeout(resolve, 700)); // a new undo step (ProseMirror groups within 500 ms)
+    await quietPeriod(700, "a new undo step: ProseMirror's history groups changes made within 500 ms (newGroupDelay)");
     await editor.focusEnd();
     await editor.type(" And more.");
     // Bob appends once Ada's words have reached him (typed at once, both would land at
@@ -49,7 +50,7 @@ describe("personal undo, export and import between two writers", () => {
     await expect.poll(() => editor.ownText()).toBe("Bob first.  Bob last.");
     // Nothing of Bob's is undoable here: a third undo changes nothing.
     await ada.page.keyboard.press("Control+z");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await quietPeriod(300, "a third undo has nothing of Ada's to take back: the text must not change meanwhile");
     expect(await editor.ownText()).toBe("Bob first.  Bob last.");
     await expect.poll(() => bobs.ownText(), { timeout: 10_000 }).toBe("Bob first.  Bob last.");
 

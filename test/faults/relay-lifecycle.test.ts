@@ -6,22 +6,26 @@ import type { HostProcess } from "../support/host";
 import { useProxies } from "../support/proxy";
 import { addToken, documentFiles, eventually, freePort, metric, revokeToken, tempDir, upgradeStatus, useRelays } from "../support/relay";
 import { converged, expectedText, useHosts } from "../support/replicas";
+import { pace } from "../support/wait";
 
 const relays = useRelays();
 const host = useHosts();
 const proxy = useProxies();
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const range = (n: number, word: (i: number) => string) => Array.from({ length: n }, (_, i) => word(i));
 
-/** Types `words` one by one, `everyMs` apart; resolves with the slowest type call (ms). */
-async function typeAll(h: HostProcess, url: string, words: string[], at: "start" | "end", everyMs: number): Promise<number> {
+/**
+ * Types `words` one by one, `everyMs` apart, counting them in `progress.typed`; resolves
+ * with the slowest type call (ms).
+ */
+async function typeAll(h: HostProcess, url: string, words: string[], at: "start" | "end", everyMs: number, progress = { typed: 0 }): Promise<number> {
   let slowest = 0;
   for (const word of words) {
     const started = Date.now();
     await h.type(url, word, at);
     slowest = Math.max(slowest, Date.now() - started);
-    await pause(everyMs);
+    progress.typed++;
+    await pace(everyMs);
   }
   return slowest;
 }
@@ -48,11 +52,15 @@ describe("relay lifecycle", () => {
     const { dataDir, token, relay: first, ada, bob, url } = await sharedDocument("Before. ");
     const adaWords = range(80, (i) => `a${i} `);
     const bobWords = range(60, (i) => `b${i} `);
-    const typing = Promise.all([typeAll(ada, url, adaWords, "end", 50), typeAll(bob, url, bobWords, "start", 80)]);
-    await pause(1000);
+    const [adaTyped, bobTyped] = [{ typed: 0 }, { typed: 0 }];
+    const typing = Promise.all([typeAll(ada, url, adaWords, "end", 50, adaTyped), typeAll(bob, url, bobWords, "start", 80, bobTyped)]);
+    // Killed mid-session: both have typed a while, and go on typing.
+    await eventually(() => adaTyped.typed >= 10 && bobTyped.typed >= 10, 20_000, 20);
     await first.kill();
     await eventually(async () => (await ada.syncStatus()).connection !== "connected" && (await bob.syncStatus()).connection !== "connected", 20_000, 100);
-    await pause(1000);
+    // Both type on without the relay (ten words each, unless done) before it is back.
+    const [adaDown, bobDown] = [adaTyped.typed, bobTyped.typed];
+    await eventually(() => adaTyped.typed >= Math.min(adaDown + 10, adaWords.length) && bobTyped.typed >= Math.min(bobDown + 10, bobWords.length), 20_000, 20);
     const second = await relays.relay({ dataDir, port: first.port });
     const slowest = await typing;
     // Each keystroke was saved on the writer's machine without waiting for the relay.

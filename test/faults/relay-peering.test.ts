@@ -4,6 +4,7 @@
 import { generateAutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
 import { addToken, documentFiles, eventually, freePort, metric, tempDir, useRelays } from "../support/relay";
+import { quietPeriod } from "../support/wait";
 
 /** automerge-repo's name for a snapshot of no heads: an empty document. */
 const EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -54,7 +55,7 @@ describe("relay peering", () => {
     await eventually(async () => (await metric(a.url, "relay_peer_pending_documents")) === 0 && (await metric(b.url, "relay_peer_pending_documents")) === 0, 15_000, 500);
     const count = async () => (await metric(a.url, "relay_messages_received_total", '{type="sync"}')) + (await metric(b.url, "relay_messages_received_total", '{type="sync"}'));
     const settled = await count();
-    await new Promise((resolve) => setTimeout(resolve, 6000));
+    await quietPeriod(6000, "in sync, the relays exchange (almost) nothing: a sync loop would show within 6 s, past PeerSync's 5 s pass");
     expect((await count()) - settled).toBeLessThan(5);
   });
 
@@ -100,7 +101,10 @@ describe("relay peering", () => {
     handles[0]!.change((d) => (d.text = "document 0, edited"));
     // B stores what A gets: wait until it has as many documents on disk.
     await eventually(() => new Set(documentFiles(b.dataDir).filter((f) => !f.includes("sync-state")).map((f) => f.split("/")[1])).size >= 5, 15_000, 250);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // And the edit: a client of B alone sees it only once B has it.
+    const probe = client(b.url, userOnB);
+    await eventually(async () => (await probe.find<Doc>(handles[0]!.url)).doc().text === "document 0, edited", 15_000, 250);
+    await probe.shutdown();
     await a.kill();
 
     const failedOver = client(b.url, userOnB);
@@ -121,8 +125,7 @@ describe("relay peering", () => {
     const seenBefore = await writer.find<Doc>(before.url);
     seenBefore.change((d) => (d.text = "changed during the outage"));
     // A writes them down, then forgets them: nothing of them is left in A's memory.
-    await eventually(async () => (await metric(a.url, "relay_documents_evicted_total")) >= 2, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await eventually(async () => (await metric(a.url, "relay_documents_evicted_total")) >= 2 && (await metric(a.url, "relay_documents_in_memory")) === 0, 10_000);
     await writer.shutdown();
 
     const back = await relay({ dataDir: b.dataDir, port: bPort });

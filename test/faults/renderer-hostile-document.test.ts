@@ -110,11 +110,15 @@ async function pageSecurityState(page: Page): Promise<{ pwned: unknown; inlineRa
     // A string timer compiles code later, in the page's own context (eval in this
     // function would not do: DevTools' evaluate is exempt from the CSP's eval rule).
     (setTimeout as unknown as (code: string, ms: number) => void)("window.__inlineRan = 'string timer'", 0);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Until each of the three was refused or one of them ran; after 5 s, the assertions
+    // below say which is missing.
+    const w = window as unknown as { __pwned?: unknown; __inlineRan?: unknown };
+    const refused = [/^script-src(-elem)? inline$/, /^script-src(-attr)? inline$/, /^script-src eval$/];
+    const answered = () => w.__inlineRan !== undefined || refused.every((r) => violations.some((v) => r.test(v)));
+    for (const deadline = Date.now() + 5000; !answered() && Date.now() < deadline; ) await new Promise((next) => setTimeout(next, 20));
     document.removeEventListener("securitypolicyviolation", onViolation);
     script.remove();
     img.remove();
-    const w = window as unknown as { __pwned?: unknown; __inlineRan?: unknown };
     return { pwned: w.__pwned, inlineRan: w.__inlineRan, violations };
   });
 }

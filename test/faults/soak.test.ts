@@ -11,6 +11,7 @@ import { HostProcess, useHosts } from "../support/host";
 import { mulberry32 } from "../support/random";
 import { tempDir } from "../support/relay";
 import { survivingWords, Typist, type TypedWord } from "../support/typist";
+import { pace } from "../support/wait";
 
 const hosts = useHosts();
 
@@ -45,7 +46,8 @@ describe("crash soak", () => {
         if (rng() < KILL_WHILE_OPENING) {
           // Killed while opening (taking the lock, loading, compacting): nothing typed.
           const launched = HostProcess.launch({ dataDir });
-          await new Promise((resolve) => setTimeout(resolve, Math.floor(rng() * 600)));
+          // The kill lands at a random (seeded) moment of the start: the scenario's pace.
+          await pace(Math.floor(rng() * 600));
           await launched.host.kill();
           openingKills++;
           continue;
@@ -69,7 +71,8 @@ describe("crash soak", () => {
         const url = urls[Math.floor(rng() * urls.length)]!;
         const typist = new Typist(host, url, `c${cycle}`);
         typist.start(5);
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.floor(rng() * 550)));
+        // The writer types for a random (seeded) while before the kill.
+        await pace(50 + Math.floor(rng() * 550));
         const killedAt = Date.now();
         await host.kill();
         await typist.stop();

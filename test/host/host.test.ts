@@ -11,6 +11,7 @@ import { Host } from "../../src/host/Host";
 import { DirectoryLockedError } from "../../src/node/storage";
 import type { Bootstrap, HostMethod, HostResponse, HostStatus } from "../../src/shared/api";
 import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { eventually, quietPeriod } from "../support/wait";
 
 const logger = pino({ level: "silent" });
 
@@ -63,13 +64,12 @@ function entryOf(host: Host, url: string) {
   return host.library.entries()[url.slice("automerge:".length)];
 }
 
+/** Whether `condition` comes true within `timeoutMs`. */
 async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  return true;
+  return eventually(condition, timeoutMs, 25).then(
+    () => true,
+    () => false,
+  );
 }
 
 describe("requests are validated", () => {
@@ -220,15 +220,14 @@ describe("closing", () => {
           }
         }
         await host.close();
-        // Anything still running fails against the closed storage about now.
-        await new Promise((resolve) => setTimeout(resolve, 200));
+        await quietPeriod(200, "work close() left running would fail against the closed storage about now: none may");
         expect(failures).toEqual([]);
         expect(host.status()).toEqual({ storageOk: true, problems: [] });
       }
       const host = await start();
       for (const [i, url] of urls.entries()) expect(await textOf(host, url)).toBe(`3 2 1 ${titles[i]}.`);
       await host.close();
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await quietPeriod(200, "work close() left running would fail against the closed storage about now: none may");
       expect(failures).toEqual([]);
     } finally {
       process.off("unhandledRejection", onRejection);
@@ -465,8 +464,7 @@ describe("windows", () => {
     try {
       const handle = await window.find<WriterDocument>(url as AutomergeUrl);
       expect(plainText(handle.doc())).toBe("Call me Ishmael.");
-      // A while for anything pushed to arrive: nothing was.
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await quietPeriod(500, "the host must push the window nothing it did not ask for: anything pushed would arrive by now");
       expect(Object.keys(window.handles)).toEqual([url.slice("automerge:".length)]);
       expect(window.handles[other.slice("automerge:".length) as DocumentId]).toBeUndefined();
       // The one it asked for syncs both ways.

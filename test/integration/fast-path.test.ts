@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { Host } from "../../src/host/Host";
 import { shareChangesFast } from "../../src/shared/sync/changeBroadcast";
 import { addToken, eventually, metric, useRelays } from "../support/relay";
+import { pace, quietPeriod, settled } from "../support/wait";
 
 type Doc = { text: string };
 type Port = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
@@ -54,13 +55,15 @@ describe("the keystroke fast path", () => {
     const b: DocHandle<Doc> = await eventually(() => bob.renderer.find<Doc>(created.url), 20_000, 250);
     shareChangesFast(a);
     shareChangesFast(b);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The opening sync is over (the relay's traffic has stopped) before counting.
+    const counts = ["relay_messages_received_total", "relay_messages_sent_total"].flatMap((name) => ['{type="sync"}', '{type="ephemeral"}'].map((labels) => [name, labels] as const));
+    await settled(async () => (await Promise.all(counts.map(([name, labels]) => metric(r.url, name, labels)))).join(), 300);
     const before = await metric(r.url, "relay_messages_received_total", '{type="ephemeral"}');
     const sentBefore = await metric(r.url, "relay_messages_sent_total", '{type="ephemeral"}');
 
     for (const ch of "keystrokes") {
       a.change((d) => A.splice(d, ["text"], d.text.length, 0, ch));
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await pace(20);
     }
     await eventually(() => b.doc().text === "keystrokes", 10_000);
     // In Bob's host too, on its disk (in its document worker: it had nothing of it on disk).
@@ -68,7 +71,8 @@ describe("the keystroke fast path", () => {
       const saved = await bob.host.handle({ method: "confirmSaved", url: created.url, heads: A.getHeads(b.doc()) });
       return saved.ok && (saved.value as { saved: boolean }).saved;
     }, 10_000);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(async () => (await metric(r.url, "relay_messages_sent_total", '{type="ephemeral"}')) - sentBefore >= 10 && bob.received.ephemeral.length >= 10, 10_000);
+    await quietPeriod(500, "an echo would follow the last broadcast: none may reach the relay or Ada's renderer");
 
     // Ten broadcasts reached the relay: Ada's host's, none echoed back by Bob's host;
     // and ten left it, to Bob's host, none echoed back to Ada's.

@@ -78,7 +78,15 @@ describe("relay basics", () => {
     await eventually(() => documentFiles(r.dataDir).length > 0);
     // With a 2 s save debounce, these changes are in the relay's memory only...
     for (let i = 1; i <= 5; i++) handle.change((d) => (d.n = i));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Once the relay has them: its heads, as the client last heard them, are ours.
+    const ours = JSON.stringify([...handle.heads()].sort());
+    await eventually(() =>
+      a.peers.some((peer) => {
+        const storageId = a.getStorageIdOfPeer(peer);
+        const theirs = storageId && handle.getSyncInfo(storageId)?.lastHeads;
+        return !!theirs && JSON.stringify([...theirs].sort()) === ours;
+      }),
+    );
     // ...until SIGTERM flushes them.
     expect(await r.stop()).toBe(0);
     expect(r.logs()).toMatch(/everything flushed/);

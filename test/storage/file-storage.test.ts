@@ -15,6 +15,7 @@ import {
 } from "../../src/node/storage";
 import { build } from "esbuild";
 import { runStorageAcceptanceTests } from "./acceptance";
+import { eventually } from "../support/wait";
 
 const PROJECT_ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const FIXTURE = fileURLToPath(new URL("./fixtures/open-storage.ts", import.meta.url));
@@ -84,7 +85,8 @@ describe("FileStorageAdapter on disk", () => {
         handle.change((draft) => {
           draft.notes.push(note);
         });
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // The Repo's own (5 ms debounced) save writes the change first, so flush() races nothing.
+        await eventually(async () => (await chunkFiles(dir)).some((file) => !before.includes(file)), 5000, 5);
         await repo.flush();
         const after = await chunkFiles(dir);
         const added = after.filter((file) => !before.includes(file));
@@ -329,6 +331,14 @@ describe("FileStorageAdapter on disk", () => {
       const lock = { pid: 1, hostname: os.hostname(), startedAt: "2020-01-01T00:00:00.000Z", bootId: "not-this-boot" };
       await fs.writeFile(path.join(dir, "LOCK"), JSON.stringify(lock));
       await open(dir);
+      // Taken over: the lock now names this process, in this boot.
+      const bootId = (await fs.readFile("/proc/sys/kernel/random/boot_id", "utf8")).trim();
+      expect(JSON.parse(await fs.readFile(path.join(dir, "LOCK"), "utf8"))).toMatchObject({ pid: process.pid, hostname: os.hostname(), bootId });
+      // While pid 1 of this boot holding it is refused: the boot, not the pid, decided.
+      const current = { ...lock, bootId };
+      const other = await tempDir();
+      await fs.writeFile(path.join(other, "LOCK"), JSON.stringify(current));
+      await expect(FileStorageAdapter.open(other)).rejects.toBeInstanceOf(DirectoryLockedError);
     });
 
     it("refuses a lock held on another host, and says how to clear it", async () => {

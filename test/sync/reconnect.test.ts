@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { next as A } from "@automerge/automerge";
 import { NetworkAdapter, Repo, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
-import { eventually } from "../support/wait";
+import { eventually, quietPeriod, settled } from "../support/wait";
 
 /** One end of an in-memory connection. */
 class LinkEnd extends NetworkAdapter {
@@ -15,6 +15,8 @@ class LinkEnd extends NetworkAdapter {
   sentWhileLosing = 0;
   /** How many of the lost messages carried changes (sync messages with changes in them). */
   changesLost = 0;
+  /** How many messages were sent from this end, lost or not. */
+  sent = 0;
   joined = false;
 
   isReady(): boolean {
@@ -33,6 +35,7 @@ class LinkEnd extends NetworkAdapter {
   }
 
   send(message: Message): void {
+    this.sent++;
     if (this.losing) {
       this.sentWhileLosing++;
       if (message.type === "sync" && message.data && A.decodeSyncMessage(message.data).changes.length > 0) this.changesLost++;
@@ -79,7 +82,7 @@ describe("a connection that lost messages, then reconnected", () => {
     // The connection dies silently: the relay's change goes nowhere.
     relayEnd.losing = true;
     theirs.change((d) => void d.words.push("from the relay"));
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await eventually(() => relayEnd.changesLost > 0, 5000, 5);
     leave(relayEnd, clientEnd);
     relayEnd.losing = false;
     join(relayEnd, clientEnd);
@@ -103,9 +106,10 @@ describe("a message lost while the connection lives (resyncAfterMs)", () => {
     const mine = client.create<{ words: string[] }>({ words: ["first"] });
     const theirs = await eventually(() => relay.find<{ words: string[] }>(mine.url), 5000, 50);
     await eventually(() => theirs.doc().words.length === 1);
-    // Let the first exchange finish, then lose exactly the message that carries the
-    // relay's next change; the connection itself stays up.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Let the first exchange finish (the link goes quiet for longer than the Repos' 100 ms
+    // sync debounce), then lose exactly the message that carries the relay's next change;
+    // the connection itself stays up.
+    await settled(() => relayEnd.sent + clientEnd.sent, 300, 5000, 20);
     relayEnd.losing = true;
     theirs.change((d) => void d.words.push("from the relay"));
     // Until the message that carries it is lost (under load, a late message of the first
@@ -117,11 +121,11 @@ describe("a message lost while the connection lives (resyncAfterMs)", () => {
 
   it("without it, both sides wait for each other for as long as the connection lasts", async () => {
     const { mine, theirs } = await linked(0);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await quietPeriod(1500, "without resyncAfterMs nothing sends the lost change again: 1.5 s, far past the 200 ms resync of the next test");
     // A client edit goes through, but the relay never sends its lost change again.
     mine.change((d) => void d.words.push("from the client"));
     await eventually(() => theirs.doc().words.length === 3, 5000, 50);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await quietPeriod(500, "the lost change must not come in the exchange the client's edit started either");
     expect(mine.doc().words).toEqual(["first", "from the client"]);
   });
 

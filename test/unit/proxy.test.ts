@@ -3,7 +3,7 @@ import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort } from "../support/ports";
 import { useProxies } from "../support/proxy";
-import { eventually } from "../support/wait";
+import { eventually, quietPeriod } from "../support/wait";
 
 const proxy = useProxies();
 const servers: net.Server[] = [];
@@ -38,8 +38,6 @@ function connect(port: number): { socket: net.Socket; received: () => string; cl
   return { socket, received: () => text, closed };
 }
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 describe("TcpProxy", () => {
   it("forwards both ways, and cut() closes live connections", async () => {
     const target = await echo();
@@ -64,7 +62,8 @@ describe("TcpProxy", () => {
     live.socket.write("c");
     const fresh = connect(p.port);
     fresh.socket.write("new");
-    await pause(300);
+    await eventually(() => p.stats.accepted === 2, 5000, 20);
+    await quietPeriod(300, "a partition lets nothing through, either way: no byte may cross in 300 ms");
     expect(live.received()).toBe("a");
     expect(fresh.received()).toBe("");
     // The new connection never reached the other side of the partition.
@@ -104,7 +103,9 @@ describe("TcpProxy", () => {
     const p = await proxy(port, { patientMs: 5000 });
     const c = connect(p.port);
     c.socket.write("early");
-    await pause(300);
+    await eventually(() => p.connections === 1, 5000, 20);
+    await quietPeriod(300, "nothing listens yet, for longer than the proxy's 50 ms 'waited' mark: it must hold the connection, not drop it");
+    expect(p.connections).toBe(1);
     await echo(port);
     await eventually(() => c.received() === "early", 5000, 20);
     expect(p.stats.waitedForTarget).toBe(1);

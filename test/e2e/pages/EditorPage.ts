@@ -43,19 +43,17 @@ export class EditorPage {
 
   /**
    * ProseMirror picks up a DOM selection change from the browser's (asynchronous)
-   * selectionchange event; give it time before acting on the selection.
+   * selectionchange event, however late the browser sends it under load: hand it one at
+   * once (its handler reads the selection then and there), and wait until the page has
+   * rendered what that changed (two frames on, React has committed).
    */
   private async settleSelection(): Promise<void> {
     await this.page.evaluate(
       () =>
-        new Promise((resolve) =>
-          setTimeout(() => {
-            // Make sure ProseMirror has read the DOM selection (its selectionchange
-            // handler), however the browser scheduled the real event under load.
-            document.dispatchEvent(new Event("selectionchange"));
-            requestAnimationFrame(() => setTimeout(resolve, 50));
-          }, 100),
-        ),
+        new Promise<void>((resolve) => {
+          document.dispatchEvent(new Event("selectionchange"));
+          requestAnimationFrame(() => requestAnimationFrame(() => resolve()));
+        }),
     );
   }
 

@@ -31,11 +31,12 @@ export class SettingsPage {
     await this.addRelay(name, url, token);
     if (options.waitForSync) {
       const status = this.dialog.getByTestId("settings-sync-status");
-      const deadline = Date.now() + 20_000;
-      while (!/All changes on|Syncing with/.test(await status.innerText())) {
-        if (Date.now() > deadline) throw new Error(`Settings never said it syncs with ${name}: ${await status.innerText()}`);
-        await this.page.waitForTimeout(100);
-      }
+      await status
+        .filter({ hasText: /All changes on|Syncing with/ })
+        .waitFor({ timeout: 20_000 })
+        .catch(async () => {
+          throw new Error(`Settings never said it syncs with ${name}: ${await status.innerText()}`);
+        });
     }
     await this.close();
   }
