@@ -59,7 +59,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["src/main/**/*.ts", "src/preload/**/*.ts", "test/**/*.ts", "bench/**/*.{ts,mjs,js}", "scripts/**/*.{ts,mjs,js}", "*.config.{ts,js}", ".ci/**/*.mjs"],
+    files: ["src/main/**/*.ts", "src/preload/**/*.ts", "test/**/*.{ts,mjs}", "bench/**/*.{ts,mjs,js}", "scripts/**/*.{ts,mjs,js}", "*.config.{ts,js}", ".ci/**/*.mjs"],
     languageOptions: { globals: { ...globals.node } },
   },
 );

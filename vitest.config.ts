@@ -1,5 +1,8 @@
 import { defineConfig } from "vitest/config";
 
+/** The suites that start processes bundle those programs once per run (test/support/programs.ts). */
+const programs = ["test/support/programs.setup.ts"];
+
 export default defineConfig({
   test: {
     projects: [
@@ -16,6 +19,7 @@ export default defineConfig({
           // Real relay and host processes over loopback.
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          globalSetup: programs,
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 60_000,
@@ -29,6 +33,7 @@ export default defineConfig({
           // The library list follows edits once a second; allow for it on a busy machine.
           expect: { poll: { timeout: 5000 } },
           include: ["test/e2e/**/*.test.ts"],
+          globalSetup: programs,
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -42,6 +47,7 @@ export default defineConfig({
           // real relay and host processes, real faults. `npm run test:faults` prints the table.
           name: "faults",
           include: ["test/faults/**/*.test.ts"],
+          globalSetup: programs,
           environment: "node",
           testTimeout: 180_000,
           hookTimeout: 120_000,

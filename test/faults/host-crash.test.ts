@@ -8,7 +8,9 @@ import type { HostStatus } from "../../src/shared/api";
 import { inspectStorage } from "../support/dataDir";
 import { HostProcess, useHosts } from "../support/host";
 import { PROJECT_ROOT, tempDir } from "../support/relay";
+import { programArgs } from "../support/programs";
 import { survivingWords, Typist } from "../support/typist";
+import { pace } from "../support/wait";
 
 const hosts = useHosts();
 
@@ -36,11 +38,12 @@ describe("the host killed while the writer types", () => {
           const n = typist.words.length;
           const heads = n > 0 ? (await host.read(url).catch(() => undefined))?.hashes : undefined;
           if (heads && (await host.call<{ saved: boolean }>("confirmSaved", { url, heads }).catch(() => ({ saved: false }))).saved) confirmed = Math.max(confirmed, n);
-          await new Promise((resolve) => setTimeout(resolve, 150));
+          await pace(150);
         }
       })();
       typist.start(5);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // The writer types this long, a different while each round, before the kill.
+      await pace(delay);
       const killedAt = Date.now();
       await host.kill();
       await typist.stop();
@@ -109,7 +112,7 @@ describe("a second instance on the same data directory", () => {
 /** `npm run web -- --data DIR` without the build step: its exit code and stderr. */
 function runWebShell(dataDir: string): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, ["--import", "tsx", "src/host/web/cli.ts", "--data", dataDir, "--port", "0"], { cwd: PROJECT_ROOT, timeout: 60_000 }, (_error, _stdout, stderr) =>
+    const child = execFile(process.execPath, [...programArgs("web"), "--data", dataDir, "--port", "0"], { cwd: PROJECT_ROOT, timeout: 60_000 }, (_error, _stdout, stderr) =>
       resolve({ code: child.exitCode, stderr }),
     );
   });

@@ -5,20 +5,20 @@ import { describe, expect, it } from "vitest";
 import type { HostProcess } from "../support/host";
 import { useProxies } from "../support/proxy";
 import { addToken, eventually, freePort, tempDir, useRelays } from "../support/relay";
+import { pace } from "../support/wait";
 import { converged, expectedText, useHosts } from "../support/replicas";
 
 const relays = useRelays();
 const proxy = useProxies();
 const host = useHosts();
 
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const range = (n: number, word: (i: number) => string) => Array.from({ length: n }, (_, i) => word(i));
 
 /** Types `words` one by one at `at`, `everyMs` apart. */
 async function typeAll(h: HostProcess, url: string, words: string[], at: "start" | "end", everyMs: number): Promise<void> {
   for (const word of words) {
     await h.type(url, word, at);
-    await pause(everyMs);
+    await pace(everyMs);
   }
 }
 
@@ -33,7 +33,7 @@ async function peeredRelays(peerUrl: (bPort: number) => Promise<string> = async 
 }
 
 describe("network faults", () => {
-  it("F3: a connection that dies without a word (the relay never hears of it): the writer is back in seconds, not refused for a minute", async () => {
+  it("F3: a connection that dies without a word (the relay never hears of it): the writer is syncing again within 10 s", async () => {
     const dataDir = tempDir();
     const token = await addToken(dataDir, "team");
     const r = await relays.relay({ dataDir });
@@ -44,8 +44,10 @@ describe("network faults", () => {
     await ada.type(url, "Before. ");
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
 
-    // The relay keeps the old connection, and Ada's peer ID with it, until its keepalive
-    // (30-60 s); Ada's heartbeat notices within seconds and she connects again.
+    // Nothing reaches either end any more, and neither is told. Ada's host gives the
+    // relay up after 5 s of silence and connects again; the relay still holds her old
+    // connection, and her peer ID with it, but that connection does not answer a ping,
+    // so the new one takes its place at once.
     line.strand();
     const stranded = Date.now();
     await eventually(async () => (await ada.syncStatus()).connection !== "connected", 30_000, 200);
@@ -53,9 +55,9 @@ describe("network faults", () => {
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 40_000, 200);
     const backMs = Date.now() - stranded;
     console.log(`F3 (stranded connection): back on the relay ${backMs} ms after the line died`);
-    // Heartbeat (about 10 s), the relay asking the old connection (3 s), a retry: well
-    // under the keepalive's 30-60 s.
-    expect(backMs).toBeLessThan(28_000);
+    // Silence (5 s), a new connection taking the old one's place (at most 1.5 s), a
+    // sync round: syncing again within 10 s, on a loaded machine too.
+    expect(backMs).toBeLessThan(10_000);
     expect(r.logs()).toMatch(/did not answer while its peer ID rejoined/);
     const seen = await converged(url, [ada], [relays.client(r.url, token)], 20_000);
     expect(seen.text).toBe("Before. After. ");
@@ -132,7 +134,7 @@ describe("network faults", () => {
     toA.heal();
     const ada3 = range(10, (i) => `a${25 + i} `);
     const typing = typeAll(ada, url, ada3, "end", 30);
-    await pause(100);
+    await eventually(async () => (await ada.read(url)).text.includes("a26 "), 10_000, 10);
     await ada.call("removeRelay", { id: bId });
     await typing;
     await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 30_000);
@@ -168,13 +170,13 @@ describe("network faults", () => {
           const s = await h.syncStatus(url);
           if (s.connection !== "connected" || s.error !== null) noticed.push(`${name}: ${JSON.stringify(s)}`);
         }
-        await pause(250);
+        await pace(250);
       }
     })();
 
     line!.partition();
-    // Longer than A's heartbeat on the peering connection (15-30 s): A gives it up and
-    // keeps redialling into the partition.
+    // Longer than A's patience with a silent peer relay (10 s): A gives it up and keeps
+    // redialling into the partition.
     const adaWords = range(45, (i) => `a${i} `);
     const bobWords = range(45, (i) => `b${i} `);
     await Promise.all([typeAll(ada, url, adaWords, "end", 700), typeAll(bob, url, bobWords, "start", 700)]);

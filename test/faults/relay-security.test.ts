@@ -2,17 +2,22 @@
 // relay process: each hostile connection is closed with a reason, and everyone else
 // keeps syncing.
 import fs from "node:fs";
-import path from "node:path";
 import { next as A } from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo";
 import { afterEach, describe, expect, it } from "vitest";
 import { shareChangesFast } from "../../src/shared/sync/changeBroadcast";
-import { addToken, documentFiles, eventually, listFiles, metric, rawConnect, tempDir, useRelays, type RawConnection } from "../support/relay";
+import { cbor } from "@automerge/automerge-repo";
+import { walledDataDir } from "../support/dataDir";
+import { pace, quietPeriod, settled } from "../support/wait";
+import { addToken, documentFiles, eventually, metric, PROTOTYPE_PROBE, prototypesOf, rawConnect, useRelays, type RawConnection } from "../support/relay";
 
 const { relay, client } = useRelays();
 const sockets: RawConnection[] = [];
+/** Directories made here rather than by tempDir, removed after each test. */
+const madeHere: string[] = [];
 afterEach(() => {
   for (const s of sockets.splice(0)) s.socket.terminate();
+  for (const dir of madeHere.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 async function raw(url: string, token: string, join?: string): Promise<RawConnection> {
@@ -58,10 +63,10 @@ describe("relay against bad input", () => {
     });
     await eventually(async () => (await metric(r.url, "relay_refused_changes_total")) > 0);
     // Refusing does not start a loop: once settled, the reader and the relay go quiet.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const settled = await metric(r.url, "relay_messages_received_total", '{type="sync"}');
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    expect((await metric(r.url, "relay_messages_received_total", '{type="sync"}')) - settled).toBeLessThan(5);
+    const syncs = () => metric(r.url, "relay_messages_received_total", '{type="sync"}');
+    const settledAt = await settled(syncs, 500);
+    await quietPeriod(2000, "a sync loop would send several messages a second; a settled reader sends none");
+    expect((await syncs()) - settledAt).toBeLessThan(5);
 
     // The reader still follows: the writer's later change reaches it.
     handle.change((d) => (d.extra = 1));
@@ -69,17 +74,16 @@ describe("relay against bad input", () => {
 
     // A document the reader creates never reaches the relay, and nothing loops either.
     const own = reader.create<{ text: string }>({ text: "mine" });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const quiet = await metric(r.url, "relay_messages_received_total", '{type="sync"}');
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    expect((await metric(r.url, "relay_messages_received_total", '{type="sync"}')) - quiet).toBeLessThan(5);
+    const quiet = await settled(syncs, 500);
+    await quietPeriod(2000, "a sync loop would send several messages a second; a settled reader sends none");
+    expect((await syncs()) - quiet).toBeLessThan(5);
     expect(documentFiles(r.dataDir).some((f) => f.includes(own.documentId))).toBe(false);
 
     // A second full-access client sees the writer's document, untouched.
     const other = client(r.url, full);
     const seen = await eventually(() => other.find<{ text: string; extra?: number; vandal?: string }>(handle.url), 10_000, 250);
-    await eventually(() => seen.doc().extra === 1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Exactly the writer's history: a change the relay had taken from the reader would be a head more.
+    await eventually(() => seen.doc().extra === 1 && [...seen.heads()].sort().join() === [...handle.heads()].sort().join());
     expect(seen.doc().text).toBe("original");
     expect(seen.doc().vandal).toBeUndefined();
 
@@ -106,19 +110,17 @@ describe("relay against bad input", () => {
     const refused = await metric(r.url, "relay_refused_changes_total");
 
     mirror.change((d) => (d.vandal = "was here"));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Refused twice, once the relay has had both: in its sync message and in its broadcast.
+    await eventually(async () => (await metric(r.url, "relay_refused_changes_total")) >= refused + 2);
     // A writer's broadcast does go through, after the reader's: once it is there, the
     // reader's would have been too.
     handle.change((d) => (d.note = "from the writer"));
-    await eventually(() => other.doc().note === "from the writer");
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(() => other.doc().note === "from the writer" && handle.doc().note === "from the writer");
     expect(other.doc().vandal).toBeUndefined();
     expect(handle.doc().vandal).toBeUndefined();
-    // Counted as refused twice: in its sync message and in its broadcast.
-    expect(await metric(r.url, "relay_refused_changes_total")).toBeGreaterThanOrEqual(refused + 2);
   });
 
-  it("S4: a join reusing a live peer ID is refused, and the original keeps syncing", async () => {
+  it("S4: a join reusing a live peer ID is refused, and the original keeps syncing; a dead one's is taken over by its own token only", async () => {
     const r = await relay();
     const token = await addToken(r.dataDir, "alice");
     const mallory = await addToken(r.dataDir, "mallory");
@@ -144,6 +146,22 @@ describe("relay against bad input", () => {
     const mirrored = await watcher.find<{ n: number }>(first.url);
     mirrored.change((d) => (d.n = 10));
     await eventually(() => first.doc().n === 10);
+
+    // A connection that no longer answers (a laptop that slept, a network that changed
+    // under it) still holds its peer ID. Another credential never gets it...
+    const sleeper = await raw(r.url, token, "sleeper");
+    (sleeper.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const stranger = await raw(r.url, mallory);
+    stranger.send({ type: "join", senderId: "sleeper", peerMetadata: {}, supportedProtocolVersions: ["1"] });
+    expect((await stranger.closed).code).toBe(4005);
+    // ...while the same token's new connection takes its place as soon as a ping to the
+    // old one goes unanswered for a second and a half.
+    const back = await raw(r.url, token);
+    const asked = Date.now();
+    back.send({ type: "join", senderId: "sleeper", peerMetadata: {}, supportedProtocolVersions: ["1"] });
+    await back.next("peer", 10_000);
+    expect(Date.now() - asked).toBeLessThan(5_000);
+    expect(r.logs()).toMatch(/did not answer while its peer ID rejoined/);
   });
 
   it("S5: invalid CBOR, CBOR null, wrong shapes, unknown versions: that connection closes with a reason", async () => {
@@ -211,7 +229,7 @@ describe("relay against bad input", () => {
     while (flood.socket.readyState === flood.socket.OPEN && sent < 20_000) {
       flood.send(tick);
       sent++;
-      if (sent % 500 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      if (sent % 500 === 0) await pace(5);
     }
     const floodClosed = await Promise.race([flood.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
     expect(floodClosed?.code).toBe(4029);
@@ -231,10 +249,12 @@ describe("relay against bad input", () => {
     await stillSyncs(r.url, token);
   });
 
-  it("S7: hostile IDs are refused; nothing is written outside the data directory", async () => {
-    const parent = tempDir("relay-s7-");
-    const dataDir = path.join(parent, "data");
-    const r = await relay({ dataDir });
+  it("S7: hostile IDs are refused; nothing is written outside the data directory; the relay's prototypes stay clean", async () => {
+    const walled = walledDataDir("relay-s7-");
+    madeHere.push(walled.root);
+    const dataDir = walled.dataDir;
+    const passwd = fs.statSync("/etc/passwd");
+    const r = await relay({ dataDir, nodeArgs: PROTOTYPE_PROBE });
     const token = await addToken(dataDir, "alice");
     const hostile: unknown[] = ["../../x", "..", "__proto__", "constructor", "toString", "a".repeat(10_000), "x/../../../etc/passwd", 42, null, {}, ["a"], ""];
     for (const id of hostile) {
@@ -258,13 +278,25 @@ describe("relay against bad input", () => {
     const sneaky = await raw(r.url, token, "sneaky");
     sneaky.send(new Uint8Array([0xa1, 0x69, ...Buffer.from("__proto__"), 0xa1, 0x64, ...Buffer.from("type"), 0x64, ...Buffer.from("join")]));
     expect((await sneaky.closed).code).toBe(4002);
+    // Fields that would pollute a naive merge, where the relay copies what a client sent.
+    // (JSON.parse makes `__proto__` an own key, as a CBOR map on the wire does.)
+    const polluting = JSON.parse('{"__proto__":{"polluted":"yes"},"constructor":{"prototype":{"polluted":"yes"}},"prototype":{"polluted":"yes"}}') as object;
+    const merger = await raw(r.url, token);
+    merger.send({ type: "join", senderId: "merger", peerMetadata: polluting, supportedProtocolVersions: ["1"] });
+    await Promise.race([merger.closed, merger.next("peer")]);
+    const joined = await raw(r.url, token, "merger-2");
+    joined.send({ type: "remote-subscription-change", senderId: "merger-2", targetId: joined.relayPeerId, add: ["__proto__"], remove: [] });
+    joined.send({ type: "ephemeral", senderId: "merger-2", targetId: joined.relayPeerId, documentId: randomDocumentId(), sessionId: "__proto__", count: 1, data: cbor.encode(polluting) });
+    joined.send({ ...polluting, type: "request", senderId: "merger-2", targetId: joined.relayPeerId, documentId: randomDocumentId(), data: emptySyncData() });
+    await Promise.race([joined.closed, joined.next("doc-unavailable")]);
 
     await stillSyncs(r.url, token);
-    const outside = listFiles(parent).filter((f) => !f.startsWith(`data${path.sep}`));
-    expect(outside).toEqual([]);
-    for (const file of listFiles(dataDir)) expect(path.resolve(dataDir, file).startsWith(dataDir + path.sep)).toBe(true);
-    expect(fs.existsSync(path.join(parent, "x"))).toBe(false);
-    expect(Object.prototype).not.toHaveProperty("polluted");
+    // Nothing outside the data directory: not beside it, not six levels up, not /etc.
+    expect(walled.outside()).toEqual([]);
+    const now = fs.statSync("/etc/passwd");
+    expect([now.size, now.mtimeMs]).toEqual([passwd.size, passwd.mtimeMs]);
+    // The relay process's own prototypes (not this test's): nothing added to them.
+    expect(await prototypesOf(r.pid, r.logs)).toEqual({ added: {}, polluted: null });
     expect(r.exited()).toBe(false);
   });
 

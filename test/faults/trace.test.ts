@@ -2,10 +2,11 @@
  * P2: a real concurrent editing trace replayed between two desktop hosts through a
  * relay, each of the trace's two writers on their own host process. Every transaction
  * waits until the transactions it was written on top of have reached its writer's host
- * (through the relay, by the sync protocol), and is applied on exactly that version;
- * both hosts must end with the trace's final text, character for character.
+ * (through the relay, by the sync protocol), and is made on exactly that version (the
+ * writer's own copy, hostCommands.ts) and handed to the host; both hosts must end with
+ * the trace's final text, character for character.
  *
- * The trace: friendsforever (test/fixtures/traces/friendsforever.json.gz, a copy of ../shared/traces/), from the public
+ * The trace: friendsforever (test/fixtures/traces/friendsforever.json.gz), from the public
  * `editing-traces` collection by Joseph Gentle and contributors, used under the CC BY
  * 4.0 licence (https://creativecommons.org/licenses/by/4.0/).
  */
@@ -24,7 +25,6 @@ interface ConcurrentTrace {
 }
 
 const TRACE = path.resolve(PROJECT_ROOT, "test/fixtures/traces/friendsforever.json.gz");
-const EXTENSION = path.join(PROJECT_ROOT, "test/faults/support/hostCommands.ts");
 
 type Spans = { spans: string; text: string; heads: string[] };
 
@@ -48,7 +48,7 @@ describe("P2: trace replay", () => {
     const relay = await relays.relay();
     const token = await addToken(relay.dataDir, "p2");
     for (let agent = 0; agent < trace.numAgents; agent++) {
-      const host = await HostProcess.start({ name: `agent ${agent}`, extension: EXTENSION });
+      const host = await HostProcess.start({ name: `agent ${agent}`, extension: "hostCommands" });
       hosts.push(host);
       await host.addRelay("relay", relay.url, token);
     }

@@ -47,7 +47,7 @@ const windows = new Map<Host, Repo>();
 /**
  * A window of the host, as the renderer connects one: documents are edited and read
  * there, never in the host's Repo directly (a long document is not in it, but in the
- * host's document worker; `npm run test:host-workers` runs this file with every
+ * host's document worker; `npm test` runs this file again with every
  * document there).
  */
 function windowOf(h: Host): Repo {

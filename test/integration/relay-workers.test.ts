@@ -3,7 +3,7 @@
 // --worker-threshold-bytes, a document that is long on disk is routed to the worker when
 // a client asks for it, two clients co-edit it through the worker, small documents stay
 // on the main thread and keep syncing, and what the worker passed on is on disk.
-// (`npm run test:relay-workers` also runs every relay test with every document in a worker.)
+// (`npm test` also runs the relay's document tests with every document in a worker.)
 import * as A from "@automerge/automerge";
 import { describe, expect, it } from "vitest";
 import { addToken, documentFiles, eventually, metric, useRelays } from "../support/relay";

@@ -1,5 +1,6 @@
 // What a host's or relay's data directory holds, read straight from the disk.
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { decodeChunk } from "../../src/node/storage/chunkFile";
 
@@ -37,4 +38,37 @@ export function inspectStorage(storageDir: string): DiskReport {
 /** The chunk files of one document (relative paths), e.g. to damage one. */
 export function documentChunks(storageDir: string, documentId: string): string[] {
   return inspectStorage(storageDir).chunks.filter((file) => file.split(path.sep)[1] === documentId);
+}
+
+/**
+ * A data directory six levels down inside a fresh temp directory of its own (`root`), so
+ * that a path escaping the data directory by `..` (up to six levels, more than any key
+ * or link a test sends has) lands inside `root`, where `outside()` finds it. Checking
+ * the data directory itself could never find a file written outside it.
+ */
+export interface WalledDataDir {
+  root: string;
+  dataDir: string;
+  /** Every file and directory under `root` that is not the data directory or inside it. */
+  outside(): string[];
+}
+
+export function walledDataDir(prefix: string): WalledDataDir {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dataDir = path.join(root, "1", "2", "3", "4", "5", "6", "data");
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const walls = new Set(["1", "2", "3", "4", "5", "6"].map((_, i, all) => path.join(...all.slice(0, i + 1))));
+  return {
+    root,
+    dataDir,
+    outside: () => {
+      const found: string[] = [];
+      for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+        const relative = path.relative(root, path.join(entry.parentPath, entry.name));
+        const inData = relative === path.relative(root, dataDir) || relative.startsWith(path.relative(root, dataDir) + path.sep);
+        if (!inData && !walls.has(relative)) found.push(relative);
+      }
+      return found.sort();
+    },
+  };
 }

@@ -4,6 +4,8 @@ import path from "node:path";
 import type { SyncStatus } from "../../src/shared/api";
 import type { Edit, HostCommand, Inspection, PlainSpan, RichEdit } from "./host-child";
 import { PROJECT_ROOT, tempDir } from "./relay";
+import { projectRootFor } from "./asUser";
+import { programArgs, programFile } from "./programs";
 
 type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
 type Without<T, K extends keyof T> = T extends unknown ? Omit<T, K> : never;
@@ -21,9 +23,10 @@ export interface HostStartOptions {
   gid?: number;
   /**
    * A module of extra commands the child loads (see HostExtension in host-child.ts),
-   * called with `ext()`.
+   * called with `ext()`: "hostCommands" for test/faults/support/hostCommands.ts (bundled
+   * with the host child when the run bundles programs), or a path.
    */
-  extension?: string;
+  extension?: "hostCommands" | string;
 }
 
 /** A host process (see host-child.ts) and the calls a test makes into it. */
@@ -34,6 +37,7 @@ export class HostProcess {
   #next = 1;
   readonly #pending = new Map<number, Pending>();
   readonly #exited: Promise<number | null>;
+  #killed = false;
 
   private constructor(child: ChildProcess, dataDir: string) {
     this.#child = child;
@@ -65,11 +69,18 @@ export class HostProcess {
    */
   static launch(options: HostStartOptions = {}): { host: HostProcess; ready: Promise<void> } {
     const dataDir = options.dataDir ?? tempDir("host-test-");
-    const child = fork(path.join(PROJECT_ROOT, "test/support/host-child.ts"), [dataDir, options.name ?? "writer"], {
-      cwd: PROJECT_ROOT,
-      execArgv: ["--import", "tsx"],
+    // Another user may not reach this checkout where it sits: it gets one it can reach.
+    const root = options.uid === undefined ? PROJECT_ROOT : projectRootFor(options.uid, options.gid ?? options.uid);
+    const inRoot = (file: string) => (file.startsWith(PROJECT_ROOT + path.sep) ? path.join(root, path.relative(PROJECT_ROOT, file)) : file);
+    // fork() takes the program apart from node's own arguments (tsx's loader, if any).
+    const args = programArgs("hostChild").map(inRoot);
+    const program = args.at(-1)!;
+    const extension = options.extension === undefined ? undefined : options.extension === "hostCommands" ? inRoot(programFile("hostCommands").file) : options.extension;
+    const child = fork(program, [dataDir, options.name ?? "writer"], {
+      cwd: root,
+      execArgv: args.slice(0, -1),
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      env: { ...process.env, ...options.env, ...(options.extension ? { HOST_CHILD_EXTENSION: options.extension } : {}) },
+      env: { ...process.env, ...options.env, ...(extension ? { HOST_CHILD_EXTENSION: extension } : {}) },
       uid: options.uid,
       gid: options.gid,
     });
@@ -164,6 +175,11 @@ export class HostProcess {
     return this.#child.exitCode !== null || this.#child.signalCode !== null;
   }
 
+  /** Whether the test has killed it (it may not have exited yet: a call in flight fails then). */
+  get killed(): boolean {
+    return this.#killed || this.exited;
+  }
+
   syncStatus(url: string | null = null): Promise<SyncStatus> {
     return this.call<SyncStatus>("syncStatus", { url });
   }
@@ -185,6 +201,7 @@ export class HostProcess {
 
   async kill(): Promise<void> {
     if (this.#child.exitCode !== null || this.#child.signalCode !== null) return;
+    this.#killed = true;
     this.#child.kill("SIGKILL");
     await this.#exited;
   }

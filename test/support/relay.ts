@@ -12,9 +12,10 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import WebSocket from "ws";
 export { freePort } from "./ports";
 export { eventually } from "./wait";
+import { programArgs } from "./programs";
+import { eventually } from "./wait";
 
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const CLI = path.join(PROJECT_ROOT, "sync-server", "cli.ts");
 const run = promisify(execFile);
 
 export interface StartRelayOptions {
@@ -27,6 +28,8 @@ export interface StartRelayOptions {
   env?: Record<string, string>;
   /** More CLI arguments, e.g. `["--allow-anonymous"]`. */
   args?: string[];
+  /** Arguments for node itself, before the relay's (e.g. `["--import", probe]`). */
+  nodeArgs?: string[];
   /** How long to wait for the listening line (default 30 s). */
   timeoutMs?: number;
 }
@@ -77,7 +80,7 @@ export function tempDir(prefix = "relay-test-"): string {
 /** Starts a relay through its CLI and resolves once it prints that it is listening. */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   const dataDir = options.dataDir ?? tempDir();
-  const args = ["--import", "tsx", CLI, "--port", String(options.port ?? 0), "--host", "127.0.0.1", "--data", dataDir];
+  const args = [...(options.nodeArgs ?? []), ...programArgs("relay"), "--port", String(options.port ?? 0), "--host", "127.0.0.1", "--data", dataDir];
   for (const peer of options.peers ?? []) args.push("--peer", peer);
   args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, {
@@ -169,7 +172,7 @@ export function useRelays(): {
 
 /** Creates a token with the relay's CLI and returns it. */
 export async function addToken(dataDir: string, name: string, options: { readOnly?: boolean; relay?: boolean } = {}): Promise<string> {
-  const args = ["--import", "tsx", CLI, "token", "add", name, "--data", dataDir];
+  const args = [...programArgs("relay"), "token", "add", name, "--data", dataDir];
   if (options.readOnly) args.push("--read-only");
   if (options.relay) args.push("--relay");
   const { stdout } = await run(process.execPath, args, { cwd: PROJECT_ROOT });
@@ -180,7 +183,7 @@ export async function addToken(dataDir: string, name: string, options: { readOnl
 
 /** Revokes a token with the relay's CLI (a separate process, as an operator would). */
 export async function revokeToken(dataDir: string, name: string): Promise<void> {
-  await run(process.execPath, ["--import", "tsx", CLI, "token", "revoke", name, "--data", dataDir], { cwd: PROJECT_ROOT });
+  await run(process.execPath, [...programArgs("relay"), "token", "revoke", name, "--data", dataDir], { cwd: PROJECT_ROOT });
 }
 
 /**
@@ -287,6 +290,20 @@ export async function metric(relayUrl: string, name: string, labels = ""): Promi
   const text = await (await fetch(`${relayUrl.replace(/^ws/, "http")}/metrics`)).text();
   const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
   return line ? Number(line.split(" ")[1]) : 0;
+}
+
+/** The prototype probe (prototypeProbe.mjs), for `nodeArgs`. */
+export const PROTOTYPE_PROBE = ["--import", path.join(PROJECT_ROOT, "test/support/prototypeProbe.mjs")];
+
+/**
+ * Asks a process started with PROTOTYPE_PROBE what was added to its built-in prototypes:
+ * `{ added: { Object?: [...], ... }, polluted }`, both empty when nothing was.
+ */
+export async function prototypesOf(pid: number, logs: () => string): Promise<{ added: Record<string, string[]>; polluted: unknown }> {
+  const before = logs().length;
+  process.kill(pid, "SIGUSR2");
+  const line = await eventually(() => /PROTOTYPES (\{.*\})/.exec(logs().slice(before))?.[1], 10_000, 50);
+  return JSON.parse(line!) as { added: Record<string, string[]>; polluted: unknown };
 }
 
 /** Every file under `dir`, relative, recursively. */

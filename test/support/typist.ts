@@ -2,6 +2,7 @@
 // remembers when the host acknowledged each one, so that after a crash a test can tell
 // which words the host had had time to save.
 import type { HostProcess } from "./host";
+import { pace } from "./wait";
 
 /** One word the host acknowledged: the change was made in its Repo by `ackedAt`. */
 export interface TypedWord {
@@ -30,16 +31,17 @@ export class Typist {
    */
   start(everyMs = 10): void {
     this.#done = (async () => {
-      for (let i = 0; !this.#stopped && !this.#host.exited; i++) {
+      for (let i = 0; !this.#stopped && !this.#host.killed; i++) {
         const text = `${this.#tag}w${i} `;
         try {
           await this.#host.type(this.#url, text);
         } catch (error) {
-          if (!this.#host.exited) throw error;
+          // The word in flight when the test killed the host (its pipe may break before it exits).
+          if (!this.#host.killed) throw error;
           return;
         }
         this.words.push({ text, ackedAt: Date.now() });
-        await new Promise((resolve) => setTimeout(resolve, everyMs));
+        await pace(everyMs);
       }
     })();
   }

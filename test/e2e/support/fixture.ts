@@ -6,6 +6,7 @@ import { afterEach, expect } from "vitest";
 import { launchChromium } from "./browser";
 import { freePort, randomToken, ShellProcess } from "./shell";
 import { LibraryPage } from "../pages/LibraryPage";
+import { walledDataDir, type WalledDataDir } from "../../support/dataDir";
 
 /**
  * One writer's setup: a data directory, the browser shell on a fixed port and token
@@ -23,11 +24,15 @@ export class WriterFixture {
     readonly dataDir: string,
     readonly port: number,
     readonly token: string,
+    /** Set when the data directory is walled in (see walledDataDir), for checks outside it. */
+    readonly walled?: WalledDataDir,
   ) {}
 
-  static async create(): Promise<WriterFixture> {
-    const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-e2e-"));
-    const f = new WriterFixture(dataDir, await freePort(), randomToken());
+  /** `walled`: the data directory six levels down a temp directory of its own. */
+  static async create(options: { walled?: boolean } = {}): Promise<WriterFixture> {
+    const walled = options.walled ? walledDataDir("writer-e2e-") : undefined;
+    const dataDir = walled?.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "writer-e2e-")));
+    const f = new WriterFixture(dataDir, await freePort(), randomToken(), walled);
     try {
       f.shell = await ShellProcess.start({ dataDir, port: f.port, token: f.token });
       f.browser = await launchChromium();
@@ -59,7 +64,7 @@ export class WriterFixture {
   async dispose(): Promise<void> {
     await this.browser?.close().catch(() => undefined);
     await this.shell?.kill().catch(() => undefined);
-    await fs.rm(this.dataDir, { recursive: true, force: true });
+    await fs.rm(this.walled?.root ?? this.dataDir, { recursive: true, force: true });
   }
 }
 
@@ -68,7 +73,7 @@ export class WriterFixture {
  * that a failed check never leaves a host or a browser running), then checks that no
  * page threw.
  */
-export function useWriterFixtures(): () => Promise<WriterFixture> {
+export function useWriterFixtures(): (options?: { walled?: boolean }) => Promise<WriterFixture> {
   let created: WriterFixture[] = [];
   afterEach(async () => {
     const fixtures = created;
@@ -77,8 +82,8 @@ export function useWriterFixtures(): () => Promise<WriterFixture> {
     for (const f of fixtures) await f.dispose();
     expect(errors).toEqual([]);
   });
-  return async () => {
-    const f = await WriterFixture.create();
+  return async (options) => {
+    const f = await WriterFixture.create(options);
     created.push(f);
     return f;
   };

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 export { freePort } from "../../support/ports";
+import { programArgs } from "../../support/programs";
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 
@@ -33,7 +34,8 @@ export class ShellProcess {
 
   /** Spawns the shell and resolves once it printed its URL (it is serving then). */
   static async start(opts: ShellOptions, timeoutMs = 30_000): Promise<ShellProcess> {
-    const child = spawn(process.execPath, ["--import", "tsx", "src/host/web/cli.ts", "--data", opts.dataDir, "--port", String(opts.port)], {
+    const args = [...programArgs("web"), "--data", opts.dataDir, "--port", String(opts.port), "--renderer", path.join(projectRoot, "out", "renderer")];
+    const child = spawn(process.execPath, args, {
       cwd: projectRoot,
       env: { ...process.env, WRITER_WEB_TOKEN: opts.token, WRITER_LOG_LEVEL: process.env.WRITER_LOG_LEVEL ?? "warn" },
       stdio: ["ignore", "pipe", "pipe"],
