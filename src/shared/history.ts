@@ -9,6 +9,7 @@
  * which syncs like any edit.
  */
 import { next as A } from "@automerge/automerge/slim";
+import { updateSpansExactly } from "./spans";
 import { TEXT_PATH, type AuthorInfo, type WriterDocument } from "./document";
 
 /**
@@ -187,7 +188,7 @@ export function hasHeads(doc: A.Doc<unknown>, heads: readonly string[]): boolean
  * an ordinary edit on top of the history, which stays as it was.
  */
 export function restoreVersion(doc: WriterDocument, version: WriterDocument): void {
-  A.updateSpans(doc, TEXT_PATH, A.spans(version, TEXT_PATH));
+  updateSpansExactly(doc, TEXT_PATH, A.spans(version, TEXT_PATH));
   const title = typeof version.title === "string" ? version.title : "";
   if (doc.title !== title) A.updateText(doc, ["title"], title);
 }

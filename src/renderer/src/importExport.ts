@@ -12,6 +12,7 @@ import { BACKUP_MAX_BYTES } from "../../shared/api";
 import { fromMarkdown, toMarkdown } from "../../shared/convert/markdown";
 import { fromPlainText, toPlainText } from "../../shared/convert/text";
 import { TEXT_PATH, type WriterDocument } from "../../shared/document";
+import { updateSpansExactly } from "../../shared/spans";
 import { schemaAdapter } from "../../shared/editor/schema";
 import { fromHTML, toHTMLPage } from "./convert/html";
 import { fileNameFor } from "../../shared/fileName";
@@ -99,7 +100,7 @@ export async function importFile(file: File, host: HostClient, repo: Repo): Prom
   const { url } = await host.call("createDocument", { title });
   const handle = await repo.find<WriterDocument>(url as AutomergeUrl);
   const spans = pmNodeToSpans(schemaAdapter, parsed.doc);
-  handle.change((d) => A.updateSpans(d, TEXT_PATH, spans));
+  handle.change((d) => updateSpansExactly(d, TEXT_PATH, spans));
   return { url, title };
 }
 
