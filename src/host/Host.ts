@@ -22,6 +22,7 @@ import {
   type HostResponse,
   type HostResults,
   type HostStatus,
+  type IntegrityMode,
   type SettingsView,
   type StorageProblem,
   type UserProfile,
@@ -67,6 +68,12 @@ export interface HostOptions {
    * does not have yet goes (default: the worker, its length is not known).
    */
   documentWorkers?: { count?: number; thresholdBytes?: number; worker?: URL; newDocuments?: "main" | "worker" };
+  /**
+   * How windows check that the editor shows the document (renderer/src/editor/integrity.ts):
+   * "strict" fails loudly on a mismatch (development and the tests), "repair" re-renders
+   * from the document and logs it (the default). WRITER_INTEGRITY_CHECKS overrides it.
+   */
+  integrityChecks?: IntegrityMode;
 }
 
 /**
@@ -97,6 +104,12 @@ const MAX_PROBLEMS = 50;
 // Every refresh is a library change that each open window receives and re-renders its
 // list for, while the writer types: once a second is plenty for a list.
 const LIBRARY_REFRESH_MS = 1000;
+/** The integrity mode asked for, else WRITER_INTEGRITY_CHECKS, else "repair". */
+function integrityMode(asked: IntegrityMode | undefined): IntegrityMode {
+  const env = process.env.WRITER_INTEGRITY_CHECKS;
+  return asked ?? (env === "strict" || env === "repair" ? env : "repair");
+}
+
 /** Documents fetched at once when a relay connects; more would stall the host's loop. */
 const LIBRARY_FETCH_CONCURRENCY = 4;
 /** How long linking a library waits for it to arrive from a relay. */
@@ -140,6 +153,8 @@ export class Host {
   readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout> | undefined>();
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Told to every window at bootstrap. */
+  readonly integrityChecks: IntegrityMode;
 
   private constructor(args: {
     repo: Repo;
@@ -157,6 +172,7 @@ export class Host {
     workers: DocumentWorkers;
     documents: HostDocuments;
     renderCache: RenderCache;
+    integrityChecks: IntegrityMode;
   }) {
     this.repo = args.repo;
     this.#library = args.library;
@@ -173,6 +189,7 @@ export class Host {
     this.#workers = args.workers;
     this.#documents = args.documents;
     this.#renderCache = args.renderCache;
+    this.integrityChecks = args.integrityChecks;
     // Each document's cache is checked against the document (and rewritten when its
     // heads differ) as soon as the host has it: a wrong cache is shown at most once.
     this.repo.on("doc-metrics", (event) => {
@@ -337,7 +354,7 @@ export class Host {
       const renderCache = new RenderCache(dataDir);
       const documents = new HostDocuments(new RepoDocuments(repo, { renderCache, saves: storage, storage: operations }), workers);
       const library = new Library(repo, libraryHandle, Date.now, documents);
-      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache });
+      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks) });
       ref.host = host;
       for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
@@ -440,6 +457,10 @@ export class Host {
         return null;
       case "status":
         return this.status();
+      case "reportDrift":
+        // Positions and what happened, never the writer's text: logs get shared.
+        this.logger.warn({ url: req.url, at: req.at, after: req.after }, "a window's editor drifted from the document and was re-rendered from it");
+        return null;
       case "renderCache":
         return this.renderCache(req.url);
       case "savedDocument":
@@ -680,7 +701,7 @@ export class Host {
   bootstrap(): Bootstrap {
     const s = this.#settings;
     const lastOpened = s.lastOpened && this.library.entries()[s.lastOpened.slice("automerge:".length)]?.trashedAt === null ? s.lastOpened : null;
-    return { libraryUrl: this.library.url, lastOpened, user: { ...s.user }, status: this.status() };
+    return { libraryUrl: this.library.url, lastOpened, user: { ...s.user }, status: this.status(), integrityChecks: this.integrityChecks };
   }
 
   /** Writes everything to disk, stops syncing and releases the data directory. Idempotent. */

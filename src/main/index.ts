@@ -101,6 +101,8 @@ async function start(): Promise<void> {
       secretCipher: safeStorageCipher(),
       // Built beside this file (electron.vite.config.ts): long documents load there.
       documentWorkers: { worker: new URL("./documentWorker.js", import.meta.url) },
+      // Development builds fail loudly when the editor drifts from the document.
+      integrityChecks: app.isPackaged ? undefined : "strict",
     });
   } catch (error) {
     const message = error instanceof DirectoryLockedError ? error.message : `Writer could not open your documents: ${String((error as Error).message ?? error)}`;

@@ -53,6 +53,7 @@ export const requestSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("search"), query: z.string().max(500) }),
   z.object({ method: z.literal("setLastOpened"), url: documentUrlSchema.nullable() }),
   z.object({ method: z.literal("status") }),
+  z.object({ method: z.literal("reportDrift"), url: documentUrlSchema, at: z.number().int().min(0).max(1e9), after: z.string().max(500) }),
   z.object({ method: z.literal("syncStatus"), url: documentUrlSchema.nullable() }),
   z.object({ method: z.literal("getSettings") }),
   z.object({ method: z.literal("setProfile"), name: z.string().trim().min(1).max(80), color: colorSchema }),
@@ -150,7 +151,12 @@ export interface Bootstrap {
   lastOpened: string | null;
   user: UserProfile;
   status: HostStatus;
+  /** How the editor checks that it shows the document (renderer/src/editor/integrity.ts). */
+  integrityChecks: IntegrityMode;
 }
+
+/** "strict": a mismatch fails loudly (development, tests); "repair": re-render and log. */
+export type IntegrityMode = "strict" | "repair";
 
 export interface SearchHit {
   url: string;
@@ -173,6 +179,7 @@ export interface HostResults {
   search: SearchHit[];
   setLastOpened: null;
   status: HostStatus;
+  reportDrift: null;
   /** True once every change named by `heads` is on this computer's disk. */
   confirmSaved: { saved: boolean };
   renderCache: RenderCacheView | null;

@@ -116,6 +116,19 @@ describe("requests are validated", () => {
     expect(response).toMatchObject({ ok: false, error: { code: "not-found" } });
   });
 
+  it("logs a window's report that its editor drifted from the document, without the text, and tells windows the integrity mode", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const captured = pino({ level: "warn" }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    const host = await Host.open({ dataDir, logger: captured, integrityChecks: "strict" });
+    open.push(host);
+    expect((await call<{ integrityChecks: string }>(host, { method: "bootstrap" })).integrityChecks).toBe("strict");
+    const { url } = await call<{ url: string }>(host, { method: "createDocument", title: "T" });
+    await call(host, { method: "reportDrift", url, at: 39, after: "a change from elsewhere (replace 39–61)" });
+    expect(lines.find((l) => l.msg === "a window's editor drifted from the document and was re-rendered from it")).toMatchObject({ url, at: 39, after: "a change from elsewhere (replace 39–61)" });
+    invalid(await host.handle({ method: "reportDrift", url, at: -1, after: "" }));
+    invalid(await host.handle({ method: "reportDrift", url, at: 1, after: "x".repeat(501) }));
+  });
+
   it("refuses to delete for good a document that is not in the trash", async () => {
     const host = await start();
     const url = await createDocument(host, "Keep me");

@@ -153,6 +153,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
             connected={connected}
             storageOk={status?.storageOk ?? true}
             sync={sync}
+            integrity={import.meta.env.DEV ? "strict" : boot.integrityChecks}
             onCopyLink={() => void actions.copyLink(openUrl)}
             onDuplicate={() => actions.duplicate(openUrl).catch(report)}
             onTrash={(title) => actions.trash(openUrl, title).catch(report)}

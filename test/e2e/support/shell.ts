@@ -37,7 +37,13 @@ export class ShellProcess {
     const args = [...programArgs("web"), "--data", opts.dataDir, "--port", String(opts.port), "--renderer", path.join(projectRoot, "out", "renderer")];
     const child = spawn(process.execPath, args, {
       cwd: projectRoot,
-      env: { ...process.env, WRITER_WEB_TOKEN: opts.token, WRITER_LOG_LEVEL: process.env.WRITER_LOG_LEVEL ?? "warn" },
+      env: {
+        ...process.env,
+        WRITER_WEB_TOKEN: opts.token,
+        WRITER_LOG_LEVEL: process.env.WRITER_LOG_LEVEL ?? "warn",
+        // Every transaction is checked against the document, and a drift fails the test (integrity.ts).
+        WRITER_INTEGRITY_CHECKS: "strict",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const shell = new ShellProcess(child, opts);

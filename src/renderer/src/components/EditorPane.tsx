@@ -7,7 +7,7 @@ import type { EditorView } from "prosemirror-view";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
-import type { RenderCacheView, SyncStatus, UserProfile } from "../../../shared/api";
+import type { IntegrityMode, RenderCacheView, SyncStatus, UserProfile } from "../../../shared/api";
 import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../shared/document";
 import type { TextCounts } from "../../../shared/counts";
 import { countDocument } from "../editor/counts";
@@ -55,6 +55,7 @@ export function EditorPane(props: {
   connected: boolean;
   storageOk: boolean;
   sync: SyncStatus | null;
+  integrity: IntegrityMode;
   onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: (title: string) => void;
@@ -129,6 +130,7 @@ function LoadedEditor({
   connected,
   storageOk,
   sync,
+  integrity,
   onCopyLink,
   onDuplicate,
   onTrash,
@@ -141,6 +143,7 @@ function LoadedEditor({
   connected: boolean;
   storageOk: boolean;
   sync: SyncStatus | null;
+  integrity: IntegrityMode;
   onCopyLink: () => void;
   onDuplicate: () => void;
   onTrash: (title: string) => void;
@@ -225,6 +228,10 @@ function LoadedEditor({
       // The save indicator says "Saving…" while typing is held for its burst's change;
       // not in the keystroke's own frame.
       onHeld: (h) => startTransition(() => setHeld(h)),
+      integrity,
+      // The editor showed something that is not the document and was re-rendered from
+      // it: the host's log keeps where and after what (never the text).
+      onDrift: (m) => void host.call("reportDrift", { url: handle.url, at: m.at, after: m.after.slice(0, 500) }).catch(() => undefined),
     });
     // Local edits (not remote patches, which never enter the undo history) record the author.
     const dispatch = editor.view.props.dispatchTransaction!;
@@ -250,7 +257,7 @@ function LoadedEditor({
       editorRef.current = null;
     };
     // The editor lives as long as this document is open; title changes do not remount it.
-  }, [handle, noteAuthor]);
+  }, [handle, noteAuthor, host, integrity]);
 
   const onTitle = (value: string) => {
     handle.change((d) => A.updateText(d, ["title"], value));

@@ -31,6 +31,7 @@ import {
 import { writerInputRules } from "./inputrules";
 import { TYPING_GROUP, writerSyncPlugin, type Grouping, type SyncStats } from "./sync";
 import { registerHeldEdits } from "./heldEdits";
+import { integrityPlugin, type IntegrityMode, type Mismatch } from "./integrity";
 
 export interface EditorCallbacks {
   /** Every new state, for toolbar active states and counts. */
@@ -39,6 +40,10 @@ export interface EditorCallbacks {
   onLinkRequest(): void;
   /** Typing is being held for a burst's change (true), or has been committed (false). */
   onHeld?(held: boolean): void;
+  /** How the editor checks that it shows the document (integrity.ts); "repair" by default. */
+  integrity?: IntegrityMode;
+  /** Told when the editor was found to differ from the document (and re-rendered from it). */
+  onDrift?(mismatch: Mismatch): void;
 }
 
 /** Shortcuts use ⌘ on Apple systems, Ctrl elsewhere. */
@@ -175,7 +180,20 @@ export interface WriterEditor {
 /** Mounts an editor for `handle` into `mount`. */
 export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocument>, callbacks: EditorCallbacks): WriterEditor {
   const { pmDoc } = init(handle, TEXT_PATH, { schemaAdapter });
-  const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH, grouping: idleCommits(TYPING_GROUP), onHeld: callbacks.onHeld });
+  /** The view, once made: the sync plugin's commit callback needs it (and comes first). */
+  const made: { view?: EditorView } = {};
+  const sync = writerSyncPlugin({
+    adapter: schemaAdapter,
+    handle: handle as DocHandle<unknown>,
+    path: TEXT_PATH,
+    grouping: idleCommits(TYPING_GROUP),
+    onHeld: (held) => {
+      callbacks.onHeld?.(held);
+      // Held typing is in Automerge now: the editor and the document can be compared.
+      if (!held && made.view) integrity.committed(made.view);
+    },
+  });
+  const integrity = integrityPlugin({ handle: handle as DocHandle<unknown>, mode: callbacks.integrity ?? "repair", held: sync.held, onMismatch: callbacks.onDrift });
   const { plugin, stats, amIndexOf } = sync;
   const state = EditorState.create({
     schema,
@@ -195,6 +213,8 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       remoteCursorsPlugin(),
       // What others changed while this window was offline (history/offlineReturn.ts).
       offlineReturnPlugin(),
+      // Last: sees each transaction's result, after every other plugin's (integrity.ts).
+      integrity.plugin,
     ],
   });
   const view: EditorView = new EditorView(mount, {
@@ -216,6 +236,7 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       return false;
     },
   });
+  made.view = view;
   callbacks.onState(view.state);
   // Held typing is committed before anything from the host about this document is
   // applied (heldEdits.ts), and when the writer leaves the text.

@@ -24,6 +24,7 @@ import { amMarksFromPmMarks } from "@automerge/prosemirror/dist/schema.js";
 import { Plugin, type EditorState, type Transaction } from "prosemirror-state";
 import { ReplaceStep } from "prosemirror-transform";
 import type { Node as PMNode } from "prosemirror-model";
+import { alignWith, REPAIR_META, renderDocument } from "./integrity";
 
 /** How a block marker appears in Automerge's text string. */
 const BLOCK_MARKER = "\uFFFC";
@@ -40,6 +41,8 @@ export interface SyncStats {
   slow: number;
   /** Automerge changes the fast path made (one per keystroke, or one per burst when grouping). */
   commits: number;
+  /** Structural changes after which the binding's editor document differed from the document's rendering, and was set right. */
+  reconciled: number;
 }
 
 /**
@@ -93,7 +96,7 @@ export function writerSyncPlugin(options: {
   held: () => number;
 } {
   const { adapter, handle, path } = options;
-  const stats: SyncStats = { fast: 0, slow: 0, commits: 0 };
+  const stats: SyncStats = { fast: 0, slow: 0, commits: 0, reconciled: 0 };
   const grouping = options.grouping;
   const now = grouping?.now ?? (() => Date.now());
   const setTimer = grouping?.setTimer ?? ((fn: () => void, ms: number) => setTimeout(fn, ms));
@@ -109,6 +112,8 @@ export function writerSyncPlugin(options: {
   let deltas = new Map<number, number>();
   let applyingFast = false;
   let dispatchingRemote = false;
+  /** The remote change being dispatched touches blocks (not only text and marks). */
+  let remoteStructural = false;
 
   // The binding listens to the handle; our own fast-path changes must not come back to
   // it as remote patches, and we must know when it is dispatching a remote one.
@@ -124,10 +129,12 @@ export function writerSyncPlugin(options: {
         if (!payload.patches.some((patch) => (patch as A.Patch).path[0] === path[0])) return;
         deltas = new Map();
         dispatchingRemote = true;
+        remoteStructural = payload.patches.some((patch) => isStructural(patch as A.Patch, path));
         try {
           listener(payload);
         } finally {
           dispatchingRemote = false;
+          remoteStructural = false;
         }
       };
       wrapped.set(listener, w);
@@ -146,17 +153,31 @@ export function writerSyncPlugin(options: {
     key: inner.spec.key,
     view: inner.spec.view,
     appendTransaction(transactions: readonly Transaction[], oldState: EditorState, newState: EditorState) {
+      // The editor re-rendered from the document (integrity.ts): nothing to write back.
+      if (transactions.some((tr) => tr.getMeta(REPAIR_META))) {
+        deltas = new Map();
+        return undefined;
+      }
       if (!dispatchingRemote && transactions.some((tr) => tr.docChanged) && applyFast(transactions)) {
         stats.fast++;
         return undefined;
       }
-      if (transactions.some((tr) => tr.docChanged)) {
-        // The binding reads Automerge's document, which must hold everything typed first.
-        flush();
-        deltas = new Map();
-        if (!dispatchingRemote) stats.slow++;
-      }
-      return innerAppend.call(inner, transactions, oldState, newState);
+      if (!transactions.some((tr) => tr.docChanged)) return innerAppend.call(inner, transactions, oldState, newState);
+      // The binding reads Automerge's document, which must hold everything typed first.
+      flush();
+      deltas = new Map();
+      if (!dispatchingRemote) stats.slow++;
+      const appended = innerAppend.call(inner, transactions, oldState, newState) as Transaction | null | undefined;
+      // Structure is where the binding's step-by-step mapping has gone wrong (a list
+      // made concurrently, a restore over a merge; found by P1): after a structural
+      // change, local or remote, the editor is set to the document's rendering in the
+      // same transaction, so that it never shows what the document does not hold.
+      if (dispatchingRemote ? !remoteStructural : transactions.every(isTextOnly)) return appended;
+      const tr = appended ?? newState.tr;
+      if (!alignWith(tr, renderDocument(handle))) return appended;
+      stats.reconciled++;
+      if (dispatchingRemote) tr.setMeta("addToHistory", false);
+      return tr;
     },
   });
 
@@ -438,4 +459,30 @@ function textblockOrdinal(doc: PMNode, pos: number): number {
     return true;
   });
   return count;
+}
+
+/**
+ * Whether a patch changes structure: anything on a block marker (its insertion, its
+ * values), and deletions of more than one character (which may cross a block boundary).
+ */
+function isStructural(patch: A.Patch, path: A.Prop[]): boolean {
+  if (patch.path.length !== path.length + 1) return true;
+  if (patch.action === "splice" || patch.action === "mark") return false;
+  if (patch.action === "del") return (patch.length ?? 1) > 1;
+  return true;
+}
+
+/** Whether a transaction only types or deletes text inside one text block. */
+function isTextOnly(tr: Transaction): boolean {
+  return tr.steps.every((step) => {
+    if (!(step instanceof ReplaceStep)) return false;
+    const { from, to, slice } = step as ReplaceStep & { from: number; to: number };
+    if (slice.openStart !== 0 || slice.openEnd !== 0) return false;
+    let text = true;
+    slice.content.forEach((n) => (text &&= n.isText));
+    if (!text) return false;
+    const doc = tr.docs[tr.steps.indexOf(step)]!;
+    const $from = doc.resolve(from);
+    return $from.parent.isTextblock && $from.sameParent(doc.resolve(to));
+  });
 }
