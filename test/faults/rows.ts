@@ -22,6 +22,10 @@ export const ROWS: Record<string, Row> = {
   F10: { fault: "a second app instance on the same data directory", promise: "refused with a clear message (lock)" },
   F11: { fault: "relay restarts while a client connects during its start-up", promise: "the client syncs as soon as the relay is ready" },
   F12: { fault: "network partition between relay peers, then heal", promise: "relays converge; clients never notice beyond latency" },
+  F16: {
+    fault: "the editor view and the document disagree (restore, import into an open document, replace-all, undo across a collaborator's edit)",
+    promise: "after every transaction the view equals the document's rendering; a mismatch re-renders from the document and is logged",
+  },
   S1: { fault: "no token, bad token, revoked token", promise: "HTTP 401 at upgrade; nothing loaded, nothing stored" },
   S2: { fault: "token revoked while connected", promise: "the live connection is closed within seconds" },
   S3: { fault: "read-only token sends changes", promise: "changes refused; the relay's document unchanged" },
@@ -47,7 +51,6 @@ export const OWED: Record<string, { fault: string; issue: string }> = {
   F13: { fault: "the relay's disk fills up or fails while writers type", issue: "issue 18" },
   F14: { fault: "a relay document worker thread dies while saving", issue: "issue 18" },
   F15: { fault: "a relay killed during a partition from its peer, then healed", issue: "issue 18" },
-  F16: { fault: "the editor view and the document disagree", issue: "issue 17" },
   S11: { fault: "one token opens every slot; silent sockets; unfinished upgrades", issue: "issue 18" },
   S12: { fault: "a connection holds large waiting requests, frames or changes", issue: "issue 18" },
   S13: { fault: "ephemeral messages claiming another sender, or absurd counts", issue: "issue 18" },

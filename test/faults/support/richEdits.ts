@@ -12,7 +12,7 @@ import type { DocHandle } from "@automerge/automerge-repo";
 import { init } from "@automerge/prosemirror";
 import { next as A } from "@automerge/automerge";
 import { baseKeymap, chainCommands } from "prosemirror-commands";
-import { EditorState, TextSelection, type Command } from "prosemirror-state";
+import { EditorState, TextSelection, type Command, type Transaction } from "prosemirror-state";
 import type { Node as PMNode } from "prosemirror-model";
 import { schema, schemaAdapter } from "../../../src/shared/editor/schema";
 import { TEXT_PATH, type WriterDocument } from "../../../src/shared/document";
@@ -65,60 +65,76 @@ function caretPositions(doc: PMNode): number[] {
   return out;
 }
 
-/** Applies `edit` to the document in `handle` through the editor's commands and sync plugin. */
+/** An editor as edits need it: its state, and a way to dispatch a transaction. */
+export interface EditTarget {
+  readonly state: EditorState;
+  dispatch(tr: Transaction): void;
+}
+
+/** Applies `edit` to the document in `handle` through the editor's commands and sync plugin, in a window opened for it. */
 export function applyRichEdit(handle: DocHandle<WriterDocument>, edit: RichEdit): EditOutcome {
   const before = handle.heads().join(",");
   try {
     const { plugin } = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
-    let state = EditorState.create({ schema, doc: init(handle as DocHandle<unknown>, TEXT_PATH, { schemaAdapter }).pmDoc, plugins: [plugin] });
-    const positions = caretPositions(state.doc);
-    if (positions.length === 0) return { outcome: "unchanged" };
-    const from = positions[edit.at % positions.length]!;
-    const $from = state.doc.resolve(from);
-    const length = "length" in edit ? edit.length : 0;
-    const to = Math.min(from + length, $from.end());
-    state = state.apply(state.tr.setSelection(TextSelection.create(state.doc, from, to)));
-    const run = (command: Command) => command(state, (tr) => (state = state.apply(tr)));
-    switch (edit.kind) {
-      case "type": {
-        const mark = edit.mark ? schema.marks[edit.mark]! : undefined;
-        let tr = state.tr;
-        if (mark && $from.parent.type.allowsMarkType(mark)) tr = tr.setStoredMarks([...(state.storedMarks ?? $from.marks()), mark.create()]);
-        state = state.apply(tr.insertText(edit.text));
-        break;
-      }
-      case "delete":
-        if (to > from) state = state.apply(state.tr.deleteSelection());
-        break;
-      case "mark":
-        run(edit.mark === "link" ? setLink("https://example.org/" + String(edit.at % 7)) : toggleInlineMark(edit.mark));
-        break;
-      case "enter":
-        run(enter);
-        break;
-      case "backspace":
-        run(backspace);
-        break;
-      case "block":
-        run(setBlock(edit.block));
-        break;
-      case "list":
-        run(toggleList(edit.list));
-        break;
-      case "indent":
-        run(edit.lift ? liftAnyListItem : sinkAnyListItem);
-        break;
-      case "quote":
-        run(toggleBlockquote());
-        break;
-      case "linebreak":
-        run(insertHardBreak);
-        break;
-    }
+    const target = {
+      state: EditorState.create({ schema, doc: init(handle as DocHandle<unknown>, TEXT_PATH, { schemaAdapter }).pmDoc, plugins: [plugin] }),
+      dispatch(tr: Transaction) {
+        target.state = target.state.apply(tr);
+      },
+    };
+    editOn(target, edit);
   } catch (error) {
     return { outcome: "threw", error: (error as Error).message };
   }
   return { outcome: handle.heads().join(",") === before ? "unchanged" : "changed" };
+}
+
+/** Applies `edit` in an open editor (its sync plugin writes it to Automerge). */
+export function editOn(target: EditTarget, edit: RichEdit): void {
+  const positions = caretPositions(target.state.doc);
+  if (positions.length === 0) return;
+  const from = positions[edit.at % positions.length]!;
+  const $from = target.state.doc.resolve(from);
+  const length = "length" in edit ? edit.length : 0;
+  const to = Math.min(from + length, $from.end());
+  target.dispatch(target.state.tr.setSelection(TextSelection.create(target.state.doc, from, to)));
+  const run = (command: Command) => command(target.state, (tr) => target.dispatch(tr));
+  switch (edit.kind) {
+    case "type": {
+      const mark = edit.mark ? schema.marks[edit.mark]! : undefined;
+      let tr = target.state.tr;
+      if (mark && $from.parent.type.allowsMarkType(mark)) tr = tr.setStoredMarks(mark.create().addToSet(target.state.storedMarks ?? $from.marks()));
+      target.dispatch(tr.insertText(edit.text));
+      break;
+    }
+    case "delete":
+      if (to > from) target.dispatch(target.state.tr.deleteSelection());
+      break;
+    case "mark":
+      run(edit.mark === "link" ? setLink("https://example.org/" + String(edit.at % 7)) : toggleInlineMark(edit.mark));
+      break;
+    case "enter":
+      run(enter);
+      break;
+    case "backspace":
+      run(backspace);
+      break;
+    case "block":
+      run(setBlock(edit.block));
+      break;
+    case "list":
+      run(toggleList(edit.list));
+      break;
+    case "indent":
+      run(edit.lift ? liftAnyListItem : sinkAnyListItem);
+      break;
+    case "quote":
+      run(toggleBlockquote());
+      break;
+    case "linebreak":
+      run(insertHardBreak);
+      break;
+  }
 }
 
 /**
