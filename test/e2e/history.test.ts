@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { sharedDocument, twoWritersOnARelay } from "./support/team";
 import { useWriterFixtures, type WriterFixture } from "./support/fixture";
 import { HistoryPage } from "./pages/HistoryPage";
+import { EditorPage } from "./pages/EditorPage";
 import { startRelay, type RunningRelay } from "../support/relay";
 
 let relay: RunningRelay | undefined;
@@ -77,6 +78,56 @@ describe("version history", () => {
     expect(await bobsHistory.versionOwnText()).toBe("The keeper climbed the stairs at dusk. He lit the lamp. The sea was calm.");
     expect((await bobsHistory.versionText.locator(".hl-inserted").allTextContents()).join("")).toBe(" He lit the lamp. The sea was calm.");
     expect(ada.errors).toEqual([]);
+  });
+
+  // Issue 17: both windows showed "…every page twiceo." after a restore like this, a letter the
+  // document did not have. The shells run the editor's integrity check in strict mode,
+  // so any window that drifts from its document also fails the test (fixture errors).
+  it("restores a version named before a new paragraph while the other writer is present: both windows show exactly the document", async () => {
+    const team = await twoWritersOnARelay(newWriter);
+    relay = team.relay;
+    const { ada, bob } = team;
+    const { editor, bobs } = await sharedDocument(ada, bob, "Night", "She read every page twice.");
+    // A second paragraph before the version is named (the document's blocks are then
+    // all the editor's own, as in a document that has been worked on).
+    await editor.focusEnd();
+    await editor.press("Enter");
+    await editor.type("It rained.");
+    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe("She read every page twice.\nIt rained.");
+    const history = new HistoryPage(ada.page);
+    await history.open();
+    await history.nameCurrent("Read");
+    await expect.poll(() => history.panel.getByRole("listitem").filter({ hasText: "★ Read" }).count()).toBeGreaterThan(0);
+
+    // Both keep typing; Ada's words include a new paragraph.
+    await editor.focusEnd();
+    await editor.type(" Then");
+    await editor.press("Enter");
+    await editor.type("She slept.");
+    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe("She read every page twice.\nIt rained. Then\nShe slept.");
+    await bobs.focusEnd();
+    await bobs.type(" Late.");
+    const typed = "She read every page twice.\nIt rained. Then\nShe slept. Late.";
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe(typed);
+
+    await history.choose("★ Read");
+    await history.restore();
+    const restored = "She read every page twice.\nIt rained.";
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe(restored);
+    await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe(restored);
+    const html = "<p>She read every page twice.</p><p>It rained.</p>";
+    expect(await editor.html()).toBe(html);
+    expect(await bobs.html()).toBe(html);
+
+    // Typing goes on after "rained." in both windows, and a reload shows what they show.
+    await bobs.focusEnd();
+    await bobs.type(" Again.");
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe("She read every page twice.\nIt rained. Again.");
+    await bob.page.reload();
+    const reloaded = new EditorPage(bob.page);
+    await reloaded.waitReady();
+    await expect.poll(() => reloaded.ownText(), { timeout: 15_000 }).toBe("She read every page twice.\nIt rained. Again.");
+    expect(await reloaded.html()).toBe(await editor.html());
   });
 
   it("after the relay was away, highlights what the other writer changed meanwhile until dismissed", async () => {
