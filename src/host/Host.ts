@@ -151,6 +151,8 @@ export class Host {
   readonly #failingStorage = new Set<"main" | "worker">();
   /** Documents whose library entry is due for a refresh, with its timer (none once closing). */
   readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout> | undefined>();
+  /** When each document due for a refresh last had a change reach the disk. */
+  readonly #savedAt = new Map<string, number>();
   #closing = false;
   #closed: Promise<void> | undefined;
   /** Told to every window at bootstrap. */
@@ -757,7 +759,12 @@ export class Host {
   /** A document's chunk reached the disk: its library entry may need new metadata. */
   private documentSaved(key: StorageKey): void {
     const documentId = key[0];
-    if (!documentId || key[1] === "sync-state" || documentId === this.library.documentId || this.#refreshTimers.has(documentId)) return;
+    if (!documentId || key[1] === "sync-state" || documentId === this.library.documentId) return;
+    // The entry's last-edit time is when the change reached the disk, not when the
+    // refresh ran: refreshes finish in any order (a document worker answers late on a
+    // busy machine), and the list is ordered by this time.
+    this.#savedAt.set(documentId, Date.now());
+    if (this.#refreshTimers.has(documentId)) return;
     if (this.#closing) {
       this.#refreshTimers.set(documentId, undefined);
       return;
@@ -775,9 +782,11 @@ export class Host {
   /** Brings a loaded document's library entry and render cache up to date (nothing is loaded for it). */
   async #refresh(documentId: string): Promise<void> {
     try {
+      const savedAt = this.#savedAt.get(documentId);
       const summary = await this.#documents.loadedSummary(documentId);
       if (summary === undefined) return;
-      if (summary) this.library.refreshSummary(documentId, summary);
+      if (this.#savedAt.get(documentId) === savedAt) this.#savedAt.delete(documentId);
+      if (summary) this.library.refreshSummary(documentId, summary, savedAt);
     } catch (error) {
       this.logger.warn({ err: error, documentId }, "could not refresh library entry");
       return;

@@ -180,13 +180,15 @@ export class Library {
     if (this.entries()[documentId] && isWriterDocument(doc)) this.refreshSummary(documentId, summarize(doc));
   }
 
-  /** `refresh` from a summary taken where the document is (documentOps.ts). */
-  refreshSummary(documentId: string, { title, snippet, words }: DocumentSummary): void {
+  /** `refresh` from a summary taken where the document is (documentOps.ts); `editedAt` is when the change reached the disk (default: now). */
+  refreshSummary(documentId: string, { title, snippet, words }: DocumentSummary, editedAt?: number): void {
     if (!this.entries()[documentId]) return;
     this.#handle.change((lib) => {
       const e = lib.documents[documentId];
       if (!e) return;
-      e.updatedAt = this.#now();
+      // Never backwards: a late refresh of an older save does not undo a newer one.
+      const at = editedAt ?? this.#now();
+      if (at > e.updatedAt) e.updatedAt = at;
       if (e.title !== title) e.title = title;
       if (e.snippet !== snippet) e.snippet = snippet;
       if (e.words !== words) e.words = words;

@@ -354,3 +354,23 @@ describe("search", () => {
     expect(urls(await library.search("needle"))).toEqual([url]);
   });
 });
+
+describe("most recently edited first", () => {
+  it("orders by when each change reached the disk, whichever refresh finishes last", () => {
+    const letters = library.create("Letters to Ana");
+    tick();
+    const shopping = library.create("Shopping");
+    tick();
+    const summary = { title: "", snippet: "", words: 1 };
+    // Letters was saved first and Shopping second, but Letters' refresh finished last
+    // (a document worker answering late): the order follows the saves.
+    library.refreshSummary(idOf(shopping), { ...summary, title: "Shopping" }, clock + 2000);
+    tick(5000);
+    library.refreshSummary(idOf(letters), { ...summary, title: "Letters to Ana" }, clock - 4000);
+    expect(activeEntries(libraryHandle.doc()).map((e) => e.title)).toEqual(["Shopping", "Letters to Ana"]);
+    // And a late refresh never moves an entry back in time.
+    const before = entry(shopping)!.updatedAt;
+    library.refreshSummary(idOf(shopping), { ...summary, title: "Shopping" }, before - 10_000);
+    expect(entry(shopping)!.updatedAt).toBe(before);
+  });
+});
