@@ -655,7 +655,8 @@ export class Host {
     const doc = handle.doc();
     if (!doc || typeof doc.documents !== "object" || doc.documents === null) throw new RangeError("That link is not a Writer library.");
     const linked = new Library(this.repo, handle, Date.now, this.#documents);
-    const adopted = linked.adopt(this.#library.entries());
+    // Not the library itself, if its link was opened as a document's first.
+    const adopted = linked.adopt(Object.fromEntries(Object.entries(this.#library.entries()).filter(([, e]) => e.url !== linked.url)));
     this.#unsubscribeLibrary();
     this.#library = linked;
     this.#watchLibrary();

@@ -38,7 +38,7 @@ export const relayUrlSchema = z
 const relayIdSchema = z.string().regex(/^[a-z0-9]{8,32}$/, "not a relay ID");
 const relayNameSchema = z.string().trim().min(1, "give the relay a name").max(80);
 /** Relay tokens as `npm run relay -- token add` prints them; null for anonymous relays. */
-const relayTokenSchema = z.string().trim().min(1).max(1000).regex(/^[A-Za-z0-9_\-.~+/=]+$/, "a token is one word of letters, digits and -_.~+/=");
+export const relayTokenSchema = z.string().trim().min(1).max(1000).regex(/^[A-Za-z0-9_\-.~+/=]+$/, "a token is one word of letters, digits and -_.~+/=");
 export const colorSchema = z.string().regex(/^#[0-9a-fA-F]{6}$/, "not a colour");
 
 export const requestSchema = z.discriminatedUnion("method", [

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 
@@ -58,6 +59,13 @@ describe("export and import in the browser shell", () => {
     await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/not a Writer backup/);
     await f.library.page.getByTestId("import-file").setInputFiles({ name: "picture.png", mimeType: "image/png", buffer: Buffer.from([0x89, 0x50]) });
     await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/Writer imports Markdown/);
+    expect(await f.library.titles()).toHaveLength(5);
+    // Not text under a text name (issue 17): refused, saying what it is; nothing created.
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(20_000)]);
+    await f.library.page.getByTestId("import-file").setInputFiles({ name: "notes.md", mimeType: "text/markdown", buffer: png });
+    await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/“notes\.md” is a PNG image, not text\..*Nothing was imported\./);
+    await f.library.page.getByTestId("import-file").setInputFiles({ name: "random.txt", mimeType: "text/plain", buffer: randomBytes(20_000) });
+    await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/“random\.txt” is not UTF-8 text .*Nothing was imported\./);
     expect(await f.library.titles()).toHaveLength(5);
     // The large-body path takes backups only; every other call stays under /api's 64 KB.
     const misuse = await f.page.evaluate(async () => {

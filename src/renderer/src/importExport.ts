@@ -11,6 +11,7 @@ import type { Node as PMNode } from "prosemirror-model";
 import { BACKUP_MAX_BYTES } from "../../shared/api";
 import { fromMarkdown, toMarkdown } from "../../shared/convert/markdown";
 import { fromPlainText, toPlainText } from "../../shared/convert/text";
+import { decodeTextFile } from "../../shared/convert/textFile";
 import { TEXT_PATH, type WriterDocument } from "../../shared/document";
 import { updateSpansExactly } from "../../shared/spans";
 import { schemaAdapter } from "../../shared/editor/schema";
@@ -91,7 +92,8 @@ export async function importFile(file: File, host: HostClient, repo: Repo): Prom
     throw new Error(`Writer imports Markdown (.md), HTML (.html), plain text (.txt) and Writer backups (.automerge), not “${file.name}”.`);
   }
   if (file.size > MAX_TEXT_IMPORT_BYTES) throw new Error(`“${file.name}” is larger than Writer imports (8 MB of text).`);
-  const text = await file.text();
+  // Binary files and broken encodings are refused before anything is created.
+  const text = decodeTextFile(new Uint8Array(await file.arrayBuffer()), file.name);
   let parsed: { title: string | null; doc: PMNode };
   if (ext === "html" || ext === "htm") parsed = fromHTML(text, document);
   else if (ext === "txt") parsed = { title: null, doc: fromPlainText(text) };

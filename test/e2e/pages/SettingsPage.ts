@@ -17,7 +17,7 @@ export class SettingsPage {
     const form = this.dialog.getByRole("form", { name: "Add a relay" });
     await form.getByRole("textbox", { name: "Address" }).fill(url);
     await form.getByRole("textbox", { name: "Name" }).fill(name);
-    await form.getByLabel("Token").fill(token);
+    await form.getByLabel("Token", { exact: true }).fill(token);
     await form.getByRole("button", { name: "Add relay" }).click();
     await this.dialog.locator(".relay-name", { hasText: name }).waitFor();
   }

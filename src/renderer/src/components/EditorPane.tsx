@@ -89,7 +89,7 @@ export function EditorPane(props: {
   // binding. Selecting it keeps React out of every keystroke's frame (bench/typing).
   // Loaded from the host's saved copy when the window does not have it yet (savedDocument.ts).
   const beforeFind = useCallback((u: string) => openSaved(props.repo, u, () => host.call("savedDocument", { url: u })), [props.repo, host]);
-  const doc = useHandle<WriterDocument, string | null>(props.repo, cacheAsked ? url : null, { attempt, select: titleOf, beforeFind });
+  const doc = useHandle<WriterDocument, string | null | false>(props.repo, cacheAsked ? url : null, { attempt, select: titleOf, beforeFind });
   // "It opens once it arrives": a shared document the host is still fetching from the
   // relay is asked for again every few seconds, as long as it is on screen.
   const unavailable = doc.status === "unavailable";
@@ -113,13 +113,54 @@ export function EditorPane(props: {
         </button>
       </div>
     );
+  if (doc.doc === false) return <LibraryLinkPane host={host} url={url} onNotice={props.onNotice} />;
   if (doc.doc === null) return <div className="fatal">This document was made by a newer version of Writer, or is damaged.</div>;
   return <LoadedEditor {...props} handle={doc.handle} title={doc.doc} />;
 }
 
-/** The title, or null for something that is not a Writer document. */
-function titleOf(doc: WriterDocument): string | null {
-  return isWriterDocument(doc) ? doc.title : null;
+/** The title; false for a library (its link was opened as a document's); null for anything else. */
+function titleOf(doc: WriterDocument): string | null | false {
+  if (isWriterDocument(doc)) return doc.title;
+  const documents = (doc as { documents?: unknown } | undefined)?.documents;
+  return documents && typeof documents === "object" ? false : null;
+}
+
+/**
+ * A library's link pasted where a document's goes (issue 17: it was called damaged).
+ * Offers what the writer most likely meant: to use that library on this device.
+ */
+function LibraryLinkPane({ host, url, onNotice }: { host: HostClient; url: string; onNotice: (message: string) => void }) {
+  const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
+  return (
+    <div className="empty-pane" role="status">
+      <p className="empty-title">This is a library link, not a document’s.</p>
+      <p className="empty-hint">It lists the documents of a Writer library, such as yours on another device. Use it to see the same library here; your documents on this device stay and join it.</p>
+      <div className="dialog-actions">
+        <button
+          className="primary"
+          disabled={state.busy}
+          onClick={() => {
+            setState({ busy: true, error: null });
+            // The host leaves the library's own entry out of what it adopts.
+            void host.call("linkLibrary", { url }).then(
+                () => window.location.reload(),
+                (e: unknown) => setState({ busy: false, error: (e as Error).message }),
+              );
+          }}
+        >
+          {state.busy ? "Linking…" : "Use this library on this device"}
+        </button>
+        <button className="secondary" disabled={state.busy} onClick={() => void host.call("trashDocument", { url }).then(() => onNotice("The library link was moved to the trash."), () => undefined)}>
+          Remove it from my documents
+        </button>
+      </div>
+      {state.error && (
+        <p className="field-error" role="alert">
+          {state.error}
+        </p>
+      )}
+    </div>
+  );
 }
 
 function LoadedEditor({

@@ -1,9 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from "react";
+import { readDocumentLink } from "../../../shared/documentLink";
 
-/** Finds the document link in whatever the writer pasted (a bare link, or a message with one in it). */
-export function findDocumentLink(text: string): string | null {
-  return /automerge:[1-9A-HJ-NP-Za-km-z]{20,60}/.exec(text)?.[0] ?? null;
-}
 
 /** Opens a document someone shared: it joins the library and syncs through the relay. */
 export function OpenLinkDialog({ onClose, onOpen }: { onClose: () => void; onOpen: (url: string) => Promise<void> }) {
@@ -16,11 +13,12 @@ export function OpenLinkDialog({ onClose, onOpen }: { onClose: () => void; onOpe
   }, []);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const url = findDocumentLink(text);
-    if (!url) {
-      setState({ busy: false, error: "That does not look like a document link. Links start with “automerge:”." });
+    const read = readDocumentLink(text);
+    if ("problem" in read) {
+      setState({ busy: false, error: read.problem });
       return;
     }
+    const url = read.url;
     setState({ busy: true, error: null });
     try {
       await onOpen(url);

@@ -1,6 +1,8 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
 import type { RelayInfo, SettingsView, SyncStatus } from "../../../shared/api";
 import { USER_COLORS } from "../../../shared/colors";
+import { readDocumentLink } from "../../../shared/documentLink";
+import { relayFieldErrors, type RelayFieldErrors, type RelayFields } from "../../../shared/relayForm";
 import type { HostClient } from "../hostClient";
 import { describeSync } from "../useSyncStatus";
 
@@ -175,31 +177,63 @@ function TokenForm({ onSubmit }: { onSubmit: (token: string | null) => Promise<v
 }
 
 function AddRelay({ host, run }: { host: HostClient; run: (a: () => Promise<unknown>) => Promise<boolean> }) {
-  const [name, setName] = useState("");
-  const [url, setUrl] = useState("");
-  const [token, setToken] = useState("");
+  const [fields, setFields] = useState<RelayFields>({ url: "", name: "", token: "", noToken: false });
+  const [errors, setErrors] = useState<RelayFieldErrors>({});
+  const set = (patch: Partial<RelayFields>) => {
+    setFields((f) => ({ ...f, ...patch }));
+    // A field's error goes once the writer changes that field.
+    setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !(k in patch) && !(k === "token" && "noToken" in patch))));
+  };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const ok = await run(() => host.call("addRelay", { name: name.trim() || hostName(url), url: url.trim(), token: token.trim() || null }));
-    if (ok) {
-      setName("");
-      setUrl("");
-      setToken("");
+    const found = relayFieldErrors(fields);
+    setErrors(found);
+    if (Object.keys(found).length > 0) {
+      const first = Object.keys(found)[0];
+      (e.currentTarget as HTMLFormElement).querySelector<HTMLInputElement>(`[name="${first}"]`)?.focus();
+      return;
     }
+    const { url, name, token, noToken } = fields;
+    const ok = await run(() => host.call("addRelay", { name: name.trim() || hostName(url), url: url.trim(), token: noToken ? null : token.trim() }));
+    if (ok) setFields({ url: "", name: "", token: "", noToken: false });
   };
+  const error = (field: keyof RelayFieldErrors) =>
+    errors[field] ? (
+      <p className="field-error" id={`add-relay-${field}-error`} role="alert">
+        {errors[field]}
+      </p>
+    ) : null;
+  const invalid = (field: keyof RelayFieldErrors) => (errors[field] ? { "aria-invalid": true, "aria-describedby": `add-relay-${field}-error` } : {});
   return (
-    <form className="add-relay" onSubmit={(e) => void submit(e)} aria-label="Add a relay">
+    <form className="add-relay" onSubmit={(e) => void submit(e)} aria-label="Add a relay" noValidate>
       <label className="field">
         <span>Address</span>
-        <input value={url} onChange={(e) => setUrl(e.target.value)} placeholder="wss://relay.example.org" required autoComplete="off" spellCheck={false} />
+        <input name="url" aria-label="Address" value={fields.url} onChange={(e) => set({ url: e.target.value })} placeholder="wss://relay.example.org" autoComplete="off" spellCheck={false} {...invalid("url")} />
+        {error("url")}
       </label>
       <label className="field">
         <span>Name</span>
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder={hostName(url) || "Team relay"} maxLength={80} />
+        <input name="name" aria-label="Name" value={fields.name} onChange={(e) => set({ name: e.target.value })} placeholder={hostName(fields.url) || "Team relay"} {...invalid("name")} />
+        {error("name")}
       </label>
       <label className="field">
         <span>Token</span>
-        <input type="password" value={token} onChange={(e) => setToken(e.target.value)} placeholder="From the relay's administrator" autoComplete="off" />
+        <input
+          name="token"
+          aria-label="Token"
+          type="password"
+          value={fields.token}
+          disabled={fields.noToken}
+          onChange={(e) => set({ token: e.target.value })}
+          placeholder={fields.noToken ? "None" : "From the relay's administrator"}
+          autoComplete="off"
+          {...invalid("token")}
+        />
+        {error("token")}
+      </label>
+      <label className="check">
+        <input type="checkbox" checked={fields.noToken} onChange={(e) => set({ noToken: e.target.checked })} />
+        <span>This relay takes no token (a development relay)</span>
       </label>
       <button type="submit" className="primary small">
         Add relay
@@ -213,11 +247,12 @@ function LinkLibrary({ host, onLinked }: { host: HostClient; onLinked: () => voi
   const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    const url = link.trim().match(/automerge:[1-9A-HJ-NP-Za-km-z]+/)?.[0];
-    if (!url) {
-      setState({ busy: false, error: "That is not a library link: it starts with “automerge:”." });
+    const read = readDocumentLink(link);
+    if ("problem" in read) {
+      setState({ busy: false, error: read.problem.replace("document ID", "library ID") });
       return;
     }
+    const url = read.url;
     setState({ busy: true, error: null });
     try {
       await host.call("linkLibrary", { url });
