@@ -14,6 +14,7 @@ import { useSyncStatus } from "./useSyncStatus";
 import { describeStorage } from "./storageProblem";
 import { SettingsDialog } from "./components/SettingsDialog";
 import { OpenLinkDialog } from "./components/OpenLinkDialog";
+import { isMac } from "./editor/setup";
 
 export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [boot, setBoot] = useState<Bootstrap | null>(null);
@@ -104,6 +105,25 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
     }),
     [host, open, openUrl, report],
   );
+
+  // Ctrl/⌘+N makes a new document and Ctrl/⌘+O opens a shared link, from anywhere.
+  const create = actions.create;
+  useEffect(() => {
+    if (!boot) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (!(isMac ? e.metaKey : e.ctrlKey) || e.shiftKey || e.altKey) return;
+      const key = e.key.toLowerCase();
+      if (key === "n") {
+        e.preventDefault();
+        void create().catch(report);
+      } else if (key === "o") {
+        e.preventDefault();
+        setDialog("open-link");
+      }
+    };
+    window.addEventListener("keydown", onKey, true);
+    return () => window.removeEventListener("keydown", onKey, true);
+  }, [boot, create, report]);
 
   if (bootError) return <div className="fatal">Writer could not reach its host: {bootError}</div>;
   if (!boot || library.status === "loading") {

@@ -9,7 +9,7 @@ import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
 import type { EditorState, Transaction } from "prosemirror-state";
 import type { IntegrityMode, RenderCacheView, SyncStatus, UserProfile } from "../../../shared/api";
 import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../shared/document";
-import type { TextCounts } from "../../../shared/counts";
+import { countText, type TextCounts } from "../../../shared/counts";
 import { countDocument } from "../editor/counts";
 import { UNTITLED } from "../../../shared/library";
 import { createEditor, isMac, type WriterEditor } from "../editor/setup";
@@ -23,6 +23,9 @@ import { HistoryPanel, type VersionChoice } from "../history/HistoryPanel";
 import { VersionView } from "../history/VersionView";
 import { namesList, useOfflineReturn } from "../history/offlineReturn";
 import { nameVersion, restoreVersion, versionKey } from "../../../shared/history";
+
+/** How long Ctrl+S's "Saved — Writer saves as you type" shows. */
+const SAVED_FLASH_MS = 2500;
 
 const saveLabels: Record<SaveState, string> = {
   saved: "Saved on this computer",
@@ -116,6 +119,12 @@ export function EditorPane(props: {
   if (doc.doc === false) return <LibraryLinkPane host={host} url={url} onNotice={props.onNotice} />;
   if (doc.doc === null) return <div className="fatal">This document was made by a newer version of Writer, or is damaged.</div>;
   return <LoadedEditor {...props} handle={doc.handle} title={doc.doc} />;
+}
+
+/** "1,204 words · 6,810 characters", or with a selection "12 of 1,204 words · 61 of 6,810 characters". */
+export function describeCounts(all: TextCounts, selected: TextCounts | null): string {
+  const part = (n: number, of: number, one: string, many: string) => (selected ? `${n.toLocaleString()} of ${of.toLocaleString()} ${of === 1 ? one : many}` : `${of.toLocaleString()} ${of === 1 ? one : many}`);
+  return `${part(selected?.words ?? 0, all.words, "word", "words")} · ${part(selected?.characters ?? 0, all.characters, "character", "characters")}`;
 }
 
 /** The title; false for a library (its link was opened as a document's); null for anything else. */
@@ -309,7 +318,23 @@ function LoadedEditor({
     document.title = `${title || UNTITLED} — Writer`;
   }, [title]);
 
-  // Ctrl/⌘+F finds, Ctrl+H (⌘⌥F on a Mac) finds and replaces, wherever focus is in the pane.
+  const print = useCallback(
+    () =>
+      exportPdf(title).then(
+        (saved) => saved && onNotice(`Saved “${saved}”.`),
+        (e: unknown) => onNotice((e as Error).message),
+      ),
+    [title, onNotice],
+  );
+  const [savedFlash, setSavedFlash] = useState(0);
+  useEffect(() => {
+    if (!savedFlash) return;
+    const timer = setTimeout(() => setSavedFlash(0), SAVED_FLASH_MS);
+    return () => clearTimeout(timer);
+  }, [savedFlash]);
+
+  // Ctrl/⌘+F finds, Ctrl+H (⌘⌥F on a Mac) finds and replaces, Ctrl+P prints, and Ctrl+S
+  // says that saving is automatic, wherever focus is in the pane.
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const mod = isMac ? e.metaKey : e.ctrlKey;
@@ -319,11 +344,19 @@ function LoadedEditor({
       if ((key === "f" && !e.altKey) || replace) {
         e.preventDefault();
         setFind({ replace });
+      } else if (key === "s" && !e.altKey) {
+        e.preventDefault();
+        // Nothing to save by hand; held typing is committed now all the same.
+        editorRef.current?.flush();
+        setSavedFlash(Date.now());
+      } else if (key === "p" && !e.altKey) {
+        e.preventDefault();
+        void print();
       }
     };
     window.addEventListener("keydown", onKey, true);
     return () => window.removeEventListener("keydown", onKey, true);
-  }, []);
+  }, [print]);
 
   const closePreview = useCallback(() => {
     setPreview(null);
@@ -364,12 +397,7 @@ function LoadedEditor({
             editorRef.current.flush();
             exportDocument(kind, handle, editorRef.current.view.state.doc, title);
           }}
-          onPrint={() =>
-            exportPdf(title).then(
-              (saved) => saved && onNotice(`Saved “${saved}”.`),
-              (e: unknown) => onNotice((e as Error).message),
-            )
-          }
+          onPrint={() => void print()}
           onHistory={() => {
             editorRef.current?.flush();
             setHistoryOpen((o) => !o);
@@ -433,12 +461,10 @@ function LoadedEditor({
         )}
       </div>
       <footer className="statusbar" aria-label="Document status">
-        <span data-testid="counts">
-          {counts.words.toLocaleString()} {counts.words === 1 ? "word" : "words"} · {counts.characters.toLocaleString()} {counts.characters === 1 ? "character" : "characters"}
-        </span>
+        <span data-testid="counts">{describeCounts(counts, state && !state.selection.empty ? countText(state.doc.textBetween(state.selection.from, state.selection.to, "\n", " ")) : null)}</span>
         <span className="statusbar-right">
-          <span className={`save-state save-${saveState}`} data-testid="save-state">
-            {saveLabels[saveState]}
+          <span className={`save-state save-${saveState}${savedFlash ? " flash" : ""}`} data-testid="save-state">
+            {savedFlash && saveState === "saved" ? "Saved — Writer saves as you type" : saveLabels[saveState]}
           </span>
           {relayLabel && (
             <span className={`relay-state ${sync?.document === "on-relay" ? "relay-on" : ""}`} data-testid="relay-state">

@@ -35,9 +35,13 @@ export function FindBar({ view, state, withReplace, onClose }: { view: EditorVie
   });
   const [replace, setReplace] = useState("");
   const [caseSensitive, setCaseSensitive] = useState(false);
+  const [wholeWord, setWholeWord] = useState(false);
+  const [regexp, setRegexp] = useState(false);
   const [showReplace, setShowReplace] = useState(withReplace);
   const input = useRef<HTMLInputElement>(null);
-  const query = useMemo(() => new SearchQuery({ search, replace, caseSensitive, literal: true }), [search, replace, caseSensitive]);
+  // Literal: "\n" in the field is a backslash and an n, as writers mean it; in a
+  // regular expression, $1 in the replacement is the first group.
+  const query = useMemo(() => new SearchQuery({ search, replace, caseSensitive, wholeWord, regexp, literal: !regexp }), [search, replace, caseSensitive, wholeWord, regexp]);
 
   useEffect(() => setShowReplace((s) => s || withReplace), [withReplace]);
   useEffect(() => {
@@ -69,7 +73,7 @@ export function FindBar({ view, state, withReplace, onClose }: { view: EditorVie
       run(e.shiftKey ? findPrev : findNext);
     }
   };
-  const status = !search ? "" : total === 0 ? "No matches" : `${current > 0 ? `${current} of ` : ""}${total === MAX_COUNTED ? "1,000+" : total.toLocaleString()} ${total === 1 ? "match" : "matches"}`;
+  const status = !search ? "" : !query.valid ? "Not a valid pattern" : total === 0 ? "No matches" : `${current > 0 ? `${current} of ` : ""}${total === MAX_COUNTED ? "1,000+" : total.toLocaleString()} ${total === 1 ? "match" : "matches"}`;
 
   return (
     <div className="find-bar" role="search" aria-label="Find in document" onKeyDown={onKeyDown}>
@@ -80,6 +84,12 @@ export function FindBar({ view, state, withReplace, onClose }: { view: EditorVie
         </span>
         <button type="button" className={`tool ${caseSensitive ? "active" : ""}`} aria-pressed={caseSensitive} title="Match case" aria-label="Match case" onClick={() => setCaseSensitive((c) => !c)}>
           Aa
+        </button>
+        <button type="button" className={`tool ${wholeWord ? "active" : ""}`} aria-pressed={wholeWord} title="Whole words only" aria-label="Whole words" onClick={() => setWholeWord((w) => !w)}>
+          W
+        </button>
+        <button type="button" className={`tool ${regexp ? "active" : ""}`} aria-pressed={regexp} title="Regular expression" aria-label="Regular expression" onClick={() => setRegexp((r) => !r)}>
+          .*
         </button>
         <button type="button" className="tool" title="Previous match (Shift+Enter)" aria-label="Previous match" disabled={total === 0} onClick={() => run(findPrev)}>
           ↑
@@ -97,7 +107,17 @@ export function FindBar({ view, state, withReplace, onClose }: { view: EditorVie
       {showReplace && (
         <div className="find-row">
           <input className="find-input" aria-label="Replace with" placeholder="Replace with" value={replace} maxLength={500} onChange={(e) => setReplace(e.target.value)} />
-          <button type="button" className="secondary" disabled={total === 0 || !view.editable} onClick={() => run(replaceNext)}>
+          <button
+            type="button"
+            className="secondary"
+            disabled={total === 0 || !view.editable}
+            onClick={() => {
+              // replaceNext replaces only a match that is selected, and otherwise selects
+              // the next one: the first click did nothing a writer could see change.
+              if (current === 0) findNext(view.state, view.dispatch);
+              run(replaceNext);
+            }}
+          >
             Replace
           </button>
           <button type="button" className="secondary" disabled={total === 0 || !view.editable} onClick={() => replaceAll(view.state, view.dispatch)}>

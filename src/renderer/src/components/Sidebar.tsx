@@ -91,7 +91,7 @@ export function Sidebar({
           ) : (
             hits.map((hit) => (
               <button key={hit.url} className={`doc-item ${hit.url === openUrl ? "selected" : ""}`} onClick={() => onOpen(hit.url)}>
-                <span className="doc-title">{hit.title || UNTITLED}</span>
+                <span className="doc-title" title={hit.title || UNTITLED}>{hit.title || UNTITLED}</span>
                 <span className="doc-snippet">
                   <Highlighted text={hit.context} match={hit.match} />
                 </span>
@@ -154,7 +154,7 @@ function SyncLine({ sync, onClick }: { sync: SyncStatus | null; onClick: () => v
 function DocItem({ entry, selected, onOpen, now }: { entry: LibraryEntry; selected: boolean; onOpen: (url: string) => void; now: number }) {
   return (
     <button className={`doc-item ${selected ? "selected" : ""}`} onClick={() => onOpen(entry.url)} aria-current={selected ? "page" : undefined}>
-      <span className="doc-title">{entry.title || UNTITLED}</span>
+      <span className="doc-title" title={entry.title || UNTITLED}>{entry.title || UNTITLED}</span>
       <span className="doc-snippet">{entry.snippet || "Empty"}</span>
       <span className="doc-meta">
         {relativeTime(entry.updatedAt, now)} · {entry.words} {entry.words === 1 ? "word" : "words"}
@@ -170,7 +170,7 @@ function TrashList({ entries, actions, onError, now }: { entries: LibraryEntry[]
     <>
       {entries.map((e) => (
         <div key={e.url} className="doc-item trashed">
-          <span className="doc-title">{e.title || UNTITLED}</span>
+          <span className="doc-title" title={e.title || UNTITLED}>{e.title || UNTITLED}</span>
           <span className="doc-meta">Deleted {relativeTime(e.trashedAt ?? 0, now)}</span>
           <span className="trash-actions">
             <button className="link-button" onClick={() => actions.restore(e.url).catch(onError)}>

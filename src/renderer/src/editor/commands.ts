@@ -1,7 +1,7 @@
 /** Editing commands behind the toolbar, the shortcuts and the menus. */
 import { setBlockType, toggleMark, wrapIn, lift, chainCommands, exitCode } from "prosemirror-commands";
 import { wrapInList, liftListItem, sinkListItem, splitListItem } from "prosemirror-schema-list";
-import type { Command, EditorState, Transaction } from "prosemirror-state";
+import { TextSelection, type Command, type EditorState, type Transaction } from "prosemirror-state";
 import type { MarkType, NodeType } from "prosemirror-model";
 import { schema, horizontalRule } from "../../../shared/editor/schema";
 import { safeHref } from "../../../shared/links";
@@ -68,7 +68,16 @@ export function toggleBlockquote(): Command {
 }
 
 export const insertHorizontalRule: Command = (state, dispatch) => {
-  if (dispatch) dispatch(state.tr.replaceSelectionWith(horizontalRule()).scrollIntoView());
+  if (!dispatch) return true;
+  const tr = state.tr.replaceSelectionWith(horizontalRule());
+  // With no text after it (the end of the document), the rule itself ended up selected
+  // and the next letter replaced it: the caret goes into a paragraph after the rule.
+  if (!(tr.selection instanceof TextSelection)) {
+    const at = tr.selection.to;
+    if (!tr.doc.resolve(at).nodeAfter?.isTextblock) tr.insert(at, schema.nodes.paragraph!.create());
+    tr.setSelection(TextSelection.create(tr.doc, at + 1));
+  }
+  dispatch(tr.scrollIntoView());
   return true;
 };
 
