@@ -459,6 +459,9 @@ export class Host {
         return null;
       case "status":
         return this.status();
+      case "reconnectNow":
+        this.#relays.retryNow();
+        return null;
       case "reportDrift":
         // Positions and what happened, never the writer's text: logs get shared.
         this.logger.warn({ url: req.url, at: req.at, after: req.after }, "a window's editor drifted from the document and was re-rendered from it");
@@ -712,6 +715,7 @@ export class Host {
     this.#closed ??= (async () => {
       // From now on, refreshes are only collected; they run below, before the last flush.
       this.#closing = true;
+      this.#relays.stop();
       // Disconnects first, so that no change arrives after the flush, then flushes.
       await this.repo.shutdown();
       // Repo.flush() does not wait for saves automerge-repo started on its own (a

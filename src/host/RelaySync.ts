@@ -1,3 +1,4 @@
+import os from "node:os";
 import type { Logger } from "pino";
 import type { DocumentId, StorageId } from "@automerge/automerge-repo";
 import { RelayClientAdapter, type RelayConnectionState, type RelayEndpoint } from "../node/sync/RelayClientAdapter";
@@ -6,6 +7,19 @@ import type { Settings } from "./settings";
 import { SecretUnreadableError, type SecretStore } from "./secrets";
 
 type RelaySetting = Settings["relays"][number];
+
+/** How often the host looks for a change of network (addresses come and go). */
+const NETWORK_CHECK_MS = 2000;
+
+/** The computer's non-internal addresses, as one string that changes when the network does. */
+function networkFingerprint(): string {
+  return Object.values(os.networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => !a.internal)
+    .map((a) => a.address)
+    .sort()
+    .join(",");
+}
 
 /** The key under which a relay's token is kept in the SecretStore. */
 export function relayTokenKey(relayId: string): string {
@@ -39,6 +53,29 @@ export class RelaySync {
     this.adapter.onState((state) => {
       if (state.status === "connected") this.#onConnected();
     });
+    // A new network (Wi-Fi joined, a cable plugged in, a VPN up) is the moment the relay
+    // becomes reachable again: try at once instead of at the end of the pause.
+    let network = networkFingerprint();
+    this.#networkTimer = setInterval(() => {
+      const now = networkFingerprint();
+      if (now === network) return;
+      network = now;
+      this.#logger.info("the network changed: trying the relays again now");
+      this.adapter.retryNow();
+    }, NETWORK_CHECK_MS);
+    this.#networkTimer.unref?.();
+  }
+
+  readonly #networkTimer: ReturnType<typeof setInterval>;
+
+  /** "Try now": the relays again, without waiting for the pause to end. */
+  retryNow(): void {
+    this.adapter.retryNow();
+  }
+
+  /** Stops watching the network (the host is closing). */
+  stop(): void {
+    clearInterval(this.#networkTimer);
   }
 
   /** The relay list changed (added, removed, reordered, new token). */

@@ -53,6 +53,7 @@ export const requestSchema = z.discriminatedUnion("method", [
   z.object({ method: z.literal("search"), query: z.string().max(500) }),
   z.object({ method: z.literal("setLastOpened"), url: documentUrlSchema.nullable() }),
   z.object({ method: z.literal("status") }),
+  z.object({ method: z.literal("reconnectNow") }),
   z.object({ method: z.literal("reportDrift"), url: documentUrlSchema, at: z.number().int().min(0).max(1e9), after: z.string().max(500) }),
   z.object({ method: z.literal("syncStatus"), url: documentUrlSchema.nullable() }),
   z.object({ method: z.literal("getSettings") }),
@@ -180,6 +181,8 @@ export interface HostResults {
   setLastOpened: null;
   status: HostStatus;
   reportDrift: null;
+  /** Tries the relays again now ("Try now"). */
+  reconnectNow: null;
   /** True once every change named by `heads` is on this computer's disk. */
   confirmSaved: { saved: boolean };
   renderCache: RenderCacheView | null;

@@ -63,8 +63,17 @@ describe("syncing in the browser shell", () => {
     await expect.poll(() => page.getByTestId("relay-state").innerText()).toMatch(/Not synced/);
     await editor.focusEnd();
     await editor.type(" Written while the relay was down.");
+    // While offline the sidebar says when it tries again, and offers to try now (issue 17).
+    await expect.poll(() => page.getByTestId("sync-detail").innerText(), { timeout: 10_000 }).toMatch(/Trying again in \d+ s\./);
+    const tryNow = page.locator(".sidebar").getByRole("button", { name: "Try now" });
+    await tryNow.click();
+    await expect.poll(() => status.innerText()).toMatch(/Offline|Connecting/);
     relay = await startRelay({ dataDir, port: relay.port });
+    const answered = Date.now();
     await expect.poll(() => status.innerText(), { timeout: 20_000 }).toBe("All changes on Team");
+    // Within 1.5 s of the relay answering (the host's retry), plus the sidebar's 1 s poll.
+    console.log(`synced again ${Date.now() - answered} ms after the relay answered`);
+    expect(await tryNow.count()).toBe(0);
     await expect.poll(async () => (await bob!.read(url)).text, { timeout: 10_000 }).toContain("Written while the relay was down.");
   });
 

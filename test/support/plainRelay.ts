@@ -6,10 +6,10 @@ import { Repo, type Chunk, type PeerId, type StorageAdapterInterface, type Stora
 import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
 
 /** An HTTP server on a free loopback port; `onUpgrade` decides what each upgrade gets. */
-export async function upgradeServer(onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void): Promise<{ url: string; close(): Promise<void> }> {
+export async function upgradeServer(onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void, port = 0): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on("upgrade", onUpgrade);
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () =>
@@ -33,16 +33,17 @@ export interface PlainRelay {
  * (in memory by default) because a relay without any tells clients nothing of its
  * heads: automerge-repo reports remote heads per storage ID.
  */
-export async function plainRelay(token: string, storage: StorageAdapterInterface = new MemoryStorage()): Promise<PlainRelay> {
+export async function plainRelay(token: string, storage: StorageAdapterInterface = new MemoryStorage(), port = 0): Promise<PlainRelay> {
   const wss = new WebSocketServer({ noServer: true });
   const repo = new Repo({ network: [new WebSocketServerAdapter(wss as never)], storage, peerId: `relay-${Math.random().toString(36).slice(2)}` as PeerId, sharePolicy: async () => false });
   const server = await upgradeServer((req, socket, head) => {
     if (req.headers.authorization !== `Bearer ${token}`) {
-      socket.end("HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n");
+      // As the real relay says it (sync-server/Relay.ts): clients tell a relay's refusal from any other server's.
+      socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm="writer-relay"\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
-  });
+  }, port);
   return {
     url: server.url,
     repo,

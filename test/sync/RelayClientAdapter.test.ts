@@ -1,8 +1,9 @@
+import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { WebSocketServer, type WebSocket } from "ws";
 import { cbor, Repo, type PeerId } from "@automerge/automerge-repo";
 import { plainRelay as startPlainRelay, upgradeServer } from "../support/plainRelay";
-import { eventually } from "../support/wait";
+import { eventually, quietPeriod } from "../support/wait";
 import { RelayClientAdapter, type RelayConnectionState } from "../../src/node/sync/RelayClientAdapter";
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -16,8 +17,8 @@ async function server(onUpgrade: Parameters<typeof upgradeServer>[0]): Promise<s
   return s.url;
 }
 
-async function plainRelay(token: string) {
-  const relay = await startPlainRelay(token);
+async function plainRelay(token: string, port = 0) {
+  const relay = await startPlainRelay(token, undefined, port);
   cleanups.push(() => relay.close());
   return relay;
 }
@@ -96,4 +97,50 @@ describe("RelayClientAdapter", () => {
     handle.change((d) => (d.n = 2));
     await eventually(() => (relay.repo.handles[handle.documentId]?.doc() as { n: number } | undefined)?.n === 2);
   });
+
+  it("tells a server that is not a relay from a refused token", async () => {
+    const web = await server((_req, socket) => socket.end("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"));
+    const other = await server((_req, socket) => socket.end("HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"intranet\"\r\nContent-Length: 0\r\n\r\n"));
+    for (const url of [web, other]) {
+      const a = client([{ url, token: "secret" }]);
+      await eventually(() => a.adapter.state.status === "waiting");
+      const state = a.adapter.state;
+      expect(state.status === "waiting" && state.lastError).toMatchObject({ code: "refused", message: expect.stringMatching(/is not a Writer relay \(it answered HTTP 40[14]/) as string });
+    }
+  });
+
+  it("is back within 1.5 s of the relay answering again, however long it was away; Try now does not wait at all", async () => {
+    const port = await freePort();
+    const adapter = new RelayClientAdapter({ endpoints: [{ url: `ws://127.0.0.1:${port}`, token: "secret" }] });
+    const repo = new Repo({ network: [adapter], peerId: `client-${Math.random()}` as PeerId });
+    cleanups.push(() => repo.shutdown());
+    await quietPeriod(8000, "the relay is away long enough for a doubling backoff to reach several seconds");
+    const waits: number[] = [];
+    adapter.onState((s) => s.status === "waiting" && waits.push(s.retryAt - Date.now()));
+    await eventually(() => waits.length > 0);
+    // Every pause while nothing answers is 1.5 s at most (it was up to 30 s).
+    expect(Math.max(...waits)).toBeLessThanOrEqual(1500);
+    const relay = await plainRelay("secret", port);
+    const back = Date.now();
+    await eventually(() => adapter.state.status === "connected");
+    const took = Date.now() - back;
+    console.log(`back ${took} ms after the relay answered`);
+
+    // Try now: from a pause of many seconds (a refused token backs off), at once.
+    await relay.close();
+    await plainRelay("other", port);
+    await eventually(() => adapter.state.status === "waiting" && adapter.state.lastError.code === "unauthorized");
+    const asked = Date.now();
+    adapter.retryNow();
+    expect(adapter.state.status).toBe("connecting");
+    expect(Date.now() - asked).toBeLessThan(100);
+  });
 });
+
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, "127.0.0.1", resolve));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((resolve) => s.close(resolve));
+  return port;
+}

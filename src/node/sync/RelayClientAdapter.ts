@@ -53,6 +53,13 @@ export interface RelayClientOptions {
   /** First and largest pause between rounds of attempts (full jitter in between). */
   backoff?: { initialMs: number; maxMs: number };
   /**
+   * The longest pause after a round in which no relay could be reached at all (nothing
+   * listening, no answer): such an attempt costs the relay nothing, so it is tried
+   * again soon, and a writer is back within this long of the relay answering again.
+   * Refusals (a token, a protocol) back off up to `backoff.maxMs` instead.
+   */
+  unreachableRetryMs?: number;
+  /**
    * When to ping a quiet connection and when to give it up (default: ping after 1 s of
    * quiet, give up after 5 s of silence).
    */
@@ -60,6 +67,14 @@ export interface RelayClientOptions {
   /** Called for messages and events worth a log line; the adapter itself never logs. */
   onEvent?: (event: { level: "info" | "warn"; message: string; url?: string; error?: RelayError }) => void;
 }
+
+/**
+ * Issue 17: after the relay came back, windows took 14 s and 19 s to sync again (the
+ * backoff had grown to 30 s). A refused TCP connection or an unanswered one is cheap
+ * for everyone, so while no relay can be reached at all the pause stays between 0.75
+ * and 1.5 s (jittered, so that a restarted relay does not get every client at once).
+ */
+const UNREACHABLE_RETRY_MS = 1500;
 
 /** A session shorter than this does not count as a success that resets the backoff. */
 const STABLE_SESSION_MS = 10_000;
@@ -89,6 +104,7 @@ export class RelayClientAdapter extends NetworkAdapter {
   #endpoints: RelayEndpoint[];
   readonly #handshakeTimeoutMs: number;
   readonly #backoff: { initialMs: number; maxMs: number };
+  readonly #unreachableRetryMs: number;
   readonly #liveness: LivenessTimes;
   readonly #onEvent: RelayClientOptions["onEvent"];
   readonly #stateListeners = new Set<(state: RelayConnectionState) => void>();
@@ -115,6 +131,7 @@ export class RelayClientAdapter extends NetworkAdapter {
     this.#endpoints = options.endpoints.map((e) => ({ ...e }));
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
     this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    this.#unreachableRetryMs = options.unreachableRetryMs ?? UNREACHABLE_RETRY_MS;
     this.#liveness = options.liveness ?? LIVENESS;
     this.#onEvent = options.onEvent;
   }
@@ -182,6 +199,16 @@ export class RelayClientAdapter extends NetworkAdapter {
     socket.send(cbor.encode(message));
   }
 
+  /**
+   * Tries the relays again now rather than at the end of the pause ("Try now", or the
+   * computer's network changed). Does nothing while connected or already trying.
+   */
+  retryNow(): void {
+    if (!this.#running || this.#state.status !== "waiting") return;
+    this.#failedRounds = 0;
+    this.#startRound(0);
+  }
+
   disconnect(): void {
     this.#running = false;
     clearTimeout(this.#timer);
@@ -247,10 +274,15 @@ export class RelayClientAdapter extends NetworkAdapter {
     socket.on("unexpected-response", (_request, response) => {
       const status = response.statusCode ?? 0;
       response.resume();
+      // A Writer relay says who it is when it refuses a token; any other server's
+      // answer (a web site, a proxy with nothing behind it) is not about the token.
+      const ours = /realm="writer-relay"/.test(String(response.headers["www-authenticate"] ?? ""));
       fail(
-        status === 401
+        status === 401 && ours
           ? { code: "unauthorized", message: "the relay did not accept this token (missing, wrong or revoked)", url: endpoint.url }
-          : { code: "refused", message: `the relay answered HTTP ${status}`, url: endpoint.url },
+          : status === 502 || status === 503 || status === 504
+            ? { code: "unreachable", message: `the server at this address answered HTTP ${status}: the relay behind it is not running`, url: endpoint.url }
+            : { code: "refused", message: `the server at this address is not a Writer relay (it answered HTTP ${status} instead of opening a sync connection)`, url: endpoint.url },
       );
     });
     socket.on("error", (error: NodeJS.ErrnoException) => {
@@ -363,9 +395,11 @@ export class RelayClientAdapter extends NetworkAdapter {
     }
     this.#markReady();
     this.#failedRounds++;
-    const ceiling = Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** (this.#failedRounds - 1));
+    const unreachable = error.code === "unreachable" || error.code === "timeout";
+    const ceiling = unreachable ? this.#unreachableRetryMs : Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** (this.#failedRounds - 1));
     // Full jitter (random between a floor and the ceiling) spreads reconnecting clients.
-    const delay = Math.max(this.#backoff.initialMs / 2, randomInt(0, Math.max(1, Math.round(ceiling)) + 1));
+    const floor = unreachable ? ceiling / 2 : this.#backoff.initialMs / 2;
+    const delay = Math.max(floor, randomInt(0, Math.max(1, Math.round(ceiling)) + 1));
     this.#setState({ status: "waiting", retryAt: Date.now() + delay, lastError: error });
     this.#timer = setTimeout(() => this.#startRound(0), delay);
     this.#timer.unref?.();

@@ -154,6 +154,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         onError={report}
         sync={sync}
         onSettings={() => setDialog("settings")}
+        onRetry={() => void host.call("reconnectNow").catch(report)}
         onOpenLink={() => setDialog("open-link")}
         onImport={(file) =>
           importFile(file, host, repo).then(({ url, title }) => {

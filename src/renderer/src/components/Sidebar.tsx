@@ -21,6 +21,7 @@ export function Sidebar({
   onError,
   sync,
   onSettings,
+  onRetry,
   onOpenLink,
   onImport,
 }: {
@@ -31,6 +32,8 @@ export function Sidebar({
   onError: (e: unknown) => void;
   sync: SyncStatus | null;
   onSettings: () => void;
+  /** Tries the relays again now. */
+  onRetry: () => void;
   onOpenLink: () => void;
   onImport: (file: File) => void;
 }) {
@@ -105,7 +108,7 @@ export function Sidebar({
         )}
       </nav>
       <div className="sidebar-foot">
-        <SyncLine sync={sync} onClick={onSettings} />
+        <SyncLine sync={sync} onClick={onSettings} onRetry={onRetry} />
         <div className="foot-actions">
           <button className={`link-button ${showTrash ? "active" : ""}`} onClick={() => setShowTrash((s) => !s)}>
             {showTrash ? "← Back to documents" : `Trash${trashed.length ? ` (${trashed.length})` : ""}`}
@@ -138,16 +141,39 @@ export function Sidebar({
   );
 }
 
-/** Where the writer's changes are, in one line; the details show on hover and in Settings. */
-function SyncLine({ sync, onClick }: { sync: SyncStatus | null; onClick: () => void }) {
-  const { tone, text, detail } = describeSync(sync);
+/**
+ * Where the writer's changes are, in one line; the details show on hover and in
+ * Settings. While offline, the seconds until the next attempt count down, and "Try now"
+ * tries at once.
+ */
+function SyncLine({ sync, onClick, onRetry }: { sync: SyncStatus | null; onClick: () => void; onRetry: () => void }) {
+  const waiting = sync?.connection === "offline" && sync.retryAt !== null;
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    if (!waiting) return;
+    setNow(Date.now());
+    const timer = setInterval(() => setNow(Date.now()), 250);
+    return () => clearInterval(timer);
+  }, [waiting, sync?.retryAt]);
+  const { tone, text, detail } = describeSync(sync, now);
   if (!sync) return null;
   return (
-    <button className={`sync-line sync-${tone}`} onClick={onClick} title={detail ?? text} aria-label={`Sync: ${text}${detail ? `. ${detail}` : ""}`}>
-      <span data-testid="sync-status">{text}</span>
-      {/* When it cannot sync, why is the writer's to read without hovering. */}
-      {tone === "error" && detail && <span className="sync-why">{detail}</span>}
-    </button>
+    <div className="sync-row">
+      <button className={`sync-line sync-${tone}`} onClick={onClick} title={detail ?? text} aria-label={`Sync: ${text}${detail ? `. ${detail}` : ""}`}>
+        <span data-testid="sync-status">{text}</span>
+        {/* Why it cannot sync, and when it tries again, are the writer's to read without hovering. */}
+        {(tone === "error" || waiting) && detail && (
+          <span className="sync-why" data-testid="sync-detail">
+            {detail}
+          </span>
+        )}
+      </button>
+      {waiting && (
+        <button className="link-button small" onClick={onRetry}>
+          Try now
+        </button>
+      )}
+    </div>
   );
 }
 
