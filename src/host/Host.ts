@@ -34,7 +34,7 @@ import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
 import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
 import { RenderCache } from "./RenderCache";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
-import { loadSettings, saveSettings, type Settings } from "./settings";
+import { loadSettings, osFullName, saveSettings, type Settings } from "./settings";
 import { plainTextCipher, SecretStore, type SecretCipher } from "./secrets";
 import { RelaySync, relayTokenKey } from "./RelaySync";
 import { DocumentWorkers } from "../node/workers/DocumentWorkers";
@@ -275,7 +275,7 @@ export class Host {
     try {
       const settingsFile = path.join(dataDir, "settings.json");
       const settings = await loadSettings(settingsFile, (message) => logger.error(message));
-      if (options.user?.name) settings.user.name = options.user.name;
+      if (options.user?.name) settings.user = { ...settings.user, name: options.user.name, confirmed: true };
       if (options.user?.color) settings.user.color = options.user.color;
       const secrets = await SecretStore.open(
         path.join(dataDir, "secrets.json"),
@@ -480,7 +480,7 @@ export class Host {
       case "getSettings":
         return this.settingsView();
       case "setProfile":
-        await this.#updateSettings({ user: { name: req.name, color: req.color } });
+        await this.#updateSettings({ user: { name: req.name, color: req.color, confirmed: true } });
         return null;
       case "addRelay":
         return { id: await this.addRelay(req) };
@@ -592,7 +592,7 @@ export class Host {
 
   settingsView(): SettingsView {
     return {
-      user: { ...this.#settings.user },
+      user: { name: this.#settings.user.name, color: this.#settings.user.color },
       relays: this.#settings.relays.map((r) => ({ ...r, hasToken: this.#secrets.has(relayTokenKey(r.id)) })),
       libraryUrl: this.#library.url,
       secrets: { backend: this.#secrets.backend, weakness: this.#secrets.weakness },
@@ -707,7 +707,16 @@ export class Host {
   bootstrap(): Bootstrap {
     const s = this.#settings;
     const lastOpened = s.lastOpened && this.library.entries()[s.lastOpened.slice("automerge:".length)]?.trashedAt === null ? s.lastOpened : null;
-    return { libraryUrl: this.library.url, lastOpened, user: { ...s.user }, status: this.status(), integrityChecks: this.integrityChecks };
+    return {
+      libraryUrl: this.library.url,
+      lastOpened,
+      user: { name: s.user.name, color: s.user.color },
+      nameConfirmed: s.user.confirmed,
+      suggestedName: s.user.confirmed ? "" : osFullName(),
+      writerId: s.writerId,
+      status: this.status(),
+      integrityChecks: this.integrityChecks,
+    };
   }
 
   /** Writes everything to disk, stops syncing and releases the data directory. Idempotent. */

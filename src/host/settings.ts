@@ -1,4 +1,6 @@
 import fs from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { randomBytes } from "node:crypto";
 import { z } from "zod";
@@ -11,7 +13,17 @@ const settingsSchema = z.object({
   version: z.literal(1),
   libraryUrl: documentUrlSchema.nullable(),
   lastOpened: documentUrlSchema.nullable(),
-  user: z.object({ name: z.string().min(1).max(80), color: colorSchema }),
+  user: z.object({
+    name: z.string().min(1).max(80),
+    color: colorSchema,
+    /** The writer chose this name (until then the app asks, issue 17). Files from before have not. */
+    confirmed: z.boolean().default(false),
+  }),
+  /** This writer, across renames and windows: names in history follow it (absent in older files). */
+  writerId: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/)
+    .default(() => randomBytes(8).toString("hex")),
   /** Relays in the writer's order of preference; their tokens live in the SecretStore. */
   relays: z
     .array(z.object({ id: z.string().regex(/^[a-z0-9]{8,32}$/), name: z.string().min(1).max(80), url: relayUrlSchema }))
@@ -23,14 +35,36 @@ const settingsSchema = z.object({
 export type Settings = z.infer<typeof settingsSchema>;
 
 export function defaultSettings(): Settings {
-  let name = "Writer";
-  try {
-    name = os.userInfo().username || name;
-  } catch {
-    // Some sandboxes have no passwd entry for the user; a plain name will do.
-  }
   const color = USER_COLORS[randomBytes(1)[0]! % USER_COLORS.length]!;
-  return { version: 1, libraryUrl: null, lastOpened: null, user: { name, color }, relays: [] };
+  // Until the writer says, others see the operating system's full name, never a bare
+  // login ("root"): "Writer" when there is no full name.
+  const name = osFullName() || "Writer";
+  return { version: 1, libraryUrl: null, lastOpened: null, user: { name, color, confirmed: false }, writerId: randomBytes(8).toString("hex"), relays: [] };
+}
+
+/**
+ * The user's full name as the operating system knows it (the passwd entry's comment on
+ * Linux, `id -F` on a Mac), or "" when there is none or it is only the login name.
+ */
+export function osFullName(): string {
+  let login = "";
+  let full = "";
+  try {
+    const info = os.userInfo();
+    login = info.username;
+    if (process.platform === "darwin") full = execFileSync("id", ["-F"], { encoding: "utf8", timeout: 2000 }).trim();
+    else if (process.platform !== "win32") {
+      const line = readFileSync("/etc/passwd", "utf8")
+        .split("\n")
+        .find((l) => l.split(":")[2] === String(info.uid));
+      full = (line?.split(":")[4] ?? "").split(",")[0]!.trim();
+    }
+  } catch {
+    // No passwd entry (some sandboxes), no `id`: no suggestion.
+  }
+  // eslint-disable-next-line no-control-regex -- control characters are what is removed
+  full = full.replace(/[\u0000-\u001f\u007f]/g, "").slice(0, 80);
+  return full && full.toLowerCase() !== login.toLowerCase() ? full : "";
 }
 
 /**

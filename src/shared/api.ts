@@ -152,6 +152,12 @@ export interface Bootstrap {
   lastOpened: string | null;
   user: UserProfile;
   status: HostStatus;
+  /** Whether the writer chose their name; until then the app asks (issue 17). */
+  nameConfirmed: boolean;
+  /** The operating system's full name for the user, to suggest ("" when there is none). */
+  suggestedName: string;
+  /** This writer across renames (16 hex digits): history names follow it. */
+  writerId: string;
   /** How the editor checks that it shows the document (renderer/src/editor/integrity.ts). */
   integrityChecks: IntegrityMode;
 }

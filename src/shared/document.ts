@@ -15,6 +15,10 @@ export const TEXT_PATH: A.Prop[] = ["text"];
 export interface AuthorInfo {
   name: string;
   color: string;
+  /** The writer behind the actor (their settings' writerId): a rename reaches every actor of theirs. */
+  writer?: string;
+  /** When this record was written (ms): the newest record of a writer names all of theirs. */
+  at?: number;
 }
 
 export interface WriterDocument {
@@ -67,6 +71,6 @@ export function plainText(doc: WriterDocument): string {
 /** Records which user an actor belongs to; a no-op when already known and unchanged. */
 export function recordAuthor(doc: WriterDocument, actorId: string, author: AuthorInfo): void {
   const known = doc.authors[actorId];
-  if (known && known.name === author.name && known.color === author.color) return;
-  doc.authors[actorId] = { name: author.name, color: author.color };
+  if (known && known.name === author.name && known.color === author.color && known.writer === author.writer) return;
+  doc.authors[actorId] = { name: author.name, color: author.color, ...(author.writer ? { writer: author.writer, at: author.at ?? Date.now() } : {}) };
 }

@@ -63,10 +63,26 @@ const COLOR = /^#[0-9a-f]{6}$/i;
 /** An author record from the document, or null when it is missing or malformed (peers write it). */
 export function authorOf(authors: unknown, actor: string): AuthorInfo | null {
   if (!authors || typeof authors !== "object") return null;
-  const a = (authors as Record<string, unknown>)[actor] as Partial<AuthorInfo> | undefined;
-  if (!a || typeof a.name !== "string" || typeof a.color !== "string") return null;
+  const record = (authors as Record<string, unknown>)[actor] as Partial<AuthorInfo> | undefined;
+  if (!record) return null;
+  // A writer's newest record names every actor of theirs: names as they are now.
+  const a = typeof record.writer === "string" && WRITER.test(record.writer) ? (newestOf(authors as Record<string, unknown>, record.writer) ?? record) : record;
+  if (typeof a.name !== "string" || typeof a.color !== "string") return null;
   const name = a.name.trim().slice(0, 100);
   return name ? { name, color: COLOR.test(a.color) ? a.color : "#6b7280" } : null;
+}
+
+const WRITER = /^[0-9a-f]{16}$/;
+
+/** The newest well-formed record of `writer` in `authors`. */
+function newestOf(authors: Record<string, unknown>, writer: string): Partial<AuthorInfo> | null {
+  let newest: Partial<AuthorInfo> | null = null;
+  for (const value of Object.values(authors)) {
+    const r = value as Partial<AuthorInfo> | null;
+    if (!r || r.writer !== writer || typeof r.name !== "string" || typeof r.color !== "string") continue;
+    if (!newest || (typeof r.at === "number" ? r.at : 0) > (typeof newest.at === "number" ? newest.at : 0)) newest = r;
+  }
+  return newest;
 }
 
 /**

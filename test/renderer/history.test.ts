@@ -60,6 +60,21 @@ describe("groupSessions", () => {
     expect(ada.heads).toEqual([a.hash, b.hash].sort());
   });
 
+  it("names a writer's every session by their newest name: a rename reaches the early sessions (issue 17)", () => {
+    const t = 1_800_000_000;
+    const bob = "0123456789abcdef";
+    const renamed = {
+      [ADA]: { name: "Ada", color: "#c2410c" },
+      // Bob's first window, as "root"; his window after the rename, as "Bob Marlowe".
+      [BOB]: { name: "root", color: "#0f766e", writer: bob, at: 1000 },
+      [ADA_2]: { name: "Bob Marlowe", color: "#0f766e", writer: bob, at: 2000 },
+      // A peer claiming the same writer with an older record changes nothing.
+      [HOST]: { name: "Impostor", color: "#000000", writer: bob, at: 500 },
+    };
+    const changes = chain([BOB, t], [ADA, t + SESSION_GAP_S * 2], [ADA_2, t + SESSION_GAP_S * 4]);
+    expect(groupSessions(changes, renamed).map((s) => s.author?.name)).toEqual(["Bob Marlowe", "Ada", "Bob Marlowe"]);
+  });
+
   it("orders by causal order, not by clocks, and survives clocks that are unknown or jump", () => {
     const t = 1_800_000_000;
     // Bob's clock is a day behind; Ada's second change has no time; her third jumped back an hour.

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import type { Repo } from "@automerge/automerge-repo/slim";
-import type { Bootstrap, HostStatus } from "../../shared/api";
+import type { Bootstrap, HostStatus, UserProfile } from "../../shared/api";
 import { UNTITLED, type LibraryDocument } from "../../shared/library";
 import type { HostClient } from "./hostClient";
 import { useHandle } from "./useHandle";
@@ -15,6 +15,7 @@ import { describeStorage } from "./storageProblem";
 import { SettingsDialog } from "./components/SettingsDialog";
 import { OpenLinkDialog } from "./components/OpenLinkDialog";
 import { isMac } from "./editor/setup";
+import { NameCard } from "./components/NameCard";
 
 export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [boot, setBoot] = useState<Bootstrap | null>(null);
@@ -106,6 +107,9 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
     [host, open, openUrl, report],
   );
 
+  // A new name or colour reaches the open document at once (presence, history), not after a reload.
+  const profileChanged = useCallback((user: UserProfile) => setBoot((b) => (b ? { ...b, user, nameConfirmed: true } : b)), []);
+
   // Ctrl/⌘+N makes a new document and Ctrl/⌘+O opens a shared link, from anywhere.
   const create = actions.create;
   useEffect(() => {
@@ -147,6 +151,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   return (
     <div className="app">
       <Sidebar
+        top={boot.nameConfirmed ? null : <NameCard host={host} user={boot.user} suggested={boot.suggestedName} onSaved={profileChanged} />}
         library={library.doc}
         openUrl={openUrl}
         onOpen={open}
@@ -171,6 +176,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
             host={host}
             url={openUrl}
             user={boot.user}
+            writerId={boot.writerId}
             connected={connected}
             storageOk={status?.storageOk ?? true}
             sync={sync}
@@ -191,7 +197,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
       </main>
       {status && <StorageProblems status={status} />}
       {notice && <Notice notice={notice} onClose={() => setNotice(null)} />}
-      {dialog === "settings" && <SettingsDialog host={host} sync={sync} onClose={() => setDialog(null)} onLibraryLinked={() => window.location.reload()} />}
+      {dialog === "settings" && <SettingsDialog host={host} sync={sync} onClose={() => setDialog(null)} onLibraryLinked={() => window.location.reload()} onProfile={profileChanged} />}
       {dialog === "open-link" && (
         <OpenLinkDialog
           onClose={() => setDialog(null)}

@@ -113,3 +113,16 @@ describe("isWriterDocument", () => {
     }
   });
 });
+
+describe("a new writer's name", () => {
+  it("is never the bare login: the system's full name, or a plain default until the writer chooses", async () => {
+    const { defaultSettings, osFullName } = await import("../../../src/host/settings");
+    const os = await import("node:os");
+    const settings = defaultSettings();
+    expect(settings.user.confirmed).toBe(false);
+    expect(settings.writerId).toMatch(/^[0-9a-f]{16}$/);
+    const full = osFullName();
+    expect(settings.user.name).toBe(full || "Writer");
+    if (full === "") expect(settings.user.name).not.toBe(os.userInfo().username);
+  });
+});

@@ -55,6 +55,8 @@ export function EditorPane(props: {
   host: HostClient;
   url: string;
   user: UserProfile;
+  /** This writer across renames (Bootstrap.writerId): their author records carry it. */
+  writerId: string;
   connected: boolean;
   storageOk: boolean;
   sync: SyncStatus | null;
@@ -177,6 +179,7 @@ function LoadedEditor({
   host,
   title,
   user,
+  writerId,
   connected,
   storageOk,
   sync,
@@ -190,6 +193,7 @@ function LoadedEditor({
   host: HostClient;
   title: string;
   user: UserProfile;
+  writerId: string;
   connected: boolean;
   storageOk: boolean;
   sync: SyncStatus | null;
@@ -221,19 +225,30 @@ function LoadedEditor({
   selectionChanged.current = presence.selectionChanged;
   const authorRecorded = useRef(false);
 
-  // History will name who wrote what: the first local edit records this window's actor.
+  // History will name who wrote what: the first local edit records this window's actor,
+  // with the writer's ID, so that a rename later names all their sessions.
   const noteAuthor = useCallback(() => {
     if (authorRecorded.current) return;
     authorRecorded.current = true;
     const actor = A.getActorId(handle.doc());
     const known = handle.doc().authors?.[actor];
-    if (!known || known.name !== user.name || known.color !== user.color) {
+    if (!known || known.name !== user.name || known.color !== user.color || known.writer !== writerId) {
       handle.change((d) => {
         d.authors ??= {};
-        recordAuthor(d, actor, user);
+        recordAuthor(d, actor, { ...user, writer: writerId, at: Date.now() });
       });
     }
-  }, [handle, user]);
+  }, [handle, user, writerId]);
+  // Renamed (or recoloured) while the document is open: where this writer has written
+  // before, the history shows the new name at once, for everyone (issue 17).
+  const recordedAs = useRef(user);
+  useEffect(() => {
+    if (recordedAs.current === user) return;
+    recordedAs.current = user;
+    authorRecorded.current = false;
+    const authors = handle.doc().authors ?? {};
+    if (Object.values(authors).some((a) => (a as { writer?: string } | null)?.writer === writerId)) noteAuthor();
+  }, [user, writerId, handle, noteAuthor]);
 
   useEffect(() => {
     const mount = mountRef.current;

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNode } from "react";
-import type { RelayInfo, SettingsView, SyncStatus } from "../../../shared/api";
+import type { RelayInfo, SettingsView, SyncStatus, UserProfile } from "../../../shared/api";
 import { USER_COLORS } from "../../../shared/colors";
 import { readDocumentLink } from "../../../shared/documentLink";
 import { relayFieldErrors, type RelayFieldErrors, type RelayFields } from "../../../shared/relayForm";
@@ -11,7 +11,20 @@ import { describeSync } from "../useSyncStatus";
  * order of preference), and this library's link for a second device. Tokens are typed
  * here once and go to the host; they never come back to this window.
  */
-export function SettingsDialog({ host, sync, onClose, onLibraryLinked }: { host: HostClient; sync: SyncStatus | null; onClose: () => void; onLibraryLinked: () => void }) {
+export function SettingsDialog({
+  host,
+  sync,
+  onClose,
+  onLibraryLinked,
+  onProfile,
+}: {
+  host: HostClient;
+  sync: SyncStatus | null;
+  onClose: () => void;
+  onLibraryLinked: () => void;
+  /** The writer's name or colour changed: the open windows show it at once (issue 17). */
+  onProfile: (user: UserProfile) => void;
+}) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [view, setView] = useState<SettingsView | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -56,7 +69,7 @@ export function SettingsDialog({ host, sync, onClose, onLibraryLinked }: { host:
       ) : (
         <div className="settings-body">
           <Section title="You" hint="How collaborators see you in shared documents.">
-            <Profile view={view} run={run} host={host} />
+            <Profile view={view} run={run} host={host} onProfile={onProfile} />
           </Section>
           <Section title="Relays" hint="Writer syncs through the first relay on this list that answers, and moves down the list when one is unreachable.">
             <p className={`sync-line sync-${status.tone}`} data-testid="settings-sync-status">
@@ -91,9 +104,12 @@ function Section({ title, hint, children }: { title: string; hint: string; child
   );
 }
 
-function Profile({ view, run, host }: { view: SettingsView; run: (a: () => Promise<unknown>) => Promise<boolean>; host: HostClient }) {
+function Profile({ view, run, host, onProfile }: { view: SettingsView; run: (a: () => Promise<unknown>) => Promise<boolean>; host: HostClient; onProfile: (user: UserProfile) => void }) {
   const [name, setName] = useState(view.user.name);
-  const save = (color: string) => run(() => host.call("setProfile", { name: name.trim() || view.user.name, color }));
+  const save = async (color: string) => {
+    const user = { name: name.trim() || view.user.name, color };
+    if (await run(() => host.call("setProfile", user))) onProfile(user);
+  };
   return (
     <div className="profile">
       <label className="field">

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState, type ReactNode } from "react";
 import type { SearchHit, SyncStatus } from "../../../shared/api";
 import { activeEntries, trashedEntries, UNTITLED, type LibraryDocument, type LibraryEntry } from "../../../shared/library";
 import { relativeTime } from "../time";
@@ -22,6 +22,7 @@ export function Sidebar({
   sync,
   onSettings,
   onRetry,
+  top,
   onOpenLink,
   onImport,
 }: {
@@ -32,6 +33,8 @@ export function Sidebar({
   onError: (e: unknown) => void;
   sync: SyncStatus | null;
   onSettings: () => void;
+  /** Shown under the header (the first-use name card). */
+  top?: ReactNode;
   /** Tries the relays again now. */
   onRetry: () => void;
   onOpenLink: () => void;
@@ -75,6 +78,7 @@ export function Sidebar({
           + New
         </button>
       </div>
+      {top}
       <div className="search">
         <input
           type="search"
