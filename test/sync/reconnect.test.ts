@@ -76,19 +76,19 @@ describe("a connection that lost messages, then reconnected", () => {
     repos.push(relay, client);
 
     const mine = client.create<{ words: string[] }>({ words: ["first"] });
-    const theirs = await eventually(() => relay.find<{ words: string[] }>(mine.url), 5000, 50);
+    const theirs = await eventually(() => relay.find<{ words: string[] }>(mine.url), 15_000, 50);
     await eventually(() => theirs.doc().words.length === 1);
 
     // The connection dies silently: the relay's change goes nowhere.
     relayEnd.losing = true;
     theirs.change((d) => void d.words.push("from the relay"));
-    await eventually(() => relayEnd.changesLost > 0, 5000, 5);
+    await eventually(() => relayEnd.changesLost > 0, 15_000, 5);
     leave(relayEnd, clientEnd);
     relayEnd.losing = false;
     join(relayEnd, clientEnd);
     mine.change((d) => void d.words.push("from the client"));
 
-    await eventually(() => mine.doc().words.length === 3 && theirs.doc().words.length === 3, 5000, 50);
+    await eventually(() => mine.doc().words.length === 3 && theirs.doc().words.length === 3, 15_000, 50);
     expect([...mine.doc().words].sort()).toEqual(["first", "from the client", "from the relay"]);
     expect(mine.heads()).toEqual(theirs.heads());
   });
@@ -104,17 +104,17 @@ describe("a message lost while the connection lives (resyncAfterMs)", () => {
     const client = new Repo({ network: [clientEnd], peerId: "client" as PeerId, resyncAfterMs });
     repos.push(relay, client);
     const mine = client.create<{ words: string[] }>({ words: ["first"] });
-    const theirs = await eventually(() => relay.find<{ words: string[] }>(mine.url), 5000, 50);
+    const theirs = await eventually(() => relay.find<{ words: string[] }>(mine.url), 15_000, 50);
     await eventually(() => theirs.doc().words.length === 1);
     // Let the first exchange finish (the link goes quiet for longer than the Repos' 100 ms
     // sync debounce), then lose exactly the message that carries the relay's next change;
     // the connection itself stays up.
-    await settled(() => relayEnd.sent + clientEnd.sent, 300, 5000, 20);
+    await settled(() => relayEnd.sent + clientEnd.sent, 300, 15_000, 20);
     relayEnd.losing = true;
     theirs.change((d) => void d.words.push("from the relay"));
     // Until the message that carries it is lost (under load, a late message of the first
     // exchange can be the first one sent, and the change would then go through).
-    await eventually(() => relayEnd.changesLost > 0, 5000, 5);
+    await eventually(() => relayEnd.changesLost > 0, 15_000, 5);
     relayEnd.losing = false;
     return { mine, theirs };
   }
@@ -124,17 +124,17 @@ describe("a message lost while the connection lives (resyncAfterMs)", () => {
     await quietPeriod(1500, "without resyncAfterMs nothing sends the lost change again: 1.5 s, far past the 200 ms resync of the next test");
     // A client edit goes through, but the relay never sends its lost change again.
     mine.change((d) => void d.words.push("from the client"));
-    await eventually(() => theirs.doc().words.length === 3, 5000, 50);
+    await eventually(() => theirs.doc().words.length === 3, 15_000, 50);
     await quietPeriod(500, "the lost change must not come in the exchange the client's edit started either");
     expect(mine.doc().words).toEqual(["first", "from the client"]);
   });
 
   it("with it, the silent side is sent everything again and both converge", async () => {
     const { mine, theirs } = await linked(200);
-    await eventually(() => mine.doc().words.length === 2, 5000, 20);
+    await eventually(() => mine.doc().words.length === 2, 15_000, 20);
     expect(mine.doc().words).toEqual(["first", "from the relay"]);
     mine.change((d) => void d.words.push("from the client"));
-    await eventually(() => theirs.doc().words.length === 3 && mine.heads().join() === theirs.heads().join(), 5000, 20);
+    await eventually(() => theirs.doc().words.length === 3 && mine.heads().join() === theirs.heads().join(), 15_000, 20);
     expect([...theirs.doc().words].sort()).toEqual(["first", "from the client", "from the relay"]);
   });
 });
