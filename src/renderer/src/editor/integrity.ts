@@ -72,26 +72,54 @@ export function sameContent(a: PMNode, b: PMNode): boolean {
 function sameAttrs(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
   const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
   keys.delete("isAmgBlock");
-  for (const key of keys) if (JSON.stringify(a[key] ?? null) !== JSON.stringify(b[key] ?? null)) return false;
+  for (const key of keys) if (stable(a[key] ?? null) !== stable(b[key] ?? null)) return false;
   return true;
+}
+
+/** JSON with object keys sorted: the order in which a block's attributes were learnt is not content. */
+function stable(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v));
 }
 
 /** Compares the editor's document with the rendering of Automerge's; null when they agree. */
 export function findMismatch(doc: PMNode, rendered: PMNode, after = ""): Mismatch | null {
   if (sameContent(doc, rendered)) return null;
-  const at = doc.content.findDiffStart(rendered.content) ?? 0;
-  const ends = doc.content.findDiffEnd(rendered.content);
-  // The blocks around the difference, with their marks and structure: two texts that
-  // read alike can differ in a mark or a line break.
+  // Where they first differ in content (ProseMirror's findDiffStart would stop at the
+  // first difference in bookkeeping instead).
+  const at = firstDifference(doc, rendered, 0);
+  const ends = { a: at, b: at };
+  // Where it is (the nodes around the position), what is there (the node, with its
+  // attributes and marks: two texts that read alike can differ in a mark or an
+  // attribute), and the text around it.
   const around = (d: PMNode, end: number) => {
-    const from = Math.max(0, Math.min(at, end) - 60);
-    const to = Math.min(d.content.size, Math.max(at, end) + 60);
-    const $from = d.resolve(from);
-    const $to = d.resolve(to);
-    const blocks = d.slice($from.start(Math.min(1, $from.depth)) - (Math.min(1, $from.depth) ? 1 : 0), $to.depth ? $to.after(1) : to).content.toString();
-    return blocks.length > 1000 ? `${blocks.slice(0, 1000)}…` : blocks;
+    const pos = Math.min(end, d.content.size);
+    const $p = d.resolve(pos);
+    const path = Array.from({ length: $p.depth + 1 }, (_, i) => $p.node(i).type.name).join(" > ");
+    const node = $p.nodeAfter;
+    const here = node ? `${node.toString().slice(0, 160)}${node.isText ? "" : ` ${JSON.stringify(node.attrs)}`}` : "(end of block)";
+    const text = d.textBetween(Math.max(0, pos - 40), Math.min(d.content.size, pos + 40), "¶");
+    return `${path} | ${here} | …${text}…`;
   };
   return { at, editor: around(doc, ends?.a ?? at), document: around(rendered, ends?.b ?? at), after };
+}
+
+/** The position (in `a`, starting at `pos`) where the content of `a` and `b` first differs. */
+function firstDifference(a: PMNode, b: PMNode, pos: number): number {
+  for (let i = 0; i < Math.min(a.childCount, b.childCount); i++) {
+    const x = a.child(i);
+    const y = b.child(i);
+    if (!sameContent(x, y)) {
+      if (x.isText && y.isText && Mark.sameSet(x.marks, y.marks)) {
+        let k = 0;
+        while (k < Math.min(x.text!.length, y.text!.length) && x.text![k] === y.text![k]) k++;
+        return pos + k;
+      }
+      if (x.type === y.type && !x.isLeaf && sameAttrs(x.attrs, y.attrs)) return firstDifference(x, y, pos + 1);
+      return pos;
+    }
+    pos += x.nodeSize;
+  }
+  return pos;
 }
 
 /** The message a strict mismatch throws, with both texts. */
