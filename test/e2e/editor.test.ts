@@ -51,7 +51,8 @@ describe("writing a document in the browser shell", () => {
       "<pre><code>let tide = 'high'</code></pre>" +
       '<p>one <u>two</u> <s>three</s> <a href="https://example.org/docs" rel="noopener noreferrer nofollow" target="_blank">four</a> then <code>code</code></p>';
     await expect.poll(() => editor.html()).toBe(expected);
-    await expect.poll(() => editor.counts()).toBe("26 words · 129 characters");
+    // "four" is still selected: the counts say how much of the text that is.
+    await expect.poll(() => editor.counts()).toBe("1 of 26 words · 4 of 129 characters");
     // The host confirms the document's current heads are on its disk.
     await expect.poll(() => editor.saveState()).toBe("Saved on this computer");
 

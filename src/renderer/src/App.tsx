@@ -162,9 +162,9 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         onRetry={() => void host.call("reconnectNow").catch(report)}
         onOpenLink={() => setDialog("open-link")}
         onImport={(file) =>
-          importFile(file, host, repo).then(({ url, title }) => {
+          importFile(file, host, repo).then(({ url, title, note }) => {
             open(url);
-            setNotice({ kind: "info", message: `“${file.name}” imported as “${title || UNTITLED}”.` });
+            setNotice({ kind: "info", message: `“${file.name}” imported as “${title || UNTITLED}”.${note ? ` ${note}` : ""}` });
           }, report)
         }
       />

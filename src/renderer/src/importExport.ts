@@ -16,6 +16,7 @@ import { TEXT_PATH, type WriterDocument } from "../../shared/document";
 import { updateSpansExactly } from "../../shared/spans";
 import { schemaAdapter } from "../../shared/editor/schema";
 import { fromHTML, toHTMLPage } from "./convert/html";
+import { describeLeftOut, type LeftOut } from "./convert/leftOut";
 import { fileNameFor } from "../../shared/fileName";
 import { isElectron } from "./platform";
 import type { HostClient } from "./hostClient";
@@ -81,7 +82,7 @@ function markdownTitle(doc: PMNode): { title: string | null; doc: PMNode } {
  * a new document with that content (the title from the file: its first heading, its
  * page title, or its name); a backup comes back with its whole history.
  */
-export async function importFile(file: File, host: HostClient, repo: Repo): Promise<{ url: string; title: string }> {
+export async function importFile(file: File, host: HostClient, repo: Repo): Promise<{ url: string; title: string; note?: string }> {
   const ext = extensionOf(file.name);
   const stem = file.name.replace(/\.[^.]*$/, "") || "Imported";
   if (ext === "automerge") {
@@ -94,7 +95,7 @@ export async function importFile(file: File, host: HostClient, repo: Repo): Prom
   if (file.size > MAX_TEXT_IMPORT_BYTES) throw new Error(`“${file.name}” is larger than Writer imports (8 MB of text).`);
   // Binary files and broken encodings are refused before anything is created.
   const text = decodeTextFile(new Uint8Array(await file.arrayBuffer()), file.name);
-  let parsed: { title: string | null; doc: PMNode };
+  let parsed: { title: string | null; doc: PMNode; left?: LeftOut };
   if (ext === "html" || ext === "htm") parsed = fromHTML(text, document);
   else if (ext === "txt") parsed = { title: null, doc: fromPlainText(text) };
   else parsed = markdownTitle(fromMarkdown(text));
@@ -103,7 +104,8 @@ export async function importFile(file: File, host: HostClient, repo: Repo): Prom
   const handle = await repo.find<WriterDocument>(url as AutomergeUrl);
   const spans = pmNodeToSpans(schemaAdapter, parsed.doc);
   handle.change((d) => updateSpansExactly(d, TEXT_PATH, spans));
-  return { url, title };
+  const note = parsed.left ? describeLeftOut(parsed.left, "Imported") : null;
+  return note ? { url, title, note } : { url, title };
 }
 
 /**

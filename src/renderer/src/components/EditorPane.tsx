@@ -224,6 +224,9 @@ function LoadedEditor({
   const selectionChanged = useRef(presence.selectionChanged);
   selectionChanged.current = presence.selectionChanged;
   const authorRecorded = useRef(false);
+  // The editor outlives renders; the latest notice callback is the one it calls.
+  const noticeRef = useRef(onNotice);
+  noticeRef.current = onNotice;
 
   // History will name who wrote what: the first local edit records this window's actor,
   // with the writer's ID, so that a rename later names all their sessions.
@@ -294,6 +297,7 @@ function LoadedEditor({
       // not in the keystroke's own frame.
       onHeld: (h) => startTransition(() => setHeld(h)),
       integrity,
+      onPasteNote: (message) => noticeRef.current(message),
       // The editor showed something that is not the document and was re-rendered from
       // it: the host's log keeps where and after what (never the text).
       onDrift: (m) => void host.call("reportDrift", { url: handle.url, at: m.at, after: m.after.slice(0, 500) }).catch(() => undefined),

@@ -12,6 +12,7 @@
  */
 import { DOMParser as PMDOMParser, DOMSerializer, type DOMOutputSpec, type Node as PMNode } from "prosemirror-model";
 import { schema } from "../../../shared/editor/schema";
+import { takeOutWhatWriterCannotHold, type LeftOut } from "./leftOut";
 
 const editorSerializer = DOMSerializer.fromSchema(schema);
 
@@ -78,7 +79,7 @@ ${toHTMLFragment(doc, document)}
  * A Writer document from HTML (a whole page or a fragment), and the page's title if it
  * has one (a Writer page's header, else `<title>`), which is not part of the text.
  */
-export function fromHTML(html: string, document: Document): { title: string | null; doc: PMNode } {
+export function fromHTML(html: string, document: Document): { title: string | null; doc: PMNode; left: LeftOut } {
   const template = document.createElement("template");
   template.innerHTML = html;
   const root = template.content;
@@ -93,6 +94,7 @@ export function fromHTML(html: string, document: Document): { title: string | nu
   if (title === null && pageTitle?.textContent?.trim()) title = pageTitle.textContent.trim();
   for (const el of root.querySelectorAll("title, meta, style, script, link, head, input")) el.remove();
   const main = root.querySelector("main") ?? root;
+  const left = takeOutWhatWriterCannotHold(main, document);
   const doc = PMDOMParser.fromSchema(schema).parse(main, { preserveWhitespace: false });
-  return { title, doc };
+  return { title, doc, left };
 }

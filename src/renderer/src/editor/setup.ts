@@ -32,6 +32,7 @@ import { writerInputRules } from "./inputrules";
 import { TYPING_GROUP, writerSyncPlugin, type Grouping, type SyncStats } from "./sync";
 import { registerHeldEdits } from "./heldEdits";
 import { integrityPlugin, type IntegrityMode, type Mismatch } from "./integrity";
+import { describeLeftOut, takeOutWhatWriterCannotHold } from "../convert/leftOut";
 
 export interface EditorCallbacks {
   /** Every new state, for toolbar active states and counts. */
@@ -44,6 +45,8 @@ export interface EditorCallbacks {
   integrity?: IntegrityMode;
   /** Told when the editor was found to differ from the document (and re-rendered from it). */
   onDrift?(mismatch: Mismatch): void;
+  /** Something pasted was left out or changed (images, tables): a sentence for the writer. */
+  onPasteNote?(message: string): void;
 }
 
 /** Shortcuts use ⌘ on Apple systems, Ctrl elsewhere. */
@@ -225,6 +228,25 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       const next = view.state.apply(tr);
       view.updateState(next);
       callbacks.onState(next);
+    },
+    // Images and tables are not in the schema yet: what ProseMirror would drop without a
+    // word, or run together ("cell Acell B"), is taken out or laid out as rows, and the
+    // writer is told (convert/leftOut.ts).
+    transformPastedHTML(html) {
+      const template = document.createElement("template");
+      template.innerHTML = html;
+      const note = describeLeftOut(takeOutWhatWriterCannotHold(template.content, document), "Pasted");
+      if (!note) return html;
+      callbacks.onPasteNote?.(note);
+      return template.innerHTML;
+    },
+    handlePaste(_view, event) {
+      const data = event.clipboardData;
+      if (!data || data.types.includes("text/html") || data.types.includes("text/plain")) return false;
+      const images = Array.from(data.files).filter((f) => f.type.startsWith("image/")).length;
+      if (images === 0) return false;
+      callbacks.onPasteNote?.(images === 1 ? "The image was not pasted: Writer cannot hold images yet." : `The ${images} images were not pasted: Writer cannot hold images yet.`);
+      return true;
     },
     // Links open outside the app (Electron's window-open handler checks them again).
     handleClickOn(_view, _pos, _node, _nodePos, event) {
