@@ -501,10 +501,19 @@ export class Host {
       }
       case "importBackup":
         return this.library.importBackup(new Uint8Array(Buffer.from(req.data, "base64")));
-      case "openSharedDocument":
-        this.#library.addShared(checkedUrl(req.url));
-        this.fetchLibraryDocuments();
+      case "openSharedDocument": {
+        const url = checkedUrl(req.url);
+        if (this.library.entries()[url.slice("automerge:".length)]) {
+          this.#library.addShared(url);
+          this.fetchLibraryDocuments();
+        } else {
+          // Nothing joins the library until the document is here (issue 17: each link a
+          // relay did not have left an "Untitled · Empty" entry behind).
+          if (!this.#settings.wanted.includes(url)) await this.#updateSettings({ wanted: [...this.#settings.wanted, url].slice(-100) });
+          this.#fetchWanted();
+        }
         return { url: req.url };
+      }
       case "linkLibrary":
         return { libraryUrl: await this.linkLibrary(checkedUrl(req.url)) };
     }
@@ -682,7 +691,35 @@ export class Host {
    * While a relay is connected, every document of the library is kept loaded so that
    * it syncs (automerge-repo only syncs documents it holds in memory), a few at a time.
    */
+  /** Asks for the shared documents still on their way (`Settings.wanted`). */
+  #fetchWanted(): void {
+    for (const url of this.#settings.wanted) {
+      const id = url.slice("automerge:".length);
+      if (this.#fetching.has(id)) continue;
+      this.#fetching.add(id);
+      void this.#documents
+        .hold(id)
+        .then(() => this.#arrived(id))
+        .catch((error: unknown) => this.logger.info({ documentId: id, err: error }, "shared document not here yet"))
+        .finally(() => this.#fetching.delete(id));
+    }
+  }
+
+  /** A wanted document may be here: a Writer document joins the library; anything else is forgotten. */
+  async #arrived(documentId: string): Promise<void> {
+    const url = this.#settings.wanted.find((u) => u.slice("automerge:".length) === documentId);
+    if (!url || this.#closing) return;
+    const summary = await this.#documents.loadedSummary(documentId);
+    if (summary === undefined) return;
+    if (summary) {
+      this.#library.addShared(url as AutomergeUrl);
+      this.library.refreshSummary(documentId, summary);
+    }
+    await this.#updateSettings({ wanted: this.#settings.wanted.filter((u) => u !== url) });
+  }
+
   private fetchLibraryDocuments(): void {
+    this.#fetchWanted();
     if (this.#closing || this.#relays.adapter.state.status !== "connected") return;
     const missing = Object.keys(this.#library.entries()).filter((id) => !this.#documents.held(id) && !this.#fetching.has(id));
     if (missing.length === 0) return;
@@ -778,6 +815,7 @@ export class Host {
     // refresh ran: refreshes finish in any order (a document worker answers late on a
     // busy machine), and the list is ordered by this time.
     this.#savedAt.set(documentId, Date.now());
+    if (this.#settings.wanted.some((u) => u.endsWith(documentId))) void this.#arrived(documentId);
     if (this.#refreshTimers.has(documentId)) return;
     if (this.#closing) {
       this.#refreshTimers.set(documentId, undefined);

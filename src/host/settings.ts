@@ -24,6 +24,11 @@ const settingsSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{16}$/)
     .default(() => randomBytes(8).toString("hex")),
+  /**
+   * Shared links opened whose documents have not arrived yet: nothing is added to the
+   * library until they do (issue 17), and the host keeps asking for them, across restarts.
+   */
+  wanted: z.array(documentUrlSchema).max(100).default([]),
   /** Relays in the writer's order of preference; their tokens live in the SecretStore. */
   relays: z
     .array(z.object({ id: z.string().regex(/^[a-z0-9]{8,32}$/), name: z.string().min(1).max(80), url: relayUrlSchema }))
@@ -39,7 +44,7 @@ export function defaultSettings(): Settings {
   // Until the writer says, others see the operating system's full name, never a bare
   // login ("root"): "Writer" when there is no full name.
   const name = osFullName() || "Writer";
-  return { version: 1, libraryUrl: null, lastOpened: null, user: { name, color, confirmed: false }, writerId: randomBytes(8).toString("hex"), relays: [] };
+  return { version: 1, libraryUrl: null, lastOpened: null, user: { name, color, confirmed: false }, writerId: randomBytes(8).toString("hex"), wanted: [], relays: [] };
 }
 
 /**

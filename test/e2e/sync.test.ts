@@ -93,11 +93,15 @@ describe("syncing in the browser shell", () => {
     await dialog.getByRole("textbox", { name: "Link" }).fill(url);
     await dialog.getByRole("button", { name: "Open", exact: true }).click();
     await expect.poll(() => ada.page.getByText("This document is not here yet.").count(), { timeout: 20_000 }).toBe(1);
+    // Nothing joins the library until the document is here (issue 17: an "Untitled ·
+    // Empty" entry was left for every link the relay did not have).
+    expect(await ada.library.titles()).toEqual([]);
 
     // Bob connects; Ada does nothing, and the document opens.
     await bob.addRelay("Team", relay.url, token);
     const editor = ada.page.locator(`.editor-mount[data-ready=true][data-document="${url}"]`);
     await expect.poll(() => editor.count(), { timeout: 30_000 }).toBe(1);
     await expect.poll(() => editor.innerText()).toContain("Written before the relay knew of it.");
+    await expect.poll(() => ada.library.titles(), { timeout: 10_000 }).toEqual(["Not there yet"]);
   });
 });

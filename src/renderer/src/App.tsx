@@ -22,6 +22,8 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [bootError, setBootError] = useState<string | null>(null);
   const [openUrl, setOpenUrl] = useState<string | null>(null);
   const [notice, setNotice] = useState<NoticeState | null>(null);
+  /** A shared link opened whose document has not arrived (it is not in the library yet). */
+  const [pendingShared, setPendingShared] = useState<string | null>(null);
   const [status, setStatus] = useState<HostStatus | null>(null);
   const connected = useHostConnection(repo);
   const [dialog, setDialog] = useState<"settings" | "open-link" | null>(null);
@@ -101,6 +103,8 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
       },
       openShared: async (url: string) => {
         await host.call("openSharedDocument", { url });
+        // Shown while it is on its way, though the library lists it only once it is here.
+        setPendingShared(url);
         open(url);
       },
     }),
@@ -169,7 +173,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         }
       />
       <main className="pane">
-        {openUrl && entry && entry.trashedAt === null ? (
+        {openUrl && (entry ? entry.trashedAt === null : openUrl === pendingShared) ? (
           <EditorPane
             key={openUrl}
             repo={repo}

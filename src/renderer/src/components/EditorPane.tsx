@@ -118,7 +118,7 @@ export function EditorPane(props: {
         </button>
       </div>
     );
-  if (doc.doc === false) return <LibraryLinkPane host={host} url={url} onNotice={props.onNotice} />;
+  if (doc.doc === false) return <LibraryLinkPane host={host} url={url} />;
   if (doc.doc === null) return <div className="fatal">This document was made by a newer version of Writer, or is damaged.</div>;
   return <LoadedEditor {...props} handle={doc.handle} title={doc.doc} />;
 }
@@ -140,7 +140,7 @@ function titleOf(doc: WriterDocument): string | null | false {
  * A library's link pasted where a document's goes (issue 17: it was called damaged).
  * Offers what the writer most likely meant: to use that library on this device.
  */
-function LibraryLinkPane({ host, url, onNotice }: { host: HostClient; url: string; onNotice: (message: string) => void }) {
+function LibraryLinkPane({ host, url }: { host: HostClient; url: string }) {
   const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   return (
     <div className="empty-pane" role="status">
@@ -161,9 +161,7 @@ function LibraryLinkPane({ host, url, onNotice }: { host: HostClient; url: strin
         >
           {state.busy ? "Linking…" : "Use this library on this device"}
         </button>
-        <button className="secondary" disabled={state.busy} onClick={() => void host.call("trashDocument", { url }).then(() => onNotice("The library link was moved to the trash."), () => undefined)}>
-          Remove it from my documents
-        </button>
+
       </div>
       {state.error && (
         <p className="field-error" role="alert">
