@@ -454,7 +454,8 @@ export class Host {
       case "search":
         return this.library.search(req.query);
       case "setLastOpened":
-        if (req.url !== null && !this.library.entries()[req.url.slice("automerge:".length)]) throw new DocumentNotFoundError(req.url);
+        // A shared document still on its way counts: it reopens once it is here.
+        if (req.url !== null && !this.library.entries()[req.url.slice("automerge:".length)] && !this.#settings.wanted.includes(req.url)) throw new DocumentNotFoundError(req.url);
         await this.#updateSettings({ lastOpened: req.url });
         return null;
       case "status":

@@ -129,6 +129,18 @@ describe("requests are validated", () => {
     invalid(await host.handle({ method: "reportDrift", url, at: 1, after: "x".repeat(501) }));
   });
 
+  it("adds a shared link's document to the library only once it is here, and remembers it meanwhile", async () => {
+    const host = await start();
+    const url = generateAutomergeUrl();
+    await call(host, { method: "openSharedDocument", url });
+    // Nothing listed while it is on its way; it can still be the document to reopen.
+    expect(Object.keys(host.library.entries())).toEqual([]);
+    await call(host, { method: "setLastOpened", url });
+    const again = await restart(host);
+    expect(Object.keys(again.library.entries())).toEqual([]);
+    expect(JSON.parse(await fs.readFile(path.join(dataDir, "settings.json"), "utf8")).wanted).toEqual([url]);
+  });
+
   it("refuses to delete for good a document that is not in the trash", async () => {
     const host = await start();
     const url = await createDocument(host, "Keep me");
