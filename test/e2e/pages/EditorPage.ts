@@ -25,6 +25,10 @@ export class EditorPage {
   async focusEnd(): Promise<void> {
     await this.text.focus();
     await this.page.keyboard.press("Control+End");
+    // The editor learns of the caret's move from selectionchange, which a busy browser
+    // sends late: a key pressed before it arrives acts on the old selection (a rule drawn
+    // over the words selected before, instead of at the end).
+    await this.settleSelection();
   }
 
   /** Selects from the start of the first text to the end of the last (not the node selection Ctrl+A makes). */
