@@ -70,6 +70,42 @@ describe("the document library", () => {
     expect(await f.library.titles()).toEqual([]);
   });
 
+  it("keeps the document the writer opened while another was going to the trash", async () => {
+    const f = await newWriter();
+    const { library, page } = f;
+    let editor = await library.newDocument();
+    await editor.setTitle("Keep me open");
+    await editor.type("Still here.");
+    editor = await library.newDocument();
+    await editor.setTitle("Throw me away");
+    await editor.type("Gone soon.");
+
+    // Hold the host's answer to the trash request until the writer has clicked another document.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let trashAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (trashAsked = resolve));
+    await page.route("**/api", async (route) => {
+      const body = route.request().postData() ?? "";
+      if (!body.includes('"trashDocument"')) return route.fallback();
+      trashAsked();
+      const response = await route.fetch();
+      await held;
+      await route.fulfill({ response });
+    });
+    await editor.documentAction("Move to trash");
+    await asked;
+    await library.sidebar.locator(".doc-item", { has: page.locator(".doc-title", { hasText: "Keep me open" }) }).click();
+    await page.locator(".title-input[value='Keep me open']").waitFor();
+    release();
+    await expect.poll(() => page.locator(".notice").innerText()).toContain("moved to the trash");
+    // The late answer must not close the document the writer chose meanwhile.
+    await editor.waitReady();
+    expect(await editor.title.inputValue()).toBe("Keep me open");
+    expect(await editor.text.innerText()).toBe("Still here.");
+    await page.unroute("**/api");
+  });
+
   it("refuses anyone without the token", async () => {
     const f = await newWriter();
     const origin = f.shell.origin;

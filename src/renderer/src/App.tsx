@@ -78,7 +78,9 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
       duplicate: async (url: string) => open((await host.call("duplicateDocument", { url })).url),
       trash: async (url: string, title: string) => {
         await host.call("trashDocument", { url });
-        if (url === openUrl) setOpenUrl(null);
+        // Only if it is still the one open: the writer may have opened another while the
+        // host was answering, and that choice must stand (a stale closure once undid it).
+        setOpenUrl((current) => (current === url ? null : current));
         setNotice({ kind: "info", message: `“${title || "Untitled"}” moved to the trash.`, action: { label: "Undo", run: () => void host.call("restoreDocument", { url }).then(() => open(url), report) } });
       },
       restore: async (url: string) => {
@@ -108,7 +110,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         open(url);
       },
     }),
-    [host, open, openUrl, report],
+    [host, open, report],
   );
 
   // A new name or colour reaches the open document at once (presence, history), not after a reload.
