@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterEach, expect } from "vitest";
+import { afterAll, afterEach, expect } from "vitest";
 import { launchChromium } from "./browser";
 import { freePort, randomToken, ShellProcess } from "./shell";
 import { LibraryPage } from "../pages/LibraryPage";
@@ -19,6 +19,7 @@ export class WriterFixture {
   page!: Page;
   library!: LibraryPage;
   readonly errors: string[] = [];
+  private ownsBrowser = true;
 
   private constructor(
     readonly dataDir: string,
@@ -28,14 +29,19 @@ export class WriterFixture {
     readonly walled?: WalledDataDir,
   ) {}
 
-  /** `walled`: the data directory six levels down a temp directory of its own. */
-  static async create(options: { walled?: boolean } = {}): Promise<WriterFixture> {
+  /**
+   * `walled`: the data directory six levels down a temp directory of its own. `browser`:
+   * one Chromium shared with the file's other writers (each has its own context, so
+   * nothing but the process is shared); without it the fixture launches and owns one.
+   */
+  static async create(options: { walled?: boolean; browser?: () => Promise<Browser> } = {}): Promise<WriterFixture> {
     const walled = options.walled ? walledDataDir("writer-e2e-") : undefined;
     const dataDir = walled?.dataDir ?? (await fs.mkdtemp(path.join(os.tmpdir(), "writer-e2e-")));
     const f = new WriterFixture(dataDir, await freePort(), randomToken(), walled);
     try {
       f.shell = await ShellProcess.start({ dataDir, port: f.port, token: f.token });
-      f.browser = await launchChromium();
+      f.ownsBrowser = !options.browser;
+      f.browser = await (options.browser ?? launchChromium)();
       await f.newPage();
     } catch (error) {
       await f.dispose();
@@ -62,7 +68,8 @@ export class WriterFixture {
   }
 
   async dispose(): Promise<void> {
-    await this.browser?.close().catch(() => undefined);
+    if (this.ownsBrowser) await this.browser?.close().catch(() => undefined);
+    else await this.context?.close().catch(() => undefined);
     await this.shell?.kill().catch(() => undefined);
     await fs.rm(this.walled?.root ?? this.dataDir, { recursive: true, force: true });
   }
@@ -75,6 +82,21 @@ export class WriterFixture {
  */
 export function useWriterFixtures(): (options?: { walled?: boolean }) => Promise<WriterFixture> {
   let created: WriterFixture[] = [];
+  // One Chromium per test file (a launch and a close cost about 0.75 s, once per writer
+  // before); launched again if it went away.
+  let shared: Promise<Browser> | undefined;
+  let launched: Browser | undefined;
+  const browser = (): Promise<Browser> => {
+    // Decided without waiting, so that writers created together share one launch.
+    if (!shared || (launched && !launched.isConnected())) {
+      launched = undefined;
+      shared = launchChromium().then((b) => (launched = b));
+    }
+    return shared;
+  };
+  afterAll(async () => {
+    await (await shared?.catch(() => undefined))?.close().catch(() => undefined);
+  });
   afterEach(async () => {
     const fixtures = created;
     created = [];
@@ -83,7 +105,7 @@ export function useWriterFixtures(): (options?: { walled?: boolean }) => Promise
     expect(errors).toEqual([]);
   });
   return async (options) => {
-    const f = await WriterFixture.create(options);
+    const f = await WriterFixture.create({ ...options, browser });
     created.push(f);
     return f;
   };
