@@ -56,7 +56,9 @@ async function prepare(bytes: Uint8Array): Promise<{ dataDir: string; long: stri
   const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "writer-long-host-"));
   const host = await Host.open({ dataDir, logger: pino(quiet) });
   try {
-    const long = (await host.library.importBackup(bytes)).url;
+    const imported = await host.library.importBackup(bytes);
+    if (!("url" in imported)) throw new Error("the trace's document was already in a fresh library");
+    const long = imported.url;
     const created = await host.handle({ method: "createDocument", title: "Notes" });
     if (!created.ok) throw new Error(created.error.message);
     return { dataDir, long, small: (created.value as { url: string }).url };

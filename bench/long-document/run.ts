@@ -214,7 +214,9 @@ async function prepareApp(bytes: Uint8Array): Promise<string> {
   const dataDir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "writer-long-doc-"));
   const host = await Host.open({ dataDir, logger: pino({ level: "silent" }) });
   try {
-    const { url } = await host.library.importBackup(bytes);
+    const imported = await host.library.importBackup(bytes);
+    if (!("url" in imported)) throw new Error("the trace's document was already in a fresh library");
+    const { url } = imported;
     for (const request of [{ method: "setLastOpened", url }, { method: "renderCache", url }]) {
       const answer = await host.handle(request);
       if (!answer.ok) throw new Error(`${request.method}: ${answer.error.message}`);

@@ -501,7 +501,7 @@ export class Host {
         return null;
       }
       case "importBackup":
-        return this.library.importBackup(new Uint8Array(Buffer.from(req.data, "base64")));
+        return this.library.importBackup(new Uint8Array(Buffer.from(req.data, "base64")), req.existing ?? "ask");
       case "openSharedDocument": {
         const url = checkedUrl(req.url);
         if (this.library.entries()[url.slice("automerge:".length)]) {

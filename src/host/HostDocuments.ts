@@ -66,6 +66,14 @@ export class HostDocuments implements DocumentAccess {
     return this.#run(await this.#owner(documentId), { op: "delete", args: [documentId] }, () => this.#local.delete(documentId));
   }
 
+  async hasChange(documentId: string, hash: string): Promise<boolean> {
+    return this.#run(await this.#owner(documentId), { op: "hasChange", args: [documentId, hash] }, () => this.#local.hasChange(documentId, hash));
+  }
+
+  async mergeBackup(documentId: string, bytes: Uint8Array): Promise<Imported> {
+    return this.#run(await this.#owner(documentId), { op: "mergeBackup", args: [documentId, bytes] }, () => this.#local.mergeBackup(documentId, bytes));
+  }
+
   /** A long backup is read and kept in the worker, where it lives from then on. */
   async import(bytes: Uint8Array): Promise<Imported> {
     const worker = this.#workers.workerForBytes(bytes.byteLength);

@@ -2,7 +2,13 @@ import { parseAutomergeUrl, type AutomergeUrl, type DocHandle, type DocumentId, 
 import type { SearchHit } from "../shared/api";
 import { initDocument, isWriterDocument, type WriterDocument } from "../shared/document";
 import { foldForSearch, LIBRARY_SCHEMA_VERSION, makeSnippet, type LibraryDocument, type LibraryEntry } from "../shared/library";
-import { RepoDocuments, summarize, type DocumentAccess, type DocumentSummary } from "./documentOps";
+import type { ImportedBackup, ImportExisting } from "../shared/api";
+import { backupOrigin, RepoDocuments, summarize, type DocumentAccess, type DocumentSummary } from "./documentOps";
+
+/** "4 Dec 2026": the date in an imported copy's title, the same on every system. */
+function importDate(ms: number): string {
+  return new Date(ms).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" });
+}
 
 /** A request named a document that is not in this library. */
 export class DocumentNotFoundError extends Error {
@@ -94,21 +100,67 @@ export class Library {
   }
 
   /**
-   * Imports a backup (a document saved with its whole history, `A.save`) as a new
-   * document of this library: same text and history, a new identity, so it never
-   * merges with the original by accident. Throws a RangeError (the request's fault)
-   * when the bytes are not a Writer document.
+   * Imports a backup (a document saved with its whole history, `A.save`). A backup of a
+   * document this library already has (one holding the backup's first change, in the
+   * list or the trash) is not made a second entry that cannot be told apart: with
+   * `existing: "ask"` nothing is imported and the known document is named, for the
+   * writer to choose; "merge" merges the backup's history into it (as the sync protocol
+   * would: nothing in either is lost), "keep-both" imports it as a new document titled
+   * "… (imported 4 Dec 2026)". Any other backup becomes a new document: same text and
+   * history, a new identity, so it never merges with the original by accident. Throws
+   * a RangeError (the request's fault) when the bytes are not a Writer document.
    */
-  async importBackup(bytes: Uint8Array): Promise<{ url: AutomergeUrl; title: string }> {
+  async importBackup(bytes: Uint8Array, existing: ImportExisting = "keep-both"): Promise<ImportedBackup> {
+    const origin = backupOrigin(bytes);
+    const known = origin === undefined ? undefined : await this.#holding(origin.hash, origin.title);
+    if (known && existing === "ask") {
+      return { known: { url: known.url, title: known.title, updatedAt: known.updatedAt, trashed: known.trashedAt !== null } };
+    }
+    if (known && existing === "merge") {
+      const documentId = idOf(known.url);
+      const merged = await this.#documents.mergeBackup(documentId, bytes);
+      if ("refused" in merged) throw new RangeError(merged.refused);
+      const now = this.#now();
+      this.#handle.change((lib) => {
+        const e = lib.documents[documentId];
+        if (!e) return;
+        Object.assign(e, merged.summary);
+        e.updatedAt = now;
+        e.trashedAt = null;
+      });
+      return { url: known.url, title: merged.summary.title, outcome: "merged" };
+    }
     const imported = await this.#documents.import(bytes);
     if ("refused" in imported) throw new RangeError(imported.refused);
-    const { documentId, summary } = imported;
+    const { documentId } = imported;
+    const summary = { ...imported.summary };
     const url = `automerge:${documentId}` as AutomergeUrl;
     const now = this.#now();
+    if (known) {
+      summary.title = `${summary.title || "Untitled"} (imported ${importDate(now)})`;
+      await this.#documents.rename(documentId, summary.title);
+    }
     this.#handle.change((lib) => {
       lib.documents[documentId] = { url, ...summary, createdAt: now, updatedAt: now, trashedAt: null };
     });
-    return { url, title: summary.title };
+    return { url, title: summary.title, outcome: known ? "kept-both" : "new" };
+  }
+
+  /**
+   * The entry whose document holds the change `hash`, if any: entries with the backup's
+   * title are asked first (the usual case), then the rest. A document that cannot be
+   * read is passed over.
+   */
+  async #holding(hash: string, title: string): Promise<LibraryEntry | undefined> {
+    const entries = Object.values(this.entries()).sort((a, b) => Number(b.title === title) - Number(a.title === title));
+    for (const entry of entries) {
+      try {
+        if (await this.#documents.hasChange(idOf(entry.url), hash)) return entry;
+      } catch {
+        // Not here, or damaged: not the one.
+      }
+    }
+    return undefined;
   }
 
   /** Copies a document, history included, as a new document titled "… (copy)". */

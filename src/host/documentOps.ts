@@ -37,9 +37,41 @@ export interface DocumentAccess {
   delete(documentId: string): Promise<void>;
   /** Makes a new document of a backup's bytes (`A.save`); what it is, or why it is not a Writer document. */
   import(bytes: Uint8Array): Promise<Imported>;
+  /** Whether it holds the change with this hash (the first change of a backup: the same document). */
+  hasChange(documentId: string, hash: string): Promise<boolean>;
+  /** Merges a backup's history into it, as the sync protocol would; its summary after. */
+  mergeBackup(documentId: string, bytes: Uint8Array): Promise<Imported>;
+}
+
+/**
+ * The hash of a backup's first change (the change that created the document) and its
+ * title. Two documents that hold that change are copies of one document (a backup and
+ * its original), not two documents with the same title. Undefined when the bytes are
+ * not a document.
+ */
+export function backupOrigin(bytes: Uint8Array): { hash: string; title: string } | undefined {
+  try {
+    const doc = A.load<{ title?: unknown }>(bytes);
+    const first = A.getAllChanges(doc)[0];
+    return first ? { hash: A.decodeChange(first).hash, title: typeof doc.title === "string" ? doc.title : "" } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type Imported = { documentId: string; summary: DocumentSummary } | { refused: string };
+
+/** A backup's bytes as a Writer document, or why they are not one. */
+function readBackup(bytes: Uint8Array): { doc: A.Doc<WriterDocument> } | { refused: string } {
+  let loaded: A.Doc<unknown>;
+  try {
+    loaded = A.load<unknown>(bytes);
+  } catch {
+    return { refused: "This file is not a Writer backup (it could not be read as a document)." };
+  }
+  if (!isWriterDocument(loaded)) return { refused: "This file is a document, but not a Writer document." };
+  return { doc: loaded };
+}
 
 /** Whether every change named by `heads` is on disk (Host.confirmSaved). */
 export interface SaveCheck {
@@ -106,18 +138,27 @@ export class RepoDocuments implements DocumentAccess {
   }
 
   async import(bytes: Uint8Array): Promise<Imported> {
-    let loaded: A.Doc<unknown>;
-    try {
-      loaded = A.load<unknown>(bytes);
-    } catch {
-      return { refused: "This file is not a Writer backup (it could not be read as a document)." };
-    }
-    if (!isWriterDocument(loaded)) return { refused: "This file is a document, but not a Writer document." };
+    const read = readBackup(bytes);
+    if ("refused" in read) return read;
+    const loaded = read.doc;
     // Repo.import(bytes) is create() and the bytes loaded into it (then cloned); the
     // document was loaded above already, so it goes into the new handle as it is.
     const handle = this.#repo.create<WriterDocument>();
     handle.update(() => loaded as A.Doc<WriterDocument>);
     return { documentId: handle.documentId, summary: summarize(loaded) };
+  }
+
+  async hasChange(documentId: string, hash: string): Promise<boolean> {
+    const doc = (await this.#find(documentId)).doc() as A.Doc<unknown>;
+    return A.hasHeads(doc, [hash]);
+  }
+
+  async mergeBackup(documentId: string, bytes: Uint8Array): Promise<Imported> {
+    const read = readBackup(bytes);
+    if ("refused" in read) return read;
+    const handle = await this.#find(documentId);
+    handle.update((doc) => A.merge(doc, read.doc as A.Doc<WriterDocument>));
+    return { documentId, summary: summarize(handle.doc()) };
   }
 
   /** Loads the document (so that it syncs with the relays). */

@@ -76,6 +76,10 @@ async function answer(call: HostWorkerCall): Promise<unknown> {
       return documents.updateRenderCache(...call.args);
     case "import":
       return documents.import(...call.args);
+    case "hasChange":
+      return documents.hasChange(...call.args);
+    case "mergeBackup":
+      return documents.mergeBackup(...call.args);
     case "relayConfirmed":
       return documents.relayConfirmed(call.args[0] as never);
     case "close": {

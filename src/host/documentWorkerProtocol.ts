@@ -22,6 +22,8 @@ export type HostWorkerCall =
   | { op: "updateRenderCache"; args: [documentId: string, known: string[] | undefined] }
   | { op: "relayConfirmed"; args: [storageId: string | null] }
   | { op: "import"; args: [bytes: Uint8Array] }
+  | { op: "hasChange"; args: [documentId: string, hash: string] }
+  | { op: "mergeBackup"; args: [documentId: string, bytes: Uint8Array] }
   | { op: "close"; args: [] };
 
 /** What the worker tells the host (the main thread's storage callbacks, from this thread). */

@@ -68,6 +68,8 @@ export const requestSchema = z.discriminatedUnion("method", [
     method: z.literal("importBackup"),
     /** The backup file (a saved Automerge document), base64. */
     data: z.string().min(1).max(BACKUP_BASE64_MAX, "the backup is larger than Writer imports (24 MB)").regex(/^[A-Za-z0-9+/]+={0,2}$/, "not base64"),
+    /** When the library already has the backup's document: ask (the default), merge into it, or keep both. */
+    existing: z.enum(["ask", "merge", "keep-both"]).optional(),
   }),
   z.object({ method: z.literal("renderCache"), url: documentUrlSchema }),
   z.object({ method: z.literal("savedDocument"), url: documentUrlSchema }),
@@ -207,8 +209,19 @@ export interface HostResults {
   moveRelay: null;
   openSharedDocument: { url: string };
   linkLibrary: { libraryUrl: string };
-  importBackup: { url: string; title: string };
+  importBackup: ImportedBackup;
 }
+
+/** What to do with a backup of a document the library already has (importBackup). */
+export type ImportExisting = "ask" | "merge" | "keep-both";
+
+/**
+ * An imported backup: a new document, merged into the one it is a backup of, or a new
+ * copy beside it; or (when asked) the document the library already has, nothing imported.
+ */
+export type ImportedBackup =
+  | { url: string; title: string; outcome: "new" | "merged" | "kept-both" }
+  | { known: { url: string; title: string; updatedAt: number; trashed: boolean } };
 
 export interface HostError {
   code: "invalid-request" | "not-found" | "unavailable" | "storage" | "internal";

@@ -45,11 +45,17 @@ describe("export and import in the browser shell", () => {
     expect(backup.name).toBe("Logbook night 41.automerge");
 
     // Each comes back as a new document with the same title and the same text.
-    for (const file of [md, html, backup]) {
+    for (const file of [md, html]) {
       const imported = await f.library.importFile(file.name, file.bytes);
       await expect.poll(() => imported.title.inputValue()).toBe("Logbook: night 41");
       await expect.poll(() => imported.html()).toBe(original);
     }
+    // The backup is of a document the library has: kept both, the copy named with its day.
+    const before = await f.library.openDocument();
+    await f.library.importKnownBackup(backup.name, backup.bytes, "Keep both");
+    await f.page.locator(`.editor-mount[data-ready=true]:not([data-document="${before}"])`).waitFor();
+    await expect.poll(() => editor.title.inputValue()).toMatch(/^Logbook: night 41 \(imported \d{1,2} [A-Z][a-z]{2} \d{4}\)$/);
+    await expect.poll(() => editor.html()).toBe(original);
     const fromText = await f.library.importFile(text.name, text.bytes);
     await expect.poll(() => fromText.text.innerText()).toContain("The lamp burned all night and Marta kept the log.");
     expect(await f.library.titles()).toHaveLength(5);
@@ -74,6 +80,34 @@ describe("export and import in the browser shell", () => {
     });
     expect(misuse).toBe(400);
     expect(f.errors).toEqual([]);
+  });
+
+  it("a backup of a document the library has: asks, then merges it in without losing what came after", async () => {
+    const f = await newWriter();
+    const editor = await f.library.newDocument();
+    await editor.setTitle("Ship's log");
+    await editor.type("Day one: fair winds.");
+    await expect.poll(() => editor.saveState()).toBe("Saved on this computer");
+    const backup = await editor.export("Download a backup (with history)");
+    await editor.type(" Day two: fog.");
+    await expect.poll(() => editor.saveState()).toBe("Saved on this computer");
+    const url = await f.library.openDocument();
+    // The export gave the caret back to the text: the typing went in.
+    expect(await editor.text.innerText()).toBe("Day one: fair winds. Day two: fog.");
+
+    // Cancel: nothing is imported.
+    const said = await f.library.importKnownBackup(backup.name, backup.bytes, "Cancel");
+    expect(said).toContain("“Ship's log.automerge” is a backup of “Ship's log”, in your library (last edited today,");
+    expect(said).toContain("Keep both adds the backup beside it");
+    expect(await f.library.titles()).toEqual(["Ship's log"]);
+
+    // Merge: still one document, with the backup's history and everything typed since.
+    await f.library.importKnownBackup(backup.name, backup.bytes, "Merge");
+    await expect.poll(() => f.page.locator(".notice").innerText()).toContain("“Ship's log.automerge” merged into “Ship's log”.");
+    expect(await f.library.openDocument()).toBe(url);
+    await editor.waitReady();
+    expect(await editor.text.innerText()).toBe("Day one: fair winds. Day two: fog.");
+    expect(await f.library.titles()).toEqual(["Ship's log"]);
   });
 
   it("prints (the browser's Save as PDF) the text alone, without the app around it", async () => {

@@ -2,7 +2,7 @@ import { next as A } from "@automerge/automerge";
 import { Repo, type AutomergeUrl, type DocHandle } from "@automerge/automerge-repo";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DocumentNotFoundError, initLibrary, Library } from "../../src/host/Library";
-import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { initDocument, plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { activeEntries, trashedEntries, type LibraryDocument } from "../../src/shared/library";
 
 let repo: Repo;
@@ -125,17 +125,71 @@ describe("duplicating", () => {
 });
 
 describe("importing a backup", () => {
-  it("adds the document with its whole history under a new identity", async () => {
+  /** The new document's URL and title, failing when the library answered otherwise. */
+  function imported(result: Awaited<ReturnType<Library["importBackup"]>>): { url: string; title: string; outcome: string } {
+    if (!("url" in result)) throw new Error(`expected an imported document, got ${JSON.stringify(result)}`);
+    return result;
+  }
+
+  it("adds a backup of a document it does not have under a new identity, with its whole history", async () => {
+    const elsewhere = new Repo({ network: [] });
+    try {
+      const original = elsewhere.create<WriterDocument>();
+      original.change((d) => initDocument(d, "Logbook", clock));
+      original.change((d) => A.splice(d, TEXT_PATH, 1, 0, "Forty-one nights. The lamp held."));
+      const result = imported(await library.importBackup(A.save(original.doc()), "ask"));
+      expect(result.outcome).toBe("new");
+      expect(result.title).toBe("Logbook");
+      expect(entry(result.url)).toMatchObject({ title: "Logbook", trashedAt: null, words: 5 });
+      const copy = await open(result.url);
+      expect(copy.documentId).not.toBe(original.documentId);
+      expect(A.getHeads(copy.doc())).toEqual(A.getHeads(original.doc()));
+    } finally {
+      await elsewhere.shutdown();
+    }
+  });
+
+  it("asks before importing a backup of a document it already has, and imports nothing meanwhile", async () => {
+    const url = await document("Logbook", "Forty-one nights.");
+    await document("Logbook", "A different logbook, same title.");
+    const bytes = A.save((await open(url)).doc());
+    const before = Object.keys(library.entries()).length;
+    const answer = await library.importBackup(bytes, "ask");
+    expect(answer).toEqual({ known: { url, title: "Logbook", updatedAt: entry(url)!.updatedAt, trashed: false } });
+    expect(Object.keys(library.entries()).length).toBe(before);
+  });
+
+  it("keeps both: the backup becomes a new document titled with the day it came in", async () => {
     const url = await document("Logbook", "Forty-one nights.", "The lamp held.");
     const original = await open(url);
-    const bytes = A.save(original.doc());
-    const { url: copy, title } = await library.importBackup(bytes);
-    expect(copy).not.toBe(url);
-    expect(title).toBe("Logbook");
-    expect(entry(copy)).toMatchObject({ title: "Logbook", trashedAt: null, words: 5 });
-    const imported = await open(copy);
-    expect(A.getHeads(imported.doc())).toEqual(A.getHeads(original.doc()));
-    expect(A.getHistory(imported.doc()).length).toBe(A.getHistory(original.doc()).length);
+    const result = imported(await library.importBackup(A.save(original.doc()), "keep-both"));
+    expect(result.outcome).toBe("kept-both");
+    expect(result.url).not.toBe(url);
+    expect(result.title).toBe(`Logbook (imported ${new Date(clock).toLocaleDateString("en-GB", { day: "numeric", month: "short", year: "numeric" })})`);
+    expect(result.title).toMatch(/^Logbook \(imported \d{1,2} [A-Z][a-z]{2} \d{4}\)$/);
+    expect(entry(result.url)).toMatchObject({ title: result.title, words: 5 });
+    const copy = await open(result.url);
+    expect(copy.doc().title).toBe(result.title);
+    expect(plainText(copy.doc())).toBe(plainText(original.doc()));
+    expect(A.getHistory(copy.doc()).length).toBe(A.getHistory(original.doc()).length + 1);
+    expect(entry(url)?.title).toBe("Logbook");
+  });
+
+  it("merges a backup into the document it came from: its edits and the document's since are both kept", async () => {
+    const url = await document("Logbook", "Forty-one nights.");
+    const handle = await open(url);
+    // The backup was taken, then edited elsewhere; the library's copy was edited too.
+    const backup = A.change(A.load<WriterDocument>(A.save(handle.doc())), (d) => A.splice(d, TEXT_PATH, 1, 0, "Backup: "));
+    handle.change((d) => A.splice(d, TEXT_PATH, plainText(d).length + 1, 0, " Here: the lamp held."));
+    library.trash(url);
+    tick();
+    const before = Object.keys(library.entries()).length;
+    const result = imported(await library.importBackup(A.save(backup), "merge"));
+    expect(result).toEqual({ url, title: "Logbook", outcome: "merged" });
+    expect(Object.keys(library.entries()).length).toBe(before);
+    expect(plainText((await open(url)).doc())).toBe("Backup: Forty-one nights. Here: the lamp held.");
+    // Merging a document back brings it out of the trash, with its entry up to date.
+    expect(entry(url)).toMatchObject({ trashedAt: null, updatedAt: clock, words: 7 });
   });
 
   it("refuses what is not a Writer document, and lists nothing", async () => {

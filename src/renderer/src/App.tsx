@@ -6,6 +6,7 @@ import type { HostClient } from "./hostClient";
 import { useHandle } from "./useHandle";
 import { Sidebar } from "./components/Sidebar";
 import { importFile } from "./importExport";
+import { KnownBackupDialog, type KnownBackup } from "./components/KnownBackupDialog";
 import { EditorPane } from "./components/EditorPane";
 import { CachedPage } from "./components/CachedPage";
 import { Notice, type NoticeState } from "./components/Notice";
@@ -27,6 +28,8 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [status, setStatus] = useState<HostStatus | null>(null);
   const connected = useHostConnection(repo);
   const [dialog, setDialog] = useState<"settings" | "open-link" | null>(null);
+  /** A backup of a document the library has, waiting for the writer to say what to do. */
+  const [knownBackup, setKnownBackup] = useState<{ backup: KnownBackup; resolve: (choice: "merge" | "keep-both" | null) => void } | null>(null);
   const sync = useSyncStatus(host, openUrl);
 
   useEffect(() => {
@@ -168,9 +171,12 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         onRetry={() => void host.call("reconnectNow").catch(report)}
         onOpenLink={() => setDialog("open-link")}
         onImport={(file) =>
-          importFile(file, host, repo).then(({ url, title, note }) => {
+          importFile(file, host, repo, (known) => new Promise((resolve) => setKnownBackup({ backup: { fileName: file.name, ...known }, resolve }))).then((imported) => {
+            if (!imported) return;
+            const { url, title, note, merged } = imported;
             open(url);
-            setNotice({ kind: "info", message: `“${file.name}” imported as “${title || UNTITLED}”.${note ? ` ${note}` : ""}` });
+            const message = merged ? `“${file.name}” merged into “${title || UNTITLED}”.` : `“${file.name}” imported as “${title || UNTITLED}”.`;
+            setNotice({ kind: "info", message: `${message}${note ? ` ${note}` : ""}` });
           }, report)
         }
       />
@@ -204,6 +210,15 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
       {status && <StorageProblems status={status} />}
       {notice && <Notice notice={notice} onClose={() => setNotice(null)} />}
       {dialog === "settings" && <SettingsDialog host={host} sync={sync} onClose={() => setDialog(null)} onLibraryLinked={() => window.location.reload()} onProfile={profileChanged} />}
+      {knownBackup && (
+        <KnownBackupDialog
+          backup={knownBackup.backup}
+          onChoose={(choice) => {
+            knownBackup.resolve(choice);
+            setKnownBackup(null);
+          }}
+        />
+      )}
       {dialog === "open-link" && (
         <OpenLinkDialog
           onClose={() => setDialog(null)}

@@ -8,7 +8,7 @@ import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo, AutomergeUrl } from "@automerge/automerge-repo/slim";
 import { pmNodeToSpans } from "@automerge/prosemirror";
 import type { Node as PMNode } from "prosemirror-model";
-import { BACKUP_MAX_BYTES } from "../../shared/api";
+import { BACKUP_MAX_BYTES, type ImportExisting } from "../../shared/api";
 import { fromMarkdown, toMarkdown } from "../../shared/convert/markdown";
 import { fromPlainText, toPlainText } from "../../shared/convert/text";
 import { decodeTextFile } from "../../shared/convert/textFile";
@@ -82,12 +82,26 @@ function markdownTitle(doc: PMNode): { title: string | null; doc: PMNode } {
  * a new document with that content (the title from the file: its first heading, its
  * page title, or its name); a backup comes back with its whole history.
  */
-export async function importFile(file: File, host: HostClient, repo: Repo): Promise<{ url: string; title: string; note?: string }> {
+export async function importFile(
+  file: File,
+  host: HostClient,
+  repo: Repo,
+  /** For a backup of a document the library has: merge, keep both, or null to import nothing. */
+  chooseForKnown: (known: { title: string; updatedAt: number; trashed: boolean }) => Promise<Exclude<ImportExisting, "ask"> | null> = async () => "keep-both",
+): Promise<{ url: string; title: string; note?: string; merged?: boolean } | null> {
   const ext = extensionOf(file.name);
   const stem = file.name.replace(/\.[^.]*$/, "") || "Imported";
   if (ext === "automerge") {
     if (file.size > BACKUP_MAX_BYTES) throw new Error(`“${file.name}” is larger than Writer imports (24 MB).`);
-    return host.call("importBackup", { data: base64(new Uint8Array(await file.arrayBuffer())) });
+    const data = base64(new Uint8Array(await file.arrayBuffer()));
+    let answer = await host.call("importBackup", { data, existing: "ask" });
+    if ("known" in answer) {
+      const choice = await chooseForKnown(answer.known);
+      if (choice === null) return null;
+      answer = await host.call("importBackup", { data, existing: choice });
+      if ("known" in answer) throw new Error("The host asked again what to do with this backup.");
+    }
+    return { url: answer.url, title: answer.title, merged: answer.outcome === "merged" };
   }
   if (!["md", "markdown", "html", "htm", "txt"].includes(ext)) {
     throw new Error(`Writer imports Markdown (.md), HTML (.html), plain text (.txt) and Writer backups (.automerge), not “${file.name}”.`);

@@ -72,6 +72,20 @@ export class LibraryPage {
     return editor;
   }
 
+  /**
+   * Imports a backup of a document the library already has: waits for the question,
+   * answers it, and returns the dialog's text (what the writer was told).
+   */
+  async importKnownBackup(name: string, bytes: Buffer, choice: "Merge" | "Keep both" | "Cancel"): Promise<string> {
+    await this.page.getByTestId("import-file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
+    const dialog = this.page.getByRole("dialog", { name: "This document is already in your library" });
+    await dialog.waitFor();
+    const said = await dialog.innerText();
+    await dialog.getByRole("button", { name: choice, exact: true }).click();
+    await dialog.waitFor({ state: "detached" });
+    return said;
+  }
+
   async search(query: string): Promise<void> {
     await this.sidebar.getByRole("searchbox", { name: "Search documents" }).fill(query);
   }

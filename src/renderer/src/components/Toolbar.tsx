@@ -58,6 +58,12 @@ export function Toolbar({
 }) {
   const [linkOpen, setLinkOpen] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
+  /** A menu action that leaves the writer where they were (an export, a copied link): the caret goes back to the text. */
+  const andBackToText = (action: () => void) => {
+    setMenuOpen(false);
+    action();
+    view.focus();
+  };
   useEffect(() => {
     if (linkRequest > 0) setLinkOpen(true);
   }, [linkRequest]);
@@ -154,26 +160,26 @@ export function Toolbar({
         </button>
         {menuOpen && (
           <div className="menu" role="menu" onMouseLeave={() => setMenuOpen(false)}>
-            <button role="menuitem" onClick={() => (setMenuOpen(false), onCopyLink())}>
+            <button role="menuitem" onClick={() => andBackToText(() => onCopyLink())}>
               Copy link to share
             </button>
             <button role="menuitem" onClick={() => (setMenuOpen(false), onDuplicate())}>
               Duplicate
             </button>
             <hr className="menu-divider" />
-            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("markdown"))}>
+            <button role="menuitem" onClick={() => andBackToText(() => onExport("markdown"))}>
               Export as Markdown
             </button>
-            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("html"))}>
+            <button role="menuitem" onClick={() => andBackToText(() => onExport("html"))}>
               Export as HTML
             </button>
-            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("text"))}>
+            <button role="menuitem" onClick={() => andBackToText(() => onExport("text"))}>
               Export as plain text
             </button>
             <button role="menuitem" onClick={() => (setMenuOpen(false), onPrint())}>
               {isElectron ? "Export as PDF…" : "Print or save as PDF…"}
             </button>
-            <button role="menuitem" onClick={() => (setMenuOpen(false), onExport("backup"))}>
+            <button role="menuitem" onClick={() => andBackToText(() => onExport("backup"))}>
               Download a backup (with history)
             </button>
             <hr className="menu-divider" />
