@@ -52,6 +52,8 @@ export interface HostOptions {
    * to 200 ms to reach the disk, so the host writes sooner.
    */
   saveDebounceMs?: number;
+  /** How often at most a document's library entry (title, words, snippet) is refreshed, in ms (LIBRARY_REFRESH_MS). */
+  libraryRefreshMs?: number;
   /** Overrides the display name and colour from settings (tests, first run). */
   user?: Partial<UserProfile>;
   /**
@@ -151,6 +153,9 @@ export class Host {
   readonly #failingStorage = new Set<"main" | "worker">();
   /** Documents whose library entry is due for a refresh, with its timer (none once closing). */
   readonly #refreshTimers = new Map<string, ReturnType<typeof setTimeout> | undefined>();
+  readonly #libraryRefreshMs: number;
+  /** When each document's library entry was last refreshed (for the throttle in documentSaved). */
+  readonly #refreshedAt = new Map<string, number>();
   /** When each document due for a refresh last had a change reach the disk. */
   readonly #savedAt = new Map<string, number>();
   #closing = false;
@@ -175,7 +180,9 @@ export class Host {
     documents: HostDocuments;
     renderCache: RenderCache;
     integrityChecks: IntegrityMode;
+    libraryRefreshMs: number;
   }) {
+    this.#libraryRefreshMs = args.libraryRefreshMs;
     this.repo = args.repo;
     this.#library = args.library;
     this.logger = args.logger;
@@ -356,7 +363,7 @@ export class Host {
       const renderCache = new RenderCache(dataDir);
       const documents = new HostDocuments(new RepoDocuments(repo, { renderCache, saves: storage, storage: operations }), workers);
       const library = new Library(repo, libraryHandle, Date.now, documents);
-      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks) });
+      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks), libraryRefreshMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS });
       ref.host = host;
       for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
@@ -822,12 +829,16 @@ export class Host {
       this.#refreshTimers.set(documentId, undefined);
       return;
     }
+    // The first change after a quiet while shows at once (an import's words, a
+    // collaborator's first sentence); later ones at most once per #libraryRefreshMs.
+    const wait = Math.max(0, (this.#refreshedAt.get(documentId) ?? -Infinity) + this.#libraryRefreshMs - Date.now());
     const timer = setTimeout(() => {
       // While closing, close() runs the refresh itself, in order with its last flush.
       if (this.#closing) return;
       this.#refreshTimers.delete(documentId);
+      this.#refreshedAt.set(documentId, Date.now());
       void this.#refresh(documentId);
-    }, LIBRARY_REFRESH_MS);
+    }, wait);
     timer.unref?.();
     this.#refreshTimers.set(documentId, timer);
   }

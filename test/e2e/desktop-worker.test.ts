@@ -15,6 +15,7 @@ import { afterEach, expect, it } from "vitest";
 import { Host } from "../../src/host/Host";
 import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { eventually } from "../support/wait";
+import { readyWhenPeered } from "../../src/shared/sync/readyWhenPeered";
 
 type Port = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
 const built = path.join(import.meta.dirname, "../../out/main/documentWorker.js");
@@ -43,7 +44,7 @@ it("the built document worker holds a document for the host", async () => {
   host = await open();
   const { port1, port2 } = new MessageChannel();
   host.connect(new MessageChannelNetworkAdapter(port1 as unknown as Port));
-  const window = new Repo({ network: [new MessageChannelNetworkAdapter(port2 as unknown as Port)], peerId: "built-window" as PeerId });
+  const window = new Repo({ network: [readyWhenPeered(new MessageChannelNetworkAdapter(port2 as unknown as Port))], peerId: "built-window" as PeerId });
   cleanups.push(() => window.shutdown());
   const handle = await window.find<WriterDocument>(url as AutomergeUrl);
   expect(handle.doc().title).toBe("Built");

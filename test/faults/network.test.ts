@@ -102,6 +102,13 @@ describe("network faults", () => {
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
   });
 
+  /** True once `h` is connected to the relay named `name`; otherwise throws with what it says instead (for the failure message). */
+  async function connectedTo(h: HostProcess, name: string): Promise<true> {
+    const status = await h.syncStatus();
+    if (status.relay?.name === name && status.connection === "connected") return true;
+    throw new Error(`not connected to ${name}: ${JSON.stringify(status)}`);
+  }
+
   it("F6: a host moves to another peered relay mid-session (failover, then a relay list change) with edits in flight: no duplicate, no missing text", async () => {
     const { a, b, onA, onB } = await peeredRelays();
     const toA = await proxy(a.port);
@@ -125,7 +132,7 @@ describe("network faults", () => {
     const bob1 = range(15, (i) => `b${i} `);
     const ada2 = range(15, (i) => `a${10 + i} `);
     await Promise.all([typeAll(ada, url, ada2, "end", 50), typeAll(bob, url, bob1, "start", 50)]);
-    await eventually(async () => (await ada.syncStatus()).relay?.name === "B" && (await ada.syncStatus()).connection === "connected", 30_000);
+    await eventually(() => connectedTo(ada, "B"), 30_000);
     const [clientA, clientB] = [relays.client(a.url, onA), relays.client(b.url, onB)];
     let end = await converged(url, [ada, bob], [clientA, clientB], 60_000);
     expect(end.text).toBe(expectedText(bob1, "Start. ", [...ada1, ...ada2]));
@@ -137,7 +144,7 @@ describe("network faults", () => {
     await eventually(async () => (await ada.read(url)).text.includes("a26 "), 10_000, 10);
     await ada.call("removeRelay", { id: bId });
     await typing;
-    await eventually(async () => (await ada.syncStatus()).relay?.name === "A" && (await ada.syncStatus()).connection === "connected", 30_000);
+    await eventually(() => connectedTo(ada, "A"), 30_000);
     const bob2 = range(5, (i) => `b${15 + i} `);
     await typeAll(bob, url, bob2, "start", 50);
     end = await converged(url, [ada, bob], [clientA, clientB], 60_000);

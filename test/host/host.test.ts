@@ -12,6 +12,7 @@ import { DirectoryLockedError } from "../../src/node/storage";
 import type { Bootstrap, HostMethod, HostResponse, HostStatus } from "../../src/shared/api";
 import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { eventually, quietPeriod } from "../support/wait";
+import { readyWhenPeered } from "../../src/shared/sync/readyWhenPeered";
 
 const logger = pino({ level: "silent" });
 
@@ -350,6 +351,24 @@ describe("the library follows the documents", () => {
     expect(entryOf(host, url)?.words).toBe(6);
   });
 
+  it("shows the first edit after a quiet while at once, and later ones at most once per refresh period", async () => {
+    // A refresh period no test waits out: only the first edit may show before close.
+    const host = await Host.open({ dataDir, logger, libraryRefreshMs: 600_000 });
+    open.push(host);
+    const url = await createDocument(host, "Chapter one");
+    await type(host, url, "It was a cold morning.");
+    // Not a second later (issue 17: an imported chapter showed "Empty · 0 words" for seconds).
+    expect(await until(() => entryOf(host, url)?.words === 5, 10_000)).toBe(true);
+    await type(host, url, "Three more words ");
+    await host.repo.flush();
+    // Saved, but inside the period: the entry waits (a refresh re-renders every window's list).
+    await quietPeriod(300, "the saved change's refresh, if it were not throttled");
+    expect(entryOf(host, url)?.words).toBe(5);
+    // Closing brings it up to date all the same.
+    const again = await restart(host);
+    expect(entryOf(again, url)?.words).toBe(8);
+  });
+
   it("brings the entry up to date before closing, even right after an edit", async () => {
     let host = await start();
     const url = await createDocument(host, "Moby-Dick");
@@ -485,7 +504,7 @@ describe("windows", () => {
     await host.repo.find(other as AutomergeUrl);
     const { port1, port2 } = new MessageChannel();
     host.connect(new MessageChannelNetworkAdapter(port1 as unknown as Port));
-    const window = new Repo({ network: [new MessageChannelNetworkAdapter(port2 as unknown as Port)], peerId: "renderer-test" as PeerId });
+    const window = new Repo({ network: [readyWhenPeered(new MessageChannelNetworkAdapter(port2 as unknown as Port))], peerId: "renderer-test" as PeerId });
     try {
       const handle = await window.find<WriterDocument>(url as AutomergeUrl);
       expect(plainText(handle.doc())).toBe("Call me Ishmael.");

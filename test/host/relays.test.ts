@@ -11,6 +11,7 @@ import type { SettingsView, SyncStatus } from "../../src/shared/api";
 import { TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { plainRelay, type PlainRelay } from "../support/plainRelay";
 import { eventually } from "../support/wait";
+import { readyWhenPeered } from "../../src/shared/sync/readyWhenPeered";
 
 const logger = pino({ level: "silent" });
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -55,7 +56,7 @@ function windowOf(h: Host): Repo {
   if (!window) {
     const { port1, port2 } = new MessageChannel();
     h.connect(new MessageChannelNetworkAdapter(port1 as unknown as Port));
-    window = new Repo({ network: [new MessageChannelNetworkAdapter(port2 as unknown as Port)], peerId: `window-${windows.size}` as PeerId });
+    window = new Repo({ network: [readyWhenPeered(new MessageChannelNetworkAdapter(port2 as unknown as Port))], peerId: `window-${windows.size}` as PeerId });
     windows.set(h, window);
     const opened = window;
     cleanups.push(async () => {

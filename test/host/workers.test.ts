@@ -12,6 +12,7 @@ import { Repo, type AutomergeUrl, type DocumentId, type PeerId } from "@automerg
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { readyWhenPeered } from "../../src/shared/sync/readyWhenPeered";
 import { Host } from "../../src/host/Host";
 import { documentSizeOnDisk } from "../../src/node/storage";
 import { plainRelay } from "../support/plainRelay";
@@ -47,7 +48,7 @@ async function start(thresholdBytes = THRESHOLD): Promise<Host> {
 function windowOf(host: Host, name: string): Repo {
   const { port1, port2 } = new MessageChannel();
   host.connect(new MessageChannelNetworkAdapter(port1 as unknown as Port));
-  const window = new Repo({ network: [new MessageChannelNetworkAdapter(port2 as unknown as Port)], peerId: name as PeerId });
+  const window = new Repo({ network: [readyWhenPeered(new MessageChannelNetworkAdapter(port2 as unknown as Port))], peerId: name as PeerId });
   cleanups.push(() => window.shutdown());
   return window;
 }

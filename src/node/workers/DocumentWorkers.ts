@@ -58,6 +58,8 @@ interface Thread {
    * posted once it is, or handed to the main thread if it never starts.
    */
   backlog: { message: Message; toMain: (message: Message) => void }[];
+  /** It could not start (startInBackground): its documents live on the main thread. */
+  failed?: boolean;
 }
 
 /**
@@ -135,6 +137,7 @@ export class DocumentWorkers {
       thread.ready.catch((error: unknown) => {
         this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not start; long documents load on the main thread");
         this.#failed = true;
+        thread.failed = true;
         for (const [documentId, owner] of this.#routes) if (owner === thread.index) this.#routes.delete(documentId);
         // What was on its way to it goes to the main thread, which holds those documents now.
         for (const { message, toMain } of thread.backlog.splice(0)) this.route(message, toMain);
@@ -174,8 +177,10 @@ export class DocumentWorkers {
     if (!deciding) {
       deciding = this.#decide(documentId).then((owner) => {
         this.#deciding.delete(documentId);
-        // Something may have loaded it on the main thread while the disk was read.
-        const decided = this.#routes.get(documentId) ?? (this.#options.inMain(documentId) ? "main" : owner);
+        // Something may have loaded it on the main thread while the disk was read, or
+        // the worker may have failed to start meanwhile (a fast failure beats this
+        // decision: a message posted to it then would never be answered).
+        const decided = this.#routes.get(documentId) ?? (this.#options.inMain(documentId) || (owner !== "main" && this.#threads[owner]?.failed) ? "main" : owner);
         this.#routes.set(documentId, decided);
         return decided;
       });
@@ -280,8 +285,9 @@ export class DocumentWorkers {
   }
 
   #deliver(owner: Owner, documentId: string, message: Message, toMain: (message: Message) => void): void {
-    if (owner === "main") return toMain(message);
-    const thread = this.#threads[owner];
+    const thread = owner === "main" ? undefined : this.#threads[owner];
+    // A worker that failed to start answers nothing: its documents are the main thread's.
+    if (owner === "main" || thread?.failed) return toMain(message);
     if (!thread) return;
     this.#posted.set(documentId, (this.#posted.get(documentId) ?? 0) + 1);
     if (!thread.started) thread.backlog.push({ message, toMain });

@@ -5,6 +5,7 @@
  */
 import type { NetworkAdapterInterface } from "@automerge/automerge-repo/slim";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
+import { readyWhenPeered } from "../../shared/sync/readyWhenPeered";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import { beforeHostMessage } from "./editor/heldEdits";
 import { IMPORT_BACKUP_PATH, IPC_SYNC_PORT, type HostMethod, type HostRequest, type HostResponse, type HostTransport } from "../../shared/api";
@@ -35,7 +36,8 @@ export function hostTransport(): HostTransport {
 
 /** The sync channel to the host. In Electron it waits for main to hand over the port. */
 export async function hostNetworkAdapter(): Promise<NetworkAdapterInterface> {
-  return yieldToInput(await connectToHost());
+  // Not ready before the host has answered: see readyWhenPeered.
+  return yieldToInput(readyWhenPeered(await connectToHost()));
 }
 
 type PostTask = (task: () => void, options: { priority: "background" }) => Promise<unknown>;
