@@ -21,6 +21,23 @@ function networkFingerprint(): string {
     .join(",");
 }
 
+/**
+ * Calls `onChange` when the computer's network changes (`fingerprint` differs from the
+ * last look), looking every `everyMs`; returns the function that stops watching.
+ */
+export function watchNetwork(onChange: () => void, options: { fingerprint?: () => string; everyMs?: number } = {}): () => void {
+  const fingerprint = options.fingerprint ?? networkFingerprint;
+  let network = fingerprint();
+  const timer = setInterval(() => {
+    const now = fingerprint();
+    if (now === network) return;
+    network = now;
+    onChange();
+  }, options.everyMs ?? NETWORK_CHECK_MS);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
+
 /** The key under which a relay's token is kept in the SecretStore. */
 export function relayTokenKey(relayId: string): string {
   return `relay:${relayId}`;
@@ -41,7 +58,14 @@ export class RelaySync {
   #secretError: { relayName: string; message: string } | null = null;
   readonly #onConnected: () => void;
 
-  constructor(args: { relays: RelaySetting[]; secrets: SecretStore; logger: Logger; onConnected: () => void }) {
+  constructor(args: {
+    relays: RelaySetting[];
+    secrets: SecretStore;
+    logger: Logger;
+    onConnected: () => void;
+    /** How the network is watched (tests give their own fingerprint). */
+    network?: { fingerprint?: () => string; everyMs?: number };
+  }) {
     this.#secrets = args.secrets;
     this.#logger = args.logger;
     this.#relays = args.relays;
@@ -55,18 +79,13 @@ export class RelaySync {
     });
     // A new network (Wi-Fi joined, a cable plugged in, a VPN up) is the moment the relay
     // becomes reachable again: try at once instead of at the end of the pause.
-    let network = networkFingerprint();
-    this.#networkTimer = setInterval(() => {
-      const now = networkFingerprint();
-      if (now === network) return;
-      network = now;
+    this.#stopWatching = watchNetwork(() => {
       this.#logger.info("the network changed: trying the relays again now");
       this.adapter.retryNow();
-    }, NETWORK_CHECK_MS);
-    this.#networkTimer.unref?.();
+    }, args.network);
   }
 
-  readonly #networkTimer: ReturnType<typeof setInterval>;
+  readonly #stopWatching: () => void;
 
   /** "Try now": the relays again, without waiting for the pause to end. */
   retryNow(): void {
@@ -75,7 +94,7 @@ export class RelaySync {
 
   /** Stops watching the network (the host is closing). */
   stop(): void {
-    clearInterval(this.#networkTimer);
+    this.#stopWatching();
   }
 
   /** The relay list changed (added, removed, reordered, new token). */
