@@ -41,7 +41,7 @@ const vitest = (...args: string[]) => ["npx", "vitest", "run", ...args];
 const FAULT_REPORTERS = ["--reporter=default", "--reporter=./test/faults/reporter.ts"];
 
 /** Fault-suite files that run in the processes lane; every other one runs in the browser lane. */
-const FAULT_LANE_PROCESSES = ["network", "relay-lifecycle", "relay-peering", "relay-security", "property", "trace", "matrix"];
+const FAULT_LANE_PROCESSES = ["network", "relay-lifecycle", "relay-peering", "relay-security", "relay-disk", "property", "trace", "matrix"];
 const faultFiles = fs
   .readdirSync(path.join(root, "test/faults"))
   .filter((f) => f.endsWith(".test.ts"))
@@ -72,7 +72,7 @@ const lanes: Suite[][] = [
     },
     {
       name: "faults, relay documents in workers",
-      command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-lifecycle.test.ts", "test/faults/relay-peering.test.ts"),
+      command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-lifecycle.test.ts", "test/faults/relay-peering.test.ts", "test/faults/relay-disk.test.ts"),
       env: relayWorkers,
       faults: true,
     },

@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import { Repo, type DocumentId, type PeerId } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
-import { FileStorageAdapter, RetryingStorage } from "../src/node/storage";
+import { FileStorageAdapter, RetryingStorage, StorageNotDurableError } from "../src/node/storage";
 import { hashesEqual } from "../src/node/protocol";
 import { Metrics } from "./metrics";
 import { PeerDialer } from "./PeerDialer";
@@ -17,6 +17,11 @@ import { onResync, RESYNC_AFTER_MS } from "../src/shared/sync/resync";
 import { confirmPeerHas, evictDocument, knownHeads } from "./repoDocuments";
 import { DocumentWorkers } from "../src/node/workers/DocumentWorkers";
 import type { RelayWorkerInit, WorkerEvent } from "./workers/protocol";
+
+/** How often the relay looks at whether its disk takes saves (for writers, /healthz and /metrics). */
+const STORAGE_WATCH_MS = 500;
+/** What writers are told while the relay's disk refuses saves (shown after the relay's name). */
+export const STORAGE_NOTICE = "cannot save right now; your changes are kept here";
 
 export interface RelayOptions {
   dataDir: string;
@@ -195,8 +200,22 @@ export class Relay {
         touch,
         store: async (documentId) => {
           const owner = workers.routeOf(documentId);
-          if (owner !== undefined && owner !== "main") await workers.call(owner, { op: "flush", documentId });
-          else await repoRef.repo?.flush([documentId as DocumentId]);
+          // The worker's flush rejects while its disk refuses the save (worker.ts), and
+          // the call rejects if the worker dies meanwhile: either way nothing is claimed.
+          if (owner !== undefined && owner !== "main") {
+            await workers.call(owner, { op: "flush", documentId });
+            return "stored";
+          }
+          const repo = repoRef.repo;
+          // Nothing on the main thread holds it: the copy that made these messages was in
+          // a worker that died (its route is gone with it). What it had not saved is lost,
+          // so its replies must not go out; a flush here would find nothing to write and
+          // seem to succeed (issue 18, F14).
+          if (!repo?.handles[documentId as DocumentId]) return "gone";
+          await repo.flush([documentId as DocumentId]);
+          // RetryingStorage keeps a failed save in memory and resolves: not on disk (F13).
+          if (retrying.hasPending(documentId)) throw new StorageNotDurableError(documentId);
+          return "stored";
         },
       });
       ref.adapter = adapter;
@@ -295,6 +314,25 @@ export class Relay {
     }
   }
 
+  /** Saves waiting for the disk: the main thread's, and the workers' (as of their last report, at most 1 s old). */
+  #pendingSaves(): number {
+    return this.#retrying.pendingCount + this.#workers.pendingSaves;
+  }
+
+  #storageFailing = false;
+
+  #watchStorage(): void {
+    const pending = this.#pendingSaves();
+    this.metrics.set("relay_pending_saves", pending);
+    const failing = pending > 0;
+    this.metrics.set("relay_storage_failing", failing ? 1 : 0);
+    if (failing === this.#storageFailing) return;
+    this.#storageFailing = failing;
+    if (failing) this.logger.error({ pendingSaves: pending }, "the disk refuses saves: writers are told their changes are kept on their side, nothing new is confirmed");
+    else this.logger.info("every held save is on disk: writers' changes are confirmed again");
+    this.#adapter.setNotice(failing ? STORAGE_NOTICE : null);
+  }
+
   /** The port listened on. */
   get port(): number {
     return this.#port;
@@ -320,9 +358,14 @@ export class Relay {
     const poll = setInterval(() => void this.#pollTokens(), this.#options.tokenPollMs ?? 1000);
     const evictEvery = Math.max(200, Math.min(30_000, Math.floor(this.#options.idleEvictMs / 2)));
     const evict = setInterval(() => void this.#evictIdle(), evictEvery);
+    // While the disk refuses saves, writers are told so (instead of a green "on the
+    // relay" that would never come) and /metrics says it; once every save is on disk,
+    // the notice is withdrawn.
+    const watchStorage = setInterval(() => this.#watchStorage(), STORAGE_WATCH_MS);
     poll.unref?.();
     evict.unref?.();
-    this.#timers.push(poll, evict);
+    watchStorage.unref?.();
+    this.#timers.push(poll, evict, watchStorage);
     if (this.#options.allowAnonymous) {
       this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
     }
@@ -337,8 +380,9 @@ export class Relay {
       return;
     }
     if (pathname === "/healthz") {
-      const ok = !this.#closing;
-      res.writeHead(ok ? 200 : 503, { "Content-Type": "application/json" }).end(JSON.stringify({ ok, pendingSaves: this.#retrying.pendingCount + this.#workers.pendingSaves }));
+      const pendingSaves = this.#pendingSaves();
+      const reason = this.#closing ? "the relay is shutting down" : pendingSaves > 0 ? `cannot save to its disk: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : null;
+      res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...(reason ? { reason } : {}), pendingSaves }));
       return;
     }
     if (pathname === "/metrics") {

@@ -57,8 +57,14 @@ export interface RelayServerHooks {
   isPeerIdTaken(peerId: string): boolean;
   /** Some traffic for `documentId`: it is not idle. */
   touch(documentId: string): void;
-  /** Writes the relay's copy of the document to disk, durably, as it is now. */
-  store(documentId: string): Promise<void>;
+  /**
+   * Writes the relay's copy of the document to disk, durably, as it is now. Rejects
+   * while that is not done (a failing disk: the messages wait and it is tried again);
+   * resolves "gone" when no copy here made those messages any more (the document worker
+   * that held it died before saving: they would claim heads that were lost, so they are
+   * dropped, and the sync protocol starts over with the copy on disk).
+   */
+  store(documentId: string): Promise<"stored" | "gone">;
 }
 
 /** Requests for unknown documents remembered per connection, to answer them once the document arrives. */
@@ -217,8 +223,13 @@ export class RelayServerAdapter extends NetworkAdapter {
     while (held.waiting.length > 0) {
       const batch = held.waiting.splice(0);
       try {
-        await this.#hooks.store(documentId);
+        const outcome = await this.#hooks.store(documentId);
         failures = 0;
+        if (outcome === "gone") {
+          this.#log.warn({ documentId, messages: batch.length }, "the copy these sync messages spoke for is gone (a worker died before saving): not sent");
+          this.#hooks.metrics.inc("relay_sync_messages_dropped_total", {}, batch.length);
+          continue;
+        }
       } catch (error) {
         // Not stored: nothing is claimed. Everything waits, and the write is retried.
         held.waiting.unshift(...batch);
@@ -232,6 +243,24 @@ export class RelayServerAdapter extends NetworkAdapter {
     held.writing = false;
     this.#held.delete(documentId);
   }
+
+  /**
+   * A notice for every writer connected now and later, on connections that stay open
+   * (the relay cannot save: "cannot save right now; your changes are kept here"), or
+   * null once it no longer applies (each client is told it is cleared).
+   */
+  setNotice(text: string | null): void {
+    if (text === this.#notice) return;
+    const previous = this.#notice;
+    this.#notice = text;
+    for (const connection of this.#connections) {
+      if (connection.peerId === undefined || connection.closing) continue;
+      if (previous !== null) this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: connection.peerId, message: previous, cleared: true });
+      if (text !== null) this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: connection.peerId, message: text });
+    }
+  }
+
+  #notice: string | null = null;
 
   /** Closes every connection whose credential `stillValid` rejects (revoked tokens). */
   closeWhere(stillValid: (credential: Credential) => boolean, code: number, reason: string): number {
@@ -386,6 +415,7 @@ export class RelayServerAdapter extends NetworkAdapter {
         selectedProtocolVersion: PROTOCOL_VERSION,
         targetId: peerId,
       });
+      if (this.#notice !== null) this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId, message: this.#notice });
       this.emit("peer-candidate", { peerId, peerMetadata });
       return;
     }

@@ -4,7 +4,7 @@
 // every connection and every other document. The connections stay in the main thread: a
 // message of this Repo goes there and leaves by the connection of its target peer.
 import { Repo } from "@automerge/automerge-repo/slim";
-import { FileStorageAdapter, RetryingStorage } from "../../src/node/storage";
+import { FileStorageAdapter, RetryingStorage, StorageNotDurableError } from "../../src/node/storage";
 import { workerRuntime } from "../../src/node/workers/runtime";
 import { onResync, RESYNC_AFTER_MS } from "../../src/shared/sync/resync";
 import { RelayStorage } from "../RelayStorage";
@@ -58,6 +58,8 @@ async function answer(call: WorkerCall): Promise<unknown> {
   switch (call.op) {
     case "flush":
       await repo.flush([call.documentId as never]);
+      // A failed save is held in memory and retried: not on disk, so not "stored" (F13).
+      if (retrying.hasPending(call.documentId)) throw new StorageNotDurableError(call.documentId);
       return undefined;
     case "knownHeads":
       return knownHeads(repo, call.documentId, call.hashes);

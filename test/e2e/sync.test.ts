@@ -104,4 +104,32 @@ describe("syncing in the browser shell", () => {
     await expect.poll(() => editor.innerText()).toContain("Written before the relay knew of it.");
     await expect.poll(() => ada.library.titles(), { timeout: 10_000 }).toEqual(["Not there yet"]);
   });
+  it("says why a relay refuses, and counts down the seconds to its next try", async () => {
+    const dataDir = tempDir();
+    await addToken(dataDir, "team");
+    relay = await startRelay({ dataDir });
+    const ada = await writer();
+    await new SettingsPage(ada.page).joinRelay("Team", relay.url, "not-the-teams-token");
+    const detail = ada.page.getByTestId("sync-detail");
+    await expect.poll(() => ada.page.getByTestId("sync-status").innerText(), { timeout: 10_000 }).toBe("Cannot sync");
+    await expect.poll(() => detail.innerText()).toMatch(/did not accept this token.*Trying again in \d+ s\./);
+    // A refused token backs off (doubling): within a few rounds a pause is long enough
+    // to show its seconds going down, one by one.
+    let last: number | undefined;
+    const seen: number[] = [];
+    await expect
+      .poll(
+        async () => {
+          const shown = Number((await detail.innerText()).match(/Trying again in (\d+) s/)?.[1] ?? NaN);
+          seen.push(shown);
+          // From 3 or more, a lower number can only be the same pause going by.
+          const countedDown = last !== undefined && last >= 3 && shown === last - 1;
+          last = shown;
+          return countedDown;
+        },
+        { timeout: 40_000, interval: 300 },
+      )
+      .toBe(true);
+    console.log(`seconds shown: ${seen.join(" ")}`);
+  });
 });

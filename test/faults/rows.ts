@@ -22,6 +22,10 @@ export const ROWS: Record<string, Row> = {
   F10: { fault: "a second app instance on the same data directory", promise: "refused with a clear message (lock)" },
   F11: { fault: "relay restarts while a client connects during its start-up", promise: "the client syncs as soon as the relay is ready" },
   F12: { fault: "network partition between relay peers, then heal", promise: "relays converge; clients never notice beyond latency" },
+  F13: {
+    fault: "the relay's disk fills up or fails while writers type",
+    promise: "the relay never confirms a change that is not on its disk; /healthz says why; writers see it cannot save; after a crash and a freed disk nothing is lost",
+  },
   F16: {
     fault: "the editor view and the document disagree (restore, import into an open document, replace-all, undo across a collaborator's edit)",
     promise: "after every transaction the view equals the document's rendering; a mismatch re-renders from the document and is logged",
@@ -48,7 +52,6 @@ export const ROWS: Record<string, Row> = {
  * each as owed, so that a promise without a test never reads as kept.
  */
 export const OWED: Record<string, { fault: string; issue: string }> = {
-  F13: { fault: "the relay's disk fills up or fails while writers type", issue: "issue 18" },
   F14: { fault: "a relay document worker thread dies while saving", issue: "issue 18" },
   F15: { fault: "a relay killed during a partition from its peer, then healed", issue: "issue 18" },
   S11: { fault: "one token opens every slot; silent sockets; unfinished upgrades", issue: "issue 18" },

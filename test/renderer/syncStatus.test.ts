@@ -21,6 +21,9 @@ describe("what the sync status says", () => {
       text: "Cannot sync",
       detail: "Team: the relay did not accept this token (missing, wrong or revoked). Trying again in 4 s.",
     });
+    // The seconds count down as time passes, to the last one.
+    const waiting = { ...base, connection: "offline" as const, error, retryAt: now + 4200 };
+    expect([0, 1000, 2000, 3000, 4000, 4500].map((t) => describeSync(waiting, now + t).detail?.match(/in (\d+) s/)?.[1])).toEqual(["4", "3", "2", "1", "1", "1"]);
     const unreachable = { ...error, code: "unreachable" as const, message: "Team: nothing is listening at that address" };
     expect(describeSync({ ...base, connection: "offline", error: unreachable }, now)).toMatchObject({ tone: "warn", text: "Offline — edits are kept here" });
   });

@@ -35,6 +35,11 @@ export interface ErrorMessage {
   senderId?: string;
   targetId?: string;
   message: string;
+  /**
+   * On a connection that stays open: the notice with this text no longer applies (the
+   * relay's disk is saving again). The client stops showing it.
+   */
+  cleared?: true;
 }
 
 /** An Automerge sync message for one document. */
@@ -201,6 +206,7 @@ function toMessage(value: unknown): WireMessage {
       };
       if (isPeerId(value.senderId)) message.senderId = value.senderId;
       if (isPeerId(value.targetId)) message.targetId = value.targetId;
+      if (value.cleared === true) message.cleared = true;
       return message;
     }
     case "sync":

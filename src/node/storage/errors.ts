@@ -83,3 +83,15 @@ function describeKey(key: unknown): string {
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
+
+/**
+ * A document's latest save has not reached the disk (it failed and is held in memory to
+ * be retried, RetryingStorage): whatever asked must not be told it is stored.
+ */
+export class StorageNotDurableError extends Error {
+  override readonly name = "StorageNotDurableError";
+
+  constructor(readonly documentId: string) {
+    super(`${documentId} is not on disk yet: saving it keeps failing (held in memory and retried)`);
+  }
+}

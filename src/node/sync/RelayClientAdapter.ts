@@ -333,6 +333,14 @@ export class RelayClientAdapter extends NetworkAdapter {
       if (message.type === "error") {
         // Before a close, these are the words for the writer; on a connection the relay
         // keeps (a read-only token's changes refused), they are a notice to show.
+        if (message.cleared) {
+          // A notice that no longer applies (the relay saves again): it goes away.
+          if (connectedAt && this.#state.status === "connected" && this.#state.notice === message.message) {
+            this.#onEvent?.({ level: "info", message: `relay says this is over: ${message.message}`, url: endpoint.url });
+            this.#setState({ ...this.#state, notice: null });
+          }
+          return;
+        }
         serverError = message.message;
         if (connectedAt && this.#state.status === "connected" && this.#state.notice !== message.message) {
           this.#onEvent?.({ level: "warn", message: `relay says: ${message.message}`, url: endpoint.url });

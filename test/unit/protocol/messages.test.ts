@@ -30,6 +30,7 @@ describe("parseMessage", () => {
     ["join", { type: "join", senderId: "peer-a", peerMetadata: { storageId: "3c0b0b52-0b4e-4c5a-9d4f-5a0f3f1c2b7a", isEphemeral: false }, supportedProtocolVersions: ["1"] }],
     ["peer", { type: "peer", senderId: "relay-1", peerMetadata: {}, selectedProtocolVersion: "1", targetId: "peer-a" }],
     ["error", { type: "error", senderId: "relay-1", targetId: "peer-a", message: "nope" }],
+    ["error that clears a notice", { type: "error", senderId: "relay-1", targetId: "peer-a", message: "cannot save right now; your changes are kept here", cleared: true }],
     ["sync", { type: "sync", senderId: "peer-a", targetId: "relay-1", documentId, data }],
     ["request", { type: "request", senderId: "peer-a", targetId: "relay-1", documentId, data }],
     ["doc-unavailable", { type: "doc-unavailable", senderId: "relay-1", targetId: "peer-a", documentId }],
