@@ -241,7 +241,13 @@ export class Relay {
           else ref.peerSync?.documentChanged(e.documentId);
         },
         onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
-        onRestart: () => metrics.inc("relay_worker_restarts_total"),
+        onRestart: (_worker, documents) => {
+          metrics.inc("relay_worker_restarts_total");
+          // Peers syncing those documents believe the relay has what the dead worker held
+          // in memory; their sync would wait forever for replies that never come. They
+          // reconnect at once and sync from what is on disk (F14).
+          adapter.restartSync(documents);
+        },
         onResync: () => metrics.inc("relay_sync_resyncs_total"),
       });
       metrics.onCollect(() => {
@@ -331,6 +337,12 @@ export class Relay {
     if (failing) this.logger.error({ pendingSaves: pending }, "the disk refuses saves: writers are told their changes are kept on their side, nothing new is confirmed");
     else this.logger.info("every held save is on disk: writers' changes are confirmed again");
     this.#adapter.setNotice(failing ? STORAGE_NOTICE : null);
+  }
+
+  /** Crashes document worker `index` (fault tests: RELAY_FAULT_INJECTION, cli.ts). */
+  crashWorker(index: number): void {
+    this.logger.warn({ worker: index }, "fault injection: crashing a document worker");
+    this.#workers.crash(index);
   }
 
   /** The port listened on. */

@@ -88,6 +88,16 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** WebSocket close reasons are limited to 123 bytes. */
 const MAX_REASON = 120;
 
+/** The heads a sync message says its sender has (none if it cannot be read). */
+function claimedHeads(message: Message): string[] {
+  if (!message.data) return [];
+  try {
+    return A.decodeSyncMessage(message.data).heads;
+  } catch {
+    return [];
+  }
+}
+
 interface HeldMessages {
   waiting: { connection: Connection; message: Message }[];
   writing: boolean;
@@ -222,14 +232,16 @@ export class RelayServerAdapter extends NetworkAdapter {
     let failures = 0;
     while (held.waiting.length > 0) {
       const batch = held.waiting.splice(0);
+      let known: Set<string>;
       try {
+        // The heads each reply claims must be in the copy that is then written: asked
+        // before the write, so that what is known is on disk once it returns. A reply
+        // made by a copy that died unsaved (its worker crashed) claims heads that the
+        // copy loaded again from disk lacks: it is not sent (F14).
+        known = new Set(await this.#hooks.knownHeads(documentId, [...new Set(batch.flatMap(({ message }) => claimedHeads(message)))]));
         const outcome = await this.#hooks.store(documentId);
         failures = 0;
-        if (outcome === "gone") {
-          this.#log.warn({ documentId, messages: batch.length }, "the copy these sync messages spoke for is gone (a worker died before saving): not sent");
-          this.#hooks.metrics.inc("relay_sync_messages_dropped_total", {}, batch.length);
-          continue;
-        }
+        if (outcome === "gone") known = new Set();
       } catch (error) {
         // Not stored: nothing is claimed. Everything waits, and the write is retried.
         held.waiting.unshift(...batch);
@@ -238,7 +250,15 @@ export class RelayServerAdapter extends NetworkAdapter {
         await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** Math.min(failures, 7))));
         continue;
       }
-      for (const { connection, message } of batch) if (!connection.closing) this.#sendTo(connection, message);
+      let dropped = 0;
+      for (const { connection, message } of batch) {
+        if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
+        else if (!connection.closing) this.#sendTo(connection, message);
+      }
+      if (dropped > 0) {
+        this.#log.warn({ documentId, dropped }, "sync replies claimed changes the stored copy lacks (a document worker died before saving them): not sent; sync starts over");
+        this.#hooks.metrics.inc("relay_sync_messages_dropped_total", {}, dropped);
+      }
     }
     held.writing = false;
     this.#held.delete(documentId);
@@ -261,6 +281,22 @@ export class RelayServerAdapter extends NetworkAdapter {
   }
 
   #notice: string | null = null;
+
+  /**
+   * Closes the connections that sync any of `documentIds` (with "service restart"): the
+   * copy their sync state describes is gone (a document worker died), and a peer
+   * reconnects at once and starts its sync over from the relay's disk.
+   */
+  restartSync(documentIds: readonly string[]): number {
+    const gone = new Set(documentIds);
+    let closed = 0;
+    for (const connection of [...this.#connections]) {
+      if (![...connection.documents].some((d) => gone.has(d))) continue;
+      this.#close(connection, CloseCode.ServiceRestart, "a document worker restarted: reconnect to sync again", "worker-restart");
+      closed++;
+    }
+    return closed;
+  }
 
   /** Closes every connection whose credential `stillValid` rejects (revoked tokens). */
   closeWhere(stillValid: (credential: Credential) => boolean, code: number, reason: string): number {

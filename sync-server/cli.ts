@@ -190,6 +190,11 @@ async function run(options: RunOptions): Promise<void> {
       },
     );
   };
+  // The fault suite (F14) crashes a document worker from outside: never set in production.
+  if (process.env.RELAY_FAULT_INJECTION === "1") {
+    logger.warn("RELAY_FAULT_INJECTION=1: SIGUSR2 crashes document worker 0 (for the fault tests only)");
+    process.on("SIGUSR2", () => relay.crashWorker(0));
+  }
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
 }

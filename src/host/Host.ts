@@ -508,7 +508,12 @@ export class Host {
         return null;
       }
       case "importBackup":
-        return this.library.importBackup(new Uint8Array(Buffer.from(req.data, "base64")), req.existing ?? "ask");
+        // The copy's new title is the importing writer's change, named so in its history.
+        return this.library.importBackup(new Uint8Array(Buffer.from(req.data, "base64")), req.existing ?? "ask", {
+          name: this.#settings.user.name,
+          color: this.#settings.user.color,
+          writer: this.#settings.writerId,
+        });
       case "openSharedDocument": {
         const url = checkedUrl(req.url);
         if (this.library.entries()[url.slice("automerge:".length)]) {

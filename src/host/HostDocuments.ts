@@ -1,3 +1,4 @@
+import type { AuthorInfo } from "../shared/document";
 import type { StorageId } from "@automerge/automerge-repo";
 import type { DocumentWorkers, Owner } from "../node/workers/DocumentWorkers";
 import type { DocumentAccess, DocumentSummary, Imported, RepoDocuments } from "./documentOps";
@@ -50,8 +51,8 @@ export class HostDocuments implements DocumentAccess {
     return this.#run(await this.#owner(documentId), { op: "plainText", args: [documentId] }, () => this.#local.plainText(documentId));
   }
 
-  async rename(documentId: string, title: string): Promise<void> {
-    return this.#run(await this.#owner(documentId), { op: "rename", args: [documentId, title] }, () => this.#local.rename(documentId, title));
+  async rename(documentId: string, title: string, author?: AuthorInfo): Promise<void> {
+    return this.#run(await this.#owner(documentId), { op: "rename", args: [documentId, title, author] }, () => this.#local.rename(documentId, title, author));
   }
 
   async clone(documentId: string, title: string): Promise<string> {

@@ -1,6 +1,6 @@
 import { parseAutomergeUrl, type AutomergeUrl, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo";
 import type { SearchHit } from "../shared/api";
-import { initDocument, isWriterDocument, type WriterDocument } from "../shared/document";
+import { initDocument, isWriterDocument, type AuthorInfo, type WriterDocument } from "../shared/document";
 import { foldForSearch, LIBRARY_SCHEMA_VERSION, makeSnippet, type LibraryDocument, type LibraryEntry } from "../shared/library";
 import type { ImportedBackup, ImportExisting } from "../shared/api";
 import { backupOrigin, RepoDocuments, summarize, type DocumentAccess, type DocumentSummary } from "./documentOps";
@@ -110,7 +110,7 @@ export class Library {
    * history, a new identity, so it never merges with the original by accident. Throws
    * a RangeError (the request's fault) when the bytes are not a Writer document.
    */
-  async importBackup(bytes: Uint8Array, existing: ImportExisting = "keep-both"): Promise<ImportedBackup> {
+  async importBackup(bytes: Uint8Array, existing: ImportExisting = "keep-both", author?: AuthorInfo): Promise<ImportedBackup> {
     const origin = backupOrigin(bytes);
     const known = origin === undefined ? undefined : await this.#holding(origin.hash, origin.title);
     if (known && existing === "ask") {
@@ -138,7 +138,7 @@ export class Library {
     const now = this.#now();
     if (known) {
       summary.title = `${summary.title || "Untitled"} (imported ${importDate(now)})`;
-      await this.#documents.rename(documentId, summary.title);
+      await this.#documents.rename(documentId, summary.title, author);
     }
     this.#handle.change((lib) => {
       lib.documents[documentId] = { url, ...summary, createdAt: now, updatedAt: now, trashedAt: null };

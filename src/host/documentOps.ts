@@ -5,7 +5,7 @@
 // through a Repo directly: that would load a long document on the main thread.
 import { next as A } from "@automerge/automerge";
 import type { DocHandle, DocumentId, Repo, StorageId } from "@automerge/automerge-repo";
-import { isWriterDocument, plainText, type WriterDocument } from "../shared/document";
+import { isWriterDocument, plainText, recordAuthor, type AuthorInfo, type WriterDocument } from "../shared/document";
 import { countText } from "../shared/counts";
 import { makeSnippet, type LibraryEntry } from "../shared/library";
 import { sameHeads } from "../shared/sync/heads";
@@ -29,8 +29,8 @@ export interface DocumentAccess {
   loadedSummary(documentId: string): Promise<DocumentSummary | null | undefined>;
   /** Its plain text (search). */
   plainText(documentId: string): Promise<string>;
-  /** Sets its title. */
-  rename(documentId: string, title: string): Promise<void>;
+  /** Sets its title; `author`, when given, is who the change is credited to in the history. */
+  rename(documentId: string, title: string, author?: AuthorInfo): Promise<void>;
   /** A copy with its whole history under a new identity and `title`; returns the copy's ID. */
   clone(documentId: string, title: string): Promise<string>;
   /** Removes it from memory and from the disk. */
@@ -122,8 +122,11 @@ export class RepoDocuments implements DocumentAccess {
     return plainText((await this.#find(documentId)).doc());
   }
 
-  async rename(documentId: string, title: string): Promise<void> {
-    (await this.#find(documentId)).change((doc) => A.updateText(doc, ["title"], title));
+  async rename(documentId: string, title: string, author?: AuthorInfo): Promise<void> {
+    (await this.#find(documentId)).change((doc) => {
+      A.updateText(doc, ["title"], title);
+      if (author) recordAuthor(doc, A.getActorId(doc), author);
+    });
   }
 
   async clone(documentId: string, title: string): Promise<string> {

@@ -2,6 +2,7 @@
 // reports, inside the generic messages of src/node/workers/protocol.ts.
 import type { PeerId, StorageKey } from "@automerge/automerge-repo";
 import type { WorkerInit } from "../node/workers/protocol";
+import type { AuthorInfo } from "../shared/document";
 
 export interface HostWorkerInit extends WorkerInit {
   /** The host's documents directory; the main thread holds its lock. */
@@ -17,7 +18,8 @@ export interface HostWorkerInit extends WorkerInit {
 /** A call: one of RepoDocuments' operations with its arguments, or `close`. */
 export type HostWorkerCall =
   | { op: "loadedSummary" | "plainText" | "delete" | "hold"; args: [documentId: string] }
-  | { op: "rename" | "clone"; args: [documentId: string, title: string] }
+  | { op: "clone"; args: [documentId: string, title: string] }
+  | { op: "rename"; args: [documentId: string, title: string, author?: AuthorInfo] }
   | { op: "confirmSaved"; args: [documentId: string, heads: string[]] }
   | { op: "updateRenderCache"; args: [documentId: string, known: string[] | undefined] }
   | { op: "relayConfirmed"; args: [storageId: string | null] }

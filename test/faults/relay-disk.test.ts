@@ -1,10 +1,13 @@
-// F13: the relay's disk fills up while writers type. "On the relay" means on the relay's
+// F13: the relay's disk fills up while writers type. F14: a document worker dies while a
+// writer types into a document it holds. "On the relay" means on the relay's
 // disk: a change the relay holds only in memory (its save failing, retried) is never
 // confirmed to a writer; writers are told the relay cannot save; /healthz and /metrics
 // say so; and a relay SIGKILLed then loses nothing a writer was told it had.
 import path from "node:path";
+import { next as A } from "@automerge/automerge";
+import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
-import { addToken, eventually, metric, useRelays } from "../support/relay";
+import { addToken, eventually, metric, tempDir, useRelays } from "../support/relay";
 import { converged, useHosts } from "../support/replicas";
 import { smallDisk } from "../support/smallDisk";
 import { pace } from "../support/wait";
@@ -64,5 +67,64 @@ describe("the relay's disk", () => {
     expect(end.text).toBe(typed.text);
     await eventually(async () => (await again.syncStatus(url)).document === "on-relay" && (await again.syncStatus(url)).error === null, 15_000, 100);
     expect(await metric(second.url, "relay_storage_failing")).toBe(0);
+  });
+
+  it("F14: a document worker crashes while a writer types: nothing it had not saved was confirmed, and nothing is lost", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    // Every document in the one worker; saves a little later than usual, so that a crash
+    // finds changes not yet on disk. SIGUSR2 crashes the worker (RELAY_FAULT_INJECTION).
+    const relay = await relays.relay({ dataDir, env: { RELAY_FAULT_INJECTION: "1" }, args: ["--workers", "1", "--worker-threshold-bytes", "0", "--save-debounce-ms", "300"] });
+    const ada = await host("ada");
+    await ada.addRelay("Team", relay.url, token);
+    const url = await ada.createDocument("Held by a worker");
+    await ada.type(url, "Start. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000, 50);
+
+    // What Ada is told the relay has: heads that did not move while the host said "on the relay".
+    let confirmed: string[] = [];
+    let watching = true;
+    const watch = (async () => {
+      while (watching) {
+        const before = await ada.read(url);
+        const status = await ada.syncStatus(url);
+        const after = await ada.read(url);
+        if (status.document === "on-relay" && before.hashes.join() === after.hashes.join()) confirmed = before.hashes;
+        await pace(20);
+      }
+    })();
+    const crashes = 4;
+    const count = (text: string) => relay.logs().split("\n").filter((l) => l.includes(text)).length;
+    for (let crash = 0; crash < crashes; crash++) {
+      // Each crash hits a worker that is up and holding the document.
+      await eventually(() => count("document worker ready") > crash, 15_000, 20);
+      for (let i = 0; i < 12; i++) {
+        await ada.type(url, `c${crash}w${i} `);
+        await pace(25);
+      }
+      process.kill(relay.pid, "SIGUSR2");
+      await eventually(() => count("document worker exited") > crash, 10_000, 20);
+    }
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 30_000, 50);
+    watching = false;
+    await watch;
+    const typed = await ada.read(url);
+    expect(confirmed.length).toBeGreaterThan(0);
+    const dropped = await metric(relay.url, "relay_sync_messages_dropped_total");
+    const restarted = await metric(relay.url, "relay_closed_connections_total", '{reason="worker-restart"}');
+    console.log(`F14: ${crashes} worker crashes; replies of lost copies not sent: ${dropped}; connections told to sync again: ${restarted}`);
+
+    // The relay and Ada's machine die; the relay's disk has everything Ada was told it had.
+    await relay.kill();
+    await ada.kill();
+    const second = await relays.relay({ dataDir, port: relay.port });
+    const reader = relays.client(second.url, token);
+    const copy = await reader.find(url as AutomergeUrl);
+    await eventually(() => A.hasHeads(copy.doc() as A.Doc<unknown>, confirmed), 15_000, 100);
+
+    // Ada comes back: whatever the crashes lost, her host still had, and sends.
+    const again = await host("ada", ada.dataDir);
+    const end = await converged(url, [again], [relays.client(second.url, token)], 30_000);
+    expect(end.text).toBe(typed.text);
   });
 });

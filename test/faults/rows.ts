@@ -26,6 +26,10 @@ export const ROWS: Record<string, Row> = {
     fault: "the relay's disk fills up or fails while writers type",
     promise: "the relay never confirms a change that is not on its disk; /healthz says why; writers see it cannot save; after a crash and a freed disk nothing is lost",
   },
+  F14: {
+    fault: "a relay document worker thread dies while saving",
+    promise: "no reply of the lost copy confirms anything; its writers sync again at once from the disk; nothing they were told was stored is lost",
+  },
   F16: {
     fault: "the editor view and the document disagree (restore, import into an open document, replace-all, undo across a collaborator's edit)",
     promise: "after every transaction the view equals the document's rendering; a mismatch re-renders from the document and is logged",
@@ -52,7 +56,6 @@ export const ROWS: Record<string, Row> = {
  * each as owed, so that a promise without a test never reads as kept.
  */
 export const OWED: Record<string, { fault: string; issue: string }> = {
-  F14: { fault: "a relay document worker thread dies while saving", issue: "issue 18" },
   F15: { fault: "a relay killed during a partition from its peer, then healed", issue: "issue 18" },
   S11: { fault: "one token opens every slot; silent sockets; unfinished upgrades", issue: "issue 18" },
   S12: { fault: "a connection holds large waiting requests, frames or changes", issue: "issue 18" },

@@ -63,6 +63,8 @@ export class UnsupportedProtocolVersionError extends ProtocolError {
 export const CloseCode = {
   /** The relay is shutting down (standard "going away"). */
   GoingAway: 1001,
+  /** Sync must start over (standard "service restart"): a document worker holding this connection's documents restarted. */
+  ServiceRestart: 1012,
   /** A frame over the size limit (standard; `ws` closes with it on its own). */
   MessageTooBig: 1009,
   /** The token was revoked while connected. */

@@ -32,12 +32,14 @@ export interface DocumentWorkersOptions {
   onEvent(event: unknown, worker: number): void;
   /** A document was routed to a worker by its size. */
   onRouted?(documentId: string, worker: number): void;
-  /** A worker died and was started again. */
-  onRestart?(worker: number): void;
+  /** A worker died and was started again; `documents` were in it (their peers' sync state is stale). */
+  onRestart?(worker: number, documents: string[]): void;
   /** A worker's Repo restarted a stalled sync. */
   onResync?(fields: Record<string, unknown>, worker: number): void;
 }
 
+/** A restarted worker that dies this many times in a row before it is ready is given up. */
+const MAX_RESTARTS_BEFORE_READY = 5;
 /** How long a worker has to write everything out at shutdown. */
 const CLOSE_TIMEOUT_MS = 30_000;
 
@@ -308,6 +310,14 @@ export class DocumentWorkers {
     for (const thread of this.#threads) this.#post(thread, { t: "peer-gone", peerId });
   }
 
+  /**
+   * Stops a worker thread at once, as a crash would (what it had not saved is lost; it is
+   * started again like any worker that died). For fault tests only (F14).
+   */
+  crash(index: number): void {
+    void this.#threads[index]?.worker.terminate();
+  }
+
   /** Writes everything the workers hold and stops them; returns the keys that could not be saved. */
   async close(): Promise<StorageKey[]> {
     this.#closed = true;
@@ -336,7 +346,11 @@ export class DocumentWorkers {
     }
   }
 
-  #spawn(index: number): Thread {
+  /**
+   * Starts worker `index`. `restart`: how many times in a row it has died (0: the first
+   * start, whose failure means a broken install and fails the start).
+   */
+  #spawn(index: number, restart = 0): Thread {
     const { logger } = this.#options;
     const init: WorkerInit = { ...this.#options.workerData, index };
     const worker = new Worker(this.#options.worker, { workerData: init });
@@ -364,6 +378,7 @@ export class DocumentWorkers {
         case "ready":
           started = true;
           thread.started = true;
+          log.info({ restarts: restart }, "document worker ready");
           for (const { message: waiting } of thread.backlog.splice(0)) this.#post(thread, { t: "message", message: waiting });
           markReady();
           return;
@@ -401,15 +416,37 @@ export class DocumentWorkers {
       for (const { reject } of thread.calls.values()) reject(new Error(`document worker ${index} exited`));
       thread.calls.clear();
       // One that cannot start (a broken install) fails the relay's start: no restart loop.
-      if (!started) return failStart(new Error(`document worker ${index} exited with ${code} before it was ready`));
+      if (!started && restart === 0) return failStart(new Error(`document worker ${index} exited with ${code} before it was ready`));
       if (thread.closing || this.#closed) return;
       // Its documents are loaded again from disk by whoever holds them next.
-      log.error({ code }, "document worker exited; starting a new one");
-      this.#options.onRestart?.(index);
-      for (const [documentId, owner] of this.#routes) if (owner === index) this.#routes.delete(documentId);
-      const next = this.#spawn(index);
-      this.#threads[index] = next;
-      this.#announcePeers(next);
+      const held: string[] = [];
+      for (const [documentId, owner] of this.#routes) {
+        if (owner !== index) continue;
+        this.#routes.delete(documentId);
+        held.push(documentId);
+      }
+      if (!started && restart >= MAX_RESTARTS_BEFORE_READY) {
+        // Dying again and again while starting: its documents go to the main thread
+        // rather than wait for a worker that never comes (their messages would stall).
+        log.error({ code, restarts: restart }, "document worker keeps dying as it starts; its documents stay on the main thread");
+        thread.failed = true;
+        for (const { message, toMain } of thread.backlog.splice(0)) this.route(message, toMain);
+        return;
+      }
+      log.error({ code, startedBefore: started }, "document worker exited; starting a new one");
+      this.#options.onRestart?.(index, held);
+      // A worker that died as it started (a crash loop) is started again after a pause
+      // that doubles; messages for it meanwhile wait in the dead one's backlog, handed on.
+      const pause = started ? 0 : Math.min(5000, 100 * 2 ** restart);
+      const respawn = () => {
+        if (this.#closed) return;
+        const next = this.#spawn(index, started ? 1 : restart + 1);
+        next.backlog.push(...thread.backlog.splice(0));
+        this.#threads[index] = next;
+        this.#announcePeers(next);
+      };
+      if (pause === 0) respawn();
+      else setTimeout(respawn, pause).unref?.();
     });
     return thread;
   }
