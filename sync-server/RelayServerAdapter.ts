@@ -88,6 +88,11 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** WebSocket close reasons are limited to 123 bytes. */
 const MAX_REASON = 120;
 
+/** Ephemeral senders one client connection may speak for (its host and its windows). */
+const MAX_SENDERS_PER_CONNECTION = 32;
+/** Other authors remembered per connection, to know their messages coming back as echoes. */
+const MAX_HEARD_PER_CONNECTION = 1024;
+
 /** The heads a sync message says its sender has (none if it cannot be read). */
 function claimedHeads(message: Message): string[] {
   if (!message.data) return [];
@@ -120,6 +125,10 @@ interface Connection {
   readonly waiting: Map<string, RequestMessage>;
   /** Documents whose refused changes were already reported to this client. */
   readonly refusedReported: Set<string>;
+  /** The ephemeral senders (authors) bound to this connection (S13). */
+  readonly senders: Set<string>;
+  /** Authors whose ephemeral messages the relay passed to this connection (what it sends back of them is an echo). */
+  readonly heard: Set<string>;
   /** Messages are handled one at a time, in order, even when one needs the disk. */
   queue: Promise<void>;
   closing: boolean;
@@ -148,6 +157,12 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #connections = new Set<Connection>();
   readonly #byPeer = new Map<string, Connection>();
   readonly #ephemeralOrigins = new EphemeralOrigins<number>();
+  /**
+   * Which connection each ephemeral sender (a window, a host) speaks through: the first
+   * one it came by, for as long as that connection lives (S13). Bounded by connections
+   * times MAX_SENDERS_PER_CONNECTION.
+   */
+  readonly #senderOwners = new Map<string, Connection>();
   /** Sync messages waiting for their document to be on disk (#sendWhenStored). */
   readonly #held = new Map<string, HeldMessages>();
   /** Peer IDs a new connection is taking over (#takeOver), so only one waits for each. */
@@ -202,6 +217,10 @@ export class RelayServerAdapter extends NetworkAdapter {
     if (!connection || connection.closing) return;
     // Not back to the connection an author's ephemeral messages come by (ephemeralOrigins.ts).
     if (message.type === "ephemeral" && this.#ephemeralOrigins.originOf(message.senderId) === connection.id) return;
+    if (message.type === "ephemeral" && !connection.heard.has(message.senderId)) {
+      if (connection.heard.size >= MAX_HEARD_PER_CONNECTION) connection.heard.delete(connection.heard.values().next().value!);
+      connection.heard.add(message.senderId);
+    }
     if (message.documentId) this.#hooks.touch(message.documentId);
     if (message.type === "sync" && message.documentId) this.#sendWhenStored(connection, { ...message, documentId: message.documentId });
     else this.#sendTo(connection, message);
@@ -342,6 +361,8 @@ export class RelayServerAdapter extends NetworkAdapter {
       documents: new Set(),
       waiting: new Map(),
       refusedReported: new Set(),
+      senders: new Set(),
+      heard: new Set(),
       queue: Promise.resolve(),
       closing: false,
     };
@@ -421,6 +442,14 @@ export class RelayServerAdapter extends NetworkAdapter {
         return;
       }
       const peerId = parsed.senderId as PeerId;
+      // The relay's own peer IDs (`relay-<storage ID>`, and `….dial` for the connections
+      // it opens to its peers) are for relay tokens only: a writer who took a peer's dial
+      // ID would keep that peer's redials out (S14).
+      if (peerId.startsWith("relay-") && connection.credential.access !== "relay") {
+        this.#log.warn({ conn: connection.id, peerId, token: connection.credential.name }, "join refused: a relay's peer ID from a token that is not a relay's");
+        this.#close(connection, CloseCode.InvalidId, "peer IDs starting with relay- are for relay tokens", "relay-peer-id");
+        return;
+      }
       const holder = this.#byPeer.get(peerId);
       // Most often the same desktop back on a new connection after its old one died
       // without a word (a laptop asleep, a network that changed): the old one would hold
@@ -511,8 +540,44 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.#hooks.metrics.inc("relay_refused_changes_total");
       return;
     }
-    if (message.type === "ephemeral") this.#ephemeralOrigins.note(message.senderId, connection.id);
+    if (message.type === "ephemeral") {
+      if (!this.#bindSender(connection, message.senderId)) return;
+      this.#ephemeralOrigins.note(message.senderId, connection.id);
+    }
     this.emit("message", message as unknown as Message);
+  }
+
+  /**
+   * Whether `connection` may send ephemeral messages (presence, broadcast keystrokes) as
+   * `sender` (S13). Messages are forwarded with their author as sender (a host passes its
+   * windows' on), so the sender cannot simply be the connection's peer ID: instead each
+   * sender is bound to the first connection it speaks through, and no other may use it
+   * while that one lives, nor the peer ID another connection joined with, nor the
+   * relay's. Without this any token holder could show a cursor as someone else, or send
+   * a huge count in their name that makes receivers drop that writer's messages. A
+   * client connection binds at most MAX_SENDERS_PER_CONNECTION senders (a host has a few
+   * windows); a relay peer forwards its whole team's.
+   */
+  #bindSender(connection: Connection, sender: string): boolean {
+    const owner = this.#senderOwners.get(sender);
+    if (owner === connection) return true;
+    // What the relay passed to it, coming back (automerge-repo forwards to every peer but
+    // the author): not forwarded again, and not this connection's to claim.
+    if (connection.heard.has(sender)) {
+      this.#hooks.metrics.inc("relay_ephemeral_refused_total", { reason: "echo" });
+      return false;
+    }
+    const joined = this.#byPeer.get(sender as PeerId);
+    const refuse = (reason: string) => {
+      this.#hooks.metrics.inc("relay_ephemeral_refused_total", { reason });
+      return false;
+    };
+    // Another connection's author (most often an echo of what this one received): dropped.
+    if (owner !== undefined || (joined !== undefined && joined !== connection) || sender === this.peerId) return refuse("sender-of-another");
+    if (connection.credential.access !== "relay" && connection.senders.size >= MAX_SENDERS_PER_CONNECTION) return refuse("too-many-senders");
+    connection.senders.add(sender);
+    this.#senderOwners.set(sender, connection);
+    return true;
   }
 
   /**
@@ -605,6 +670,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     connection.closing = true;
     if (!this.#connections.delete(connection)) return;
     this.#ephemeralOrigins.forget(connection.id);
+    for (const sender of connection.senders) if (this.#senderOwners.get(sender) === connection) this.#senderOwners.delete(sender);
     const peerId = connection.peerId;
     if (peerId !== undefined && this.#byPeer.get(peerId) === connection) {
       this.#byPeer.delete(peerId);

@@ -35,6 +35,7 @@ export class Metrics {
     this.#define("relay_storage_failing", "gauge", "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0.");
     this.#define("relay_pending_saves", "gauge", "Saves waiting for the disk, on the main thread and in document workers.");
     this.#define("relay_sync_messages_dropped_total", "counter", "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving).");
+    this.#define("relay_ephemeral_refused_total", "counter", "Ephemeral messages (presence, keystrokes) not forwarded: sent in another connection's author's name, or from too many authors on one connection.");
     this.#define("relay_peers_connected", "gauge", "Relay peers with a live connection.");
     this.#define("relay_peer_pending_documents", "gauge", "Documents changed here that relay peers have not confirmed.");
     this.#define("process_resident_memory_bytes", "gauge", "Resident set size of the relay process.");

@@ -75,7 +75,7 @@ describe("export and import in the browser shell", () => {
     expect(await f.library.titles()).toHaveLength(5);
     // The large-body path takes backups only; every other call stays under /api's 64 KB.
     const misuse = await f.page.evaluate(async () => {
-      const res = await fetch("/api/import-backup", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: "search", query: "x".repeat(100_000) }) });
+      const res = await fetch("/api/import-backup", { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${sessionStorage.getItem("writer-shell-token") ?? ""}` }, body: JSON.stringify({ method: "search", query: "x".repeat(100_000) }) });
       return res.status;
     });
     expect(misuse).toBe(400);

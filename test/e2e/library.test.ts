@@ -1,3 +1,4 @@
+import http from "node:http";
 import { describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 
@@ -106,19 +107,35 @@ describe("the document library", () => {
     await page.unroute("**/api");
   });
 
-  it("refuses anyone without the token", async () => {
+  it("refuses anyone without the token, or from another origin, or by another name", async () => {
     const f = await newWriter();
     const origin = f.shell.origin;
-    expect((await fetch(`${origin}/`)).status).toBe(401);
+    const post = (headers: Record<string, string>, body: unknown = { method: "bootstrap" }) => fetch(`${origin}/api`, { method: "POST", headers, body: JSON.stringify(body) });
+    // The page itself is public (the app's code); everything it can do needs the token.
     expect((await fetch(`${origin}/?token=wrong`)).status).toBe(401);
-    const api = await fetch(`${origin}/api`, { method: "POST", body: JSON.stringify({ method: "bootstrap" }) });
-    expect(api.status).toBe(401);
+    expect((await post({ Origin: origin })).status).toBe(401);
+    expect((await post({ Origin: origin, Authorization: "Bearer wrong" })).status).toBe(401);
+    // The right token, but not from the shell's own page, or not under its own name.
+    expect((await post({ Authorization: `Bearer ${f.token}` })).status).toBe(403);
+    expect((await post({ Origin: "http://127.0.0.1:1", Authorization: `Bearer ${f.token}` })).status).toBe(403);
+    // A page on another name that resolves to 127.0.0.1 (DNS rebinding) is not the shell's.
+    const rebound = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${origin}/api`, { method: "POST", headers: { Host: "writer.example.com", Origin: "http://writer.example.com", Authorization: `Bearer ${f.token}` } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.end(JSON.stringify({ method: "bootstrap" }));
+    });
+    expect(rebound).toBe(421);
+    // No cookie carries it: another server on 127.0.0.1 (cookies go to every port) learns nothing.
+    expect(await f.context.cookies()).toEqual([]);
     // Signed in, a malformed request is refused with a reason, not obeyed.
-    const cookies = await f.context.cookies();
-    const cookie = cookies.map((c) => `${c.name}=${c.value}`).join("; ");
-    const bad = await fetch(`${origin}/api`, { method: "POST", headers: { cookie }, body: JSON.stringify({ method: "deleteForever", url: "../../etc/passwd" }) });
+    const bad = await post({ Origin: origin, Authorization: `Bearer ${f.token}` }, { method: "deleteForever", url: "../../etc/passwd" });
     expect(await bad.json()).toMatchObject({ ok: false, error: { code: "invalid-request" } });
-    const page = await fetch(`${origin}/`, { headers: { cookie } });
+    // The page keeps the token for its tab and takes it out of the address bar.
+    expect(f.page.url()).toBe(`${origin}/`);
+    const page = await fetch(`${origin}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get("cache-control")).toBe("no-store");
     expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");

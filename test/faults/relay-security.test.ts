@@ -322,4 +322,60 @@ describe("relay against bad input", () => {
     expect(documentFiles(r.dataDir)).toEqual([]);
     await stillSyncs(r.url, token);
   });
+  it("S13: ephemeral messages in another writer's name, or for too many authors, reach no one; the writer's own still do", async () => {
+    const r = await relay();
+    const token = await addToken(r.dataDir, "team");
+    // An observer (a real Repo) follows a document and records the presence it receives.
+    const writer = client(r.url, token);
+    const handle = writer.create<{ t: string }>({ t: "shared" });
+    const observer = client(r.url, token);
+    const watched = await eventually(() => observer.find<{ t: string }>(handle.url), 10_000, 250);
+    const seen: string[] = [];
+    watched.on("ephemeral-message", ({ message }) => seen.push(String((message as { text?: unknown }).text)));
+    const documentId = handle.documentId;
+    const victim = await raw(r.url, token, "victim-host");
+    const mallory = await raw(r.url, token, "mallory-host");
+    for (const [c, id] of [[victim, "victim-host"], [mallory, "mallory-host"]] as const) {
+      c.send({ type: "request", senderId: id, targetId: c.relayPeerId, documentId, data: emptySyncData() });
+      await c.next("sync");
+    }
+    const say = (c: RawConnection, sender: string, count: number, text: string) =>
+      c.send({ type: "ephemeral", senderId: sender, targetId: c.relayPeerId, documentId, sessionId: `session-${sender}`, count, data: cbor.encode({ text }) });
+
+    say(victim, "victim-window", 1, "the victim's cursor");
+    await eventually(() => seen.includes("the victim's cursor"), 10_000, 20);
+    // Mallory, with a valid token, speaks as the victim's window (with a count that would
+    // make receivers drop the victim's messages for good) and as the victim's host.
+    say(mallory, "victim-window", 2 ** 40, "forged cursor");
+    say(mallory, "victim-host", 1, "forged host");
+    say(mallory, "mallory-window", 1, "mallory's own cursor");
+    say(victim, "victim-window", 2, "the victim still moves");
+    await eventually(() => seen.includes("the victim still moves") && seen.includes("mallory's own cursor"), 10_000, 20);
+    // One connection speaks for a host and its windows, not for a crowd.
+    for (let i = 0; i < 40; i++) say(mallory, `puppet-${i}`, 1, `puppet ${i}`);
+    await eventually(() => seen.includes("puppet 30"), 10_000, 20);
+    await quietPeriod(500, "the rest of mallory's puppets, if they were forwarded, arrive by now");
+    expect(seen.filter((t) => t.startsWith("forged"))).toEqual([]);
+    expect(seen.filter((t) => t.startsWith("puppet")).length).toBe(31);
+    // The forged cursor came back to the relay as if an echo of what Mallory was sent.
+    const refused = (reason: string) => metric(r.url, "relay_ephemeral_refused_total", `{reason="${reason}"}`);
+    expect((await refused("sender-of-another")) + (await refused("echo"))).toBeGreaterThanOrEqual(2);
+    expect(await metric(r.url, "relay_ephemeral_refused_total", '{reason="too-many-senders"}')).toBe(9);
+  });
+
+  it("S14: a writer's token cannot take a relay's peer ID (a peer's dial ID among them); a relay's token can", async () => {
+    const r = await relay();
+    const token = await addToken(r.dataDir, "team");
+    const relayToken = await addToken(r.dataDir, "peer", { relay: true });
+    for (const id of ["relay-3c0b0b52-0b4e-4c5a-9d4f-5a0f3f1c2b7a.dial", "relay-3c0b0b52-0b4e-4c5a-9d4f-5a0f3f1c2b7a"]) {
+      const squatter = await raw(r.url, token);
+      squatter.send({ type: "join", senderId: id, peerMetadata: {}, supportedProtocolVersions: ["1"] });
+      const closed = await squatter.closed;
+      expect(closed.code).toBe(4004);
+      expect(closed.reason).toMatch(/for relay tokens/);
+    }
+    const peer = await raw(r.url, relayToken, "relay-3c0b0b52-0b4e-4c5a-9d4f-5a0f3f1c2b7a.dial");
+    expect(peer.relayPeerId).toMatch(/^relay-/);
+    await stillSyncs(r.url, token);
+  });
 });

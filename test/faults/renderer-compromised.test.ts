@@ -31,14 +31,14 @@ afterEach(async () => {
 });
 
 /** A server on another port of 127.0.0.1: it records every request and upgrade, and serves a blank page. */
-async function otherServer(): Promise<{ origin: string; port: number; seen: { url: string; authorization: string | undefined }[] }> {
-  const seen: { url: string; authorization: string | undefined }[] = [];
+async function otherServer(): Promise<{ origin: string; port: number; seen: { url: string; authorization: string | undefined; cookie: string | undefined }[] }> {
+  const seen: { url: string; authorization: string | undefined; cookie: string | undefined }[] = [];
   const server = http.createServer((req, res) => {
-    seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
+    seen.push({ url: req.url ?? "", authorization: req.headers.authorization, cookie: req.headers.cookie });
     res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>elsewhere</title>");
   });
   server.on("upgrade", (req, socket) => {
-    seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
+    seen.push({ url: req.url ?? "", authorization: req.headers.authorization, cookie: req.headers.cookie });
     socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
   });
   servers.push(server);
@@ -47,10 +47,10 @@ async function otherServer(): Promise<{ origin: string; port: number; seen: { ur
   return { origin: `http://127.0.0.1:${port}`, port, seen };
 }
 
-/** POSTs a raw body to /api from inside the page, as hostile page code would. */
+/** POSTs a raw body to /api from inside the page, as hostile page code would (it can read the tab's shell token, and use it only here). */
 async function postFromPage(page: Page, body: string): Promise<{ status: number; body: string }> {
   return page.evaluate(async (b) => {
-    const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: b });
+    const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${sessionStorage.getItem("writer-shell-token") ?? ""}` }, body: b });
     return { status: res.status, body: await res.text() };
   }, body);
 }
@@ -58,7 +58,7 @@ async function postFromPage(page: Page, body: string): Promise<{ status: number;
 /** Opens the sync socket from the page, sends `frames`, and reports how the host closed it. */
 async function syncSocketFromPage(page: Page, frames: (number[] | string)[]): Promise<{ opened: boolean; code: number; reason: string }> {
   return page.evaluate(async (fs) => {
-    const ws = new WebSocket(`ws://${location.host}/sync`);
+    const ws = new WebSocket(`ws://${location.host}/sync?token=${sessionStorage.getItem("writer-shell-token") ?? ""}`);
     ws.binaryType = "arraybuffer";
     let opened = false;
     return new Promise<{ opened: boolean; code: number; reason: string }>((resolve) => {
@@ -220,7 +220,7 @@ describe("S10: a compromised renderer", () => {
     const peerMessage = (await page.evaluate(
       (join) =>
         new Promise<string>((resolve) => {
-          const ws = new WebSocket(`ws://${location.host}/sync`);
+          const ws = new WebSocket(`ws://${location.host}/sync?token=${sessionStorage.getItem("writer-shell-token") ?? ""}`);
           ws.binaryType = "arraybuffer";
           ws.onopen = () => ws.send(new Uint8Array(join));
           ws.onmessage = (e) => {
@@ -250,7 +250,7 @@ describe("S10: a compromised renderer", () => {
     await again.type(" Some years ago.");
     await expect.poll(() => again.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
 
-    // 6. Another origin (another port on 127.0.0.1: same site, so the cookie goes along) gets nothing.
+    // 6. Another origin (another port on 127.0.0.1: a cookie would go along; there is none) gets nothing.
     const elsewhere = await otherServer();
     const other = await ada.context.newPage();
     await other.goto(`${elsewhere.origin}/`);
@@ -276,12 +276,15 @@ describe("S10: a compromised renderer", () => {
     const titles = JSON.parse((await postFromPage(page, JSON.stringify({ method: "search", query: "made from elsewhere" }))).body) as { value: unknown[] };
     expect(titles.value).toEqual([]);
     expect(await ada.library.titles()).not.toContain("made from elsewhere");
-    // Without the cookie, or with it but from another origin: refused at the upgrade.
+    // The other origin got no cookie to replay (none is set), and the sync socket wants
+    // the token from the shell's own page: without it, or from another origin, refused.
+    expect(elsewhere.seen.some((h) => /writer/i.test(h.cookie ?? ""))).toBe(false);
     const syncUrl = `ws://127.0.0.1:${ada.port}/sync`;
-    expect(await upgradeStatus(syncUrl)).toBe(401);
-    expect(await upgradeStatus(syncUrl, { Cookie: "writer_session=guess" })).toBe(401);
-    expect(await upgradeStatus(syncUrl, { Cookie: `writer_session=${ada.token}`, Origin: elsewhere.origin })).toBe(401);
-    expect(await upgradeStatus(syncUrl, { Cookie: `writer_session=${ada.token}`, Origin: ada.shell.origin })).toBe(101);
+    expect(await upgradeStatus(syncUrl, { Origin: ada.shell.origin })).toBe(401);
+    expect(await upgradeStatus(`${syncUrl}?token=guess`, { Origin: ada.shell.origin })).toBe(401);
+    expect(await upgradeStatus(`${syncUrl}?token=${ada.token}`, { Origin: elsewhere.origin })).toBe(401);
+    expect(await upgradeStatus(`${syncUrl}?token=${ada.token}`)).toBe(401);
+    expect(await upgradeStatus(`${syncUrl}?token=${ada.token}`, { Origin: ada.shell.origin })).toBe(101);
 
     // Nothing was written outside the data directory (not beside it, not six levels up,
     // not in /etc), and the host never went down.

@@ -44,6 +44,11 @@ export const ROWS: Record<string, Row> = {
   S8: { fault: "a flood of requests for random document IDs", promise: "answered unavailable cheaply; nothing created on disk" },
   S9: { fault: "a hostile document (script, javascript: link, huge lists)", promise: "rendered inert; UI stays responsive" },
   S10: { fault: "renderer compromised (XSS)", promise: "cannot read tokens, files or call Node; IPC validates payload and sender" },
+  S13: { fault: "ephemeral messages claiming another sender, or absurd counts", promise: "not forwarded: each sender is bound to the connection it first spoke through; a connection speaks for at most 32" },
+  S14: {
+    fault: "a relay dial ID taken by a token holder; the shell's credential read by another port",
+    promise: "relay peer IDs only for relay tokens; the shell's token lives in its tab, never in a cookie; Origin and Host are checked",
+  },
   P1: { fault: "random concurrent rich-text edits, delivery order, disconnects, restarts", promise: "all replicas converge; no persisted change missing" },
   P2: { fault: "a real concurrent trace replayed between two hosts through a relay", promise: "both end with the trace's endContent" },
   P3: { fault: "host SIGKILLed at random moments while a writer types (soak)", promise: "every change older than the save debounce present; every document loads" },
@@ -59,8 +64,6 @@ export const OWED: Record<string, { fault: string; issue: string }> = {
   F15: { fault: "a relay killed during a partition from its peer, then healed", issue: "issue 18" },
   S11: { fault: "one token opens every slot; silent sockets; unfinished upgrades", issue: "issue 18" },
   S12: { fault: "a connection holds large waiting requests, frames or changes", issue: "issue 18" },
-  S13: { fault: "ephemeral messages claiming another sender, or absurd counts", issue: "issue 18" },
-  S14: { fault: "a relay dial ID taken by a token holder; the shell's credential read by another port", issue: "issue 18" },
 };
 
 /** The row a test belongs to: the ID its name starts with ("F4: ..."), or undefined. */

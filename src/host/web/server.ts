@@ -18,13 +18,12 @@ export interface WebShellOptions {
 }
 
 export interface WebShell {
-  /** Open this URL once; it trades the token for a cookie and redirects to the app. */
+  /** Open this URL: the page keeps its token for this tab (sessionStorage) and takes it out of the address bar. */
   url: string;
   port: number;
   close(): Promise<void>;
 }
 
-const COOKIE = "writer_session";
 const MAX_API_BODY = 64 * 1024;
 /** A backup being imported (BACKUP_MAX_BYTES as base64, in JSON) has its own path and limit. */
 const MAX_IMPORT_BODY = 33 * 1024 * 1024;
@@ -61,10 +60,19 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   // The adapter's types come from its own copy of the ws typings; the object is the same class.
   host.connect(new RendererSocketAdapter(wss as unknown as ConstructorParameters<typeof RendererSocketAdapter>[0]));
 
-  const authorised = (req: http.IncomingMessage): boolean => {
-    const cookie = parseCookies(req.headers.cookie ?? "")[COOKIE];
-    return cookie !== undefined && safeEqual(cookie, token);
+  // The credential is the token itself, sent by the page from its own sessionStorage
+  // (src/renderer/src/shellCredential.ts): a header on /api, the query on the sync
+  // socket (which cannot carry a header). Not a cookie: a cookie for 127.0.0.1 goes to
+  // every port on it, and any other local server would receive it (issue 18).
+  const authorised = (req: http.IncomingMessage, url: URL): boolean => {
+    const header = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
+    const given = header ?? (url.pathname === "/sync" ? url.searchParams.get("token") : null);
+    return given !== null && given !== undefined && safeEqual(given, token);
   };
+  let port = 0;
+  /** This shell's own origins: the Host a request names and the Origin a page sends must be one of them (no DNS rebinding, no other site). */
+  const ownHost = (value: string | undefined) => value === `127.0.0.1:${port}` || value === `localhost:${port}`;
+  const ownOrigin = (value: string | undefined) => value !== undefined && value.startsWith("http://") && ownHost(value.slice("http://".length));
 
   const server = http.createServer((req, res) => {
     void route(req, res).catch((error) => {
@@ -76,19 +84,16 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    if (!ownHost(req.headers.host)) return send(res, 421, "text/plain; charset=utf-8", "This is Writer's shell; it answers only as 127.0.0.1 or localhost.");
     const given = url.searchParams.get("token");
-    if (given !== null) {
-      if (!safeEqual(given, token)) return send(res, 401, "text/plain; charset=utf-8", "This link is not valid any more. Open the URL that `npm run web` printed.");
-      // Trade the token for an HttpOnly cookie: page scripts never see it, and it leaves the address bar.
-      res.setHeader("Set-Cookie", `${COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-      res.setHeader("Location", "/");
-      return send(res, 303, "text/plain; charset=utf-8", "");
-    }
-    if (!authorised(req)) return send(res, 401, "text/plain; charset=utf-8", "Not signed in. Open the URL that `npm run web` printed.");
+    // The opening link: its token must be right (the page keeps it; shellCredential.ts).
+    if (given !== null && !safeEqual(given, token)) return send(res, 401, "text/plain; charset=utf-8", "This link is not valid any more. Open the URL that `npm run web` printed.");
 
     if (url.pathname === "/api" || url.pathname === IMPORT_BACKUP_PATH) {
       if (req.method !== "POST") return send(res, 405, "text/plain; charset=utf-8", "POST only");
-      if (!sameOrigin(req)) return send(res, 403, "text/plain; charset=utf-8", "Cross-origin requests are refused.");
+      // Only this shell's own page: a browser always says where a POST comes from.
+      if (!ownOrigin(req.headers.origin)) return send(res, 403, "text/plain; charset=utf-8", "Requests from anywhere but Writer's own page are refused.");
+      if (!authorised(req, url)) return send(res, 401, "text/plain; charset=utf-8", "Not signed in. Open the URL that `npm run web` printed.");
       // Every request fits in 64 KB except a backup being imported, which comes by its
       // own path: a large body anywhere else is refused before it is read.
       const importing = url.pathname === IMPORT_BACKUP_PATH;
@@ -121,7 +126,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
 
   server.on("upgrade", (req, socket, head) => {
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
-    if (url.pathname !== "/sync" || !authorised(req) || !sameOrigin(req)) {
+    if (url.pathname !== "/sync" || !ownHost(req.headers.host) || !ownOrigin(req.headers.origin) || !authorised(req, url)) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
       return;
     }
@@ -132,7 +137,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
     server.once("error", reject);
     server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     port,
@@ -157,26 +162,10 @@ function send(res: http.ServerResponse, status: number, type: string, body: stri
   res.end(body);
 }
 
-/** Browsers send Origin on WebSocket upgrades and POSTs; it must be our own page. */
-function sameOrigin(req: http.IncomingMessage): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true; // not a browser (tests, curl): the cookie already proved who it is
-  return origin === `http://${req.headers.host}`;
-}
-
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-function parseCookies(header: string): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
-  }
-  return out;
 }
 
 async function readBody(req: http.IncomingMessage, limit: number): Promise<string | null> {

@@ -9,12 +9,13 @@
 import type { Bootstrap, RenderCacheView } from "../../shared/api";
 import { UNTITLED } from "../../shared/library";
 import { decodeBase64 } from "./base64";
+import { shellHeaders } from "./shellCredential";
 
 type Call = (request: Record<string, unknown>) => Promise<{ ok: boolean; value?: unknown }>;
 
 const call: Call = window.writerHost
   ? (request) => window.writerHost!.call(request as never) as Promise<{ ok: boolean; value?: unknown }>
-  : (request) => fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) }).then((r) => r.json() as Promise<{ ok: boolean; value?: unknown }>);
+  : (request) => fetch("/api", { method: "POST", headers: shellHeaders(), body: JSON.stringify(request) }).then((r) => r.json() as Promise<{ ok: boolean; value?: unknown }>);
 
 type Span = { type: "block"; value: { type?: unknown; parents?: unknown; attrs?: { level?: unknown } } } | { type: "text"; value: string; marks?: Record<string, unknown> };
 

@@ -8,6 +8,7 @@ import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-
 import { readyWhenPeered } from "../../shared/sync/readyWhenPeered";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import { beforeHostMessage } from "./editor/heldEdits";
+import { shellHeaders, shellToken } from "./shellCredential";
 import { IMPORT_BACKUP_PATH, IPC_SYNC_PORT, type HostMethod, type HostRequest, type HostResponse, type HostTransport } from "../../shared/api";
 
 class ElectronTransport implements HostTransport {
@@ -19,7 +20,7 @@ class ElectronTransport implements HostTransport {
 class HttpTransport implements HostTransport {
   async call<M extends HostMethod>(request: Extract<HostRequest, { method: M }>): Promise<HostResponse<M>> {
     try {
-      const res = await fetch(request.method === "importBackup" ? IMPORT_BACKUP_PATH : "/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(request) });
+      const res = await fetch(request.method === "importBackup" ? IMPORT_BACKUP_PATH : "/api", { method: "POST", headers: shellHeaders(), body: JSON.stringify(request) });
       if (res.status === 401) return { ok: false, error: { code: "invalid-request", message: "Not signed in: open the URL that `npm run web` printed." } };
       return (await res.json()) as HostResponse<M>;
     } catch {
@@ -78,7 +79,9 @@ async function connectToHost(): Promise<NetworkAdapterInterface> {
   if (!isElectron) {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     // Reconnects by itself (every second) when the host restarts.
-    return new WebSocketClientAdapter(`${scheme}://${location.host}/sync`, 1000);
+    // A WebSocket cannot carry a header: the token goes in the query of a URL that only
+    // this page makes and only this host receives.
+    return new WebSocketClientAdapter(`${scheme}://${location.host}/sync?token=${encodeURIComponent(shellToken() ?? "")}`, 1000);
   }
   const port = await new Promise<MessagePort>((resolve) => {
     const onMessage = (event: MessageEvent) => {

@@ -48,7 +48,7 @@ export class SettingsPage {
    */
   async setProfile(name: string, color: string): Promise<void> {
     const answer = await this.page.evaluate(async (profile) => {
-      const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ method: "setProfile", ...profile }) });
+      const res = await fetch("/api", { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${sessionStorage.getItem("writer-shell-token") ?? ""}` }, body: JSON.stringify({ method: "setProfile", ...profile }) });
       return (await res.json()) as { ok: boolean };
     }, { name, color });
     if (!answer.ok) throw new Error(`setProfile refused ${name} ${color}`);
