@@ -76,6 +76,17 @@ const lanes: Suite[][] = [
       env: relayWorkers,
       faults: true,
     },
+  ],
+  [
+    { name: "e2e", command: vitest("--project", "e2e") },
+    // The same, with windows in Chromium, as the app reaches its documents. (The fault
+    // suite's host- files drive hosts through their Repo, test/support/host-child.ts,
+    // which keeps the documents it edits on the main thread: a worker changes nothing there.)
+    {
+      name: "e2e, host documents in workers",
+      command: vitest("--project", "e2e", ...["open", "crash", "library", "importExport", "sync", "presence", "desktop-worker"].map((f) => `test/e2e/${f}.test.ts`)),
+      env: hostWorkers,
+    },
     // Of the security rows, those that reach documents: a read-only token's changes (S3),
     // hostile IDs on disk (S7), requests for documents nobody has (S8). S1, S2, S4-S6 end
     // at the socket, before any document.
@@ -90,17 +101,6 @@ const lanes: Suite[][] = [
       command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/renderer-concurrent-edits.test.ts"),
       env: hostWorkers,
       faults: true,
-    },
-  ],
-  [
-    { name: "e2e", command: vitest("--project", "e2e") },
-    // The same, with windows in Chromium, as the app reaches its documents. (The fault
-    // suite's host- files drive hosts through their Repo, test/support/host-child.ts,
-    // which keeps the documents it edits on the main thread: a worker changes nothing there.)
-    {
-      name: "e2e, host documents in workers",
-      command: vitest("--project", "e2e", ...["open", "crash", "library", "importExport", "sync", "presence", "desktop-worker"].map((f) => `test/e2e/${f}.test.ts`)),
-      env: hostWorkers,
     },
     { name: "faults (hosts, renderer, soak)", command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter((f) => !inProcessesLane(f))), faults: true },
   ],

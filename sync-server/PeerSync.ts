@@ -51,6 +51,10 @@ export class PeerSync {
   readonly #connected = new Set<string>();
   readonly #running = new Set<string>();
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Changes to the lists, counted; and how many of them `peers.json` holds. */
+  #generation = 0;
+  #savedGeneration = 0;
+  #saving: Promise<void> | undefined;
   #passTimer: ReturnType<typeof setInterval> | undefined;
   #closed = false;
 
@@ -86,7 +90,23 @@ export class PeerSync {
   documentChanged(documentId: string): void {
     if (this.#peers.size === 0) return;
     for (const state of this.#peers.values()) state.pending.add(documentId);
+    this.#generation++;
     this.#scheduleSave();
+  }
+
+  /**
+   * Resolves once `peers.json` holds every document changed so far: a relay tells a
+   * writer a change is stored only after this (F15). Otherwise a relay SIGKILLed within
+   * the save debounce, during a partition from its peer, would forget that the peer
+   * still needs the change, and never send it after the heal. Writes are shared by
+   * concurrent callers. Rejects if the file cannot be written (nothing is confirmed).
+   */
+  async durable(): Promise<void> {
+    const wanted = this.#generation;
+    while (this.#savedGeneration < wanted) {
+      this.#saving ??= this.#saveNow().finally(() => (this.#saving = undefined));
+      await this.#saving;
+    }
   }
 
   /** A relay peer connected (either direction). */
@@ -94,6 +114,7 @@ export class PeerSync {
     if (!isStorageId(storageId)) return;
     if (!this.#peers.has(storageId)) {
       this.#peers.set(storageId, { swept: false, pending: new Set() });
+      this.#generation++;
       this.#scheduleSave();
     }
     this.#connected.add(storageId);
@@ -157,9 +178,16 @@ export class PeerSync {
     if (this.#saveTimer || this.#closed) return;
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = undefined;
-      void this.#save().catch((error: unknown) => this.#options.logger.error({ err: error }, "could not write peers.json"));
+      this.#saving ??= this.#saveNow().finally(() => (this.#saving = undefined));
+      this.#saving.catch((error: unknown) => this.#options.logger.error({ err: error }, "could not write peers.json"));
     }, 1000);
     this.#saveTimer.unref?.();
+  }
+
+  async #saveNow(): Promise<void> {
+    const generation = this.#generation;
+    await this.#save();
+    this.#savedGeneration = Math.max(this.#savedGeneration, generation);
   }
 
   async #save(): Promise<void> {

@@ -204,6 +204,8 @@ export class Relay {
           // the call rejects if the worker dies meanwhile: either way nothing is claimed.
           if (owner !== undefined && owner !== "main") {
             await workers.call(owner, { op: "flush", documentId });
+            // What a peer relay still needs is on disk too (F15).
+            await ref.peerSync?.durable();
             return "stored";
           }
           const repo = repoRef.repo;
@@ -215,6 +217,7 @@ export class Relay {
           await repo.flush([documentId as DocumentId]);
           // RetryingStorage keeps a failed save in memory and resolves: not on disk (F13).
           if (retrying.hasPending(documentId)) throw new StorageNotDurableError(documentId);
+          await ref.peerSync?.durable();
           return "stored";
         },
       });

@@ -15,6 +15,7 @@ import { safeHref } from "../shared/links";
 import { loadWindowState, trackWindowState } from "./windowState";
 import { safeStorageCipher } from "./secrets";
 import { isOwnRendererFrame } from "./sender";
+import { grantPermissionRequest, passPermissionCheck } from "./permissions";
 import { PortGuard } from "../node/sync/PortGuard";
 import { pathToFileURL } from "node:url";
 
@@ -72,6 +73,9 @@ async function createWindow(h: Host): Promise<void> {
 
   // The renderer never navigates and never opens windows; safe links open in the browser.
   win.webContents.on("will-navigate", (event) => event.preventDefault());
+  // Electron grants permission requests by default; the page needs none (permissions.ts).
+  win.webContents.session.setPermissionRequestHandler((_contents, permission, callback) => callback(grantPermissionRequest(permission)));
+  win.webContents.session.setPermissionCheckHandler((_contents, permission) => passPermissionCheck(permission));
   win.webContents.setWindowOpenHandler(({ url }) => {
     const href = safeHref(url);
     if (href && !href.startsWith("#")) void shell.openExternal(href);

@@ -8,6 +8,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
+import { twoWritersOnARelay } from "./support/team";
 import { SettingsPage } from "./pages/SettingsPage";
 import { HostProcess } from "../support/host";
 import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
@@ -131,5 +132,24 @@ describe("syncing in the browser shell", () => {
       )
       .toBe(true);
     console.log(`seconds shown: ${seen.join(" ")}`);
+  });
+  it("the sidebar's word count follows the text: an imported chapter's at once, a collaborator's as they type", async () => {
+    const team = await twoWritersOnARelay(writer);
+    relay = team.relay;
+    const { ada, bob } = team;
+    // A 2,000-word chapter (issue 17: its entry said "Empty · 0 words" for seconds).
+    const chapter = Array.from({ length: 2000 }, (_, i) => `word${i}`).join(" ");
+    const editor = await ada.library.importFile("Chapter one.md", Buffer.from(`# Chapter one\n\n${chapter}\n`));
+    const adas = ada.library.sidebar.locator(".doc-item", { hasText: "Chapter one" });
+    await expect.poll(() => adas.innerText(), { timeout: 3000 }).toContain("2000 words");
+    // Bob follows the document (once it is on the relay); his sidebar keeps up with Ada's typing.
+    await expect.poll(() => ada.page.getByTestId("relay-state").innerText(), { timeout: 15_000 }).toMatch(/^On /);
+    const url = (await ada.library.openDocument())!;
+    await bob.library.openLink(url);
+    const bobs = bob.library.sidebar.locator(".doc-item", { hasText: "Chapter one" });
+    await expect.poll(() => bobs.innerText(), { timeout: 15_000 }).toContain("2000 words");
+    await editor.focusEnd();
+    await editor.type(" and three more");
+    await expect.poll(() => bobs.innerText(), { timeout: 5000 }).toContain("2003 words");
   });
 });

@@ -4,9 +4,9 @@
 import { describe, expect, it } from "vitest";
 import type { HostProcess } from "../support/host";
 import { useProxies } from "../support/proxy";
-import { addToken, eventually, freePort, tempDir, useRelays } from "../support/relay";
-import { pace } from "../support/wait";
-import { converged, expectedText, useHosts } from "../support/replicas";
+import { addToken, eventually, freePort, metric, tempDir, useRelays } from "../support/relay";
+import { pace, quietPeriod } from "../support/wait";
+import { converged, expectedText, relayCopy, useHosts } from "../support/replicas";
 
 const relays = useRelays();
 const proxy = useProxies();
@@ -23,13 +23,14 @@ async function typeAll(h: HostProcess, url: string, words: string[], at: "start"
 }
 
 /** Relay B, and relay A replicating with it through `peerUrl(bPort)`; a writer token on each. */
-async function peeredRelays(peerUrl: (bPort: number) => Promise<string> = async (port) => `ws://127.0.0.1:${port}`) {
+async function peeredRelays(peerUrl: (bPort: number) => Promise<string> = async (port) => `ws://127.0.0.1:${port}`, bArgs: string[] = []) {
   const [aDir, bDir] = [tempDir("relay-a-"), tempDir("relay-b-")];
   const [peerToken, onA, onB] = await Promise.all([addToken(bDir, "relay-a", { relay: true }), addToken(aDir, "writers"), addToken(bDir, "writers")]);
-  const b = await relays.relay({ dataDir: bDir, port: await freePort() });
-  const a = await relays.relay({ dataDir: aDir, peers: [`${await peerUrl(b.port)}/?token=${peerToken}`], args: ["--peer-backoff-max-ms", "1000"] });
+  const b = await relays.relay({ dataDir: bDir, port: await freePort(), args: bArgs });
+  const peer = `${await peerUrl(b.port)}/?token=${peerToken}`;
+  const a = await relays.relay({ dataDir: aDir, peers: [peer], args: ["--peer-backoff-max-ms", "1000"] });
   await eventually(() => /connected to peer relay/.test(a.logs()), 15_000);
-  return { a, b, onA, onB };
+  return { a, b, onA, onB, aDir, peer };
 }
 
 describe("network faults", () => {
@@ -150,6 +151,44 @@ describe("network faults", () => {
     end = await converged(url, [ada, bob], [clientA, clientB], 60_000);
     expect(end.text).toBe(expectedText([...bob1, ...bob2], "Start. ", [...ada1, ...ada2, ...ada3]));
     await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
+  });
+
+  it("F15: a relay SIGKILLed during a partition from its peer, right after confirming a change: after the restart and the heal it sends the peer the change", async () => {
+    let line: Awaited<ReturnType<typeof proxy>> | undefined;
+    // B lets idle documents go from memory at once: what it has is what A offers it.
+    const { a, b, onA, onB, aDir, peer } = await peeredRelays(async (port) => {
+      line = await proxy(port);
+      return line.url;
+    }, ["--idle-evict-ms", "300"]);
+    const ada = await host("ada");
+    await ada.addRelay("A", a.url, onA);
+    const url = await ada.createDocument("Partitioned, then killed");
+    await ada.type(url, "Start. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000, 50);
+    await eventually(async () => (await metric(a.url, "relay_peer_pending_documents")) === 0, 30_000, 100);
+    await quietPeriod(1500, "A's list of what B needs, written a second after B confirmed, is written; the next change starts afresh");
+
+    // The relays cannot reach each other; Ada's change is confirmed by A, which dies at
+    // once (inside the second its list of what B still needs used to wait), and so does
+    // Ada's machine: only A's disk has the change.
+    line!.partition();
+    await ada.type(url, "Written during the partition. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000, 20);
+    const confirmed = await ada.read(url);
+    await a.kill();
+    await ada.kill();
+
+    // A comes back and the line heals: A offers B what B still needs, until B has it.
+    const again = await relays.relay({ dataDir: aDir, port: a.port, peers: [peer], args: ["--peer-backoff-max-ms", "1000"] });
+    line!.heal();
+    await eventually(() => /connected to peer relay/.test(again.logs()), 20_000);
+    await eventually(async () => (await metric(again.url, "relay_peer_pending_documents")) === 0, 30_000, 100);
+    // Then A is gone for good: B alone must have the change.
+    await again.kill();
+    const readerOnB = relays.client(b.url, onB);
+    await eventually(async () => (await relayCopy(readerOnB, url))?.text === confirmed.text, 15_000, 250).catch(async (error: unknown) => {
+      throw new Error(`B has ${JSON.stringify((await relayCopy(readerOnB, url))?.text)}, A confirmed ${JSON.stringify(confirmed.text)}`, { cause: error });
+    });
   });
 
   it("F12: a partition between peered relays while writers on both keep typing: after the heal relays and writers converge, and no writer ever sees an error", async () => {

@@ -30,6 +30,7 @@ export const ROWS: Record<string, Row> = {
     fault: "a relay document worker thread dies while saving",
     promise: "no reply of the lost copy confirms anything; its writers sync again at once from the disk; nothing they were told was stored is lost",
   },
+  F15: { fault: "a relay killed during a partition from its peer, then healed", promise: "what its peer still needs is on disk before a change is confirmed; after the restart and the heal the peer gets it" },
   F16: {
     fault: "the editor view and the document disagree (restore, import into an open document, replace-all, undo across a collaborator's edit)",
     promise: "after every transaction the view equals the document's rendering; a mismatch re-renders from the document and is logged",
@@ -61,7 +62,6 @@ export const ROWS: Record<string, Row> = {
  * each as owed, so that a promise without a test never reads as kept.
  */
 export const OWED: Record<string, { fault: string; issue: string }> = {
-  F15: { fault: "a relay killed during a partition from its peer, then healed", issue: "issue 18" },
   S11: { fault: "one token opens every slot; silent sockets; unfinished upgrades", issue: "issue 18" },
   S12: { fault: "a connection holds large waiting requests, frames or changes", issue: "issue 18" },
 };

@@ -61,7 +61,8 @@ export class LibraryPage {
 
   /** Imports a file through the sidebar's Import… (the hidden file input behind it); resolves once it is open. */
   async importFile(name: string, bytes: Buffer): Promise<EditorPage> {
-    const before = await this.page.locator(".editor-mount").getAttribute("data-document").catch(() => null);
+    // (getAttribute on no editor at all would wait out its 30 s timeout.)
+    const before = await this.openDocument();
     await this.page.getByTestId("import-file").setInputFiles({ name, mimeType: "application/octet-stream", buffer: bytes });
     await this.page.waitForFunction((prev) => {
       const mount = document.querySelector(".editor-mount[data-ready=true]");
