@@ -103,10 +103,7 @@ export class PeerSync {
    */
   async durable(): Promise<void> {
     const wanted = this.#generation;
-    while (this.#savedGeneration < wanted) {
-      this.#saving ??= this.#saveNow().finally(() => (this.#saving = undefined));
-      await this.#saving;
-    }
+    while (this.#savedGeneration < wanted) await this.#saveShared();
   }
 
   /** A relay peer connected (either direction). */
@@ -178,10 +175,15 @@ export class PeerSync {
     if (this.#saveTimer || this.#closed) return;
     this.#saveTimer = setTimeout(() => {
       this.#saveTimer = undefined;
-      this.#saving ??= this.#saveNow().finally(() => (this.#saving = undefined));
-      this.#saving.catch((error: unknown) => this.#options.logger.error({ err: error }, "could not write peers.json"));
+      this.#saveShared().catch((error: unknown) => this.#options.logger.error({ err: error }, "could not write peers.json"));
     }, 1000);
     this.#saveTimer.unref?.();
+  }
+
+  /** The write under way, or a new one: callers at the same time share it. */
+  #saveShared(): Promise<void> {
+    this.#saving ??= this.#saveNow().finally(() => (this.#saving = undefined));
+    return this.#saving;
   }
 
   async #saveNow(): Promise<void> {

@@ -204,21 +204,15 @@ export class Relay {
           // the call rejects if the worker dies meanwhile: either way nothing is claimed.
           if (owner !== undefined && owner !== "main") {
             await workers.call(owner, { op: "flush", documentId });
-            // What a peer relay still needs is on disk too (F15).
-            await ref.peerSync?.durable();
-            return "stored";
+          } else {
+            // (Replies of a copy that died with its worker are held back by the adapter,
+            // which checks the heads they claim against the copy written here: F14.)
+            await repoRef.repo?.flush([documentId as DocumentId]);
+            // RetryingStorage keeps a failed save in memory and resolves: not on disk (F13).
+            if (retrying.hasPending(documentId)) throw new StorageNotDurableError(documentId);
           }
-          const repo = repoRef.repo;
-          // Nothing on the main thread holds it: the copy that made these messages was in
-          // a worker that died (its route is gone with it). What it had not saved is lost,
-          // so its replies must not go out; a flush here would find nothing to write and
-          // seem to succeed (issue 18, F14).
-          if (!repo?.handles[documentId as DocumentId]) return "gone";
-          await repo.flush([documentId as DocumentId]);
-          // RetryingStorage keeps a failed save in memory and resolves: not on disk (F13).
-          if (retrying.hasPending(documentId)) throw new StorageNotDurableError(documentId);
+          // What a peer relay still needs is on disk too (F15).
           await ref.peerSync?.durable();
-          return "stored";
         },
       });
       ref.adapter = adapter;

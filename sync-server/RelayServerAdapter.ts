@@ -14,7 +14,6 @@ import {
   type RequestMessage,
 } from "../src/node/protocol";
 import { CHANGE_BROADCAST } from "../src/shared/sync/changeBroadcast";
-import { EphemeralOrigins } from "../src/node/sync/ephemeralOrigins";
 import { Liveness, type LivenessTimes } from "../src/node/sync/liveness";
 import type { Metrics } from "./metrics";
 import type { TokenAccess } from "./tokens";
@@ -59,12 +58,9 @@ export interface RelayServerHooks {
   touch(documentId: string): void;
   /**
    * Writes the relay's copy of the document to disk, durably, as it is now. Rejects
-   * while that is not done (a failing disk: the messages wait and it is tried again);
-   * resolves "gone" when no copy here made those messages any more (the document worker
-   * that held it died before saving: they would claim heads that were lost, so they are
-   * dropped, and the sync protocol starts over with the copy on disk).
+   * while that is not done (a failing disk: the messages wait and it is tried again).
    */
-  store(documentId: string): Promise<"stored" | "gone">;
+  store(documentId: string): Promise<void>;
 }
 
 /** Requests for unknown documents remembered per connection, to answer them once the document arrives. */
@@ -156,10 +152,10 @@ export class RelayServerAdapter extends NetworkAdapter {
   readonly #log: Logger;
   readonly #connections = new Set<Connection>();
   readonly #byPeer = new Map<string, Connection>();
-  readonly #ephemeralOrigins = new EphemeralOrigins<number>();
   /**
    * Which connection each ephemeral sender (a window, a host) speaks through: the first
-   * one it came by, for as long as that connection lives (S13). Bounded by connections
+   * one it came by, for as long as that connection lives (S13). Its messages are not sent
+   * back there (what ephemeralOrigins.ts does for the clients). Bounded by connections
    * times MAX_SENDERS_PER_CONNECTION.
    */
   readonly #senderOwners = new Map<string, Connection>();
@@ -215,8 +211,8 @@ export class RelayServerAdapter extends NetworkAdapter {
   send(message: Message): void {
     const connection = this.#byPeer.get(message.targetId);
     if (!connection || connection.closing) return;
-    // Not back to the connection an author's ephemeral messages come by (ephemeralOrigins.ts).
-    if (message.type === "ephemeral" && this.#ephemeralOrigins.originOf(message.senderId) === connection.id) return;
+    // Not back to the connection an author's ephemeral messages come by.
+    if (message.type === "ephemeral" && this.#senderOwners.get(message.senderId) === connection) return;
     if (message.type === "ephemeral" && !connection.heard.has(message.senderId)) {
       if (connection.heard.size >= MAX_HEARD_PER_CONNECTION) connection.heard.delete(connection.heard.values().next().value!);
       connection.heard.add(message.senderId);
@@ -258,9 +254,8 @@ export class RelayServerAdapter extends NetworkAdapter {
         // made by a copy that died unsaved (its worker crashed) claims heads that the
         // copy loaded again from disk lacks: it is not sent (F14).
         known = new Set(await this.#hooks.knownHeads(documentId, [...new Set(batch.flatMap(({ message }) => claimedHeads(message)))]));
-        const outcome = await this.#hooks.store(documentId);
+        await this.#hooks.store(documentId);
         failures = 0;
-        if (outcome === "gone") known = new Set();
       } catch (error) {
         // Not stored: nothing is claimed. Everything waits, and the write is retried.
         held.waiting.unshift(...batch);
@@ -294,12 +289,16 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#notice = text;
     for (const connection of this.#connections) {
       if (connection.peerId === undefined || connection.closing) continue;
-      if (previous !== null) this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: connection.peerId, message: previous, cleared: true });
-      if (text !== null) this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: connection.peerId, message: text });
+      if (previous !== null) this.#sendNotice(connection, connection.peerId, previous, true);
+      if (text !== null) this.#sendNotice(connection, connection.peerId, text);
     }
   }
 
   #notice: string | null = null;
+
+  #sendNotice(connection: Connection, peerId: string, message: string, cleared?: true): void {
+    this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId, message, ...(cleared ? { cleared } : {}) });
+  }
 
   /**
    * Closes the connections that sync any of `documentIds` (with "service restart"): the
@@ -480,7 +479,7 @@ export class RelayServerAdapter extends NetworkAdapter {
         selectedProtocolVersion: PROTOCOL_VERSION,
         targetId: peerId,
       });
-      if (this.#notice !== null) this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId, message: this.#notice });
+      if (this.#notice !== null) this.#sendNotice(connection, peerId, this.#notice);
       this.emit("peer-candidate", { peerId, peerMetadata });
       return;
     }
@@ -540,10 +539,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.#hooks.metrics.inc("relay_refused_changes_total");
       return;
     }
-    if (message.type === "ephemeral") {
-      if (!this.#bindSender(connection, message.senderId)) return;
-      this.#ephemeralOrigins.note(message.senderId, connection.id);
-    }
+    if (message.type === "ephemeral" && !this.#bindSender(connection, message.senderId)) return;
     this.emit("message", message as unknown as Message);
   }
 
@@ -561,17 +557,14 @@ export class RelayServerAdapter extends NetworkAdapter {
   #bindSender(connection: Connection, sender: string): boolean {
     const owner = this.#senderOwners.get(sender);
     if (owner === connection) return true;
-    // What the relay passed to it, coming back (automerge-repo forwards to every peer but
-    // the author): not forwarded again, and not this connection's to claim.
-    if (connection.heard.has(sender)) {
-      this.#hooks.metrics.inc("relay_ephemeral_refused_total", { reason: "echo" });
-      return false;
-    }
-    const joined = this.#byPeer.get(sender as PeerId);
     const refuse = (reason: string) => {
       this.#hooks.metrics.inc("relay_ephemeral_refused_total", { reason });
       return false;
     };
+    // What the relay passed to it, coming back (automerge-repo forwards to every peer but
+    // the author): not forwarded again, and not this connection's to claim.
+    if (connection.heard.has(sender)) return refuse("echo");
+    const joined = this.#byPeer.get(sender as PeerId);
     // Another connection's author (most often an echo of what this one received): dropped.
     if (owner !== undefined || (joined !== undefined && joined !== connection) || sender === this.peerId) return refuse("sender-of-another");
     if (connection.credential.access !== "relay" && connection.senders.size >= MAX_SENDERS_PER_CONNECTION) return refuse("too-many-senders");
@@ -669,7 +662,6 @@ export class RelayServerAdapter extends NetworkAdapter {
     clearTimeout(connection.resumeTimer);
     connection.closing = true;
     if (!this.#connections.delete(connection)) return;
-    this.#ephemeralOrigins.forget(connection.id);
     for (const sender of connection.senders) if (this.#senderOwners.get(sender) === connection) this.#senderOwners.delete(sender);
     const peerId = connection.peerId;
     if (peerId !== undefined && this.#byPeer.get(peerId) === connection) {
