@@ -22,30 +22,38 @@ export function KnownBackupDialog({ backup, onChoose }: { backup: KnownBackup; o
   const title = backup.title || "Untitled";
   return (
     <dialog ref={dialog} className="settings small-dialog" aria-labelledby="known-backup-title" onCancel={() => onChoose(null)}>
-      <header className="settings-head">
-        <h2 id="known-backup-title">This document is already in your library</h2>
-        <button type="button" className="icon-button" aria-label="Close" onClick={() => onChoose(null)}>
-          ×
-        </button>
-      </header>
-      <p className="settings-hint">
-        “{backup.fileName}” is a backup of “{title}”, {backup.trashed ? "in your trash" : "in your library"} (last edited {moment(backup.updatedAt, Date.now())}).
-      </p>
-      <p className="settings-hint">
-        <strong>Merge</strong> brings what the backup has into “{title}”: nothing in either is lost. <strong>Keep both</strong> adds the backup beside it, as “{title} (imported …)” with
-        today’s date.
-      </p>
-      <div className="dialog-actions">
-        <button type="button" className="small secondary" onClick={() => onChoose(null)}>
-          Cancel
-        </button>
-        <button type="button" className="small secondary" onClick={() => onChoose("keep-both")}>
-          Keep both
-        </button>
-        <button type="button" className="primary small" autoFocus onClick={() => onChoose("merge")}>
-          Merge
-        </button>
-      </div>
+      {/* A form, as the other small dialogs (their padding), whose Enter merges. */}
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          onChoose("merge");
+        }}
+      >
+        <header className="settings-head">
+          <h2 id="known-backup-title">This document is already in your library</h2>
+          <button type="button" className="icon-button" aria-label="Close" onClick={() => onChoose(null)}>
+            ×
+          </button>
+        </header>
+        <p className="settings-hint">
+          “{backup.fileName}” is a backup of “{title}”, {backup.trashed ? "in your trash" : "in your library"} (last edited {moment(backup.updatedAt, Date.now())}).
+        </p>
+        <p className="settings-hint">
+          <strong>Merge</strong> brings what the backup has into “{title}”: nothing in either is lost. <strong>Keep both</strong> adds the backup beside it, as “{title} (imported …)” with
+          today’s date.
+        </p>
+        <div className="dialog-actions">
+          <button type="button" className="small secondary" onClick={() => onChoose(null)}>
+            Cancel
+          </button>
+          <button type="button" className="small secondary" onClick={() => onChoose("keep-both")}>
+            Keep both
+          </button>
+          <button type="submit" className="primary small" autoFocus>
+            Merge
+          </button>
+        </div>
+      </form>
     </dialog>
   );
 }
