@@ -1,4 +1,5 @@
 import http from "node:http";
+import net from "node:net";
 import { describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 
@@ -128,6 +129,18 @@ describe("the document library", () => {
       req.end(JSON.stringify({ method: "bootstrap" }));
     });
     expect(rebound).toBe(421);
+    // A refused upgrade whose client resets the connection does not take the shell down.
+    for (let i = 0; i < 5; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const socket = net.connect(f.port, "127.0.0.1", () => socket.write(`GET /sync HTTP/1.1\r\nHost: 127.0.0.1:${f.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${Buffer.alloc(16, i).toString("base64")}\r\n\r\n`));
+        socket.once("data", () => {
+          socket.resetAndDestroy();
+          resolve();
+        });
+        socket.once("error", reject);
+      });
+    }
+    expect((await fetch(`${origin}/`)).status).toBe(200);
     // No cookie carries it: another server on 127.0.0.1 (cookies go to every port) learns nothing.
     expect(await f.context.cookies()).toEqual([]);
     // Signed in, a malformed request is refused with a reason, not obeyed.

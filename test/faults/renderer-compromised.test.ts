@@ -38,6 +38,7 @@ async function otherServer(): Promise<{ origin: string; port: number; seen: { ur
     res.writeHead(200, { "Content-Type": "text/html" }).end("<!doctype html><title>elsewhere</title>");
   });
   server.on("upgrade", (req, socket) => {
+    socket.on("error", () => undefined);
     seen.push({ url: req.url ?? "", authorization: req.headers.authorization, cookie: req.headers.cookie });
     socket.end("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
   });

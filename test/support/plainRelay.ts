@@ -8,7 +8,14 @@ import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websoc
 /** An HTTP server on a free loopback port; `onUpgrade` decides what each upgrade gets. */
 export async function upgradeServer(onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void, port = 0): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((_req, res) => res.writeHead(404).end());
-  server.on("upgrade", onUpgrade);
+  server.on("upgrade", (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Once upgraded, the socket is ours: the server no longer handles its errors. A
+    // client that gives up while refused resets it (ECONNRESET), which without a
+    // listener is an uncaught exception that fails the whole run (as the real relay
+    // does, sync-server/Relay.ts).
+    socket.on("error", () => undefined);
+    onUpgrade(req, socket, head);
+  });
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   return {
     url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`,

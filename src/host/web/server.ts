@@ -125,6 +125,9 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   }
 
   server.on("upgrade", (req, socket, head) => {
+    // An upgrading socket's errors are no longer the server's to handle: a page that
+    // resets its refused connection would otherwise be an uncaught exception in the host.
+    socket.on("error", () => undefined);
     const url = new URL(req.url ?? "/", "http://127.0.0.1");
     if (url.pathname !== "/sync" || !ownHost(req.headers.host) || !ownOrigin(req.headers.origin) || !authorised(req, url)) {
       socket.end("HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
