@@ -44,6 +44,10 @@ export interface RelayOptions {
   idleEvictMs: number;
   maxConnections: number;
   limits: ConnectionLimits;
+  /** TCP connections that have not finished their HTTP request or upgrade; beyond it the oldest is dropped (S11). */
+  maxPendingUpgrades: number;
+  /** Time a connection has to finish its HTTP request or upgrade (S11). */
+  requestTimeoutMs: number;
   /** How often the token file is checked for revocations. */
   tokenPollMs?: number;
   /** Worker threads for long documents (0: every document on the main thread). */
@@ -82,6 +86,8 @@ export class Relay {
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #evicting = false;
   #closing: Promise<void> | undefined;
+  /** Sockets that have not yet sent a whole request or upgrade, oldest first, with when they came (S11). */
+  readonly #pending = new Map<Duplex, number>();
 
   private constructor(args: {
     options: RelayOptions;
@@ -114,10 +120,24 @@ export class Relay {
     this.#tokens = args.tokens;
     this.#tokenRecords = args.tokenRecords;
     this.#activity = args.activity;
-    this.#server = http.createServer((req, res) => this.#onRequest(req, res));
-    this.#server.on("upgrade", (req, socket, head) => this.#onUpgrade(req, socket, head));
+    // Node's own request timeouts, checked every second (not every 30 s), for slow
+    // senders of headers; #sweepPending also drops sockets that never send a byte (S11).
+    this.#server = http.createServer(
+      { headersTimeout: args.options.requestTimeoutMs, requestTimeout: args.options.requestTimeoutMs, connectionsCheckingInterval: 1000 },
+      (req, res) => {
+        this.#pending.delete(req.socket);
+        this.#onRequest(req, res);
+      },
+    );
+    this.#server.on("connection", (socket: Duplex) => this.#onConnection(socket));
+    this.#server.on("upgrade", (req, socket, head) => {
+      this.#pending.delete(socket);
+      this.#onUpgrade(req, socket, head);
+    });
     this.metrics.onCollect(() => {
       this.metrics.set("relay_connections", this.#adapter.connectionCount);
+      this.metrics.set("relay_pending_upgrades", this.#pending.size);
+      for (const [kind, bytes] of Object.entries(this.#adapter.heldBytes())) this.metrics.set("relay_held_bytes", bytes, { kind });
       this.metrics.set("relay_documents_in_memory", Object.keys(this.repo.handles).length + this.#workers.documentsInMemory);
     });
   }
@@ -371,12 +391,42 @@ export class Relay {
     // relay" that would never come) and /metrics says it; once every save is on disk,
     // the notice is withdrawn.
     const watchStorage = setInterval(() => this.#watchStorage(), STORAGE_WATCH_MS);
+    const sweepPending = setInterval(() => this.#sweepPending(), 1000);
     poll.unref?.();
     evict.unref?.();
     watchStorage.unref?.();
-    this.#timers.push(poll, evict, watchStorage);
+    sweepPending.unref?.();
+    this.#timers.push(poll, evict, watchStorage, sweepPending);
     if (this.#options.allowAnonymous) {
       this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
+    }
+  }
+
+  /**
+   * A new TCP connection: counted as pending until its request or upgrade is read. Past
+   * the cap, the oldest pending one goes (a writer's upgrade takes milliseconds; sockets
+   * held open without a request are the ones that wait), so that no one can hold every
+   * socket the process has with half-sent requests (S11).
+   */
+  #onConnection(socket: Duplex): void {
+    this.#pending.set(socket, Date.now());
+    socket.once("close", () => this.#pending.delete(socket));
+    while (this.#pending.size > this.#options.maxPendingUpgrades) {
+      const oldest = this.#pending.keys().next().value!;
+      this.#pending.delete(oldest);
+      this.metrics.inc("relay_rejected_connections_total", { reason: "too-many-pending" });
+      oldest.destroy();
+    }
+  }
+
+  /** Drops sockets that have not finished a request in requestTimeoutMs, even those that never sent a byte. */
+  #sweepPending(): void {
+    const cutoff = Date.now() - this.#options.requestTimeoutMs;
+    for (const [socket, since] of this.#pending) {
+      if (since > cutoff) break;
+      this.#pending.delete(socket);
+      this.metrics.inc("relay_rejected_connections_total", { reason: "request-timeout" });
+      socket.destroy();
     }
   }
 
@@ -431,6 +481,11 @@ export class Relay {
         return refuse(401, "Unauthorized", "bad-token");
       }
       credential = { name: record.name, hash: record.hash, access: record.access };
+    }
+    // One token cannot take every slot: the others' writers still get in (S11).
+    if (this.#adapter.connectionsOf(credential.hash) >= this.#options.limits.maxConnectionsPerToken) {
+      this.logger.warn({ token: credential.name, limit: this.#options.limits.maxConnectionsPerToken }, "upgrade refused: the token holds as many connections as it may");
+      return refuse(429, "Too Many Requests", "token-connections");
     }
     this.#adapter.handleUpgrade(req, socket, head, credential);
   }

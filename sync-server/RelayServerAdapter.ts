@@ -34,7 +34,18 @@ export interface ConnectionLimits {
   messagesPerSecond: number;
   messageBurst: number;
   maxDocumentsPerConnection: number;
+  /** Live connections one token may hold (S11). */
+  maxConnectionsPerToken: number;
+  /** A joined connection silent (no message) for this long is closed; relay peers are exempt (S11). */
+  idleTimeoutMs: number;
+  /** Bytes held on one connection's behalf: queued frames, waiting requests, unsaved changes (S12). */
+  maxHeldBytesPerConnection: number;
+  /** Bytes held on behalf of every connection together (S12). */
+  maxHeldBytes: number;
 }
+
+/** What the relay holds on a connection's behalf, by kind (S12). */
+export type HeldKind = "queued" | "waiting" | "unsaved";
 
 /** What the adapter needs to know of the relay around it. */
 export interface RelayServerHooks {
@@ -84,6 +95,14 @@ const MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
 /** WebSocket close reasons are limited to 123 bytes. */
 const MAX_REASON = 120;
 
+/**
+ * A connection over its byte budget stops being read (TCP pushes back on the sender);
+ * one still over it after this long, or at twice its budget, is closed (S12).
+ */
+const OVER_BUDGET_GRACE_MS = 5_000;
+/** Bytes a waiting request is counted for beyond its sync data (its IDs, the map entry). */
+const REQUEST_OVERHEAD_BYTES = 256;
+
 /** Ephemeral senders one client connection may speak for (its host and its windows). */
 const MAX_SENDERS_PER_CONNECTION = 32;
 /** Other authors remembered per connection, to know their messages coming back as echoes. */
@@ -100,7 +119,8 @@ function claimedHeads(message: Message): string[] {
 }
 
 interface HeldMessages {
-  waiting: { connection: Connection; message: Message }[];
+  /** Replies to send once stored, and changes received whose bytes are released once stored (`unsaved`). */
+  waiting: ({ connection: Connection; message: Message; unsaved?: undefined } | { connection: Connection; message?: undefined; unsaved: number })[];
   writing: boolean;
 }
 
@@ -127,6 +147,12 @@ interface Connection {
   readonly heard: Set<string>;
   /** Messages are handled one at a time, in order, even when one needs the disk. */
   queue: Promise<void>;
+  /** Bytes held on its behalf, by kind (S12); released when it goes. */
+  readonly held: Record<HeldKind, number>;
+  /** Since when it has been over its byte budget and not read (S12). */
+  overBudgetSince: number | undefined;
+  /** When it last sent a message (its idle time, S11). */
+  lastMessageAt: number;
   closing: boolean;
 }
 
@@ -164,6 +190,8 @@ export class RelayServerAdapter extends NetworkAdapter {
   /** Peer IDs a new connection is taking over (#takeOver), so only one waits for each. */
   readonly #takingOver = new Set<string>();
   #nextId = 1;
+  /** Bytes held on behalf of every connection, by kind (S12). */
+  readonly #heldTotal: Record<HeldKind, number> = { queued: 0, waiting: 0, unsaved: 0 };
   #keepalive: ReturnType<typeof setInterval> | undefined;
   #connected!: () => void;
   /** Resolves once the Repo has attached this adapter (called `connect`). */
@@ -196,6 +224,18 @@ export class RelayServerAdapter extends NetworkAdapter {
   /** Live connections (joined or not). */
   get connectionCount(): number {
     return this.#connections.size;
+  }
+
+  /** Live connections authenticated with the token of hash `hash` ("" for anonymous). */
+  connectionsOf(hash: string): number {
+    let count = 0;
+    for (const connection of this.#connections) if (connection.credential.hash === hash) count++;
+    return count;
+  }
+
+  /** Bytes held on behalf of every connection, by kind (for /metrics). */
+  heldBytes(): Readonly<Record<HeldKind, number>> {
+    return { ...this.#heldTotal };
   }
 
   /** Whether `peerId` joined through a relay-access credential. */
@@ -253,7 +293,8 @@ export class RelayServerAdapter extends NetworkAdapter {
         // before the write, so that what is known is on disk once it returns. A reply
         // made by a copy that died unsaved (its worker crashed) claims heads that the
         // copy loaded again from disk lacks: it is not sent (F14).
-        known = new Set(await this.#hooks.knownHeads(documentId, [...new Set(batch.flatMap(({ message }) => claimedHeads(message)))]));
+        const claimed = batch.flatMap(({ message }) => (message ? claimedHeads(message) : []));
+        known = claimed.length === 0 ? new Set() : new Set(await this.#hooks.knownHeads(documentId, [...new Set(claimed)]));
         await this.#hooks.store(documentId);
         failures = 0;
       } catch (error) {
@@ -265,8 +306,9 @@ export class RelayServerAdapter extends NetworkAdapter {
         continue;
       }
       let dropped = 0;
-      for (const { connection, message } of batch) {
-        if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
+      for (const { connection, message, unsaved } of batch) {
+        if (!message) this.#release(connection, "unsaved", unsaved);
+        else if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
         else if (!connection.closing) this.#sendTo(connection, message);
       }
       if (dropped > 0) {
@@ -331,9 +373,9 @@ export class RelayServerAdapter extends NetworkAdapter {
   /** A document's first data reached the disk: replay the requests we answered unavailable. */
   documentStored(documentId: string): void {
     for (const connection of this.#connections) {
-      const request = connection.waiting.get(documentId);
-      if (!request || connection.closing) continue;
-      connection.waiting.delete(documentId);
+      if (connection.closing) continue;
+      const request = this.#dropWaiting(connection, documentId);
+      if (!request) continue;
       this.#log.debug({ conn: connection.id, documentId }, "document arrived: replaying a request answered unavailable");
       this.emit("message", request as unknown as Message);
     }
@@ -363,6 +405,9 @@ export class RelayServerAdapter extends NetworkAdapter {
       senders: new Set(),
       heard: new Set(),
       queue: Promise.resolve(),
+      held: { queued: 0, waiting: 0, unsaved: 0 },
+      overBudgetSince: undefined,
+      lastMessageAt: Date.now(),
       closing: false,
     };
     this.#connections.add(connection);
@@ -390,13 +435,19 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.#close(connection, CloseCode.InvalidMessage, "text frames are not part of the protocol", "invalid-message");
       return;
     }
+    connection.lastMessageAt = Date.now();
     const parsed = parseMessage(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    // Held until handled: a connection whose messages wait (for the disk, a document
+    // loading) cannot pile up frames beyond its byte budget (S12).
+    this.#hold(connection, "queued", data.byteLength);
+    if (connection.closing) return;
     connection.queue = connection.queue
       .then(() => this.#handle(connection, parsed))
       .catch((error: unknown) => {
         this.#log.error({ conn: connection.id, err: error }, "message handling failed");
         this.#close(connection, CloseCode.InvalidMessage, "message could not be handled", "internal");
-      });
+      })
+      .finally(() => this.#release(connection, "queued", data.byteLength));
   }
 
   /** Token bucket: false if the connection was closed for flooding. */
@@ -418,7 +469,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       const wait = Math.ceil(((1 - connection.tokens) / limits.messagesPerSecond) * 1000);
       connection.resumeTimer = setTimeout(() => {
         connection.resumeTimer = undefined;
-        if (!connection.closing) connection.socket.resume();
+        this.#updateReading(connection);
       }, wait);
     }
     return true;
@@ -531,6 +582,14 @@ export class RelayServerAdapter extends NetworkAdapter {
         if (data) message = { ...message, data };
       }
       if (message.type === "request" && (await this.#answerUnknown(connection, message))) return;
+      if (decoded.changes.length > 0 && connection.credential.access !== "read-only") {
+        // Changes in the relay's memory until its copy is next stored (S12): a writer
+        // cannot make the relay hold more than its budget while the disk refuses saves.
+        this.emit("message", message as unknown as Message);
+        this.#hold(connection, "unsaved", message.data.byteLength);
+        this.#whenStored(connection, message.documentId, message.data.byteLength);
+        return;
+      }
     }
     if (message.type === "ephemeral" && connection.credential.access === "read-only" && carriesChange(message.data)) {
       // Renderers broadcast each change beside sync (src/shared/sync/changeBroadcast.ts),
@@ -618,14 +677,100 @@ export class RelayServerAdapter extends NetworkAdapter {
     if (this.#hooks.isInMemory(documentId)) return false;
     this.#hooks.metrics.inc("relay_unavailable_answers_total");
     this.#log.debug({ conn: connection.id, documentId }, "unknown document: answered unavailable");
-    connection.waiting.delete(documentId);
+    this.#dropWaiting(connection, documentId);
     if (connection.waiting.size >= MAX_WAITING_PER_CONNECTION) {
       const oldest = connection.waiting.keys().next().value;
-      if (oldest !== undefined) connection.waiting.delete(oldest);
+      if (oldest !== undefined) this.#dropWaiting(connection, oldest);
     }
     connection.waiting.set(documentId, message);
+    this.#hold(connection, "waiting", this.#requestBytes(message));
     this.#sendTo(connection, { type: "doc-unavailable", senderId: this.peerId, targetId: message.senderId, documentId });
     return true;
+  }
+
+  /** Bytes a waiting request is counted for (S12). */
+  #requestBytes(message: RequestMessage): number {
+    return message.data.byteLength + REQUEST_OVERHEAD_BYTES;
+  }
+
+  /** Releases the `unsaved` bytes of a change from `connection` once the document is next stored. */
+  #whenStored(connection: Connection, documentId: string, bytes: number): void {
+    let held = this.#held.get(documentId);
+    if (!held) this.#held.set(documentId, (held = { waiting: [], writing: false }));
+    held.waiting.push({ connection, unsaved: bytes });
+    if (!held.writing) void this.#storeAndSend(documentId, held);
+  }
+
+  /** More bytes held on `connection`'s behalf; over budget, it is slowed, then closed (S12). */
+  #hold(connection: Connection, kind: HeldKind, bytes: number): void {
+    if (connection.closing || bytes <= 0) return;
+    connection.held[kind] += bytes;
+    this.#heldTotal[kind] += bytes;
+    this.#judgeBudget(connection);
+  }
+
+  #release(connection: Connection, kind: HeldKind, bytes: number): void {
+    if (connection.closing || bytes <= 0) return;
+    const released = Math.min(bytes, connection.held[kind]);
+    connection.held[kind] -= released;
+    this.#heldTotal[kind] -= released;
+    if (connection.overBudgetSince !== undefined) this.#judgeBudget(connection);
+  }
+
+  #heldBy(connection: Connection): number {
+    return connection.held.queued + connection.held.waiting + connection.held.unsaved;
+  }
+
+  #heldInAll(): number {
+    return this.#heldTotal.queued + this.#heldTotal.waiting + this.#heldTotal.unsaved;
+  }
+
+  /**
+   * Over its own budget, or over the relay's while holding more than its share: the
+   * connection is not read until it is back under (TCP pushes back on its sender). At
+   * twice its budget, or still over after OVER_BUDGET_GRACE_MS (#sweep), it is closed
+   * with the reason, and everything held for it is let go.
+   */
+  #judgeBudget(connection: Connection, now = Date.now()): void {
+    if (connection.closing) return;
+    const { limits, metrics } = this.#hooks;
+    const own = this.#heldBy(connection);
+    const share = limits.maxHeldBytes / Math.max(1, this.#connections.size);
+    const over = own > limits.maxHeldBytesPerConnection || (this.#heldInAll() > limits.maxHeldBytes && own > share);
+    if (!over) {
+      if (connection.overBudgetSince !== undefined) {
+        connection.overBudgetSince = undefined;
+        this.#updateReading(connection);
+      }
+      return;
+    }
+    const limit = Math.min(limits.maxHeldBytesPerConnection, Math.max(share, 1));
+    if (own > 2 * limits.maxHeldBytesPerConnection || (connection.overBudgetSince !== undefined && now - connection.overBudgetSince >= OVER_BUDGET_GRACE_MS)) {
+      this.#log.warn({ conn: connection.id, peerId: connection.peerId, token: connection.credential.name, held: { ...connection.held }, limit }, "connection closed: the relay holds too much on its behalf");
+      this.#close(connection, CloseCode.OverBudget, `the relay holds too much for this connection (${mebibytes(own)} MiB; limit ${mebibytes(limit)} MiB)`, "over-budget");
+      return;
+    }
+    if (connection.overBudgetSince === undefined) {
+      connection.overBudgetSince = now;
+      metrics.inc("relay_slowed_total");
+      this.#log.info({ conn: connection.id, peerId: connection.peerId, held: { ...connection.held }, limit }, "connection over its byte budget: not read until the relay holds less for it");
+      this.#updateReading(connection);
+    }
+  }
+
+  /** Reads the socket unless the rate limit (resumeTimer) or the byte budget holds it back. */
+  #updateReading(connection: Connection): void {
+    if (connection.closing) return;
+    if (connection.resumeTimer !== undefined || connection.overBudgetSince !== undefined) connection.socket.pause();
+    else connection.socket.resume();
+  }
+
+  #dropWaiting(connection: Connection, documentId: string): RequestMessage | undefined {
+    const request = connection.waiting.get(documentId);
+    if (!request) return undefined;
+    connection.waiting.delete(documentId);
+    this.#release(connection, "waiting", this.#requestBytes(request));
+    return request;
   }
 
   #sendTo(connection: Connection, message: object): void {
@@ -662,6 +807,11 @@ export class RelayServerAdapter extends NetworkAdapter {
     clearTimeout(connection.resumeTimer);
     connection.closing = true;
     if (!this.#connections.delete(connection)) return;
+    for (const kind of Object.keys(connection.held) as HeldKind[]) {
+      this.#heldTotal[kind] -= connection.held[kind];
+      connection.held[kind] = 0;
+    }
+    connection.waiting.clear();
     for (const sender of connection.senders) if (this.#senderOwners.get(sender) === connection) this.#senderOwners.delete(sender);
     const peerId = connection.peerId;
     if (peerId !== undefined && this.#byPeer.get(peerId) === connection) {
@@ -723,7 +873,18 @@ export class RelayServerAdapter extends NetworkAdapter {
   /** Pings quiet connections; drops those silent for too long. */
   #sweep(): void {
     const now = Date.now();
-    for (const connection of this.#connections) {
+    const { idleTimeoutMs } = this.#hooks.limits;
+    for (const connection of [...this.#connections]) {
+      if (connection.overBudgetSince !== undefined) {
+        this.#judgeBudget(connection, now);
+        if (connection.closing) continue;
+      }
+      // Answering pings is not enough to keep a slot: a joined connection that says
+      // nothing for idleTimeoutMs goes (S11). Relay peers may be quiet for long.
+      if (connection.peerId !== undefined && connection.credential.access !== "relay" && now - connection.lastMessageAt > idleTimeoutMs) {
+        this.#close(connection, CloseCode.Idle, "idle: no message for too long", "idle");
+        continue;
+      }
       const verdict = connection.liveness.check(now);
       if (verdict === "dead") {
         this.#hooks.metrics.inc("relay_closed_connections_total", { reason: "keepalive" });
@@ -762,4 +923,8 @@ function carriesChange(data: Uint8Array): boolean {
     // Not CBOR: no receiver decodes it either.
     return false;
   }
+}
+
+function mebibytes(bytes: number): string {
+  return (bytes / (1024 * 1024)).toFixed(1);
 }

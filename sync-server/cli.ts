@@ -63,6 +63,32 @@ const program = new Command("relay")
       .default(16_384),
   )
   .addOption(new Option("--max-connections <n>", "live connections; beyond it upgrades get HTTP 503").env("RELAY_MAX_CONNECTIONS").argParser(integer(1)).default(limits.MAX_CONNECTIONS))
+  .addOption(
+    new Option("--max-connections-per-token <n>", "live connections one token may hold; beyond it its upgrades get HTTP 429")
+      .env("RELAY_MAX_CONNECTIONS_PER_TOKEN")
+      .argParser(integer(1))
+      .default(limits.MAX_CONNECTIONS_PER_TOKEN),
+  )
+  .addOption(
+    new Option("--idle-timeout-ms <ms>", "a connection that sends no message for this long is closed (relay peers excepted); desktops reconnect when they have something to say")
+      .env("RELAY_IDLE_TIMEOUT_MS")
+      .argParser(integer(100))
+      .default(limits.IDLE_TIMEOUT_MS),
+  )
+  .addOption(
+    new Option("--max-held-bytes-per-connection <n>", "bytes the relay may hold for one connection (frames not yet handled, requests waiting for a document, changes not yet on disk); beyond it the connection is slowed, then closed")
+      .env("RELAY_MAX_HELD_BYTES_PER_CONNECTION")
+      .argParser(integer(1024))
+      .default(limits.MAX_HELD_BYTES_PER_CONNECTION),
+  )
+  .addOption(new Option("--max-held-bytes <n>", "bytes the relay may hold for all connections together").env("RELAY_MAX_HELD_BYTES").argParser(integer(1024)).default(limits.MAX_HELD_BYTES))
+  .addOption(
+    new Option("--max-pending-upgrades <n>", "connections that have not finished their HTTP request; beyond it the oldest is dropped")
+      .env("RELAY_MAX_PENDING_UPGRADES")
+      .argParser(integer(1))
+      .default(limits.MAX_PENDING_UPGRADES),
+  )
+  .addOption(new Option("--request-timeout-ms <ms>", "time a connection has to send its whole HTTP request or upgrade").env("RELAY_REQUEST_TIMEOUT_MS").argParser(integer(100)).default(limits.REQUEST_TIMEOUT_MS))
   .action(async (options: RunOptions) => run(options));
 
 interface RunOptions {
@@ -83,6 +109,12 @@ interface RunOptions {
   maxDocumentsPerConnection: number;
   joinTimeoutMs: number;
   maxConnections: number;
+  maxConnectionsPerToken: number;
+  idleTimeoutMs: number;
+  maxHeldBytesPerConnection: number;
+  maxHeldBytes: number;
+  maxPendingUpgrades: number;
+  requestTimeoutMs: number;
   workers: number;
   workerThresholdBytes: number;
 }
@@ -153,6 +185,8 @@ async function run(options: RunOptions): Promise<void> {
       saveDebounceMs: options.saveDebounceMs,
       idleEvictMs: options.idleEvictMs,
       maxConnections: options.maxConnections,
+      maxPendingUpgrades: options.maxPendingUpgrades,
+      requestTimeoutMs: options.requestTimeoutMs,
       workers: options.workers,
       workerThresholdBytes: options.workerThresholdBytes,
       limits: {
@@ -161,6 +195,10 @@ async function run(options: RunOptions): Promise<void> {
         messagesPerSecond: options.maxMessagesPerSecond,
         messageBurst: options.messageBurst,
         maxDocumentsPerConnection: options.maxDocumentsPerConnection,
+        maxConnectionsPerToken: options.maxConnectionsPerToken,
+        idleTimeoutMs: options.idleTimeoutMs,
+        maxHeldBytesPerConnection: options.maxHeldBytesPerConnection,
+        maxHeldBytes: options.maxHeldBytes,
       },
     });
   } catch (error) {

@@ -32,6 +32,9 @@ export class Metrics {
     this.#define("relay_unavailable_answers_total", "counter", "Requests for unknown documents answered at once with doc-unavailable.");
     this.#define("relay_sync_resyncs_total", "counter", "Times sync with a peer had stalled (silent while its heads differed) and was started again.");
     this.#define("relay_throttled_total", "counter", "Times a connection was paused for sending too fast.");
+    this.#define("relay_slowed_total", "counter", "Times a connection stopped being read because the relay held more than its byte budget on its behalf.");
+    this.#define("relay_held_bytes", "gauge", "Bytes the relay holds on connections' behalf, by kind: queued (frames not yet handled), waiting (requests for documents not here yet), unsaved (changes not yet on disk).");
+    this.#define("relay_pending_upgrades", "gauge", "TCP connections that have not yet finished their HTTP request or WebSocket upgrade.");
     this.#define("relay_storage_failing", "gauge", "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0.");
     this.#define("relay_pending_saves", "gauge", "Saves waiting for the disk, on the main thread and in document workers.");
     this.#define("relay_sync_messages_dropped_total", "counter", "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving).");

@@ -64,6 +64,30 @@ describe("network faults", () => {
     expect(seen.text).toBe("Before. After. ");
   });
 
+  it("S11: a desktop whose quiet connection the relay lets go (idle timeout) is back at once, and the writer is shown nothing", async () => {
+    const dataDir = tempDir();
+    const token = await addToken(dataDir, "team");
+    const r = await relays.relay({ dataDir, args: ["--idle-timeout-ms", "1500"] });
+    const ada = await host("ada");
+    await ada.addRelay("Team", r.url, token);
+    const url = await ada.createDocument("Quiet");
+    await ada.type(url, "Before a quiet while. ");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000);
+    const shown: string[] = [];
+    const watching = setInterval(() => {
+      void ada.syncStatus().then((s) => void (s.error && shown.push(s.error.message)), () => undefined);
+    }, 100);
+    try {
+      await eventually(async () => (await metric(r.url, "relay_closed_connections_total", '{reason="idle"}')) >= 2, 15_000, 100);
+    } finally {
+      clearInterval(watching);
+    }
+    expect(shown).toEqual([]);
+    await ada.type(url, "After.");
+    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay", 15_000, 100);
+    expect((await converged(url, [ada], [relays.client(r.url, token)], 20_000)).text).toBe("Before a quiet while. After.");
+  });
+
   it("F3: a writer cut off by a partition types for a long session while another keeps editing; after the heal both have every edit", async () => {
     const dataDir = tempDir();
     const token = await addToken(dataDir, "team");

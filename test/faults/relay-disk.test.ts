@@ -5,9 +5,9 @@
 // say so; and a relay SIGKILLed then loses nothing a writer was told it had.
 import path from "node:path";
 import { next as A } from "@automerge/automerge";
-import type { AutomergeUrl } from "@automerge/automerge-repo";
+import { generateAutomergeUrl, parseAutomergeUrl, type AutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
-import { addToken, eventually, metric, tempDir, useRelays } from "../support/relay";
+import { addToken, eventually, metric, rawConnect, tempDir, useRelays } from "../support/relay";
 import { converged, useHosts } from "../support/replicas";
 import { smallDisk } from "../support/smallDisk";
 import { pace } from "../support/wait";
@@ -67,6 +67,38 @@ describe("the relay's disk", () => {
     expect(end.text).toBe(typed.text);
     await eventually(async () => (await again.syncStatus(url)).document === "on-relay" && (await again.syncStatus(url)).error === null, 15_000, 100);
     expect(await metric(second.url, "relay_storage_failing")).toBe(0);
+  });
+
+  it("S12: changes a connection sends while the relay cannot save are held within its byte budget: past it, slowed, then closed", async () => {
+    const MiB = 1024 * 1024;
+    const disk = smallDisk("4m");
+    const dataDir = path.join(disk.dir, "relay");
+    const token = await addToken(dataDir, "team");
+    const relay = await relays.relay({ dataDir, args: ["--max-held-bytes-per-connection", String(2 * MiB), "--workers", "0"] });
+    const held = () => metric(relay.url, "relay_held_bytes", '{kind="unsaved"}');
+    disk.fill();
+    const pusher = await rawConnect(relay.url, token, { join: "pusher" });
+    try {
+      // Changes of 600 KB each, into a document the relay can only keep in memory.
+      let doc = A.from<{ t: string }>({ t: "" });
+      const documentId = parseAutomergeUrl(generateAutomergeUrl()).documentId;
+      const changes = [A.getLastLocalChange(doc)!];
+      for (let i = 0; i < 5 && pusher.socket.readyState === pusher.socket.OPEN; i++) {
+        doc = A.change(doc, (d) => A.splice(d, ["t"], 0, 0, String(i).repeat(600_000)));
+        changes.push(A.getLastLocalChange(doc)!);
+        pusher.send({ type: "sync", senderId: "pusher", targetId: pusher.relayPeerId, documentId, data: A.encodeSyncMessage({ heads: A.getHeads(doc), need: [], have: [], changes: changes.splice(0) }) });
+        await pace(100);
+      }
+      await eventually(async () => (await held()) > 2 * MiB, 10_000, 50);
+      expect(await metric(relay.url, "relay_slowed_total")).toBeGreaterThanOrEqual(1);
+      const closed = await Promise.race([pusher.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
+      expect(closed?.code).toBe(4011);
+      expect(closed?.reason).toMatch(/holds too much for this connection/);
+      await eventually(async () => (await held()) === 0, 5_000, 50);
+    } finally {
+      pusher.socket.terminate();
+      disk.free();
+    }
   });
 
   it("F14: a document worker crashes while a writer types: nothing it had not saved was confirmed, and nothing is lost", async () => {

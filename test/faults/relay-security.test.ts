@@ -2,6 +2,7 @@
 // relay process: each hostile connection is closed with a reason, and everyone else
 // keeps syncing.
 import fs from "node:fs";
+import net from "node:net";
 import { next as A } from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo";
 import { afterEach, describe, expect, it } from "vitest";
@@ -30,6 +31,22 @@ async function raw(url: string, token: string, join?: string): Promise<RawConnec
 function emptySyncData(): Uint8Array {
   const [, message] = A.generateSyncMessage(A.init(), A.initSyncState());
   return message!;
+}
+
+/** A sync message of about `bytes` bytes (its one "change" is filler: only its size matters here). */
+function syncDataOf(bytes: number): Uint8Array {
+  return A.encodeSyncMessage({ heads: [], need: [], have: [], changes: [new Uint8Array(bytes).fill(7)] });
+}
+
+/** The connection's close, or a failure after `ms`. */
+function closedWithin(c: RawConnection, ms: number): Promise<{ code: number; reason: string }> {
+  return Promise.race([c.closed, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`still open after ${ms} ms`)), ms))]);
+}
+
+/** A process's resident memory, read from /proc. */
+function residentBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(match?.[1] ?? 0) * 1024;
 }
 
 function randomDocumentId(): string {
@@ -322,6 +339,88 @@ describe("relay against bad input", () => {
     expect(documentFiles(r.dataDir)).toEqual([]);
     await stillSyncs(r.url, token);
   });
+  it("S11: one token cannot take every slot; joined connections that say nothing, and sockets that never finish their request, are let go", async () => {
+    const r = await relay({
+      args: ["--max-connections", "30", "--max-connections-per-token", "5", "--idle-timeout-ms", "2000", "--max-pending-upgrades", "10", "--request-timeout-ms", "1500"],
+    });
+    const greedy = await addToken(r.dataDir, "greedy");
+    const team = await addToken(r.dataDir, "team");
+    const rssBefore = residentBytes(r.pid);
+
+    // One token holds as many connections as it may; its next is refused, others' are not.
+    const held = await Promise.all(Array.from({ length: 5 }, (_, i) => raw(r.url, greedy, `greedy-${i}`)));
+    await expect(rawConnect(r.url, greedy)).rejects.toMatchObject({ status: 429 });
+    expect(await metric(r.url, "relay_rejected_connections_total", '{reason="token-connections"}')).toBe(1);
+    const talker = await raw(r.url, team, "talker");
+    // Answering pings (ws does it by itself) does not keep a slot: saying nothing for the
+    // idle timeout closes a connection; one that talks stays.
+    const ticking = setInterval(() => talker.send({ type: "remote-subscription-change", senderId: "talker", targetId: talker.relayPeerId, add: [] }), 300);
+    try {
+      const codes = await Promise.all(held.map((c) => c.closed.then((closed) => closed.code)));
+      expect(new Set(codes)).toEqual(new Set([4010]));
+      expect(talker.socket.readyState).toBe(talker.socket.OPEN);
+    } finally {
+      clearInterval(ticking);
+    }
+    // The slots are free again for that token.
+    sockets.push(await rawConnect(r.url, greedy, { join: "greedy-again" }));
+
+    // Sockets that open and never finish a request (slowloris), or never send a byte: no
+    // more than the cap wait at once, the oldest go first, and each goes after the
+    // request timeout. Writers get in meanwhile.
+    const port = Number(new URL(r.url).port);
+    const lingering = Array.from({ length: 40 }, (_, i) => {
+      const socket = net.connect(port, "127.0.0.1", () => {
+        if (i % 4 !== 0) socket.write(`GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow-${i}: `);
+      });
+      socket.on("error", () => undefined);
+      socket.resume(); // reads what the relay says (a 408) and so sees the end that follows
+      return { socket, closed: new Promise<void>((resolve) => socket.once("close", () => resolve())) };
+    });
+    await eventually(async () => (await metric(r.url, "relay_rejected_connections_total", '{reason="too-many-pending"}')) >= 30, 10_000, 100);
+    expect(await metric(r.url, "relay_pending_upgrades")).toBeLessThanOrEqual(10);
+    await stillSyncs(r.url, team);
+    const allGone = Promise.all(lingering.map((l) => l.closed)).then(() => true);
+    expect(await Promise.race([allGone, new Promise<false>((resolve) => setTimeout(() => resolve(false), 8_000))])).toBe(true);
+    await eventually(async () => (await metric(r.url, "relay_pending_upgrades")) <= 1, 5_000, 100);
+    expect(residentBytes(r.pid)).toBeLessThan(rssBefore + 150 * 1024 * 1024);
+  });
+
+  it("S12: what one connection, or all together, make the relay hold is bounded in bytes: slowed, then closed with the reason", async () => {
+    const MiB = 1024 * 1024;
+    const r = await relay({ args: ["--max-message-bytes", String(2 * MiB), "--max-held-bytes-per-connection", String(4 * MiB), "--max-held-bytes", String(10 * MiB)] });
+    const token = await addToken(r.dataDir, "team");
+    const rssBefore = residentBytes(r.pid);
+    const held = (kind: string) => metric(r.url, "relay_held_bytes", `{kind="${kind}"}`);
+    /** Requests for documents nobody has, each carrying `mib` MiB of sync data: the relay keeps each to answer once the document arrives. */
+    const hoard = (c: RawConnection, peerId: string, count: number, mib: number) => {
+      for (let i = 0; i < count; i++) c.send({ type: "request", senderId: peerId, targetId: c.relayPeerId, documentId: randomDocumentId(), data: syncDataOf(mib * MiB) });
+    };
+
+    // One connection over its own budget: not read any more, then closed with the reason.
+    const hoarder = await raw(r.url, token, "hoarder");
+    hoard(hoarder, "hoarder", 3, 1.5);
+    await eventually(async () => (await held("waiting")) > 4 * MiB, 10_000, 50);
+    expect(await metric(r.url, "relay_slowed_total")).toBeGreaterThanOrEqual(1);
+    const closed = await closedWithin(hoarder, 15_000);
+    expect(closed.code).toBe(4011);
+    expect(closed.reason).toMatch(/holds too much for this connection \(4\.5 MiB; limit 4\.0 MiB\)/);
+    await eventually(async () => (await held("waiting")) === 0, 5_000, 50);
+
+    // Several connections, each within its own budget, over the relay's together: the one
+    // that takes it over, holding more than its share, goes; the others stay and keep syncing.
+    const modest = await Promise.all(["modest-0", "modest-1"].map((id) => raw(r.url, token, id)));
+    for (const [i, c] of modest.entries()) hoard(c, `modest-${i}`, 2, 1.9);
+    await eventually(async () => (await held("waiting")) >= 7.6 * MiB, 10_000, 50);
+    const greedy = await raw(r.url, token, "greedy");
+    hoard(greedy, "greedy", 2, 1.9);
+    expect((await closedWithin(greedy, 15_000)).code).toBe(4011);
+    expect(modest.every((c) => c.socket.readyState === c.socket.OPEN)).toBe(true);
+    expect(await held("waiting")).toBeLessThanOrEqual(10 * MiB);
+    expect(residentBytes(r.pid)).toBeLessThan(rssBefore + 150 * 1024 * 1024);
+    await stillSyncs(r.url, token);
+  });
+
   it("S13: ephemeral messages in another writer's name, or for too many authors, reach no one; the writer's own still do", async () => {
     const r = await relay();
     const token = await addToken(r.dataDir, "team");

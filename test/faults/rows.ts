@@ -45,6 +45,14 @@ export const ROWS: Record<string, Row> = {
   S8: { fault: "a flood of requests for random document IDs", promise: "answered unavailable cheaply; nothing created on disk" },
   S9: { fault: "a hostile document (script, javascript: link, huge lists)", promise: "rendered inert; UI stays responsive" },
   S10: { fault: "renderer compromised (XSS)", promise: "cannot read tokens, files or call Node; IPC validates payload and sender" },
+  S11: {
+    fault: "one token opens every connection slot; joined sockets stay silent; upgrades never finish",
+    promise: "a per-token limit (HTTP 429), an idle timeout, request timeouts and a cap on pending upgrades: other writers still connect",
+  },
+  S12: {
+    fault: "a connection holds large waiting requests, queued frames or unsaved changes",
+    promise: "a byte budget per connection and per relay: slowed, then closed with a reason; bytes in /metrics; relay RSS bounded",
+  },
   S13: { fault: "ephemeral messages claiming another sender, or absurd counts", promise: "not forwarded: each sender is bound to the connection it first spoke through; a connection speaks for at most 32" },
   S14: {
     fault: "a relay dial ID taken by a token holder; the shell's credential read by another port",
@@ -61,10 +69,7 @@ export const ROWS: Record<string, Row> = {
  * test, refuses one that also has a test (move it to ROWS then), and the reporter lists
  * each as owed, so that a promise without a test never reads as kept.
  */
-export const OWED: Record<string, { fault: string; issue: string }> = {
-  S11: { fault: "one token opens every slot; silent sockets; unfinished upgrades", issue: "issue 18" },
-  S12: { fault: "a connection holds large waiting requests, frames or changes", issue: "issue 18" },
-};
+export const OWED: Record<string, { fault: string; issue: string }> = {};
 
 /** The row a test belongs to: the ID its name starts with ("F4: ..."), or undefined. */
 export function rowOf(testName: string): string | undefined {

@@ -85,6 +85,10 @@ export const CloseCode = {
   JoinTimeout: 4008,
   /** More documents on one connection than allowed. */
   TooManyDocuments: 4009,
+  /** A joined connection that sent nothing for longer than the idle timeout (reconnect when there is something to say). */
+  Idle: 4010,
+  /** The relay held more bytes on the connection's behalf than its budget allows, for too long. */
+  OverBudget: 4011,
   /** Far more messages than the rate allowed, even after throttling. */
   RateLimited: 4029,
 } as const;

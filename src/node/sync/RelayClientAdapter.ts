@@ -280,6 +280,8 @@ export class RelayClientAdapter extends NetworkAdapter {
       fail(
         status === 401 && ours
           ? { code: "unauthorized", message: "the relay did not accept this token (missing, wrong or revoked)", url: endpoint.url }
+          : status === 429 && ours
+            ? { code: "refused", message: "the relay already has as many connections with this token as it allows: close Writer on another device, or ask whoever runs the relay for more", url: endpoint.url }
           : status === 502 || status === 503 || status === 504
             ? { code: "unreachable", message: `the server at this address answered HTTP ${status}: the relay behind it is not running`, url: endpoint.url }
             : { code: "refused", message: `the server at this address is not a Writer relay (it answered HTTP ${status} instead of opening a sync connection)`, url: endpoint.url },
@@ -356,6 +358,13 @@ export class RelayClientAdapter extends NetworkAdapter {
       this.emit("message", message as unknown as Message);
     });
     socket.on("close", (code: number, reasonBuffer: Buffer) => {
+      if (code === CloseCode.Idle && connectedAt) {
+        // The relay lets connections go that say nothing for long (a desktop showing only
+        // its library): nothing is wrong; connect again at once, without a warning.
+        this.#onEvent?.({ level: "info", message: "the relay closed an idle connection; reconnecting", url: endpoint.url });
+        this.#endSession(socket, endpoint, Number.POSITIVE_INFINITY, null);
+        return;
+      }
       const reason = reasonBuffer.toString("utf8") || serverError || "";
       const said = reason ? `the relay closed the connection: ${reason}` : null;
       // The relay's close codes (src/node/protocol) say why in a way words cannot blur.
@@ -373,15 +382,15 @@ export class RelayClientAdapter extends NetworkAdapter {
   }
 
   /** A live session ended: tell the Repo, then start over from the preferred relay. */
-  #endSession(socket: WebSocket, endpoint: RelayEndpoint, lastedMs: number, error: RelayError): void {
+  #endSession(socket: WebSocket, endpoint: RelayEndpoint, lastedMs: number, error: RelayError | null): void {
     if (this.#socket !== socket) return;
     this.#dropSocket(socket);
-    this.#onEvent?.({ level: "warn", message: "lost the relay", url: endpoint.url, error });
+    if (error) this.#onEvent?.({ level: "warn", message: "lost the relay", url: endpoint.url, error });
     this.#lastError = error;
     if (!this.#running) return;
     // A relay that drops us right after accepting (a revoked token, a refused peer ID)
     // counts as a failed attempt, or we would reconnect in a tight loop.
-    if (lastedMs < STABLE_SESSION_MS) {
+    if (lastedMs < STABLE_SESSION_MS && error) {
       this.#fail(error);
       return;
     }
