@@ -76,6 +76,34 @@ export interface HostOptions {
    * from the document and logs it (the default). WRITER_INTEGRITY_CHECKS overrides it.
    */
   integrityChecks?: IntegrityMode;
+  /**
+   * Asks the writer, outside the renderer, before a relay is added or pointed at a new
+   * address: every document in the library goes to it (issue 18). The desktop app shows
+   * a native dialog from the main process (src/main/relayConfirm.ts), so a compromised
+   * page cannot send the library to a server of its choosing. Without one (the browser
+   * shell, tests) the page is trusted, and the settings say so (`RELAY_TRUST_NOTE`).
+   */
+  confirmRelay?: (change: RelayChange) => Promise<boolean>;
+}
+
+/** A relay change the writer confirms outside the renderer (HostOptions.confirmRelay). */
+export interface RelayChange {
+  kind: "add" | "move";
+  name: string;
+  url: string;
+  /** The address it had, when it moves. */
+  previousUrl?: string;
+  /** Documents in the library now: all of them go to the relay. */
+  documents: number;
+}
+
+/** What the settings say where nothing outside the page confirms relay changes (the browser shell). */
+export const RELAY_TRUST_NOTE =
+  "In the browser shell this page is trusted: anything running in it can add a relay and send it your documents. The desktop app asks you in a window of its own.";
+
+/** The writer said no to a relay change (HostOptions.confirmRelay). */
+export class NotConfirmedError extends Error {
+  override readonly name = "NotConfirmedError";
 }
 
 /**
@@ -162,6 +190,7 @@ export class Host {
   #closed: Promise<void> | undefined;
   /** Told to every window at bootstrap. */
   readonly integrityChecks: IntegrityMode;
+  readonly #confirmRelayChange: HostOptions["confirmRelay"];
 
   private constructor(args: {
     repo: Repo;
@@ -181,8 +210,10 @@ export class Host {
     renderCache: RenderCache;
     integrityChecks: IntegrityMode;
     libraryRefreshMs: number;
+    confirmRelay: HostOptions["confirmRelay"];
   }) {
     this.#libraryRefreshMs = args.libraryRefreshMs;
+    this.#confirmRelayChange = args.confirmRelay;
     this.repo = args.repo;
     this.#library = args.library;
     this.logger = args.logger;
@@ -363,7 +394,7 @@ export class Host {
       const renderCache = new RenderCache(dataDir);
       const documents = new HostDocuments(new RepoDocuments(repo, { renderCache, saves: storage, storage: operations }), workers);
       const library = new Library(repo, libraryHandle, Date.now, documents);
-      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks), libraryRefreshMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS });
+      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks), libraryRefreshMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS, confirmRelay: options.confirmRelay });
       ref.host = host;
       for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
@@ -424,6 +455,7 @@ export class Host {
       if (error instanceof DocumentNotFoundError) return { ok: false, error: { code: "not-found", message: error.message } };
       if (error instanceof DocumentUnavailableError) return { ok: false, error: { code: "unavailable", message: error.message } };
       if (error instanceof RangeError) return { ok: false, error: { code: "invalid-request", message: error.message } };
+      if (error instanceof NotConfirmedError) return { ok: false, error: { code: "not-confirmed", message: error.message } };
       this.logger.error({ err: error, method: parsed.data.method }, "request failed");
       return { ok: false, error: { code: "internal", message: (error as Error).message } };
     }
@@ -618,12 +650,14 @@ export class Host {
       relays: this.#settings.relays.map((r) => ({ ...r, hasToken: this.#secrets.has(relayTokenKey(r.id)) })),
       libraryUrl: this.#library.url,
       secrets: { backend: this.#secrets.backend, weakness: this.#secrets.weakness },
+      relayTrust: this.#confirmRelayChange ? null : RELAY_TRUST_NOTE,
     };
   }
 
   /** Adds a relay at the end of the list; its token goes to the SecretStore only. */
   async addRelay(relay: { name: string; url: string; token: string | null }): Promise<string> {
     if (this.#settings.relays.some((r) => r.url === relay.url)) throw new RangeError(`${relay.url} is already in your relays.`);
+    await this.#confirmRelay({ kind: "add", name: relay.name, url: relay.url });
     const id = randomBytes(8).toString("hex");
     if (relay.token) await this.#secrets.set(relayTokenKey(id), relay.token);
     await this.#setRelays([...this.#settings.relays, { id, name: relay.name, url: relay.url }]);
@@ -639,11 +673,23 @@ export class Host {
     // drops the old one, or whoever can call this (a page taken over by a hostile
     // document) could send the writer's token to a server of its choosing.
     const moved = update.url !== undefined && update.url !== relay.url;
+    if (moved) await this.#confirmRelay({ kind: "move", name: update.name ?? relay.name, url: update.url!, previousUrl: relay.url });
     if (update.name !== undefined) relay.name = update.name;
     if (update.url !== undefined) relay.url = update.url;
     if (update.token === null || (moved && update.token === undefined)) await this.#secrets.delete(relayTokenKey(relay.id));
     else if (update.token !== undefined) await this.#secrets.set(relayTokenKey(relay.id), update.token);
     await this.#setRelays(relays);
+  }
+
+  /** Asks the writer outside the renderer, when the app can (HostOptions.confirmRelay); throws if they say no. */
+  async #confirmRelay(change: Omit<RelayChange, "documents">): Promise<void> {
+    const confirm = this.#confirmRelayChange;
+    if (!confirm) return;
+    const documents = Object.keys(this.#library.entries()).length;
+    if (!(await confirm({ ...change, documents }))) {
+      this.logger.info({ url: change.url, kind: change.kind }, "relay change not confirmed by the writer");
+      throw new NotConfirmedError(change.kind === "add" ? `${change.name} was not added: you did not confirm it.` : `${change.name} keeps its address: you did not confirm the new one.`);
+    }
   }
 
   async #removeRelay(id: string): Promise<void> {

@@ -6,6 +6,7 @@ import path from "node:path";
 import { app, BrowserWindow, dialog, ipcMain, MessageChannelMain, shell, type MessagePortMain } from "electron";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import { Host } from "../host/Host";
+import { relayQuestion } from "./relayConfirm";
 import { DirectoryLockedError } from "../node/storage";
 import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/api";
 import { IPC_PRINT_PDF } from "../shared/ipc";
@@ -107,6 +108,13 @@ async function start(): Promise<void> {
       documentWorkers: { worker: new URL("./documentWorker.js", import.meta.url) },
       // Development builds fail loudly when the editor drifts from the document.
       integrityChecks: app.isPackaged ? undefined : "strict",
+      // Relays are added only once the writer says so here, outside the page (issue 18).
+      confirmRelay: async (change) => {
+        const question = relayQuestion(change);
+        const window = BrowserWindow.getFocusedWindow();
+        const answer = window ? await dialog.showMessageBox(window, question) : await dialog.showMessageBox(question);
+        return answer.response === 1;
+      },
     });
   } catch (error) {
     const message = error instanceof DirectoryLockedError ? error.message : `Writer could not open your documents: ${String((error as Error).message ?? error)}`;

@@ -147,6 +147,8 @@ export interface SettingsView {
   libraryUrl: string;
   /** Where relay tokens are kept, and why that is weak when it is. */
   secrets: { backend: string; weakness: string | null };
+  /** Where no window of the app's own confirms relay changes (the browser shell): says the page is trusted. */
+  relayTrust: string | null;
 }
 
 export interface Bootstrap {
@@ -224,7 +226,7 @@ export type ImportedBackup =
   | { known: { url: string; title: string; updatedAt: number; trashed: boolean } };
 
 export interface HostError {
-  code: "invalid-request" | "not-found" | "unavailable" | "storage" | "internal";
+  code: "invalid-request" | "not-found" | "unavailable" | "storage" | "internal" | "not-confirmed";
   message: string;
 }
 

@@ -35,6 +35,9 @@ describe("syncing in the browser shell", () => {
 
     const settings = new SettingsPage(page);
     await settings.open();
+    // Nothing outside this page confirms a relay here, and the page says so (the desktop
+    // app asks in a dialog of its own).
+    expect(await settings.dialog.getByTestId("relay-trust").innerText()).toMatch(/^In the browser shell this page is trusted/);
     await settings.addRelay("Team", relay.url, token);
     await expect.poll(() => settings.dialog.getByTestId("settings-sync-status").innerText(), { timeout: 10_000 }).toMatch(/All changes on Team|Syncing with Team/);
     // The token went to the host and stays there: not in the page, not in settings.json.

@@ -6,7 +6,7 @@ import { generateAutomergeUrl, Repo, type AutomergeUrl, type DocumentId, type Pe
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { Host } from "../../src/host/Host";
+import { Host, type HostOptions, type RelayChange } from "../../src/host/Host";
 import type { SettingsView, SyncStatus } from "../../src/shared/api";
 import { TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { plainRelay, type PlainRelay } from "../support/plainRelay";
@@ -20,9 +20,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function host(name: string): Promise<Host> {
+async function host(name: string, options: Pick<HostOptions, "confirmRelay"> = {}): Promise<Host> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), `writer-relays-${name}-`));
-  const h = await Host.open({ dataDir, logger, user: { name } });
+  const h = await Host.open({ dataDir, logger, user: { name }, ...options });
   cleanups.push(() => fs.rm(dataDir, { recursive: true, force: true }));
   cleanups.push(() => h.close());
   return h;
@@ -87,6 +87,38 @@ describe("syncing through relays", () => {
     expect((await call<SettingsView>(a, { method: "getSettings" })).relays[0]).toMatchObject({ url: "ws://127.0.0.1:10/", hasToken: false });
     await call(a, { method: "updateRelay", id, url: "ws://127.0.0.1:11/", token: "another-token" });
     expect((await call<SettingsView>(a, { method: "getSettings" })).relays[0]).toMatchObject({ url: "ws://127.0.0.1:11/", hasToken: true });
+  });
+
+  it("adds a relay, or moves one to another address, only once the writer confirms it outside the page", async () => {
+    const asked: RelayChange[] = [];
+    let answer = false;
+    const a = await host("ada", { confirmRelay: async (change) => (asked.push(change), answer) });
+    // What the page says where the app asks for itself: nothing about trusting the page.
+    expect((await call<SettingsView>(a, { method: "getSettings" })).relayTrust).toBeNull();
+    const refused = await a.handle({ method: "addRelay", name: "Elsewhere", url: "ws://127.0.0.1:9/", token: "s3cret-token-value" });
+    expect(refused).toEqual({ ok: false, error: { code: "not-confirmed", message: "Elsewhere was not added: you did not confirm it." } });
+    expect(asked).toEqual([{ kind: "add", name: "Elsewhere", url: "ws://127.0.0.1:9/", documents: 0 }]);
+    const settings = await call<SettingsView>(a, { method: "getSettings" });
+    expect(settings.relays).toEqual([]);
+    expect(await fs.readFile(path.join(a.dataDir, "secrets.json"), "utf8").catch(() => "")).not.toContain("s3cret");
+
+    answer = true;
+    await call(a, { method: "createDocument", title: "Mine" });
+    const { id } = await call<{ id: string }>(a, { method: "addRelay", name: "Team", url: "ws://127.0.0.1:9/", token: "s3cret-token-value" });
+    expect(asked[1]).toEqual({ kind: "add", name: "Team", url: "ws://127.0.0.1:9/", documents: 1 });
+    // A new name or token sends nothing anywhere new: not asked. A new address is.
+    await call(a, { method: "updateRelay", id, name: "Renamed", token: "another-token" });
+    expect(asked).toHaveLength(2);
+    answer = false;
+    const moved = await a.handle({ method: "updateRelay", id, url: "ws://127.0.0.1:10/" });
+    expect(moved).toMatchObject({ ok: false, error: { code: "not-confirmed" } });
+    expect(asked[2]).toEqual({ kind: "move", name: "Renamed", url: "ws://127.0.0.1:10/", previousUrl: "ws://127.0.0.1:9/", documents: 1 });
+    expect((await call<SettingsView>(a, { method: "getSettings" })).relays[0]).toMatchObject({ url: "ws://127.0.0.1:9/", hasToken: true });
+  });
+
+  it("says in the browser shell (no confirmation outside the page) that the page is trusted", async () => {
+    const a = await host("ada");
+    expect((await call<SettingsView>(a, { method: "getSettings" })).relayTrust).toMatch(/^In the browser shell this page is trusted/);
   });
 
   it("keeps the token out of the settings and out of every answer to the renderer", async () => {

@@ -81,6 +81,11 @@ export function SettingsDialog({
                 {view.secrets.weakness}
               </p>
             )}
+            {view.relayTrust && (
+              <p className="settings-warning" role="note" data-testid="relay-trust">
+                {view.relayTrust}
+              </p>
+            )}
             <RelayList relays={view.relays} host={host} run={run} />
             <AddRelay host={host} run={run} />
           </Section>
