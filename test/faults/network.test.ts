@@ -201,6 +201,10 @@ describe("network faults", () => {
     const confirmed = await ada.read(url);
     await a.kill();
     await ada.kill();
+    // What A had sent towards B waits in the partitioned line's buffers; a real partition
+    // loses it with the dead connection. Without this, B got the change from those stale
+    // bytes at the heal, and the test passed with A forgetting what B still needed.
+    line!.cut();
 
     // A comes back and the line heals: A offers B what B still needs, until B has it.
     const again = await relays.relay({ dataDir: aDir, port: a.port, peers: [peer], args: ["--peer-backoff-max-ms", "1000"] });
