@@ -49,6 +49,11 @@ const faultFiles = fs
 const inProcessesLane = (file: string) => FAULT_LANE_PROCESSES.some((name) => path.basename(file) === `${name}.test.ts`);
 
 const relayWorkers = { RELAY_WORKER_THRESHOLD_BYTES: "0" };
+/**
+ * A vitest -t pattern for every test but those named: what a worker variant does not
+ * change (a refusal at the socket, a relay run with --workers 0) is not run again there.
+ */
+const allBut = (...names: string[]) => ["-t", `^(?!.*(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|")}))`];
 const hostWorkers = { WRITER_WORKER_THRESHOLD_BYTES: "0" };
 
 const checks: Suite[] = [
@@ -67,12 +72,21 @@ const lanes: Suite[][] = [
     // Documents the relay loads, syncs, stores, evicts and hands to its peers.
     {
       name: "integration, relay documents in workers",
-      command: vitest("--project", "integration", "test/integration/sync.test.ts", "test/integration/relay-backup.test.ts", "test/integration/relay-eviction.test.ts"),
+      command: vitest(
+        "--project",
+        "integration",
+        "test/integration/sync.test.ts",
+        "test/integration/relay-backup.test.ts",
+        "test/integration/relay-eviction.test.ts",
+        // Tokens refused or revoked: decided at the socket, before any document.
+        ...allBut("names a refused token"),
+      ),
       env: relayWorkers,
     },
     {
       name: "faults, relay documents in workers",
-      command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-lifecycle.test.ts", "test/faults/relay-peering.test.ts", "test/faults/relay-disk.test.ts"),
+      // S1, S2: tokens, at the socket; S12 runs its relay with --workers 0.
+      command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-lifecycle.test.ts", "test/faults/relay-peering.test.ts", "test/faults/relay-disk.test.ts", ...allBut("S1: ", "S2: ", "S12: ")),
       env: relayWorkers,
       faults: true,
     },
@@ -84,7 +98,14 @@ const lanes: Suite[][] = [
     // which keeps the documents it edits on the main thread: a worker changes nothing there.)
     {
       name: "e2e, host documents in workers",
-      command: vitest("--project", "e2e", ...["open", "crash", "library", "importExport", "sync", "presence", "desktop-worker"].map((f) => `test/e2e/${f}.test.ts`)),
+      command: vitest(
+        "--project",
+        "e2e",
+        ...["open", "crash", "library", "importExport", "sync", "presence", "desktop-worker"].map((f) => `test/e2e/${f}.test.ts`),
+        // What no document is part of: a relay's refusal, the shell's own door, printing
+        // the page, and a race in the page between two clicks.
+        ...allBut("says why a relay refuses", "refuses anyone without the token", "prints (the browser's Save as PDF)", "keeps the document the writer opened while another"),
+      ),
       env: hostWorkers,
     },
     // Of the security rows, those that reach documents: a read-only token's changes (S3),
