@@ -118,9 +118,29 @@ function claimedHeads(message: Message): string[] {
   }
 }
 
+interface HeldReply {
+  connection: Connection;
+  message: Message;
+  unsaved?: undefined;
+}
+
+/** Changes a connection sent: their bytes count against it until a stored copy has `heads`. */
+interface HeldChanges {
+  connection: Connection;
+  message?: undefined;
+  unsaved: number;
+  /** The heads the sender said it had with these changes. */
+  heads: string[];
+  /** Stores since that did not yet hold them (their dependencies still on their way). */
+  tries: number;
+}
+
+/** A change whose heads a stored copy still lacks after this many stores stays counted but is no longer looked at. */
+const MAX_UNSAVED_TRIES = 20;
+
 interface HeldMessages {
   /** Replies to send once stored, and changes received whose bytes are released once stored (`unsaved`). */
-  waiting: ({ connection: Connection; message: Message; unsaved?: undefined } | { connection: Connection; message?: undefined; unsaved: number })[];
+  waiting: (HeldReply | HeldChanges)[];
   writing: boolean;
 }
 
@@ -293,7 +313,7 @@ export class RelayServerAdapter extends NetworkAdapter {
         // before the write, so that what is known is on disk once it returns. A reply
         // made by a copy that died unsaved (its worker crashed) claims heads that the
         // copy loaded again from disk lacks: it is not sent (F14).
-        const claimed = batch.flatMap(({ message }) => (message ? claimedHeads(message) : []));
+        const claimed = batch.flatMap((entry) => (entry.message ? claimedHeads(entry.message) : entry.heads));
         known = claimed.length === 0 ? new Set() : new Set(await this.#hooks.knownHeads(documentId, [...new Set(claimed)]));
         await this.#hooks.store(documentId);
         failures = 0;
@@ -306,10 +326,20 @@ export class RelayServerAdapter extends NetworkAdapter {
         continue;
       }
       let dropped = 0;
-      for (const { connection, message, unsaved } of batch) {
-        if (!message) this.#release(connection, "unsaved", unsaved);
-        else if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
+      const later: HeldChanges[] = [];
+      for (const entry of batch) {
+        const { connection, message } = entry;
+        if (!message) {
+          // Released once a stored copy holds them; under load the Repo may take them in
+          // after this store began, and the next one holds them.
+          if (entry.heads.every((h) => known.has(h))) this.#release(connection, "unsaved", entry.unsaved);
+          else if (!connection.closing && ++entry.tries < MAX_UNSAVED_TRIES) later.push(entry);
+        } else if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
         else if (!connection.closing) this.#sendTo(connection, message);
+      }
+      if (later.length > 0) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** Math.min(later[0]!.tries, 6))));
+        held.waiting.push(...later);
       }
       if (dropped > 0) {
         this.#log.warn({ documentId, dropped }, "sync replies claimed changes the stored copy lacks (a document worker died before saving them): not sent; sync starts over");
@@ -587,7 +617,7 @@ export class RelayServerAdapter extends NetworkAdapter {
         // cannot make the relay hold more than its budget while the disk refuses saves.
         this.emit("message", message as unknown as Message);
         this.#hold(connection, "unsaved", message.data.byteLength);
-        this.#whenStored(connection, message.documentId, message.data.byteLength);
+        this.#whenStored(connection, message.documentId, message.data.byteLength, decoded.heads);
         return;
       }
     }
@@ -693,11 +723,11 @@ export class RelayServerAdapter extends NetworkAdapter {
     return message.data.byteLength + REQUEST_OVERHEAD_BYTES;
   }
 
-  /** Releases the `unsaved` bytes of a change from `connection` once the document is next stored. */
-  #whenStored(connection: Connection, documentId: string, bytes: number): void {
+  /** Releases the `unsaved` bytes of changes from `connection` once a stored copy of the document has `heads`. */
+  #whenStored(connection: Connection, documentId: string, bytes: number, heads: string[]): void {
     let held = this.#held.get(documentId);
     if (!held) this.#held.set(documentId, (held = { waiting: [], writing: false }));
-    held.waiting.push({ connection, unsaved: bytes });
+    held.waiting.push({ connection, unsaved: bytes, heads, tries: 0 });
     if (!held.writing) void this.#storeAndSend(documentId, held);
   }
 
