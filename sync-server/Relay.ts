@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import { Repo, type DocumentId, type PeerId } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
-import { FileStorageAdapter, RetryingStorage, StorageNotDurableError } from "../src/node/storage";
+import { StorageNotDurableError, StorageStack, type RetryingStorage } from "../src/node/storage";
 import { hashesEqual } from "../src/node/protocol";
 import { Metrics } from "./metrics";
 import { PeerDialer } from "./PeerDialer";
@@ -74,7 +74,7 @@ export class Relay {
   readonly #server: http.Server;
   readonly #adapter: RelayServerAdapter;
   readonly #dialers: PeerDialer[];
-  readonly #files: FileStorageAdapter;
+  readonly #stack: StorageStack;
   readonly #retrying: RetryingStorage;
   readonly #storage: RelayStorage;
   readonly #peerSync: PeerSync;
@@ -95,7 +95,7 @@ export class Relay {
     metrics: Metrics;
     adapter: RelayServerAdapter;
     dialers: PeerDialer[];
-    files: FileStorageAdapter;
+    stack: StorageStack;
     retrying: RetryingStorage;
     storage: RelayStorage;
     peerSync: PeerSync;
@@ -112,7 +112,7 @@ export class Relay {
     this.metrics = args.metrics;
     this.#adapter = args.adapter;
     this.#dialers = args.dialers;
-    this.#files = args.files;
+    this.#stack = args.stack;
     this.#retrying = args.retrying;
     this.#storage = args.storage;
     this.#peerSync = args.peerSync;
@@ -156,11 +156,10 @@ export class Relay {
     const ref: { peerSync?: PeerSync; adapter?: RelayServerAdapter; workers?: DocumentWorkers } = {};
 
     const documentsDir = path.join(dataDir, DOCUMENTS_DIR);
-    const files = await FileStorageAdapter.open(documentsDir, {
-      onCorrupt: (c) => logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
-    });
     let failing = false;
-    const retrying = new RetryingStorage(files, {
+    const stack = await StorageStack.open({
+      backend: { kind: "files", dir: documentsDir },
+      onCorrupt: (c) => logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
       onSaveFailed: ({ key, error, attempt }) => {
         failing = true;
         logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
@@ -174,7 +173,8 @@ export class Relay {
         if (key[1] === "snapshot" || key[1] === "incremental") ref.peerSync?.documentChanged(key[0]!);
       },
     });
-    const storage = new RelayStorage(retrying, files.dir);
+    const retrying = stack.retrying;
+    const storage = new RelayStorage(retrying, stack.dir);
     storage.onDocumentStored = (documentId) => ref.adapter?.documentStored(documentId);
     storage.onRefused = (documentId) => logger.error({ documentId }, "refused to overwrite a document with an empty snapshot");
     let workersStarted = false;
@@ -244,7 +244,7 @@ export class Relay {
         // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
         worker: new URL("./workers/start.mjs", import.meta.url),
         workerData: {
-          documentsDir: files.dir,
+          documentsDir: stack.dir,
           peerId,
           saveDebounceMs: options.saveDebounceMs,
           syncDebounceMs: options.syncDebounceMs,
@@ -326,13 +326,12 @@ export class Relay {
       });
 
       await adapter.attached;
-      const relay = new Relay({ options, repo, metrics, adapter, dialers, files, retrying, storage, peerSync, workers, tokens, tokenRecords, activity });
+      const relay = new Relay({ options, repo, metrics, adapter, dialers, stack, retrying, storage, peerSync, workers, tokens, tokenRecords, activity });
       await relay.#listen();
       return relay;
     } catch (error) {
       if (workersStarted) await ref.workers?.close();
-      retrying.close();
-      await files.close();
+      await stack.close();
       throw error;
     }
   }
@@ -583,10 +582,8 @@ export class Relay {
       const unsavedInWorkers = await this.#workers.close();
       await this.#storage.settle(this.#options.saveDebounceMs + 20);
       await this.#peerSync.close().catch((error: unknown) => this.logger.error({ err: error }, "could not write peers.json"));
-      await this.#retrying.retryNow();
-      const unsaved = [...this.#retrying.close(), ...unsavedInWorkers];
+      const unsaved = [...(await this.#stack.close()), ...unsavedInWorkers];
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
-      await this.#files.close();
       await stopped;
       this.logger.info("relay closed; everything flushed");
     })();

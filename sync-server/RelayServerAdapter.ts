@@ -292,10 +292,14 @@ export class RelayServerAdapter extends NetworkAdapter {
    * (src/shared/sync/changeBroadcast.ts), which needs no storage.
    */
   #sendWhenStored(connection: Connection, message: Message & { documentId: string }): void {
-    const documentId = message.documentId;
+    this.#enqueue(message.documentId, { connection, message });
+  }
+
+  /** Adds to what waits for the document's next store, and starts that store if none is under way. */
+  #enqueue(documentId: string, entry: HeldReply | HeldChanges): void {
     let held = this.#held.get(documentId);
     if (!held) this.#held.set(documentId, (held = { waiting: [], writing: false }));
-    held.waiting.push({ connection, message });
+    held.waiting.push(entry);
     if (!held.writing) void this.#storeAndSend(documentId, held);
   }
 
@@ -337,9 +341,12 @@ export class RelayServerAdapter extends NetworkAdapter {
         } else if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
         else if (!connection.closing) this.#sendTo(connection, message);
       }
+      // Looked at again after a while, without holding back the replies behind them.
       if (later.length > 0) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2_000, 50 * 2 ** Math.min(later[0]!.tries, 6))));
-        held.waiting.push(...later);
+        const retry = setTimeout(() => {
+          for (const entry of later) if (!entry.connection.closing) this.#enqueue(documentId, entry);
+        }, Math.min(2_000, 50 * 2 ** Math.min(later[0]!.tries, 6)));
+        retry.unref?.();
       }
       if (dropped > 0) {
         this.#log.warn({ documentId, dropped }, "sync replies claimed changes the stored copy lacks (a document worker died before saving them): not sent; sync starts over");
@@ -725,10 +732,7 @@ export class RelayServerAdapter extends NetworkAdapter {
 
   /** Releases the `unsaved` bytes of changes from `connection` once a stored copy of the document has `heads`. */
   #whenStored(connection: Connection, documentId: string, bytes: number, heads: string[]): void {
-    let held = this.#held.get(documentId);
-    if (!held) this.#held.set(documentId, (held = { waiting: [], writing: false }));
-    held.waiting.push({ connection, unsaved: bytes, heads, tries: 0 });
-    if (!held.writing) void this.#storeAndSend(documentId, held);
+    this.#enqueue(documentId, { connection, unsaved: bytes, heads, tries: 0 });
   }
 
   /** More bytes held on `connection`'s behalf; over budget, it is slowed, then closed (S12). */

@@ -31,7 +31,7 @@ import {
 import type { LibraryDocument } from "../shared/library";
 import { applyChangeBroadcasts } from "../shared/sync/changeBroadcast";
 import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
-import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
+import { StorageStack, TrackedStorage, type RetryingStorage } from "../node/storage";
 import { RenderCache } from "./RenderCache";
 import { DocumentNotFoundError, initLibrary, Library } from "./Library";
 import { loadSettings, osFullName, saveSettings, type Settings } from "./settings";
@@ -161,7 +161,7 @@ export class Host {
   readonly #cachedHeads = new Map<string, string[]>();
   /** Render-cache writes in flight; close waits for them. */
   readonly #cacheWrites = new Set<Promise<void>>();
-  readonly #files: FileStorageAdapter;
+  readonly #stack: StorageStack;
   readonly #operations: TrackedStorage;
   readonly #saveDebounceMs: number;
   readonly #settingsFile: string;
@@ -198,7 +198,7 @@ export class Host {
     logger: Logger;
     dataDir: string;
     storage: RetryingStorage;
-    files: FileStorageAdapter;
+    stack: StorageStack;
     operations: TrackedStorage;
     saveDebounceMs: number;
     settingsFile: string;
@@ -219,7 +219,7 @@ export class Host {
     this.logger = args.logger;
     this.dataDir = args.dataDir;
     this.#storage = args.storage;
-    this.#files = args.files;
+    this.#stack = args.stack;
     this.#operations = args.operations;
     this.#saveDebounceMs = args.saveDebounceMs;
     this.#settingsFile = args.settingsFile;
@@ -297,14 +297,16 @@ export class Host {
         logger.info("saving works again; every pending change is on disk");
       }
     };
-    const files = await FileStorageAdapter.open(path.join(dataDir, "documents"), { onCorrupt });
-    const storage = new RetryingStorage(files, {
+    const stack = await StorageStack.open({
+      backend: { kind: "files", dir: path.join(dataDir, "documents") },
+      onCorrupt,
       onSaveFailed: (failure) => onSaveFailed("main", failure),
       onRecovered: () => onRecovered("main"),
       onSaved: (key) => {
         ref.host?.documentSaved(key);
       },
     });
+    const storage = stack.retrying;
 
     const saveDebounceMs = options.saveDebounceMs ?? 20;
     const operations = new TrackedStorage(storage);
@@ -334,13 +336,13 @@ export class Host {
       workers = new DocumentWorkers({
         count: options.documentWorkers?.count ?? WORKER_COUNT,
         thresholdBytes: options.documentWorkers?.thresholdBytes ?? (thresholdFromEnv && /^\d+$/.test(thresholdFromEnv) ? Number(thresholdFromEnv) : WORKER_THRESHOLD_BYTES),
-        sizeOnDisk: (documentId) => files.sizeOnDisk(documentId),
+        sizeOnDisk: (documentId) => stack.backend.sizeOnDisk(documentId),
         // A document this host does not have yet (a shared link, another device's
         // library) arrives from a relay, at whatever length: in the worker.
         newDocuments: options.documentWorkers?.newDocuments ?? "worker",
         worker: options.documentWorkers?.worker ?? new URL("./documentWorkerStart.mjs", import.meta.url),
         workerData: {
-          documentsDir: files.dir,
+          documentsDir: stack.dir,
           dataDir,
           peerId,
           saveDebounceMs,
@@ -394,7 +396,7 @@ export class Host {
       const renderCache = new RenderCache(dataDir);
       const documents = new HostDocuments(new RepoDocuments(repo, { renderCache, saves: storage, storage: operations }), workers);
       const library = new Library(repo, libraryHandle, Date.now, documents);
-      const host = new Host({ repo, library, logger, dataDir, storage, files, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks), libraryRefreshMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS, confirmRelay: options.confirmRelay });
+      const host = new Host({ repo, library, logger, dataDir, storage, stack, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks), libraryRefreshMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS, confirmRelay: options.confirmRelay });
       ref.host = host;
       for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
@@ -406,8 +408,7 @@ export class Host {
       await repo?.shutdown().catch(() => undefined);
       await workers?.close().catch(() => undefined);
       await operations.settle(saveDebounceMs + 10);
-      storage.close();
-      await files.close();
+      await stack.close();
       throw error;
     }
   }
@@ -840,10 +841,8 @@ export class Host {
       await Promise.all(this.#cacheWrites);
       // The document worker writes out the long documents and lets go of the files.
       const unsavedInWorkers = await this.#workers.close();
-      await this.#storage.retryNow();
-      const unsaved = [...this.#storage.close(), ...unsavedInWorkers];
+      const unsaved = [...(await this.#stack.close()), ...unsavedInWorkers];
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
-      await this.#files.close();
       this.logger.info("host closed; everything flushed");
     })();
     return this.#closed;

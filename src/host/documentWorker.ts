@@ -4,7 +4,7 @@
 // host's main thread keeps answering every window, syncing every other document and
 // keeping the library. The windows' and relays' connections stay in the main thread.
 import { Repo } from "@automerge/automerge-repo";
-import { FileStorageAdapter, RetryingStorage, TrackedStorage } from "../node/storage";
+import { StorageStack, TrackedStorage } from "../node/storage";
 import { workerRuntime } from "../node/workers/runtime";
 import { applyChangeBroadcasts, type MessageSource } from "../shared/sync/changeBroadcast";
 import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
@@ -16,10 +16,9 @@ const runtime = workerRuntime<HostWorkerInit>();
 const { init, relayPeers } = runtime;
 const event = (e: HostWorkerEvent) => runtime.event(e);
 
-const files = FileStorageAdapter.openUnderLock(init.documentsDir, {
+const stack = StorageStack.underLock({
+  backend: { kind: "files", dir: init.documentsDir },
   onCorrupt: (c) => event({ t: "corrupt", documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }),
-});
-const retrying = new RetryingStorage(files, {
   onSaveFailed: ({ key, error, attempt }) => {
     const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code;
     event({ t: "save-failed", key, message: error.message, code, attempt });
@@ -27,6 +26,7 @@ const retrying = new RetryingStorage(files, {
   onRecovered: () => event({ t: "recovered" }),
   onSaved: (key) => event({ t: "saved", key }),
 });
+const retrying = stack.retrying;
 const storage = new TrackedStorage(retrying);
 
 const repo = new Repo({
@@ -86,10 +86,7 @@ async function answer(call: HostWorkerCall): Promise<unknown> {
       runtime.stop();
       await repo.shutdown();
       await storage.settle(init.saveDebounceMs + 10);
-      await retrying.retryNow();
-      const unsaved = retrying.close();
-      await files.close();
-      return unsaved;
+      return stack.close();
     }
   }
 }

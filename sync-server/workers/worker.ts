@@ -4,7 +4,7 @@
 // every connection and every other document. The connections stay in the main thread: a
 // message of this Repo goes there and leaves by the connection of its target peer.
 import { Repo } from "@automerge/automerge-repo/slim";
-import { FileStorageAdapter, RetryingStorage, StorageNotDurableError } from "../../src/node/storage";
+import { StorageNotDurableError, StorageStack } from "../../src/node/storage";
 import { workerRuntime } from "../../src/node/workers/runtime";
 import { onResync, RESYNC_AFTER_MS } from "../../src/shared/sync/resync";
 import { RelayStorage } from "../RelayStorage";
@@ -15,11 +15,10 @@ const runtime = workerRuntime<RelayWorkerInit>();
 const { init, log, relayPeers } = runtime;
 const event = (e: WorkerEvent) => runtime.event(e);
 
-const files = FileStorageAdapter.openUnderLock(init.documentsDir, {
-  onCorrupt: (c) => log("error", { documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
-});
 let failing = false;
-const retrying = new RetryingStorage(files, {
+const stack = StorageStack.underLock({
+  backend: { kind: "files", dir: init.documentsDir },
+  onCorrupt: (c) => log("error", { documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
   onSaveFailed: ({ key, error, attempt }) => {
     failing = true;
     log("error", { key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
@@ -33,7 +32,8 @@ const retrying = new RetryingStorage(files, {
     if (key[1] === "snapshot" || key[1] === "incremental") event({ t: "changed", documentId: key[0]! });
   },
 });
-const storage = new RelayStorage(retrying, files.dir);
+const retrying = stack.retrying;
+const storage = new RelayStorage(retrying, stack.dir);
 storage.onDocumentStored = (documentId) => event({ t: "stored", documentId });
 storage.onRefused = (documentId) => log("error", { documentId }, "refused to overwrite a document with an empty snapshot");
 
@@ -87,10 +87,7 @@ async function answer(call: WorkerCall): Promise<unknown> {
       runtime.stop();
       await repo.flush();
       await storage.settle(init.saveDebounceMs + 20);
-      await retrying.retryNow();
-      const unsaved = retrying.close();
-      await files.close();
-      return unsaved;
+      return stack.close();
     }
   }
 }

@@ -174,7 +174,11 @@ describe("network faults", () => {
     await typeAll(bob, url, bob2, "start", 50);
     end = await converged(url, [ada, bob], [clientA, clientB], 60_000);
     expect(end.text).toBe(expectedText([...bob1, ...bob2], "Start. ", [...ada1, ...ada2, ...ada3]));
-    await eventually(async () => (await ada.syncStatus(url)).document === "on-relay" && (await bob.syncStatus(url)).document === "on-relay", 30_000);
+    await eventually(async () => {
+      const [adaStatus, bobStatus] = [await ada.syncStatus(url), await bob.syncStatus(url)];
+      if (adaStatus.document === "on-relay" && bobStatus.document === "on-relay") return true;
+      throw new Error(`ada ${JSON.stringify(adaStatus)}, bob ${JSON.stringify(bobStatus)}`);
+    }, 30_000);
   });
 
   it("F15: a relay SIGKILLed during a partition from its peer, right after confirming a change: after the restart and the heal it sends the peer the change", async () => {

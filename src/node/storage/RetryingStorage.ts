@@ -1,4 +1,5 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
+import { validateKey } from "./keys";
 
 /** What a writer is told about a save that failed; retried until it succeeds. */
 export interface SaveFailure {
@@ -61,12 +62,17 @@ export class RetryingStorage implements StorageAdapterInterface {
     return false;
   }
 
+  // Every key is checked here first, as the back end checks it: a key no back end takes
+  // is a caller's mistake to refuse at once, not a disk failure to keep and retry forever.
+
   async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    validateKey(key);
     const pending = this.#pending.get(keyString(key));
     return pending ? pending.data : this.#inner.load(key);
   }
 
   async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    validateKey(key);
     const id = keyString(key);
     // A removal still waiting must not delete what is saved now: leaving a stale chunk
     // behind is harmless (automerge loads the same changes twice), deleting a new one is not.
@@ -84,11 +90,13 @@ export class RetryingStorage implements StorageAdapterInterface {
   }
 
   async remove(key: StorageKey): Promise<void> {
+    validateKey(key);
     this.#pending.delete(keyString(key));
     await this.#removeOrDefer(key, false);
   }
 
   async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
+    validateKey(keyPrefix, { allowEmpty: true });
     const chunks = await this.#inner.loadRange(keyPrefix);
     const pending = [...this.#pending.values()].filter((p) => hasPrefix(p.key, keyPrefix));
     if (pending.length === 0) return chunks;
@@ -98,6 +106,7 @@ export class RetryingStorage implements StorageAdapterInterface {
   }
 
   async removeRange(keyPrefix: StorageKey): Promise<void> {
+    validateKey(keyPrefix, { allowEmpty: true });
     for (const [id, p] of this.#pending) if (hasPrefix(p.key, keyPrefix)) this.#pending.delete(id);
     await this.#removeOrDefer(keyPrefix, true);
   }

@@ -22,7 +22,7 @@ export class TrackedStorage implements StorageAdapterInterface {
   }
 
   save(key: StorageKey, data: Uint8Array): Promise<void> {
-    if (key[0] !== undefined && this.#forgotten.has(key[0])) return Promise.resolve();
+    if (Array.isArray(key) && key[0] !== undefined && this.#forgotten.has(key[0])) return Promise.resolve();
     return this.track(this.inner.save(key, data));
   }
 

@@ -5,3 +5,5 @@ export { validateKey } from "./keys";
 export { RetryingStorage } from "./RetryingStorage";
 export type { RetryingStorageOptions, SaveFailure } from "./RetryingStorage";
 export { TrackedStorage } from "./TrackedStorage";
+export { StorageStack } from "./stack";
+export type { StorageBackend, StorageStackOptions } from "./stack";
