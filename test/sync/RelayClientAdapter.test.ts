@@ -33,6 +33,25 @@ function client(endpoints: { url: string; token: string | null }[]) {
 }
 
 describe("RelayClientAdapter", () => {
+  it("an attempt given up for a new relay list does not act later: the new connection stays the only one", async () => {
+    // A server that takes the upgrade and never answers: the attempt waits for its handshake timeout.
+    const held: { destroy(): void }[] = [];
+    const stalled = await server((_req, socket) => void held.push(socket));
+    cleanups.push(() => held.forEach((socket) => socket.destroy()));
+    const relay = await plainRelay("secret");
+    const opened: WebSocket[] = [];
+    relay.server.on("connection", (ws: WebSocket) => opened.push(ws));
+    const a = client([{ url: stalled, token: "secret" }]);
+    await eventually(() => a.adapter.state.status === "connecting");
+    a.adapter.setEndpoints([{ url: relay.url, token: "secret" }]);
+    await eventually(() => a.adapter.state.status === "connected");
+    // The stalled attempt's handshake timeout (1 s) passes: nothing may change.
+    await quietPeriod(1500, "past the abandoned attempt's 1 s handshake timeout");
+    expect(a.adapter.state).toMatchObject({ status: "connected", url: relay.url });
+    expect(opened.filter((ws) => ws.readyState === ws.OPEN)).toHaveLength(1);
+    expect(a.states.filter((s) => s.status === "connecting" && s.url === relay.url)).toHaveLength(1);
+  });
+
   it("syncs a document with a relay through a bearer token", async () => {
     const relay = await plainRelay("secret");
     const a = client([{ url: relay.url, token: "secret" }]);

@@ -241,6 +241,8 @@ export class RelayClientAdapter extends NetworkAdapter {
 
   /** One attempt on the current endpoint; on failure, the next one or a pause. */
   #attempt(): void {
+    // One connection at a time: whatever the previous attempt left is let go first.
+    this.#closeSocket();
     const endpoint = this.#endpoints[this.#index]!;
     const peerId = this.peerId!;
     this.#setState({ status: "connecting", url: endpoint.url, lastError: this.#lastError });
@@ -263,8 +265,13 @@ export class RelayClientAdapter extends NetworkAdapter {
       if (settled) return;
       settled = true;
       clearTimeout(handshakeTimer);
+      // An attempt given up meanwhile (a new relay list started another) has no say any
+      // more: its handshake timer firing later must not fail the attempt that replaced it,
+      // which would leave that connection open and forgotten, holding our peer ID at the
+      // relay so that every later join is refused as "peer ID in use".
+      const current = this.#socket === socket;
       this.#dropSocket(socket);
-      this.#fail(error);
+      if (current) this.#fail(error);
     };
     const handshakeTimer = setTimeout(
       () => fail({ code: "timeout", message: `the relay did not answer within ${this.#handshakeTimeoutMs / 1000} s`, url: endpoint.url }),
