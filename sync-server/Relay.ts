@@ -96,7 +96,6 @@ export class Relay {
     adapter: RelayServerAdapter;
     dialers: PeerDialer[];
     stack: StorageStack;
-    retrying: RetryingStorage;
     storage: RelayStorage;
     peerSync: PeerSync;
     workers: DocumentWorkers;
@@ -113,7 +112,7 @@ export class Relay {
     this.#adapter = args.adapter;
     this.#dialers = args.dialers;
     this.#stack = args.stack;
-    this.#retrying = args.retrying;
+    this.#retrying = args.stack.retrying;
     this.#storage = args.storage;
     this.#peerSync = args.peerSync;
     this.#workers = args.workers;
@@ -326,7 +325,7 @@ export class Relay {
       });
 
       await adapter.attached;
-      const relay = new Relay({ options, repo, metrics, adapter, dialers, stack, retrying, storage, peerSync, workers, tokens, tokenRecords, activity });
+      const relay = new Relay({ options, repo, metrics, adapter, dialers, stack, storage, peerSync, workers, tokens, tokenRecords, activity });
       await relay.#listen();
       return relay;
     } catch (error) {

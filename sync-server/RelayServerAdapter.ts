@@ -619,14 +619,14 @@ export class RelayServerAdapter extends NetworkAdapter {
         if (data) message = { ...message, data };
       }
       if (message.type === "request" && (await this.#answerUnknown(connection, message))) return;
+      this.emit("message", message as unknown as Message);
       if (decoded.changes.length > 0 && connection.credential.access !== "read-only") {
         // Changes in the relay's memory until its copy is next stored (S12): a writer
         // cannot make the relay hold more than its budget while the disk refuses saves.
-        this.emit("message", message as unknown as Message);
         this.#hold(connection, "unsaved", message.data.byteLength);
-        this.#whenStored(connection, message.documentId, message.data.byteLength, decoded.heads);
-        return;
+        this.#enqueue(message.documentId, { connection, unsaved: message.data.byteLength, heads: decoded.heads, tries: 0 });
       }
+      return;
     }
     if (message.type === "ephemeral" && connection.credential.access === "read-only" && carriesChange(message.data)) {
       // Renderers broadcast each change beside sync (src/shared/sync/changeBroadcast.ts),
@@ -730,11 +730,6 @@ export class RelayServerAdapter extends NetworkAdapter {
     return message.data.byteLength + REQUEST_OVERHEAD_BYTES;
   }
 
-  /** Releases the `unsaved` bytes of changes from `connection` once a stored copy of the document has `heads`. */
-  #whenStored(connection: Connection, documentId: string, bytes: number, heads: string[]): void {
-    this.#enqueue(documentId, { connection, unsaved: bytes, heads, tries: 0 });
-  }
-
   /** More bytes held on `connection`'s behalf; over budget, it is slowed, then closed (S12). */
   #hold(connection: Connection, kind: HeldKind, bytes: number): void {
     if (connection.closing || bytes <= 0) return;
@@ -751,13 +746,6 @@ export class RelayServerAdapter extends NetworkAdapter {
     if (connection.overBudgetSince !== undefined) this.#judgeBudget(connection);
   }
 
-  #heldBy(connection: Connection): number {
-    return connection.held.queued + connection.held.waiting + connection.held.unsaved;
-  }
-
-  #heldInAll(): number {
-    return this.#heldTotal.queued + this.#heldTotal.waiting + this.#heldTotal.unsaved;
-  }
 
   /**
    * Over its own budget, or over the relay's while holding more than its share: the
@@ -768,9 +756,9 @@ export class RelayServerAdapter extends NetworkAdapter {
   #judgeBudget(connection: Connection, now = Date.now()): void {
     if (connection.closing) return;
     const { limits, metrics } = this.#hooks;
-    const own = this.#heldBy(connection);
+    const own = sum(connection.held);
     const share = limits.maxHeldBytes / Math.max(1, this.#connections.size);
-    const over = own > limits.maxHeldBytesPerConnection || (this.#heldInAll() > limits.maxHeldBytes && own > share);
+    const over = own > limits.maxHeldBytesPerConnection || (sum(this.#heldTotal) > limits.maxHeldBytes && own > share);
     if (!over) {
       if (connection.overBudgetSince !== undefined) {
         connection.overBudgetSince = undefined;
@@ -957,6 +945,11 @@ function carriesChange(data: Uint8Array): boolean {
     // Not CBOR: no receiver decodes it either.
     return false;
   }
+}
+
+/** All the bytes of a held record, whatever their kind. */
+function sum(held: Readonly<Record<HeldKind, number>>): number {
+  return held.queued + held.waiting + held.unsaved;
 }
 
 function mebibytes(bytes: number): string {

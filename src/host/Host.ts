@@ -197,7 +197,6 @@ export class Host {
     library: Library;
     logger: Logger;
     dataDir: string;
-    storage: RetryingStorage;
     stack: StorageStack;
     operations: TrackedStorage;
     saveDebounceMs: number;
@@ -218,7 +217,7 @@ export class Host {
     this.#library = args.library;
     this.logger = args.logger;
     this.dataDir = args.dataDir;
-    this.#storage = args.storage;
+    this.#storage = args.stack.retrying;
     this.#stack = args.stack;
     this.#operations = args.operations;
     this.#saveDebounceMs = args.saveDebounceMs;
@@ -396,7 +395,7 @@ export class Host {
       const renderCache = new RenderCache(dataDir);
       const documents = new HostDocuments(new RepoDocuments(repo, { renderCache, saves: storage, storage: operations }), workers);
       const library = new Library(repo, libraryHandle, Date.now, documents);
-      const host = new Host({ repo, library, logger, dataDir, storage, stack, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks), libraryRefreshMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS, confirmRelay: options.confirmRelay });
+      const host = new Host({ repo, library, logger, dataDir, stack, operations, saveDebounceMs, settingsFile, settings, secrets, relays, workers, documents, renderCache, integrityChecks: integrityMode(options.integrityChecks), libraryRefreshMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS, confirmRelay: options.confirmRelay });
       ref.host = host;
       for (const rename of renames) rename(host);
       for (const p of early) host.#report(p);
