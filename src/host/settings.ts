@@ -106,3 +106,23 @@ export async function loadSettings(file: string, onProblem: (message: string) =>
 export async function saveSettings(file: string, settings: Settings): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(settingsSchema.parse(settings), null, 2) + "\n");
 }
+
+/** The host's settings in memory and on disk: every change is written before it returns. */
+export class SettingsFile {
+  readonly #file: string;
+  #settings: Settings;
+
+  constructor(file: string, settings: Settings) {
+    this.#file = file;
+    this.#settings = settings;
+  }
+
+  get current(): Readonly<Settings> {
+    return this.#settings;
+  }
+
+  async update(patch: Partial<Settings>): Promise<void> {
+    this.#settings = { ...this.#settings, ...patch };
+    await saveSettings(this.#file, this.#settings);
+  }
+}

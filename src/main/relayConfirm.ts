@@ -5,7 +5,7 @@
  * decide it alone. Kept apart from index.ts (no Electron import) so that it is
  * unit-tested without Electron; the shape is Electron's MessageBoxOptions.
  */
-import type { RelayChange } from "../host/Host";
+import type { RelayChange } from "../host/RelaySettings";
 
 export interface RelayQuestion {
   type: "question";

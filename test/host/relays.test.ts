@@ -6,7 +6,8 @@ import { generateAutomergeUrl, Repo, type AutomergeUrl, type DocumentId, type Pe
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import { Host, type HostOptions, type RelayChange } from "../../src/host/Host";
+import { Host, type HostOptions } from "../../src/host/Host";
+import type { RelayChange } from "../../src/host/RelaySettings";
 import type { SettingsView, SyncStatus } from "../../src/shared/api";
 import { TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { plainRelay, type PlainRelay } from "../support/plainRelay";
