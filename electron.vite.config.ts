@@ -26,9 +26,9 @@ function earlyPaintFirst(): Plugin {
 export default defineConfig({
   main: {
     build: {
-      // The host's document worker (src/host/documentWorker.ts) is a thread of its own,
+      // The host's document worker (src/host/workers/worker.ts) is a thread of its own,
       // started from its file: an entry of its own, beside index.js.
-      rollupOptions: { input: { index: resolve(__dirname, "src/main/index.ts"), documentWorker: resolve(__dirname, "src/host/documentWorker.ts") } },
+      rollupOptions: { input: { index: resolve(__dirname, "src/main/index.ts"), documentWorker: resolve(__dirname, "src/host/workers/worker.ts") } },
       // Native and wasm-carrying packages stay in node_modules, loaded by Node at run time.
       externalizeDeps: true,
     },
@@ -50,8 +50,8 @@ export default defineConfig({
       // Self-contained: the Automerge wasm is inlined as base64 (in a chunk of its own,
       // main.tsx) so that file:// (Electron) and http (browser shell) load it the same way.
       chunkSizeWarningLimit: 5120,
-      // electron-vite leaves the renderer unminified; minified, the app's 2.2 MB script is
-      // parsed sooner, and the window is editable sooner (issue 6, bench/long-document).
+      // electron-vite leaves the renderer unminified; minified, the app's large script is
+      // parsed sooner, and the window is editable sooner (measured in bench/long-document).
       minify: true,
     },
   },

@@ -9,6 +9,9 @@ const nodeBuiltins = [
   "worker_threads", "stream", "zlib", "node:*", "electron", "ws",
 ];
 
+const electronInNode = { group: ["electron"], message: "The host and the relay run without Electron; inject Electron facilities from src/main." };
+const uiInNode = { group: ["**/renderer/**", "**/main/**", "**/preload/**", "react", "react-dom"], message: "Node code does not import UI or Electron layers." };
+
 export default tseslint.config(
   { ignores: ["out/**", "dist/**", "node_modules/**", "coverage/**", "test-results/**", "bench/**/results/**", ".scratch/**"] },
   js.configs.recommended,
@@ -50,16 +53,52 @@ export default tseslint.config(
     files: ["src/host/**/*.ts", "src/node/**/*.ts", "sync-server/**/*.ts"],
     languageOptions: { globals: { ...globals.node } },
     rules: {
+      "no-restricted-imports": ["error", { patterns: [electronInNode, uiInNode, { group: ["**/sync-server/**"], message: "The host does not import the relay; what both need lives in src/node." }] }],
+    },
+  },
+  {
+    // Node code both the host and the relay run: neither's own code.
+    files: ["src/node/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [electronInNode, uiInNode, { group: ["**/host/**", "**/sync-server/**"], message: "src/node is shared by the host and the relay: it imports neither." }] }],
+    },
+  },
+  {
+    // The relay runs on servers with no desktop code at all.
+    files: ["sync-server/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [electronInNode, uiInNode, { group: ["**/src/host/**"], message: "The relay does not import the desktop's host; what both need lives in src/node." }] }],
+    },
+  },
+  {
+    // Electron's main process: wires the host (src/host) to windows; never the UI or the relay.
+    files: ["src/main/**/*.ts"],
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
       "no-restricted-imports": ["error", {
         patterns: [
-          { group: ["electron"], message: "The host runs without Electron; inject Electron facilities from src/main." },
-          { group: ["**/renderer/**", "**/main/**", "**/preload/**", "react", "react-dom"], message: "Node code does not import UI or Electron layers." },
+          { group: ["**/renderer/**", "**/preload/**", "react", "react-dom"], message: "The main process does not import the UI; windows load it." },
+          { group: ["**/sync-server/**"], message: "The desktop app does not contain the relay." },
         ],
       }],
     },
   },
   {
-    files: ["src/main/**/*.ts", "src/preload/**/*.ts", "test/**/*.{ts,mjs}", "bench/**/*.{ts,mjs,js}", "scripts/**/*.{ts,mjs,js}", "*.config.{ts,js}", ".ci/**/*.mjs"],
+    // The preload script: the one bridge between a window and the main process, in a
+    // sandboxed renderer (only electron's renderer modules and the shared contract).
+    files: ["src/preload/**/*.ts"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      "no-restricted-imports": ["error", {
+        patterns: [
+          { group: nodeBuiltins.filter((name) => name !== "electron"), message: "The preload runs sandboxed: Electron's renderer modules only, no Node." },
+          { group: ["**/host/**", "**/node/**", "**/main/**", "**/renderer/**", "**/sync-server/**", "react", "react-dom"], message: "The preload passes messages; it imports only src/shared." },
+        ],
+      }],
+    },
+  },
+  {
+    files: ["test/**/*.{ts,mjs}", "bench/**/*.{ts,mjs,js}", "scripts/**/*.{ts,mjs,js}", "*.config.{ts,js}", ".ci/**/*.mjs"],
     languageOptions: { globals: { ...globals.node } },
   },
 );

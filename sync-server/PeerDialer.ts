@@ -1,6 +1,6 @@
-import { randomInt } from "node:crypto";
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageId } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
+import { Backoff } from "../src/node/sync/Backoff";
 import WebSocket from "ws";
 import { PROTOCOL_VERSION, ProtocolError, isRepoWireMessage, parseMessage } from "../src/node/protocol";
 import { watchSocket, type LivenessTimes } from "../src/node/sync/liveness";
@@ -49,7 +49,7 @@ export class PeerDialer extends NetworkAdapter {
   #remoteStorageId: StorageId | undefined;
   #dialId: PeerId | undefined;
   #running = false;
-  #attempt = 0;
+  readonly #backoff: Backoff;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #stopWatching: (() => void) | undefined;
   #ready = false;
@@ -59,6 +59,7 @@ export class PeerDialer extends NetworkAdapter {
   constructor(options: PeerDialerOptions) {
     super();
     this.#options = options;
+    this.#backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 });
     const parsed = new URL(options.url);
     const token = parsed.searchParams.get("token") ?? options.token;
     parsed.searchParams.delete("token");
@@ -171,7 +172,7 @@ export class PeerDialer extends NetworkAdapter {
         if (joined) return;
         joined = true;
         clearTimeout(handshake);
-        this.#attempt = 0;
+        this.#backoff.reset();
         this.#remotePeerId = parsed.senderId as PeerId;
         this.#remoteStorageId = parsed.peerMetadata.storageId as StorageId | undefined;
         this.#log.info({ remotePeerId: parsed.senderId }, "connected to peer relay");
@@ -211,11 +212,8 @@ export class PeerDialer extends NetworkAdapter {
 
   #schedule(): void {
     if (!this.#running) return;
-    const { initialMs, maxMs } = this.#options.backoff ?? { initialMs: 500, maxMs: 30_000 };
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#attempt, 20));
-    this.#attempt++;
-    // Full jitter: relays restarted together do not dial each other in lockstep.
-    const delay = Math.max(100, randomInt(0, Math.max(1, Math.floor(ceiling)) + 1));
+    // Relays restarted together do not dial each other in lockstep (Backoff's jitter).
+    const delay = this.#backoff.next();
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#dial(), delay);
     this.#timer.unref?.();

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import { WebSocketServer, type WebSocket } from "ws";
 import {
   CloseCode,
+  PeerBinding,
   PROTOCOL_VERSION,
   ProtocolError,
   UnsupportedProtocolVersionError,
@@ -150,6 +151,8 @@ interface Connection {
   readonly credential: Credential;
   readonly remoteAddress: string;
   peerId: PeerId | undefined;
+  /** The connection's binding to the peer that joined on it: what it may send as whom. */
+  readonly binding: PeerBinding;
   joinTimer: ReturnType<typeof setTimeout> | undefined;
   tokens: number;
   refilledAt: number;
@@ -431,6 +434,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       credential,
       remoteAddress,
       peerId: undefined,
+      binding: new PeerBinding(this.peerId!),
       joinTimer: undefined,
       tokens: limits.messageBurst,
       refilledAt: Date.now(),
@@ -524,11 +528,13 @@ export class RelayServerAdapter extends NetworkAdapter {
     }
     metrics.inc("relay_messages_received_total", { type: parsed.type });
     if (parsed.type === "join") {
-      if (connection.peerId !== undefined) {
-        this.#close(connection, CloseCode.UnexpectedJoin, "already joined", "unexpected-join");
+      const peerId = parsed.senderId as PeerId;
+      // (Joining as the relay itself is refused below, with the other peer IDs in use.)
+      const refused = connection.binding.joinRefusal(peerId);
+      if (refused && refused.code !== CloseCode.PeerIdInUse) {
+        this.#close(connection, refused.code, refused.reason, refused.label);
         return;
       }
-      const peerId = parsed.senderId as PeerId;
       // The relay's own peer IDs (`relay-<storage ID>`, and `….dial` for the connections
       // it opens to its peers) are for relay tokens only: a writer who took a peer's dial
       // ID would keep that peer's redials out (S14).
@@ -555,6 +561,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       clearTimeout(connection.joinTimer);
       connection.joinTimer = undefined;
       connection.peerId = peerId;
+      connection.binding.bind(peerId);
       this.#byPeer.set(peerId, connection);
       const peerMetadata: PeerMetadata = {};
       if (parsed.peerMetadata.storageId !== undefined) peerMetadata.storageId = parsed.peerMetadata.storageId as StorageId;
@@ -590,8 +597,9 @@ export class RelayServerAdapter extends NetworkAdapter {
     const { limits } = this.#hooks;
     // Ephemeral messages are forwarded along chains of peers (renderer, host, relay)
     // with their author as sender; everything else must come from the peer that joined.
-    if ((message.type !== "ephemeral" && message.senderId !== peerId) || message.targetId !== this.peerId) {
-      this.#close(connection, CloseCode.SenderMismatch, "sender or target is not this connection's", "sender-mismatch");
+    const checked = connection.binding.check(message);
+    if ("refusal" in checked) {
+      this.#close(connection, checked.refusal.code, checked.refusal.reason, checked.refusal.label);
       return;
     }
     if ("documentId" in message) {
@@ -606,13 +614,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.#hooks.touch(documentId);
     }
     if (message.type === "sync" || message.type === "request") {
-      let decoded: A.DecodedSyncMessage;
-      try {
-        decoded = A.decodeSyncMessage(message.data);
-      } catch {
-        this.#close(connection, CloseCode.InvalidMessage, "invalid automerge sync message", "invalid-message");
-        return;
-      }
+      const decoded = checked.decoded!;
       if (connection.credential.access === "read-only") {
         const data = await this.#readOnly(connection, message.documentId, decoded);
         if (connection.closing) return;

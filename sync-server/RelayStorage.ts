@@ -110,7 +110,7 @@ export class RelayStorage extends TrackedStorage {
 
   /**
    * Bytes of `documentId`'s snapshot and incremental chunks on disk (0 if it has none):
-   * how long it will take to load (the relay's document workers, issue 6).
+   * how long it will take to load (the relay's document workers go by it).
    */
   sizeOnDisk(documentId: string): Promise<number> {
     return documentSizeOnDisk(this.#documentsDir, documentId);

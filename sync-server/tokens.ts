@@ -1,7 +1,7 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { writeFileAtomic } from "../src/node/atomicFile";
-import { generateToken, hashesEqual, hashToken, isWellFormedToken } from "../src/node/protocol";
 
 /** What a token allows. */
 export type TokenAccess = "full" | "read-only" | "relay";
@@ -22,6 +22,35 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 /** A token name that is already taken, or not a valid name. */
 export class TokenNameError extends Error {
   override readonly name = "TokenNameError";
+}
+
+/** Bytes of randomness in a relay token: 256 bits, 43 characters of base64url. */
+const TOKEN_BYTES = 32;
+const TOKEN = /^[A-Za-z0-9_-]{20,200}$/;
+
+/** A new relay token: high-entropy random, base64url. Shown once, never stored. */
+export function generateToken(): string {
+  return randomBytes(TOKEN_BYTES).toString("base64url");
+}
+
+/**
+ * The form a token is kept in: SHA-256, hex. A slow password hash is not needed for
+ * 256-bit random tokens: nobody can search that space, hashed fast or slow.
+ */
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+
+/** Whether `token` could be one of ours (charset and length), before any hashing. */
+export function isWellFormedToken(token: string): boolean {
+  return TOKEN.test(token);
+}
+
+/** Compares two token hashes (hex) in constant time. */
+export function hashesEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
 }
 
 /**
@@ -129,4 +158,56 @@ function isTokenRecord(value: unknown): value is TokenRecord {
     (r.access === "full" || r.access === "read-only" || r.access === "relay") &&
     typeof r.createdAt === "string"
   );
+}
+
+/**
+ * The tokens a running relay accepts: the token file as last read, read again when it
+ * changes on disk (`poll`, every second and whenever an unknown token is presented, so
+ * that a token added a moment ago by `token add` works at once).
+ */
+export class TokenWatch {
+  readonly #store: TokenStore;
+  #records: TokenRecord[] = [];
+  #stamp = "";
+
+  constructor(store: TokenStore) {
+    this.#store = store;
+  }
+
+  get records(): readonly TokenRecord[] {
+    return this.#records;
+  }
+
+  /** Reads the file; throws if it cannot be read (the relay does not start without it). */
+  async open(): Promise<void> {
+    this.#stamp = await this.#stampNow();
+    this.#records = await this.#store.list();
+  }
+
+  find(token: string): TokenRecord | undefined {
+    return findToken(this.#records, token);
+  }
+
+  /**
+   * Rereads the file if it changed since the last read. Returns the new records, or
+   * undefined when nothing changed; throws (keeping the previous records) when the
+   * file changed but cannot be read.
+   */
+  async poll(): Promise<readonly TokenRecord[] | undefined> {
+    const stamp = await this.#stampNow();
+    if (stamp === this.#stamp) return undefined;
+    const records = await this.#store.list();
+    this.#stamp = stamp;
+    this.#records = records;
+    return records;
+  }
+
+  async #stampNow(): Promise<string> {
+    try {
+      const stat = await fs.stat(this.#store.file);
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return "missing";
+    }
+  }
 }

@@ -22,7 +22,7 @@ import { LibraryRefreshes } from "./LibraryRefreshes";
 import { RelaySettings, type ConfirmRelay } from "./RelaySettings";
 import { RenderCacheUpdates } from "./RenderCacheUpdates";
 import { StorageProblems } from "./StorageProblems";
-import type { HostWorkerEvent, HostWorkerInit } from "./documentWorkerProtocol";
+import type { HostWorkerContract } from "./workers/protocol";
 
 export interface HostOptions {
   /** Where documents and settings live; created if missing. */
@@ -48,7 +48,7 @@ export interface HostOptions {
    * chunks on disk add up to `thresholdBytes` or more goes there when it is first
    * needed; `count: 0` keeps every document on the main thread. `worker` is the worker's
    * program: the desktop build's documentWorker.js (src/main), or by default the source,
-   * through tsx (documentWorkerStart.mjs). `newDocuments`: where a document this host
+   * through tsx (workers/start.mjs). `newDocuments`: where a document this host
    * does not have yet goes (default: the worker, its length is not known).
    */
   documentWorkers?: { count?: number; thresholdBytes?: number; worker?: URL; newDocuments?: "main" | "worker" };
@@ -106,7 +106,7 @@ interface HostParts {
   repo: Repo;
   stack: StorageStack;
   operations: TrackedStorage;
-  workers: DocumentWorkers;
+  workers: DocumentWorkers<HostWorkerContract>;
   relays: RelaySync;
   follower: LibraryFollower;
   refreshes: LibraryRefreshes;
@@ -178,7 +178,7 @@ export class Host {
     const saveDebounceMs = options.saveDebounceMs ?? 20;
     const operations = new TrackedStorage(stack.retrying);
     let repo: Repo | undefined;
-    let workers: DocumentWorkers | undefined;
+    let workers: DocumentWorkers<HostWorkerContract> | undefined;
     try {
       const settingsPath = path.join(dataDir, "settings.json");
       const loaded = await loadSettings(settingsPath, (message) => logger.error(message));
@@ -195,21 +195,20 @@ export class Host {
 
       const peerId = `host-${randomBytes(6).toString("hex")}` as PeerId;
       const windowPeers = new Set<string>();
-      workers = new DocumentWorkers({
+      workers = new DocumentWorkers<HostWorkerContract>({
         count: options.documentWorkers?.count ?? WORKER_COUNT,
         thresholdBytes: workerThreshold(options.documentWorkers?.thresholdBytes),
         sizeOnDisk: (documentId) => stack.backend.sizeOnDisk(documentId),
         // A document this host does not have yet (a shared link, another device's
         // library) arrives from a relay, at whatever length: in the worker.
         newDocuments: options.documentWorkers?.newDocuments ?? "worker",
-        worker: options.documentWorkers?.worker ?? new URL("./documentWorkerStart.mjs", import.meta.url),
-        workerData: { documentsDir: stack.dir, dataDir, peerId, saveDebounceMs, syncDebounceMs: HOST_SYNC_DEBOUNCE_MS } satisfies Omit<HostWorkerInit, "index">,
+        worker: options.documentWorkers?.worker ?? new URL("./workers/start.mjs", import.meta.url),
+        workerData: { documentsDir: stack.dir, dataDir, peerId, saveDebounceMs, syncDebounceMs: HOST_SYNC_DEBOUNCE_MS },
         logger,
         inMain: (documentId) => repo?.handles[documentId as DocumentId] !== undefined,
         // Windows ask for what they show; everything is announced to relays (as below).
         isRelayPeer: (id) => !windowPeers.has(id),
-        onEvent: (event) => {
-          const e = event as HostWorkerEvent;
+        onEvent: (e) => {
           switch (e.t) {
             case "saved":
               return saved(e.key);

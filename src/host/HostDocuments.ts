@@ -1,11 +1,14 @@
 import type { AuthorInfo } from "../shared/document";
 import type { StorageId } from "@automerge/automerge-repo";
 import type { DocumentWorkers, Owner } from "../node/workers/DocumentWorkers";
+import type { CallArgs, CallName, CallResult } from "../node/workers/protocol";
 import type { DocumentAccess, DocumentSummary, Imported, RepoDocuments } from "./documentOps";
-import type { HostWorkerCall } from "./documentWorkerProtocol";
+import type { HostWorkerContract } from "./workers/protocol";
+
+type Op = CallName<HostWorkerContract>;
 
 /**
- * The host's documents, wherever they are held (issue 6): each operation runs in the
+ * The host's documents, wherever they are held: each operation runs in the
  * thread whose Repo holds the document, the main thread's (`local`) or the document
  * worker's for a long one (DocumentWorkers decides by its size on disk when it is
  * first needed). Operations that load a document decide where it goes; those that only
@@ -13,9 +16,9 @@ import type { HostWorkerCall } from "./documentWorkerProtocol";
  */
 export class HostDocuments implements DocumentAccess {
   readonly #local: RepoDocuments;
-  readonly #workers: DocumentWorkers;
+  readonly #workers: DocumentWorkers<HostWorkerContract>;
 
-  constructor(local: RepoDocuments, workers: DocumentWorkers) {
+  constructor(local: RepoDocuments, workers: DocumentWorkers<HostWorkerContract>) {
     this.#local = local;
     this.#workers = workers;
   }
@@ -25,8 +28,8 @@ export class HostDocuments implements DocumentAccess {
     return this.#local.has(documentId) || typeof this.#workers.routeOf(documentId) === "number";
   }
 
-  #run<T>(owner: Owner, call: HostWorkerCall, local: () => Promise<T>): Promise<T> {
-    return owner === "main" ? local() : this.#workers.call<T>(owner, call);
+  #run<K extends Op>(owner: Owner, op: K, args: CallArgs<HostWorkerContract, K>, local: () => Promise<CallResult<HostWorkerContract, K>>): Promise<CallResult<HostWorkerContract, K>> {
+    return owner === "main" ? local() : this.#workers.call(owner, op, ...args);
   }
 
   /** Where a document that is about to be loaded goes. */
@@ -44,60 +47,60 @@ export class HostDocuments implements DocumentAccess {
 
   async loadedSummary(documentId: string): Promise<DocumentSummary | null | undefined> {
     const owner = this.#loadedOwner(documentId);
-    return this.#run(owner, { op: "loadedSummary", args: [documentId] }, () => this.#local.loadedSummary(documentId));
+    return this.#run(owner, "loadedSummary", [documentId], () => this.#local.loadedSummary(documentId));
   }
 
   async plainText(documentId: string): Promise<string> {
-    return this.#run(await this.#owner(documentId), { op: "plainText", args: [documentId] }, () => this.#local.plainText(documentId));
+    return this.#run(await this.#owner(documentId), "plainText", [documentId], () => this.#local.plainText(documentId));
   }
 
   async rename(documentId: string, title: string, author?: AuthorInfo): Promise<void> {
-    return this.#run(await this.#owner(documentId), { op: "rename", args: [documentId, title, author] }, () => this.#local.rename(documentId, title, author));
+    return this.#run(await this.#owner(documentId), "rename", [documentId, title, author], () => this.#local.rename(documentId, title, author));
   }
 
   async clone(documentId: string, title: string): Promise<string> {
     const owner = await this.#owner(documentId);
-    const copy = await this.#run(owner, { op: "clone", args: [documentId, title] }, () => this.#local.clone(documentId, title));
+    const copy = await this.#run(owner, "clone", [documentId, title], () => this.#local.clone(documentId, title));
     // The copy is as long as the original, and already in that worker's Repo.
     if (owner !== "main") this.#workers.assign(copy, owner);
     return copy;
   }
 
   async delete(documentId: string): Promise<void> {
-    return this.#run(await this.#owner(documentId), { op: "delete", args: [documentId] }, () => this.#local.delete(documentId));
+    return this.#run(await this.#owner(documentId), "delete", [documentId], () => this.#local.delete(documentId));
   }
 
   async hasChange(documentId: string, hash: string): Promise<boolean> {
-    return this.#run(await this.#owner(documentId), { op: "hasChange", args: [documentId, hash] }, () => this.#local.hasChange(documentId, hash));
+    return this.#run(await this.#owner(documentId), "hasChange", [documentId, hash], () => this.#local.hasChange(documentId, hash));
   }
 
   async mergeBackup(documentId: string, bytes: Uint8Array): Promise<Imported> {
-    return this.#run(await this.#owner(documentId), { op: "mergeBackup", args: [documentId, bytes] }, () => this.#local.mergeBackup(documentId, bytes));
+    return this.#run(await this.#owner(documentId), "mergeBackup", [documentId, bytes], () => this.#local.mergeBackup(documentId, bytes));
   }
 
   /** A long backup is read and kept in the worker, where it lives from then on. */
   async import(bytes: Uint8Array): Promise<Imported> {
     const worker = this.#workers.workerForBytes(bytes.byteLength);
     if (worker === undefined) return this.#local.import(bytes);
-    const imported = await this.#workers.call<Imported>(worker, { op: "import", args: [bytes] } satisfies HostWorkerCall);
+    const imported = await this.#workers.call(worker, "import", bytes);
     if ("documentId" in imported) this.#workers.assign(imported.documentId, worker);
     return imported;
   }
 
   async hold(documentId: string): Promise<void> {
-    return this.#run(await this.#owner(documentId), { op: "hold", args: [documentId] }, () => this.#local.hold(documentId));
+    return this.#run(await this.#owner(documentId), "hold", [documentId], () => this.#local.hold(documentId));
   }
 
   /** Whether every change named by `heads` is on disk; false when nothing holds the document. */
   async confirmSaved(documentId: string, heads: string[]): Promise<boolean> {
     const owner = this.#loadedOwner(documentId);
-    return this.#run(owner, { op: "confirmSaved", args: [documentId, heads] }, () => this.#local.confirmSaved(documentId, heads));
+    return this.#run(owner, "confirmSaved", [documentId, heads], () => this.#local.confirmSaved(documentId, heads));
   }
 
   /** Rewrites its render cache if it is loaded; the heads written at, or null. */
   async updateRenderCache(documentId: string, known: string[] | undefined): Promise<string[] | null> {
     const owner = this.#loadedOwner(documentId);
-    return this.#run(owner, { op: "updateRenderCache", args: [documentId, known] }, () => this.#local.updateRenderCache(documentId, known));
+    return this.#run(owner, "updateRenderCache", [documentId, known], () => this.#local.updateRenderCache(documentId, known));
   }
 
   /** For every loaded document, in every thread: whether the relay with `storageId` has our heads. */
@@ -105,7 +108,7 @@ export class HostDocuments implements DocumentAccess {
     const all = this.#local.relayConfirmed(storageId);
     if (!this.#workers.enabled) return all;
     for (let worker = 0; worker < this.#workers.documentsPerWorker().length; worker++) {
-      all.push(...(await this.#workers.call<[string, boolean][]>(worker, { op: "relayConfirmed", args: [storageId] } satisfies HostWorkerCall)));
+      all.push(...(await this.#workers.call(worker, "relayConfirmed", storageId)));
     }
     return all;
   }

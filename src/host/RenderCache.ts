@@ -1,5 +1,5 @@
 /**
- * First paint from a cache (issue 6): beside each document the host keeps what the
+ * First paint from a cache: beside each document the host keeps what the
  * window needs to show its text at once (title and rich-text spans) with the heads they
  * were taken at. Opening a document shows that, read-only, while the document itself
  * loads and syncs into the window; the editor then replaces it.
@@ -70,7 +70,7 @@ export class RenderCache {
     }
     this.#ready ??= fs.mkdir(this.#dir, { recursive: true, mode: 0o700 }).then(() => undefined);
     await this.#ready;
-    // The thread too: the host's document worker (documentWorker.ts) writes caches beside the main thread.
+    // The thread too: the host's document worker (workers/worker.ts) writes caches beside the main thread.
     const tmp = `${file}.${process.pid}.${threadId}.tmp`;
     await fs.writeFile(tmp, json, { mode: 0o600 });
     await fs.rename(tmp, file);

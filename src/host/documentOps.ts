@@ -1,6 +1,6 @@
 // What the host does to one writer document, written once for the Repo that holds it:
-// the main thread's, or the document worker's for a long document (issue 6,
-// documentWorker.ts). The Library and the Host reach documents through DocumentAccess
+// the main thread's, or the document worker's for a long document
+// (workers/worker.ts). The Library and the Host reach documents through DocumentAccess
 // (HostDocuments routes each call to the thread that holds the document), never
 // through a Repo directly: that would load a long document on the main thread.
 import { next as A } from "@automerge/automerge";

@@ -17,7 +17,7 @@ import { loadWindowState, trackWindowState } from "./windowState";
 import { safeStorageCipher } from "./secrets";
 import { isOwnRendererFrame } from "./sender";
 import { grantPermissionRequest, passPermissionCheck } from "./permissions";
-import { PortGuard } from "../node/sync/PortGuard";
+import { PortGuard } from "./PortGuard";
 import { pathToFileURL } from "node:url";
 
 let host: Host | undefined;
@@ -108,7 +108,7 @@ async function start(): Promise<void> {
       documentWorkers: { worker: new URL("./documentWorker.js", import.meta.url) },
       // Development builds fail loudly when the editor drifts from the document.
       integrityChecks: app.isPackaged ? undefined : "strict",
-      // Relays are added only once the writer says so here, outside the page (issue 18).
+      // Relays are added only once the writer says so here, outside the page.
       confirmRelay: async (change) => {
         const question = relayQuestion(change);
         const window = BrowserWindow.getFocusedWindow();

@@ -1,7 +1,8 @@
-// What the relay's document workers (worker.ts) are started with, answer and report,
-// inside the generic messages of src/node/workers/protocol.ts.
+// The relay's document workers' contract with the relay's main thread (worker.ts, run by
+// src/node/workers/DocumentWorkers.ts): what they are started with, answer and report.
+// It mirrors the host's (src/host/workers/protocol.ts).
 import type { PeerId } from "@automerge/automerge-repo/slim";
-import type { WorkerInit } from "../../src/node/workers/protocol";
+import type { EvictCalls, PoolCalls, WorkerInit } from "../../src/node/workers/protocol";
 
 export interface RelayWorkerInit extends WorkerInit {
   /** The relay's documents directory; the main thread holds its lock. */
@@ -12,21 +13,24 @@ export interface RelayWorkerInit extends WorkerInit {
   syncDebounceMs: number;
 }
 
-/** Requests the main thread makes of a worker. */
-export type WorkerCall =
-  /** Writes the document to disk as it is now (for RelayServerAdapter's `store`). */
-  | { op: "flush"; documentId: string }
-  /** Which of the hashes the document has. */
-  | { op: "knownHeads"; documentId: string; hashes: string[] }
-  /** PeerSync: load the document and wait until the relay peer has our heads. */
-  | { op: "confirm"; documentId: string; storageId: string }
-  /** Drop the document from memory if it is idle; replies whether it left. */
-  | { op: "evict"; documentId: string }
-  /** Write everything, release the files; replies with the keys that could not be saved. */
-  | { op: "close" };
+export type RelayWorkerCalls = PoolCalls &
+  EvictCalls & {
+    /** Writes the document to disk as it is now (for RelayServerAdapter's `store`); rejects while the disk refuses it. */
+    flush: { args: [documentId: string]; result: void };
+    /** Which of the hashes the document has. */
+    knownHeads: { args: [documentId: string, hashes: string[]]; result: string[] };
+    /** PeerSync: load the document and wait until the relay peer has our heads. */
+    confirm: { args: [documentId: string, storageId: string]; result: boolean };
+  };
 
-export type WorkerEvent =
+export type RelayWorkerEvent =
   /** A document's first data reached the disk. */
   | { t: "stored"; documentId: string }
   /** A snapshot or incremental chunk of a document was saved (for PeerSync). */
   | { t: "changed"; documentId: string };
+
+export interface RelayWorkerContract {
+  init: RelayWorkerInit;
+  calls: RelayWorkerCalls;
+  event: RelayWorkerEvent;
+}

@@ -9,11 +9,11 @@ import { workerRuntime } from "../../src/node/workers/runtime";
 import { onResync, RESYNC_AFTER_MS } from "../../src/shared/sync/resync";
 import { RelayStorage } from "../RelayStorage";
 import { confirmPeerHas, evictDocument, knownHeads } from "../repoDocuments";
-import type { RelayWorkerInit, WorkerCall, WorkerEvent } from "./protocol";
+import type { RelayWorkerContract } from "./protocol";
 
-const runtime = workerRuntime<RelayWorkerInit>();
+const runtime = workerRuntime<RelayWorkerContract>();
 const { init, log, relayPeers } = runtime;
-const event = (e: WorkerEvent) => runtime.event(e);
+const event = runtime.event;
 
 let failing = false;
 const stack = StorageStack.underLock({
@@ -54,17 +54,15 @@ const activity = new Map<string, number>();
 /** Documents a `confirm` is waiting on: not evicted under it. */
 const confirming = new Map<string, number>();
 
-async function answer(call: WorkerCall): Promise<unknown> {
-  switch (call.op) {
-    case "flush":
-      await repo.flush([call.documentId as never]);
-      // A failed save is held in memory and retried: not on disk, so not "stored" (F13).
-      if (retrying.hasPending(call.documentId)) throw new StorageNotDurableError(call.documentId);
-      return undefined;
-    case "knownHeads":
-      return knownHeads(repo, call.documentId, call.hashes);
-    case "confirm": {
-      const { documentId, storageId } = call;
+await runtime.serve({
+  answer: {
+    flush: async (documentId) => {
+      await repo.flush([documentId as never]);
+      // A failed save is held in memory and retried: not on disk, so not "stored".
+      if (retrying.hasPending(documentId)) throw new StorageNotDurableError(documentId);
+    },
+    knownHeads: (documentId, hashes) => knownHeads(repo, documentId, hashes),
+    confirm: async (documentId, storageId) => {
       confirming.set(documentId, (confirming.get(documentId) ?? 0) + 1);
       try {
         const connected = () => [...relayPeers.values()].includes(storageId);
@@ -74,26 +72,21 @@ async function answer(call: WorkerCall): Promise<unknown> {
         if (left > 0) confirming.set(documentId, left);
         else confirming.delete(documentId);
       }
-    }
-    case "evict": {
-      const { documentId } = call;
+    },
+    evict: async (documentId) => {
       if (confirming.has(documentId) || retrying.hasPending(documentId)) return false;
       const last = activity.get(documentId);
       const left = await evictDocument(repo, documentId, () => activity.get(documentId) === last && !confirming.has(documentId));
       if (left) activity.delete(documentId);
       return left;
-    }
-    case "close": {
+    },
+    close: async () => {
       runtime.stop();
       await repo.flush();
       await storage.settle(init.saveDebounceMs + 20);
       return stack.close();
-    }
-  }
-}
-
-await runtime.serve({
-  answer: (call) => answer(call as WorkerCall),
+    },
+  },
   stats: () => ({ documents: Object.keys(repo.handles).length, pendingSaves: retrying.pendingCount }),
   onMessage: (documentId) => activity.set(documentId, Date.now()),
 });

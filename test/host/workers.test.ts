@@ -2,7 +2,7 @@
 // worker thread, and everything the host does with it (the library entry, the render
 // cache, "Saved", search, rename, duplicate, delete, the relay status) still works. The
 // window is a real Repo on a real MessageChannel, as the renderer's; the worker is the
-// real thread (documentWorkerStart.mjs), on the real data directory.
+// real thread (src/host/workers/start.mjs), on the real data directory.
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";

@@ -25,9 +25,9 @@ export const PROGRAMS = {
   relay: { source: "sync-server/cli.ts", bundle: "relay/cli.mjs" },
   relayWorker: { source: "sync-server/workers/worker.ts", bundle: "relay/workers/start.mjs" },
   web: { source: "src/host/web/cli.ts", bundle: "web/cli.mjs" },
-  webWorker: { source: "src/host/documentWorker.ts", bundle: "web/documentWorkerStart.mjs" },
+  webWorker: { source: "src/host/workers/worker.ts", bundle: "web/workers/start.mjs" },
   hostChild: { source: "test/support/host-child.ts", bundle: "host/host-child.mjs" },
-  hostWorker: { source: "src/host/documentWorker.ts", bundle: "host/documentWorkerStart.mjs" },
+  hostWorker: { source: "src/host/workers/worker.ts", bundle: "host/workers/start.mjs" },
   hostCommands: { source: "test/faults/support/hostCommands.ts", bundle: "host/hostCommands.mjs" },
 } as const;
 

@@ -1,7 +1,6 @@
-import { next as A } from "@automerge/automerge";
 import { WebSocketServerAdapter } from "@automerge/automerge-repo-network-websocket";
 import type { WebSocket } from "ws";
-import { CloseCode, ProtocolError, parseMessage, type WireMessage } from "../../node/protocol";
+import { CloseCode, PeerBinding, ProtocolError, parseMessage, type WireMessage } from "../../node/protocol";
 
 /**
  * The host's end of the browser shell's sync socket: automerge-repo's server adapter
@@ -9,11 +8,12 @@ import { CloseCode, ProtocolError, parseMessage, type WireMessage } from "../../
  * trusted part of the app (a document is written by anyone who can edit it); before
  * this, one frame holding CBOR `null` threw inside the adapter and killed the host.
  * Each frame is parsed and checked first (shape, IDs, a decodable sync message); the
- * first join binds the socket to its peer ID; anything else closes that socket with
- * a reason, and the host goes on serving.
+ * first join binds the socket to its peer ID (PeerBinding, as the relay and the
+ * desktop's port do); anything else closes that socket with a reason, and the host
+ * goes on serving.
  */
 export class RendererSocketAdapter extends WebSocketServerAdapter {
-  readonly #joined = new WeakMap<object, string>();
+  readonly #bindings = new WeakMap<object, PeerBinding>();
 
   override receiveMessage(messageBytes: Uint8Array, socket: WebSocket): void {
     const bytes = messageBytes instanceof Uint8Array ? messageBytes : new Uint8Array(0);
@@ -27,27 +27,18 @@ export class RendererSocketAdapter extends WebSocketServerAdapter {
   }
 
   #refusal(message: WireMessage, socket: WebSocket): { code: number; message: string } | null {
-    const joined = this.#joined.get(socket);
+    let binding = this.#bindings.get(socket);
+    if (!binding) this.#bindings.set(socket, (binding = new PeerBinding(this.peerId!)));
     if (message.type === "join") {
-      if (joined !== undefined) return { code: CloseCode.UnexpectedJoin, message: "already joined" };
-      if (message.senderId === this.peerId) return { code: CloseCode.PeerIdInUse, message: "peer ID in use" };
-      this.#joined.set(socket, message.senderId);
+      const refused = binding.joinRefusal(message.senderId);
+      if (refused) return { code: refused.code, message: refused.reason };
+      binding.bind(message.senderId);
       return null;
     }
-    if (joined === undefined) return { code: CloseCode.UnexpectedJoin, message: "the first message must be a join" };
+    if (binding.peerId === undefined) return { code: CloseCode.UnexpectedJoin, message: "the first message must be a join" };
     if (message.type === "peer") return { code: CloseCode.InvalidMessage, message: "clients do not send peer messages" };
     if (message.type === "error") return null;
-    // Ephemeral messages travel with their author as sender; everything else is the joined peer's own.
-    if ((message.type !== "ephemeral" && message.senderId !== joined) || message.targetId !== this.peerId) {
-      return { code: CloseCode.SenderMismatch, message: "sender or target is not this connection's" };
-    }
-    if (message.type === "sync" || message.type === "request") {
-      try {
-        A.decodeSyncMessage(message.data);
-      } catch {
-        return { code: CloseCode.InvalidMessage, message: "invalid automerge sync message" };
-      }
-    }
-    return null;
+    const checked = binding.check(message);
+    return "refusal" in checked ? { code: checked.refusal.code, message: checked.refusal.reason } : null;
   }
 }

@@ -6,6 +6,7 @@ export {
   ProtocolError,
   UnsupportedProtocolVersionError,
 } from "./errors";
+export { PeerBinding, type Refusal } from "./binding";
 export { isDocumentId, isPeerId, isStorageId } from "./ids";
 export * as limits from "./limits";
 export { documentIdOf, encodeMessage, isRepoWireMessage, parseMessage, parseValue, PROTOCOL_VERSION } from "./messages";
@@ -23,4 +24,3 @@ export type {
   WireMessage,
   WirePeerMetadata,
 } from "./messages";
-export { generateToken, hashesEqual, hashToken, isWellFormedToken } from "./tokens";

@@ -412,7 +412,7 @@ export async function* documentChunkFiles(dir: string, documentId: string): Asyn
 
 /**
  * Bytes of a document's snapshot and incremental chunks on disk (0 if it has none): how
- * long it will take to load (the document workers, issue 6).
+ * long it will take to load (the document workers go by it).
  */
 export async function documentSizeOnDisk(dir: string, documentId: string): Promise<number> {
   let total = 0;

@@ -15,7 +15,7 @@ import { crc32 } from "node:zlib";
  * so CRC-32 is enough, and it is cheap on multi-megabyte snapshots.
  *
  * The write sequence orders the chunks of a range in the order they were saved, as
- * nodefs did through its cache and as automerge-repo's own adapter suite expects;
+ * automerge-repo's nodefs adapter does through its cache and as its adapter suite expects;
  * directory order is arbitrary and mtimes are too coarse to tell saves apart.
  */
 const MAGIC = Buffer.from("WRT1", "ascii");

@@ -1,6 +1,6 @@
-import { randomInt } from "node:crypto";
 import WebSocket from "ws";
 import { cbor, NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageId } from "@automerge/automerge-repo";
+import { Backoff } from "./Backoff";
 import { EphemeralOrigins } from "./ephemeralOrigins";
 import { watchSocket, type LivenessTimes } from "./liveness";
 import { CloseCode, InvalidCborError, parseMessage, ProtocolError, PROTOCOL_VERSION, UnsupportedProtocolVersionError } from "../protocol";
@@ -69,10 +69,11 @@ export interface RelayClientOptions {
 }
 
 /**
- * Issue 17: after the relay came back, windows took 14 s and 19 s to sync again (the
- * backoff had grown to 30 s). A refused TCP connection or an unanswered one is cheap
- * for everyone, so while no relay can be reached at all the pause stays between 0.75
- * and 1.5 s (jittered, so that a restarted relay does not get every client at once).
+ * While no relay can be reached at all, the pause between rounds would otherwise grow
+ * with the backoff to 30 s, and a window could wait that long to sync again after the
+ * relay comes back. A refused TCP connection or an unanswered one is cheap for everyone,
+ * so instead the pause stays between 0.75 and 1.5 s (jittered, so that a restarted relay
+ * does not get every client at once).
  */
 const UNREACHABLE_RETRY_MS = 1500;
 
@@ -103,7 +104,8 @@ const READY_AFTER_MS = 1000;
 export class RelayClientAdapter extends NetworkAdapter {
   #endpoints: RelayEndpoint[];
   readonly #handshakeTimeoutMs: number;
-  readonly #backoff: { initialMs: number; maxMs: number };
+  /** Rounds in a row in which no relay gave a stable session, and the pause they call for. */
+  readonly #backoff: Backoff;
   readonly #unreachableRetryMs: number;
   readonly #liveness: LivenessTimes;
   readonly #onEvent: RelayClientOptions["onEvent"];
@@ -114,8 +116,6 @@ export class RelayClientAdapter extends NetworkAdapter {
   #remotePeerId: PeerId | undefined;
   /** Index of the endpoint being tried or used. */
   #index = 0;
-  /** Rounds in a row in which no relay gave a stable session. */
-  #failedRounds = 0;
   #lastError: RelayError | null = null;
   /** Ephemeral authors: this host's own peers, or behind the relay (never sent back). */
   readonly #ephemeralOrigins = new EphemeralOrigins<"local" | "relay">();
@@ -130,7 +130,7 @@ export class RelayClientAdapter extends NetworkAdapter {
     super();
     this.#endpoints = options.endpoints.map((e) => ({ ...e }));
     this.#handshakeTimeoutMs = options.handshakeTimeoutMs ?? 5000;
-    this.#backoff = options.backoff ?? { initialMs: 500, maxMs: 30_000 };
+    this.#backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 30_000 });
     this.#unreachableRetryMs = options.unreachableRetryMs ?? UNREACHABLE_RETRY_MS;
     this.#liveness = options.liveness ?? LIVENESS;
     this.#onEvent = options.onEvent;
@@ -180,7 +180,7 @@ export class RelayClientAdapter extends NetworkAdapter {
       this.#index = kept;
       return;
     }
-    this.#failedRounds = 0;
+    this.#backoff.reset();
     this.#lastError = null;
     this.#closeSocket();
     this.#startRound(0);
@@ -205,7 +205,7 @@ export class RelayClientAdapter extends NetworkAdapter {
    */
   retryNow(): void {
     if (!this.#running || this.#state.status !== "waiting") return;
-    this.#failedRounds = 0;
+    this.#backoff.reset();
     this.#startRound(0);
   }
 
@@ -403,7 +403,7 @@ export class RelayClientAdapter extends NetworkAdapter {
     }
     // A relay that vanished after a good session is most often restarting or gone for
     // good: try the list again from the top at once; if that round fails, back off.
-    this.#failedRounds = 0;
+    this.#backoff.reset();
     this.#startRound(0);
   }
 
@@ -418,12 +418,8 @@ export class RelayClientAdapter extends NetworkAdapter {
       return;
     }
     this.#markReady();
-    this.#failedRounds++;
     const unreachable = error.code === "unreachable" || error.code === "timeout";
-    const ceiling = unreachable ? this.#unreachableRetryMs : Math.min(this.#backoff.maxMs, this.#backoff.initialMs * 2 ** (this.#failedRounds - 1));
-    // Full jitter (random between a floor and the ceiling) spreads reconnecting clients.
-    const floor = unreachable ? ceiling / 2 : this.#backoff.initialMs / 2;
-    const delay = Math.max(floor, randomInt(0, Math.max(1, Math.round(ceiling)) + 1));
+    const delay = unreachable ? this.#backoff.nextCheap(this.#unreachableRetryMs) : this.#backoff.next();
     this.#setState({ status: "waiting", retryAt: Date.now() + delay, lastError: error });
     this.#timer = setTimeout(() => this.#startRound(0), delay);
     this.#timer.unref?.();

@@ -1,13 +1,13 @@
 import { Worker } from "node:worker_threads";
 import { NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageKey } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
-import type { FromWorker, ToWorker, WorkerInit } from "./protocol";
+import type { CallArgs, CallName, CallResult, EvictCalls, FromWorker, ToWorker, WorkerContract, WorkerInit } from "./protocol";
 
 /** Where a document lives: the main thread's Repo, or the worker with this index. */
 export type Owner = "main" | number;
 
-export interface DocumentWorkersOptions {
-  /** Worker threads; 0 keeps every document on the main thread (as before issue 6). */
+export interface DocumentWorkersOptions<C extends WorkerContract> {
+  /** Worker threads; 0 keeps every document on the main thread. */
   count: number;
   /** A document whose chunks on disk add up to at least this many bytes goes to a worker. */
   thresholdBytes: number;
@@ -22,14 +22,14 @@ export interface DocumentWorkersOptions {
   /** The worker's program (it calls runtime.ts's `workerRuntime`). */
   worker: URL;
   /** What it is started with, besides its index (structured-cloneable). */
-  workerData: Record<string, unknown>;
+  workerData: Omit<C["init"], "index">;
   logger: Logger;
   /** Whether the main thread's Repo holds the document now. */
   inMain(documentId: string): boolean;
   /** Whether a peer that just joined is a relay peer (it gets every document pushed). */
   isRelayPeer(peerId: string): boolean;
   /** Something a worker reported (its program's own events). */
-  onEvent(event: unknown, worker: number): void;
+  onEvent(event: C["event"], worker: number): void;
   /** A document was routed to a worker by its size. */
   onRouted?(documentId: string, worker: number): void;
   /** A worker died and was started again; `documents` were in it (their peers' sync state is stale). */
@@ -65,10 +65,11 @@ interface Thread {
 }
 
 /**
- * Keeps long documents off the thread that serves everyone (issue 6), in the relay
- * (sync-server/workers/worker.ts) and in the desktop's host (src/host/documentWorker.ts).
+ * Keeps long documents off the thread that serves everyone, in the relay
+ * (sync-server/workers/worker.ts) and in the desktop's host (src/host/workers/worker.ts).
  * automerge-repo loads, syncs and saves a document synchronously: a document with a long
- * history blocks its thread for a second or more (bench/long-document). The connections,
+ * history blocks its thread long enough for everyone it serves to wait
+ * (bench/long-document has the figures). The connections,
  * the checks and the small documents stay on the main thread; a document whose chunks on
  * disk weigh `thresholdBytes` or more is handed, whole, to one of `count` worker threads
  * (by a hash of its ID), each with a Repo of its own on the same storage. A document lives in one thread at a time: the route is
@@ -86,8 +87,8 @@ interface Thread {
  * its documents are loaded again from disk on their next message, and the sync protocol
  * finds what each peer lacks, as after a relay restart.
  */
-export class DocumentWorkers {
-  readonly #options: DocumentWorkersOptions;
+export class DocumentWorkers<C extends WorkerContract> {
+  readonly #options: DocumentWorkersOptions<C>;
   readonly #threads: Thread[] = [];
   readonly #routes = new Map<string, Owner>();
   readonly #deciding = new Map<string, Promise<Owner>>();
@@ -102,7 +103,7 @@ export class DocumentWorkers {
   /** A worker could not start (startInBackground): everything stays on the main thread. */
   #failed = false;
 
-  constructor(options: DocumentWorkersOptions) {
+  constructor(options: DocumentWorkersOptions<C>) {
     this.#options = options;
   }
 
@@ -123,10 +124,10 @@ export class DocumentWorkers {
 
   /**
    * Starts the workers without waiting for them, unless they are started already (the
-   * desktop's host: a worker takes about 0.45 s to start from source, and the app's window
-   * waits for the host). The first document routed to a worker starts them this way if
-   * nothing did before. Messages and calls for a worker that is still starting wait in
-   * its port. A worker that cannot
+   * desktop's host: starting a worker from source takes a noticeable while, and the app's
+   * window waits for the host). The first document routed to a worker starts them this
+   * way if nothing did before. Messages and calls for a worker that is still starting
+   * wait in its port. A worker that cannot
    * start (a broken install) is logged, and every document then stays on the main
    * thread: the documents routed to it meanwhile are decided again on their next message.
    */
@@ -225,14 +226,14 @@ export class DocumentWorkers {
     for (const [documentId, owner] of this.#routes) if (owner === "main" && !this.#options.inMain(documentId) && !this.#deciding.has(documentId)) yield documentId;
   }
 
-  /** Asks the worker holding the document something. */
-  call<T>(owner: number, call: unknown): Promise<T> {
+  /** Asks a worker (the one holding the document) one of its program's calls. */
+  call<K extends CallName<C>>(owner: number, op: K, ...args: CallArgs<C, K>): Promise<CallResult<C, K>> {
     const thread = this.#threads[owner];
     if (!thread || thread.exited) return Promise.reject(new Error(`no document worker ${owner}`));
     const id = this.#nextCall++;
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<CallResult<C, K>>((resolve, reject) => {
       thread.calls.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.#post(thread, { t: "call", id, call });
+      this.#post(thread, { t: "call", id, op, args });
     });
   }
 
@@ -240,13 +241,13 @@ export class DocumentWorkers {
    * Asks the workers to drop the documents `isIdle` says nobody uses; a document that got
    * a message while its worker was writing it out stays. Returns the documents that left.
    */
-  async evictIdle(isIdle: (documentId: string) => boolean): Promise<string[]> {
+  async evictIdle(this: DocumentWorkers<C & { calls: EvictCalls }>, isIdle: (documentId: string) => boolean): Promise<string[]> {
     const left: string[] = [];
     for (const [documentId, owner] of [...this.#routes]) {
       if (owner === "main" || !isIdle(documentId) || this.#closed) continue;
       const before = this.#posted.get(documentId) ?? 0;
       try {
-        const evicted = await this.call<boolean>(owner, { op: "evict", documentId });
+        const evicted = await this.call(owner, "evict", documentId);
         if (!evicted || (this.#posted.get(documentId) ?? 0) !== before || this.#routes.get(documentId) !== owner) continue;
         this.#routes.delete(documentId);
         this.#posted.delete(documentId);
@@ -264,7 +265,7 @@ export class DocumentWorkers {
    */
   wrap(inner: NetworkAdapter): NetworkAdapter {
     if (!this.enabled) return inner;
-    return new RoutedAdapter(inner, this);
+    return new RoutedAdapter(inner, this as unknown as DocumentWorkers<WorkerContract>);
   }
 
   /** @internal RoutedAdapter: a message arrived on `adapter`. */
@@ -328,7 +329,7 @@ export class DocumentWorkers {
         try {
           let timer: ReturnType<typeof setTimeout> | undefined;
           const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("timed out")), CLOSE_TIMEOUT_MS)));
-          unsaved.push(...(await Promise.race([this.call<StorageKey[]>(thread.index, { op: "close" }), timeout]).finally(() => clearTimeout(timer))));
+          unsaved.push(...(await Promise.race([this.call(thread.index, "close"), timeout]).finally(() => clearTimeout(timer))));
         } catch (error) {
           this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not write everything out");
         }
@@ -352,7 +353,7 @@ export class DocumentWorkers {
    */
   #spawn(index: number, restart = 0): Thread {
     const { logger } = this.#options;
-    const init: WorkerInit = { ...this.#options.workerData, index };
+    const init: WorkerInit = { ...(this.#options.workerData as object), index };
     const worker = new Worker(this.#options.worker, { workerData: init });
     const log = logger.child({ worker: index });
     let started = false;
@@ -463,7 +464,7 @@ export class DocumentWorkers {
 class RoutedAdapter extends NetworkAdapter {
   readonly #inner: NetworkAdapter;
 
-  constructor(inner: NetworkAdapter, workers: DocumentWorkers) {
+  constructor(inner: NetworkAdapter, workers: DocumentWorkers<WorkerContract>) {
     super();
     this.#inner = inner;
     inner.on("peer-candidate", (payload) => {

@@ -3,7 +3,7 @@
 // logging and events through the main thread, and the loop that answers its calls.
 import { parentPort, workerData } from "node:worker_threads";
 import { NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim";
-import type { FromWorker, LogLevel, ToWorker, WorkerInit } from "./protocol";
+import type { CallHandlers, FromWorker, LogLevel, ToWorker, WorkerContract } from "./protocol";
 
 /** The connections of the main thread, as this thread's Repo sees them. */
 export class MainThreadAdapter extends NetworkAdapter {
@@ -43,28 +43,28 @@ export class MainThreadAdapter extends NetworkAdapter {
   }
 }
 
-export interface WorkerRuntime<Init extends WorkerInit> {
-  init: Init;
+export interface WorkerRuntime<C extends WorkerContract> {
+  init: C["init"];
   /** Give it to the worker's Repo as its only network adapter. */
   adapter: MainThreadAdapter;
   /** Relay peers connected now (documents are pushed to them): peer ID → storage ID. */
   relayPeers: Map<PeerId, string | undefined>;
   log(level: LogLevel, fields: Record<string, unknown>, msg: string): void;
   /** Tells the main thread something (DocumentWorkersOptions.onEvent). */
-  event(event: unknown): void;
+  event(event: C["event"]): void;
   /** A stalled sync this thread's Repo restarted (src/shared/sync/resync.ts). */
   resync(fields: Record<string, unknown>): void;
   /**
-   * Answers the main thread's calls with `answer` and reports `stats` every second; resolves
+   * Answers the main thread's calls, each with its handler in `answer`, and reports `stats` every second; resolves
    * once the Repo has attached `adapter` and the main thread has been told the worker is
    * ready. `onMessage` hears of each message for a document before the Repo does.
    */
-  serve(options: { answer(call: unknown): Promise<unknown>; stats(): { documents: number; pendingSaves: number }; onMessage?(documentId: string): void }): Promise<void>;
+  serve(options: { answer: CallHandlers<C>; stats(): { documents: number; pendingSaves: number }; onMessage?(documentId: string): void }): Promise<void>;
   /** Stops the stats (before the last call, `close`). */
   stop(): void;
 }
 
-export function workerRuntime<Init extends WorkerInit>(): WorkerRuntime<Init> {
+export function workerRuntime<C extends WorkerContract>(): WorkerRuntime<C> {
   const port = parentPort;
   if (!port) throw new Error("a document worker runs as a worker thread (DocumentWorkers)");
   const post = (message: FromWorker) => port.postMessage(message);
@@ -80,7 +80,7 @@ export function workerRuntime<Init extends WorkerInit>(): WorkerRuntime<Init> {
   const relayPeers = new Map<PeerId, string | undefined>();
   let stats: ReturnType<typeof setInterval> | undefined;
   return {
-    init: workerData as Init,
+    init: workerData as C["init"],
     adapter,
     relayPeers,
     log,
@@ -103,12 +103,15 @@ export function workerRuntime<Init extends WorkerInit>(): WorkerRuntime<Init> {
             adapter.receive(message.message);
             return;
           }
-          case "call":
-            answer(message.call).then(
+          case "call": {
+            const handler = (answer as Record<string, ((...args: unknown[]) => unknown) | undefined>)[message.op];
+            const reply = handler ? Promise.resolve().then(() => handler(...message.args)) : Promise.reject(new Error(`no such call: ${message.op}`));
+            reply.then(
               (value) => post({ t: "reply", id: message.id, value }),
               (error: unknown) => post({ t: "reply", id: message.id, error: error instanceof Error ? error.message : String(error) }),
             );
             return;
+          }
         }
       });
       stats = setInterval(() => post({ t: "stats", ...count() }), 1000);

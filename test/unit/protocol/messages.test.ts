@@ -10,15 +10,13 @@ import {
   ProtocolError,
   UnsupportedProtocolVersionError,
   encodeMessage,
-  generateToken,
-  hashToken,
-  hashesEqual,
   isDocumentId,
   isPeerId,
   isStorageId,
   parseMessage,
   type WireMessage,
 } from "../../../src/node/protocol";
+import { generateToken, hashToken, hashesEqual } from "../../../sync-server/tokens";
 
 const documentId = parseAutomergeUrl(generateAutomergeUrl()).documentId;
 const [, syncData] = A.generateSyncMessage(A.init(), A.initSyncState());

@@ -1,20 +1,20 @@
-// The host's document worker (issue 6): a Repo of its own, on the host's storage, for
+// The host's document worker: a Repo of its own, on the host's storage, for
 // the long documents the main thread hands it (src/node/workers/DocumentWorkers.ts).
 // Loading, syncing and saving a novel-length history here blocks only this thread; the
 // host's main thread keeps answering every window, syncing every other document and
 // keeping the library. The windows' and relays' connections stay in the main thread.
 import { Repo } from "@automerge/automerge-repo";
-import { StorageStack, TrackedStorage } from "../node/storage";
-import { workerRuntime } from "../node/workers/runtime";
-import { applyChangeBroadcasts, type MessageSource } from "../shared/sync/changeBroadcast";
-import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
-import { RepoDocuments } from "./documentOps";
-import { RenderCache } from "./RenderCache";
-import type { HostWorkerCall, HostWorkerEvent, HostWorkerInit } from "./documentWorkerProtocol";
+import { StorageStack, TrackedStorage } from "../../node/storage";
+import { workerRuntime } from "../../node/workers/runtime";
+import { applyChangeBroadcasts, type MessageSource } from "../../shared/sync/changeBroadcast";
+import { onResync, RESYNC_AFTER_MS } from "../../shared/sync/resync";
+import { RepoDocuments } from "../documentOps";
+import { RenderCache } from "../RenderCache";
+import type { HostWorkerContract } from "./protocol";
 
-const runtime = workerRuntime<HostWorkerInit>();
+const runtime = workerRuntime<HostWorkerContract>();
 const { init, relayPeers } = runtime;
-const event = (e: HostWorkerEvent) => runtime.event(e);
+const event = runtime.event;
 
 const stack = StorageStack.underLock({
   backend: { kind: "files", dir: init.documentsDir },
@@ -56,42 +56,26 @@ applyChangeBroadcasts(repo, fromWindows, { defer: setImmediate, onError: (error)
 
 const documents = new RepoDocuments(repo, { renderCache: new RenderCache(init.dataDir), saves: retrying, storage });
 
-async function answer(call: HostWorkerCall): Promise<unknown> {
-  switch (call.op) {
-    case "loadedSummary":
-      return documents.loadedSummary(...call.args);
-    case "plainText":
-      return documents.plainText(...call.args);
-    case "delete":
-      return documents.delete(...call.args);
-    case "hold":
-      return documents.hold(...call.args);
-    case "rename":
-      return documents.rename(...call.args);
-    case "clone":
-      return documents.clone(...call.args);
-    case "confirmSaved":
-      return documents.confirmSaved(...call.args);
-    case "updateRenderCache":
-      return documents.updateRenderCache(...call.args);
-    case "import":
-      return documents.import(...call.args);
-    case "hasChange":
-      return documents.hasChange(...call.args);
-    case "mergeBackup":
-      return documents.mergeBackup(...call.args);
-    case "relayConfirmed":
-      return documents.relayConfirmed(call.args[0] as never);
-    case "close": {
+await runtime.serve({
+  answer: {
+    loadedSummary: (documentId) => documents.loadedSummary(documentId),
+    plainText: (documentId) => documents.plainText(documentId),
+    delete: (documentId) => documents.delete(documentId),
+    hold: (documentId) => documents.hold(documentId),
+    rename: (documentId, title, author) => documents.rename(documentId, title, author),
+    clone: (documentId, title) => documents.clone(documentId, title),
+    confirmSaved: (documentId, heads) => documents.confirmSaved(documentId, heads),
+    updateRenderCache: (documentId, known) => documents.updateRenderCache(documentId, known),
+    import: (bytes) => documents.import(bytes),
+    hasChange: (documentId, hash) => documents.hasChange(documentId, hash),
+    mergeBackup: (documentId, bytes) => documents.mergeBackup(documentId, bytes),
+    relayConfirmed: (storageId) => documents.relayConfirmed(storageId),
+    close: async () => {
       runtime.stop();
       await repo.shutdown();
       await storage.settle(init.saveDebounceMs + 10);
       return stack.close();
-    }
-  }
-}
-
-await runtime.serve({
-  answer: (call) => answer(call as HostWorkerCall),
+    },
+  },
   stats: () => ({ documents: Object.keys(repo.handles).length, pendingSaves: retrying.pendingCount }),
 });

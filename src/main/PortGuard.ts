@@ -1,5 +1,4 @@
-import { next as A } from "@automerge/automerge";
-import { isPeerId, isRepoWireMessage, parseValue, ProtocolError } from "../protocol";
+import { isPeerId, isRepoWireMessage, parseValue, PeerBinding, ProtocolError } from "../node/protocol";
 
 /**
  * Checks what a renderer posts on its sync MessagePort (Electron) before automerge-repo's
@@ -7,16 +6,17 @@ import { isPeerId, isRepoWireMessage, parseValue, ProtocolError } from "../proto
  * throws, and so does a message for another peer, both in the main process, where an
  * uncaught exception ends the app. The page is the least trusted part of the app (a
  * document is written by anyone who can edit it), so every message gets the checks the
- * relay and the browser shell's socket apply (src/node/protocol): the handshake binds
- * the port to one peer ID, repo messages must be well formed, from that peer (ephemeral
- * ones travel with their author), to the host, and sync data must decode.
+ * relay and the browser shell's socket apply (PeerBinding, src/node/protocol): the
+ * handshake binds the port to one peer ID, repo messages must be well formed, from that
+ * peer (ephemeral ones travel with their author), to the host, and sync data must decode.
  */
 export class PortGuard {
   readonly #hostPeerId: string;
-  #peerId: string | undefined;
+  readonly #binding: PeerBinding;
 
   constructor(hostPeerId: string) {
     this.#hostPeerId = hostPeerId;
+    this.#binding = new PeerBinding(hostPeerId);
   }
 
   /**
@@ -35,31 +35,30 @@ export class PortGuard {
     // The MessageChannel adapter's handshake: each side says "arrive" and answers the
     // other's with "welcome"; "leave" on the way out.
     if (m.type === "arrive" || m.type === "welcome" || m.type === "leave") {
-      if (!isPeerId(m.senderId) || m.senderId === this.#hostPeerId) return "bad sender";
+      if (!isPeerId(m.senderId)) return "bad sender";
       if ("targetId" in m && m.targetId !== this.#hostPeerId) return "not addressed to the host";
-      if (this.#peerId !== undefined && m.senderId !== this.#peerId) return "a second peer on one port";
-      if (m.type === "leave") return this.#peerId === undefined ? "leave before arrival" : { type: "leave", senderId: m.senderId };
+      // Both sides say "arrive" and answer with "welcome": the same peer speaks more than once.
+      const joined = this.#binding.peerId;
+      if (joined !== m.senderId) {
+        const refused = this.#binding.joinRefusal(m.senderId);
+        if (refused) return refused.reason;
+      }
+      if (m.type === "leave") return joined === undefined ? "leave before arrival" : { type: "leave", senderId: m.senderId };
       if (m.peerMetadata !== undefined && (typeof m.peerMetadata !== "object" || m.peerMetadata === null || Array.isArray(m.peerMetadata))) return "bad peer metadata";
       const meta = (m.peerMetadata ?? {}) as Record<string, unknown>;
       const peerMetadata: Record<string, unknown> = {};
       if (typeof meta.isEphemeral === "boolean") peerMetadata.isEphemeral = meta.isEphemeral;
       if (meta.storageId !== undefined) return "a renderer has no storage";
-      this.#peerId = m.senderId;
+      this.#binding.bind(m.senderId);
       return { type: m.type, senderId: m.senderId, peerMetadata, ...(m.type === "welcome" ? { targetId: this.#hostPeerId } : {}) };
     }
-    if (this.#peerId === undefined) return "the first message must be an arrival";
+    if (this.#binding.peerId === undefined) return "the first message must be an arrival";
     // The adapter posts sync data as an ArrayBuffer.
     const message = parseValue(m.data instanceof ArrayBuffer ? { ...m, data: new Uint8Array(m.data) } : m);
     if (message instanceof ProtocolError) return message.message;
     if (!isRepoWireMessage(message)) return `unexpected ${message.type} message`;
-    if ((message.type !== "ephemeral" && message.senderId !== this.#peerId) || message.targetId !== this.#hostPeerId) return "sender or target is not this port's";
-    if (message.type === "sync" || message.type === "request") {
-      try {
-        A.decodeSyncMessage(message.data);
-      } catch {
-        return "invalid automerge sync message";
-      }
-    }
+    const checked = this.#binding.check(message);
+    if ("refusal" in checked) return checked.refusal.reason;
     return message;
   }
 }

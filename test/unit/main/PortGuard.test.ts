@@ -3,8 +3,8 @@ import { generateAutomergeUrl, parseAutomergeUrl, Repo, type PeerId } from "@aut
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import { MessageChannel } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
-import { PortGuard } from "../../src/node/sync/PortGuard";
-import { eventually } from "../support/wait";
+import { PortGuard } from "../../../src/main/PortGuard";
+import { eventually } from "../../support/wait";
 
 const HOST = "host-abc";
 const PAGE = "renderer-1";

@@ -5,4 +5,4 @@
 import { register } from "tsx/esm/api";
 
 register();
-await import("./documentWorker.ts");
+await import("./worker.ts");

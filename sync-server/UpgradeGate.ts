@@ -1,0 +1,151 @@
+import type http from "node:http";
+import type { Duplex } from "node:stream";
+import type { Logger } from "pino";
+import { hashesEqual } from "./tokens";
+import type { Metrics } from "./metrics";
+import type { ConnectionLimits, Credential, RelayServerAdapter } from "./RelayServerAdapter";
+import type { TokenWatch } from "./tokens";
+
+export interface UpgradeGateOptions {
+  adapter: RelayServerAdapter;
+  tokens: TokenWatch;
+  allowAnonymous: boolean;
+  maxConnections: number;
+  limits: ConnectionLimits;
+  /** TCP connections that have not finished their HTTP request or upgrade; beyond it the oldest is dropped. */
+  maxPendingUpgrades: number;
+  /** Time a connection has to finish its HTTP request or upgrade. */
+  requestTimeoutMs: number;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * The relay's door: every TCP connection until it has sent a whole request, and every
+ * WebSocket upgrade, which gets in only with a token the relay knows (or anonymously,
+ * when allowed), within the relay's and the token's connection limits. A token revoked
+ * in the token file closes its connections.
+ */
+export class UpgradeGate {
+  readonly #options: UpgradeGateOptions;
+  /** Sockets that have not yet sent a whole request or upgrade, oldest first, with when they came. */
+  readonly #pending = new Map<Duplex, number>();
+  #closing = false;
+
+  constructor(options: UpgradeGateOptions) {
+    this.#options = options;
+  }
+
+  /** The relay is shutting down: every upgrade is refused from now on. */
+  close(): void {
+    this.#closing = true;
+  }
+
+  /** Connections that have not finished their request or upgrade. */
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  /**
+   * A new TCP connection: counted as pending until its request or upgrade is read. Past
+   * the cap, the oldest pending one goes (a writer's upgrade takes milliseconds; sockets
+   * held open without a request are the ones that wait), so that no one can hold every
+   * socket the process has with half-sent requests.
+   */
+  connection(socket: Duplex): void {
+    this.#pending.set(socket, Date.now());
+    socket.once("close", () => this.#pending.delete(socket));
+    while (this.#pending.size > this.#options.maxPendingUpgrades) {
+      const oldest = this.#pending.keys().next().value!;
+      this.#pending.delete(oldest);
+      this.#options.metrics.inc("relay_rejected_connections_total", { reason: "too-many-pending" });
+      oldest.destroy();
+    }
+  }
+
+  /** The connection sent a whole HTTP request (not an upgrade). */
+  requested(socket: Duplex): void {
+    this.#pending.delete(socket);
+  }
+
+  /** Drops sockets that have not finished a request in requestTimeoutMs, even those that never sent a byte. */
+  sweep(): void {
+    const cutoff = Date.now() - this.#options.requestTimeoutMs;
+    for (const [socket, since] of this.#pending) {
+      if (since > cutoff) break;
+      this.#pending.delete(socket);
+      this.#options.metrics.inc("relay_rejected_connections_total", { reason: "request-timeout" });
+      socket.destroy();
+    }
+  }
+
+  /** A WebSocket upgrade: handed to the adapter with its credential, or refused with an HTTP status. */
+  upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer, retried = false): void {
+    this.#pending.delete(socket);
+    socket.on("error", () => undefined);
+    const { adapter, limits, logger, metrics } = this.#options;
+    const refuse = (status: number, text: string, reason: string) => {
+      metrics.inc("relay_rejected_connections_total", { reason });
+      const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="writer-relay"\r\n' : "";
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nCache-Control: no-store\r\n${extra}Connection: close\r\nContent-Length: 0\r\n\r\n`);
+    };
+    if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
+    if (adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
+    const token = bearerToken(req);
+    let credential: Credential;
+    if (token === undefined) {
+      if (!this.#options.allowAnonymous) return refuse(401, "Unauthorized", "missing-token");
+      credential = { name: "anonymous", hash: "", access: "full" };
+    } else {
+      const record = this.#options.tokens.find(token);
+      if (!record && !retried) {
+        // A token added a moment ago by `token add` works at once, not after the next poll.
+        void this.pollTokens().then(() => {
+          if (!socket.destroyed) this.upgrade(req, socket, head, true);
+        });
+        return;
+      }
+      if (!record) {
+        logger.info({ remoteAddress: req.socket.remoteAddress }, "upgrade refused: unknown or revoked token");
+        return refuse(401, "Unauthorized", "bad-token");
+      }
+      credential = { name: record.name, hash: record.hash, access: record.access };
+    }
+    // One token cannot take every slot: the others' writers still get in.
+    if (adapter.connectionsOf(credential.hash) >= limits.maxConnectionsPerToken) {
+      logger.warn({ token: credential.name, limit: limits.maxConnectionsPerToken }, "upgrade refused: the token holds as many connections as it may");
+      return refuse(429, "Too Many Requests", "token-connections");
+    }
+    adapter.handleUpgrade(req, socket, head, credential);
+  }
+
+  /** Rereads the token file when it changed, and closes connections whose token went. */
+  async pollTokens(): Promise<void> {
+    const { adapter, logger, allowAnonymous } = this.#options;
+    let records;
+    try {
+      records = await this.#options.tokens.poll();
+    } catch (error) {
+      logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
+      return;
+    }
+    if (!records) return;
+    const closed = adapter.closeWhere((c) => (c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash))), 4001, "token revoked");
+    logger.info({ tokens: records.length, closed }, "token file reloaded");
+  }
+}
+
+/** The token of an upgrade request: `Authorization: Bearer`, else `?token=`. */
+function bearerToken(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === "string") {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    return match ? match[1] : "";
+  }
+  try {
+    const token = new URL(req.url ?? "/", "http://relay").searchParams.get("token");
+    return token ?? undefined;
+  } catch {
+    return "";
+  }
+}
