@@ -16,7 +16,7 @@ const settingsSchema = z.object({
   user: z.object({
     name: z.string().min(1).max(80),
     color: colorSchema,
-    /** The writer chose this name (until then the app asks, issue 17). Files from before have not. */
+    /** The writer chose this name (until then the app asks); older files, without it, have not. */
     confirmed: z.boolean().default(false),
   }),
   /** This writer, across renames and windows: names in history follow it (absent in older files). */
@@ -26,7 +26,7 @@ const settingsSchema = z.object({
     .default(() => randomBytes(8).toString("hex")),
   /**
    * Shared links opened whose documents have not arrived yet: nothing is added to the
-   * library until they do (issue 17), and the host keeps asking for them, across restarts.
+   * library until they do, and the host keeps asking for them, across restarts.
    */
   wanted: z.array(documentUrlSchema).max(100).default([]),
   /** Relays in the writer's order of preference; their tokens live in the SecretStore. */

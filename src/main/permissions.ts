@@ -1,5 +1,5 @@
 /**
- * What the page may ask Electron for (issue 18). Electron grants permission requests
+ * What the page may ask Electron for. Electron grants permission requests
  * (camera, microphone, notifications, geolocation, reading the clipboard, MIDI, HID...)
  * by default; Writer's page needs one of them: writing plain text to the clipboard
  * ("Copy link to share"). Everything else is refused, asked or checked. (Spell checking

@@ -1,6 +1,6 @@
 /**
  * The question the desktop app asks, in a native dialog from the main process, before a
- * relay is added or moved to another address (issue 18): every document in the library
+ * relay is added or moved to another address: every document in the library
  * goes to that relay, so a page taken over by a hostile document must not be able to
  * decide it alone. Kept apart from index.ts (no Electron import) so that it is
  * unit-tested without Electron; the shape is Electron's MessageBoxOptions.

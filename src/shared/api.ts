@@ -85,7 +85,7 @@ export type HostMethod = HostRequest["method"];
 
 /**
  * What the window shows of a document while the document itself loads (the host's
- * render cache, issue 6): its title and rich-text spans at `heads`. Read-only, never
+ * render cache): its title and rich-text spans at `heads`. Read-only, never
  * trusted over the document.
  */
 export interface RenderCacheView {
@@ -156,7 +156,7 @@ export interface Bootstrap {
   lastOpened: string | null;
   user: UserProfile;
   status: HostStatus;
-  /** Whether the writer chose their name; until then the app asks (issue 17). */
+  /** Whether the writer chose their name; until then the app asks. */
   nameConfirmed: boolean;
   /** The operating system's full name for the user, to suggest ("" when there is none). */
   suggestedName: string;

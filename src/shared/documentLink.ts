@@ -1,7 +1,7 @@
 /**
  * Reading a document link out of what a writer pasted, and saying what is wrong with it
- * when it is not one (issue 17: `automerge:notarealid` was answered "Links start with
- * “automerge:”", which it does).
+ * when it is not one: the part that is actually wrong, not a rule the text already
+ * meets (`automerge:notarealid` does start with “automerge:”; its ID is what is wrong).
  */
 import { isValidAutomergeUrl } from "@automerge/automerge-repo/slim";
 

@@ -101,7 +101,8 @@ export function groupSessions(changes: readonly A.ChangeMetadata[], authors: unk
  * groupSessions, fed a little at a time: the history panel of a long document adds only
  * the changes since it last looked (`A.getChangesMetaSince(doc, lastHeads)`, which follow
  * the earlier ones in causal order) instead of listing the whole history again while a
- * collaborator types (0.3 s for 46,000 changes, bench/long-document).
+ * collaborator types, which takes a noticeable while on a long history
+ * (bench/long-document has the figures).
  */
 export class SessionGrouper {
   // A session's version is the last change of each of its actors: their causal past is

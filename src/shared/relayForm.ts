@@ -1,7 +1,8 @@
 /**
- * The "Add a relay" form's fields, checked at the field before anything is sent
- * (issue 17: an empty token was accepted, and the relay then refused every connection
- * with a message about a wrong token). The host checks the same request again.
+ * The "Add a relay" form's fields, checked at the field before anything is sent: an
+ * empty token, for one, would otherwise be accepted, and the relay would then refuse
+ * every connection with a message about a wrong token. The host checks the same request
+ * again.
  */
 import { relayTokenSchema } from "./api";
 

@@ -63,7 +63,7 @@ export async function startWebShell(options: WebShellOptions): Promise<WebShell>
   // The credential is the token itself, sent by the page from its own sessionStorage
   // (src/renderer/src/shellCredential.ts): a header on /api, the query on the sync
   // socket (which cannot carry a header). Not a cookie: a cookie for 127.0.0.1 goes to
-  // every port on it, and any other local server would receive it (issue 18).
+  // every port on it, and any other local server would receive it.
   const authorised = (req: http.IncomingMessage, url: URL): boolean => {
     const header = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     const given = header ?? (url.pathname === "/sync" ? url.searchParams.get("token") : null);

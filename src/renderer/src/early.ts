@@ -1,5 +1,5 @@
 /**
- * The first paint (issue 6), before the app's own code has even been parsed: asks the
+ * The first paint, before the app's own code has even been parsed: asks the
  * host for the document it reopens and that document's render cache, and draws its
  * title and text as plain, read-only HTML into the page. A few kilobytes with no
  * framework and no Automerge; the app replaces it as soon as it starts (React clears
@@ -107,7 +107,8 @@ async function paint(): Promise<void> {
 // A first paint that fails is only a later one; the app reports its own problems.
 // The Automerge wasm is compiled here, while the app's own script is still being parsed;
 // main.tsx instantiates the result.
-// After the paint: its 4.8 MB module, loaded sooner, held the paint back by about 50 ms.
+// After the paint: its module is megabytes long, and loaded sooner it holds the paint back
+// (bench/long-document has the figures).
 // A host that does not answer holds the paint, not the wasm (nor the app).
 window.writerWasm = Promise.race([paint().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 300))])
   .then(() => import("@automerge/automerge/automerge.wasm.base64"))

@@ -17,7 +17,7 @@ async function start(): Promise<void> {
   const root = createRoot(document.getElementById("root")!);
   // The wasm is a chunk of its own (its base64 is most of the bundle's bytes), loaded as
   // a module import: the same way under file:// (Electron) and http. early.ts, which
-  // runs first, compiles it while this script is still loading (about 0.2 s sooner than
+  // runs first, compiles it while this script is still loading (sooner than it could be
   // here); if that failed, it is done here. The first paint does not wait for any of it.
   const compiled = await window.writerWasm?.catch(() => undefined);
   performance.mark("writer:wasm-module");
@@ -33,9 +33,10 @@ async function start(): Promise<void> {
     // The renderer keeps nothing on disk; the host does, as soon as it hears of a change.
     // 0: every keystroke goes to the host at once, in a background task after its frame
     // (patches/). A throttle would batch nothing at typing speed and run its round as an
-    // ordinary timer task, between a keystroke and its paint (bench/typing: p99 20-23 ms
-    // with 50 ms, 15 ms with 0). Keystrokes reach other writers by the broadcast fast path
-    // (src/shared/sync/changeBroadcast.ts, fastPath.ts) while a relay is connected.
+    // ordinary timer task, between a keystroke and its paint, which then waits for it
+    // (bench/typing has the figures). Keystrokes reach other writers by the broadcast
+    // fast path (src/shared/sync/changeBroadcast.ts, fastPath.ts) while a relay is
+    // connected.
     syncDebounceRate: 0,
     resyncAfterMs: RESYNC_AFTER_MS,
   });

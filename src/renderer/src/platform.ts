@@ -47,8 +47,8 @@ const postTask = (globalThis as { scheduler?: { postTask?: PostTask } }).schedul
 /**
  * Messages from the host (its answers to our changes, collaborators' edits) are handled
  * in background tasks, in the order they came: a keystroke's handling and its frame go
- * first, and an answer that lands in between no longer delays the paint (bench/typing
- * p99). The wait is a few milliseconds at most while the writer types.
+ * first, and an answer that lands in between does not delay the paint (bench/typing
+ * measures it in its p99). The wait is a few milliseconds at most while the writer types.
  */
 function yieldToInput(adapter: NetworkAdapterInterface): NetworkAdapterInterface {
   const emit = adapter.emit.bind(adapter) as (event: string, ...args: unknown[]) => boolean;

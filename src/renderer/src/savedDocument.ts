@@ -1,14 +1,13 @@
 /**
- * Opening a document from the host's saved copy (issue 6). The window's Repo keeps
+ * Opening a document from the host's saved copy. The window's Repo keeps
  * nothing on disk: asked for a document it does not hold, it gets the whole history from
  * the host through sync, change by change, which for a long document costs several times
- * what loading its saved form does (the paper trace: 0.6 s against 0.18 s grouped, 2.7 s
- * against 0.57 s with one change per keystroke; bench/long-document). So before the
+ * what loading its saved form does (bench/long-document has the figures). So before the
  * window's Repo asks, the host is asked for the document as its disk holds it, and the
  * window loads that; the sync that follows brings only what is newer.
  *
  * The saved copy is the host's own document, never a cache: if it cannot be loaded (or
- * the host does not have it), the document is asked for through sync as before.
+ * the host does not have it), the document is asked for through sync alone.
  */
 import { next as A } from "@automerge/automerge/slim";
 import { isValidAutomergeUrl, parseAutomergeUrl, type Repo } from "@automerge/automerge-repo/slim";

@@ -1,5 +1,5 @@
 /**
- * The browser shell's credential (issue 18). `npm run web` prints a URL with a token;
+ * The browser shell's credential. `npm run web` prints a URL with a token;
  * the page keeps that token in sessionStorage, which belongs to this origin alone
  * (scheme, host and port), takes it out of the address bar, and sends it with every
  * request to the host. A cookie would not do: cookies are per host, not per port, so

@@ -1,7 +1,7 @@
 /**
- * A text file's bytes as text, or a clear refusal (issue 17): a PNG renamed `notes.md`
- * or random bytes saved as `.txt` used to import as thousands of words of garbage, with
- * a success message, and synced to every relay. Pure: runs in the renderer and in tests.
+ * A text file's bytes as text, or a clear refusal: without one, a PNG renamed `notes.md`
+ * or random bytes saved as `.txt` would import as thousands of words of garbage, with
+ * a success message, and sync to every relay. Pure: runs in the renderer and in tests.
  */
 
 /** Why a file is not imported; the message is for the writer. */

@@ -4,8 +4,8 @@
  * automerge-repo carries a change by its sync protocol: every Repo on the way (the
  * writer's renderer, their host, the relay, the other writer's host and renderer) takes
  * the change in, works out what each of its peers lacks and sends it on. Each of those
- * four steps costs about 2 ms here (bench/propagation), which puts a keystroke 12-14 ms
- * from the other writer's screen at best.
+ * steps costs milliseconds, and they add up between one writer's key and the other
+ * writer's screen (bench/propagation has the figures).
  *
  * So each local change is also broadcast, the moment it is made, as an automerge-repo
  * ephemeral message. Every Repo on the way forwards ephemeral messages to its other
@@ -101,8 +101,8 @@ export interface MessageSource {
  * however the renderer's sync is throttled. Documents not in memory are left to sync.
  * `defer` applies after the Repo has forwarded the message on (Node: setImmediate), so
  * that no hop waits for it. Not used on the receiving side of a keystroke: there a
- * host and a relay only forward (taking each keystroke in there cost about 2 ms of
- * latency on the 2-core bench, bench/propagation), and sync brings it to them.
+ * host and a relay only forward (taking each keystroke in there would add a hop's worth
+ * of latency, bench/propagation), and sync brings it to them.
  * Returns the function that stops.
  */
 export function applyChangeBroadcasts(repo: Repo, source: MessageSource, options: { onError?: (error: unknown) => void; defer?: (run: () => void) => void } = {}): () => void {

@@ -67,7 +67,7 @@ export function EditorPane(props: {
   onNotice: (message: string) => void;
 }) {
   const [attempt, setAttempt] = useState(0);
-  // First paint from the host's render cache (issue 6), asked for before the document.
+  // First paint from the host's render cache, asked for before the document.
   const { host, url } = props;
   // The reopened document's cache is the one early.ts already painted: the document is
   // not held back for the host to answer again (it may be busy loading it).
@@ -137,7 +137,8 @@ function titleOf(doc: WriterDocument): string | null | false {
 }
 
 /**
- * A library's link pasted where a document's goes (issue 17: it was called damaged).
+ * A library's link pasted where a document's goes: a sound link of the wrong kind, not a
+ * damaged one.
  * Offers what the writer most likely meant: to use that library on this device.
  */
 function LibraryLinkPane({ host, url }: { host: HostClient; url: string }) {
@@ -214,7 +215,7 @@ function LoadedEditor({
   const presence = usePresence(handle, user, view, view ? editorRef.current?.amIndexOf : undefined);
   const offlineReturn = useOfflineReturn(handle, view, sync?.connection);
   // Alone, typing is grouped into one change per burst; with anyone else here, each
-  // keystroke is committed (and broadcast) at once, as real time needs (issue 6).
+  // keystroke is committed (and broadcast) at once, as real time needs.
   const alone = presence.peers.length === 0;
   useEffect(() => {
     if (view) editorRef.current?.setGrouping(alone);
@@ -241,7 +242,7 @@ function LoadedEditor({
     }
   }, [handle, user, writerId]);
   // Renamed (or recoloured) while the document is open: where this writer has written
-  // before, the history shows the new name at once, for everyone (issue 17).
+  // before, the history shows the new name at once, for everyone.
   const recordedAs = useRef(user);
   useEffect(() => {
     if (recordedAs.current === user) return;

@@ -113,7 +113,8 @@ export function FindBar({ view, state, withReplace, onClose }: { view: EditorVie
             disabled={total === 0 || !view.editable}
             onClick={() => {
               // replaceNext replaces only a match that is selected, and otherwise selects
-              // the next one: the first click did nothing a writer could see change.
+              // the next one: without findNext first, the first click would do nothing a
+              // writer could see change.
               if (current === 0) findNext(view.state, view.dispatch);
               run(replaceNext);
             }}

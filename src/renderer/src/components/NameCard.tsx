@@ -1,8 +1,8 @@
 /**
- * First use: the name others will see on the writer's caret and in the history (issue
- * 17: it was the operating system's login, "root"). Suggests the system's full name,
- * never a bare login; stays until the writer saves a name, and can be changed in
- * Settings later. It does not block writing.
+ * First use: the name others will see on the writer's caret and in the history, asked
+ * for rather than taken from the operating system, whose login may be "root". Suggests
+ * the system's full name, never a bare login; stays until the writer saves a name, and
+ * can be changed in Settings later. It does not block writing.
  */
 import { useState, type FormEvent } from "react";
 import type { UserProfile } from "../../../shared/api";

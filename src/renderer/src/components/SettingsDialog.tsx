@@ -22,7 +22,7 @@ export function SettingsDialog({
   sync: SyncStatus | null;
   onClose: () => void;
   onLibraryLinked: () => void;
-  /** The writer's name or colour changed: the open windows show it at once (issue 17). */
+  /** The writer's name or colour changed: the open windows show it at once. */
   onProfile: (user: UserProfile) => void;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);

@@ -1,9 +1,9 @@
 /**
  * What Writer cannot hold yet (images, tables), taken out of pasted or imported HTML in
- * a way the writer can see and read (issue 17: a pasted image vanished without a word,
- * and a table became "cell Acell B"). A table becomes one paragraph per row, its cells
- * separated by " | "; images and other media are removed and counted, so that the
- * writer is told what was left out.
+ * a way the writer can see and read (otherwise a pasted image would vanish without a
+ * word, and a table would become "cell Acell B"). A table becomes one paragraph per
+ * row, its cells separated by " | "; images and other media are removed and counted, so
+ * that the writer is told what was left out.
  */
 
 export interface LeftOut {

@@ -1,10 +1,10 @@
 /**
  * What the writer sees is what is saved: after each transaction, the editor's document
- * must equal the ProseMirror rendering of the Automerge document (issue 17).
+ * must equal the ProseMirror rendering of the Automerge document.
  *
  * Why a check at all: the binding maps Automerge patches onto the editor's document
- * step by step, and a mapping that is one position off (a deletion across a paragraph
- * break once was) leaves text on screen that is in no document: the writer goes on
+ * step by step, and a mapping that is one position off (around a deletion across a
+ * paragraph break, say) leaves text on screen that is in no document: the writer goes on
  * typing after a letter that a reload, an export and every other device do not have.
  * Two modes:
  *

@@ -5,7 +5,8 @@
  * Why: the binding's appendTransaction converts the whole document to spans three times
  * and walks them twice for every transaction (am.spans before, inside and after the
  * change, pmRangeToAmRange, and a ChangeSet check). That is linear in the document: on
- * the 105k-character automerge-paper text it costs ~120 ms per keystroke (bench/typing).
+ * a long text such as the automerge paper it takes far longer than a frame per keystroke
+ * (bench/typing has the figures).
  * Typing and deleting inside one text block needs none of it: within a text block the
  * Automerge index of a position is the ProseMirror position plus a constant ("delta")
  * that only structural changes can alter. So plain text edits are spliced straight into
@@ -46,7 +47,7 @@ export interface SyncStats {
 }
 
 /**
- * Grouping typing into one Automerge change per burst (issue 6): a document's load time
+ * Grouping typing into one Automerge change per burst: a document's load time
  * grows much faster than its number of changes, and one change per keystroke is what
  * makes a months-old document slow to open. While the writer is alone in the document,
  * keystrokes are held and committed together when typing pauses or the hold gets long;
@@ -65,8 +66,8 @@ export interface Grouping {
 
 /**
  * 500 ms is prosemirror-history's newGroupDelay: a change is then what one undo step
- * takes back, a burst in the writer's own rhythm. 1000 ms is issue 6's bound ("never
- * hold more than a second of typing uncommitted"): what a crash of the whole app can
+ * takes back, a burst in the writer's own rhythm. 1000 ms is the bound on held typing
+ * (never more than a second of it uncommitted): what a crash of the whole app can
  * cost a writer who is alone in the document. Blur, hiding the window, quitting,
  * structural edits, anything arriving from the host and anyone else joining commit
  * at once.
