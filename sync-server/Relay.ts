@@ -18,7 +18,7 @@ import { UpgradeGate } from "./UpgradeGate";
 /** How often the relay looks at whether its disk takes saves (for writers, /healthz and /metrics). */
 const STORAGE_WATCH_MS = 500;
 /** What writers are told while the relay's disk refuses saves (shown after the relay's name). */
-export const STORAGE_NOTICE = "cannot save right now; your changes are kept here";
+const STORAGE_NOTICE = "cannot save right now; your changes are kept here";
 
 export interface RelayOptions {
   dataDir: string;
@@ -54,7 +54,7 @@ export interface RelayOptions {
 }
 
 /** The documents directory inside the data directory. */
-export const DOCUMENTS_DIR = "documents";
+const DOCUMENTS_DIR = "documents";
 
 /** The parts a running relay owns, each with one job. */
 interface RelayParts {

@@ -5,7 +5,7 @@ import { encodeHeads, type DocHandle, type DocumentId, type Repo } from "@autome
 import { sameHeads } from "../src/shared/sync/heads";
 
 /** How long to wait for a relay peer to confirm one document before moving on. */
-export const CONFIRM_TIMEOUT_MS = 20_000;
+const CONFIRM_TIMEOUT_MS = 20_000;
 
 /**
  * Loads the document (so that the Repo syncs it with every connected relay peer) and

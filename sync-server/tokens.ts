@@ -16,7 +16,7 @@ export interface TokenRecord {
 }
 
 /** The name of the file, in the data directory. */
-export const TOKENS_FILE = "tokens.json";
+const TOKENS_FILE = "tokens.json";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 
 /** A token name that is already taken, or not a valid name. */
@@ -42,7 +42,7 @@ export function hashToken(token: string): string {
 }
 
 /** Whether `token` could be one of ours (charset and length), before any hashing. */
-export function isWellFormedToken(token: string): boolean {
+function isWellFormedToken(token: string): boolean {
   return TOKEN.test(token);
 }
 
@@ -140,7 +140,7 @@ export class TokenStore {
  * Finds the token a client presented among `records`, comparing hashes in constant
  * time and looking at every record whatever matches, so that timing says nothing.
  */
-export function findToken(records: readonly TokenRecord[], token: string): TokenRecord | undefined {
+function findToken(records: readonly TokenRecord[], token: string): TokenRecord | undefined {
   if (!isWellFormedToken(token)) return undefined;
   const hash = hashToken(token);
   let found: TokenRecord | undefined;

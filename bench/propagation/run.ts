@@ -55,7 +55,6 @@ interface Options {
   adapter: ClientSettings["adapter"];
   fastPath: boolean;
   standIn: boolean;
-  experiment: string | null;
 }
 
 type RelayKind = "ours" | "plain";
@@ -204,8 +203,7 @@ function relaySetups(options: Options): RelaySetup[] {
         nodeArgs: [],
       });
     } else {
-      // An experiment (experiments/) changes our side only: every client and the relay.
-      const nodeArgs = options.experiment ? ["--import", path.join(here, "experiments", `${options.experiment}.mjs`)] : [];
+      const nodeArgs: string[] = [];
       const node = [...tsx, ...nodeArgs];
       const real = !options.standIn && fsSync.existsSync(OUR_RELAY_CLI);
       const debounceArgs = options.relayDebounce === null ? [] : ["--sync-debounce-ms", String(options.relayDebounce)];
@@ -218,7 +216,7 @@ function relaySetups(options: Options): RelaySetup[] {
       setups.push({
         kind,
         label: real ? "ours" : "ours*",
-        describe: `${relayText}; clients: ${options.fastPath ? "change broadcast on" : "change broadcast OFF (--no-fast-path)"}, renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "50 (Host.ts)"} ms${options.hostSaveDebounce !== null ? `, host save debounce ${options.hostSaveDebounce} ms` : ""}${options.experiment ? `; EXPERIMENT ${options.experiment} (bench/propagation/experiments)` : ""}`,
+        describe: `${relayText}; clients: ${options.fastPath ? "change broadcast on" : "change broadcast OFF (--no-fast-path)"}, renderer ${options.rendererDebounce} ms, host ${options.hostDebounce ?? "50 (Host.ts)"} ms${options.hostSaveDebounce !== null ? `, host save debounce ${options.hostSaveDebounce} ms` : ""}`,
         command,
         settings: { rendererDebounceMs: options.rendererDebounce, hostDebounceMs: options.hostDebounce, hostSaveDebounceMs: options.hostSaveDebounce, adapter: options.adapter, fastPath: options.fastPath },
         relayDebounceMs: real ? options.relayDebounce : (options.relayDebounce ?? 0),
@@ -506,8 +504,7 @@ function parseOptions(): Options {
     .option("--relay-debounce <ms>", "ours: the relay's --sync-debounce-ms (default: the relay's own; the stand-in's 0)", int(0))
     .option("--adapter <kind>", "how hosts reach the relay: settings (added to the host's relay list, as a writer does: RelayClientAdapter) or websocket (WebSocketClientAdapter via host.connect)", "settings")
     .option("--no-fast-path", "ours: renderers do not broadcast changes beside sync (src/shared/sync/changeBroadcast.ts), to measure the sync protocol alone")
-    .option("--stand-in", "ours: use the stand-in relay even if sync-server/cli.ts exists", false)
-    .option("--experiment <name>", "ours: load bench/propagation/experiments/<name>.mjs into the relay and every client (immediate-sync: no 1 ms timer per hop when the debounce is 0)");
+    .option("--stand-in", "ours: use the stand-in relay even if sync-server/cli.ts exists", false);
   program.parse();
   const o = program.opts<{
     typists: number[];
@@ -524,7 +521,6 @@ function parseOptions(): Options {
     adapter: string;
     fastPath: boolean;
     standIn: boolean;
-    experiment?: string;
   }>();
   const relays: RelayKind[] = o.relay === "both" ? ["ours", "plain"] : o.relay === "ours" || o.relay === "plain" ? [o.relay] : [];
   if (relays.length === 0) throw new InvalidArgumentError("--relay must be ours, plain or both");
@@ -545,9 +541,7 @@ function parseOptions(): Options {
     adapter,
     fastPath: o.fastPath,
     standIn: o.standIn,
-    experiment: o.experiment ?? null,
   };
-  if (options.experiment !== null && !fsSync.existsSync(path.join(here, "experiments", `${options.experiment}.mjs`))) throw new InvalidArgumentError(`no experiment ${options.experiment} in bench/propagation/experiments`);
   return options;
 }
 

@@ -20,7 +20,7 @@ export interface RelayChange {
 export type ConfirmRelay = (change: RelayChange) => Promise<boolean>;
 
 /** What the settings say where nothing outside the page confirms relay changes (the browser shell). */
-export const RELAY_TRUST_NOTE =
+const RELAY_TRUST_NOTE =
   "In the browser shell this page is trusted: anything running in it can add a relay and send it your documents. The desktop app asks you in a window of its own.";
 
 /** The writer said no to a relay change (HostOptions.confirmRelay). */

@@ -82,7 +82,7 @@ export class RenderCache {
 }
 
 /** A cache file's content, checked: anything else (torn, edited, another version) is null. */
-export function parse(raw: string): RenderCacheView | null {
+function parse(raw: string): RenderCacheView | null {
   let value: unknown;
   try {
     value = JSON.parse(raw);

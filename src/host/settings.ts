@@ -103,7 +103,7 @@ export async function loadSettings(file: string, onProblem: (message: string) =>
 }
 
 /** Writes settings atomically and durably (see writeFileAtomic). */
-export async function saveSettings(file: string, settings: Settings): Promise<void> {
+async function saveSettings(file: string, settings: Settings): Promise<void> {
   await writeFileAtomic(file, JSON.stringify(settingsSchema.parse(settings), null, 2) + "\n");
 }
 

@@ -21,7 +21,7 @@ import { TEXT_PATH, type AuthorInfo, type WriterDocument } from "./document";
 export const SESSION_GAP_S = 10 * 60;
 
 /** A named version's name is at most this long (longer ones from peers are cut). */
-export const VERSION_NAME_MAX = 100;
+const VERSION_NAME_MAX = 100;
 
 /** How a block marker appears in the document's text string. */
 export const BLOCK_MARKER = "\uFFFC";

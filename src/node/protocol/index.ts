@@ -9,7 +9,7 @@ export {
 export { PeerBinding, type Refusal } from "./binding";
 export { isDocumentId, isPeerId, isStorageId } from "./ids";
 export * as limits from "./limits";
-export { documentIdOf, encodeMessage, isRepoWireMessage, parseMessage, parseValue, PROTOCOL_VERSION } from "./messages";
+export { encodeMessage, isRepoWireMessage, parseMessage, parseValue, PROTOCOL_VERSION } from "./messages";
 export type {
   DocUnavailableMessage,
   EphemeralMessage,

@@ -160,11 +160,6 @@ export function isRepoWireMessage(message: WireMessage): message is RepoWireMess
   return message.type !== "join" && message.type !== "peer" && message.type !== "error";
 }
 
-/** Whether a repo message concerns one document (and which). */
-export function documentIdOf(message: WireMessage): string | undefined {
-  return "documentId" in message ? message.documentId : undefined;
-}
-
 function toMessage(value: unknown): WireMessage {
   if (!isPlainObject(value)) throw new InvalidMessageError(value === null ? "message is null" : "message is not a map");
   const type = value.type;

@@ -21,10 +21,10 @@ import { crc32 } from "node:zlib";
 const MAGIC = Buffer.from("WRT1", "ascii");
 
 /** Size of the header in front of every payload. */
-export const HEADER_SIZE = 20;
+const HEADER_SIZE = 20;
 
 /** Largest payload the uint32 length field can describe. */
-export const MAX_PAYLOAD_SIZE = 0xffff_ffff;
+const MAX_PAYLOAD_SIZE = 0xffff_ffff;
 
 /** A chunk file that verified, or why it did not. */
 export type DecodedChunk =

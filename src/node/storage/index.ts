@@ -1,7 +1,6 @@
 export { documentChunkFiles, documentSizeOnDisk, FileStorageAdapter } from "./FileStorageAdapter";
 export type { CorruptionReport, FileStorageOptions } from "./FileStorageAdapter";
 export { DirectoryLockedError, InvalidStorageKeyError, StorageNotDurableError, StorageWriteError } from "./errors";
-export { validateKey } from "./keys";
 export { RetryingStorage } from "./RetryingStorage";
 export type { RetryingStorageOptions, SaveFailure } from "./RetryingStorage";
 export { TrackedStorage } from "./TrackedStorage";

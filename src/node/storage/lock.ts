@@ -14,7 +14,7 @@ import { DirectoryLockedError, errorCode } from "./errors";
  */
 
 /** Name of the lock file inside the data directory. */
-export const LOCK_FILE = "LOCK";
+const LOCK_FILE = "LOCK";
 
 /** What the lock file says about its holder. */
 interface LockOwner {

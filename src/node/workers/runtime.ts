@@ -6,7 +6,7 @@ import { NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@a
 import type { CallHandlers, FromWorker, LogLevel, ToWorker, WorkerContract } from "./protocol";
 
 /** The connections of the main thread, as this thread's Repo sees them. */
-export class MainThreadAdapter extends NetworkAdapter {
+class MainThreadAdapter extends NetworkAdapter {
   #ready!: () => void;
   readonly attached = new Promise<void>((resolve) => (this.#ready = resolve));
   readonly #post: (message: FromWorker) => void;

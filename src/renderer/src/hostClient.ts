@@ -1,7 +1,7 @@
 import type { HostError, HostMethod, HostRequest, HostResults, HostTransport, ParamsOf } from "../../shared/api";
 
 /** A host call that failed; `code` tells callers what happened without matching text. */
-export class HostCallError extends Error {
+class HostCallError extends Error {
   readonly code: HostError["code"];
   constructor(error: HostError) {
     super(error.message);

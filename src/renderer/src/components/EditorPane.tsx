@@ -124,7 +124,7 @@ export function EditorPane(props: {
 }
 
 /** "1,204 words · 6,810 characters", or with a selection "12 of 1,204 words · 61 of 6,810 characters". */
-export function describeCounts(all: TextCounts, selected: TextCounts | null): string {
+function describeCounts(all: TextCounts, selected: TextCounts | null): string {
   const part = (n: number, of: number, one: string, many: string) => (selected ? `${n.toLocaleString()} of ${of.toLocaleString()} ${of === 1 ? one : many}` : `${of.toLocaleString()} ${of === 1 ? one : many}`);
   return `${part(selected?.words ?? 0, all.words, "word", "words")} · ${part(selected?.characters ?? 0, all.characters, "character", "characters")}`;
 }

@@ -12,7 +12,7 @@ import { findNext, findPrev, replaceAll, replaceNext, SearchQuery, setSearchStat
 const MAX_COUNTED = 1000;
 
 /** How many matches the query has, and which one the selection is on (1-based, 0 for none). */
-export function matchPosition(state: EditorState, query: SearchQuery): { total: number; current: number } {
+function matchPosition(state: EditorState, query: SearchQuery): { total: number; current: number } {
   if (!query.valid) return { total: 0, current: 0 };
   let total = 0;
   let current = 0;

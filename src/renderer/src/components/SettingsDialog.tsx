@@ -301,7 +301,7 @@ function LinkLibrary({ host, onLinked }: { host: HostClient; onLinked: () => voi
 }
 
 /** A read-only value with a Copy button; the text stays selectable where copying is refused. */
-export function CopyField({ label, value }: { label: string; value: string }) {
+function CopyField({ label, value }: { label: string; value: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <div className="copy-field">

@@ -34,7 +34,7 @@ const exportSerializer = new DOMSerializer(
 );
 
 /** The document's content as HTML (no page around it). */
-export function toHTMLFragment(doc: PMNode, document: Document): string {
+function toHTMLFragment(doc: PMNode, document: Document): string {
   const container = document.createElement("div");
   container.appendChild(exportSerializer.serializeFragment(doc.content, { document }));
   return container.innerHTML;

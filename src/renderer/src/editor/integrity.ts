@@ -35,7 +35,7 @@ export type { IntegrityMode };
 export const REPAIR_META = "writer:repair-from-document";
 
 /** In "repair" mode, the least time between two checks. */
-export const REPAIR_CHECK_INTERVAL_MS = 2000;
+const REPAIR_CHECK_INTERVAL_MS = 2000;
 
 export interface Mismatch {
   /** Where the two first differ, in the editor's document. */
@@ -147,7 +147,7 @@ export function alignWith(tr: Transaction, rendered: PMNode): boolean {
  * A transaction that makes the editor show `rendered` (the document), keeping the
  * writer's caret where it can; null when it already does.
  */
-export function repairTransaction(state: EditorState, rendered: PMNode): Transaction | null {
+function repairTransaction(state: EditorState, rendered: PMNode): Transaction | null {
   const tr = state.tr.setMeta("addToHistory", false);
   if (!alignWith(tr, rendered)) return null;
   const head = Math.min(tr.mapping.map(state.selection.head), tr.doc.content.size);

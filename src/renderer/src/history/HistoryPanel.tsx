@@ -46,7 +46,7 @@ function list(handle: DocHandle<WriterDocument>, grouped: { current: Grouped | n
   return { sessions: g.grouper.sessions(), named: namedVersions(doc), current: versionKey(g.heads) };
 }
 
-export function sessionLabel(s: Session, now: number): { who: string; when: string } {
+function sessionLabel(s: Session, now: number): { who: string; when: string } {
   const who = s.author?.name ?? (s.created ? "Document created" : "Unknown writer");
   if (!s.end) return { who, when: "time unknown" };
   return { who, when: `${dayLabel(s.start * 1000, now)}, ${clockRange(s.start * 1000, s.end * 1000)}` };

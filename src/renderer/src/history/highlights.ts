@@ -31,7 +31,7 @@ interface Anchor {
  * The text runs and text-block starts of a document, from one walk of its spans (the
  * binding's own traversal, so the positions agree with the document it builds).
  */
-export function anchorsOf(spans: A.Span[]): Anchor[] {
+function anchorsOf(spans: A.Span[]): Anchor[] {
   const anchors: Anchor[] = [];
   for (const { event, before, after } of eventsWithIndexChanges(traverseSpans(schemaAdapter, spans))) {
     // The traversal counts the index of the last character consumed, starting at -1.

@@ -29,7 +29,7 @@ const RETURN_QUIET_MS = 3000;
 
 type Meta = { add: Decoration[] } | { clear: true };
 
-export const offlineReturnKey = new PluginKey<DecorationSet>("offlineReturn");
+const offlineReturnKey = new PluginKey<DecorationSet>("offlineReturn");
 
 /** Holds the highlights and maps them through every later edit, so they stay on their words. */
 export function offlineReturnPlugin(): Plugin<DecorationSet> {

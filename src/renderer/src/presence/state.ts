@@ -21,7 +21,7 @@ export interface WriterPresence {
 }
 
 /** The presence envelope key automerge-repo uses (presence/constants.js). */
-export const PRESENCE_MARKER = "__presence";
+const PRESENCE_MARKER = "__presence";
 
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 const MAX_CURSOR = 200;
@@ -30,7 +30,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-export function parseUser(v: unknown): PresenceUser | null {
+function parseUser(v: unknown): PresenceUser | null {
   if (!isObject(v)) return null;
   const { name, color } = v;
   if (typeof name !== "string" || typeof color !== "string" || !COLOR.test(color)) return null;
@@ -42,7 +42,7 @@ export function parseUser(v: unknown): PresenceUser | null {
   return { name: clean || "Someone", color };
 }
 
-export function parseSelection(v: unknown): PresenceSelection | null {
+function parseSelection(v: unknown): PresenceSelection | null {
   if (!isObject(v)) return null;
   const { anchor, head } = v;
   if (typeof anchor !== "string" || typeof head !== "string" || anchor.length > MAX_CURSOR || head.length > MAX_CURSOR) return null;
