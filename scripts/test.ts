@@ -2,7 +2,7 @@
  * `npm test`: every check and every test the project has, in as little wall time as two
  * cores allow, and one report at the end.
  *
- * First the checks that need no running code (types, lint) beside the one build that the
+ * First the checks that need no running code (types, lint, unused code) beside the one build that the
  * browser tests and the fault suite share. Then two lanes side by side, each running its
  * suites one after another: one for the suites that start real relay and host processes,
  * one for those that drive Chromium. Within a suite, files run one at a time as
@@ -59,6 +59,8 @@ const hostWorkers = { WRITER_WORKER_THRESHOLD_BYTES: "0" };
 const checks: Suite[] = [
   { name: "typecheck", command: ["npx", "tsc", "-b"] },
   { name: "lint", command: ["npx", "eslint", "."] },
+  // Unused files and exports (knip.json): what nothing uses is removed, not kept.
+  { name: "unused", command: ["npx", "knip", "--include", "files,exports", "--no-progress"] },
   { name: "build", command: ["npx", "electron-vite", "build"] },
 ];
 
@@ -67,8 +69,6 @@ const lanes: Suite[][] = [
     { name: "faults (relays, network, properties)", command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter(inProcessesLane)), faults: true },
     { name: "unit", command: vitest("--project", "unit") },
     { name: "integration", command: vitest("--project", "integration") },
-    // Documents the host loads, syncs with windows and relays, saves, imports and caches.
-    { name: "host, documents in workers", command: vitest("--project", "unit", "test/host/"), env: hostWorkers },
     // Documents the relay loads, syncs, stores, evicts and hands to its peers.
     {
       name: "integration, relay documents in workers",
@@ -123,6 +123,8 @@ const lanes: Suite[][] = [
       env: hostWorkers,
       faults: true,
     },
+    // Documents the host loads, syncs with windows and relays, saves, imports and caches.
+    { name: "host, documents in workers", command: vitest("--project", "unit", "test/host/"), env: hostWorkers },
     { name: "faults (hosts, renderer, soak)", command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter((f) => !inProcessesLane(f))), faults: true },
   ],
 ];
