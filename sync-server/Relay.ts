@@ -39,6 +39,8 @@ export interface RelayOptions {
   saveDebounceMs: number;
   /** A document with no traffic for this long leaves memory (it stays on disk). */
   idleEvictMs: number;
+  /** Past this many documents in memory, the least recently used leave before they are idle. */
+  maxDocumentsInMemory: number;
   maxConnections: number;
   limits: ConnectionLimits;
   /** TCP connections that have not finished their HTTP request or upgrade; beyond it the oldest is dropped. */
@@ -190,6 +192,7 @@ export class Relay {
         saveDebounceMs: options.saveDebounceMs,
         syncDebounceMs: options.syncDebounceMs,
         idleEvictMs: options.idleEvictMs,
+        maxDocumentsInMemory: options.maxDocumentsInMemory,
         logger,
         metrics,
         isRelayPeer,
@@ -308,6 +311,7 @@ export class Relay {
     };
     every(this.#options.tokenPollMs ?? 1000, () => void gate.pollTokens());
     every(Math.max(200, Math.min(30_000, Math.floor(this.#options.idleEvictMs / 2))), () => void documents.evictIdle());
+    every(1000, () => void documents.evictOverBudget());
     // While the disk refuses saves, writers are told so (instead of a green "on the
     // relay" that would never come) and /metrics says it; once every save is on disk,
     // the notice is withdrawn.

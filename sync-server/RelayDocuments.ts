@@ -20,6 +20,11 @@ export interface RelayDocumentsOptions {
   syncDebounceMs: number;
   /** A document with no traffic for this long leaves memory (it stays on disk). */
   idleEvictMs: number;
+  /**
+   * Past this many documents in the main thread's memory, the least recently used ones
+   * leave before they are idle (those quiet for at least a second), until it is back under.
+   */
+  maxDocumentsInMemory: number;
   logger: Logger;
   metrics: Metrics;
   /** Whether a peer is another relay (documents are pushed to it). */
@@ -33,6 +38,9 @@ export interface RelayDocumentsOptions {
   /** Resolves once what peer relays still need is on disk too (PeerSync.durable). */
   durable(): Promise<void>;
 }
+
+/** A document used this recently stays in memory even over the budget (it is being worked on). */
+const MIN_QUIET_MS = 1000;
 
 /**
  * The relay's documents, wherever they are held, as the host's HostDocuments are: the
@@ -166,12 +174,8 @@ export class RelayDocuments {
    * out (repoDocuments.ts `evictDocument`), here and in the document workers.
    */
   async evictIdle(): Promise<void> {
-    const repo = this.#repo;
-    if (!repo || this.#evicting || this.#closing) return;
-    this.#evicting = true;
-    const { metrics, logger } = this.#options;
-    const activity = this.#activity;
-    try {
+    await this.#exclusive(async (repo) => {
+      const activity = this.#activity;
       const now = Date.now();
       const idle = this.#options.idleEvictMs;
       const handles = repo.handles;
@@ -185,15 +189,8 @@ export class RelayDocuments {
           activity.set(documentId, now);
           continue;
         }
-        if (now - last < idle || this.#options.stack.retrying.hasPending(documentId)) continue;
-        try {
-          if (!(await evictDocument(repo, documentId, () => activity.get(documentId) === last))) continue;
-          this.workers.forget(documentId);
-          activity.delete(documentId);
-          metrics.inc("relay_documents_evicted_total");
-        } catch (error) {
-          logger.warn({ err: error, documentId }, "could not evict document");
-        }
+        if (now - last < idle) continue;
+        await this.#evict(repo, documentId, last);
       }
       for (const documentId of [...this.workers.stale()]) this.workers.forget(documentId);
       const isIdle = (documentId: string) => {
@@ -203,10 +200,71 @@ export class RelayDocuments {
       };
       for (const documentId of await this.workers.evictIdle(isIdle)) {
         activity.delete(documentId);
-        metrics.inc("relay_documents_evicted_total");
+        this.#options.metrics.inc("relay_documents_evicted_total");
       }
+    });
+  }
+
+  /**
+   * Past `maxDocumentsInMemory`, drops the least recently used documents (quiet for at
+   * least MIN_QUIET_MS), here and in the workers, until it is back under: many documents
+   * passing through do not pile up in memory until they are idle.
+   */
+  async evictOverBudget(): Promise<void> {
+    const repo = this.#repo;
+    if (!repo) return;
+    const inWorkers = [...this.#activity.keys()].filter((id) => typeof this.workers.routeOf(id) === "number");
+    const over = Object.keys(repo.handles).length + inWorkers.length - this.#options.maxDocumentsInMemory;
+    if (over <= 0) return;
+    await this.#exclusive(async () => {
+      const now = Date.now();
+      const quiet: [string, number][] = [];
+      for (const documentId of [...Object.keys(repo.handles), ...inWorkers]) {
+        const last = this.#activity.get(documentId);
+        if (last === undefined) this.#activity.set(documentId, now);
+        else if (now - last >= MIN_QUIET_MS) quiet.push([documentId, last]);
+      }
+      quiet.sort((x, y) => x[1] - y[1]);
+      const chosen = quiet.slice(0, over);
+      const fromWorkers = new Set<string>();
+      for (const [documentId, last] of chosen) {
+        if (this.#closing) return;
+        if (typeof this.workers.routeOf(documentId) === "number") fromWorkers.add(documentId);
+        else if (await this.#evict(repo, documentId, last)) this.#options.metrics.inc("relay_documents_evicted_over_budget_total");
+      }
+      if (fromWorkers.size === 0) return;
+      for (const documentId of await this.workers.evictIdle((id) => fromWorkers.has(id))) {
+        this.#activity.delete(documentId);
+        this.#options.metrics.inc("relay_documents_evicted_total");
+        this.#options.metrics.inc("relay_documents_evicted_over_budget_total");
+      }
+    });
+  }
+
+  /** One eviction pass at a time, none while closing. */
+  async #exclusive(pass: (repo: Repo) => Promise<void>): Promise<void> {
+    const repo = this.#repo;
+    if (!repo || this.#evicting || this.#closing) return;
+    this.#evicting = true;
+    try {
+      await pass(repo);
     } finally {
       this.#evicting = false;
+    }
+  }
+
+  /** Writes the document out and drops it from the main thread's Repo, unless it had traffic meanwhile or a save is held. */
+  async #evict(repo: Repo, documentId: string, last: number): Promise<boolean> {
+    if (this.#options.stack.retrying.hasPending(documentId)) return false;
+    try {
+      if (!(await evictDocument(repo, documentId, () => this.#activity.get(documentId) === last))) return false;
+      this.workers.forget(documentId);
+      this.#activity.delete(documentId);
+      this.#options.metrics.inc("relay_documents_evicted_total");
+      return true;
+    } catch (error) {
+      this.#options.logger.warn({ err: error, documentId }, "could not evict document");
+      return false;
     }
   }
 

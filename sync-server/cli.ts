@@ -40,6 +40,12 @@ const program = new Command("relay")
   )
   .addOption(new Option("--save-debounce-ms <ms>", "how long a change may wait before it is written to disk").env("RELAY_SAVE_DEBOUNCE_MS").argParser(integer(0)).default(50))
   .addOption(new Option("--idle-evict-ms <ms>", "documents without traffic for this long leave memory (they stay on disk)").env("RELAY_IDLE_EVICT_MS").argParser(integer(100)).default(300_000))
+  .addOption(
+    new Option("--max-documents-in-memory <n>", "past this many documents in memory, the least recently used leave before they are idle (they stay on disk)")
+      .env("RELAY_MAX_DOCUMENTS_IN_MEMORY")
+      .argParser(integer(1))
+      .default(200),
+  )
   .addOption(new Option("--max-message-bytes <n>", "largest WebSocket frame accepted").env("RELAY_MAX_MESSAGE_BYTES").argParser(integer(1024)).default(limits.MAX_FRAME_BYTES))
   .addOption(new Option("--max-messages-per-second <n>", "sustained messages per second per connection").env("RELAY_MAX_MESSAGES_PER_SECOND").argParser(integer(1)).default(limits.MESSAGES_PER_SECOND))
   .addOption(new Option("--message-burst <n>", "messages a connection may send at once before the rate applies").env("RELAY_MESSAGE_BURST").argParser(integer(1)).default(limits.MESSAGE_BURST))
@@ -103,6 +109,7 @@ interface RunOptions {
   syncDebounceMs: number;
   saveDebounceMs: number;
   idleEvictMs: number;
+  maxDocumentsInMemory: number;
   maxMessageBytes: number;
   maxMessagesPerSecond: number;
   messageBurst: number;
@@ -184,6 +191,7 @@ async function run(options: RunOptions): Promise<void> {
       syncDebounceMs: options.syncDebounceMs,
       saveDebounceMs: options.saveDebounceMs,
       idleEvictMs: options.idleEvictMs,
+      maxDocumentsInMemory: options.maxDocumentsInMemory,
       maxConnections: options.maxConnections,
       maxPendingUpgrades: options.maxPendingUpgrades,
       requestTimeoutMs: options.requestTimeoutMs,

@@ -23,7 +23,8 @@ export class Metrics {
     this.#define("relay_worker_documents_in_memory", "gauge", "Long documents each document worker holds in memory (as of its last report, at most 1 s old).");
     this.#define("relay_worker_documents_routed_total", "counter", "Long documents handed to a document worker when they were loaded.");
     this.#define("relay_worker_restarts_total", "counter", "Document workers that died and were started again.");
-    this.#define("relay_documents_evicted_total", "counter", "Idle documents evicted from memory.");
+    this.#define("relay_documents_evicted_total", "counter", "Documents evicted from memory (idle, or over --max-documents-in-memory).");
+    this.#define("relay_documents_evicted_over_budget_total", "counter", "Documents evicted before they were idle because more than --max-documents-in-memory were in memory.");
     this.#define("relay_messages_received_total", "counter", "Protocol messages received, by type.");
     this.#define("relay_messages_sent_total", "counter", "Protocol messages sent, by type.");
     this.#define("relay_bytes_received_total", "counter", "Bytes of protocol messages received.");

@@ -1,5 +1,6 @@
 // Idle documents leave the relay's memory (bounded however many pass through) and
 // still sync afterwards, from disk.
+import type { DocHandle } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
 import { addToken, documentFiles, eventually, metric, startRelay, useRelays } from "../support/relay";
 
@@ -45,5 +46,34 @@ describe("relay eviction", () => {
       const found = await eventually(() => afterRestart.find<{ n: number }>(handles[i]!.url), 10_000, 250);
       expect(found.doc().n).toBe(i === 3 ? 333 : i);
     }
+  });
+
+  it("keeps at most --max-documents-in-memory documents in memory when many pass through, and loses none of them", async () => {
+    const r = await startRelay({ args: ["--max-documents-in-memory", "5"] });
+    keep(r);
+    const token = await addToken(r.dataDir, "alice");
+    const writer = client(r.url, token);
+    const reader = client(r.url, token);
+    // Twenty documents one after another, each synced to a second writer: nowhere near
+    // idle (the default idle time is five minutes), but past the budget.
+    const handles: DocHandle<{ n: number }>[] = [];
+    for (let i = 0; i < 20; i++) {
+      const handle = writer.create<{ n: number }>({ n: i });
+      handles.push(handle);
+      const seen = await eventually(() => reader.find<{ n: number }>(handle.url), 10_000, 100);
+      expect(seen.doc().n).toBe(i);
+    }
+    await eventually(async () => (await metric(r.url, "relay_documents_in_memory")) <= 5, 10_000, 200);
+    expect(await metric(r.url, "relay_documents_evicted_over_budget_total")).toBeGreaterThanOrEqual(15);
+
+    // Every one is still there, from disk, for a newcomer, and takes a change.
+    const late = client(r.url, token);
+    for (const i of [0, 7, 19]) {
+      const found = await eventually(() => late.find<{ n: number }>(handles[i]!.url), 10_000, 250);
+      expect(found.doc().n).toBe(i);
+    }
+    handles[0]!.change((d) => (d.n = 100));
+    const again = await eventually(() => client(r.url, token).find<{ n: number }>(handles[0]!.url), 10_000, 250);
+    await eventually(() => again.doc().n === 100, 10_000);
   });
 });
