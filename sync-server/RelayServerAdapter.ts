@@ -590,10 +590,10 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.#close(connection, CloseCode.InvalidMessage, "clients do not send peer messages", "invalid-message");
       return;
     }
-    await this.#handleRepoMessage(connection, connection.peerId, parsed);
+    await this.#handleRepoMessage(connection, parsed);
   }
 
-  async #handleRepoMessage(connection: Connection, peerId: PeerId, message: RepoWireMessage): Promise<void> {
+  async #handleRepoMessage(connection: Connection, message: RepoWireMessage): Promise<void> {
     const { limits } = this.#hooks;
     // Ephemeral messages are forwarded along chains of peers (renderer, host, relay)
     // with their author as sender; everything else must come from the peer that joined.
@@ -747,7 +747,6 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#heldTotal[kind] -= released;
     if (connection.overBudgetSince !== undefined) this.#judgeBudget(connection);
   }
-
 
   /**
    * Over its own budget, or over the relay's while holding more than its share: the
