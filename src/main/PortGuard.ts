@@ -11,11 +11,9 @@ import { isPeerId, isRepoWireMessage, parseValue, PeerBinding, ProtocolError } f
  * peer (ephemeral ones travel with their author), to the host, and sync data must decode.
  */
 export class PortGuard {
-  readonly #hostPeerId: string;
   readonly #binding: PeerBinding;
 
   constructor(hostPeerId: string) {
-    this.#hostPeerId = hostPeerId;
     this.#binding = new PeerBinding(hostPeerId);
   }
 
@@ -36,7 +34,7 @@ export class PortGuard {
     // other's with "welcome"; "leave" on the way out.
     if (m.type === "arrive" || m.type === "welcome" || m.type === "leave") {
       if (!isPeerId(m.senderId)) return "bad sender";
-      if ("targetId" in m && m.targetId !== this.#hostPeerId) return "not addressed to the host";
+      if ("targetId" in m && m.targetId !== this.#binding.localPeerId) return "not addressed to the host";
       // Both sides say "arrive" and answer with "welcome": the same peer speaks more than once.
       const joined = this.#binding.peerId;
       if (joined !== m.senderId) {
@@ -50,7 +48,7 @@ export class PortGuard {
       if (typeof meta.isEphemeral === "boolean") peerMetadata.isEphemeral = meta.isEphemeral;
       if (meta.storageId !== undefined) return "a renderer has no storage";
       this.#binding.bind(m.senderId);
-      return { type: m.type, senderId: m.senderId, peerMetadata, ...(m.type === "welcome" ? { targetId: this.#hostPeerId } : {}) };
+      return { type: m.type, senderId: m.senderId, peerMetadata, ...(m.type === "welcome" ? { targetId: this.#binding.localPeerId } : {}) };
     }
     if (this.#binding.peerId === undefined) return "the first message must be an arrival";
     // The adapter posts sync data as an ArrayBuffer.
