@@ -5,6 +5,7 @@
  */
 import type { NetworkAdapterInterface } from "@automerge/automerge-repo/slim";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
+import { leafPeer } from "../../shared/sync/leafPeer";
 import { readyWhenPeered } from "../../shared/sync/readyWhenPeered";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
 import { beforeHostMessage } from "./editor/heldEdits";
@@ -38,7 +39,8 @@ export function hostTransport(): HostTransport {
 /** The sync channel to the host. In Electron it waits for main to hand over the port. */
 export async function hostNetworkAdapter(): Promise<NetworkAdapterInterface> {
   // Not ready before the host has answered: see readyWhenPeered.
-  return yieldToInput(readyWhenPeered(await connectToHost()));
+  // A window is a leaf: it does not hand others' ephemeral messages back to the host.
+  return yieldToInput(readyWhenPeered(leafPeer(await connectToHost())));
 }
 
 type PostTask = (task: () => void, options: { priority: "background" }) => Promise<unknown>;
