@@ -36,6 +36,8 @@ export interface HostOptions {
   saveDebounceMs?: number;
   /** How often at most a document's library entry (title, words, snippet) is refreshed, in ms (LIBRARY_REFRESH_MS). */
   libraryRefreshMs?: number;
+  /** How often, at most, a changing document's render cache is rewritten (RenderCacheUpdates; 30 s). For benches that compress time. */
+  renderCacheRewriteMs?: number;
   /** Overrides the display name and colour from settings (tests, first run). */
   user?: Partial<UserProfile>;
   /**
@@ -259,7 +261,7 @@ export class Host {
       const documents = new HostDocuments(new RepoDocuments(repo, { renderCache: cache, saves: stack.retrying, storage: operations }), workers);
       const library = new Library(repo, libraryHandle, Date.now, documents);
       const current = () => follower.library;
-      const renderCache = new RenderCacheUpdates({ cache, documents, listed: (id) => current().entries()[id] !== undefined, logger });
+      const renderCache = new RenderCacheUpdates({ cache, documents, listed: (id) => current().entries()[id] !== undefined, logger, rewriteMs: options.renderCacheRewriteMs });
       const refreshes = new LibraryRefreshes({ documents, library: current, renderCache, everyMs: options.libraryRefreshMs ?? LIBRARY_REFRESH_MS, logger });
       const follower: LibraryFollower = new LibraryFollower({ repo, library, documents, settings, relays, refreshes, logger });
       const relaySettings = new RelaySettings({ settings, secrets, sync: relays, documentCount: () => Object.keys(current().entries()).length, confirm: options.confirmRelay, logger });

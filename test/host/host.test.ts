@@ -411,6 +411,24 @@ describe("the render cache (first paint, issue 6)", () => {
     expect(view.spans.filter((s) => s.type === "text").map((s) => s.value)).toEqual(["Call me Ishmael."]);
   });
 
+  it("is rewritten at most every 30 s while the document changes, and with the last words when the host closes", async () => {
+    const host = await start();
+    const url = await createDocument(host, "Moby-Dick");
+    await type(host, url, "Call me Ishmael.");
+    const onDisk = () => fs.readFile(cacheFile(url), "utf8").catch(() => "");
+    await eventually(async () => (await onDisk()).includes("Call me Ishmael."), 5000, 25);
+    await type(host, url, "Some years ago. ");
+    expect(await until(() => entryOf(host, url)?.snippet.startsWith("Some years ago.") ?? false, 3000)).toBe(true);
+    await quietPeriod(1500, "a rewrite following the library refresh would have reached the disk by now");
+    expect(await onDisk()).not.toContain("Some years ago.");
+    // A window is still given the cache as the document is.
+    const view = await call<{ spans: { type: string; value: unknown }[] }>(host, { method: "renderCache", url });
+    expect(view.spans.filter((s) => s.type === "text").map((s) => s.value)).toEqual(["Some years ago. Call me Ishmael."]);
+    await type(host, url, "Later. ");
+    await host.close();
+    expect(await onDisk()).toContain("Later. Some years ago. Call me Ishmael.");
+  });
+
   it("is rewritten from the document when its heads are not the document's, and never answers for a stale text", async () => {
     let host = await start();
     const url = await createDocument(host, "Moby-Dick");
