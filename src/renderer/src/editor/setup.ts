@@ -53,7 +53,7 @@ export interface EditorCallbacks {
 export const isMac = typeof navigator !== "undefined" && /Mac|iP(hone|ad)/.test(navigator.platform);
 
 /** The shortcuts, documented in the toolbar's tooltips. */
-function writerKeymap(onLinkRequest: () => void): Plugin {
+export function writerKeymap(onLinkRequest: () => void): Plugin {
   return keymap({
     "Mod-z": undo,
     "Shift-Mod-z": redo,
