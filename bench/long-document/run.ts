@@ -45,7 +45,8 @@ import os from "node:os";
 import pino from "pino";
 import { Host } from "../../src/host/Host";
 import { launchChromium } from "../../test/e2e/support/browser";
-import { freePort, randomToken, ShellProcess } from "../../test/e2e/support/shell";
+import { freePort, projectRoot, randomToken, ShellProcess } from "../../test/e2e/support/shell";
+import { commitDescription, machineDescription, writeSummary, type Figure } from "../common/results";
 
 const { values } = parseArgs({
   options: {
@@ -79,6 +80,7 @@ for (const t of trace.txns) {
     caret = pos + ins.length;
   }
 }
+const startedAt = new Date();
 console.log(`# Long document: ${path.basename(values.trace!)}, ${keystrokes.length.toLocaleString()} keystrokes (trace CC BY 4.0, see test/fixtures/traces/README.md)`);
 console.log(`node ${process.version}, ${new Date().toISOString()}\n`);
 
@@ -174,8 +176,11 @@ const results = path.join(import.meta.dirname, "results");
 const saved = { grouped: path.join(results, "grouped.automerge"), plain: path.join(results, "per-keystroke.automerge") };
 let grouped: { doc: A.Doc<WriterDocument> };
 let plain: { doc: A.Doc<WriterDocument> };
+/** When the reused documents were saved (by an earlier run), for the summary. */
+let reusedFrom: Date | undefined;
 if (values.reuse && fs.existsSync(saved.grouped) && fs.existsSync(saved.plain) && !values.limit) {
   console.log("Reusing the documents of the last run (results/)\n");
+  reusedFrom = fs.statSync(saved.grouped).mtime;
   grouped = { doc: A.load<WriterDocument>(fs.readFileSync(saved.grouped)) };
   plain = { doc: A.load<WriterDocument>(fs.readFileSync(saved.plain)) };
 } else {
@@ -249,6 +254,8 @@ async function openInApp(dataDir: string): Promise<{ textMs: number; editableMs:
   }
 }
 
+/** Medians of the opens in the app, per document: [grouped, per keystroke]. */
+const inApp: { name: string; textMs: number; editableMs: number; opens: number }[] = [];
 if (!values["no-app"]) {
   console.log("\nIn the app (browser shell, Chromium), from navigation start:");
   console.log(`| | text on screen, median (each of ${values.opens}) | editable, median (each) |`);
@@ -267,9 +274,48 @@ if (!values["no-app"]) {
       const editable = median(opens.map((o) => o.editableMs));
       const all = (xs: number[]) => xs.map(fmt).join(", ");
       console.log(`| ${name} | ${fmt(text)} ms${opens.every((o) => o.cached) ? " (render cache)" : ""} (${all(opens.map((o) => o.textMs))}) | ${fmt(editable)} ms (${all(opens.map((o) => o.editableMs))}) |`);
+      inApp.push({ name, textMs: text, editableMs: editable, opens: opens.length });
       if (name.startsWith("Writer")) console.log(`<!-- targets: text under 300 ms: ${text < 300 ? "PASS" : "FAIL"}; editable under 1 s: ${editable < 1000 ? "PASS" : "FAIL"} (medians of ${opens.length}) -->`);
     } finally {
       await fs.promises.rm(dataDir, { recursive: true, force: true });
     }
   }
+}
+
+// The suite's view (bench/suite.ts): the app's figures beside bare Automerge.load of the same
+// document, and Writer's grouped document beside the same trace one change per keystroke.
+{
+  const bare = (f: Figures) => ({ name: "bare Automerge.load + text, Node", value: f.loadMs + f.textMs });
+  const perKeystroke = (value: number) => ({ name: "one change per keystroke", value });
+  const figures: Figure[] = [];
+  const [app, appPlain] = [inApp[0], inApp[1]];
+  if (app) {
+    figures.push({ name: `text on screen, grouped (median of ${app.opens} opens)`, value: app.textMs, unit: "ms", baseline: bare(g), target: { text: "< 300 ms", met: app.textMs < 300 } });
+    figures.push({ name: `editable, grouped (median of ${app.opens} opens)`, value: app.editableMs, unit: "ms", baseline: bare(g), target: { text: "< 1,000 ms", met: app.editableMs < 1000 } });
+  }
+  if (appPlain) figures.push({ name: `editable, one change per keystroke (median of ${appPlain.opens} opens)`, value: appPlain.editableMs, unit: "ms", baseline: bare(p) });
+  figures.push(
+    { name: "Automerge.load + text, grouped, Node", value: g.loadMs + g.textMs, unit: "ms", baseline: perKeystroke(p.loadMs + p.textMs), target: { text: "< 1,000 ms", met: g.loadMs + g.textMs < 1000 } },
+    { name: "changes in the history", value: g.changes, unit: "count", baseline: perKeystroke(p.changes) },
+    { name: "bytes saved", value: g.bytes, unit: "bytes", baseline: perKeystroke(p.bytes) },
+    { name: "version history listing", value: g.historyMs, unit: "ms", baseline: perKeystroke(p.historyMs) },
+    { name: "event loop blocked while loading, Node", value: g.stallMs, unit: "ms", baseline: perKeystroke(p.stallMs) },
+  );
+  const file = await writeSummary(import.meta.dirname, {
+    bench: "long-document",
+    command: `npx tsx bench/long-document/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+    commit: commitDescription(projectRoot),
+    machine: machineDescription(),
+    date: startedAt.toISOString(),
+    durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+    figures,
+    notes: [
+      `The ${path.basename(values.trace!)} trace, ${keystrokes.length.toLocaleString("en-US")} keystrokes (CC BY 4.0, test/fixtures/traces/README.md), typed through Writer's editor and sync plugin (one change per burst while alone) on a virtual clock; the baseline stores the same keystrokes one change each.`,
+      reusedFrom
+        ? `--reuse: the two documents the run of ${reusedFrom.toISOString().slice(0, 16).replace("T", " ")} UTC typed (results/*.automerge); run without --reuse to type them with this commit.`
+        : "Both documents typed in this run.",
+      "In the app: the browser shell and Chromium, a fresh shell and page per open, from navigation start; \"text on screen\" is the render cache's first paint. Baseline: Automerge.load and the text of the same document in a warm Node process, no app.",
+    ],
+  });
+  console.log(`summary: ${path.relative(process.cwd(), file)}`);
 }

@@ -25,6 +25,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { wallClock, type ClientReport, type ClientSettings } from "./protocol";
 import { freePort } from "../../test/support/ports";
 import { children, ClientProcess, stopChild } from "./clientProcess";
+import { commitDescription, machineDescription, writeSummary, type Figure, type Series } from "../common/results";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const projectRoot = path.resolve(here, "../..");
@@ -475,6 +476,82 @@ function writerVersion(): string {
   }
 }
 
+/** At most this many points per latency distribution in the summary: quantiles of the samples. */
+const DISTRIBUTION_POINTS = 2000;
+
+/** Evenly spaced order statistics of `values` (the maximum included), as [value, weight] points. */
+function quantilePoints(values: number[]): [number, number][] {
+  const sorted = Float64Array.from(values).sort();
+  if (sorted.length <= DISTRIBUTION_POINTS) return Array.from(sorted, (v): [number, number] => [v, 1]);
+  const weight = sorted.length / DISTRIBUTION_POINTS;
+  return Array.from({ length: DISTRIBUTION_POINTS }, (_, i): [number, number] => [sorted[Math.min(sorted.length - 1, Math.round((i + 1) * weight) - 1)]!, weight]);
+}
+
+/** The suite's view (bench/suite.ts): our relay's figures beside the plain relay's of the same run, and the plots. */
+function summaryOf(results: ScenarioResult[], options: Options, failures: string[]): { figures: Figure[]; series: Series[]; notes: string[] } {
+  const figures: Figure[] = [];
+  const series: Series[] = [];
+  const ours = results.filter((r) => r.relay === "ours");
+  const plainOf = (n: number) => results.find((r) => r.relay === "plain" && r.typists === n);
+  const target = (value: number, limit: number) => ({ text: `< ${limit} ms`, met: value < limit });
+  for (const r of ours) {
+    const plain = plainOf(r.typists);
+    const base = (value: number | undefined) => (value === undefined ? {} : { baseline: { name: "plain automerge-repo relay", value } });
+    const n = `${r.typists} typists`;
+    figures.push({ name: `${n}, p50`, value: r.latency.p50, unit: "ms", ...base(plain?.latency.p50), ...(r.typists === 2 ? { target: target(r.latency.p50, TARGETS.p50TwoMs) } : {}) });
+    figures.push({
+      name: `${n}, p99`,
+      value: r.latency.p99,
+      unit: "ms",
+      ...base(plain?.latency.p99),
+      ...(r.typists === 2 ? { target: target(r.latency.p99, TARGETS.p99TwoMs) } : r.typists === 32 ? { target: target(r.latency.p99, TARGETS.p99ThirtyTwoMs) } : {}),
+    });
+    figures.push({
+      name: `${n}, lost deliveries (of ${r.deliveries.toLocaleString("en-US")})${r.converged ? "" : ", NOT converged"}`,
+      value: r.lost,
+      unit: "count",
+      ...base(plain?.lost),
+      target: { text: "0, every replica converged", met: r.lost === 0 && r.converged },
+    });
+    figures.push({ name: `${n}, relay CPU per keystroke`, value: r.cpuPerKeystrokeMs.relay, unit: "ms", ...base(plain?.cpuPerKeystrokeMs.relay) });
+    figures.push({ name: `${n}, relay RSS peak`, value: r.relayRssPeakMiB, unit: "MiB", ...base(plain?.relayRssPeakMiB) });
+  }
+  for (const n of options.typists) {
+    const lines = results
+      .filter((r) => r.typists === n && r.latencies.length > 0)
+      .map((r) => ({ name: r.relay === "plain" ? "plain automerge-repo relay" : r.label === "ours" ? "our relay" : "our relay's stand-in (ours*)", points: quantilePoints(r.latencies) }));
+    if (lines.length === 0) continue;
+    series.push({
+      id: `propagation-latency-${n}`,
+      title: `Keystroke to the other writers' renderers, ${n} typists × ${options.rate} keys/s`,
+      x: { label: "keystroke to remote renderer (ms)" },
+      y: { label: "deliveries" },
+      kind: "distribution",
+      lines,
+    });
+  }
+  const line = (relay: RelayKind, name: string, pick: (s: Stats) => number) => ({
+    name,
+    points: results.filter((r) => r.relay === relay && r.latency.n > 0).map((r): [number, number] => [r.typists, pick(r.latency)]),
+  });
+  const byTypists = [line("ours", "our relay", (s) => s.p99), line("plain", "plain automerge-repo relay", (s) => s.p99)].filter((l) => l.points.length > 0);
+  const targets = ([[2, TARGETS.p99TwoMs], [32, TARGETS.p99ThirtyTwoMs]] as [number, number][]).filter(([n]) => options.typists.includes(n));
+  if (targets.length > 0) byTypists.push({ name: `target: p99 ${targets.map(([n, ms]) => `< ${ms} ms at ${n}`).join(", ")} typists`, points: targets });
+  if (options.typists.length > 1 && byTypists.length > 0) {
+    series.push({ id: "propagation-p99-by-typists", title: `p99 keystroke to remote renderer against typists (${options.rate} keys/s each)`, x: { label: "typists (log scale)", log: true }, y: { label: "p99 to remote renderer (ms)" }, kind: "line", lines: byTypists });
+  }
+  const busy = results.map((r) => r.machineBusyPct);
+  return {
+    figures,
+    series,
+    notes: [
+      `${options.typists.join(", ")} typists × ${options.rate} keys/s for ${options.seconds} s each, grace ${options.graceS} s; every typist is a real host process with its own renderer Repo, all on this machine's ${os.cpus().length} cores with the relay: past a few typists the clients saturate it (machine busy ${Math.round(Math.min(...busy))}–${Math.round(Math.max(...busy))} %).`,
+      "Baseline: plain-relay.ts (automerge-repo Repo + WebSocketServerAdapter + NodeFSStorageAdapter, stock settings) with stock clients (100 ms sync throttle, no change broadcast), run right after ours for each number of typists.",
+      ...failures.map((f) => `**Not measured**: ${f}.`),
+    ],
+  };
+}
+
 // ---------------------------------------------------------------------------------
 
 function parseOptions(): Options {
@@ -545,7 +622,8 @@ function parseOptions(): Options {
   return options;
 }
 
-async function main(): Promise<void> {
+/** Resolves false when a scenario could not finish (the others were measured). */
+async function main(): Promise<boolean> {
   const options = parseOptions();
   const started = new Date();
   tmpRoot = await fs.mkdtemp(path.join(os.tmpdir(), "writer-bench-propagation-"));
@@ -556,11 +634,21 @@ async function main(): Promise<void> {
   for (const s of setups) log(`  ${s.label.padEnd(6)} ${s.describe}; hosts reach it ${s.settings.adapter === "websocket" ? "with a WebSocketClientAdapter (host.connect)" : "from their relay settings (RelayClientAdapter)"}`);
 
   const results: ScenarioResult[] = [];
+  /** Scenarios that could not finish: the others' figures are kept, and the bench exits 1. */
+  const failures: string[] = [];
   // Both relays per size, one after the other, so that they meet the same machine.
   for (const n of options.typists) {
     for (const setup of setups) {
       log(`running: ${n} typists, relay ${setup.label} ...`);
-      const r = await runScenario(setup, n, options);
+      let r: ScenarioResult;
+      try {
+        r = await runScenario(setup, n, options);
+      } catch (error) {
+        const message = (error as Error).message.split("\n")[0]!;
+        log(`  ${n} typists, ${setup.label}: could not finish: ${message}`);
+        failures.push(`${n} typists, ${setup.label}: could not finish (${message})`);
+        continue;
+      }
       log(
         `  ${n} typists, ${setup.label}: p50 ${ms(r.latency.p50, 0)}, p99 ${ms(r.latency.p99, 0)}, max ${ms(r.latency.max, 0)}, lost ${r.lost}/${r.deliveries}, ${r.converged ? "converged" : "NOT CONVERGED: " + r.convergence}; relay CPU ${r.relayCpuPct.toFixed(0)} %, machine ${r.machineBusyPct.toFixed(0)} % busy`,
       );
@@ -568,6 +656,7 @@ async function main(): Promise<void> {
     }
   }
 
+  if (results.length === 0) throw new Error(failures.join("; "));
   const verdict = verdicts(results);
   const out = path.join(here, "results", "latest.json");
   const json = {
@@ -588,14 +677,25 @@ async function main(): Promise<void> {
     },
     targets: TARGETS,
     pass: verdict.pass,
+    failures,
     results,
   };
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(out, JSON.stringify(json) + "\n");
+  const summary = await writeSummary(here, {
+    bench: "propagation",
+    command: `npx tsx bench/propagation/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+    commit: commitDescription(projectRoot),
+    machine: machineDescription(),
+    date: json.date,
+    durationS: json.durationS,
+    ...summaryOf(results, options, failures),
+  });
+  log(`summary: ${path.relative(process.cwd(), summary)}`);
 
   if (options.json) {
     process.stdout.write(JSON.stringify({ ...json, results: results.map(({ latencies: _l, ...r }) => r) }, null, 2) + "\n");
-    return;
+    return failures.length === 0;
   }
   const print = (line = "") => process.stdout.write(`${line}\n`);
   print();
@@ -615,8 +715,10 @@ async function main(): Promise<void> {
   print();
   print(`targets (our relay): ${verdict.pass === null ? "none measured" : verdict.pass ? "PASS" : "FAIL"}`);
   for (const line of verdict.lines) print(line);
+  for (const f of failures) print(`  ${f}`);
   print();
   print(`results: ${path.relative(process.cwd(), out)}`);
+  return failures.length === 0;
 }
 
 function cleanupSync(): void {
@@ -635,9 +737,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 main().then(
-  async () => {
+  async (complete) => {
     if (tmpRoot) await fs.rm(tmpRoot, { recursive: true, force: true }).catch(() => undefined);
-    process.exit(0);
+    process.exit(complete ? 0 : 1);
   },
   (error: unknown) => {
     log(`propagation bench could not run: ${(error as Error).stack ?? String(error)}`);

@@ -19,9 +19,12 @@ import { fileURLToPath } from "node:url";
 import { Command } from "commander";
 import { Repo, type DocHandle, type PeerId, type StorageId } from "@automerge/automerge-repo";
 import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websocket";
+import { commitDescription, machineDescription, writeSummary, type Figure, type Series } from "../common/results";
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const GROWTH_TARGET_MB = 50;
+/** The relay's memory is read every this many documents, for the plot (and its peak). */
+const SAMPLE_EVERY = 25;
 
 const program = new Command()
   .option("--documents <n>", "documents passing through", (v) => Number.parseInt(v, 10), 1500)
@@ -53,9 +56,30 @@ async function startRelay(dataDir: string, maxInMemory: number): Promise<Relay> 
 }
 
 async function metric(relay: Relay, name: string): Promise<number> {
+  return (await metrics(relay, name))[0]!;
+}
+
+/** Several metrics from one read of /metrics. */
+async function metrics(relay: Relay, ...names: string[]): Promise<number[]> {
   const text = await (await fetch(`${relay.http}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-  return line ? Number(line.split(" ").pop()) : Number.NaN;
+  return names.map((name) => {
+    const line = text.split("\n").find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line ? Number(line.split(" ").pop()) : Number.NaN;
+  });
+}
+
+/** One relay's run, for the summary. */
+interface RunResult {
+  maxInMemory: number;
+  startMB: number;
+  peakMB: number;
+  endMB: number;
+  evictedOverBudget: number;
+  seconds: number;
+  /** [documents passed, RSS MB, documents in memory], every SAMPLE_EVERY documents. */
+  samples: [number, number, number][];
+  growthOk: boolean;
+  endOk: boolean;
 }
 
 const mb = (bytes: number) => bytes / 1024 / 1024;
@@ -71,7 +95,7 @@ async function onRelay(handle: DocHandle<unknown>, storageId: StorageId): Promis
   throw new Error(`the relay did not confirm ${handle.documentId}`);
 }
 
-async function run(maxInMemory: number): Promise<boolean> {
+async function run(maxInMemory: number): Promise<RunResult> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "relay-memory-"));
   const relay = await startRelay(dataDir, maxInMemory);
   const adapter = new WebSocketClientAdapter(relay.url);
@@ -92,8 +116,9 @@ async function run(maxInMemory: number): Promise<boolean> {
       await onRelay(handle as DocHandle<unknown>, relayPeer);
     }
     await sleep(2000);
-    const start = await metric(relay, "process_resident_memory_bytes");
+    const [start, inMemoryAtStart] = (await metrics(relay, "process_resident_memory_bytes", "relay_documents_in_memory")) as [number, number];
     let peak = start;
+    const samples: [number, number, number][] = [[0, mb(start), inMemoryAtStart]];
     const began = Date.now();
     for (let i = 0; i < options.documents; i++) {
       const handle = repo.create<{ title: string; text: string }>({ title: `Document ${i}`, text: `A short note, number ${i}, with a few words in it.` });
@@ -101,6 +126,11 @@ async function run(maxInMemory: number): Promise<boolean> {
       await onRelay(handle as DocHandle<unknown>, relayPeer);
       // The writer lets it go: nothing of it stays in the writer's Repo.
       await repo.removeFromCache(handle.documentId);
+      if ((i + 1) % SAMPLE_EVERY === 0) {
+        const [rss, inMemory] = (await metrics(relay, "process_resident_memory_bytes", "relay_documents_in_memory")) as [number, number];
+        peak = Math.max(peak, rss);
+        samples.push([i + 1, mb(rss), inMemory]);
+      }
       if (i % 100 === 99) {
         peak = Math.max(peak, await metric(relay, "process_resident_memory_bytes"));
         process.stdout.write(`  ${i + 1} documents, relay ${mb(peak).toFixed(0)} MB at most, ${await metric(relay, "relay_documents_in_memory")} in memory\n`);
@@ -124,7 +154,7 @@ async function run(maxInMemory: number): Promise<boolean> {
     const growthOk = growth < GROWTH_TARGET_MB;
     const endOk = after < GROWTH_TARGET_MB;
     console.log(`  growth under ${GROWTH_TARGET_MB} MB: ${growthOk ? "PASS" : "FAIL"}; back within ${GROWTH_TARGET_MB} MB of the start after eviction: ${endOk ? "PASS" : "FAIL"}`);
-    return growthOk && endOk;
+    return { maxInMemory, startMB: mb(start), peakMB: mb(peak), endMB: mb(end), evictedOverBudget: evictedEarly, seconds, samples, growthOk, endOk };
   } finally {
     await repo.shutdown().catch(() => undefined);
     relay.child.kill("SIGTERM");
@@ -133,8 +163,57 @@ async function run(maxInMemory: number): Promise<boolean> {
   }
 }
 
-console.log(`# Relay memory: ${options.documents} small documents, one after another (node ${process.version}, ${os.cpus().length} cores, ${new Date().toISOString()})`);
+const startedAt = new Date();
+console.log(`# Relay memory: ${options.documents} small documents, one after another (node ${process.version}, ${os.cpus().length} cores, ${startedAt.toISOString()})`);
 let all = true;
-for (const max of options.maxInMemory) all = (await run(max)) && all;
+const runs: RunResult[] = [];
+for (const max of options.maxInMemory) {
+  const result = await run(max);
+  runs.push(result);
+  all = result.growthOk && result.endOk && all;
+}
 console.log(all ? "targets: PASS" : "targets: FAIL");
+
+// The suite's view (bench/suite.ts): the figures per budget, and memory as the documents pass.
+const figures: Figure[] = runs.flatMap((r) => {
+  const budget = `budget ${r.maxInMemory}`;
+  return [
+    { name: `${budget}: RSS at the start`, value: r.startMB, unit: "MB" },
+    { name: `${budget}: growth while ${options.documents.toLocaleString("en-US")} documents pass (peak − start)`, value: r.peakMB - r.startMB, unit: "MB", target: { text: `< ${GROWTH_TARGET_MB} MB`, met: r.growthOk } },
+    { name: `${budget}: after eviction − start`, value: r.endMB - r.startMB, unit: "MB", target: { text: `< ${GROWTH_TARGET_MB} MB`, met: r.endOk } },
+    { name: `${budget}: documents evicted over the budget`, value: r.evictedOverBudget, unit: "count" },
+  ];
+});
+const series: Series[] = [
+  {
+    id: "relay-memory-rss",
+    title: `Relay memory while ${options.documents.toLocaleString("en-US")} small documents pass through it`,
+    x: { label: "documents passed through the relay" },
+    y: { label: "relay resident memory (MB)", log: false },
+    kind: "line",
+    lines: runs.map((r) => ({ name: `--max-documents-in-memory ${r.maxInMemory}`, points: r.samples.map(([n, rss]): [number, number] => [n, rss]) })),
+  },
+  {
+    id: "relay-memory-documents",
+    title: "Documents the relay holds in memory as they pass",
+    x: { label: "documents passed through the relay" },
+    y: { label: "documents in memory", log: false },
+    kind: "line",
+    lines: runs.map((r) => ({ name: `--max-documents-in-memory ${r.maxInMemory}`, points: r.samples.map(([n, , inMemory]): [number, number] => [n, inMemory]) })),
+  },
+];
+const summary = await writeSummary(path.join(projectRoot, "bench", "relay-memory"), {
+  bench: "relay-memory",
+  command: `npx tsx bench/relay-memory/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+  commit: commitDescription(projectRoot),
+  machine: machineDescription(),
+  date: startedAt.toISOString(),
+  durationS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+  figures,
+  series,
+  notes: [
+    `RSS is the relay's process_resident_memory_bytes (/metrics), read every ${SAMPLE_EVERY} documents; "after eviction" once every document has left memory (--idle-evict-ms ${options.idleEvictMs}). MB = 2^20 bytes. No baseline: the figure is the relay's own growth.`,
+  ],
+});
+console.log(`summary: ${path.relative(process.cwd(), summary)}`);
 process.exit(0);

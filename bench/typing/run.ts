@@ -22,12 +22,13 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { chromium, type Browser, type BrowserContext } from "playwright-core";
+import { chromium, type Browser } from "playwright-core";
 import { chromiumArgs, chromiumPath, launchChromium } from "../../test/e2e/support/browser";
 import { freePort, projectRoot, randomToken, ShellProcess } from "../../test/e2e/support/shell";
 import { buildBaseline, serveBaseline, type StaticServer } from "./baseline";
 import { installOpenProbe, median, openEditor, proseToType, stats, typeAndMeasure, type Stats, type TypingResult } from "./measure";
 import { loadTraceText, paragraphOnDisk, paragraphsOf, prepareDataDir, TRACE_ATTRIBUTION } from "./prepare";
+import { commitDescription, machineDescription, writeSummary, type Figure, type Series } from "../common/results";
 
 /** The issue's targets. */
 const TARGET_P99_MS = 16;
@@ -134,13 +135,11 @@ async function measureEditor(
   url: string,
   readyMark: string,
   options: Options,
-  authorise?: (context: BrowserContext) => Promise<void>,
 ): Promise<EditorResult> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
   const errors: string[] = [];
   try {
     await installOpenProbe(context);
-    if (authorise) await authorise(context);
     const opens: { readyMs: number; paintedMs: number }[] = [];
     let typing: TypingResult | undefined;
     for (let i = 0; i < options.opens; i++) {
@@ -205,11 +204,6 @@ async function bench(options: Options, res: Resources): Promise<void> {
 
   res.shell = await ShellProcess.start({ dataDir, port: await freePort(), token: randomToken() });
   const shell = res.shell;
-  // Trade the token for the session cookie once, so that every open is the same plain navigation.
-  const authorise = async (context: BrowserContext) => {
-    const response = await context.request.get(shell.url, { maxRedirects: 0 });
-    if (response.status() !== 303) throw new Error(`the shell refused the token (HTTP ${response.status()})`);
-  };
 
   let chromiumVersion = "";
   const modes: ModeResult[] = [];
@@ -219,7 +213,8 @@ async function bench(options: Options, res: Resources): Promise<void> {
     console.log(`${mode.title.slice(0, mode.title.indexOf(":"))} — Chromium ${chromiumVersion}: ${options.opens} opens and ${options.keys} keystrokes, ${options.delay} ms apart, per editor`);
     // The plain editor first, while the shell sits idle with nothing connected.
     const plain = await measureEditor(res.browser, "plain ProseMirror", res.server.url, "baseline:editor-ready", options);
-    const writer = await measureEditor(res.browser, "Writer (synced)", `${shell.origin}/`, "writer:editor-ready", options, authorise);
+    // Every open is the printed URL: the page keeps its token for its own tab (sessionStorage), none in a cookie.
+    const writer = await measureEditor(res.browser, "Writer (synced)", shell.url, "writer:editor-ready", options);
     await res.browser.close();
     res.browser = undefined;
     const { ratio, pass, verdict } = verdictOf(writer, plain);
@@ -290,6 +285,59 @@ async function bench(options: Options, res: Resources): Promise<void> {
   await fs.mkdir(path.dirname(out), { recursive: true });
   await fs.writeFile(out, JSON.stringify(results, null, 2) + "\n");
   console.log(`results: ${path.relative(process.cwd(), out)}`);
+  const summary = await writeSummary(path.join(projectRoot, "bench", "typing"), {
+    bench: "typing",
+    command: `npx tsx bench/typing/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
+    commit: commitDescription(projectRoot),
+    machine: `${machineDescription()}, Chromium ${chromiumVersion}`,
+    date: results.date,
+    durationS: results.durationS,
+    ...summaryOf(modes, options),
+  });
+  console.log(`summary: ${path.relative(process.cwd(), summary)}`);
+}
+
+/** The suite's view (bench/suite.ts): per frame mode, Writer's figures beside the plain editor's, and the latency distributions. */
+function summaryOf(modes: ModeResult[], options: Options): { figures: Figure[]; series: Series[]; notes: string[] } {
+  const figures: Figure[] = [];
+  const series: Series[] = [];
+  const plain = (value: number) => ({ name: "plain ProseMirror", value });
+  // The mode the targets are for first.
+  const ordered = [...modes].sort((a, b) => (a.mode === "unthrottled" ? -1 : 0) - (b.mode === "unthrottled" ? -1 : 0));
+  for (const m of ordered) {
+    const label = m.mode === "unthrottled" ? "frame limit off" : "60 Hz frames";
+    const w = m.writer.keystrokeToPaint;
+    const p = m.plain.keystrokeToPaint;
+    figures.push({ name: `keystroke to paint, p50 (${label})`, value: w.p50, unit: "ms", baseline: plain(p.p50) });
+    figures.push({
+      name: `keystroke to paint, p99 (${label})`,
+      value: w.p99,
+      unit: "ms",
+      baseline: plain(p.p99),
+      // At 60 Hz the wait for the next frame alone is up to 16.7 ms (README.md, "Two frame modes").
+      ...(m.mode === "unthrottled" ? { target: { text: `< ${TARGET_P99_MS} ms`, met: w.p99 < TARGET_P99_MS } } : {}),
+    });
+    figures.push({ name: `p99 Writer / plain ProseMirror (${label})`, value: m.ratioP99, unit: "×", target: { text: `≤ ${TARGET_RATIO}×`, met: m.ratioP99 <= TARGET_RATIO } });
+    series.push({
+      id: `typing-latency-${m.mode}`,
+      title: `Typing in a 104,852-character document: keystroke to paint (${label})`,
+      x: { label: "keystroke to paint (ms)" },
+      y: { label: "keystrokes" },
+      kind: "distribution",
+      lines: [m.writer, m.plain].map((r) => ({ name: r.name, points: r.samples.slice(WARMUP).map((v): [number, number] => [v, 1]) })),
+    });
+  }
+  const first = ordered[0]!;
+  figures.push({ name: `open, navigation start to editable (median of ${options.opens})`, value: first.writer.openMs, unit: "ms", baseline: plain(first.plain.openMs) });
+  return {
+    figures,
+    series,
+    notes: [
+      `${options.keys} keystrokes ${options.delay} ms apart at the end of the middle paragraph, the first ${WARMUP} not counted; baseline: a plain ProseMirror editor with Writer's schema, plugins and CSS and no sync, same text, same Chromium, same run.`,
+      "Frame limit off (`--disable-frame-rate-limit`): a frame as soon as there is something to draw, closest to the work itself; the issue's targets (p99 < 16 ms, within 1.5× of plain) apply there. At 60 Hz each keystroke also waits up to 16.7 ms for the next frame, so even the plain editor's p99 is near 20 ms: only the ratio is a target.",
+      `Open: the first of the frame modes' runs (${first.mode}).`,
+    ],
+  };
 }
 
 /** Which Writer was measured: the commit, and whether src/ had uncommitted changes. */
