@@ -1,6 +1,6 @@
 // What a benchmark reads about processes and disks: peak memory, CPU, bytes written, the
 // size of a directory, the machine's load, child processes that answer with one JSON line.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -20,13 +20,33 @@ export function rss(pid: number | "self" = "self"): number {
   return statusField(pid, "VmRSS");
 }
 
+/** Peak (VmHWM) and current (VmRSS) resident memory of a process, MiB. */
+export function memoryMiB(pid: number | "self" = "self"): { peak: number; now: number } {
+  return { peak: peakRss(pid) / 2 ** 20, now: rss(pid) / 2 ** 20 };
+}
+
+/** Clock ticks per second of /proc's CPU times. */
+const CLK_TCK = (() => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+})();
+
 /** User + system CPU time a process (all its threads) has used, ms. */
 export function cpuMs(pid: number | "self" = "self"): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
   // Fields after the command (which may hold spaces), from field 3 on.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks * 10; // USER_HZ is 100 on Linux
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+/** Busy and total clock ticks of the whole machine (/proc/stat), for how busy it was between two readings. */
+export function machineTicks(): { busy: number; total: number } {
+  const v = fs.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = v.reduce((a, b) => a + b, 0);
+  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
 }
 
 /** /proc/<pid>/io: wchar (bytes passed to write calls, files, pipes and sockets alike) and write_bytes (bytes the process caused to be sent to the block layer, page by page). */

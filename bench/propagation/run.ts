@@ -25,6 +25,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { wallClock, type ClientReport, type ClientSettings } from "./protocol";
 import { freePort } from "../../test/support/ports";
 import { children, ClientProcess, stopChild } from "./clientProcess";
+import { cpuMs, machineTicks, memoryMiB } from "../common/proc";
 import { commitDescription, machineDescription, writeSummary, type Figure, type Series } from "../common/results";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -132,41 +133,6 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-
-// ---------------------------------------------------------------------------------
-// /proc readings: CPU time and memory of the relay, and how busy the machine is.
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of a process, in ms. */
-function processCpuMs(pid: number): number {
-  const stat = fsSync.readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name (which may hold spaces), from field 3 on.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
-/** VmHWM (peak) and VmRSS (now) of a process, in MiB. */
-function processRss(pid: number): { peak: number; now: number } {
-  const status = fsSync.readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
-  return { peak: kib("VmHWM") / 1024, now: kib("VmRSS") / 1024 };
-}
-
-/** Busy and total jiffies of the whole machine. */
-function machineTicks(): { busy: number; total: number } {
-  const line = fsSync.readFileSync("/proc/stat", "utf8").split("\n")[0]!;
-  const v = line.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  const idle = (v[3] ?? 0) + (v[4] ?? 0);
-  return { busy: total - idle, total };
-}
 
 // ---------------------------------------------------------------------------------
 // Statistics.
@@ -287,11 +253,11 @@ async function runScenario(setup: RelaySetup, n: number, options: Options): Prom
     const seedBase = options.seed * 1000 + n;
     clients.forEach((c, i) => c.send({ type: "start", at, seconds: options.seconds, rate: options.rate, seed: seedBase + i }));
     await new Promise((r) => setTimeout(r, Math.max(0, at - wallClock())));
-    const cpu0 = processCpuMs(relayPid);
+    const cpu0 = cpuMs(relayPid);
     const machine0 = machineTicks();
     const t0 = wallClock();
     const typed = await Promise.all(clients.map((c) => c.next("typed", options.seconds * 1000 + 30_000)));
-    const cpu1 = processCpuMs(relayPid);
+    const cpu1 = cpuMs(relayPid);
     const machine1 = machineTicks();
     const windowMs = wallClock() - t0;
 
@@ -301,7 +267,7 @@ async function runScenario(setup: RelaySetup, n: number, options: Options): Prom
     const graceEnd = Date.now() + options.graceS * 1000;
     await Promise.all(clients.map((c) => c.next("caught-up", Math.max(1, graceEnd - Date.now())).catch(() => undefined)));
     for (const c of clients) if (c.failure) throw c.failure;
-    const rss = processRss(relayPid);
+    const rss = memoryMiB(relayPid);
     clients.forEach((c) => c.send({ type: "finish" }));
     const reports = (await Promise.all(clients.map((c) => c.next("report", 30_000)))).map((m) => m.report);
 

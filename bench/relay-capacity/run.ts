@@ -33,6 +33,7 @@ import { WebSocket } from "ws";
 import { next as A } from "@automerge/automerge";
 import { cbor, generateAutomergeUrl, parseAutomergeUrl } from "@automerge/automerge-repo/slim";
 import { CHANGE_BROADCAST, type ChangeBroadcast } from "../../src/shared/sync/changeBroadcast";
+import { cpuMs, machineTicks, memoryMiB } from "../common/proc";
 import { commitDescription, machineDescription, writeSummary, type Figure, type Series } from "../common/results";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -113,28 +114,6 @@ function parseOptions(): Options {
 // ---------------------------------------------------------------------------------
 // /proc readings (Linux).
 
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** utime + stime of a process (all its threads), in ms. */
-function processCpuMs(pid: number): number {
-  const stat = fsSync.readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
-}
-
-/** VmHWM (peak) and VmRSS (now) of a process, in MiB. */
-function processRss(pid: number): { peak: number; now: number } {
-  const status = fsSync.readFileSync(`/proc/${pid}/status`, "utf8");
-  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? NaN);
-  return { peak: kib("VmHWM") / 1024, now: kib("VmRSS") / 1024 };
-}
-
 /**
  * How long a process's main thread was ready to run but waited for a CPU (ms, from
  * /proc/PID/schedstat): the time other work on its core (other processes, and its own
@@ -142,13 +121,6 @@ function processRss(pid: number): { peak: number; now: number } {
  */
 function mainThreadRunDelayMs(pid: number): number {
   return Number(fsSync.readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]) / 1e6;
-}
-
-/** Busy and total jiffies of the whole machine. */
-function machineTicks(): { busy: number; total: number } {
-  const v = fsSync.readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const total = v.reduce((a, b) => a + b, 0);
-  return { busy: total - (v[3] ?? 0) - (v[4] ?? 0), total };
 }
 
 function hasTaskset(): boolean {
@@ -792,7 +764,7 @@ async function runStep(plan: StepPlan, base: Base, chains: Chain[], index: Chang
     let machine0 = machineTicks();
     let wall0 = measureFrom;
     const startMeasuring = () => {
-      relayCpu0 = processCpuMs(relay.pid);
+      relayCpu0 = cpuMs(relay.pid);
       relayWait0 = mainThreadRunDelayMs(relay.pid);
       generatorCpu0 = process.cpuUsage();
       machine0 = machineTicks();
@@ -817,12 +789,12 @@ async function runStep(plan: StepPlan, base: Base, chains: Chain[], index: Chang
     clearTimeout(measuring);
     if (wall0 > performance.now()) startMeasuring();
     const wall1 = performance.now();
-    const relayCpu1 = processCpuMs(relay.pid);
+    const relayCpu1 = cpuMs(relay.pid);
     const relayWait1 = mainThreadRunDelayMs(relay.pid);
     const generatorCpu1 = process.cpuUsage(generatorCpu0);
     const machine1 = machineTicks();
     loop.disable();
-    const rss = processRss(relay.pid);
+    const rss = memoryMiB(relay.pid);
 
     // Catching up: every keystroke at every other writer of its document, by sync at least.
     const deliveries = step.writers.reduce((n, w) => n + w.typed * (step.members[w.document]!.length - 1), 0);
@@ -841,7 +813,7 @@ async function runStep(plan: StepPlan, base: Base, chains: Chain[], index: Chang
     const caughtUp = performance.now();
     const allArrived = step.syncArrivals >= deliveries && step.writers.every((w) => w.unsent === 0);
     step.recording = false;
-    const relayCpu2 = processCpuMs(relay.pid);
+    const relayCpu2 = cpuMs(relay.pid);
     const relayMessages = await relayCounters(relay).catch(() => ({}));
 
     // Latencies.
