@@ -232,22 +232,35 @@ async function prepareApp(bytes: Uint8Array): Promise<string> {
   return dataDir;
 }
 
-/** Navigation start → text on screen and → editable, in a fresh shell and page. */
-async function openInApp(dataDir: string): Promise<{ textMs: number; editableMs: number; cached: boolean }> {
+/**
+ * Navigation start → text on screen, → typing accepted (the opening page, issue 20) and →
+ * the editor on the loaded document, in a fresh shell and page. Typing accepted is seen
+ * from outside the app: an observer injected before any of the page's scripts notes the
+ * first moment an editable text is in the page.
+ */
+async function openInApp(dataDir: string): Promise<{ textMs: number; editableMs: number; readyMs: number; cached: boolean }> {
   const shell = await ShellProcess.start({ dataDir, port: await freePort(), token: randomToken() });
   const browser = await launchChromium();
   try {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 820 } })).newPage();
+    // A string, not a function: tsx would name the function's inner functions with a helper
+    // the page does not have.
+    await page.addInitScript({
+      content: `new MutationObserver(() => {
+        if (window.benchTypable === undefined && document.querySelector('.opening-prose[contenteditable="true"], .editor-mount .ProseMirror[contenteditable="true"]')) window.benchTypable = performance.now();
+      }).observe(document, { childList: true, subtree: true, attributes: true, attributeFilter: ["contenteditable"] });`,
+    });
     await page.goto(shell.url, { waitUntil: "commit" });
     await page.waitForSelector('.editor-mount[data-ready="true"]', { timeout: 300_000 });
     const marks = await page.evaluate(() => ({
       cached: performance.getEntriesByName("writer:cached-text")[0]?.startTime ?? null,
+      typable: (window as unknown as { benchTypable?: number }).benchTypable ?? null,
       ready: performance.getEntriesByName("writer:editor-ready")[0]?.startTime ?? null,
       steps: ["writer:script", "writer:wasm-module", "writer:wasm-ready", "writer:document-loaded", "writer:bootstrap"].map((m) => `${m.slice(7)} ${Math.round(performance.getEntriesByName(m)[0]?.startTime ?? -1)}`).join(", "),
     }));
-    console.log(`    (boot: ${marks.steps} ms)`);
+    console.log(`    (boot: ${marks.steps}, text ${Math.round(marks.cached ?? -1)}, typing ${Math.round(marks.typable ?? -1)} ms)`);
     if (marks.ready === null) throw new Error("no writer:editor-ready mark");
-    return { textMs: Math.min(marks.cached ?? Infinity, marks.ready), editableMs: marks.ready, cached: marks.cached !== null };
+    return { textMs: Math.min(marks.cached ?? Infinity, marks.ready), editableMs: Math.min(marks.typable ?? Infinity, marks.ready), readyMs: marks.ready, cached: marks.cached !== null };
   } finally {
     await browser.close();
     await shell.kill();
@@ -255,11 +268,11 @@ async function openInApp(dataDir: string): Promise<{ textMs: number; editableMs:
 }
 
 /** Medians of the opens in the app, per document: [grouped, per keystroke]. */
-const inApp: { name: string; textMs: number; editableMs: number; opens: number }[] = [];
+const inApp: { name: string; textMs: number; editableMs: number; readyMs: number; opens: number }[] = [];
 if (!values["no-app"]) {
   console.log("\nIn the app (browser shell, Chromium), from navigation start:");
-  console.log(`| | text on screen, median (each of ${values.opens}) | editable, median (each) |`);
-  console.log("|---|---|---|");
+  console.log(`| | text on screen, median (each of ${values.opens}) | typing accepted, median (each) | document in the editor, median (each) |`);
+  console.log("|---|---|---|---|");
   for (const [name, doc] of [
     ["Writer, grouped per burst", grouped.doc],
     ["one change per keystroke", plain.doc],
@@ -272,10 +285,11 @@ if (!values["no-app"]) {
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const text = median(opens.map((o) => o.textMs));
       const editable = median(opens.map((o) => o.editableMs));
+      const ready = median(opens.map((o) => o.readyMs));
       const all = (xs: number[]) => xs.map(fmt).join(", ");
-      console.log(`| ${name} | ${fmt(text)} ms${opens.every((o) => o.cached) ? " (render cache)" : ""} (${all(opens.map((o) => o.textMs))}) | ${fmt(editable)} ms (${all(opens.map((o) => o.editableMs))}) |`);
-      inApp.push({ name, textMs: text, editableMs: editable, opens: opens.length });
-      if (name.startsWith("Writer")) console.log(`<!-- targets: text under 300 ms: ${text < 300 ? "PASS" : "FAIL"}; editable under 1 s: ${editable < 1000 ? "PASS" : "FAIL"} (medians of ${opens.length}) -->`);
+      console.log(`| ${name} | ${fmt(text)} ms${opens.every((o) => o.cached) ? " (render cache)" : ""} (${all(opens.map((o) => o.textMs))}) | ${fmt(editable)} ms (${all(opens.map((o) => o.editableMs))}) | ${fmt(ready)} ms (${all(opens.map((o) => o.readyMs))}) |`);
+      inApp.push({ name, textMs: text, editableMs: editable, readyMs: ready, opens: opens.length });
+      if (name.startsWith("Writer")) console.log(`<!-- targets: text under 300 ms: ${text < 300 ? "PASS" : "FAIL"}; typing accepted under 500 ms: ${editable < 500 ? "PASS" : "FAIL"}; in the editor under 1 s: ${ready < 1000 ? "PASS" : "FAIL"} (medians of ${opens.length}) -->`);
     } finally {
       await fs.promises.rm(dataDir, { recursive: true, force: true });
     }
@@ -291,9 +305,10 @@ if (!values["no-app"]) {
   const [app, appPlain] = [inApp[0], inApp[1]];
   if (app) {
     figures.push({ name: `text on screen, grouped (median of ${app.opens} opens)`, value: app.textMs, unit: "ms", baseline: bare(g), target: { text: "< 300 ms", met: app.textMs < 300 } });
-    figures.push({ name: `editable, grouped (median of ${app.opens} opens)`, value: app.editableMs, unit: "ms", baseline: bare(g), target: { text: "< 1,000 ms", met: app.editableMs < 1000 } });
+    figures.push({ name: `typing accepted, grouped (median of ${app.opens} opens)`, value: app.editableMs, unit: "ms", baseline: bare(g), target: { text: "< 500 ms", met: app.editableMs < 500 } });
+    figures.push({ name: `document in the editor, grouped (median of ${app.opens} opens)`, value: app.readyMs, unit: "ms", baseline: bare(g), target: { text: "< 1,000 ms", met: app.readyMs < 1000 } });
   }
-  if (appPlain) figures.push({ name: `editable, one change per keystroke (median of ${appPlain.opens} opens)`, value: appPlain.editableMs, unit: "ms", baseline: bare(p) });
+  if (appPlain) figures.push({ name: `document in the editor, one change per keystroke (median of ${appPlain.opens} opens)`, value: appPlain.readyMs, unit: "ms", baseline: bare(p) });
   figures.push(
     { name: "Automerge.load + text, grouped, Node", value: g.loadMs + g.textMs, unit: "ms", baseline: perKeystroke(p.loadMs + p.textMs), target: { text: "< 1,000 ms", met: g.loadMs + g.textMs < 1000 } },
     { name: "changes in the history", value: g.changes, unit: "count", baseline: perKeystroke(p.changes) },

@@ -2,13 +2,34 @@
  * Issue 6, first paint from the render cache: on opening, the last document's text is
  * on screen before the app itself has loaded, read-only; the editor then takes over
  * with the document's own text. A cache that is wrong is shown at most until the
- * document is there, and is rewritten from it.
+ * document is there, and is rewritten from it. The opening page takes typing at once
+ * (issue 20), and what is typed there joins the document when it has loaded, even a
+ * document that moved on since its cache was written.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 import { EditorPage } from "./pages/EditorPage";
+import type { Page } from "playwright-core";
+
+/** Holds the window's load of the document (the host's saved copy) back for `ms`: the opening page stays. */
+async function holdDocumentLoad(page: Page, ms: number): Promise<void> {
+  await page.route("**/api", async (route) => {
+    if (route.request().postData()?.includes('"savedDocument"')) await new Promise((resolve) => setTimeout(resolve, ms));
+    await route.continue();
+  });
+}
+
+/** Types on the opening page: it takes typing before the editor is there. */
+async function typeOnOpeningPage(page: Page, text: string, delay = 0): Promise<void> {
+  const opening = page.locator('.opening-prose[contenteditable="true"]');
+  await opening.waitFor({ timeout: 5000 });
+  await opening.click();
+  await page.keyboard.press("Control+End");
+  await page.keyboard.type(text, { delay });
+  expect(await page.locator('.editor-mount[data-ready="true"]').count(), "the editor came before the typing was done: the test did not type on the opening page").toBe(0);
+}
 
 describe("opening a document", () => {
   const newWriter = useWriterFixtures();
@@ -81,5 +102,87 @@ describe("opening a document", () => {
     const again = new EditorPage(f.page);
     await again.waitReady();
     expect(await again.ownText()).toBe("The tide came in at six. The boats went out.");
+  });
+
+  it("takes typing on the opening page at once, and puts it in the document where it was typed", async () => {
+    const f = await newWriter();
+    const editor = await f.library.newDocument();
+    await editor.setTitle("Harbour log");
+    await editor.type("The tide came in at six.");
+    await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    await f.page.goto("about:blank");
+    await f.restartShell("stop");
+
+    await holdDocumentLoad(f.page, 4000);
+    // The app's own script comes a second late, so that the writer starts on early.ts's
+    // page and goes on typing while the app takes it over.
+    await f.page.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await route.continue();
+    });
+    await f.page.goto(f.shell.url, { waitUntil: "commit" });
+    await f.page.locator(".app.early .opening-prose").waitFor({ timeout: 5000 });
+    await typeOnOpeningPage(f.page, " The boats went out.", 100);
+    expect(await f.page.locator(".app.early").count(), "the app took the page over").toBe(0);
+    if (process.env.WRITER_SCREENSHOTS) await f.page.screenshot({ path: path.join(process.env.WRITER_SCREENSHOTS, "typing-while-opening.png") });
+    const marks = () => f.page.evaluate(() => ["writer:editable", "writer:editor-ready"].map((m) => performance.getEntriesByName(m)[0]?.startTime ?? null));
+    const reopened = new EditorPage(f.page);
+    await reopened.waitReady();
+    expect(await reopened.ownText()).toBe("The tide came in at six. The boats went out.");
+    const [editable, ready] = await marks();
+    expect(editable).not.toBeNull();
+    expect(editable!).toBeLessThan(ready!);
+    // The caret is where the writer left it: typing goes on after the last word.
+    await reopened.type(" Gulls.");
+    expect(await reopened.ownText()).toBe("The tide came in at six. The boats went out. Gulls.");
+    await expect.poll(() => reopened.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+
+    // On disk: a crash of the host keeps it.
+    await f.restartShell("kill");
+    await f.page.unrouteAll();
+    await f.page.goto(f.shell.url, { waitUntil: "commit" });
+    const again = new EditorPage(f.page);
+    await again.waitReady();
+    expect(await again.ownText()).toBe("The tide came in at six. The boats went out. Gulls.");
+  });
+
+  it("typing on a cache older than the document is merged with what the document has since, nothing lost", async () => {
+    const f = await newWriter();
+    const editor = await f.library.newDocument();
+    await editor.setTitle("Harbour log");
+    await editor.type("The tide came in at six.");
+    await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    const url = (await f.library.openDocument())!;
+    const cacheFile = path.join(f.dataDir, "render-cache", `${url.slice("automerge:".length)}.json`);
+    await f.page.goto("about:blank");
+    await f.restartShell("stop");
+    const older = await fs.readFile(cacheFile, "utf8");
+    expect(older).toContain("The tide came in at six.");
+
+    // The document moves on; its cache is then put back as it was (as after a crash
+    // between the cache's rewrites).
+    await f.page.goto(f.shell.url, { waitUntil: "commit" });
+    const later = new EditorPage(f.page);
+    await later.waitReady();
+    await later.focusEnd();
+    await later.type(" Later words.");
+    await expect.poll(() => later.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    await f.page.goto("about:blank");
+    await f.shell.stop();
+    await fs.writeFile(cacheFile, older);
+    await f.restartShell("kill");
+
+    await holdDocumentLoad(f.page, 4000);
+    await f.page.goto(f.shell.url, { waitUntil: "commit" });
+    expect(await f.page.locator(".opening-prose").innerText()).toBe("The tide came in at six.");
+    await typeOnOpeningPage(f.page, " Early words.");
+    const reopened = new EditorPage(f.page);
+    await reopened.waitReady();
+    // Both, each whole, once: typed at the same place concurrently, Automerge orders them.
+    const text = await reopened.ownText();
+    expect(text.startsWith("The tide came in at six. ")).toBe(true);
+    expect([...text.matchAll(/ Later words\./g)]).toHaveLength(1);
+    expect([...text.matchAll(/ Early words\./g)]).toHaveLength(1);
+    expect(text).toHaveLength("The tide came in at six. Later words. Early words.".length);
   });
 });

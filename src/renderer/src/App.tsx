@@ -140,14 +140,15 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
 
   if (bootError) return <div className="fatal">Writer could not reach its host: {bootError}</div>;
   if (!boot || library.status === "loading") {
-    // The first paint (early.ts) stays on screen, drawn by the editor's own rendering.
+    // The first paint (early.ts) stays on screen, with what the writer types on it.
     const early = window.writerEarlyPaint;
-    if (early)
+    const reopening = window.writerReopening;
+    if (early && reopening)
       return (
         <div className="app">
           <aside className="sidebar" aria-busy="true" />
           <main className="pane">
-            <CachedPage view={early} />
+            <CachedPage url={reopening} view={early} />
           </main>
         </div>
       );

@@ -1,37 +1,22 @@
 /**
  * The first paint, before the app's own code has even been parsed: asks the
  * host for the document it reopens and that document's render cache, and draws its
- * title and text as plain, read-only HTML into the page. A few kilobytes with no
- * framework and no Automerge; the app replaces it as soon as it starts (React clears
- * #root), then shows the cache again in the editor's own rendering until the document
- * is loaded. Text is set as text, never as markup, and links are not links here.
+ * title and text as plain HTML into the page, and takes typing on it at once
+ * (openingPage.ts). A few kilobytes with no framework and no Automerge; the app replaces
+ * the page around it as soon as it starts (React clears #root) and carries the text, with
+ * what was typed and the caret, into its own opening page until the document is loaded.
  */
 import type { Bootstrap, RenderCacheView } from "../../shared/api";
 import { UNTITLED } from "../../shared/library";
 import { decodeBase64 } from "./base64";
 import { shellHeaders } from "./shellCredential";
+import { OPENING_NOTE, TypingOnCache } from "./openingPage";
 
 type Call = (request: Record<string, unknown>) => Promise<{ ok: boolean; value?: unknown }>;
 
 const call: Call = window.writerHost
   ? (request) => window.writerHost!.call(request as never) as Promise<{ ok: boolean; value?: unknown }>
   : (request) => fetch("/api", { method: "POST", headers: shellHeaders(), body: JSON.stringify(request) }).then((r) => r.json() as Promise<{ ok: boolean; value?: unknown }>);
-
-type Span = { type: "block"; value: { type?: unknown; parents?: unknown; attrs?: { level?: unknown } } } | { type: "text"; value: string; marks?: Record<string, unknown> };
-
-/** One block's element: headings, code and rules as such, list items and quotes by class. */
-function blockElement(block: Extract<Span, { type: "block" }>["value"]): HTMLElement {
-  const type = typeof block.type === "string" ? block.type : "paragraph";
-  const parents = Array.isArray(block.parents) ? block.parents.map(String) : [];
-  let el: HTMLElement;
-  if (type === "heading") el = document.createElement(`h${Math.min(3, Math.max(1, Number(block.attrs?.level) || 1))}`);
-  else if (type === "code-block") el = document.createElement("pre");
-  else if (type === "horizontal-rule") el = document.createElement("hr");
-  else el = document.createElement("p");
-  if (type.endsWith("list-item") || type === "task-item") el.className = "early-item";
-  if (parents.includes("blockquote")) el.classList.add("early-quote");
-  return el;
-}
 
 function draw(view: RenderCacheView): void {
   const root = document.getElementById("root");
@@ -42,27 +27,10 @@ function draw(view: RenderCacheView): void {
   const title = document.createElement("h1");
   title.className = "title-input cached-title";
   title.textContent = view.title || UNTITLED;
-  const prose = document.createElement("div");
-  prose.className = "prose";
-  let current: HTMLElement | null = null;
-  for (const span of view.spans as Span[]) {
-    if (span.type === "block") {
-      current = blockElement(span.value ?? {});
-      prose.append(current);
-    } else if (span.type === "text" && typeof span.value === "string") {
-      if (!current) prose.append((current = document.createElement("p")));
-      const marks = span.marks ?? {};
-      let node: Node = document.createTextNode(span.value);
-      for (const [name, tag] of [["strong", "strong"], ["em", "em"], ["code", "code"], ["strike", "s"], ["underline", "u"]] as const) {
-        if (marks[name]) {
-          const wrap = document.createElement(tag);
-          wrap.append(node);
-          node = wrap;
-        }
-      }
-      current.append(node);
-    }
-  }
+  // Typing is taken at once (openingPage.ts); the app carries it over to the document.
+  const typing = new TypingOnCache(view.spans, view.heads);
+  window.writerEarlyTyping = typing;
+  const prose = typing.element;
   const scroller = document.createElement("div");
   scroller.className = "scroller";
   page.append(title, prose);
@@ -77,11 +45,15 @@ function draw(view: RenderCacheView): void {
   const bar = document.createElement("div");
   bar.className = "opening-bar";
   bar.setAttribute("role", "status");
-  bar.textContent = "Opening… the text is shown as it was last saved; you can edit in a moment.";
+  bar.textContent = OPENING_NOTE;
   pane.append(bar, scroller);
   shell.append(sidebar, pane);
   root.append(shell);
-  requestAnimationFrame(() => performance.mark("writer:cached-text"));
+  if (document.hasFocus()) typing.element.focus({ preventScroll: true });
+  requestAnimationFrame(() => {
+    performance.mark("writer:cached-text");
+    performance.mark("writer:editable");
+  });
 }
 
 async function paint(): Promise<void> {

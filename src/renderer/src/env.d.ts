@@ -1,5 +1,6 @@
 /// <reference types="vite/client" />
 import type { Bootstrap, HostRequest, RenderCacheView } from "../../shared/api";
+import type { TypingOnCache } from "./openingPage";
 
 declare global {
   interface Window {
@@ -7,12 +8,14 @@ declare global {
     writerEarlyPaint?: RenderCacheView;
     /** The document the app reopens, as early.ts learnt it: main.tsx asks the host for it at once. */
     writerReopening?: string;
-    /** The host's saved copy of that document, asked for by early.ts (savedDocument.ts). */
     /** The host's bootstrap answer to early.ts (null if it failed): the app starts from it. */
     writerEarlyBoot?: Promise<Bootstrap | null>;
     /** The Automerge wasm, compiled by early.ts while the app's script loads. */
     writerWasm?: Promise<WebAssembly.Module>;
+    /** The host's saved copy of that document, asked for by early.ts (savedDocument.ts). */
     writerEarlySaved?: { url: string; saved: Promise<{ base64: string } | null> };
+    /** Typing on early.ts's page, for the app to carry on and hand to the document (openingTyping.ts). */
+    writerEarlyTyping?: TypingOnCache;
     /** Present only in Electron, exposed by the preload. */
     writerHost?: {
       call(request: HostRequest): Promise<unknown>;

@@ -1,46 +1,36 @@
 /**
- * First paint of a document from the host's render cache (src/host/RenderCache.ts):
- * its title and text as they were last time, read-only, while the document itself loads
- * into this window. The editor replaces it as soon as the document is here; nothing
- * typed or clicked here can change anything.
+ * A document's opening page: its title and text from the host's render cache
+ * (src/host/RenderCache.ts), as they were last time, while the document itself loads
+ * into this window. The text takes typing at once (openingPage.ts); the editor carries
+ * what was typed into the document when it replaces this page (openingTyping.ts).
  */
-import { useEffect, useRef } from "react";
-import type { next as A } from "@automerge/automerge/slim";
-import { pmDocFromSpans } from "@automerge/prosemirror";
-import { EditorState } from "prosemirror-state";
-import { EditorView } from "prosemirror-view";
+import { useLayoutEffect, useRef } from "react";
 import type { RenderCacheView } from "../../../shared/api";
-import { schema, schemaAdapter } from "../../../shared/editor/schema";
 import { UNTITLED } from "../../../shared/library";
-import { taskItemView } from "../editor/setup";
+import { openingPageFor } from "../openingTyping";
+import { OPENING_NOTE } from "../openingPage";
 
-export function CachedPage({ view }: { view: RenderCacheView }) {
+export function CachedPage({ url, view }: { url: string; view: RenderCacheView }) {
   const mountRef = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  // A layout effect: the page (and the writer's caret in it) is back in the same frame
+  // that took early.ts's page, or the previous CachedPage's, off the screen.
+  useLayoutEffect(() => {
     const mount = mountRef.current;
     if (!mount) return;
-    let editor: EditorView;
-    try {
-      const doc = pmDocFromSpans(schemaAdapter, view.spans as A.Span[]);
-      editor = new EditorView(mount, {
-        state: EditorState.create({ schema, doc }),
-        editable: () => false,
-        nodeViews: { task_item: taskItemView },
-        attributes: { class: "prose", "aria-label": "Document text (opening)", "aria-readonly": "true", role: "document" },
-      });
-    } catch {
-      // A cache the binding cannot read is simply not shown; the document is on its way.
-      return;
-    }
+    const page = openingPageFor(url, view);
+    page.mountIn(mount);
     mount.dataset.cached = "true";
-    // The long-document bench measures time to text on screen from this.
-    requestAnimationFrame(() => performance.mark("writer:cached-text"));
-    return () => editor.destroy();
-  }, [view]);
+    // The long-document bench measures time to text on screen, and to typing, from these.
+    requestAnimationFrame(() => {
+      performance.mark("writer:cached-text");
+      performance.mark("writer:editable");
+    });
+    return () => page.element.remove();
+  }, [url, view]);
   return (
     <div className="editor-pane cached-pane" aria-busy="true">
       <div className="opening-bar" role="status">
-        Opening… the text is shown as it was last saved; you can edit in a moment.
+        {OPENING_NOTE}
       </div>
       <div className="scroller">
         <article className="page">

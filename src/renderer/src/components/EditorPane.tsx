@@ -6,9 +6,9 @@ import { usePresence } from "../presence/usePresence";
 import type { EditorView } from "prosemirror-view";
 import { next as A } from "@automerge/automerge/slim";
 import type { DocHandle, Repo } from "@automerge/automerge-repo/slim";
-import type { EditorState, Transaction } from "prosemirror-state";
+import { TextSelection, type EditorState, type Transaction } from "prosemirror-state";
 import type { IntegrityMode, RenderCacheView, SyncStatus, UserProfile } from "../../../shared/api";
-import { isWriterDocument, recordAuthor, type WriterDocument } from "../../../shared/document";
+import { isWriterDocument, recordAuthor, TEXT_PATH, type WriterDocument } from "../../../shared/document";
 import { countText, type TextCounts } from "../../../shared/counts";
 import { countDocument } from "../editor/counts";
 import { UNTITLED } from "../../../shared/library";
@@ -23,6 +23,9 @@ import { HistoryPanel, type VersionChoice } from "../history/HistoryPanel";
 import { VersionView } from "../history/VersionView";
 import { namesList, useOfflineReturn } from "../history/offlineReturn";
 import { nameVersion, restoreVersion, versionKey } from "../../../shared/history";
+import { amSpliceIdxToPmIdx } from "@automerge/prosemirror/dist/traversal.js";
+import { schemaAdapter } from "../../../shared/editor/schema";
+import { placeOpeningTyping, takeOpeningTyping } from "../openingTyping";
 
 /** How long Ctrl+S's "Saved — Writer saves as you type" shows. */
 const SAVED_FLASH_MS = 2500;
@@ -105,7 +108,7 @@ export function EditorPane(props: {
   }, [unavailable, attempt]);
   if (doc.status === "loading") {
     // A cache that came late (after the timeout) still paints, until the document is here.
-    if (cacheAsked && cache.view) return <CachedPage view={cache.view} />;
+    if (cacheAsked && cache.view) return <CachedPage url={url} view={cache.view} />;
     return <div className="pane-loading" aria-busy="true">Opening…</div>;
   }
   if (doc.status === "unavailable")
@@ -175,6 +178,7 @@ function LibraryLinkPane({ host, url }: { host: HostClient; url: string }) {
 
 function LoadedEditor({
   handle,
+  url,
   host,
   title,
   user,
@@ -189,6 +193,7 @@ function LoadedEditor({
   onNotice,
 }: {
   handle: DocHandle<WriterDocument>;
+  url: string;
   host: HostClient;
   title: string;
   user: UserProfile;
@@ -259,6 +264,16 @@ function LoadedEditor({
     let latest: EditorState;
     let toolbarTimer: ReturnType<typeof setTimeout> | undefined;
     let fastSeen = 0;
+    // What the writer typed on the opening page goes into the document before the editor
+    // reads it (openingTyping.ts); the caret stays where the writer left it.
+    const typed = takeOpeningTyping(url);
+    let caret: number | null = null;
+    if (typed && typed.splices.length > 0) {
+      noteAuthor();
+      const placed = placeOpeningTyping(handle, typed);
+      if ("failed" in placed) noticeRef.current(`What you typed while the document opened could not be added to it, so here it is to copy: “${placed.failed}”`);
+      else caret = placed.caret;
+    }
     const editor = createEditor(mount, handle, {
       onState: (s) => {
         if (latest && (s.selection !== latest.selection || s.doc !== latest.doc)) selectionChanged.current();
@@ -315,8 +330,10 @@ function LoadedEditor({
     // Benchmarks and end-to-end tests wait for this: the document is on screen and editable.
     mount.dataset.ready = "true";
     performance.mark("writer:editor-ready", { detail: { url: handle.url } });
-    if (!title) document.querySelector<HTMLInputElement>(".title-input")?.focus();
-    else editor.view.focus();
+    const caretPos = caret === null ? null : amSpliceIdxToPmIdx(schemaAdapter, A.spans(handle.doc(), TEXT_PATH), caret);
+    if (caretPos !== null) editor.view.dispatch(editor.view.state.tr.setSelection(TextSelection.near(editor.view.state.doc.resolve(Math.min(caretPos, editor.view.state.doc.content.size)))).setMeta("addToHistory", false));
+    if (typed?.focused || (title && !typed)) editor.view.focus();
+    else if (!title) document.querySelector<HTMLInputElement>(".title-input")?.focus();
     return () => {
       clearTimeout(countTimer);
       clearTimeout(toolbarTimer);
@@ -325,7 +342,7 @@ function LoadedEditor({
       editorRef.current = null;
     };
     // The editor lives as long as this document is open; title changes do not remount it.
-  }, [handle, noteAuthor, host, integrity]);
+  }, [handle, url, noteAuthor, host, integrity]);
 
   const onTitle = (value: string) => {
     handle.change((d) => A.updateText(d, ["title"], value));
