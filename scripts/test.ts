@@ -57,6 +57,8 @@ const allBut = (...names: string[]) => ["-t", `^(?!.*(${names.map((n) => n.repla
 const hostWorkers = { WRITER_WORKER_THRESHOLD_BYTES: "0" };
 
 const checks: Suite[] = [
+  // package-lock.json in step with package.json: `npm ci` (release builds, images) refuses otherwise.
+  { name: "lock file", command: ["npm", "ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"] },
   { name: "typecheck", command: ["npx", "tsc", "-b"] },
   { name: "lint", command: ["npx", "eslint", "."] },
   // Unused files and exports (knip.json): what nothing uses is removed, not kept.

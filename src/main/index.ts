@@ -19,6 +19,8 @@ import { isOwnRendererFrame } from "./sender";
 import { grantPermissionRequest, passPermissionCheck } from "./permissions";
 import { PortGuard } from "./PortGuard";
 import { pathToFileURL } from "node:url";
+import fs from "node:fs/promises";
+import { policyFiles, UPDATE_CHECK_INTERVAL_MS, updatePolicy, updateQuestion } from "./updates";
 
 let host: Host | undefined;
 let quitting = false;
@@ -144,10 +146,42 @@ async function start(): Promise<void> {
     }
   });
   await createWindow(h);
+  void startUpdates().catch((error: unknown) => console.warn(`updates: ${(error as Error).message}`));
   app.on("second-instance", () => BrowserWindow.getAllWindows()[0]?.focus());
   app.on("activate", () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(h);
   });
+}
+
+/** New releases (updates.ts): downloaded in the background, installed when the writer says so or at quit. */
+async function startUpdates(): Promise<void> {
+  const files = policyFiles(process.platform, app.getPath("exe"), process.env);
+  const read = await Promise.all(files.map(async (file) => ({ file, text: await fs.readFile(file, "utf8").catch(() => null) })));
+  const decision = updatePolicy({ packaged: app.isPackaged, env: process.env, policies: read.filter((p): p is { file: string; text: string } => p.text !== null) });
+  if (!decision.enabled) {
+    console.info(`updates: ${decision.why}`);
+    return;
+  }
+  // CommonJS: its exports are on the default import when loaded from this ES module.
+  const updater = await import("electron-updater");
+  const autoUpdater = (updater as unknown as { default?: typeof updater }).default?.autoUpdater ?? updater.autoUpdater;
+  autoUpdater.autoDownload = true;
+  autoUpdater.autoInstallOnAppQuit = true;
+  autoUpdater.on("error", (error) => console.warn(`updates: ${error.message}`));
+  autoUpdater.on("update-downloaded", (info) => {
+    const question = updateQuestion(info.version);
+    const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+    void (window ? dialog.showMessageBox(window, question) : dialog.showMessageBox(question)).then(async (answer) => {
+      if (answer.response !== 0) return;
+      // Every change on disk first; then the installer replaces the app and starts it again.
+      quitting = true;
+      await host?.close().catch((error: unknown) => console.warn(`closing before the update: ${(error as Error).message}`));
+      autoUpdater.quitAndInstall();
+    });
+  });
+  const check = () => void autoUpdater.checkForUpdates().catch((error: unknown) => console.warn(`updates: ${(error as Error).message}`));
+  check();
+  setInterval(check, UPDATE_CHECK_INTERVAL_MS).unref();
 }
 
 app.on("window-all-closed", () => {
