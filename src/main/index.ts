@@ -3,13 +3,16 @@
  * is the host (src/host), which runs without Electron; keep this file thin.
  */
 import path from "node:path";
-import { app, BrowserWindow, dialog, ipcMain, MessageChannelMain, shell, type MessagePortMain } from "electron";
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, shell, type MessagePortMain } from "electron";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import { Host } from "../host/Host";
 import { relayQuestion } from "./relayConfirm";
 import { DirectoryLockedError } from "../node/storage";
 import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/api";
-import { IPC_PRINT_PDF } from "../shared/ipc";
+import { IPC_COMMAND, IPC_PRINT_PDF } from "../shared/ipc";
+import type { DesktopCommand } from "../shared/desktopCommands";
+import { aboutMessage, menuTemplate } from "./menu";
+import { DEEP_LINK_SCHEME, deepLinkInArgs, parseDeepLink } from "./deepLink";
 import { PDF_OPTIONS, pdfFileName } from "./pdf";
 import { writeFileAtomic } from "../node/atomicFile";
 import { safeHref } from "../shared/links";
@@ -24,6 +27,8 @@ import { policyFiles, UPDATE_CHECK_INTERVAL_MS, updatePolicy, updateQuestion } f
 
 let host: Host | undefined;
 let quitting = false;
+/** A writer:// link that came before the window could take it (at launch; macOS's open-url). */
+let linkAtLaunch: string | null = deepLinkInArgs(process.argv);
 
 /** automerge-repo's MessageChannel adapter speaks the DOM MessagePort API; Electron's main-process port is an EventEmitter. */
 type DomMessagePort = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
@@ -96,12 +101,55 @@ async function createWindow(h: Host): Promise<void> {
   else await win.loadFile(path.join(__dirname, "../renderer/index.html"));
 }
 
+/** The window the writer is looking at, brought forward. */
+function frontWindow(): BrowserWindow | undefined {
+  const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+  if (win?.isMinimized()) win.restore();
+  win?.focus();
+  return win;
+}
+
+function sendCommand(command: DesktopCommand): void {
+  frontWindow()?.webContents.send(IPC_COMMAND, command);
+}
+
+/** A writer:// link from the system: checked here, then opened by the page (or said why not). */
+function openDeepLink(raw: string): void {
+  const link = parseDeepLink(raw);
+  if ("refused" in link) {
+    const win = frontWindow();
+    const box = { type: "warning" as const, message: "Writer cannot open this link.", detail: link.refused, buttons: ["OK"] };
+    void (win ? dialog.showMessageBox(win, box) : dialog.showMessageBox(box));
+    return;
+  }
+  sendCommand({ command: "open-document", url: link.open });
+}
+
+// macOS hands links over by event, also at launch (before the app is ready).
+app.on("open-url", (event, url) => {
+  event.preventDefault();
+  if (host && BrowserWindow.getAllWindows().length > 0) openDeepLink(url);
+  else linkAtLaunch = url;
+});
+
 async function start(): Promise<void> {
+  // One Writer per data directory: a second launch hands its writer:// link to this one.
   if (!app.requestSingleInstanceLock()) {
     app.quit();
     return;
   }
+  if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
   await app.whenReady();
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      menuTemplate({
+        platform: process.platform,
+        development: !app.isPackaged,
+        send: (command) => sendCommand({ command }),
+        about: () => void dialog.showMessageBox(aboutMessage(app.getVersion(), process.versions)),
+      }),
+    ),
+  );
   try {
     host = await Host.open({
       dataDir: path.join(app.getPath("userData"), "library"),
@@ -145,9 +193,20 @@ async function start(): Promise<void> {
       return { ok: false, message: `The PDF could not be saved: ${(error as Error).message}` };
     }
   });
+  // A link Writer was started with opens as the document it reopens: the window loads it first.
+  if (linkAtLaunch) {
+    const link = parseDeepLink(linkAtLaunch);
+    linkAtLaunch = null;
+    if ("open" in link) await h.handle({ method: "openSharedDocument", url: link.open }).then(() => h.handle({ method: "setLastOpened", url: link.open }));
+    else dialog.showErrorBox("Writer cannot open this link", link.refused);
+  }
   await createWindow(h);
   void startUpdates().catch((error: unknown) => console.warn(`updates: ${(error as Error).message}`));
-  app.on("second-instance", () => BrowserWindow.getAllWindows()[0]?.focus());
+  app.on("second-instance", (_event, argv) => {
+    const link = deepLinkInArgs(argv);
+    if (link) openDeepLink(link);
+    else frontWindow();
+  });
   app.on("activate", () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(h);
   });

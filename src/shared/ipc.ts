@@ -9,3 +9,5 @@ export const IPC_CHANNEL = "writer:host";
 export const IPC_SYNC_PORT = "writer:sync-port";
 /** Channel on which the renderer asks main to print the page to a PDF file (Electron only). */
 export const IPC_PRINT_PDF = "writer:print-pdf";
+/** Channel on which main asks the page to run a menu item or open a writer:// link (shared/desktopCommands.ts). */
+export const IPC_COMMAND = "writer:command";

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import type { Repo } from "@automerge/automerge-repo/slim";
 import type { Bootstrap, HostStatus, UserProfile } from "../../shared/api";
 import { UNTITLED, type LibraryDocument } from "../../shared/library";
@@ -17,6 +17,8 @@ import { SettingsDialog } from "./components/SettingsDialog";
 import { OpenLinkDialog } from "./components/OpenLinkDialog";
 import { isMac } from "./editor/setup";
 import { NameCard } from "./components/NameCard";
+import { ShortcutsDialog } from "./components/ShortcutsDialog";
+import { listenForDesktopCommands } from "./desktopCommands";
 
 export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [boot, setBoot] = useState<Bootstrap | null>(null);
@@ -27,7 +29,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   const [pendingShared, setPendingShared] = useState<string | null>(null);
   const [status, setStatus] = useState<HostStatus | null>(null);
   const connected = useHostConnection(repo);
-  const [dialog, setDialog] = useState<"settings" | "open-link" | null>(null);
+  const [dialog, setDialog] = useState<"settings" | "open-link" | "shortcuts" | null>(null);
   /** A backup of a document the library has, waiting for the writer to say what to do. */
   const [knownBackup, setKnownBackup] = useState<{ backup: KnownBackup; resolve: (choice: "merge" | "keep-both" | null) => void } | null>(null);
   const sync = useSyncStatus(host, openUrl);
@@ -118,6 +120,25 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
 
   // A new name or colour reaches the open document at once (presence, history), not after a reload.
   const profileChanged = useCallback((user: UserProfile) => setBoot((b) => (b ? { ...b, user, nameConfirmed: true } : b)), []);
+
+  // The desktop app's menu and writer:// links (the editor takes the commands about its document).
+  const libraryDocs = useRef<LibraryDocument["documents"] | undefined>(undefined);
+  libraryDocs.current = library.status === "ready" ? library.doc.documents : undefined;
+  useEffect(() => {
+    if (!boot) return;
+    return listenForDesktopCommands((c) => {
+      if (c.command === "new-document") void actions.create().catch(report);
+      else if (c.command === "open-link") setDialog("open-link");
+      else if (c.command === "shortcuts") setDialog("shortcuts");
+      else if (c.command === "import") document.querySelector<HTMLInputElement>("input[data-import-input]")?.click();
+      else if (c.command === "open-document") {
+        // One the library has opens as if clicked; another joins the library as a shared link does.
+        const known = Object.values(libraryDocs.current ?? {}).some((d) => d.url === c.url);
+        if (known) open(c.url);
+        else void actions.openShared(c.url).catch(report);
+      }
+    });
+  }, [boot, actions, open, report]);
 
   // Ctrl/⌘+N makes a new document and Ctrl/⌘+O opens a shared link, from anywhere.
   const create = actions.create;
@@ -220,6 +241,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
           }}
         />
       )}
+      {dialog === "shortcuts" && <ShortcutsDialog onClose={() => setDialog(null)} />}
       {dialog === "open-link" && (
         <OpenLinkDialog
           onClose={() => setDialog(null)}

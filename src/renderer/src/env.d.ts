@@ -21,6 +21,8 @@ declare global {
       call(request: HostRequest): Promise<unknown>;
       /** Saves the page as a PDF where the writer chooses (main's webContents.printToPDF). */
       printToPDF?(title: string): Promise<{ ok: true; saved: string | null } | { ok: false; message: string }>;
+      /** Menu items and writer:// links, from main (desktopCommands.ts); returns the unsubscription. */
+      onCommand?(listener: (payload: unknown) => void): () => void;
     };
   }
 }

@@ -1,5 +1,6 @@
 import { startTransition, useCallback, useEffect, useRef, useState } from "react";
-import { exportDocument, exportPdf } from "../importExport";
+import { exportDocument, exportPdf, type ExportKind } from "../importExport";
+import { listenForDesktopCommands } from "../desktopCommands";
 import { FindBar } from "./FindBar";
 import { CachedPage } from "./CachedPage";
 import { usePresence } from "../presence/usePresence";
@@ -393,6 +394,28 @@ function LoadedEditor({
     return () => window.removeEventListener("keydown", onKey, true);
   }, [print]);
 
+  // The desktop menu's items about this document (desktopCommands.ts).
+  const exportAs = useCallback(
+    (kind: ExportKind) => {
+      if (!editorRef.current) return;
+      editorRef.current.flush();
+      exportDocument(kind, handle, editorRef.current.view.state.doc, title);
+    },
+    [handle, title],
+  );
+  useEffect(
+    () =>
+      listenForDesktopCommands((c) => {
+        if (c.command === "find" || c.command === "replace") setFind({ replace: c.command === "replace" });
+        else if (c.command === "print") void print();
+        else if (c.command === "export-markdown") exportAs("markdown");
+        else if (c.command === "export-html") exportAs("html");
+        else if (c.command === "export-text") exportAs("text");
+        else if (c.command === "export-backup") exportAs("backup");
+      }),
+    [print, exportAs],
+  );
+
   const closePreview = useCallback(() => {
     setPreview(null);
     editorRef.current?.view.focus();
@@ -427,11 +450,7 @@ function LoadedEditor({
           onCopyLink={onCopyLink}
           onDuplicate={onDuplicate}
           onTrash={() => onTrash(title)}
-          onExport={(kind) => {
-            if (!editorRef.current) return;
-            editorRef.current.flush();
-            exportDocument(kind, handle, editorRef.current.view.state.doc, title);
-          }}
+          onExport={exportAs}
           onPrint={() => void print()}
           onHistory={() => {
             editorRef.current?.flush();

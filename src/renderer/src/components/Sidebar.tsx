@@ -130,6 +130,7 @@ export function Sidebar({
             accept={IMPORT_ACCEPT}
             aria-label="Import a file"
             data-testid="import-file"
+            data-import-input
             onChange={(e) => {
               const file = e.target.files?.[0];
               e.target.value = "";
