@@ -3,7 +3,7 @@
  * is the host (src/host), which runs without Electron; keep this file thin.
  */
 import path from "node:path";
-import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, shell, type MessagePortMain } from "electron";
+import { app, BrowserWindow, dialog, ipcMain, Menu, MessageChannelMain, protocol, shell, type MessagePortMain } from "electron";
 import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-messagechannel";
 import { Host } from "../host/Host";
 import { relayQuestion } from "./relayConfirm";
@@ -13,6 +13,8 @@ import { IPC_COMMAND, IPC_PRINT_PDF } from "../shared/ipc";
 import type { DesktopCommand } from "../shared/desktopCommands";
 import { aboutMessage, menuTemplate } from "./menu";
 import { DEEP_LINK_SCHEME, deepLinkInArgs, parseDeepLink } from "./deepLink";
+import { APP_ENTRY, APP_SCHEME, serveAppAsset } from "./appProtocol";
+import { windowOptions } from "./window";
 import { PDF_OPTIONS, pdfFileName } from "./pdf";
 import { writeFileAtomic } from "../node/atomicFile";
 import { safeHref } from "../shared/links";
@@ -21,7 +23,6 @@ import { safeStorageCipher } from "./secrets";
 import { isOwnRendererFrame } from "./sender";
 import { grantPermissionRequest, passPermissionCheck } from "./permissions";
 import { PortGuard } from "./PortGuard";
-import { pathToFileURL } from "node:url";
 import fs from "node:fs/promises";
 import { policyFiles, UPDATE_CHECK_INTERVAL_MS, updatePolicy, updateQuestion } from "./updates";
 
@@ -60,22 +61,7 @@ function domPort(port: MessagePortMain, hostPeerId: string): DomMessagePort {
 async function createWindow(h: Host): Promise<void> {
   const stateFile = path.join(app.getPath("userData"), "window-state.json");
   const state = await loadWindowState(stateFile);
-  const win = new BrowserWindow({
-    ...state.bounds,
-    minWidth: 640,
-    minHeight: 420,
-    show: false,
-    title: "Writer",
-    backgroundColor: "#00000000",
-    webPreferences: {
-      preload: path.join(__dirname, "../preload/index.cjs"),
-      sandbox: true,
-      contextIsolation: true,
-      nodeIntegration: false,
-      webSecurity: true,
-      spellcheck: true,
-    },
-  });
+  const win = new BrowserWindow(windowOptions(path.join(__dirname, "../preload/index.cjs"), state.bounds));
   if (state.maximized) win.maximize();
   trackWindowState(win, stateFile);
 
@@ -97,8 +83,7 @@ async function createWindow(h: Host): Promise<void> {
   });
   win.once("ready-to-show", () => win.show());
 
-  if (process.env.ELECTRON_RENDERER_URL) await win.loadURL(process.env.ELECTRON_RENDERER_URL);
-  else await win.loadFile(path.join(__dirname, "../renderer/index.html"));
+  await win.loadURL(process.env.ELECTRON_RENDERER_URL || APP_ENTRY);
 }
 
 /** The window the writer is looking at, brought forward. */
@@ -125,6 +110,10 @@ function openDeepLink(raw: string): void {
   sendCommand({ command: "open-document", url: link.open });
 }
 
+// app://writer/ serves the page (appProtocol.ts): a standard, secure scheme, so that the page
+// has an origin of its own, modules and fetch work, and nothing else shares it.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
 // macOS hands links over by event, also at launch (before the app is ready).
 app.on("open-url", (event, url) => {
   event.preventDefault();
@@ -140,6 +129,9 @@ async function start(): Promise<void> {
   }
   if (app.isPackaged) app.setAsDefaultProtocolClient(DEEP_LINK_SCHEME);
   await app.whenReady();
+  // The page and its assets, from the build beside this file, each answer with the CSP header.
+  const rendererRoot = path.join(__dirname, "../renderer");
+  protocol.handle(APP_SCHEME, (request) => serveAppAsset(request, rendererRoot, (file) => fs.readFile(file)));
   Menu.setApplicationMenu(
     Menu.buildFromTemplate(
       menuTemplate({
@@ -173,7 +165,7 @@ async function start(): Promise<void> {
     return;
   }
   const h = host;
-  const rendererUrl = process.env.ELECTRON_RENDERER_URL ?? pathToFileURL(path.join(__dirname, "../renderer/index.html")).href;
+  const rendererUrl = process.env.ELECTRON_RENDERER_URL || APP_ENTRY;
   ipcMain.handle(IPC_CHANNEL, (event, payload: unknown) => {
     // Only our own page, in a window's top frame, may call the host; the payload itself is validated by the host.
     if (!isOwnRendererFrame(event.senderFrame, rendererUrl)) return { ok: false, error: { code: "invalid-request", message: "Unknown sender" } };

@@ -12,7 +12,8 @@ export interface SenderFrame {
 
 /**
  * True when `frame` is the top frame showing the renderer at `rendererUrl`: the same
- * file (any hash or query) for the packaged app, the same origin for the dev server.
+ * file (any hash or query) for a file:// page, the same scheme and host for the app's own
+ * app:// page, the same origin for the dev server.
  * A prefix test is not enough: `file://` matches every file on the disk, and
  * `http://localhost:5173` matches `http://localhost:5173.evil.example`.
  */
@@ -27,5 +28,8 @@ export function isOwnRendererFrame(frame: SenderFrame | null | undefined, render
     return false;
   }
   if (expected.protocol === "file:") return actual.protocol === "file:" && actual.host === expected.host && actual.pathname === expected.pathname;
+  // A scheme of the app's own (app://writer/): the URL parser gives such URLs the opaque
+  // origin "null", which every other such URL shares; the scheme and host must match.
+  if (expected.origin === "null") return actual.protocol === expected.protocol && actual.host === expected.host && actual.host !== "";
   return actual.origin === expected.origin;
 }

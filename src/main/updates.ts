@@ -1,7 +1,7 @@
 /**
  * Updates: whether this copy of Writer looks for new releases, and what it asks the
  * writer once one is downloaded. Plain functions, tested without Electron
- * (test/unit/updates.test.ts); src/main/index.ts wires them to electron-updater.
+ * (test/unit/main/updates.test.ts); src/main/index.ts wires them to electron-updater.
  *
  * Off in development (an unpackaged app), and off when an organisation says so: the
  * WRITER_UPDATES environment variable set to "off", or a policy file with

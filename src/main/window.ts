@@ -1,0 +1,29 @@
+/**
+ * The window's options: the page is sandboxed, isolated from the preload, without Node,
+ * with web security on. A plain function so that a test fails if anyone loosens it
+ * (test/unit/main/window.test.ts).
+ */
+import type { BrowserWindowConstructorOptions, Rectangle } from "electron";
+
+export function windowOptions(preload: string, bounds: Partial<Rectangle>): BrowserWindowConstructorOptions {
+  return {
+    ...bounds,
+    minWidth: 640,
+    minHeight: 420,
+    show: false,
+    title: "Writer",
+    backgroundColor: "#00000000",
+    webPreferences: {
+      preload,
+      sandbox: true,
+      contextIsolation: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: true,
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/**
+ * Issue 21: the built main process (out/main/index.js), loaded in plain Node with
+ * `electron` replaced by a stand-in that records what the app asks for
+ * (test/desktop/electron.mjs). The real binary cannot run here; this fails CI when the
+ * wiring breaks: the window's options, the app:// protocol and its CSP, the IPC door and
+ * who may use it, the menu, the writer:// scheme, and a clean quit.
+ */
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { projectRoot } from "./support/shell";
+
+interface Report {
+  windows: { options: { webPreferences: Record<string, unknown> }; url: string | null }[];
+  ipcHandlers: string[];
+  privilegedSchemes: { scheme: string; privileges: Record<string, boolean> }[];
+  protocolHandlers: string[];
+  menu: { label: string | null; role: string | null; submenu: unknown[] | null }[] | null;
+  defaultProtocolClients: string[];
+  singleInstanceLocks: number;
+  errors: string[];
+  probes: {
+    page?: { status: number; csp: string | null; type: string | null; hasRoot: boolean };
+    escape?: { status: number };
+    bootstrap?: { ok: boolean; hasLibrary: boolean };
+    invalid?: { ok: boolean };
+    stranger?: { ok: boolean; error?: { message: string } };
+  };
+  exitCode: number | null;
+}
+
+const dirs: string[] = [];
+afterEach(async () => {
+  for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
+});
+
+async function runMain(packaged: boolean): Promise<Report> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-main-"));
+  dirs.push(dir);
+  const reportFile = path.join(dir, "report.json");
+  // The built page, not a development server's.
+  const { ELECTRON_RENDERER_URL: _devServer, ...env } = process.env;
+  const child = spawn(process.execPath, ["--import", "./test/desktop/register.mjs", "out/main/index.js"], {
+    cwd: projectRoot,
+    env: { ...env, STAND_IN_USER_DATA: dir, STAND_IN_REPORT: reportFile, STAND_IN_PACKAGED: packaged ? "1" : "0" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  const text = await fs.readFile(reportFile, "utf8").catch(() => null);
+  if (text === null) throw new Error(`the main process wrote no report (exit ${code}):\n${output}`);
+  return JSON.parse(text) as Report;
+}
+
+describe("the built main process, with a stand-in for Electron", () => {
+  it("opens a locked-down window on app://writer/, serves it with the CSP, answers its own page only, and quits cleanly", async () => {
+    const report = await runMain(false);
+    expect(report.errors).toEqual([]);
+    expect(report.singleInstanceLocks).toBe(1);
+    expect(report.windows).toHaveLength(1);
+    const [win] = report.windows;
+    expect(win!.url).toBe("app://writer/index.html");
+    expect(win!.options.webPreferences).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false, webSecurity: true });
+    expect(String(win!.options.webPreferences.preload)).toMatch(/out[\\/]preload[\\/]index\.cjs$/);
+
+    expect(report.privilegedSchemes).toEqual([{ scheme: "app", privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    expect(report.protocolHandlers).toEqual(["app"]);
+    expect(report.probes.page).toEqual({ status: 200, csp: expect.stringContaining("script-src 'self' 'wasm-unsafe-eval'"), type: "text/html; charset=utf-8", hasRoot: true });
+    expect(report.probes.escape).toEqual({ status: 404 });
+
+    expect(report.ipcHandlers.sort()).toEqual(["writer:host", "writer:print-pdf"]);
+    expect(report.probes.bootstrap).toEqual({ ok: true, hasLibrary: true });
+    expect(report.probes.invalid?.ok).toBe(false);
+    expect(report.probes.stranger).toMatchObject({ ok: false, error: { message: "Unknown sender" } });
+
+    expect(report.menu?.map((m) => m.label)).toEqual(["&File", "&Edit", "&View", "&Window", "&Help"]);
+    // A development build: the developer tools are in View; no scheme registered with the system.
+    expect(JSON.stringify(report.menu)).toContain("toggleDevTools");
+    expect(report.defaultProtocolClients).toEqual([]);
+    // Quit: the host closed (every change on disk), then the app exited 0.
+    expect(report.exitCode).toBe(0);
+  });
+
+  it("registers writer:// with the system and leaves the developer tools out when packaged", async () => {
+    const report = await runMain(true);
+    expect(report.errors).toEqual([]);
+    expect(report.defaultProtocolClients).toEqual(["writer"]);
+    expect(JSON.stringify(report.menu)).not.toContain("toggleDevTools");
+    expect(report.exitCode).toBe(0);
+  });
+});
