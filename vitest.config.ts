@@ -43,6 +43,18 @@ export default defineConfig({
       },
       {
         test: {
+          // The desktop app itself, in a real Electron: npm run test:electron (it skips
+          // where no binary is installed). Not part of npm test, for that reason.
+          name: "electron",
+          include: ["test/electron/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           // ../shared/FAILURE-MODES.md, one row per test name prefix (test/faults/rows.ts):
           // real relay and host processes, real faults. `npm run test:faults` prints the table.
           name: "faults",
