@@ -15,6 +15,7 @@ import { aboutMessage, menuTemplate } from "./menu";
 import { DEEP_LINK_SCHEME, deepLinkInArgs, parseDeepLink } from "./deepLink";
 import { APP_ENTRY, APP_SCHEME, serveAppAsset } from "./appProtocol";
 import { windowOptions } from "./window";
+import { quitQuestion } from "./quit";
 import { PDF_OPTIONS, pdfFileName } from "./pdf";
 import { writeFileAtomic } from "../node/atomicFile";
 import { safeHref } from "../shared/links";
@@ -239,12 +240,26 @@ app.on("window-all-closed", () => {
   if (process.platform !== "darwin") app.quit();
 });
 
-// Flush every change to disk before the process goes away.
+// Flush every change to disk before the process goes away; if the disk is refusing them,
+// ask first (quit.ts).
 app.on("before-quit", (event) => {
   if (quitting || !host) return;
   event.preventDefault();
   quitting = true;
-  void host.close().finally(() => app.exit(0));
+  const h = host;
+  void (async () => {
+    const question = quitQuestion(h.status());
+    if (question) {
+      const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+      const answer = win ? await dialog.showMessageBox(win, question) : await dialog.showMessageBox(question);
+      if (answer.response === question.cancelId) {
+        quitting = false;
+        return;
+      }
+    }
+    await h.close().catch((error: unknown) => console.error(`closing: ${(error as Error).message}`));
+    app.exit(0);
+  })();
 });
 
 void start();
