@@ -9,13 +9,14 @@ import { Host } from "../host/Host";
 import { relayQuestion } from "./relayConfirm";
 import { DirectoryLockedError } from "../node/storage";
 import { IPC_CHANNEL, IPC_SYNC_PORT } from "../shared/api";
-import { IPC_COMMAND, IPC_PRINT_PDF } from "../shared/ipc";
+import { IPC_COMMAND, IPC_COMMAND_READY, IPC_PRINT_PDF } from "../shared/ipc";
 import type { DesktopCommand } from "../shared/desktopCommands";
 import { aboutMessage, menuTemplate } from "./menu";
 import { DEEP_LINK_SCHEME, deepLinkInArgs, parseDeepLink } from "./deepLink";
 import { APP_ENTRY, APP_SCHEME, serveAppAsset } from "./appProtocol";
 import { windowOptions } from "./window";
 import { quitQuestion } from "./quit";
+import { backupInArgs, readBackupCommand } from "./openFile";
 import { PDF_OPTIONS, pdfFileName } from "./pdf";
 import { writeFileAtomic } from "../node/atomicFile";
 import { safeHref } from "../shared/links";
@@ -95,8 +96,26 @@ function frontWindow(): BrowserWindow | undefined {
   return win;
 }
 
+/** Pages listening for commands (they say so on IPC_COMMAND_READY, and again after a reload). */
+const listening = new WeakSet<Electron.WebContents>();
+/** Commands for a page that does not listen yet (a file Writer was started with). */
+const queued: DesktopCommand[] = [];
+
 function sendCommand(command: DesktopCommand): void {
-  frontWindow()?.webContents.send(IPC_COMMAND, command);
+  const win = frontWindow();
+  if (win && listening.has(win.webContents)) win.webContents.send(IPC_COMMAND, command);
+  else queued.push(command);
+}
+
+/** A backup the system opened with Writer: read here, imported by the page (openFile.ts). */
+function openBackupFile(file: string): void {
+  void readBackupCommand(file, { size: async (f) => (await fs.stat(f)).size, read: (f) => fs.readFile(f) }).then((command) => {
+    if ("refused" in command) {
+      const win = frontWindow();
+      const box = { type: "warning" as const, message: "Writer cannot open this file.", detail: command.refused, buttons: ["OK"] };
+      void (win ? dialog.showMessageBox(win, box) : dialog.showMessageBox(box));
+    } else sendCommand(command);
+  });
 }
 
 /** A writer:// link from the system: checked here, then opened by the page (or said why not). */
@@ -114,6 +133,12 @@ function openDeepLink(raw: string): void {
 // app://writer/ serves the page (appProtocol.ts): a standard, secure scheme, so that the page
 // has an origin of its own, modules and fetch work, and nothing else shares it.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+// macOS hands files over by event too, also at launch: they wait for the page.
+app.on("open-file", (event, file) => {
+  event.preventDefault();
+  openBackupFile(file);
+});
 
 // macOS hands links over by event, also at launch (before the app is ready).
 app.on("open-url", (event, url) => {
@@ -186,6 +211,16 @@ async function start(): Promise<void> {
       return { ok: false, message: `The PDF could not be saved: ${(error as Error).message}` };
     }
   });
+  // The page says when it listens; what came before is sent then.
+  ipcMain.on(IPC_COMMAND_READY, (event) => {
+    if (!isOwnRendererFrame(event.senderFrame, rendererUrl)) return;
+    const contents = event.sender;
+    if (!listening.has(contents)) contents.once("did-start-loading", () => listening.delete(contents));
+    listening.add(contents);
+    for (const command of queued.splice(0)) contents.send(IPC_COMMAND, command);
+  });
+  const fileAtLaunch = backupInArgs(process.argv);
+  if (fileAtLaunch) openBackupFile(fileAtLaunch);
   // A link Writer was started with opens as the document it reopens: the window loads it first.
   if (linkAtLaunch) {
     const link = parseDeepLink(linkAtLaunch);
@@ -197,7 +232,9 @@ async function start(): Promise<void> {
   void startUpdates().catch((error: unknown) => console.warn(`updates: ${(error as Error).message}`));
   app.on("second-instance", (_event, argv) => {
     const link = deepLinkInArgs(argv);
+    const file = backupInArgs(argv);
     if (link) openDeepLink(link);
+    else if (file) openBackupFile(file);
     else frontWindow();
   });
   app.on("activate", () => {

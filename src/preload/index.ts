@@ -6,7 +6,7 @@
  */
 import { contextBridge, ipcRenderer } from "electron";
 import type { HostRequest } from "../shared/api";
-import { IPC_CHANNEL, IPC_COMMAND, IPC_PRINT_PDF, IPC_SYNC_PORT } from "../shared/ipc";
+import { IPC_CHANNEL, IPC_COMMAND, IPC_COMMAND_READY, IPC_PRINT_PDF, IPC_SYNC_PORT } from "../shared/ipc";
 
 // The preload type-checks in the Node world (no DOM library); it needs only this much of the page.
 declare const window: { postMessage(message: unknown, targetOrigin: string, transfer?: unknown[]): void; location: { origin: string } };
@@ -19,6 +19,8 @@ contextBridge.exposeInMainWorld("writerHost", {
   onCommand: (listener: (payload: unknown) => void) => {
     const forward = (_event: unknown, payload: unknown) => listener(payload);
     ipcRenderer.on(IPC_COMMAND, forward);
+    // Anything main kept for the page until it listened (a file Writer was started with) comes now.
+    ipcRenderer.send(IPC_COMMAND_READY);
     return () => void ipcRenderer.removeListener(IPC_COMMAND, forward);
   },
 });

@@ -11,3 +11,5 @@ export const IPC_SYNC_PORT = "writer:sync-port";
 export const IPC_PRINT_PDF = "writer:print-pdf";
 /** Channel on which main asks the page to run a menu item or open a writer:// link (shared/desktopCommands.ts). */
 export const IPC_COMMAND = "writer:command";
+/** The page tells main it listens for commands: what came before (a file Writer was opened with) is sent then. */
+export const IPC_COMMAND_READY = "writer:command-ready";

@@ -22,9 +22,11 @@ const report = {
   singleInstanceLocks: 0,
   errors: [],
   probes: {},
+  sent: [],
   exitCode: null,
 };
 const handlers = new Map();
+const listeners = new Map();
 const protocolHandlers = new Map();
 
 class App extends EventEmitter {
@@ -64,7 +66,9 @@ class WebContents extends EventEmitter {
     this.windowOpenHandler = handler;
   }
   postMessage() {}
-  send() {}
+  send(channel, payload) {
+    report.sent.push({ channel, command: payload?.command ?? null, name: payload?.name ?? null, bytes: payload?.bytes?.length ?? null });
+  }
 }
 
 export class BrowserWindow extends EventEmitter {
@@ -115,6 +119,9 @@ export const ipcMain = {
   handle(channel, handler) {
     report.ipcHandlers.push(channel);
     handlers.set(channel, handler);
+  },
+  on(channel, listener) {
+    listeners.set(channel, listener);
   },
 };
 export const Menu = {
@@ -181,6 +188,13 @@ async function playThePage(win) {
       report.probes.bootstrap = { ok: boot.ok, hasLibrary: typeof boot.value?.libraryUrl === "string" };
       report.probes.invalid = await call(own, { method: "deleteEverything" });
       report.probes.stranger = await call(stranger, { method: "bootstrap" });
+    }
+    // The page starts listening for commands (the preload says so): a stranger first, then the page.
+    const ready = listeners.get("writer:command-ready");
+    if (ready) {
+      ready({ senderFrame: { url: "https://evil.example/", parent: null }, sender: win.webContents });
+      report.probes.sentToStranger = report.sent.length;
+      ready({ senderFrame: { url: entry, parent: null }, sender: win.webContents });
     }
   } catch (error) {
     report.errors.push(`stand-in: ${error.stack ?? error}`);

@@ -6,6 +6,7 @@
  *
  * WRITER_SCREENSHOTS=dir saves the shortcuts dialog there.
  */
+import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
@@ -57,10 +58,21 @@ describe("the desktop menu's commands and writer:// links", () => {
     await command(page, { command: "open-document", url: first });
     await expect.poll(() => page.locator(".title-input").inputValue()).toBe("Harbour log");
 
+    // A backup the system opened with Writer (main read it): this one is of a document the
+    // library has, so the writer is asked; "Keep both" makes a second, dated entry.
+    const [backup] = await Promise.all([page.waitForEvent("download"), command(page, { command: "export-backup" })]);
+    const bytes = [...(await fs.readFile((await backup.path())!))];
+    await page.evaluate(({ name, bytes }) => window.dispatchEvent(new CustomEvent("writer:command", { detail: { command: "open-file", name, bytes: new Uint8Array(bytes) } })), { name: "Harbour log.automerge", bytes });
+    const known = page.getByRole("dialog", { name: /already/i });
+    await known.waitFor();
+    await known.getByRole("button", { name: "Keep both" }).click();
+    await expect.poll(() => f.library.titles()).toHaveLength(3);
+    expect((await f.library.titles()).some((t) => t.startsWith("Harbour log (imported"))).toBe(true);
+
     // Anything else is not acted on: no dialog, no document.
-    for (const bad of [{ command: "delete-everything" }, { command: "open-document", url: "automerge:notarealid" }, "shortcuts", { command: "shortcuts", extra: true }]) await command(page, bad);
+    for (const bad of [{ command: "delete-everything" }, { command: "open-document", url: "automerge:notarealid" }, "shortcuts", { command: "shortcuts", extra: true }, { command: "open-file", name: "../x.automerge", bytes: [1] }]) await command(page, bad);
     await quietPeriod(300, "a command taken by mistake opens its dialog or document within a frame or two");
     expect(await page.getByRole("dialog").count()).toBe(0);
-    expect(await f.library.titles()).toHaveLength(2);
+    expect(await f.library.titles()).toHaveLength(3);
   });
 });

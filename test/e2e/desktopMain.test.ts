@@ -27,7 +27,9 @@ interface Report {
     bootstrap?: { ok: boolean; hasLibrary: boolean };
     invalid?: { ok: boolean };
     stranger?: { ok: boolean; error?: { message: string } };
+    sentToStranger?: number;
   };
+  sent: { channel: string; command: string | null; name: string | null; bytes: number | null }[];
   exitCode: number | null;
 }
 
@@ -36,13 +38,13 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
 });
 
-async function runMain(packaged: boolean): Promise<Report> {
+async function runMain(packaged: boolean, args: string[] = []): Promise<Report> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-main-"));
   dirs.push(dir);
   const reportFile = path.join(dir, "report.json");
   // The built page, not a development server's.
   const { ELECTRON_RENDERER_URL: _devServer, ...env } = process.env;
-  const child = spawn(process.execPath, ["--import", "./test/desktop/register.mjs", "out/main/index.js"], {
+  const child = spawn(process.execPath, ["--import", "./test/desktop/register.mjs", "out/main/index.js", ...args], {
     cwd: projectRoot,
     env: { ...env, STAND_IN_USER_DATA: dir, STAND_IN_REPORT: reportFile, STAND_IN_PACKAGED: packaged ? "1" : "0" },
     stdio: ["ignore", "pipe", "pipe"],
@@ -83,6 +85,17 @@ describe("the built main process, with a stand-in for Electron", () => {
     expect(report.defaultProtocolClients).toEqual([]);
     // Quit: the host closed (every change on disk), then the app exited 0.
     expect(report.exitCode).toBe(0);
+  });
+
+  it("hands a backup it was started with to the page once the page listens, and to nobody else", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-backup-"));
+    dirs.push(dir);
+    const backup = path.join(dir, "Harbour log.automerge");
+    await fs.writeFile(backup, new Uint8Array([1, 2, 3, 4]));
+    const report = await runMain(false, [backup]);
+    expect(report.errors).toEqual([]);
+    expect(report.probes.sentToStranger).toBe(0);
+    expect(report.sent).toEqual([{ channel: "writer:command", command: "open-file", name: "Harbour log.automerge", bytes: 4 }]);
   });
 
   it("registers writer:// with the system and leaves the developer tools out when packaged", async () => {

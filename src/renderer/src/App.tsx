@@ -121,6 +121,19 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
   // A new name or colour reaches the open document at once (presence, history), not after a reload.
   const profileChanged = useCallback((user: UserProfile) => setBoot((b) => (b ? { ...b, user, nameConfirmed: true } : b)), []);
 
+  // Import… (and a backup the system opened with Writer): made a document, and opened.
+  const importAndOpen = useCallback(
+    (file: File) =>
+      importFile(file, host, repo, (known) => new Promise((resolve) => setKnownBackup({ backup: { fileName: file.name, ...known }, resolve }))).then((imported) => {
+        if (!imported) return;
+        const { url, title, note, merged } = imported;
+        open(url);
+        const message = merged ? `“${file.name}” merged into “${title || UNTITLED}”.` : `“${file.name}” imported as “${title || UNTITLED}”.`;
+        setNotice({ kind: "info", message: `${message}${note ? ` ${note}` : ""}` });
+      }, report),
+    [host, repo, open, report],
+  );
+
   // The desktop app's menu and writer:// links (the editor takes the commands about its document).
   const libraryDocs = useRef<LibraryDocument["documents"] | undefined>(undefined);
   libraryDocs.current = library.status === "ready" ? library.doc.documents : undefined;
@@ -131,6 +144,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
       else if (c.command === "open-link") setDialog("open-link");
       else if (c.command === "shortcuts") setDialog("shortcuts");
       else if (c.command === "import") document.querySelector<HTMLInputElement>("input[data-import-input]")?.click();
+      else if (c.command === "open-file") void importAndOpen(new File([c.bytes.slice().buffer as ArrayBuffer], c.name));
       else if (c.command === "open-document") {
         // One the library has opens as if clicked; another joins the library as a shared link does.
         const known = Object.values(libraryDocs.current ?? {}).some((d) => d.url === c.url);
@@ -138,7 +152,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         else void actions.openShared(c.url).catch(report);
       }
     });
-  }, [boot, actions, open, report]);
+  }, [boot, actions, open, report, importAndOpen]);
 
   // Ctrl/⌘+N makes a new document and Ctrl/⌘+O opens a shared link, from anywhere.
   const create = actions.create;
@@ -192,15 +206,7 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         onSettings={() => setDialog("settings")}
         onRetry={() => void host.call("reconnectNow").catch(report)}
         onOpenLink={() => setDialog("open-link")}
-        onImport={(file) =>
-          importFile(file, host, repo, (known) => new Promise((resolve) => setKnownBackup({ backup: { fileName: file.name, ...known }, resolve }))).then((imported) => {
-            if (!imported) return;
-            const { url, title, note, merged } = imported;
-            open(url);
-            const message = merged ? `“${file.name}” merged into “${title || UNTITLED}”.` : `“${file.name}” imported as “${title || UNTITLED}”.`;
-            setNotice({ kind: "info", message: `${message}${note ? ` ${note}` : ""}` });
-          }, report)
-        }
+        onImport={importAndOpen}
       />
       <main className="pane">
         {openUrl && (entry ? entry.trashedAt === null : openUrl === pendingShared) ? (
