@@ -17,6 +17,7 @@ import { APP_ENTRY, APP_SCHEME, serveAppAsset } from "./appProtocol";
 import { windowOptions } from "./window";
 import { quitQuestion } from "./quit";
 import { backupInArgs, readBackupCommand } from "./openFile";
+import { dockMenu, jumpList, recentDocuments } from "./recent";
 import { PDF_OPTIONS, pdfFileName } from "./pdf";
 import { writeFileAtomic } from "../node/atomicFile";
 import { safeHref } from "../shared/links";
@@ -229,6 +230,8 @@ async function start(): Promise<void> {
     else dialog.showErrorBox("Writer cannot open this link", link.refused);
   }
   await createWindow(h);
+  showRecentDocuments(h);
+  setInterval(() => showRecentDocuments(h), RECENT_EVERY_MS).unref();
   void startUpdates().catch((error: unknown) => console.warn(`updates: ${(error as Error).message}`));
   app.on("second-instance", (_event, argv) => {
     const link = deepLinkInArgs(argv);
@@ -240,6 +243,21 @@ async function start(): Promise<void> {
   app.on("activate", () => {
     if (BrowserWindow.getAllWindows().length === 0) void createWindow(h);
   });
+}
+
+/** How often the Dock menu and the jump list follow the library. */
+const RECENT_EVERY_MS = 30_000;
+let recentShown = "";
+
+/** Recent documents in the macOS Dock menu and the Windows jump list (recent.ts). */
+function showRecentDocuments(h: Host): void {
+  if (process.platform !== "darwin" && process.platform !== "win32") return;
+  const recent = recentDocuments(h.library.entries());
+  const key = JSON.stringify(recent.map((e) => [e.url, e.title]));
+  if (key === recentShown) return;
+  recentShown = key;
+  if (process.platform === "win32") app.setJumpList(jumpList(recent, process.execPath));
+  else app.dock?.setMenu(Menu.buildFromTemplate(dockMenu(recent, (url) => sendCommand({ command: "open-document", url }))));
 }
 
 /** New releases (updates.ts): downloaded in the background, installed when the writer says so or at quit. */
