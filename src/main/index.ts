@@ -14,13 +14,12 @@ import type { DesktopCommand } from "../shared/desktopCommands";
 import { aboutMessage, menuTemplate } from "./menu";
 import { DEEP_LINK_SCHEME, deepLinkInArgs, parseDeepLink } from "./deepLink";
 import { APP_ENTRY, APP_SCHEME, serveAppAsset } from "./appProtocol";
-import { windowOptions } from "./window";
+import { linkToOpenOutside, windowOptions } from "./window";
 import { quitQuestion } from "./quit";
 import { backupInArgs, readBackupCommand } from "./openFile";
 import { dockMenu, jumpList, recentDocuments } from "./recent";
 import { PDF_OPTIONS, pdfFileName } from "./pdf";
 import { writeFileAtomic } from "../node/atomicFile";
-import { safeHref } from "../shared/links";
 import { loadWindowState, trackWindowState } from "./windowState";
 import { safeStorageCipher } from "./secrets";
 import { isOwnRendererFrame } from "./sender";
@@ -74,8 +73,8 @@ async function createWindow(h: Host): Promise<void> {
   win.webContents.session.setPermissionRequestHandler((_contents, permission, callback) => callback(grantPermissionRequest(permission)));
   win.webContents.session.setPermissionCheckHandler((_contents, permission) => passPermissionCheck(permission));
   win.webContents.setWindowOpenHandler(({ url }) => {
-    const href = safeHref(url);
-    if (href && !href.startsWith("#")) void shell.openExternal(href);
+    const href = linkToOpenOutside(url);
+    if (href) void shell.openExternal(href);
     return { action: "deny" };
   });
 

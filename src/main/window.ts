@@ -4,6 +4,17 @@
  * (test/unit/main/window.test.ts).
  */
 import type { BrowserWindowConstructorOptions, Rectangle } from "electron";
+import { safeHref } from "../shared/links";
+
+/**
+ * Navigation: the page never navigates (a link clicked in the text would replace the
+ * app), and never opens a window of its own; a link the writer opens (Ctrl+click) goes to
+ * the system's browser, if it is a safe one (http, https, mailto), and nothing else does.
+ */
+export function linkToOpenOutside(url: string): string | null {
+  const href = safeHref(url);
+  return href && !href.startsWith("#") ? href : null;
+}
 
 export function windowOptions(preload: string, bounds: Partial<Rectangle>): BrowserWindowConstructorOptions {
   return {
