@@ -228,10 +228,11 @@ async function start(): Promise<void> {
     if ("open" in link) await h.handle({ method: "openSharedDocument", url: link.open }).then(() => h.handle({ method: "setLastOpened", url: link.open }));
     else dialog.showErrorBox("Writer cannot open this link", link.refused);
   }
+  const updates = await updateDecision();
   await createWindow(h);
   showRecentDocuments(h);
   setInterval(() => showRecentDocuments(h), RECENT_EVERY_MS).unref();
-  void startUpdates().catch((error: unknown) => console.warn(`updates: ${(error as Error).message}`));
+  if (updates) void startUpdates().catch((error: unknown) => console.warn(`updates: ${(error as Error).message}`));
   app.on("second-instance", (_event, argv) => {
     const link = deepLinkInArgs(argv);
     const file = backupInArgs(argv);
@@ -259,15 +260,17 @@ function showRecentDocuments(h: Host): void {
   else app.dock?.setMenu(Menu.buildFromTemplate(dockMenu(recent, (url) => sendCommand({ command: "open-document", url }))));
 }
 
-/** New releases (updates.ts): downloaded in the background, installed when the writer says so or at quit. */
-async function startUpdates(): Promise<void> {
+/** Whether this copy looks for new releases (updates.ts), said in the log either way. */
+async function updateDecision(): Promise<boolean> {
   const files = policyFiles(process.platform, app.getPath("exe"), process.env);
   const read = await Promise.all(files.map(async (file) => ({ file, text: await fs.readFile(file, "utf8").catch(() => null) })));
   const decision = updatePolicy({ packaged: app.isPackaged, env: process.env, policies: read.filter((p): p is { file: string; text: string } => p.text !== null) });
-  if (!decision.enabled) {
-    console.info(`updates: ${decision.why}`);
-    return;
-  }
+  console.info(`updates: ${decision.enabled ? "on" : decision.why}`);
+  return decision.enabled;
+}
+
+/** New releases: downloaded in the background, installed when the writer says so or at quit. */
+async function startUpdates(): Promise<void> {
   // CommonJS: its exports are on the default import when loaded from this ES module.
   const updater = await import("electron-updater");
   const autoUpdater = (updater as unknown as { default?: typeof updater }).default?.autoUpdater ?? updater.autoUpdater;

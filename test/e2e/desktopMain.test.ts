@@ -38,7 +38,7 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) await fs.rm(dir, { recursive: true, force: true });
 });
 
-async function runMain(packaged: boolean, args: string[] = []): Promise<Report> {
+async function runMain(packaged: boolean, args: string[] = []): Promise<Report & { output: string }> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "writer-main-"));
   dirs.push(dir);
   const reportFile = path.join(dir, "report.json");
@@ -46,7 +46,9 @@ async function runMain(packaged: boolean, args: string[] = []): Promise<Report> 
   const { ELECTRON_RENDERER_URL: _devServer, ...env } = process.env;
   const child = spawn(process.execPath, ["--import", "./test/desktop/register.mjs", "out/main/index.js", ...args], {
     cwd: projectRoot,
-    env: { ...env, STAND_IN_USER_DATA: dir, STAND_IN_REPORT: reportFile, STAND_IN_PACKAGED: packaged ? "1" : "0" },
+    // Updates off by the organisation's variable: electron-updater would load the real
+    // electron package (by require, which the stand-in's hook does not see).
+    env: { ...env, STAND_IN_USER_DATA: dir, STAND_IN_REPORT: reportFile, STAND_IN_PACKAGED: packaged ? "1" : "0", WRITER_UPDATES: "off" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -55,7 +57,7 @@ async function runMain(packaged: boolean, args: string[] = []): Promise<Report> 
   const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
   const text = await fs.readFile(reportFile, "utf8").catch(() => null);
   if (text === null) throw new Error(`the main process wrote no report (exit ${code}):\n${output}`);
-  return JSON.parse(text) as Report;
+  return { ...(JSON.parse(text) as Report), output };
 }
 
 describe("the built main process, with a stand-in for Electron", () => {
@@ -83,6 +85,7 @@ describe("the built main process, with a stand-in for Electron", () => {
     // A development build: the developer tools are in View; no scheme registered with the system.
     expect(JSON.stringify(report.menu)).toContain("toggleDevTools");
     expect(report.defaultProtocolClients).toEqual([]);
+    expect(report.output).toContain("updates: a development build does not update itself");
     // Quit: the host closed (every change on disk), then the app exited 0.
     expect(report.exitCode).toBe(0);
   });
@@ -102,6 +105,7 @@ describe("the built main process, with a stand-in for Electron", () => {
     const report = await runMain(true);
     expect(report.errors).toEqual([]);
     expect(report.defaultProtocolClients).toEqual(["writer"]);
+    expect(report.output).toContain("updates: turned off by WRITER_UPDATES=off");
     expect(JSON.stringify(report.menu)).not.toContain("toggleDevTools");
     expect(report.exitCode).toBe(0);
   });
