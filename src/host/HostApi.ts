@@ -179,7 +179,10 @@ export function hostHandlers(parts: HostParts): HostHandlers {
 function bootstrap({ settings, follower, status, integrityChecks }: HostParts): Bootstrap {
   const s = settings.current;
   const library = follower.library;
-  const lastOpened = s.lastOpened && library.entries()[s.lastOpened.slice("automerge:".length)]?.trashedAt === null ? s.lastOpened : null;
+  // A document in the library and not in the trash, or a shared one still on its way
+  // (opened from a link, or by a writer:// link Writer was started with): it opens once here.
+  const listed = s.lastOpened && library.entries()[s.lastOpened.slice("automerge:".length)];
+  const lastOpened = s.lastOpened && (listed ? listed.trashedAt === null : s.wanted.includes(s.lastOpened)) ? s.lastOpened : null;
   return {
     libraryUrl: library.url,
     lastOpened,

@@ -185,7 +185,7 @@ async function playThePage(win) {
       const own = { senderFrame: { url: entry, parent: null }, sender: win.webContents };
       const stranger = { senderFrame: { url: "https://evil.example/", parent: null }, sender: win.webContents };
       const boot = await call(own, { method: "bootstrap" });
-      report.probes.bootstrap = { ok: boot.ok, hasLibrary: typeof boot.value?.libraryUrl === "string" };
+      report.probes.bootstrap = { ok: boot.ok, hasLibrary: typeof boot.value?.libraryUrl === "string", lastOpened: boot.value?.lastOpened ?? null };
       report.probes.invalid = await call(own, { method: "deleteEverything" });
       report.probes.stranger = await call(stranger, { method: "bootstrap" });
     }

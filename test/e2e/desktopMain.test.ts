@@ -10,6 +10,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { generateAutomergeUrl } from "@automerge/automerge-repo";
 import { projectRoot } from "./support/shell";
 
 interface Report {
@@ -24,7 +25,7 @@ interface Report {
   probes: {
     page?: { status: number; csp: string | null; type: string | null; hasRoot: boolean };
     escape?: { status: number };
-    bootstrap?: { ok: boolean; hasLibrary: boolean };
+    bootstrap?: { ok: boolean; hasLibrary: boolean; lastOpened: string | null };
     invalid?: { ok: boolean };
     stranger?: { ok: boolean; error?: { message: string } };
     sentToStranger?: number;
@@ -77,7 +78,7 @@ describe("the built main process, with a stand-in for Electron", () => {
     expect(report.probes.escape).toEqual({ status: 404 });
 
     expect(report.ipcHandlers.sort()).toEqual(["writer:host", "writer:print-pdf"]);
-    expect(report.probes.bootstrap).toEqual({ ok: true, hasLibrary: true });
+    expect(report.probes.bootstrap).toEqual({ ok: true, hasLibrary: true, lastOpened: null });
     expect(report.probes.invalid?.ok).toBe(false);
     expect(report.probes.stranger).toMatchObject({ ok: false, error: { message: "Unknown sender" } });
 
@@ -99,6 +100,17 @@ describe("the built main process, with a stand-in for Electron", () => {
     expect(report.errors).toEqual([]);
     expect(report.probes.sentToStranger).toBe(0);
     expect(report.sent).toEqual([{ channel: "writer:command", command: "open-file", name: "Harbour log.automerge", bytes: 4 }]);
+  });
+
+  it("opens the document a writer:// link it was started with names, and refuses a bad one in words", async () => {
+    const url = generateAutomergeUrl();
+    const opened = await runMain(false, [`writer://open/${url}`]);
+    expect(opened.errors).toEqual([]);
+    // The window reopens it: it is the last opened document when the page asks.
+    expect(opened.probes.bootstrap).toMatchObject({ ok: true, lastOpened: url });
+    const refused = await runMain(false, ["writer://open/automerge:notarealid"]);
+    expect(refused.errors).toEqual([expect.stringMatching(/^Writer cannot open this link: .*not a document ID/)]);
+    expect(refused.probes.bootstrap).toMatchObject({ ok: true, lastOpened: null });
   });
 
   it("registers writer:// with the system and leaves the developer tools out when packaged", async () => {

@@ -140,6 +140,8 @@ describe("requests are validated", () => {
     const again = await restart(host);
     expect(Object.keys(again.library.entries())).toEqual([]);
     expect(JSON.parse(await fs.readFile(path.join(dataDir, "settings.json"), "utf8")).wanted).toEqual([url]);
+    // And the window reopens it (it shows it once it is here).
+    expect(await call(again, { method: "bootstrap" })).toMatchObject({ lastOpened: url });
   });
 
   it("refuses to delete for good a document that is not in the trash", async () => {

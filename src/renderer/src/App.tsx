@@ -43,6 +43,8 @@ export function App({ repo, host }: { repo: Repo; host: HostClient }) {
         performance.mark("writer:bootstrap");
         setBoot(b);
         setOpenUrl(b.lastOpened);
+        // It may be a shared document still on its way (the host says it reopens once here).
+        setPendingShared(b.lastOpened);
         setStatus(b.status);
       })
       .catch((e: unknown) => setBootError((e as Error).message));
