@@ -121,8 +121,8 @@ const TEXT_EDITS = new Set([
 ]);
 
 /**
- * Typing on a drawn page. `attach` makes it editable and notes every edit; `take` ends
- * that and hands over what was typed. The element can move between containers (the app
+ * Typing on a drawn page: made editable when drawn, every edit noted; `take` ends that
+ * and hands over what was typed. The element can move between containers (the app
  * replaces early.ts's page with its own) and keeps the writer's caret across the move.
  */
 export class TypingOnCache {
@@ -148,20 +148,23 @@ export class TypingOnCache {
     el.setAttribute("role", "textbox");
     el.setAttribute("aria-multiline", "true");
     el.setAttribute("aria-label", "Document text (opening)");
-    el.addEventListener("beforeinput", this.#beforeInput);
-    el.addEventListener("compositionstart", this.#compositionStart);
-    el.addEventListener("compositionend", this.#compositionEnd);
-    el.addEventListener("focusin", this.#focusIn);
-    el.addEventListener("focusout", this.#focusOut);
-    el.addEventListener("drop", this.#refuse);
-    el.addEventListener("paste", this.#refuse);
-    el.addEventListener("cut", this.#refuse);
+    for (const [type, listener] of this.#listeners()) el.addEventListener(type, listener);
     document.addEventListener("selectionchange", this.#selectionChange);
   }
 
-  /** Whether anything was typed. */
-  get edited(): boolean {
-    return this.#splices.length > 0;
+  /** The page's own listeners: added when it is drawn, removed when it is taken. */
+  #listeners(): [string, EventListener][] {
+    return [
+      ["beforeinput", this.#beforeInput as EventListener],
+      ["compositionstart", this.#compositionStart],
+      ["compositionend", this.#compositionEnd as EventListener],
+      ["focusin", this.#focusIn],
+      ["focusout", this.#focusOut],
+      // Paste, drop and cut wait for the editor.
+      ["drop", this.#refuse],
+      ["paste", this.#refuse],
+      ["cut", this.#refuse],
+    ];
   }
 
   /** Puts the page into `container`, with the focus and caret it had wherever it was. */
@@ -179,11 +182,7 @@ export class TypingOnCache {
       if (this.element.isConnected) this.#noteCaret();
       const el = this.element;
       el.contentEditable = "false";
-      el.removeEventListener("beforeinput", this.#beforeInput);
-      el.removeEventListener("compositionstart", this.#compositionStart);
-      el.removeEventListener("compositionend", this.#compositionEnd);
-      el.removeEventListener("focusin", this.#focusIn);
-      el.removeEventListener("focusout", this.#focusOut);
+      for (const [type, listener] of this.#listeners()) el.removeEventListener(type, listener);
       document.removeEventListener("selectionchange", this.#selectionChange);
     }
     return { heads: this.#heads, splices: [...this.#splices], caret: this.#caret, focused: this.#focused };

@@ -51,8 +51,9 @@ export type Placed = { caret: number | null } | { failed: string };
  */
 export function placeOpeningTyping<T>(handle: DocHandle<T>, typed: TypedOnCache): Placed {
   if (typed.splices.length === 0) return { caret: null };
+  const failed = { failed: typed.splices.map((s) => s.insert).join("") };
   const doc = handle.doc() as A.Doc<unknown>;
-  if (typed.heads.length === 0 || A.getMissingDeps(doc, typed.heads).length > 0) return { failed: typed.splices.map((s) => s.insert).join("") };
+  if (typed.heads.length === 0 || A.getMissingDeps(doc, typed.heads).length > 0) return failed;
   let cursor: A.Cursor | undefined;
   const edit = (d: T) => {
     for (const s of typed.splices) A.splice(d as A.Doc<unknown>, TEXT_PATH, s.index, s.remove, s.insert);
@@ -63,7 +64,7 @@ export function placeOpeningTyping<T>(handle: DocHandle<T>, typed: TypedOnCache)
     else handle.changeAt(encodeHeads(typed.heads), edit);
   } catch (error) {
     console.warn("what was typed while the document opened could not be applied", error);
-    return { failed: typed.splices.map((s) => s.insert).join("") };
+    return failed;
   }
   return { caret: cursor ? A.getCursorPosition(handle.doc() as A.Doc<unknown>, TEXT_PATH, cursor) : null };
 }
