@@ -1,11 +1,12 @@
 import "@automerge/automerge";
 import { describe, expect, it, vi } from "vitest";
 import { next as A } from "@automerge/automerge";
-import { Repo, type DocHandle } from "@automerge/automerge-repo";
+import type { DocHandle } from "@automerge/automerge-repo";
 import { EditorState, type PluginView, type Transaction } from "prosemirror-state";
 import type { EditorView } from "prosemirror-view";
 import { schema as s, schemaAdapter } from "../../src/shared/editor/schema";
-import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { documentWith } from "./support/documents";
 import { writerSyncPlugin } from "../../src/renderer/src/editor/sync";
 import { findMismatch, integrityPlugin, REPAIR_META, renderDocument, sameContent, type IntegrityMode, type Mismatch } from "../../src/renderer/src/editor/integrity";
 
@@ -16,14 +17,6 @@ import { findMismatch, integrityPlugin, REPAIR_META, renderDocument, sameContent
  * bug in the binding amounts to.
  */
 
-function documentWith(text: string): DocHandle<WriterDocument> {
-  const handle = new Repo({ network: [] }).create<WriterDocument>();
-  handle.change((d) => {
-    initDocument(d, "T", 1);
-    A.splice(d, TEXT_PATH, 1, 0, text);
-  });
-  return handle;
-}
 
 /** ProseMirror's EditorView as far as plugins see it, without a DOM. */
 function headless(handle: DocHandle<WriterDocument>, mode: IntegrityMode, held = () => 0) {

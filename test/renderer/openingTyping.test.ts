@@ -1,8 +1,9 @@
 import "@automerge/automerge";
 import { describe, expect, it } from "vitest";
 import { next as A } from "@automerge/automerge";
-import { Repo, type DocHandle } from "@automerge/automerge-repo";
-import { initDocument, plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import type { DocHandle } from "@automerge/automerge-repo";
+import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { documentWith } from "./support/documents";
 import { placeOpeningTyping } from "../../src/renderer/src/openingTyping";
 import type { TypedOnCache } from "../../src/renderer/src/openingPage";
 
@@ -12,14 +13,6 @@ import type { TypedOnCache } from "../../src/renderer/src/openingPage";
  * tested in Chromium: test/e2e/open.test.ts.)
  */
 
-function documentWith(text: string): DocHandle<WriterDocument> {
-  const handle = new Repo({ network: [] }).create<WriterDocument>();
-  handle.change((d) => {
-    initDocument(d, "T", 1);
-    A.splice(d, TEXT_PATH, 1, 0, text);
-  });
-  return handle;
-}
 
 const heads = (handle: DocHandle<WriterDocument>) => A.getHeads(handle.doc());
 const text = (handle: DocHandle<WriterDocument>) => plainText(handle.doc());
