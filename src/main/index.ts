@@ -88,6 +88,11 @@ async function createWindow(h: Host): Promise<void> {
   await win.loadURL(process.env.ELECTRON_RENDERER_URL || APP_ENTRY);
 }
 
+/** A message box over `win` (by default the writer's window), or on its own when there is none. */
+function askWriter(box: Electron.MessageBoxOptions, win: BrowserWindow | null | undefined = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0]): Promise<Electron.MessageBoxReturnValue> {
+  return win ? dialog.showMessageBox(win, box) : dialog.showMessageBox(box);
+}
+
 /** The window the writer is looking at, brought forward. */
 function frontWindow(): BrowserWindow | undefined {
   const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
@@ -111,9 +116,7 @@ function sendCommand(command: DesktopCommand): void {
 function openBackupFile(file: string): void {
   void readBackupCommand(file, { size: async (f) => (await fs.stat(f)).size, read: (f) => fs.readFile(f) }).then((command) => {
     if ("refused" in command) {
-      const win = frontWindow();
-      const box = { type: "warning" as const, message: "Writer cannot open this file.", detail: command.refused, buttons: ["OK"] };
-      void (win ? dialog.showMessageBox(win, box) : dialog.showMessageBox(box));
+      void askWriter({ type: "warning", message: "Writer cannot open this file.", detail: command.refused, buttons: ["OK"] }, frontWindow());
     } else sendCommand(command);
   });
 }
@@ -122,9 +125,7 @@ function openBackupFile(file: string): void {
 function openDeepLink(raw: string): void {
   const link = parseDeepLink(raw);
   if ("refused" in link) {
-    const win = frontWindow();
-    const box = { type: "warning" as const, message: "Writer cannot open this link.", detail: link.refused, buttons: ["OK"] };
-    void (win ? dialog.showMessageBox(win, box) : dialog.showMessageBox(box));
+    void askWriter({ type: "warning", message: "Writer cannot open this link.", detail: link.refused, buttons: ["OK"] }, frontWindow());
     return;
   }
   sendCommand({ command: "open-document", url: link.open });
@@ -178,9 +179,7 @@ async function start(): Promise<void> {
       integrityChecks: app.isPackaged ? undefined : "strict",
       // Relays are added only once the writer says so here, outside the page.
       confirmRelay: async (change) => {
-        const question = relayQuestion(change);
-        const window = BrowserWindow.getFocusedWindow();
-        const answer = window ? await dialog.showMessageBox(window, question) : await dialog.showMessageBox(question);
+        const answer = await askWriter(relayQuestion(change), BrowserWindow.getFocusedWindow());
         return answer.response === 1;
       },
     });
@@ -278,9 +277,7 @@ async function startUpdates(): Promise<void> {
   autoUpdater.autoInstallOnAppQuit = true;
   autoUpdater.on("error", (error) => console.warn(`updates: ${error.message}`));
   autoUpdater.on("update-downloaded", (info) => {
-    const question = updateQuestion(info.version);
-    const window = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
-    void (window ? dialog.showMessageBox(window, question) : dialog.showMessageBox(question)).then(async (answer) => {
+    void askWriter(updateQuestion(info.version)).then(async (answer) => {
       if (answer.response !== 0) return;
       // Every change on disk first; then the installer replaces the app and starts it again.
       quitting = true;
@@ -307,8 +304,7 @@ app.on("before-quit", (event) => {
   void (async () => {
     const question = quitQuestion(h.status());
     if (question) {
-      const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
-      const answer = win ? await dialog.showMessageBox(win, question) : await dialog.showMessageBox(question);
+      const answer = await askWriter(question);
       if (answer.response === question.cancelId) {
         quitting = false;
         return;
