@@ -333,8 +333,9 @@ function LoadedEditor({
     performance.mark("writer:editor-ready", { detail: { url: handle.url } });
     const caretPos = caret === null ? null : amSpliceIdxToPmIdx(schemaAdapter, A.spans(handle.doc(), TEXT_PATH), caret);
     if (caretPos !== null) editor.view.dispatch(editor.view.state.tr.setSelection(TextSelection.near(editor.view.state.doc.resolve(Math.min(caretPos, editor.view.state.doc.content.size)))).setMeta("addToHistory", false));
-    if (typed?.focused || (title && !typed)) editor.view.focus();
-    else if (!title) document.querySelector<HTMLInputElement>(".title-input")?.focus();
+    // The text, as before the opening page; an untitled document's title, unless the writer was typing in its text.
+    if (title || typed?.focused) editor.view.focus();
+    else document.querySelector<HTMLInputElement>(".title-input")?.focus();
     return () => {
       clearTimeout(countTimer);
       clearTimeout(toolbarTimer);
