@@ -9,9 +9,33 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { useWriterFixtures } from "./support/fixture";
+import { useWriterFixtures, type WriterFixture } from "./support/fixture";
 import { EditorPage } from "./pages/EditorPage";
 import type { Page } from "playwright-core";
+
+/** Ada's first line in a new document, saved: what each test reopens. */
+async function harbourLog(f: WriterFixture): Promise<void> {
+  const editor = await f.library.newDocument();
+  await editor.setTitle("Harbour log");
+  await editor.type("The tide came in at six.");
+  await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+}
+
+/** Holds the app's own script back for `ms` (early.ts's page comes without it). */
+async function holdAppScript(page: Page, ms: number): Promise<void> {
+  await page.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    await route.continue();
+  });
+}
+
+/** The app opened afresh at `url`, once its editor is ready. */
+async function openAgain(page: Page, url: string): Promise<EditorPage> {
+  await page.goto(url, { waitUntil: "commit" });
+  const editor = new EditorPage(page);
+  await editor.waitReady();
+  return editor;
+}
 
 /** Holds the window's load of the document (the host's saved copy) back for `ms`: the opening page stays. */
 async function holdDocumentLoad(page: Page, ms: number): Promise<void> {
@@ -36,10 +60,7 @@ describe("opening a document", () => {
 
   it("shows the text from the render cache before the app has loaded, then the editor with the document's own text", async () => {
     const f = await newWriter();
-    const editor = await f.library.newDocument();
-    await editor.setTitle("Harbour log");
-    await editor.type("The tide came in at six.");
-    await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    await harbourLog(f);
     const url = (await f.library.openDocument())!;
     // The host rewrites the cache at most every 30 s while the document changes, and on
     // closing (RenderCacheUpdates): after a clean stop it has the last words.
@@ -59,10 +80,7 @@ describe("opening a document", () => {
     await f.restartShell("kill");
 
     // Hold the app's own bundle back for two seconds: the first paint must not need it.
-    await f.page.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-      await route.continue();
-    });
+    await holdAppScript(f.page, 2000);
     await f.page.goto(f.shell.url, { waitUntil: "commit" });
     const early = f.page.locator(".app.early .prose");
     await expect.poll(() => early.innerText().catch(() => ""), { timeout: 1500, interval: 50 }).toBe("Stale words from the cache.");
@@ -79,16 +97,11 @@ describe("opening a document", () => {
 
   it("loads the reopened document from the host's saved copy, and what is typed then is saved", async () => {
     const f = await newWriter();
-    const editor = await f.library.newDocument();
-    await editor.setTitle("Harbour log");
-    await editor.type("The tide came in at six.");
-    await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    await harbourLog(f);
 
     // A fresh host and window: the window loads the document from the host's disk.
     await f.restartShell("kill");
-    await f.page.goto(f.shell.url, { waitUntil: "commit" });
-    const reopened = new EditorPage(f.page);
-    await reopened.waitReady();
+    const reopened = await openAgain(f.page, f.shell.url);
     expect(await reopened.ownText()).toBe("The tide came in at six.");
     expect(await f.page.evaluate(() => performance.getEntriesByName("writer:document-loaded").length)).toBe(1);
 
@@ -98,28 +111,20 @@ describe("opening a document", () => {
     await expect.poll(() => reopened.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
     // ...and is there after a crash of the host.
     await f.restartShell("kill");
-    await f.page.goto(f.shell.url, { waitUntil: "commit" });
-    const again = new EditorPage(f.page);
-    await again.waitReady();
+    const again = await openAgain(f.page, f.shell.url);
     expect(await again.ownText()).toBe("The tide came in at six. The boats went out.");
   });
 
   it("takes typing on the opening page at once, and puts it in the document where it was typed", async () => {
     const f = await newWriter();
-    const editor = await f.library.newDocument();
-    await editor.setTitle("Harbour log");
-    await editor.type("The tide came in at six.");
-    await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    await harbourLog(f);
     await f.page.goto("about:blank");
     await f.restartShell("stop");
 
     await holdDocumentLoad(f.page, 4000);
     // The app's own script comes a second late, so that the writer starts on early.ts's
     // page and goes on typing while the app takes it over.
-    await f.page.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      await route.continue();
-    });
+    await holdAppScript(f.page, 1000);
     await f.page.goto(f.shell.url, { waitUntil: "commit" });
     await f.page.locator(".app.early .opening-prose").waitFor({ timeout: 5000 });
     await typeOnOpeningPage(f.page, " The boats went out.", 100);
@@ -140,18 +145,13 @@ describe("opening a document", () => {
     // On disk: a crash of the host keeps it.
     await f.restartShell("kill");
     await f.page.unrouteAll();
-    await f.page.goto(f.shell.url, { waitUntil: "commit" });
-    const again = new EditorPage(f.page);
-    await again.waitReady();
+    const again = await openAgain(f.page, f.shell.url);
     expect(await again.ownText()).toBe("The tide came in at six. The boats went out. Gulls.");
   });
 
   it("typing on a cache older than the document is merged with what the document has since, nothing lost", async () => {
     const f = await newWriter();
-    const editor = await f.library.newDocument();
-    await editor.setTitle("Harbour log");
-    await editor.type("The tide came in at six.");
-    await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
+    await harbourLog(f);
     const url = (await f.library.openDocument())!;
     const cacheFile = path.join(f.dataDir, "render-cache", `${url.slice("automerge:".length)}.json`);
     await f.page.goto("about:blank");
@@ -161,9 +161,7 @@ describe("opening a document", () => {
 
     // The document moves on; its cache is then put back as it was (as after a crash
     // between the cache's rewrites).
-    await f.page.goto(f.shell.url, { waitUntil: "commit" });
-    const later = new EditorPage(f.page);
-    await later.waitReady();
+    const later = await openAgain(f.page, f.shell.url);
     await later.focusEnd();
     await later.type(" Later words.");
     await expect.poll(() => later.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
