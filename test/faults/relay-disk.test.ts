@@ -89,8 +89,10 @@ describe("the relay's disk", () => {
         pusher.send({ type: "sync", senderId: "pusher", targetId: pusher.relayPeerId, documentId, data: A.encodeSyncMessage({ heads: A.getHeads(doc), need: [], have: [], changes: changes.splice(0) }) });
         await pace(100);
       }
-      await eventually(async () => (await held()) > 2 * MiB, 10_000, 50);
-      expect(await metric(relay.url, "relay_slowed_total")).toBeGreaterThanOrEqual(1);
+      // Past its budget the relay stops reading the connection and counts it. The held bytes
+      // themselves are seen above the budget only until the close releases them, which a
+      // poll on a busy machine can miss; the counter cannot be missed.
+      await eventually(async () => (await metric(relay.url, "relay_slowed_total")) >= 1, 10_000, 50);
       const closed = await Promise.race([pusher.closed, new Promise<null>((resolve) => setTimeout(() => resolve(null), 15_000))]);
       expect(closed?.code).toBe(4011);
       expect(closed?.reason).toMatch(/holds too much for this connection/);
