@@ -13,7 +13,7 @@ const electronInNode = { group: ["electron"], message: "The host and the relay r
 const uiInNode = { group: ["**/renderer/**", "**/main/**", "**/preload/**", "react", "react-dom"], message: "Node code does not import UI or Electron layers." };
 
 export default tseslint.config(
-  { ignores: ["out/**", "dist/**", "node_modules/**", "coverage/**", "test-results/**", "bench/**/results/**", ".scratch/**"] },
+  { ignores: ["out/**", "dist/**", "sync-server/dist/**", "node_modules/**", "coverage/**", "test-results/**", "bench/**/results/**", ".scratch/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
