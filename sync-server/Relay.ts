@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import fs from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
@@ -19,6 +19,20 @@ import { UpgradeGate } from "./UpgradeGate";
 const STORAGE_WATCH_MS = 500;
 /** What writers are told while the relay's disk refuses saves (shown after the relay's name). */
 const STORAGE_NOTICE = "cannot save right now; your changes are kept here";
+
+/** Where and how `/metrics` is served (RelayOptions.metrics). */
+export interface MetricsOptions {
+  /**
+   * Serve `/metrics` on a listener of its own, on this port (0: any free one,
+   * `relay.metricsUrl` tells which), and no longer on the relay's port: a private
+   * address the proxy in front of the relay does not reach.
+   */
+  port?: number;
+  /** Its address, with `port` only (default 127.0.0.1: this machine only). */
+  host?: string;
+  /** `/metrics` answers only requests with `Authorization: Bearer <token>`, wherever it is served. */
+  token?: string;
+}
 
 export interface RelayOptions {
   dataDir: string;
@@ -53,6 +67,8 @@ export interface RelayOptions {
   workers: number;
   /** A document of at least this many bytes on disk is loaded in a worker (DocumentWorkers). */
   workerThresholdBytes: number;
+  /** `/metrics` on an address of its own, or behind a token (default: on the relay's port, open). */
+  metrics?: MetricsOptions;
 }
 
 /** The documents directory inside the data directory. */
@@ -92,6 +108,11 @@ export class Relay {
   readonly #options: RelayOptions;
   readonly #parts: RelayParts;
   readonly #server: http.Server;
+  /** The listener of `/metrics` alone, when it has its own port (MetricsOptions.port). */
+  readonly #metricsServer: http.Server | undefined;
+  /** SHA-256 of the metrics token, compared in constant time with the request's. */
+  readonly #metricsTokenHash: Buffer | undefined;
+  #metricsUrl: string | undefined;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #storageFailing = false;
   #closing: Promise<void> | undefined;
@@ -116,6 +137,15 @@ export class Relay {
     );
     this.#server.on("connection", (socket: Duplex) => gate.connection(socket));
     this.#server.on("upgrade", (req, socket, head) => gate.upgrade(req, socket, head));
+    const { port: metricsPort, token: metricsToken } = options.metrics ?? {};
+    this.#metricsTokenHash = metricsToken === undefined ? undefined : sha256(metricsToken);
+    // Nothing but /metrics there, nobody to let in through the gate: only Node's timeouts.
+    this.#metricsServer =
+      metricsPort === undefined
+        ? undefined
+        : http.createServer({ headersTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: 1000 }, (req, res) =>
+            this.#onMetricsRequest(req, res),
+          );
     this.metrics.onCollect(() => {
       this.metrics.set("relay_connections", adapter.connectionCount);
       this.metrics.set("relay_pending_upgrades", gate.pendingCount);
@@ -131,6 +161,8 @@ export class Relay {
   static async open(options: RelayOptions): Promise<Relay> {
     const logger = options.logger;
     const dataDir = path.resolve(options.dataDir);
+    if (options.metrics?.host !== undefined && options.metrics.port === undefined) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
+    if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
     await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
     const metrics = new Metrics();
     // Storage reports and the workers' come from the start; the parts they reach exist a
@@ -140,9 +172,14 @@ export class Relay {
     let failing = false;
     const stack = await StorageStack.open({
       backend: { kind: "files", dir: path.join(dataDir, DOCUMENTS_DIR) },
-      onCorrupt: (c) => logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
-      onSaveFailed: ({ key, error, attempt }) => {
+      onCorrupt: (c) => {
+        // One that could not be moved stays in place and is met (and reported) again on the next load: not counted.
+        if (c.quarantinedTo !== c.path) metrics.inc("relay_quarantined_chunks_total");
+        logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
+      },
+      onSaveFailed: ({ key, error, attempt, op }) => {
         failing = true;
+        if (op === "save") metrics.inc("relay_failed_saves_total");
         logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
       },
       onRecovered: () => {
@@ -150,8 +187,10 @@ export class Relay {
         failing = false;
         logger.info("saving works again; every pending change is on disk");
       },
-      onSaved: (key) => {
-        if (key[1] === "snapshot" || key[1] === "incremental") links.peerSync?.documentChanged(key[0]!);
+      onSaved: (key, seconds) => {
+        if (key[1] !== "snapshot" && key[1] !== "incremental") return;
+        metrics.observe("relay_save_seconds", seconds);
+        links.peerSync?.documentChanged(key[0]!);
       },
     });
     const storage = new RelayStorage(stack.retrying, stack.dir);
@@ -293,16 +332,24 @@ export class Relay {
     return `ws://${host}:${this.#port}`;
   }
 
+  /** `http://host:port/metrics` when `/metrics` has a listener of its own (MetricsOptions.port), else undefined. */
+  get metricsUrl(): string | undefined {
+    return this.#metricsUrl;
+  }
+
   async #listen(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(this.#options.port, this.host, () => {
-        this.#server.off("error", reject);
-        resolve();
-      });
-    });
-    const address = this.#server.address();
-    this.#port = typeof address === "object" && address ? address.port : this.#options.port;
+    this.#port = await listen(this.#server, this.#options.port, this.host);
+    if (this.#metricsServer) {
+      const host = this.#options.metrics?.host ?? "127.0.0.1";
+      try {
+        const port = await listen(this.#metricsServer, this.#options.metrics?.port ?? 0, host);
+        this.#metricsUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
+      } catch (error) {
+        // Its port taken: the relay does not start half-way, its own port bound and nothing serving it.
+        await new Promise((resolve) => this.#server.close(resolve));
+        throw error;
+      }
+    }
     const { gate, documents } = this.#parts;
     const every = (ms: number, task: () => void) => {
       const timer = setInterval(task, ms);
@@ -336,13 +383,45 @@ export class Relay {
       res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...(reason ? { reason } : {}), pendingSaves }));
       return;
     }
-    if (pathname === "/metrics") {
-      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(this.metrics.render());
+    // With a listener of its own, /metrics is not here at all (a 404, as for any other path).
+    if (pathname === "/metrics" && !this.#metricsServer) {
+      void this.#serveMetrics(req, res);
       return;
     }
     res.writeHead(pathname === "/" ? 426 : 404, { "Content-Type": "application/json" }).end(
       JSON.stringify({ error: pathname === "/" ? "this is a Writer relay: connect with a WebSocket" : "not found" }),
     );
+  }
+
+  /** The listener of `/metrics` alone (MetricsOptions.port): `/metrics`, and 404 for anything else. */
+  #onMetricsRequest(req: http.IncomingMessage, res: http.ServerResponse): void {
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
+      return;
+    }
+    if ((req.url ?? "/").split("?")[0] === "/metrics") void this.#serveMetrics(req, res);
+    else res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not found" }));
+  }
+
+  /** The Prometheus text, to a request that carries the metrics token if there is one (401 otherwise). */
+  async #serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (this.#metricsTokenHash) {
+      const given = /^Bearer[ ]+(\S+)[ ]*$/i.exec(req.headers.authorization ?? "")?.[1];
+      // Hashes of both, so that the comparison takes as long whatever the length or the first wrong byte.
+      if (given === undefined || !timingSafeEqual(sha256(given), this.#metricsTokenHash)) {
+        res.writeHead(401, { "WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "application/json" }).end(JSON.stringify({ error: "a metrics token is required" }));
+        return;
+      }
+    }
+    try {
+      const { text, contentType } = await this.metrics.render();
+      res.writeHead(200, { "Content-Type": contentType }).end(text);
+    } catch (error) {
+      this.logger.error({ err: error }, "could not render /metrics");
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "metrics unavailable" }));
+    }
   }
 
   /**
@@ -355,16 +434,36 @@ export class Relay {
       gate.close();
       for (const timer of this.#timers) clearInterval(timer);
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+      const metricsStopped = new Promise<void>((resolve) => (this.#metricsServer?.listening ? this.#metricsServer.close(() => resolve()) : resolve()));
       for (const dialer of dialers) dialer.disconnect();
       adapter.disconnect();
       this.#server.closeAllConnections();
+      this.#metricsServer?.closeAllConnections();
       const unsavedInWorkers = await documents.close();
       await peerSync.close().catch((error: unknown) => this.logger.error({ err: error }, "could not write peers.json"));
       const unsaved = [...(await stack.close()), ...unsavedInWorkers];
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
       await stopped;
+      await metricsStopped;
       this.logger.info("relay closed; everything flushed");
     })();
     return this.#closing;
   }
+}
+
+/** Binds `server`; resolves with the port it got (`port` 0: a free one). */
+async function listen(server: http.Server, port: number, host: string): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : port;
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
 }

@@ -79,6 +79,12 @@ export class RelayDocuments {
         options.onRestart(documents);
       },
       onResync: () => metrics.inc("relay_sync_resyncs_total"),
+      // The workers' saves, refused saves and quarantined chunks, as the main thread's own (Relay.ts).
+      onStorageActivity: ({ saveSeconds, failedSaves, quarantined }) => {
+        for (const seconds of saveSeconds) metrics.observe("relay_save_seconds", seconds);
+        if (failedSaves > 0) metrics.inc("relay_failed_saves_total", {}, failedSaves);
+        if (quarantined > 0) metrics.inc("relay_quarantined_chunks_total", {}, quarantined);
+      },
     });
     metrics.onCollect(() => {
       this.workers.documentsPerWorker().forEach((documents, worker) => metrics.set("relay_worker_documents_in_memory", documents, { worker: String(worker) }));

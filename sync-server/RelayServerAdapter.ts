@@ -123,6 +123,8 @@ interface HeldReply {
   connection: Connection;
   message: Message;
   unsaved?: undefined;
+  /** When the Repo made it (performance.now()): a reply made after a copy held a round's changes confirms them. */
+  madeAt: number;
 }
 
 /** Changes a connection sent: their bytes count against it until a stored copy has `heads`. */
@@ -134,7 +136,31 @@ interface HeldChanges {
   heads: string[];
   /** Stores since that did not yet hold them (their dependencies still on their way). */
   tries: number;
+  /** The writer's wait for these changes to be confirmed (relay_sync_round_seconds). */
+  round: SyncRound;
 }
+
+/**
+ * A round of relay_sync_round_seconds: changes a connection sent for a document, from
+ * their arrival until a sync message confirming them leaves for that connection (one
+ * claiming heads that include theirs, or made once a copy holding them was being
+ * stored); see #confirmRounds.
+ */
+interface SyncRound {
+  documentId: string;
+  /** The heads the sender said it had with the changes. */
+  heads: string[];
+  /** When their frame arrived (performance.now()). */
+  arrivedAt: number;
+  /** When a copy known to hold them began to be stored: every sync message made since speaks for them. */
+  heldSince?: number;
+}
+
+/**
+ * Rounds a connection may have waiting for their confirmation; past it the oldest is
+ * forgotten (not observed). A writer has a few per document in flight while typing.
+ */
+const MAX_ROUNDS_PER_CONNECTION = 256;
 
 /** A change whose heads a stored copy still lacks after this many stores stays counted but is no longer looked at. */
 const MAX_UNSAVED_TRIES = 20;
@@ -176,6 +202,8 @@ interface Connection {
   overBudgetSince: number | undefined;
   /** When it last sent a message (its idle time, S11). */
   lastMessageAt: number;
+  /** Its changes waiting for the sync message that confirms them (relay_sync_round_seconds), oldest first. */
+  readonly rounds: SyncRound[];
   closing: boolean;
 }
 
@@ -295,7 +323,7 @@ export class RelayServerAdapter extends NetworkAdapter {
    * (src/shared/sync/changeBroadcast.ts), which needs no storage.
    */
   #sendWhenStored(connection: Connection, message: Message & { documentId: string }): void {
-    this.#enqueue(message.documentId, { connection, message });
+    this.#enqueue(message.documentId, { connection, message, madeAt: performance.now() });
   }
 
   /** Adds to what waits for the document's next store, and starts that store if none is under way. */
@@ -314,13 +342,17 @@ export class RelayServerAdapter extends NetworkAdapter {
     let failures = 0;
     while (held.waiting.length > 0) {
       const batch = held.waiting.splice(0);
+      // What each reply claims, or the heads of each batch of changes.
+      const heads = batch.map((entry) => (entry.message ? claimedHeads(entry.message) : entry.heads));
       let known: Set<string>;
+      let asked: number;
       try {
         // The heads each reply claims must be in the copy that is then written: asked
         // before the write, so that what is known is on disk once it returns. A reply
         // made by a copy that died unsaved (its worker crashed) claims heads that the
         // copy loaded again from disk lacks: it is not sent (F14).
-        const claimed = batch.flatMap((entry) => (entry.message ? claimedHeads(entry.message) : entry.heads));
+        const claimed = heads.flat();
+        asked = performance.now();
         known = claimed.length === 0 ? new Set() : new Set(await this.#hooks.knownHeads(documentId, [...new Set(claimed)]));
         await this.#hooks.store(documentId);
         failures = 0;
@@ -334,15 +366,20 @@ export class RelayServerAdapter extends NetworkAdapter {
       }
       let dropped = 0;
       const later: HeldChanges[] = [];
-      for (const entry of batch) {
+      for (const [i, entry] of batch.entries()) {
         const { connection, message } = entry;
         if (!message) {
           // Released once a stored copy holds them; under load the Repo may take them in
           // after this store began, and the next one holds them.
-          if (entry.heads.every((h) => known.has(h))) this.#release(connection, "unsaved", entry.unsaved);
-          else if (!connection.closing && ++entry.tries < MAX_UNSAVED_TRIES) later.push(entry);
-        } else if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
-        else if (!connection.closing) this.#sendTo(connection, message);
+          if (entry.heads.every((h) => known.has(h))) {
+            this.#release(connection, "unsaved", entry.unsaved);
+            entry.round.heldSince ??= asked;
+          } else if (!connection.closing && ++entry.tries < MAX_UNSAVED_TRIES) later.push(entry);
+        } else if (!heads[i]!.every((h) => known.has(h))) dropped++;
+        else if (!connection.closing) {
+          this.#sendTo(connection, message);
+          if (message.type === "sync") this.#confirmRounds(connection, documentId, heads[i]!, entry.madeAt);
+        }
       }
       // Looked at again after a while, without holding back the replies behind them.
       if (later.length > 0) {
@@ -358,6 +395,31 @@ export class RelayServerAdapter extends NetworkAdapter {
     }
     held.writing = false;
     this.#held.delete(documentId);
+  }
+
+  /**
+   * A sync message claiming `claimed` heads, made at `madeAt`, has just left for
+   * `connection`: the rounds of that document it confirms end (relay_sync_round_seconds).
+   * It confirms a round if it claims every head the changes came with (the writer's app
+   * then sees its heads on the relay), or if it was made once a copy holding them was
+   * being stored (the relay's heads have moved past them: its copy only grows). Either
+   * way it leaves only after that copy is on disk (#storeAndSend).
+   */
+  #confirmRounds(connection: Connection, documentId: string, claimed: readonly string[], madeAt: number): void {
+    const { rounds } = connection;
+    if (rounds.length === 0) return;
+    const claimedSet = new Set(claimed);
+    const now = performance.now();
+    for (let i = 0; i < rounds.length; ) {
+      const round = rounds[i]!;
+      const confirmed = round.documentId === documentId && (round.heads.every((h) => claimedSet.has(h)) || (round.heldSince !== undefined && madeAt >= round.heldSince));
+      if (!confirmed) {
+        i++;
+        continue;
+      }
+      this.#hooks.metrics.observe("relay_sync_round_seconds", (now - round.arrivedAt) / 1000);
+      rounds.splice(i, 1);
+    }
   }
 
   /**
@@ -449,6 +511,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       held: { queued: 0, waiting: 0, unsaved: 0 },
       overBudgetSince: undefined,
       lastMessageAt: Date.now(),
+      rounds: [],
       closing: false,
     };
     this.#connections.add(connection);
@@ -468,6 +531,8 @@ export class RelayServerAdapter extends NetworkAdapter {
 
   #onFrame(connection: Connection, data: Buffer, isBinary: boolean): void {
     if (connection.closing) return;
+    // Where a writer's sync round starts (relay_sync_round_seconds): its wait in the queue counts.
+    const arrivedAt = performance.now();
     connection.liveness.heard();
     const { metrics } = this.#hooks;
     metrics.inc("relay_bytes_received_total", {}, data.byteLength);
@@ -483,7 +548,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     this.#hold(connection, "queued", data.byteLength);
     if (connection.closing) return;
     connection.queue = connection.queue
-      .then(() => this.#handle(connection, parsed))
+      .then(() => this.#handle(connection, parsed, arrivedAt))
       .catch((error: unknown) => {
         this.#log.error({ conn: connection.id, err: error }, "message handling failed");
         this.#close(connection, CloseCode.InvalidMessage, "message could not be handled", "internal");
@@ -516,7 +581,7 @@ export class RelayServerAdapter extends NetworkAdapter {
     return true;
   }
 
-  async #handle(connection: Connection, parsed: ReturnType<typeof parseMessage>): Promise<void> {
+  async #handle(connection: Connection, parsed: ReturnType<typeof parseMessage>, arrivedAt: number): Promise<void> {
     if (connection.closing) return;
     const { metrics } = this.#hooks;
     if (parsed instanceof ProtocolError) {
@@ -590,10 +655,10 @@ export class RelayServerAdapter extends NetworkAdapter {
       this.#close(connection, CloseCode.InvalidMessage, "clients do not send peer messages", "invalid-message");
       return;
     }
-    await this.#handleRepoMessage(connection, parsed);
+    await this.#handleRepoMessage(connection, parsed, arrivedAt);
   }
 
-  async #handleRepoMessage(connection: Connection, message: RepoWireMessage): Promise<void> {
+  async #handleRepoMessage(connection: Connection, message: RepoWireMessage, arrivedAt: number): Promise<void> {
     const { limits } = this.#hooks;
     // Ephemeral messages are forwarded along chains of peers (renderer, host, relay)
     // with their author as sender; everything else must come from the peer that joined.
@@ -626,7 +691,9 @@ export class RelayServerAdapter extends NetworkAdapter {
         // Changes in the relay's memory until its copy is next stored (S12): a writer
         // cannot make the relay hold more than its budget while the disk refuses saves.
         this.#hold(connection, "unsaved", message.data.byteLength);
-        this.#enqueue(message.documentId, { connection, unsaved: message.data.byteLength, heads: decoded.heads, tries: 0 });
+        const round: SyncRound = { documentId: message.documentId, heads: decoded.heads, arrivedAt };
+        if (connection.rounds.push(round) > MAX_ROUNDS_PER_CONNECTION) connection.rounds.shift();
+        this.#enqueue(message.documentId, { connection, unsaved: message.data.byteLength, heads: decoded.heads, tries: 0, round });
       }
       return;
     }
@@ -835,6 +902,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       connection.held[kind] = 0;
     }
     connection.waiting.clear();
+    connection.rounds.length = 0;
     for (const sender of connection.senders) if (this.#senderOwners.get(sender) === connection) this.#senderOwners.delete(sender);
     const peerId = connection.peerId;
     if (peerId !== undefined && this.#byPeer.get(peerId) === connection) {

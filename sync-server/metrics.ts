@@ -1,68 +1,160 @@
-/** A counter or gauge family: one value per label set. */
-interface Family {
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from "prom-client";
+
+/**
+ * Buckets of the relay's time histograms, in seconds: a save or a sync round on a healthy
+ * disk takes a few milliseconds; past 10 s a writer has long been told something is
+ * wrong (the +Inf bucket counts those).
+ */
+const SECONDS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+interface Definition {
   help: string;
-  type: "counter" | "gauge";
-  values: Map<string, number>;
+  /** The label names its samples carry (prom-client refuses any other). */
+  labels?: readonly string[];
+}
+
+/** The counters: only ever go up, from 0 at start. */
+const COUNTERS = {
+  relay_connections_total: { help: "Connections accepted since start." },
+  relay_rejected_connections_total: { help: "Upgrades refused, by reason.", labels: ["reason"] },
+  relay_closed_connections_total: { help: "Connections the relay closed, by reason.", labels: ["reason"] },
+  relay_worker_documents_routed_total: { help: "Long documents handed to a document worker when they were loaded." },
+  relay_worker_restarts_total: { help: "Document workers that died and were started again." },
+  relay_documents_evicted_total: { help: "Documents evicted from memory (idle, or over --max-documents-in-memory)." },
+  relay_documents_evicted_over_budget_total: { help: "Documents evicted before they were idle because more than --max-documents-in-memory were in memory." },
+  relay_messages_received_total: { help: "Protocol messages received, by type.", labels: ["type"] },
+  relay_messages_sent_total: { help: "Protocol messages sent, by type.", labels: ["type"] },
+  relay_bytes_received_total: { help: "Bytes of protocol messages received." },
+  relay_bytes_sent_total: { help: "Bytes of protocol messages sent." },
+  relay_refused_changes_total: { help: "Sync messages and change broadcasts from read-only tokens whose changes were dropped." },
+  relay_unavailable_answers_total: { help: "Requests for unknown documents answered at once with doc-unavailable." },
+  relay_sync_resyncs_total: { help: "Times sync with a peer had stalled (silent while its heads differed) and was started again." },
+  relay_throttled_total: { help: "Times a connection was paused for sending too fast." },
+  relay_slowed_total: { help: "Times a connection stopped being read because the relay held more than its byte budget on its behalf." },
+  relay_sync_messages_dropped_total: { help: "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving)." },
+  relay_ephemeral_refused_total: {
+    help: "Ephemeral messages (presence, keystrokes) not forwarded: sent in another connection's author's name, or from too many authors on one connection.",
+    labels: ["reason"],
+  },
+  relay_failed_saves_total: {
+    help: "Save attempts the relay's disk refused (full, read-only, failing), on the main thread and in document workers; each is kept in memory and retried, and counted again if the retry fails too.",
+  },
+  relay_quarantined_chunks_total: {
+    help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory.",
+  },
+} as const satisfies Record<string, Definition>;
+
+/** The gauges: a value as of now, set when it changes or just before each rendering (onCollect). */
+const GAUGES = {
+  relay_connections: { help: "Live client and peer connections (joined or not)." },
+  relay_documents_in_memory: { help: "Documents the relay holds in memory." },
+  relay_worker_documents_in_memory: { help: "Long documents each document worker holds in memory (as of its last report, at most 1 s old).", labels: ["worker"] },
+  relay_held_bytes: {
+    help: "Bytes the relay holds on connections' behalf, by kind: queued (frames not yet handled), waiting (requests for documents not here yet), unsaved (changes not yet on disk).",
+    labels: ["kind"],
+  },
+  relay_pending_upgrades: { help: "TCP connections that have not yet finished their HTTP request or WebSocket upgrade." },
+  relay_storage_failing: { help: "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0." },
+  relay_pending_saves: { help: "Saves waiting for the disk, on the main thread and in document workers." },
+  relay_peers_connected: { help: "Relay peers with a live connection." },
+  relay_peer_pending_documents: { help: "Documents changed here that relay peers have not confirmed." },
+} as const satisfies Record<string, Definition>;
+
+/** The histograms, of durations in seconds (SECONDS_BUCKETS). */
+const HISTOGRAMS = {
+  relay_save_seconds: {
+    help:
+      "Time one save of a document's changes (a snapshot or incremental chunk) took to reach the relay's disk: from the storage's call until the chunk was written, " +
+      "fsynced and renamed into place and its directory fsynced, including any wait behind an earlier operation on the same chunk. On the main thread and in " +
+      "document workers (theirs reported once a second). Refused attempts are not here (relay_failed_saves_total); the retry that succeeds is.",
+  },
+  relay_sync_round_seconds: {
+    help:
+      'The round a writer waits for "on the relay": from the arrival of a sync message with changes on a connection until the relay sends that connection, ' +
+      "for that document, the first sync message that confirms them: one that claims heads including the changes' heads, or was made once a copy holding them " +
+      "was being stored. Such a message leaves only once the relay's copy is on disk. Rounds never confirmed (the connection closed first) are not observed.",
+  },
+} as const satisfies Record<string, Definition>;
+
+type CounterName = keyof typeof COUNTERS;
+type GaugeName = keyof typeof GAUGES;
+type HistogramName = keyof typeof HISTOGRAMS;
+type Labels = Record<string, string>;
+
+/**
+ * The process's own metrics (CPU, memory, file descriptors, event-loop lag, GC, heap), one
+ * set for the process: prom-client's collectors start a GC observer and an event-loop
+ * delay monitor that nothing can stop, so several relays in one process (tests) share
+ * them rather than each starting its own. Made on first use: a document worker thread,
+ * which never renders metrics, starts none.
+ */
+let processRegistry: Registry | undefined;
+
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
 }
 
 /**
- * The relay's metrics, rendered as Prometheus text. Small on purpose: a few counters
- * and gauges with bounded label sets (message types, close reasons), no dependency.
+ * The relay's metrics, through prom-client: its counters, gauges and histograms in a
+ * registry of its own (several relays can run in one process), rendered with the
+ * process's default metrics. Label values are escaped by prom-client as the Prometheus
+ * text format wants (backslash, double quote, newline). The names are fixed above, so a
+ * misspelt one is a type error rather than a metric nobody reads.
  */
 export class Metrics {
-  readonly #families = new Map<string, Family>();
+  readonly #counters = new Map<CounterName, Counter>();
+  readonly #gauges = new Map<GaugeName, Gauge>();
+  readonly #histograms = new Map<HistogramName, Histogram>();
   readonly #collectors: (() => void)[] = [];
-  readonly #startSeconds = Date.now() / 1000;
+  /** The relay's metrics and the process's, rendered together. */
+  readonly #registry: Registry;
 
   constructor() {
-    this.#define("relay_connections", "gauge", "Live client and peer connections (joined or not).");
-    this.#define("relay_connections_total", "counter", "Connections accepted since start.");
-    this.#define("relay_rejected_connections_total", "counter", "Upgrades refused, by reason.");
-    this.#define("relay_closed_connections_total", "counter", "Connections the relay closed, by reason.");
-    this.#define("relay_documents_in_memory", "gauge", "Documents the relay holds in memory.");
-    this.#define("relay_worker_documents_in_memory", "gauge", "Long documents each document worker holds in memory (as of its last report, at most 1 s old).");
-    this.#define("relay_worker_documents_routed_total", "counter", "Long documents handed to a document worker when they were loaded.");
-    this.#define("relay_worker_restarts_total", "counter", "Document workers that died and were started again.");
-    this.#define("relay_documents_evicted_total", "counter", "Documents evicted from memory (idle, or over --max-documents-in-memory).");
-    this.#define("relay_documents_evicted_over_budget_total", "counter", "Documents evicted before they were idle because more than --max-documents-in-memory were in memory.");
-    this.#define("relay_messages_received_total", "counter", "Protocol messages received, by type.");
-    this.#define("relay_messages_sent_total", "counter", "Protocol messages sent, by type.");
-    this.#define("relay_bytes_received_total", "counter", "Bytes of protocol messages received.");
-    this.#define("relay_bytes_sent_total", "counter", "Bytes of protocol messages sent.");
-    this.#define("relay_refused_changes_total", "counter", "Sync messages and change broadcasts from read-only tokens whose changes were dropped.");
-    this.#define("relay_unavailable_answers_total", "counter", "Requests for unknown documents answered at once with doc-unavailable.");
-    this.#define("relay_sync_resyncs_total", "counter", "Times sync with a peer had stalled (silent while its heads differed) and was started again.");
-    this.#define("relay_throttled_total", "counter", "Times a connection was paused for sending too fast.");
-    this.#define("relay_slowed_total", "counter", "Times a connection stopped being read because the relay held more than its byte budget on its behalf.");
-    this.#define("relay_held_bytes", "gauge", "Bytes the relay holds on connections' behalf, by kind: queued (frames not yet handled), waiting (requests for documents not here yet), unsaved (changes not yet on disk).");
-    this.#define("relay_pending_upgrades", "gauge", "TCP connections that have not yet finished their HTTP request or WebSocket upgrade.");
-    this.#define("relay_storage_failing", "gauge", "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0.");
-    this.#define("relay_pending_saves", "gauge", "Saves waiting for the disk, on the main thread and in document workers.");
-    this.#define("relay_sync_messages_dropped_total", "counter", "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving).");
-    this.#define("relay_ephemeral_refused_total", "counter", "Ephemeral messages (presence, keystrokes) not forwarded: sent in another connection's author's name, or from too many authors on one connection.");
-    this.#define("relay_peers_connected", "gauge", "Relay peers with a live connection.");
-    this.#define("relay_peer_pending_documents", "gauge", "Documents changed here that relay peers have not confirmed.");
-    this.#define("process_resident_memory_bytes", "gauge", "Resident set size of the relay process.");
-    this.#define("process_heap_used_bytes", "gauge", "V8 heap in use.");
-    this.#define("process_cpu_seconds_total", "counter", "User and system CPU time.");
-    this.#define("process_start_time_seconds", "gauge", "Start time of the process, Unix seconds.");
+    const own = new Registry();
+    const registers = [own];
+    for (const [name, { help, ...rest }] of Object.entries(COUNTERS) as [CounterName, Definition][]) {
+      this.#counters.set(name, new Counter({ name, help, labelNames: rest.labels ?? [], registers }));
+    }
+    for (const [name, { help, ...rest }] of Object.entries(GAUGES) as [GaugeName, Definition][]) {
+      this.#gauges.set(name, new Gauge({ name, help, labelNames: rest.labels ?? [], registers }));
+    }
+    for (const [name, { help, ...rest }] of Object.entries(HISTOGRAMS) as [HistogramName, Definition][]) {
+      this.#histograms.set(name, new Histogram({ name, help, labelNames: rest.labels ?? [], buckets: SECONDS_BUCKETS, registers }));
+    }
+    this.#registry = Registry.merge([own, processMetrics()]);
   }
 
   /** Adds `by` to a counter. */
-  inc(name: string, labels: Record<string, string> = {}, by = 1): void {
-    const family = this.#family(name);
-    const key = labelKey(labels);
-    family.values.set(key, (family.values.get(key) ?? 0) + by);
+  inc(name: CounterName, labels: Labels = {}, by = 1): void {
+    this.#counters.get(name)!.inc(labels, by);
   }
 
   /** Sets a gauge. */
-  set(name: string, value: number, labels: Record<string, string> = {}): void {
-    this.#family(name).values.set(labelKey(labels), value);
+  set(name: GaugeName, value: number, labels: Labels = {}): void {
+    this.#gauges.get(name)!.set(labels, value);
   }
 
-  /** Current value (tests, health). */
-  get(name: string, labels: Record<string, string> = {}): number {
-    return this.#family(name).values.get(labelKey(labels)) ?? 0;
+  /** Adds one duration, in seconds, to a histogram. */
+  observe(name: HistogramName, seconds: number, labels: Labels = {}): void {
+    this.#histograms.get(name)!.observe(labels, seconds);
+  }
+
+  /** Current value of a counter or gauge, or how many durations a histogram has (tests). */
+  async get(name: CounterName | GaugeName | HistogramName, labels: Labels = {}): Promise<number> {
+    const metric = this.#counters.get(name as CounterName) ?? this.#gauges.get(name as GaugeName) ?? this.#histograms.get(name as HistogramName)!;
+    const { values } = (await metric.get()) as MetricObjectWithValues<MetricValue<string> & { metricName?: string }>;
+    const wanted = Object.entries(labels);
+    const sample = values.find(
+      (v) =>
+        (v.metricName === undefined || v.metricName === `${name}_count`) &&
+        Object.keys(v.labels).length === wanted.length &&
+        wanted.every(([key, value]) => v.labels[key] === value),
+    );
+    return sample?.value ?? 0;
   }
 
   /** Runs `collect` before each rendering, to refresh gauges that are read, not counted. */
@@ -70,37 +162,9 @@ export class Metrics {
     this.#collectors.push(collect);
   }
 
-  /** The Prometheus text exposition of every metric. */
-  render(): string {
+  /** The Prometheus text exposition of every metric, and its content type. */
+  async render(): Promise<{ text: string; contentType: string }> {
     for (const collect of this.#collectors) collect();
-    const usage = process.cpuUsage();
-    const memory = process.memoryUsage();
-    this.set("process_resident_memory_bytes", memory.rss);
-    this.set("process_heap_used_bytes", memory.heapUsed);
-    this.#family("process_cpu_seconds_total").values.set("", (usage.user + usage.system) / 1e6);
-    this.set("process_start_time_seconds", this.#startSeconds);
-    const lines: string[] = [];
-    for (const [name, family] of this.#families) {
-      lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
-      if (family.values.size === 0) lines.push(`${name} 0`);
-      for (const [key, value] of family.values) lines.push(`${name}${key} ${value}`);
-    }
-    return lines.join("\n") + "\n";
+    return { text: await this.#registry.metrics(), contentType: this.#registry.contentType };
   }
-
-  #define(name: string, type: Family["type"], help: string): void {
-    this.#families.set(name, { help, type, values: new Map() });
-  }
-
-  #family(name: string): Family {
-    const family = this.#families.get(name);
-    if (!family) throw new RangeError(`Unknown metric ${name}`);
-    return family;
-  }
-}
-
-function labelKey(labels: Record<string, string>): string {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) return "";
-  return `{${entries.map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, "_")}"`).join(",")}}`;
 }

@@ -672,12 +672,13 @@ var RetryingStorage = class {
     validateKey(key);
     const id = keyString(key);
     for (const [removalId, r] of this.#removals) if (r.range ? hasPrefix(key, r.key) : removalId === id) this.#removals.delete(removalId);
+    const started = performance.now();
     try {
       await this.#inner.save(key, data2);
       this.#pending.delete(id);
-      this.#options.onSaved?.(key);
+      this.#options.onSaved?.(key, (performance.now() - started) / 1e3);
     } catch (error) {
-      const entry = { key, data: data2, attempt: 1 };
+      const entry = { key, data: data2, attempt: 1, op: "save" };
       this.#pending.set(id, entry);
       this.#fail(entry, error);
     }
@@ -705,7 +706,7 @@ var RetryingStorage = class {
   async #removeOrDefer(key, range) {
     const id = (range ? "range:" : "") + keyString(key);
     this.#removals.delete(id);
-    const entry = { key, range, attempt: 0 };
+    const entry = { key, range, attempt: 0, op: "remove" };
     if (key[0] !== void 0 && this.hasPending(key[0])) {
       this.#removals.set(id, entry);
       return;
@@ -723,10 +724,11 @@ var RetryingStorage = class {
     clearTimeout(this.#timer);
     this.#timer = void 0;
     for (const [id, p] of [...this.#pending]) {
+      const started = performance.now();
       try {
         await this.#inner.save(p.key, p.data);
         if (this.#pending.get(id) === p) this.#pending.delete(id);
-        this.#options.onSaved?.(p.key);
+        this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3);
       } catch (error) {
         p.attempt++;
         this.#fail(p, error);
@@ -755,8 +757,8 @@ var RetryingStorage = class {
     return [...this.#pending.values()].map((p) => p.key);
   }
   #fail(entry, error) {
-    const { key, attempt } = entry;
-    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt });
+    const { key, attempt, op } = entry;
+    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt, op });
     if (this.#closed || this.#timer) return;
     const delay = this.#delay;
     this.#delay = Math.min(this.#delay * 2, this.#options.maxRetryDelayMs ?? 1e4);
@@ -1193,98 +1195,126 @@ function isPlainObject(value) {
 }
 
 // sync-server/Relay.ts
-import { randomUUID } from "node:crypto";
+import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
 import fs7 from "node:fs/promises";
 import http from "node:http";
 import path6 from "node:path";
 
 // sync-server/metrics.ts
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+var SECONDS_BUCKETS = [1e-3, 25e-4, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+var COUNTERS = {
+  relay_connections_total: { help: "Connections accepted since start." },
+  relay_rejected_connections_total: { help: "Upgrades refused, by reason.", labels: ["reason"] },
+  relay_closed_connections_total: { help: "Connections the relay closed, by reason.", labels: ["reason"] },
+  relay_worker_documents_routed_total: { help: "Long documents handed to a document worker when they were loaded." },
+  relay_worker_restarts_total: { help: "Document workers that died and were started again." },
+  relay_documents_evicted_total: { help: "Documents evicted from memory (idle, or over --max-documents-in-memory)." },
+  relay_documents_evicted_over_budget_total: { help: "Documents evicted before they were idle because more than --max-documents-in-memory were in memory." },
+  relay_messages_received_total: { help: "Protocol messages received, by type.", labels: ["type"] },
+  relay_messages_sent_total: { help: "Protocol messages sent, by type.", labels: ["type"] },
+  relay_bytes_received_total: { help: "Bytes of protocol messages received." },
+  relay_bytes_sent_total: { help: "Bytes of protocol messages sent." },
+  relay_refused_changes_total: { help: "Sync messages and change broadcasts from read-only tokens whose changes were dropped." },
+  relay_unavailable_answers_total: { help: "Requests for unknown documents answered at once with doc-unavailable." },
+  relay_sync_resyncs_total: { help: "Times sync with a peer had stalled (silent while its heads differed) and was started again." },
+  relay_throttled_total: { help: "Times a connection was paused for sending too fast." },
+  relay_slowed_total: { help: "Times a connection stopped being read because the relay held more than its byte budget on its behalf." },
+  relay_sync_messages_dropped_total: { help: "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving)." },
+  relay_ephemeral_refused_total: {
+    help: "Ephemeral messages (presence, keystrokes) not forwarded: sent in another connection's author's name, or from too many authors on one connection.",
+    labels: ["reason"]
+  },
+  relay_failed_saves_total: {
+    help: "Save attempts the relay's disk refused (full, read-only, failing), on the main thread and in document workers; each is kept in memory and retried, and counted again if the retry fails too."
+  },
+  relay_quarantined_chunks_total: {
+    help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory."
+  }
+};
+var GAUGES = {
+  relay_connections: { help: "Live client and peer connections (joined or not)." },
+  relay_documents_in_memory: { help: "Documents the relay holds in memory." },
+  relay_worker_documents_in_memory: { help: "Long documents each document worker holds in memory (as of its last report, at most 1 s old).", labels: ["worker"] },
+  relay_held_bytes: {
+    help: "Bytes the relay holds on connections' behalf, by kind: queued (frames not yet handled), waiting (requests for documents not here yet), unsaved (changes not yet on disk).",
+    labels: ["kind"]
+  },
+  relay_pending_upgrades: { help: "TCP connections that have not yet finished their HTTP request or WebSocket upgrade." },
+  relay_storage_failing: { help: "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0." },
+  relay_pending_saves: { help: "Saves waiting for the disk, on the main thread and in document workers." },
+  relay_peers_connected: { help: "Relay peers with a live connection." },
+  relay_peer_pending_documents: { help: "Documents changed here that relay peers have not confirmed." }
+};
+var HISTOGRAMS = {
+  relay_save_seconds: {
+    help: "Time one save of a document's changes (a snapshot or incremental chunk) took to reach the relay's disk: from the storage's call until the chunk was written, fsynced and renamed into place and its directory fsynced, including any wait behind an earlier operation on the same chunk. On the main thread and in document workers (theirs reported once a second). Refused attempts are not here (relay_failed_saves_total); the retry that succeeds is."
+  },
+  relay_sync_round_seconds: {
+    help: `The round a writer waits for "on the relay": from the arrival of a sync message with changes on a connection until the relay sends that connection, for that document, the first sync message that confirms them: one that claims heads including the changes' heads, or was made once a copy holding them was being stored. Such a message leaves only once the relay's copy is on disk. Rounds never confirmed (the connection closed first) are not observed.`
+  }
+};
+var processRegistry;
+function processMetrics() {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
 var Metrics = class {
-  #families = /* @__PURE__ */ new Map();
+  #counters = /* @__PURE__ */ new Map();
+  #gauges = /* @__PURE__ */ new Map();
+  #histograms = /* @__PURE__ */ new Map();
   #collectors = [];
-  #startSeconds = Date.now() / 1e3;
+  /** The relay's metrics and the process's, rendered together. */
+  #registry;
   constructor() {
-    this.#define("relay_connections", "gauge", "Live client and peer connections (joined or not).");
-    this.#define("relay_connections_total", "counter", "Connections accepted since start.");
-    this.#define("relay_rejected_connections_total", "counter", "Upgrades refused, by reason.");
-    this.#define("relay_closed_connections_total", "counter", "Connections the relay closed, by reason.");
-    this.#define("relay_documents_in_memory", "gauge", "Documents the relay holds in memory.");
-    this.#define("relay_worker_documents_in_memory", "gauge", "Long documents each document worker holds in memory (as of its last report, at most 1 s old).");
-    this.#define("relay_worker_documents_routed_total", "counter", "Long documents handed to a document worker when they were loaded.");
-    this.#define("relay_worker_restarts_total", "counter", "Document workers that died and were started again.");
-    this.#define("relay_documents_evicted_total", "counter", "Documents evicted from memory (idle, or over --max-documents-in-memory).");
-    this.#define("relay_documents_evicted_over_budget_total", "counter", "Documents evicted before they were idle because more than --max-documents-in-memory were in memory.");
-    this.#define("relay_messages_received_total", "counter", "Protocol messages received, by type.");
-    this.#define("relay_messages_sent_total", "counter", "Protocol messages sent, by type.");
-    this.#define("relay_bytes_received_total", "counter", "Bytes of protocol messages received.");
-    this.#define("relay_bytes_sent_total", "counter", "Bytes of protocol messages sent.");
-    this.#define("relay_refused_changes_total", "counter", "Sync messages and change broadcasts from read-only tokens whose changes were dropped.");
-    this.#define("relay_unavailable_answers_total", "counter", "Requests for unknown documents answered at once with doc-unavailable.");
-    this.#define("relay_sync_resyncs_total", "counter", "Times sync with a peer had stalled (silent while its heads differed) and was started again.");
-    this.#define("relay_throttled_total", "counter", "Times a connection was paused for sending too fast.");
-    this.#define("relay_slowed_total", "counter", "Times a connection stopped being read because the relay held more than its byte budget on its behalf.");
-    this.#define("relay_held_bytes", "gauge", "Bytes the relay holds on connections' behalf, by kind: queued (frames not yet handled), waiting (requests for documents not here yet), unsaved (changes not yet on disk).");
-    this.#define("relay_pending_upgrades", "gauge", "TCP connections that have not yet finished their HTTP request or WebSocket upgrade.");
-    this.#define("relay_storage_failing", "gauge", "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0.");
-    this.#define("relay_pending_saves", "gauge", "Saves waiting for the disk, on the main thread and in document workers.");
-    this.#define("relay_sync_messages_dropped_total", "counter", "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving).");
-    this.#define("relay_ephemeral_refused_total", "counter", "Ephemeral messages (presence, keystrokes) not forwarded: sent in another connection's author's name, or from too many authors on one connection.");
-    this.#define("relay_peers_connected", "gauge", "Relay peers with a live connection.");
-    this.#define("relay_peer_pending_documents", "gauge", "Documents changed here that relay peers have not confirmed.");
-    this.#define("process_resident_memory_bytes", "gauge", "Resident set size of the relay process.");
-    this.#define("process_heap_used_bytes", "gauge", "V8 heap in use.");
-    this.#define("process_cpu_seconds_total", "counter", "User and system CPU time.");
-    this.#define("process_start_time_seconds", "gauge", "Start time of the process, Unix seconds.");
+    const own = new Registry();
+    const registers = [own];
+    for (const [name, { help, ...rest }] of Object.entries(COUNTERS)) {
+      this.#counters.set(name, new Counter({ name, help, labelNames: rest.labels ?? [], registers }));
+    }
+    for (const [name, { help, ...rest }] of Object.entries(GAUGES)) {
+      this.#gauges.set(name, new Gauge({ name, help, labelNames: rest.labels ?? [], registers }));
+    }
+    for (const [name, { help, ...rest }] of Object.entries(HISTOGRAMS)) {
+      this.#histograms.set(name, new Histogram({ name, help, labelNames: rest.labels ?? [], buckets: SECONDS_BUCKETS, registers }));
+    }
+    this.#registry = Registry.merge([own, processMetrics()]);
   }
   /** Adds `by` to a counter. */
   inc(name, labels = {}, by = 1) {
-    const family = this.#family(name);
-    const key = labelKey(labels);
-    family.values.set(key, (family.values.get(key) ?? 0) + by);
+    this.#counters.get(name).inc(labels, by);
   }
   /** Sets a gauge. */
   set(name, value, labels = {}) {
-    this.#family(name).values.set(labelKey(labels), value);
+    this.#gauges.get(name).set(labels, value);
   }
-  /** Current value (tests, health). */
-  get(name, labels = {}) {
-    return this.#family(name).values.get(labelKey(labels)) ?? 0;
+  /** Adds one duration, in seconds, to a histogram. */
+  observe(name, seconds, labels = {}) {
+    this.#histograms.get(name).observe(labels, seconds);
+  }
+  /** Current value of a counter or gauge, or how many durations a histogram has (tests). */
+  async get(name, labels = {}) {
+    const metric = this.#counters.get(name) ?? this.#gauges.get(name) ?? this.#histograms.get(name);
+    const { values } = await metric.get();
+    const wanted = Object.entries(labels);
+    const sample = values.find(
+      (v) => (v.metricName === void 0 || v.metricName === `${name}_count`) && Object.keys(v.labels).length === wanted.length && wanted.every(([key, value]) => v.labels[key] === value)
+    );
+    return sample?.value ?? 0;
   }
   /** Runs `collect` before each rendering, to refresh gauges that are read, not counted. */
   onCollect(collect2) {
     this.#collectors.push(collect2);
   }
-  /** The Prometheus text exposition of every metric. */
-  render() {
+  /** The Prometheus text exposition of every metric, and its content type. */
+  async render() {
     for (const collect2 of this.#collectors) collect2();
-    const usage = process.cpuUsage();
-    const memory = process.memoryUsage();
-    this.set("process_resident_memory_bytes", memory.rss);
-    this.set("process_heap_used_bytes", memory.heapUsed);
-    this.#family("process_cpu_seconds_total").values.set("", (usage.user + usage.system) / 1e6);
-    this.set("process_start_time_seconds", this.#startSeconds);
-    const lines = [];
-    for (const [name, family] of this.#families) {
-      lines.push(`# HELP ${name} ${family.help}`, `# TYPE ${name} ${family.type}`);
-      if (family.values.size === 0) lines.push(`${name} 0`);
-      for (const [key, value] of family.values) lines.push(`${name}${key} ${value}`);
-    }
-    return lines.join("\n") + "\n";
-  }
-  #define(name, type, help) {
-    this.#families.set(name, { help, type, values: /* @__PURE__ */ new Map() });
-  }
-  #family(name) {
-    const family = this.#families.get(name);
-    if (!family) throw new RangeError(`Unknown metric ${name}`);
-    return family;
+    return { text: await this.#registry.metrics(), contentType: this.#registry.contentType };
   }
 };
-function labelKey(labels) {
-  const entries = Object.entries(labels);
-  if (entries.length === 0) return "";
-  return `{${entries.map(([k, v]) => `${k}="${v.replace(/[\\"\n]/g, "_")}"`).join(",")}}`;
-}
 
 // sync-server/PeerDialer.ts
 import { cbor as cbor2, NetworkAdapter } from "@automerge/automerge-repo/slim";
@@ -2025,6 +2055,7 @@ var DocumentWorkers = class {
         case "stats":
           thread.documents = message.documents;
           thread.pendingSaves = message.pendingSaves;
+          if (message.storage) this.#options.onStorageActivity?.(message.storage, index);
           return;
       }
     });
@@ -2211,7 +2242,13 @@ var RelayDocuments = class {
         metrics.inc("relay_worker_restarts_total");
         options.onRestart(documents);
       },
-      onResync: () => metrics.inc("relay_sync_resyncs_total")
+      onResync: () => metrics.inc("relay_sync_resyncs_total"),
+      // The workers' saves, refused saves and quarantined chunks, as the main thread's own (Relay.ts).
+      onStorageActivity: ({ saveSeconds, failedSaves, quarantined }) => {
+        for (const seconds of saveSeconds) metrics.observe("relay_save_seconds", seconds);
+        if (failedSaves > 0) metrics.inc("relay_failed_saves_total", {}, failedSaves);
+        if (quarantined > 0) metrics.inc("relay_quarantined_chunks_total", {}, quarantined);
+      }
     });
     metrics.onCollect(() => {
       this.workers.documentsPerWorker().forEach((documents, worker) => metrics.set("relay_worker_documents_in_memory", documents, { worker: String(worker) }));
@@ -2422,6 +2459,7 @@ function claimedHeads(message) {
     return [];
   }
 }
+var MAX_ROUNDS_PER_CONNECTION = 256;
 var MAX_UNSAVED_TRIES = 20;
 var RelayServerAdapter = class extends NetworkAdapter3 {
   #wss;
@@ -2510,7 +2548,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
    * (src/shared/sync/changeBroadcast.ts), which needs no storage.
    */
   #sendWhenStored(connection, message) {
-    this.#enqueue(message.documentId, { connection, message });
+    this.#enqueue(message.documentId, { connection, message, madeAt: performance.now() });
   }
   /** Adds to what waits for the document's next store, and starts that store if none is under way. */
   #enqueue(documentId2, entry) {
@@ -2525,9 +2563,12 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
     let failures = 0;
     while (held2.waiting.length > 0) {
       const batch = held2.waiting.splice(0);
+      const heads2 = batch.map((entry) => entry.message ? claimedHeads(entry.message) : entry.heads);
       let known;
+      let asked;
       try {
-        const claimed = batch.flatMap((entry) => entry.message ? claimedHeads(entry.message) : entry.heads);
+        const claimed = heads2.flat();
+        asked = performance.now();
         known = claimed.length === 0 ? /* @__PURE__ */ new Set() : new Set(await this.#hooks.knownHeads(documentId2, [...new Set(claimed)]));
         await this.#hooks.store(documentId2);
         failures = 0;
@@ -2540,13 +2581,18 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
       }
       let dropped = 0;
       const later = [];
-      for (const entry of batch) {
+      for (const [i, entry] of batch.entries()) {
         const { connection, message } = entry;
         if (!message) {
-          if (entry.heads.every((h) => known.has(h))) this.#release(connection, "unsaved", entry.unsaved);
-          else if (!connection.closing && ++entry.tries < MAX_UNSAVED_TRIES) later.push(entry);
-        } else if (!claimedHeads(message).every((h) => known.has(h))) dropped++;
-        else if (!connection.closing) this.#sendTo(connection, message);
+          if (entry.heads.every((h) => known.has(h))) {
+            this.#release(connection, "unsaved", entry.unsaved);
+            entry.round.heldSince ??= asked;
+          } else if (!connection.closing && ++entry.tries < MAX_UNSAVED_TRIES) later.push(entry);
+        } else if (!heads2[i].every((h) => known.has(h))) dropped++;
+        else if (!connection.closing) {
+          this.#sendTo(connection, message);
+          if (message.type === "sync") this.#confirmRounds(connection, documentId2, heads2[i], entry.madeAt);
+        }
       }
       if (later.length > 0) {
         const retry = setTimeout(() => {
@@ -2561,6 +2607,30 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
     }
     held2.writing = false;
     this.#held.delete(documentId2);
+  }
+  /**
+   * A sync message claiming `claimed` heads, made at `madeAt`, has just left for
+   * `connection`: the rounds of that document it confirms end (relay_sync_round_seconds).
+   * It confirms a round if it claims every head the changes came with (the writer's app
+   * then sees its heads on the relay), or if it was made once a copy holding them was
+   * being stored (the relay's heads have moved past them: its copy only grows). Either
+   * way it leaves only after that copy is on disk (#storeAndSend).
+   */
+  #confirmRounds(connection, documentId2, claimed, madeAt) {
+    const { rounds } = connection;
+    if (rounds.length === 0) return;
+    const claimedSet = new Set(claimed);
+    const now = performance.now();
+    for (let i = 0; i < rounds.length; ) {
+      const round = rounds[i];
+      const confirmed = round.documentId === documentId2 && (round.heads.every((h) => claimedSet.has(h)) || round.heldSince !== void 0 && madeAt >= round.heldSince);
+      if (!confirmed) {
+        i++;
+        continue;
+      }
+      this.#hooks.metrics.observe("relay_sync_round_seconds", (now - round.arrivedAt) / 1e3);
+      rounds.splice(i, 1);
+    }
   }
   /**
    * A notice for every writer connected now and later, on connections that stay open
@@ -2644,6 +2714,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
       held: { queued: 0, waiting: 0, unsaved: 0 },
       overBudgetSince: void 0,
       lastMessageAt: Date.now(),
+      rounds: [],
       closing: false
     };
     this.#connections.add(connection);
@@ -2661,6 +2732,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
   }
   #onFrame(connection, data2, isBinary) {
     if (connection.closing) return;
+    const arrivedAt = performance.now();
     connection.liveness.heard();
     const { metrics } = this.#hooks;
     metrics.inc("relay_bytes_received_total", {}, data2.byteLength);
@@ -2673,7 +2745,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
     const parsed = parseMessage(new Uint8Array(data2.buffer, data2.byteOffset, data2.byteLength));
     this.#hold(connection, "queued", data2.byteLength);
     if (connection.closing) return;
-    connection.queue = connection.queue.then(() => this.#handle(connection, parsed)).catch((error) => {
+    connection.queue = connection.queue.then(() => this.#handle(connection, parsed, arrivedAt)).catch((error) => {
       this.#log.error({ conn: connection.id, err: error }, "message handling failed");
       this.#close(connection, CloseCode.InvalidMessage, "message could not be handled", "internal");
     }).finally(() => this.#release(connection, "queued", data2.byteLength));
@@ -2701,7 +2773,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
     }
     return true;
   }
-  async #handle(connection, parsed) {
+  async #handle(connection, parsed, arrivedAt) {
     if (connection.closing) return;
     const { metrics } = this.#hooks;
     if (parsed instanceof ProtocolError) {
@@ -2767,9 +2839,9 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
       this.#close(connection, CloseCode.InvalidMessage, "clients do not send peer messages", "invalid-message");
       return;
     }
-    await this.#handleRepoMessage(connection, parsed);
+    await this.#handleRepoMessage(connection, parsed, arrivedAt);
   }
-  async #handleRepoMessage(connection, message) {
+  async #handleRepoMessage(connection, message, arrivedAt) {
     const { limits } = this.#hooks;
     const checked = connection.binding.check(message);
     if ("refusal" in checked) {
@@ -2798,7 +2870,9 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
       this.emit("message", message);
       if (decoded.changes.length > 0 && connection.credential.access !== "read-only") {
         this.#hold(connection, "unsaved", message.data.byteLength);
-        this.#enqueue(message.documentId, { connection, unsaved: message.data.byteLength, heads: decoded.heads, tries: 0 });
+        const round = { documentId: message.documentId, heads: decoded.heads, arrivedAt };
+        if (connection.rounds.push(round) > MAX_ROUNDS_PER_CONNECTION) connection.rounds.shift();
+        this.#enqueue(message.documentId, { connection, unsaved: message.data.byteLength, heads: decoded.heads, tries: 0, round });
       }
       return;
     }
@@ -2988,6 +3062,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
       connection.held[kind] = 0;
     }
     connection.waiting.clear();
+    connection.rounds.length = 0;
     for (const sender of connection.senders) if (this.#senderOwners.get(sender) === connection) this.#senderOwners.delete(sender);
     const peerId2 = connection.peerId;
     if (peerId2 !== void 0 && this.#byPeer.get(peerId2) === connection) {
@@ -3481,6 +3556,11 @@ var Relay = class _Relay {
   #options;
   #parts;
   #server;
+  /** The listener of `/metrics` alone, when it has its own port (MetricsOptions.port). */
+  #metricsServer;
+  /** SHA-256 of the metrics token, compared in constant time with the request's. */
+  #metricsTokenHash;
+  #metricsUrl;
   #timers = [];
   #storageFailing = false;
   #closing;
@@ -3502,6 +3582,12 @@ var Relay = class _Relay {
     );
     this.#server.on("connection", (socket) => gate.connection(socket));
     this.#server.on("upgrade", (req, socket, head) => gate.upgrade(req, socket, head));
+    const { port: metricsPort, token: metricsToken } = options.metrics ?? {};
+    this.#metricsTokenHash = metricsToken === void 0 ? void 0 : sha256(metricsToken);
+    this.#metricsServer = metricsPort === void 0 ? void 0 : http.createServer(
+      { headersTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: 1e3 },
+      (req, res) => this.#onMetricsRequest(req, res)
+    );
     this.metrics.onCollect(() => {
       this.metrics.set("relay_connections", adapter.connectionCount);
       this.metrics.set("relay_pending_upgrades", gate.pendingCount);
@@ -3516,15 +3602,21 @@ var Relay = class _Relay {
   static async open(options) {
     const logger = options.logger;
     const dataDir = path6.resolve(options.dataDir);
+    if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
+    if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
     await fs7.mkdir(dataDir, { recursive: true, mode: 448 });
     const metrics = new Metrics();
     const links = {};
     let failing = false;
     const stack = await StorageStack.open({
       backend: { kind: "files", dir: path6.join(dataDir, DOCUMENTS_DIR) },
-      onCorrupt: (c) => logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
-      onSaveFailed: ({ key, error, attempt }) => {
+      onCorrupt: (c) => {
+        if (c.quarantinedTo !== c.path) metrics.inc("relay_quarantined_chunks_total");
+        logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
+      },
+      onSaveFailed: ({ key, error, attempt, op }) => {
         failing = true;
+        if (op === "save") metrics.inc("relay_failed_saves_total");
         logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
       },
       onRecovered: () => {
@@ -3532,8 +3624,10 @@ var Relay = class _Relay {
         failing = false;
         logger.info("saving works again; every pending change is on disk");
       },
-      onSaved: (key) => {
-        if (key[1] === "snapshot" || key[1] === "incremental") links.peerSync?.documentChanged(key[0]);
+      onSaved: (key, seconds) => {
+        if (key[1] !== "snapshot" && key[1] !== "incremental") return;
+        metrics.observe("relay_save_seconds", seconds);
+        links.peerSync?.documentChanged(key[0]);
       }
     });
     const storage = new RelayStorage(stack.retrying, stack.dir);
@@ -3664,16 +3758,22 @@ var Relay = class _Relay {
     const host = this.host.includes(":") ? `[${this.host}]` : this.host;
     return `ws://${host}:${this.#port}`;
   }
+  /** `http://host:port/metrics` when `/metrics` has a listener of its own (MetricsOptions.port), else undefined. */
+  get metricsUrl() {
+    return this.#metricsUrl;
+  }
   async #listen() {
-    await new Promise((resolve, reject) => {
-      this.#server.once("error", reject);
-      this.#server.listen(this.#options.port, this.host, () => {
-        this.#server.off("error", reject);
-        resolve();
-      });
-    });
-    const address = this.#server.address();
-    this.#port = typeof address === "object" && address ? address.port : this.#options.port;
+    this.#port = await listen(this.#server, this.#options.port, this.host);
+    if (this.#metricsServer) {
+      const host = this.#options.metrics?.host ?? "127.0.0.1";
+      try {
+        const port = await listen(this.#metricsServer, this.#options.metrics?.port ?? 0, host);
+        this.#metricsUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
+      } catch (error) {
+        await new Promise((resolve) => this.#server.close(resolve));
+        throw error;
+      }
+    }
     const { gate, documents } = this.#parts;
     const every = (ms, task) => {
       const timer = setInterval(task, ms);
@@ -3703,13 +3803,41 @@ var Relay = class _Relay {
       res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...reason ? { reason } : {}, pendingSaves }));
       return;
     }
-    if (pathname === "/metrics") {
-      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(this.metrics.render());
+    if (pathname === "/metrics" && !this.#metricsServer) {
+      void this.#serveMetrics(req, res);
       return;
     }
     res.writeHead(pathname === "/" ? 426 : 404, { "Content-Type": "application/json" }).end(
       JSON.stringify({ error: pathname === "/" ? "this is a Writer relay: connect with a WebSocket" : "not found" })
     );
+  }
+  /** The listener of `/metrics` alone (MetricsOptions.port): `/metrics`, and 404 for anything else. */
+  #onMetricsRequest(req, res) {
+    res.setHeader("Cache-Control", "no-store");
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
+      return;
+    }
+    if ((req.url ?? "/").split("?")[0] === "/metrics") void this.#serveMetrics(req, res);
+    else res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not found" }));
+  }
+  /** The Prometheus text, to a request that carries the metrics token if there is one (401 otherwise). */
+  async #serveMetrics(req, res) {
+    if (this.#metricsTokenHash) {
+      const given = /^Bearer[ ]+(\S+)[ ]*$/i.exec(req.headers.authorization ?? "")?.[1];
+      if (given === void 0 || !timingSafeEqual2(sha256(given), this.#metricsTokenHash)) {
+        res.writeHead(401, { "WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "application/json" }).end(JSON.stringify({ error: "a metrics token is required" }));
+        return;
+      }
+    }
+    try {
+      const { text, contentType } = await this.metrics.render();
+      res.writeHead(200, { "Content-Type": contentType }).end(text);
+    } catch (error) {
+      this.logger.error({ err: error }, "could not render /metrics");
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "metrics unavailable" }));
+    }
   }
   /**
    * Stops accepting, closes every connection, writes everything to disk and releases
@@ -3721,19 +3849,36 @@ var Relay = class _Relay {
       gate.close();
       for (const timer of this.#timers) clearInterval(timer);
       const stopped = new Promise((resolve) => this.#server.close(() => resolve()));
+      const metricsStopped = new Promise((resolve) => this.#metricsServer?.listening ? this.#metricsServer.close(() => resolve()) : resolve());
       for (const dialer of dialers) dialer.disconnect();
       adapter.disconnect();
       this.#server.closeAllConnections();
+      this.#metricsServer?.closeAllConnections();
       const unsavedInWorkers = await documents.close();
       await peerSync.close().catch((error) => this.logger.error({ err: error }, "could not write peers.json"));
       const unsaved = [...await stack.close(), ...unsavedInWorkers];
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
       await stopped;
+      await metricsStopped;
       this.logger.info("relay closed; everything flushed");
     })();
     return this.#closing;
   }
 };
+async function listen(server, port, host) {
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  return typeof address === "object" && address ? address.port : port;
+}
+function sha256(text) {
+  return createHash2("sha256").update(text, "utf8").digest();
+}
 
 // sync-server/tokenCommands.ts
 function addTokenCommands(program2, dataOption2, requireData2, fail2) {

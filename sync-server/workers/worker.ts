@@ -5,6 +5,7 @@
 // message of this Repo goes there and leaves by the connection of its target peer.
 import { Repo } from "@automerge/automerge-repo/slim";
 import { StorageNotDurableError, StorageStack } from "../../src/node/storage";
+import type { StorageActivity } from "../../src/node/workers/protocol";
 import { workerRuntime } from "../../src/node/workers/runtime";
 import { onResync, RESYNC_AFTER_MS } from "../../src/shared/sync/resync";
 import { RelayStorage } from "../RelayStorage";
@@ -16,11 +17,17 @@ const { init, log, relayPeers } = runtime;
 const event = runtime.event;
 
 let failing = false;
+/** What the storage did since the last report: the main thread adds it to the relay's /metrics (Relay.ts counts its own alike). */
+let storageActivity: StorageActivity = { saveSeconds: [], failedSaves: 0, quarantined: 0 };
 const stack = StorageStack.underLock({
   backend: { kind: "files", dir: init.documentsDir },
-  onCorrupt: (c) => log("error", { documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
-  onSaveFailed: ({ key, error, attempt }) => {
+  onCorrupt: (c) => {
+    if (c.quarantinedTo !== c.path) storageActivity.quarantined++;
+    log("error", { documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
+  },
+  onSaveFailed: ({ key, error, attempt, op }) => {
     failing = true;
+    if (op === "save") storageActivity.failedSaves++;
     log("error", { key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
   },
   onRecovered: () => {
@@ -28,8 +35,10 @@ const stack = StorageStack.underLock({
     failing = false;
     log("info", {}, "saving works again; every pending change is on disk");
   },
-  onSaved: (key) => {
-    if (key[1] === "snapshot" || key[1] === "incremental") event({ t: "changed", documentId: key[0]! });
+  onSaved: (key, seconds) => {
+    if (key[1] !== "snapshot" && key[1] !== "incremental") return;
+    storageActivity.saveSeconds.push(seconds);
+    event({ t: "changed", documentId: key[0]! });
   },
 });
 const retrying = stack.retrying;
@@ -87,6 +96,10 @@ await runtime.serve({
       return stack.close();
     },
   },
-  stats: () => ({ documents: Object.keys(repo.handles).length, pendingSaves: retrying.pendingCount }),
+  stats: () => {
+    const storage = storageActivity;
+    storageActivity = { saveSeconds: [], failedSaves: 0, quarantined: 0 };
+    return { documents: Object.keys(repo.handles).length, pendingSaves: retrying.pendingCount, storage };
+  },
   onMessage: (documentId) => activity.set(documentId, Date.now()),
 });

@@ -6,6 +6,8 @@ export interface SaveFailure {
   key: StorageKey;
   error: Error;
   attempt: number;
+  /** What the disk refused: a save, or a removal (held back and retried the same way). */
+  op: "save" | "remove";
 }
 
 export interface RetryingStorageOptions {
@@ -13,8 +15,11 @@ export interface RetryingStorageOptions {
   onSaveFailed?: (failure: SaveFailure) => void;
   /** Called when every pending save has reached the disk again after a failure. */
   onRecovered?: () => void;
-  /** Called after each successful save, with the key saved (e.g. to index a document). */
-  onSaved?: (key: StorageKey) => void;
+  /**
+   * Called after each successful save, with the key saved (e.g. to index a document) and
+   * how long the back end took to have it on disk, in seconds (the relay's /metrics).
+   */
+  onSaved?: (key: StorageKey, seconds: number) => void;
   /** First retry delay in ms; doubles up to maxRetryDelayMs. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -38,9 +43,9 @@ export class RetryingStorage implements StorageAdapterInterface {
   readonly #inner: StorageAdapterInterface;
   readonly #options: RetryingStorageOptions;
   /** Saves that failed, by key, waiting for a retry. A later save or remove replaces them. */
-  readonly #pending = new Map<string, { key: StorageKey; data: Uint8Array; attempt: number }>();
+  readonly #pending = new Map<string, { key: StorageKey; data: Uint8Array; attempt: number; op: "save" }>();
   /** Removals not done yet (held back or failed), by key; `range` for removeRange. */
-  readonly #removals = new Map<string, { key: StorageKey; range: boolean; attempt: number }>();
+  readonly #removals = new Map<string, { key: StorageKey; range: boolean; attempt: number; op: "remove" }>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #delay: number;
   #closed = false;
@@ -77,13 +82,14 @@ export class RetryingStorage implements StorageAdapterInterface {
     // A removal still waiting must not delete what is saved now: leaving a stale chunk
     // behind is harmless (automerge loads the same changes twice), deleting a new one is not.
     for (const [removalId, r] of this.#removals) if (r.range ? hasPrefix(key, r.key) : removalId === id) this.#removals.delete(removalId);
+    const started = performance.now();
     try {
       await this.#inner.save(key, data);
       this.#pending.delete(id);
-      this.#options.onSaved?.(key);
+      this.#options.onSaved?.(key, (performance.now() - started) / 1000);
     } catch (error) {
       // This is the newest data for the key: it replaces any older pending save.
-      const entry = { key, data, attempt: 1 };
+      const entry = { key, data, attempt: 1, op: "save" as const };
       this.#pending.set(id, entry);
       this.#fail(entry, error);
     }
@@ -115,7 +121,7 @@ export class RetryingStorage implements StorageAdapterInterface {
   async #removeOrDefer(key: StorageKey, range: boolean): Promise<void> {
     const id = (range ? "range:" : "") + keyString(key);
     this.#removals.delete(id);
-    const entry = { key, range, attempt: 0 };
+    const entry = { key, range, attempt: 0, op: "remove" as const };
     if (key[0] !== undefined && this.hasPending(key[0])) {
       this.#removals.set(id, entry);
       return;
@@ -134,11 +140,12 @@ export class RetryingStorage implements StorageAdapterInterface {
     clearTimeout(this.#timer);
     this.#timer = undefined;
     for (const [id, p] of [...this.#pending]) {
+      const started = performance.now();
       try {
         await this.#inner.save(p.key, p.data);
         // Only forget it if no newer save replaced it meanwhile.
         if (this.#pending.get(id) === p) this.#pending.delete(id);
-        this.#options.onSaved?.(p.key);
+        this.#options.onSaved?.(p.key, (performance.now() - started) / 1000);
       } catch (error) {
         p.attempt++;
         this.#fail(p, error);
@@ -169,9 +176,9 @@ export class RetryingStorage implements StorageAdapterInterface {
     return [...this.#pending.values()].map((p) => p.key);
   }
 
-  #fail(entry: { key: StorageKey; attempt: number }, error: unknown): void {
-    const { key, attempt } = entry;
-    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt });
+  #fail(entry: { key: StorageKey; attempt: number; op: SaveFailure["op"] }, error: unknown): void {
+    const { key, attempt, op } = entry;
+    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt, op });
     if (this.#closed || this.#timer) return;
     const delay = this.#delay;
     this.#delay = Math.min(this.#delay * 2, this.#options.maxRetryDelayMs ?? 10_000);

@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 import { NetworkAdapter, type Message, type PeerId, type PeerMetadata, type StorageKey } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
-import type { CallArgs, CallName, CallResult, EvictCalls, FromWorker, ToWorker, WorkerContract, WorkerInit } from "./protocol";
+import type { CallArgs, CallName, CallResult, EvictCalls, FromWorker, StorageActivity, ToWorker, WorkerContract, WorkerInit } from "./protocol";
 
 /** Where a document lives: the main thread's Repo, or the worker with this index. */
 export type Owner = "main" | number;
@@ -36,6 +36,12 @@ export interface DocumentWorkersOptions<C extends WorkerContract> {
   onRestart?(worker: number, documents: string[]): void;
   /** A worker's Repo restarted a stalled sync. */
   onResync?(fields: Record<string, unknown>, worker: number): void;
+  /**
+   * What a worker's storage did since its last report (saves and their durations, refused
+   * saves, chunks quarantined), with each report that says: at most a second late, and
+   * the last second of a worker that dies is lost.
+   */
+  onStorageActivity?(activity: StorageActivity, worker: number): void;
 }
 
 /** A restarted worker that dies this many times in a row before it is ready is given up. */
@@ -408,6 +414,7 @@ export class DocumentWorkers<C extends WorkerContract> {
         case "stats":
           thread.documents = message.documents;
           thread.pendingSaves = message.pendingSaves;
+          if (message.storage) this.#options.onStorageActivity?.(message.storage, index);
           return;
       }
     });

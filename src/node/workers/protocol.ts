@@ -60,6 +60,26 @@ export type ToWorker =
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
+/**
+ * What a worker's storage did since its last report, for the main thread to add to its
+ * own (the relay's /metrics): each a count or list of what happened in that second only.
+ */
+export interface StorageActivity {
+  /** Seconds each save of a document's changes took to reach the disk. */
+  saveSeconds: number[];
+  /** Save attempts the disk refused. */
+  failedSaves: number;
+  /** Corrupt chunks moved to quarantine. */
+  quarantined: number;
+}
+
+/** A worker's report, every second: documents held, saves waiting to be retried, and what its storage did (if it says). */
+export interface WorkerStats {
+  documents: number;
+  pendingSaves: number;
+  storage?: StorageActivity;
+}
+
 export type FromWorker =
   | { t: "ready" }
   /** A message of the worker's Repo, for the connection of `message.targetId`. */
@@ -69,5 +89,5 @@ export type FromWorker =
   | { t: "event"; event: unknown }
   | { t: "log"; level: LogLevel; fields: Record<string, unknown>; msg: string }
   | { t: "resync"; fields: Record<string, unknown> }
-  /** Sent every second: documents held, saves waiting to be retried. */
-  | { t: "stats"; documents: number; pendingSaves: number };
+  /** Sent every second (WorkerStats). */
+  | ({ t: "stats" } & WorkerStats);

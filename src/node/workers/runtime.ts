@@ -3,7 +3,7 @@
 // logging and events through the main thread, and the loop that answers its calls.
 import { parentPort, workerData } from "node:worker_threads";
 import { NetworkAdapter, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo/slim";
-import type { CallHandlers, FromWorker, LogLevel, ToWorker, WorkerContract } from "./protocol";
+import type { CallHandlers, FromWorker, LogLevel, ToWorker, WorkerContract, WorkerStats } from "./protocol";
 
 /** The connections of the main thread, as this thread's Repo sees them. */
 class MainThreadAdapter extends NetworkAdapter {
@@ -59,7 +59,7 @@ export interface WorkerRuntime<C extends WorkerContract> {
    * once the Repo has attached `adapter` and the main thread has been told the worker is
    * ready. `onMessage` hears of each message for a document before the Repo does.
    */
-  serve(options: { answer: CallHandlers<C>; stats(): { documents: number; pendingSaves: number }; onMessage?(documentId: string): void }): Promise<void>;
+  serve(options: { answer: CallHandlers<C>; stats(): WorkerStats; onMessage?(documentId: string): void }): Promise<void>;
   /** Stops the stats (before the last call, `close`). */
   stop(): void;
 }

@@ -641,12 +641,13 @@ var RetryingStorage = class {
     validateKey(key);
     const id = keyString(key);
     for (const [removalId, r] of this.#removals) if (r.range ? hasPrefix(key, r.key) : removalId === id) this.#removals.delete(removalId);
+    const started = performance.now();
     try {
       await this.#inner.save(key, data);
       this.#pending.delete(id);
-      this.#options.onSaved?.(key);
+      this.#options.onSaved?.(key, (performance.now() - started) / 1e3);
     } catch (error) {
-      const entry = { key, data, attempt: 1 };
+      const entry = { key, data, attempt: 1, op: "save" };
       this.#pending.set(id, entry);
       this.#fail(entry, error);
     }
@@ -674,7 +675,7 @@ var RetryingStorage = class {
   async #removeOrDefer(key, range) {
     const id = (range ? "range:" : "") + keyString(key);
     this.#removals.delete(id);
-    const entry = { key, range, attempt: 0 };
+    const entry = { key, range, attempt: 0, op: "remove" };
     if (key[0] !== void 0 && this.hasPending(key[0])) {
       this.#removals.set(id, entry);
       return;
@@ -692,10 +693,11 @@ var RetryingStorage = class {
     clearTimeout(this.#timer);
     this.#timer = void 0;
     for (const [id, p] of [...this.#pending]) {
+      const started = performance.now();
       try {
         await this.#inner.save(p.key, p.data);
         if (this.#pending.get(id) === p) this.#pending.delete(id);
-        this.#options.onSaved?.(p.key);
+        this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3);
       } catch (error) {
         p.attempt++;
         this.#fail(p, error);
@@ -724,8 +726,8 @@ var RetryingStorage = class {
     return [...this.#pending.values()].map((p) => p.key);
   }
   #fail(entry, error) {
-    const { key, attempt } = entry;
-    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt });
+    const { key, attempt, op } = entry;
+    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt, op });
     if (this.#closed || this.#timer) return;
     const delay = this.#delay;
     this.#delay = Math.min(this.#delay * 2, this.#options.maxRetryDelayMs ?? 1e4);
@@ -1112,11 +1114,16 @@ var runtime = workerRuntime();
 var { init, log, relayPeers } = runtime;
 var event = runtime.event;
 var failing = false;
+var storageActivity = { saveSeconds: [], failedSaves: 0, quarantined: 0 };
 var stack = StorageStack.underLock({
   backend: { kind: "files", dir: init.documentsDir },
-  onCorrupt: (c) => log("error", { documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined"),
-  onSaveFailed: ({ key, error, attempt }) => {
+  onCorrupt: (c) => {
+    if (c.quarantinedTo !== c.path) storageActivity.quarantined++;
+    log("error", { documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
+  },
+  onSaveFailed: ({ key, error, attempt, op }) => {
     failing = true;
+    if (op === "save") storageActivity.failedSaves++;
     log("error", { key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
   },
   onRecovered: () => {
@@ -1124,8 +1131,10 @@ var stack = StorageStack.underLock({
     failing = false;
     log("info", {}, "saving works again; every pending change is on disk");
   },
-  onSaved: (key) => {
-    if (key[1] === "snapshot" || key[1] === "incremental") event({ t: "changed", documentId: key[0] });
+  onSaved: (key, seconds) => {
+    if (key[1] !== "snapshot" && key[1] !== "incremental") return;
+    storageActivity.saveSeconds.push(seconds);
+    event({ t: "changed", documentId: key[0] });
   }
 });
 var retrying = stack.retrying;
@@ -1177,6 +1186,10 @@ await runtime.serve({
       return stack.close();
     }
   },
-  stats: () => ({ documents: Object.keys(repo.handles).length, pendingSaves: retrying.pendingCount }),
+  stats: () => {
+    const storage2 = storageActivity;
+    storageActivity = { saveSeconds: [], failedSaves: 0, quarantined: 0 };
+    return { documents: Object.keys(repo.handles).length, pendingSaves: retrying.pendingCount, storage: storage2 };
+  },
   onMessage: (documentId) => activity.set(documentId, Date.now())
 });
