@@ -46,6 +46,8 @@ export interface RelayOptions {
   /** Longest pause between attempts to reach a peer relay (default 30 s). */
   peerBackoffMaxMs?: number;
   allowAnonymous: boolean;
+  /** Behind a reverse proxy: client addresses (logs, limits) from X-Forwarded-For. */
+  trustProxy?: boolean;
   logger: Logger;
   /** ms a local change may wait before it is sent to a peer (automerge-repo's throttle). */
   syncDebounceMs: number;
@@ -290,6 +292,7 @@ export class Relay {
         limits: options.limits,
         maxPendingUpgrades: options.maxPendingUpgrades,
         requestTimeoutMs: options.requestTimeoutMs,
+        trustProxy: options.trustProxy ?? false,
         logger,
         metrics,
       });

@@ -294,9 +294,9 @@ export class RelayServerAdapter extends NetworkAdapter {
     return this.#byPeer.get(peerId)?.credential.access === "relay";
   }
 
-  /** Takes over an authenticated upgrade request. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credential: Credential): void {
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, request.socket.remoteAddress ?? ""));
+  /** Takes over an authenticated upgrade request, from the client at `remoteAddress` (clientAddress). */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, credential: Credential, remoteAddress: string): void {
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, remoteAddress));
   }
 
   send(message: Message): void {

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
+import { clientAddress } from "./clientAddress";
 import { hashesEqual } from "./tokens";
 import type { Metrics } from "./metrics";
 import type { ConnectionLimits, Credential, RelayServerAdapter } from "./RelayServerAdapter";
@@ -16,9 +17,17 @@ export interface UpgradeGateOptions {
   maxPendingUpgrades: number;
   /** Time a connection has to finish its HTTP request or upgrade. */
   requestTimeoutMs: number;
+  /** Client addresses come from X-Forwarded-For (see clientAddress). */
+  trustProxy: boolean;
   logger: Logger;
   metrics: Metrics;
 }
+
+/** Unknown tokens one client address may try per window before its next ones are refused unread. */
+const FAILED_ATTEMPTS_LIMIT = 10;
+const FAILED_ATTEMPTS_WINDOW_MS = 60_000;
+/** Addresses remembered at most (oldest forgotten first), so that the record cannot grow without bound. */
+const FAILED_ATTEMPTS_ADDRESSES = 10_000;
 
 /**
  * The relay's door: every TCP connection until it has sent a whole request, and every
@@ -30,6 +39,15 @@ export class UpgradeGate {
   readonly #options: UpgradeGateOptions;
   /** Sockets that have not yet sent a whole request or upgrade, oldest first, with when they came. */
   readonly #pending = new Map<Duplex, number>();
+  /**
+   * When each client address last sent unknown tokens (times within the window, oldest
+   * first). An unknown token makes the relay reread its token file (a token added a
+   * moment ago must work at once), so a client sending made-up tokens would have the
+   * relay read the file for each; past the limit, its unknown tokens are refused without
+   * it. Known tokens from the same address are never refused: an office behind one NAT
+   * address keeps working while one of its machines has a wrong token.
+   */
+  readonly #failures = new Map<string, number[]>();
   #closing = false;
 
   constructor(options: UpgradeGateOptions) {
@@ -92,12 +110,17 @@ export class UpgradeGate {
     if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
     if (adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
     const token = bearerToken(req);
+    const address = clientAddress(req, this.#options.trustProxy);
     let credential: Credential;
     if (token === undefined) {
       if (!this.#options.allowAnonymous) return refuse(401, "Unauthorized", "missing-token");
       credential = { name: "anonymous", hash: "", access: "full" };
     } else {
       const record = this.#options.tokens.find(token);
+      if (!record && this.#failedTooOften(address)) {
+        logger.warn({ remoteAddress: address, limit: FAILED_ATTEMPTS_LIMIT }, "upgrade refused: too many unknown tokens from this address");
+        return refuse(429, "Too Many Requests", "failed-attempts");
+      }
       if (!record && !retried) {
         // A token added a moment ago by `token add` works at once, not after the next poll.
         void this.pollTokens().then(() => {
@@ -106,7 +129,8 @@ export class UpgradeGate {
         return;
       }
       if (!record) {
-        logger.info({ remoteAddress: req.socket.remoteAddress }, "upgrade refused: unknown or revoked token");
+        this.#failed(address);
+        logger.info({ remoteAddress: address }, "upgrade refused: unknown or revoked token");
         return refuse(401, "Unauthorized", "bad-token");
       }
       credential = { name: record.name, hash: record.hash, access: record.access };
@@ -116,7 +140,25 @@ export class UpgradeGate {
       logger.warn({ token: credential.name, limit: limits.maxConnectionsPerToken }, "upgrade refused: the token holds as many connections as it may");
       return refuse(429, "Too Many Requests", "token-connections");
     }
-    adapter.handleUpgrade(req, socket, head, credential);
+    adapter.handleUpgrade(req, socket, head, credential, address);
+  }
+
+  /** Whether `address` sent as many unknown tokens as it may within the window. */
+  #failedTooOften(address: string): boolean {
+    const times = this.#failures.get(address);
+    if (!times) return false;
+    const cutoff = Date.now() - FAILED_ATTEMPTS_WINDOW_MS;
+    while (times.length > 0 && times[0]! <= cutoff) times.shift();
+    if (times.length === 0) this.#failures.delete(address);
+    return times.length >= FAILED_ATTEMPTS_LIMIT;
+  }
+
+  #failed(address: string): void {
+    const times = this.#failures.get(address) ?? [];
+    this.#failures.delete(address);
+    times.push(Date.now());
+    this.#failures.set(address, times.slice(-FAILED_ATTEMPTS_LIMIT));
+    if (this.#failures.size > FAILED_ATTEMPTS_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value!);
   }
 
   /** Rereads the token file when it changed, and closes connections whose token went. */

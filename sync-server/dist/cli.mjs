@@ -8,7 +8,6 @@ var __export = (target, all) => {
 };
 
 // sync-server/cli.ts
-import os2 from "node:os";
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 
@@ -71,9 +70,9 @@ var InvalidStorageKeyError = class extends RangeError {
 var DirectoryLockedError = class extends Error {
   constructor(dir, pid, hostname) {
     const who = hostname === void 0 ? `pid ${pid}` : `pid ${pid} on host "${hostname}"`;
-    const hint = hostname === void 0 ? "" : ` If Writer is not running on "${hostname}", delete ${dir}/LOCK.`;
+    const hint2 = hostname === void 0 ? "" : ` If Writer is not running on "${hostname}", delete ${dir}/LOCK.`;
     super(
-      `Another Writer process (${who}) is already using ${dir}. Close it first, or choose another data directory.${hint}`
+      `Another Writer process (${who}) is already using ${dir}. Close it first, or choose another data directory.${hint2}`
     );
     this.dir = dir;
     this.pid = pid;
@@ -104,13 +103,13 @@ function errorCode(error) {
   return void 0;
 }
 function describeKey(key) {
-  let text;
+  let text2;
   try {
-    text = Array.isArray(key) ? `[${key.map((part) => typeof part === "string" ? JSON.stringify(part) : typeof part).join(", ")}]` : typeof key;
+    text2 = Array.isArray(key) ? `[${key.map((part) => typeof part === "string" ? JSON.stringify(part) : typeof part).join(", ")}]` : typeof key;
   } catch {
-    text = "(unprintable)";
+    text2 = "(unprintable)";
   }
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  return text2.length > 120 ? `${text2.slice(0, 117)}...` : text2;
 }
 var StorageNotDurableError = class extends Error {
   constructor(documentId2) {
@@ -868,6 +867,13 @@ var StorageStack = class _StorageStack {
   }
 };
 
+// sync-server/config.ts
+import fs4 from "node:fs";
+import os2 from "node:os";
+import path4 from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { z } from "zod";
+
 // src/node/protocol/errors.ts
 var ProtocolError = class extends Error {
 };
@@ -1194,11 +1200,196 @@ function isPlainObject(value) {
   return proto === Object.prototype || proto === null;
 }
 
+// sync-server/config.ts
+var int = (min) => z.number({ error: `expected an integer >= ${min}` }).int({ error: `expected an integer >= ${min}` }).min(min, { error: `expected an integer >= ${min}` }).max(Number.MAX_SAFE_INTEGER, { error: "too large" });
+var text = z.string({ error: "expected a string" }).min(1, { error: "must not be empty" });
+var flag = z.boolean({ error: "expected true or false" });
+var LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+var SETTINGS = [
+  { flag: "port", env: "RELAY_PORT", kind: "int", schema: int(0).max(65535, { error: "expected a port, 0 to 65535" }), default: 8787, help: "port to listen on (0: any free port)", arg: "n" },
+  { flag: "host", env: "RELAY_HOST", kind: "string", schema: text, default: "127.0.0.1", help: "address to listen on; put a TLS proxy in front for anything but loopback", arg: "host" },
+  { flag: "data", env: "RELAY_DATA_DIR", kind: "string", schema: text, help: "data directory (documents, tokens, peers.json)", arg: "dir" },
+  { flag: "peer", key: "peers", env: "RELAY_PEERS", kind: "list", schema: z.array(z.string().regex(/^wss?:\/\/\S+$/, { error: "expected ws:// or wss:// URLs" }), { error: "expected a list of ws:// or wss:// URLs" }), help: "another relay to replicate with, ws(s)://host:port/ (repeatable; RELAY_PEERS: comma-separated); its token from --peer-token-file", arg: "url" },
+  { flag: "peer-token-file", env: "RELAY_PEER_TOKEN_FILE", kind: "string", schema: text, help: "file holding the token for peers whose URL has none (default: $CREDENTIALS_DIRECTORY/peer-token when systemd provides it)", arg: "file" },
+  { flag: "peer-token", env: "RELAY_PEER_TOKEN", kind: "string", schema: text, help: "the peer token itself: visible in the process list, prefer --peer-token-file", arg: "token" },
+  { flag: "peer-backoff-max-ms", env: "RELAY_PEER_BACKOFF_MAX_MS", kind: "int", schema: int(100), default: 3e4, help: "longest pause between attempts to reach a peer relay", arg: "ms" },
+  { flag: "allow-anonymous", env: "RELAY_ALLOW_ANONYMOUS", kind: "bool", schema: flag, default: false, help: "accept connections without a token (local development only!)" },
+  { flag: "trust-proxy", env: "RELAY_TRUST_PROXY", kind: "bool", schema: flag, default: false, help: "the relay is behind a reverse proxy: take clients' addresses (for logs and limits) from the last X-Forwarded-For entry" },
+  { flag: "log-level", env: "RELAY_LOG_LEVEL", kind: "string", schema: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }), default: "info", help: "fatal, error, warn, info, debug or trace", arg: "level" },
+  { flag: "metrics-host", env: "RELAY_METRICS_HOST", kind: "string", schema: text, help: "serve /metrics on this address only, not on the relay's port (with --metrics-port; default 127.0.0.1)", arg: "host" },
+  { flag: "metrics-port", env: "RELAY_METRICS_PORT", kind: "int", schema: int(0).max(65535, { error: "expected a port, 0 to 65535" }), help: "serve /metrics on this port only, not on the relay's port", arg: "n" },
+  { flag: "metrics-token-file", env: "RELAY_METRICS_TOKEN_FILE", kind: "string", schema: text, help: "/metrics requires Authorization: Bearer <the token in this file> (default: $CREDENTIALS_DIRECTORY/metrics-token when systemd provides it)", arg: "file" },
+  { flag: "sync-debounce-ms", env: "RELAY_SYNC_DEBOUNCE_MS", kind: "int", schema: int(0), default: 50, help: "how long sync may gather changes for a peer before it sends them (keystrokes are forwarded at once anyway; automerge-repo's default is 100)", arg: "ms" },
+  { flag: "save-debounce-ms", env: "RELAY_SAVE_DEBOUNCE_MS", kind: "int", schema: int(0), default: 50, help: "how long a change may wait before it is written to disk", arg: "ms" },
+  { flag: "idle-evict-ms", env: "RELAY_IDLE_EVICT_MS", kind: "int", schema: int(100), default: 3e5, help: "documents without traffic for this long leave memory (they stay on disk)", arg: "ms" },
+  { flag: "max-documents-in-memory", env: "RELAY_MAX_DOCUMENTS_IN_MEMORY", kind: "int", schema: int(1), default: 200, help: "past this many documents in memory, the least recently used leave before they are idle (they stay on disk)", arg: "n" },
+  { flag: "max-message-bytes", env: "RELAY_MAX_MESSAGE_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_FRAME_BYTES, help: "largest WebSocket frame accepted", arg: "n" },
+  { flag: "max-messages-per-second", env: "RELAY_MAX_MESSAGES_PER_SECOND", kind: "int", schema: int(1), default: limits_exports.MESSAGES_PER_SECOND, help: "sustained messages per second per connection", arg: "n" },
+  { flag: "message-burst", env: "RELAY_MESSAGE_BURST", kind: "int", schema: int(1), default: limits_exports.MESSAGE_BURST, help: "messages a connection may send at once before the rate applies", arg: "n" },
+  { flag: "max-documents-per-connection", env: "RELAY_MAX_DOCUMENTS_PER_CONNECTION", kind: "int", schema: int(1), default: limits_exports.MAX_DOCUMENTS_PER_CONNECTION, help: "distinct documents one connection may sync", arg: "n" },
+  { flag: "join-timeout-ms", env: "RELAY_JOIN_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.JOIN_TIMEOUT_MS, help: "connections that send no valid join in this time are closed", arg: "ms" },
+  {
+    flag: "workers",
+    env: "RELAY_WORKERS",
+    kind: "int",
+    schema: int(0),
+    default: Math.max(1, Math.min(4, os2.availableParallelism() - 1)),
+    defaultHelp: "cores - 1, between 1 and 4",
+    help: "worker threads that load, sync and save long documents, so that nobody waits while one loads (0: all on one thread)",
+    arg: "n"
+  },
+  { flag: "worker-threshold-bytes", env: "RELAY_WORKER_THRESHOLD_BYTES", kind: "int", schema: int(0), default: 16384, help: "a document of at least this many bytes on disk is loaded in a worker (16384: about 0.1 s of loading)", arg: "n" },
+  { flag: "max-connections", env: "RELAY_MAX_CONNECTIONS", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS, help: "live connections; beyond it upgrades get HTTP 503", arg: "n" },
+  { flag: "max-connections-per-token", env: "RELAY_MAX_CONNECTIONS_PER_TOKEN", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS_PER_TOKEN, help: "live connections one token may hold; beyond it its upgrades get HTTP 429", arg: "n" },
+  { flag: "idle-timeout-ms", env: "RELAY_IDLE_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.IDLE_TIMEOUT_MS, help: "a connection that sends no message for this long is closed (relay peers excepted); desktops reconnect when they have something to say", arg: "ms" },
+  {
+    flag: "max-held-bytes-per-connection",
+    env: "RELAY_MAX_HELD_BYTES_PER_CONNECTION",
+    kind: "int",
+    schema: int(1024),
+    default: limits_exports.MAX_HELD_BYTES_PER_CONNECTION,
+    help: "bytes the relay may hold for one connection (frames not yet handled, requests waiting for a document, changes not yet on disk); beyond it the connection is slowed, then closed",
+    arg: "n"
+  },
+  { flag: "max-held-bytes", env: "RELAY_MAX_HELD_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_HELD_BYTES, help: "bytes the relay may hold for all connections together", arg: "n" },
+  { flag: "max-pending-upgrades", env: "RELAY_MAX_PENDING_UPGRADES", kind: "int", schema: int(1), default: limits_exports.MAX_PENDING_UPGRADES, help: "connections that have not finished their HTTP request; beyond it the oldest is dropped", arg: "n" },
+  { flag: "request-timeout-ms", env: "RELAY_REQUEST_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.REQUEST_TIMEOUT_MS, help: "time a connection has to send its whole HTTP request or upgrade", arg: "ms" }
+];
+var SettingsError = class extends Error {
+  constructor(problems) {
+    super(`the relay's settings are not valid:
+${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.problems = problems;
+    this.name = "SettingsError";
+  }
+  problems;
+};
+var camel = (flag2) => flag2.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+var FILE_SCHEMA = z.strictObject(Object.fromEntries(SETTINGS.map((s) => [s.key ?? s.flag, s.schema.optional()])));
+function fromString(setting, raw) {
+  switch (setting.kind) {
+    case "int":
+      return setting.schema.safeParse(raw.trim() === "" ? Number.NaN : Number(raw));
+    case "bool": {
+      const value = raw.trim().toLowerCase();
+      if (/^(1|true|yes|on)$/.test(value)) return setting.schema.safeParse(true);
+      if (/^(|0|false|no|off)$/.test(value)) return setting.schema.safeParse(false);
+      return setting.schema.safeParse(raw);
+    }
+    case "list":
+      return setting.schema.safeParse(raw.split(",").map((p) => p.trim()).filter(Boolean));
+    case "string":
+      return setting.schema.safeParse(raw);
+  }
+}
+function parseArgument(setting, raw) {
+  const parsed = fromString(setting, raw);
+  if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "not valid");
+  return parsed.data;
+}
+function readConfigFile(file) {
+  const ext = path4.extname(file).toLowerCase();
+  if (ext !== ".toml" && ext !== ".json") throw new SettingsError([`${file}: a configuration file is .toml or .json`]);
+  let textContent;
+  try {
+    textContent = fs4.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new SettingsError([`${file}: cannot read it (${error.code ?? String(error)})`]);
+  }
+  let raw;
+  try {
+    raw = ext === ".toml" ? parseToml(textContent) : JSON.parse(textContent);
+  } catch (error) {
+    throw new SettingsError([`${file}: not valid ${ext === ".toml" ? "TOML" : "JSON"}: ${error.message.split("\n")[0]}`]);
+  }
+  const parsed = FILE_SCHEMA.safeParse(raw);
+  if (!parsed.success) {
+    throw new SettingsError(
+      parsed.error.issues.map((issue) => {
+        if (issue.code === "unrecognized_keys") return `${file}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${hint(issue.keys[0])}`;
+        if (issue.path.length === 0) return `${file}: expected a table of settings`;
+        return `${file}: ${issue.path.join(".")}: ${issue.message}`;
+      })
+    );
+  }
+  const base = path4.dirname(path4.resolve(file));
+  const values = { ...parsed.data };
+  for (const key of ["data", "peer-token-file", "metrics-token-file"]) {
+    if (typeof values[key] === "string") values[key] = path4.resolve(base, values[key]);
+  }
+  return values;
+}
+function hint(key) {
+  const known = SETTINGS.map((s) => s.key ?? s.flag);
+  const near = known.find((k) => editDistance(k, key) <= 2);
+  return near ? ` (did you mean "${near}"?)` : "";
+}
+function editDistance(a, b) {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
+}
+function resolveSettings(sources) {
+  const problems = [];
+  const configFile = sources.configFile ?? (sources.env.RELAY_CONFIG?.trim() || void 0);
+  let file = {};
+  if (configFile) {
+    try {
+      file = readConfigFile(configFile);
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  const values = {};
+  for (const setting of SETTINGS) {
+    const attribute = camel(setting.flag);
+    const key = setting.key ?? setting.flag;
+    const fromEnv = sources.env[setting.env];
+    let value;
+    if (sources.flags[attribute] !== void 0) value = sources.flags[attribute];
+    else if (fromEnv !== void 0 && fromEnv !== "") {
+      const parsed = fromString(setting, fromEnv);
+      if (parsed.success) value = parsed.data;
+      else problems.push(`${setting.env}=${JSON.stringify(fromEnv)}: ${parsed.error.issues[0]?.message ?? "not valid"}`);
+    } else if (file[key] !== void 0) value = file[key];
+    else value = setting.default;
+    values[setting.key ? camel(setting.key) : attribute] = value;
+  }
+  values.peers ??= [];
+  const credentials = sources.env.CREDENTIALS_DIRECTORY;
+  const secret = (named, credential, what) => {
+    const file2 = typeof named === "string" ? named : credentials && fs4.existsSync(path4.join(credentials, credential)) ? path4.join(credentials, credential) : void 0;
+    if (!file2) return void 0;
+    try {
+      const value = fs4.readFileSync(file2, "utf8").trim();
+      if (value === "" || /\s/.test(value)) problems.push(`${what} ${file2}: expected one token on one line`);
+      return value;
+    } catch (error) {
+      problems.push(`${what} ${file2}: cannot read it (${error.code ?? String(error)})`);
+      return void 0;
+    }
+  };
+  const peerTokenFromFile = secret(values.peerTokenFile, "peer-token", "peer token file");
+  if (peerTokenFromFile !== void 0 && values.peerToken !== void 0) problems.push("--peer-token and --peer-token-file both given: use the file");
+  values.peerToken ??= peerTokenFromFile;
+  values.metricsToken = secret(values.metricsTokenFile, "metrics-token", "metrics token file");
+  if (values.metricsHost !== void 0 && values.metricsPort === void 0) problems.push("--metrics-host needs --metrics-port: /metrics moves to its own listener only with a port");
+  delete values.peerTokenFile;
+  delete values.metricsTokenFile;
+  if (problems.length > 0) throw new SettingsError(problems);
+  return values;
+}
+
 // sync-server/Relay.ts
 import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
-import fs7 from "node:fs/promises";
+import fs8 from "node:fs/promises";
 import http from "node:http";
-import path6 from "node:path";
+import path7 from "node:path";
 
 // sync-server/metrics.ts
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -1306,12 +1497,12 @@ var Metrics = class {
     return sample?.value ?? 0;
   }
   /** Runs `collect` before each rendering, to refresh gauges that are read, not counted. */
-  onCollect(collect2) {
-    this.#collectors.push(collect2);
+  onCollect(collect) {
+    this.#collectors.push(collect);
   }
   /** The Prometheus text exposition of every metric, and its content type. */
   async render() {
-    for (const collect2 of this.#collectors) collect2();
+    for (const collect of this.#collectors) collect();
     return { text: await this.#registry.metrics(), contentType: this.#registry.contentType };
   }
 };
@@ -1614,7 +1805,7 @@ var PeerDialer = class extends NetworkAdapter {
 };
 
 // sync-server/PeerSync.ts
-import fs4 from "node:fs/promises";
+import fs5 from "node:fs/promises";
 var CONCURRENCY = 4;
 var PASS_EVERY_MS = 5e3;
 var PeerSync = class {
@@ -1636,7 +1827,7 @@ var PeerSync = class {
   /** Reads `peers.json`, if any, and starts the periodic pass. */
   async open() {
     try {
-      const parsed = JSON.parse(await fs4.readFile(this.#options.file, "utf8"));
+      const parsed = JSON.parse(await fs5.readFile(this.#options.file, "utf8"));
       for (const [storageId, state] of Object.entries(parsed.peers ?? {})) {
         if (!isStorageId(storageId)) continue;
         const pending = new Set((state.pending ?? []).filter(isDocumentId));
@@ -2522,9 +2713,9 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
   isRelayPeer(peerId2) {
     return this.#byPeer.get(peerId2)?.credential.access === "relay";
   }
-  /** Takes over an authenticated upgrade request. */
-  handleUpgrade(request, socket, head, credential) {
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, request.socket.remoteAddress ?? ""));
+  /** Takes over an authenticated upgrade request, from the client at `remoteAddress` (clientAddress). */
+  handleUpgrade(request, socket, head, credential, remoteAddress) {
+    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, remoteAddress));
   }
   send(message) {
     const connection = this.#byPeer.get(message.targetId);
@@ -2637,14 +2828,14 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
    * (the relay cannot save: "cannot save right now; your changes are kept here"), or
    * null once it no longer applies (each client is told it is cleared).
    */
-  setNotice(text) {
-    if (text === this.#notice) return;
+  setNotice(text2) {
+    if (text2 === this.#notice) return;
     const previous = this.#notice;
-    this.#notice = text;
+    this.#notice = text2;
     for (const connection of this.#connections) {
       if (connection.peerId === void 0 || connection.closing) continue;
       if (previous !== null) this.#sendNotice(connection, connection.peerId, previous, true);
-      if (text !== null) this.#sendNotice(connection, connection.peerId, text);
+      if (text2 !== null) this.#sendNotice(connection, connection.peerId, text2);
     }
   }
   #notice = null;
@@ -3168,8 +3359,8 @@ function mebibytes(bytes) {
 }
 
 // sync-server/RelayStorage.ts
-import fs5 from "node:fs/promises";
-import path4 from "node:path";
+import fs6 from "node:fs/promises";
+import path5 from "node:path";
 var KNOWN_CACHE = 1e4;
 var EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 var GUARD_MS = 5e3;
@@ -3254,7 +3445,7 @@ var RelayStorage = class extends TrackedStorage {
   async *documentIds() {
     let shards;
     try {
-      shards = await fs5.readdir(this.#documentsDir);
+      shards = await fs6.readdir(this.#documentsDir);
     } catch {
       return;
     }
@@ -3262,7 +3453,7 @@ var RelayStorage = class extends TrackedStorage {
       if (shard.length !== 2) continue;
       let ids;
       try {
-        ids = await fs5.readdir(path4.join(this.#documentsDir, shard));
+        ids = await fs6.readdir(path5.join(this.#documentsDir, shard));
       } catch {
         continue;
       }
@@ -3277,8 +3468,8 @@ var RelayStorage = class extends TrackedStorage {
 
 // sync-server/tokens.ts
 import { createHash, randomBytes as randomBytes4, timingSafeEqual } from "node:crypto";
-import fs6 from "node:fs/promises";
-import path5 from "node:path";
+import fs7 from "node:fs/promises";
+import path6 from "node:path";
 var TOKENS_FILE = "tokens.json";
 var NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 var TokenNameError = class extends Error {
@@ -3303,18 +3494,18 @@ function hashesEqual(a, b) {
 var TokenStore = class {
   file;
   constructor(dataDir) {
-    this.file = path5.join(path5.resolve(dataDir), TOKENS_FILE);
+    this.file = path6.join(path6.resolve(dataDir), TOKENS_FILE);
   }
   /** The tokens on disk; an empty list if the file does not exist yet. */
   async list() {
-    let text;
+    let text2;
     try {
-      text = await fs6.readFile(this.file, "utf8");
+      text2 = await fs7.readFile(this.file, "utf8");
     } catch (error) {
       if (error.code === "ENOENT") return [];
       throw error;
     }
-    const parsed = JSON.parse(text);
+    const parsed = JSON.parse(text2);
     if (parsed.version !== 1 || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
     return parsed.tokens.filter(isTokenRecord);
   }
@@ -3347,16 +3538,16 @@ var TokenStore = class {
    */
   async #locked(task) {
     const lock = `${this.file}.lock`;
-    await fs6.mkdir(path5.dirname(this.file), { recursive: true, mode: 448 });
+    await fs7.mkdir(path6.dirname(this.file), { recursive: true, mode: 448 });
     const deadline = Date.now() + 1e4;
     for (; ; ) {
       try {
-        await (await fs6.open(lock, "wx", 384)).close();
+        await (await fs7.open(lock, "wx", 384)).close();
         break;
       } catch (error) {
         if (error.code !== "EEXIST") throw error;
-        const age = await fs6.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > 3e4) await fs6.rm(lock, { force: true });
+        const age = await fs7.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > 3e4) await fs7.rm(lock, { force: true });
         else if (Date.now() > deadline) throw new Error(`${lock} is held by another token command; remove it if none is running`);
         else await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -3364,7 +3555,7 @@ var TokenStore = class {
     try {
       return await task();
     } finally {
-      await fs6.rm(lock, { force: true });
+      await fs7.rm(lock, { force: true });
     }
   }
   async #write(tokens) {
@@ -3416,7 +3607,7 @@ var TokenWatch = class {
   }
   async #stampNow() {
     try {
-      const stat = await fs6.stat(this.#store.file);
+      const stat = await fs7.stat(this.#store.file);
       return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     } catch {
       return "missing";
@@ -3424,11 +3615,36 @@ var TokenWatch = class {
   }
 };
 
+// sync-server/clientAddress.ts
+import { isIP } from "node:net";
+function clientAddress(req, trustProxy) {
+  const socketAddress = req.socket.remoteAddress ?? "";
+  if (!trustProxy) return socketAddress;
+  const header = req.headers["x-forwarded-for"];
+  const joined = Array.isArray(header) ? header.join(",") : header;
+  const last = joined?.split(",").pop()?.trim();
+  if (!last) return socketAddress;
+  const address = /^\[([^\]]+)\](?::\d+)?$/.exec(last)?.[1] ?? (/^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(last)?.[1] ?? last);
+  return isIP(address) ? address : socketAddress;
+}
+
 // sync-server/UpgradeGate.ts
+var FAILED_ATTEMPTS_LIMIT = 10;
+var FAILED_ATTEMPTS_WINDOW_MS = 6e4;
+var FAILED_ATTEMPTS_ADDRESSES = 1e4;
 var UpgradeGate = class {
   #options;
   /** Sockets that have not yet sent a whole request or upgrade, oldest first, with when they came. */
   #pending = /* @__PURE__ */ new Map();
+  /**
+   * When each client address last sent unknown tokens (times within the window, oldest
+   * first). An unknown token makes the relay reread its token file (a token added a
+   * moment ago must work at once), so a client sending made-up tokens would have the
+   * relay read the file for each; past the limit, its unknown tokens are refused without
+   * it. Known tokens from the same address are never refused: an office behind one NAT
+   * address keeps working while one of its machines has a wrong token.
+   */
+  #failures = /* @__PURE__ */ new Map();
   #closing = false;
   constructor(options) {
     this.#options = options;
@@ -3476,10 +3692,10 @@ var UpgradeGate = class {
     this.#pending.delete(socket);
     socket.on("error", () => void 0);
     const { adapter, limits, logger, metrics } = this.#options;
-    const refuse = (status, text, reason) => {
+    const refuse = (status, text2, reason) => {
       metrics.inc("relay_rejected_connections_total", { reason });
       const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="writer-relay"\r\n' : "";
-      socket.end(`HTTP/1.1 ${status} ${text}\r
+      socket.end(`HTTP/1.1 ${status} ${text2}\r
 Cache-Control: no-store\r
 ${extra}Connection: close\r
 Content-Length: 0\r
@@ -3489,12 +3705,17 @@ Content-Length: 0\r
     if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
     if (adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
     const token = bearerToken(req);
+    const address = clientAddress(req, this.#options.trustProxy);
     let credential;
     if (token === void 0) {
       if (!this.#options.allowAnonymous) return refuse(401, "Unauthorized", "missing-token");
       credential = { name: "anonymous", hash: "", access: "full" };
     } else {
       const record = this.#options.tokens.find(token);
+      if (!record && this.#failedTooOften(address)) {
+        logger.warn({ remoteAddress: address, limit: FAILED_ATTEMPTS_LIMIT }, "upgrade refused: too many unknown tokens from this address");
+        return refuse(429, "Too Many Requests", "failed-attempts");
+      }
       if (!record && !retried) {
         void this.pollTokens().then(() => {
           if (!socket.destroyed) this.upgrade(req, socket, head, true);
@@ -3502,7 +3723,8 @@ Content-Length: 0\r
         return;
       }
       if (!record) {
-        logger.info({ remoteAddress: req.socket.remoteAddress }, "upgrade refused: unknown or revoked token");
+        this.#failed(address);
+        logger.info({ remoteAddress: address }, "upgrade refused: unknown or revoked token");
         return refuse(401, "Unauthorized", "bad-token");
       }
       credential = { name: record.name, hash: record.hash, access: record.access };
@@ -3511,7 +3733,23 @@ Content-Length: 0\r
       logger.warn({ token: credential.name, limit: limits.maxConnectionsPerToken }, "upgrade refused: the token holds as many connections as it may");
       return refuse(429, "Too Many Requests", "token-connections");
     }
-    adapter.handleUpgrade(req, socket, head, credential);
+    adapter.handleUpgrade(req, socket, head, credential, address);
+  }
+  /** Whether `address` sent as many unknown tokens as it may within the window. */
+  #failedTooOften(address) {
+    const times = this.#failures.get(address);
+    if (!times) return false;
+    const cutoff = Date.now() - FAILED_ATTEMPTS_WINDOW_MS;
+    while (times.length > 0 && times[0] <= cutoff) times.shift();
+    if (times.length === 0) this.#failures.delete(address);
+    return times.length >= FAILED_ATTEMPTS_LIMIT;
+  }
+  #failed(address) {
+    const times = this.#failures.get(address) ?? [];
+    this.#failures.delete(address);
+    times.push(Date.now());
+    this.#failures.set(address, times.slice(-FAILED_ATTEMPTS_LIMIT));
+    if (this.#failures.size > FAILED_ATTEMPTS_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value);
   }
   /** Rereads the token file when it changed, and closes connections whose token went. */
   async pollTokens() {
@@ -3568,7 +3806,7 @@ var Relay = class _Relay {
     this.#options = options;
     this.#parts = parts;
     this.logger = options.logger;
-    this.dataDir = path6.resolve(options.dataDir);
+    this.dataDir = path7.resolve(options.dataDir);
     this.host = options.host;
     this.repo = parts.repo;
     this.metrics = parts.metrics;
@@ -3601,15 +3839,15 @@ var Relay = class _Relay {
    */
   static async open(options) {
     const logger = options.logger;
-    const dataDir = path6.resolve(options.dataDir);
+    const dataDir = path7.resolve(options.dataDir);
     if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
     if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-    await fs7.mkdir(dataDir, { recursive: true, mode: 448 });
+    await fs8.mkdir(dataDir, { recursive: true, mode: 448 });
     const metrics = new Metrics();
     const links = {};
     let failing = false;
     const stack = await StorageStack.open({
-      backend: { kind: "files", dir: path6.join(dataDir, DOCUMENTS_DIR) },
+      backend: { kind: "files", dir: path7.join(dataDir, DOCUMENTS_DIR) },
       onCorrupt: (c) => {
         if (c.quarantinedTo !== c.path) metrics.inc("relay_quarantined_chunks_total");
         logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
@@ -3693,7 +3931,7 @@ var Relay = class _Relay {
       const repo = await documents.open([adapter, ...dialers]);
       const peerSync = new PeerSync({
         storage,
-        file: path6.join(dataDir, "peers.json"),
+        file: path7.join(dataDir, "peers.json"),
         logger,
         metrics,
         confirm: (documentId2, storageId2, connected) => docs.confirm(documentId2, storageId2, connected)
@@ -3721,6 +3959,7 @@ var Relay = class _Relay {
         limits: options.limits,
         maxPendingUpgrades: options.maxPendingUpgrades,
         requestTimeoutMs: options.requestTimeoutMs,
+        trustProxy: options.trustProxy ?? false,
         logger,
         metrics
       });
@@ -3832,8 +4071,8 @@ var Relay = class _Relay {
       }
     }
     try {
-      const { text, contentType } = await this.metrics.render();
-      res.writeHead(200, { "Content-Type": contentType }).end(text);
+      const { text: text2, contentType } = await this.metrics.render();
+      res.writeHead(200, { "Content-Type": contentType }).end(text2);
     } catch (error) {
       this.logger.error({ err: error }, "could not render /metrics");
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "metrics unavailable" }));
@@ -3876,8 +4115,8 @@ async function listen(server, port, host) {
   const address = server.address();
   return typeof address === "object" && address ? address.port : port;
 }
-function sha256(text) {
-  return createHash2("sha256").update(text, "utf8").digest();
+function sha256(text2) {
+  return createHash2("sha256").update(text2, "utf8").digest();
 }
 
 // sync-server/tokenCommands.ts
@@ -3906,34 +4145,26 @@ It is shown only now; the relay keeps only its hash.
 }
 
 // sync-server/cli.ts
-var integer = (min) => (value) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer >= ${min}`);
-  return n;
-};
-var collect = (value, previous) => [...previous ?? [], value];
 var dataOption = () => new Option("--data <dir>", "data directory (documents, tokens, peers.json)").env("RELAY_DATA_DIR");
 var program = new Command("relay").enablePositionalOptions().description(
-  "Writer relay: keeps and forwards the Automerge changes of writers' machines.\nEvery flag can also be set by the environment variable shown; a flag wins over its variable."
-).addOption(new Option("--port <n>", "port to listen on (0: any free port)").env("RELAY_PORT").argParser(integer(0)).default(8787)).addOption(new Option("--host <host>", "address to listen on; put a TLS proxy in front for anything but loopback").env("RELAY_HOST").default("127.0.0.1")).addOption(dataOption()).addOption(new Option("--peer <url>", "another relay to replicate with, ws(s)://host:port/?token=T (repeatable; RELAY_PEERS: comma-separated)").argParser(collect)).addOption(new Option("--peer-token <token>", "token for peers whose URL has no ?token=").env("RELAY_PEER_TOKEN")).addOption(new Option("--peer-backoff-max-ms <ms>", "longest pause between attempts to reach a peer relay").env("RELAY_PEER_BACKOFF_MAX_MS").argParser(integer(100)).default(3e4)).addOption(new Option("--allow-anonymous", "accept connections without a token (local development only!) (env: RELAY_ALLOW_ANONYMOUS=1)")).addOption(new Option("--log-level <level>", "fatal, error, warn, info, debug or trace").env("RELAY_LOG_LEVEL").default("info")).addOption(
-  new Option("--sync-debounce-ms <ms>", "how long sync may gather changes for a peer before it sends them (keystrokes are forwarded at once anyway; automerge-repo's default is 100)").env("RELAY_SYNC_DEBOUNCE_MS").argParser(integer(0)).default(50)
-).addOption(new Option("--save-debounce-ms <ms>", "how long a change may wait before it is written to disk").env("RELAY_SAVE_DEBOUNCE_MS").argParser(integer(0)).default(50)).addOption(new Option("--idle-evict-ms <ms>", "documents without traffic for this long leave memory (they stay on disk)").env("RELAY_IDLE_EVICT_MS").argParser(integer(100)).default(3e5)).addOption(
-  new Option("--max-documents-in-memory <n>", "past this many documents in memory, the least recently used leave before they are idle (they stay on disk)").env("RELAY_MAX_DOCUMENTS_IN_MEMORY").argParser(integer(1)).default(200)
-).addOption(new Option("--max-message-bytes <n>", "largest WebSocket frame accepted").env("RELAY_MAX_MESSAGE_BYTES").argParser(integer(1024)).default(limits_exports.MAX_FRAME_BYTES)).addOption(new Option("--max-messages-per-second <n>", "sustained messages per second per connection").env("RELAY_MAX_MESSAGES_PER_SECOND").argParser(integer(1)).default(limits_exports.MESSAGES_PER_SECOND)).addOption(new Option("--message-burst <n>", "messages a connection may send at once before the rate applies").env("RELAY_MESSAGE_BURST").argParser(integer(1)).default(limits_exports.MESSAGE_BURST)).addOption(
-  new Option("--max-documents-per-connection <n>", "distinct documents one connection may sync").env("RELAY_MAX_DOCUMENTS_PER_CONNECTION").argParser(integer(1)).default(limits_exports.MAX_DOCUMENTS_PER_CONNECTION)
-).addOption(new Option("--join-timeout-ms <ms>", "connections that send no valid join in this time are closed").env("RELAY_JOIN_TIMEOUT_MS").argParser(integer(100)).default(limits_exports.JOIN_TIMEOUT_MS)).addOption(
-  new Option("--workers <n>", "worker threads that load, sync and save long documents, so that nobody waits while one loads (0: all on one thread)").env("RELAY_WORKERS").argParser(integer(0)).default(Math.max(1, Math.min(4, os2.availableParallelism() - 1)), "cores - 1, between 1 and 4")
-).addOption(
-  new Option("--worker-threshold-bytes <n>", "a document of at least this many bytes on disk is loaded in a worker (16384: about 0.1 s of loading)").env("RELAY_WORKER_THRESHOLD_BYTES").argParser(integer(0)).default(16384)
-).addOption(new Option("--max-connections <n>", "live connections; beyond it upgrades get HTTP 503").env("RELAY_MAX_CONNECTIONS").argParser(integer(1)).default(limits_exports.MAX_CONNECTIONS)).addOption(
-  new Option("--max-connections-per-token <n>", "live connections one token may hold; beyond it its upgrades get HTTP 429").env("RELAY_MAX_CONNECTIONS_PER_TOKEN").argParser(integer(1)).default(limits_exports.MAX_CONNECTIONS_PER_TOKEN)
-).addOption(
-  new Option("--idle-timeout-ms <ms>", "a connection that sends no message for this long is closed (relay peers excepted); desktops reconnect when they have something to say").env("RELAY_IDLE_TIMEOUT_MS").argParser(integer(100)).default(limits_exports.IDLE_TIMEOUT_MS)
-).addOption(
-  new Option("--max-held-bytes-per-connection <n>", "bytes the relay may hold for one connection (frames not yet handled, requests waiting for a document, changes not yet on disk); beyond it the connection is slowed, then closed").env("RELAY_MAX_HELD_BYTES_PER_CONNECTION").argParser(integer(1024)).default(limits_exports.MAX_HELD_BYTES_PER_CONNECTION)
-).addOption(new Option("--max-held-bytes <n>", "bytes the relay may hold for all connections together").env("RELAY_MAX_HELD_BYTES").argParser(integer(1024)).default(limits_exports.MAX_HELD_BYTES)).addOption(
-  new Option("--max-pending-upgrades <n>", "connections that have not finished their HTTP request; beyond it the oldest is dropped").env("RELAY_MAX_PENDING_UPGRADES").argParser(integer(1)).default(limits_exports.MAX_PENDING_UPGRADES)
-).addOption(new Option("--request-timeout-ms <ms>", "time a connection has to send its whole HTTP request or upgrade").env("RELAY_REQUEST_TIMEOUT_MS").argParser(integer(100)).default(limits_exports.REQUEST_TIMEOUT_MS)).action(async (options) => run(options));
+  "Writer relay: keeps and forwards the Automerge changes of writers' machines.\nSettings come from flags, then environment variables, then the configuration file (--config), then defaults."
+).addOption(new Option("--config <file>", "configuration file, .toml or .json, whose keys are the flags' names (env: RELAY_CONFIG)"));
+for (const setting of SETTINGS) {
+  const name = setting.kind === "bool" ? `--${setting.flag}` : `--${setting.flag} <${setting.arg ?? "value"}>`;
+  const shownDefault = setting.defaultHelp ?? (setting.default !== void 0 && setting.kind !== "bool" ? String(setting.default) : void 0);
+  const option = new Option(name, `${setting.help} (${shownDefault !== void 0 ? `default: ${shownDefault}, ` : ""}env: ${setting.env})`);
+  const parse = (value) => {
+    try {
+      return parseArgument(setting, value);
+    } catch (error) {
+      throw new InvalidArgumentError(error.message);
+    }
+  };
+  if (setting.kind === "list") option.argParser((value, previous) => [...previous ?? [], ...parse(value)]);
+  else if (setting.kind !== "bool") option.argParser(parse);
+  program.addOption(option);
+}
+program.action(async (options) => run(options));
 addTokenCommands(program, dataOption, requireData, fail);
 function requireData(data2) {
   if (!data2) fail("the data directory is required: --data DIR or RELAY_DATA_DIR");
@@ -3943,16 +4174,17 @@ function fail(message) {
   console.error(`relay: ${message}`);
   process.exit(2);
 }
-async function run(options) {
+async function run(flags) {
+  let options;
+  try {
+    options = resolveSettings({ flags, env: process.env, configFile: flags.config });
+  } catch (error) {
+    if (error instanceof SettingsError) fail(error.message);
+    throw error;
+  }
   const logger = pino({ level: options.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: true }));
   const dataDir = requireData(options.data);
-  const peers = options.peer ?? (process.env.RELAY_PEERS ?? "").split(",").map((p) => p.trim()).filter(Boolean);
-  for (const url of peers) {
-    if (!/^wss?:\/\//.test(url)) fail(`--peer must be a ws:// or wss:// URL: ${url}`);
-  }
-  const anonymousEnv = (process.env.RELAY_ALLOW_ANONYMOUS ?? "").trim();
-  if (!/^(|0|1|true|false|yes|no|on|off)$/i.test(anonymousEnv)) fail(`RELAY_ALLOW_ANONYMOUS must be 1/true/yes/on or 0/false/no/off, not ${JSON.stringify(anonymousEnv)}`);
-  const allowAnonymous = options.allowAnonymous === true || /^(1|true|yes|on)$/i.test(anonymousEnv);
+  const { peers, allowAnonymous } = options;
   let relay;
   try {
     relay = await Relay.open({
@@ -3963,6 +4195,8 @@ async function run(options) {
       peerToken: options.peerToken,
       peerBackoffMaxMs: options.peerBackoffMaxMs,
       allowAnonymous,
+      trustProxy: options.trustProxy,
+      metrics: { host: options.metricsHost, port: options.metricsPort, token: options.metricsToken },
       logger,
       syncDebounceMs: options.syncDebounceMs,
       saveDebounceMs: options.saveDebounceMs,
