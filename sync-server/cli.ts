@@ -105,7 +105,8 @@ async function run(flags: Record<string, unknown>): Promise<void> {
   // automerge-repo starts promises it never awaits; one that fails (a storage read that
   // throws, a malformed document) must not take every other connection down with it.
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
-  logger.info({ url: relay.url, dataDir: relay.dataDir, peerId: relay.repo.peerId, peers: peers.length }, `listening on ${relay.url}`);
+  logger.info({ url: relay.url, dataDir: relay.dataDir, peerId: relay.repo.peerId, peers: peers.length, metricsUrl: relay.metricsUrl, trustProxy: options.trustProxy }, `listening on ${relay.url}`);
+  if (relay.metricsUrl) logger.info({ metricsUrl: relay.metricsUrl }, `metrics on ${relay.metricsUrl}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {

@@ -4227,7 +4227,8 @@ async function run(flags) {
     throw error;
   }
   process.on("unhandledRejection", (reason) => logger.error({ err: reason }, "unhandled rejection"));
-  logger.info({ url: relay.url, dataDir: relay.dataDir, peerId: relay.repo.peerId, peers: peers.length }, `listening on ${relay.url}`);
+  logger.info({ url: relay.url, dataDir: relay.dataDir, peerId: relay.repo.peerId, peers: peers.length, metricsUrl: relay.metricsUrl, trustProxy: options.trustProxy }, `listening on ${relay.url}`);
+  if (relay.metricsUrl) logger.info({ metricsUrl: relay.metricsUrl }, `metrics on ${relay.metricsUrl}`);
   let stopping = false;
   const stop = (signal) => {
     if (stopping) {

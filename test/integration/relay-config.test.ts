@@ -48,6 +48,22 @@ describe("relay configuration", () => {
     expect(fs.readFileSync(`/proc/${a.pid}/environ`, "utf8")).not.toContain(peerToken);
   });
 
+  it("serves /metrics on its own port, to the holder of the token in --metrics-token-file only", async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, "metrics-token"), "scrape-token-1234\n", { mode: 0o600 });
+    const r = await relay({ args: ["--metrics-port", "0", "--metrics-token-file", path.join(dir, "metrics-token")] });
+    // On the line that says the relay listens (and on one of its own after it).
+    const metricsUrl = /"metricsUrl":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/.exec(r.logs())?.[1];
+    expect(metricsUrl).toBeDefined();
+    expect((await fetch(`${r.url.replace(/^ws/, "http")}/metrics`)).status).toBe(404);
+    expect((await fetch(metricsUrl!)).status).toBe(401);
+    expect((await fetch(metricsUrl!, { headers: { Authorization: "Bearer wrong-token-123" } })).status).toBe(401);
+    const scraped = await fetch(metricsUrl!, { headers: { Authorization: "Bearer scrape-token-1234" } });
+    expect(scraped.status).toBe(200);
+    expect(await scraped.text()).toContain("# TYPE relay_connections gauge");
+    expect(fs.readFileSync(`/proc/${r.pid}/cmdline`, "utf8")).not.toContain("scrape-token-1234");
+  });
+
   it("with --trust-proxy, logs and limits use the address the proxy saw, not the proxy's", async () => {
     const direct = await relay();
     expect(await upgradeStatus(direct.url, { Authorization: "Bearer made-up-token-made-up-token-made-up-tok", "X-Forwarded-For": "203.0.113.7" })).toBe(401);
