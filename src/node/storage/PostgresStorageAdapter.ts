@@ -1,0 +1,196 @@
+import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
+import pg from "pg";
+import { StorageWriteError } from "./errors";
+import { validateKey } from "./keys";
+
+/** Options of {@link PostgresStorageAdapter.open}. */
+export interface PostgresStorageOptions {
+  /** `postgres://user:password@host:port/database` (libpq's URL form; `?sslmode=` as pg takes it). */
+  url: string;
+  /** The table the chunks are in (default `writer_chunks`); several relay clusters may share a database with their own tables. */
+  table?: string;
+  /** Connections in the pool (default 10). */
+  maxConnections?: number;
+  /** A query that takes longer is abandoned as failed (default 30 s): a relay must not wait on a hung database forever. */
+  queryTimeoutMs?: number;
+  /** The pool lost a connection outside a query (the database restarted, the network dropped). */
+  onConnectionError?: (error: Error) => void;
+}
+
+/** Table names are interpolated into SQL (they cannot be parameters): only plain identifiers. */
+const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** SQLSTATEs of a concurrent `CREATE ... IF NOT EXISTS` racing another relay's. */
+const RACED_DDL = new Set(["23505", "42P07", "42710"]);
+
+/**
+ * An automerge-repo storage adapter on PostgreSQL, for relay clusters: every relay of a
+ * cluster reads and writes the same chunks, so any relay can serve any document.
+ *
+ * - One row per chunk: `key` is the storage key's parts joined by `/` (parts are
+ *   validated by {@link validateKey}: `[A-Za-z0-9_-]`, so `/` never occurs in a part),
+ *   `document_id` its first part, indexed, because automerge-repo loads and removes by
+ *   document; `seq` keeps the order chunks were first saved in, the order ranges come
+ *   back in (as from the files). A save is one `INSERT … ON CONFLICT DO UPDATE`, a remove one `DELETE`: each
+ *   call is its own transaction, and returns only once it is committed (with PostgreSQL's
+ *   default `synchronous_commit = on`, once it is in the write-ahead log on disk), so the
+ *   relay's "confirmed only when stored" holds as it does on files.
+ * - Compaction with several relays writing one document: automerge-repo's compaction
+ *   writes a snapshot holding everything its Repo has loaded, then removes exactly the
+ *   chunks it had loaded or written itself, by key. A chunk another relay wrote after it
+ *   last loaded is not among them and stays; one it did load is folded into the snapshot
+ *   it just committed. Incremental chunks are keyed by the hash of their content, so a key
+ *   never names two different contents. No relay therefore deletes a change that is not
+ *   in a committed snapshot.
+ * - Only plain SQL (no advisory locks, no server-side functions, no `LIKE` on keys), so
+ *   that it runs unchanged on PostgreSQL-compatible distributed databases (see
+ *   sync-server/README.md, "Running a cluster").
+ * - Errors are thrown as they come: the storage stack's `RetryingStorage` keeps a failed
+ *   save in memory and retries it, and the relay confirms nothing until it succeeds.
+ */
+export class PostgresStorageAdapter implements StorageAdapterInterface {
+  readonly #pool: pg.Pool;
+  readonly #table: string;
+  #closed = false;
+
+  private constructor(pool: pg.Pool, table: string) {
+    this.#pool = pool;
+    this.#table = table;
+  }
+
+  /** Connects, creates the table if it is not there, and checks that the database answers. */
+  static async open(options: PostgresStorageOptions): Promise<PostgresStorageAdapter> {
+    const table = options.table ?? "writer_chunks";
+    if (!TABLE_NAME.test(table)) throw new RangeError(`Not a plain table name: ${JSON.stringify(table)}`);
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.maxConnections ?? 10,
+      query_timeout: options.queryTimeoutMs ?? 30_000,
+      connectionTimeoutMillis: 10_000,
+      // Node's own keepalive notices a dead database host (a cut cable sends no RST).
+      keepAlive: true,
+      application_name: "writer-relay",
+    });
+    // An idle connection the database dropped is an event, not a crash of the relay.
+    pool.on("error", (error) => options.onConnectionError?.(error));
+    const adapter = new PostgresStorageAdapter(pool, table);
+    try {
+      await adapter.#createTable();
+    } catch (error) {
+      await pool.end().catch(() => undefined);
+      throw error;
+    }
+    return adapter;
+  }
+
+  async #createTable(): Promise<void> {
+    const statements = [
+      `CREATE TABLE IF NOT EXISTS ${this.#table} (
+        key text PRIMARY KEY,
+        document_id text NOT NULL,
+        seq bigint GENERATED ALWAYS AS IDENTITY,
+        data bytea NOT NULL,
+        saved_at timestamptz NOT NULL DEFAULT now()
+      )`,
+      `CREATE INDEX IF NOT EXISTS ${this.#table}_document ON ${this.#table} (document_id)`,
+    ];
+    for (const statement of statements) {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await this.#pool.query(statement);
+          break;
+        } catch (error) {
+          // Relays starting together race to create the table; the loser sees a
+          // duplicate in the catalogue. The table is there then: try once more to be sure.
+          if (attempt < 3 && RACED_DDL.has((error as { code?: string }).code ?? "")) continue;
+          throw error;
+        }
+      }
+    }
+  }
+
+  /** The table, for health checks and tests. */
+  get table(): string {
+    return this.#table;
+  }
+
+  async load(key: StorageKey): Promise<Uint8Array | undefined> {
+    const parts = validateKey(key);
+    const result = await this.#query<{ data: Buffer }>(`SELECT data FROM ${this.#table} WHERE key = $1`, [parts.join("/")]);
+    const row = result.rows[0];
+    return row ? bytes(row.data) : undefined;
+  }
+
+  async save(key: StorageKey, data: Uint8Array): Promise<void> {
+    const parts = validateKey(key);
+    try {
+      await this.#query(
+        `INSERT INTO ${this.#table} (key, document_id, data, saved_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, saved_at = EXCLUDED.saved_at`,
+        // A copy: the caller may change its array once save has been called.
+        [parts.join("/"), parts[0], Buffer.from(data)],
+      );
+    } catch (error) {
+      // Its `code` is then PostgreSQL's SQLSTATE (53100: disk full, 25006: read-only...).
+      throw new StorageWriteError(parts, error);
+    }
+  }
+
+  async remove(key: StorageKey): Promise<void> {
+    const parts = validateKey(key);
+    await this.#query(`DELETE FROM ${this.#table} WHERE key = $1`, [parts.join("/")]);
+  }
+
+  async loadRange(keyPrefix: StorageKey): Promise<Chunk[]> {
+    const { where, values } = this.#prefix(keyPrefix);
+    const result = await this.#query<{ key: string; data: Buffer }>(`SELECT key, data FROM ${this.#table} WHERE ${where} ORDER BY seq`, values);
+    return result.rows.map((row) => ({ key: row.key.split("/"), data: bytes(row.data) }));
+  }
+
+  async removeRange(keyPrefix: StorageKey): Promise<void> {
+    const { where, values } = this.#prefix(keyPrefix);
+    await this.#query(`DELETE FROM ${this.#table} WHERE ${where}`, values);
+  }
+
+  /** Bytes stored for one document (the relay routes long documents to its workers by it). */
+  async sizeOf(documentId: string): Promise<number> {
+    validateKey([documentId]);
+    const result = await this.#query<{ size: string | null }>(`SELECT sum(octet_length(data)) AS size FROM ${this.#table} WHERE document_id = $1`, [documentId]);
+    return Number(result.rows[0]?.size ?? 0);
+  }
+
+  /** Whether the database answers now (for /healthz). */
+  async ping(): Promise<void> {
+    await this.#query("SELECT 1", []);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.end();
+  }
+
+  /**
+   * The rows under a key prefix. `[]` is every row; `[doc]` is the document's rows (by the
+   * index); a longer prefix is the key itself or keys that continue it after a `/`.
+   * Compared with `left()` rather than `LIKE`, where `_` (allowed in key parts) is a
+   * wildcard.
+   */
+  #prefix(keyPrefix: StorageKey): { where: string; values: unknown[] } {
+    const parts = validateKey(keyPrefix, { allowEmpty: true });
+    if (parts.length === 0) return { where: "TRUE", values: [] };
+    if (parts.length === 1) return { where: "document_id = $1", values: [parts[0]] };
+    const joined = parts.join("/");
+    return { where: "document_id = $1 AND (key = $2 OR left(key, $3) = $4)", values: [parts[0], joined, joined.length + 1, `${joined}/`] };
+  }
+
+  #query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
+    if (this.#closed) return Promise.reject(new Error("PostgreSQL storage is closed"));
+    return this.#pool.query<Row>(text, values);
+  }
+}
+
+/** pg returns bytea as a Buffer; automerge-repo wants plain Uint8Arrays (tests compare them strictly). */
+function bytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
+}

@@ -1,0 +1,86 @@
+// The PostgreSQL back end for relay clusters keeps the same storage contract as the
+// files (test/storage/acceptance.ts), against a real server started for this file.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { PostgresStorageAdapter } from "../../src/node/storage/PostgresStorageAdapter";
+import { startPostgres, type RunningPostgres } from "../support/postgres";
+import { runStorageAcceptanceTests } from "./acceptance";
+
+let server: RunningPostgres;
+beforeAll(async () => {
+  server = await startPostgres();
+}, 60_000);
+
+let tables = 0;
+runStorageAcceptanceTests("PostgresStorageAdapter", async () => {
+  // A table of its own per test: the suite expects an empty store each time.
+  const adapter = await PostgresStorageAdapter.open({ url: server.url, table: `chunks_${tables++}` });
+  return {
+    adapter,
+    teardown: async () => {
+      await adapter.close();
+    },
+  };
+});
+
+describe("PostgresStorageAdapter with PostgreSQL", () => {
+  const opened: PostgresStorageAdapter[] = [];
+  afterAll(async () => {
+    for (const adapter of opened) await adapter.close();
+  });
+  const open = async (url: string, table = "writer_chunks") => {
+    const adapter = await PostgresStorageAdapter.open({ url, table });
+    opened.push(adapter);
+    return adapter;
+  };
+
+  it("lets relays that start together create the table once, and share its rows", async () => {
+    const url = await server.database();
+    const adapters = await Promise.all(Array.from({ length: 6 }, () => open(url)));
+    await adapters[0]!.save(["doc1", "incremental", "aa"], Uint8Array.from([1, 2]));
+    for (const adapter of adapters) expect(await adapter.load(["doc1", "incremental", "aa"])).toStrictEqual(Uint8Array.from([1, 2]));
+  });
+
+  it("treats _ in a key as a character, not as a pattern", async () => {
+    const adapter = await open(await server.database());
+    await adapter.save(["doc_1", "snapshot", "a"], Uint8Array.from([1]));
+    await adapter.save(["docX1", "snapshot", "a"], Uint8Array.from([2]));
+    await adapter.save(["doc_1", "sync_state", "p"], Uint8Array.from([3]));
+    await adapter.save(["doc_1", "syncXstate", "p"], Uint8Array.from([4]));
+    expect((await adapter.loadRange(["doc_1"])).map((c) => c.key.join("/"))).toEqual(["doc_1/snapshot/a", "doc_1/sync_state/p", "doc_1/syncXstate/p"]);
+    expect((await adapter.loadRange(["doc_1", "sync_state"])).map((c) => c.key.join("/"))).toEqual(["doc_1/sync_state/p"]);
+    await adapter.removeRange(["doc_1", "sync_state"]);
+    expect(await adapter.load(["doc_1", "syncXstate", "p"])).toStrictEqual(Uint8Array.from([4]));
+  });
+
+  it("knows each document's size, for routing long documents to workers", async () => {
+    const adapter = await open(await server.database());
+    await adapter.save(["big", "incremental", "a"], new Uint8Array(3000));
+    await adapter.save(["big", "incremental", "b"], new Uint8Array(2000));
+    await adapter.save(["small", "incremental", "a"], new Uint8Array(10));
+    expect(await adapter.sizeOf("big")).toBe(5000);
+    expect(await adapter.sizeOf("none")).toBe(0);
+  });
+
+  it("refuses table names that are not plain identifiers", async () => {
+    await expect(PostgresStorageAdapter.open({ url: server.url, table: "x; DROP TABLE y" })).rejects.toThrow(/Not a plain table name/);
+  });
+
+  it("fails a save while the database is down, and works again once it is back, keeping what was committed", async () => {
+    const url = await server.database();
+    const adapter = await open(url);
+    await adapter.save(["doc", "incremental", "before"], Uint8Array.from([7]));
+    await server.kill();
+    await expect(adapter.save(["doc", "incremental", "during"], Uint8Array.from([8]))).rejects.toMatchObject({ name: "StorageWriteError" });
+    await server.start();
+    await adapter.save(["doc", "incremental", "after"], Uint8Array.from([9]));
+    const fresh = await open(url);
+    expect((await fresh.loadRange(["doc"])).map((c) => c.key[2])).toEqual(["before", "after"]);
+    // Nothing outside the adapter's statements: one table, one index.
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const { rows } = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+    await client.end();
+    expect(rows.map((r) => r.tablename)).toEqual(["writer_chunks"]);
+  }, 60_000);
+});
