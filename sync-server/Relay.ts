@@ -5,7 +5,7 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import type { PeerId, Repo } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
-import { StorageStack } from "../src/node/storage";
+import { StorageStack, type StorageBackend } from "../src/node/storage";
 import { Metrics } from "./metrics";
 import { PeerDialer } from "./PeerDialer";
 import { PeerSync } from "./PeerSync";
@@ -35,7 +35,10 @@ export interface MetricsOptions {
 }
 
 export interface RelayOptions {
+  /** Tokens, peers.json and (unless `storage` says otherwise) the documents. */
   dataDir: string;
+  /** Where documents are kept: `DATA_DIR/documents` by default, or a PostgreSQL table a cluster shares. */
+  storage?: StorageBackend;
   /** 0 picks a free port; `relay.port` tells which. */
   port: number;
   host: string;
@@ -172,8 +175,9 @@ export class Relay {
     const links: { adapter?: RelayServerAdapter; peerSync?: PeerSync } = {};
 
     let failing = false;
+    const backend: StorageBackend = options.storage ?? { kind: "files", dir: path.join(dataDir, DOCUMENTS_DIR) };
     const stack = await StorageStack.open({
-      backend: { kind: "files", dir: path.join(dataDir, DOCUMENTS_DIR) },
+      backend,
       onCorrupt: (c) => {
         // One that could not be moved stays in place and is met (and reported) again on the next load: not counted.
         if (c.quarantinedTo !== c.path) metrics.inc("relay_quarantined_chunks_total");
@@ -195,7 +199,7 @@ export class Relay {
         links.peerSync?.documentChanged(key[0]!);
       },
     });
-    const storage = new RelayStorage(stack.retrying, stack.dir);
+    const storage = new RelayStorage(stack.retrying, stack.backend);
     storage.onDocumentStored = (documentId) => links.adapter?.documentStored(documentId);
     storage.onRefused = (documentId) => logger.error({ documentId }, "refused to overwrite a document with an empty snapshot");
     let documents: RelayDocuments | undefined;
@@ -226,6 +230,7 @@ export class Relay {
       const isRelayPeer = (id: string): boolean => links.adapter?.isRelayPeer(id) === true || dialers.some((d) => d.remotePeerId === id);
       documents = new RelayDocuments({
         stack,
+        backend,
         storage,
         peerId,
         workers: options.workers,

@@ -1,6 +1,6 @@
 import { Repo, type DocumentId, type NetworkAdapter, type PeerId, type StorageKey } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
-import { StorageNotDurableError, type StorageStack } from "../src/node/storage";
+import { StorageNotDurableError, type StorageBackend, type StorageStack } from "../src/node/storage";
 import { DocumentWorkers } from "../src/node/workers/DocumentWorkers";
 import { onResync, RESYNC_AFTER_MS } from "../src/shared/sync/resync";
 import type { Metrics } from "./metrics";
@@ -10,6 +10,8 @@ import type { RelayWorkerContract } from "./workers/protocol";
 
 export interface RelayDocumentsOptions {
   stack: StorageStack;
+  /** What the stack was opened on, for the workers to open the same. */
+  backend: StorageBackend;
   storage: RelayStorage;
   peerId: PeerId;
   /** Worker threads for long documents (0: every document on the main thread). */
@@ -66,7 +68,7 @@ export class RelayDocuments {
       sizeOnDisk: (documentId) => options.storage.sizeOnDisk(documentId),
       // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
       worker: new URL("./workers/start.mjs", import.meta.url),
-      workerData: { documentsDir: options.stack.dir, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs },
+      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs },
       logger: options.logger,
       inMain: (documentId) => this.#repo?.handles[documentId as DocumentId] !== undefined,
       isRelayPeer: options.isRelayPeer,

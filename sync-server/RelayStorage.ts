@@ -1,7 +1,5 @@
 import type { StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo/slim";
-import fs from "node:fs/promises";
-import path from "node:path";
-import { documentChunkFiles, documentSizeOnDisk, TrackedStorage } from "../src/node/storage";
+import { TrackedStorage, type ChunkBackend } from "../src/node/storage";
 
 /** Documents known to have data on disk, remembered to spare a `stat` (bounded). */
 const KNOWN_CACHE = 10_000;
@@ -29,7 +27,7 @@ const GUARD_MS = 5_000;
  * - `onDocumentStored` fires when a document's first data reaches the disk.
  */
 export class RelayStorage extends TrackedStorage {
-  readonly #documentsDir: string;
+  readonly #backend: ChunkBackend;
   readonly #known = new Set<string>();
   /** Documents whose compaction into an empty snapshot was refused, until when. */
   readonly #guarded = new Map<string, number>();
@@ -38,9 +36,10 @@ export class RelayStorage extends TrackedStorage {
   /** Called with a document ID when its first snapshot or incremental chunk is saved. */
   onDocumentStored: ((documentId: string) => void) | undefined;
 
-  constructor(inner: StorageAdapterInterface, documentsDir: string) {
+  /** `inner` saves to `backend` (through the retrying layer); `backend` answers what is stored. */
+  constructor(inner: StorageAdapterInterface, backend: ChunkBackend) {
     super(inner);
-    this.#documentsDir = documentsDir;
+    this.#backend = backend;
   }
 
   override save(key: StorageKey, data: Uint8Array): Promise<void> {
@@ -95,45 +94,27 @@ export class RelayStorage extends TrackedStorage {
   }
 
   /**
-   * Whether any snapshot or incremental chunk of `documentId` is on disk. Reads the
-   * directory layout of `FileStorageAdapter` (documentChunkFiles), which is cheaper than loading
-   * the chunks; the ID must be validated beforehand.
+   * Whether any snapshot or incremental chunk of `documentId` is stored (the back end
+   * answers without loading the chunks); the ID must be validated beforehand.
    */
   async hasDocument(documentId: string): Promise<boolean> {
     if (this.#known.has(documentId)) return true;
-    for await (const _file of documentChunkFiles(this.#documentsDir, documentId)) {
-      this.#remember(documentId);
-      return true;
-    }
-    return false;
+    if (!(await this.#backend.hasDocument(documentId))) return false;
+    this.#remember(documentId);
+    return true;
   }
 
   /**
-   * Bytes of `documentId`'s snapshot and incremental chunks on disk (0 if it has none):
-   * how long it will take to load (the relay's document workers go by it).
+   * Bytes of `documentId`'s snapshot and incremental chunks (0 if it has none): how long
+   * it will take to load (the relay's document workers go by it).
    */
   sizeOnDisk(documentId: string): Promise<number> {
-    return documentSizeOnDisk(this.#documentsDir, documentId);
+    return this.#backend.sizeOnDisk(documentId);
   }
 
-  /** Every document ID with data on disk (for a full sweep to a new relay peer). */
-  async *documentIds(): AsyncGenerator<string> {
-    let shards: string[];
-    try {
-      shards = await fs.readdir(this.#documentsDir);
-    } catch {
-      return;
-    }
-    for (const shard of shards) {
-      if (shard.length !== 2) continue;
-      let ids: string[];
-      try {
-        ids = await fs.readdir(path.join(this.#documentsDir, shard));
-      } catch {
-        continue;
-      }
-      for (const id of ids) if (id.startsWith(shard) && !id.includes(".") && (await this.hasDocument(id))) yield id;
-    }
+  /** Every document ID with data stored (for a full sweep to a new relay peer). */
+  documentIds(): AsyncGenerator<string> {
+    return this.#backend.documentIds();
   }
 
   #remember(documentId: string): void {

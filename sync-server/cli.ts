@@ -2,7 +2,7 @@
 // The relay's command line: `npm run relay -- --help`.
 import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
-import { DirectoryLockedError } from "../src/node/storage";
+import { DirectoryLockedError, StorageUnavailableError } from "../src/node/storage";
 import { parseArgument, resolveSettings, SETTINGS, SettingsError, type RelaySettings } from "./config";
 import { Relay } from "./Relay";
 import { TokenNameError } from "./tokens";
@@ -65,6 +65,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
   try {
     relay = await Relay.open({
       dataDir,
+      storage: options.storage === "files" ? undefined : { kind: "postgres", url: options.storage },
       port: options.port,
       host: options.host,
       peers,
@@ -96,7 +97,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
       },
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError) {
+    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError) {
       logger.fatal(error.message);
       process.exit(3);
     }

@@ -52,6 +52,15 @@ export const SETTINGS: readonly Setting[] = [
   { flag: "port", env: "RELAY_PORT", kind: "int", schema: int(0).max(65_535, { error: "expected a port, 0 to 65535" }), default: 8787, help: "port to listen on (0: any free port)", arg: "n" },
   { flag: "host", env: "RELAY_HOST", kind: "string", schema: text, default: "127.0.0.1", help: "address to listen on; put a TLS proxy in front for anything but loopback", arg: "host" },
   { flag: "data", env: "RELAY_DATA_DIR", kind: "string", schema: text, help: "data directory (documents, tokens, peers.json)", arg: "dir" },
+  {
+    flag: "storage",
+    env: "RELAY_STORAGE",
+    kind: "string",
+    schema: z.string().regex(/^(files|postgres(ql)?:\/\/\S+)$/, { error: 'expected "files" or a postgres:// URL' }),
+    default: "files",
+    help: 'where documents are kept: "files" (in the data directory) or postgres://user@host/db for a relay cluster (put a password in the configuration file or PGPASSWORD, not on the command line)',
+    arg: "where",
+  },
   { flag: "peer", key: "peers", env: "RELAY_PEERS", kind: "list", schema: z.array(z.string().regex(/^wss?:\/\/\S+$/, { error: "expected ws:// or wss:// URLs" }), { error: "expected a list of ws:// or wss:// URLs" }), help: "another relay to replicate with, ws(s)://host:port/ (repeatable; RELAY_PEERS: comma-separated); its token from --peer-token-file", arg: "url" },
   { flag: "peer-token-file", env: "RELAY_PEER_TOKEN_FILE", kind: "string", schema: text, help: "file holding the token for peers whose URL has none (default: $CREDENTIALS_DIRECTORY/peer-token when systemd provides it)", arg: "file" },
   { flag: "peer-token", env: "RELAY_PEER_TOKEN", kind: "string", schema: text, help: "the peer token itself: visible in the process list, prefer --peer-token-file", arg: "token" },
@@ -104,6 +113,7 @@ export interface RelaySettings {
   port: number;
   host: string;
   data?: string;
+  storage: string;
   peers: string[];
   peerToken?: string;
   peerBackoffMaxMs: number;

@@ -205,7 +205,7 @@ export class Host {
         // library) arrives from a relay, at whatever length: in the worker.
         newDocuments: options.documentWorkers?.newDocuments ?? "worker",
         worker: options.documentWorkers?.worker ?? new URL("./workers/start.mjs", import.meta.url),
-        workerData: { documentsDir: stack.dir, dataDir, peerId, saveDebounceMs, syncDebounceMs: HOST_SYNC_DEBOUNCE_MS },
+        workerData: { documentsDir: path.join(dataDir, "documents"), dataDir, peerId, saveDebounceMs, syncDebounceMs: HOST_SYNC_DEBOUNCE_MS },
         logger,
         inMain: (documentId) => repo?.handles[documentId as DocumentId] !== undefined,
         // Windows ask for what they show; everything is announced to relays (as below).

@@ -2,11 +2,12 @@
 // src/node/workers/DocumentWorkers.ts): what they are started with, answer and report.
 // It mirrors the host's (src/host/workers/protocol.ts).
 import type { PeerId } from "@automerge/automerge-repo/slim";
+import type { StorageBackend } from "../../src/node/storage";
 import type { EvictCalls, PoolCalls, WorkerInit } from "../../src/node/workers/protocol";
 
 export interface RelayWorkerInit extends WorkerInit {
-  /** The relay's documents directory; the main thread holds its lock. */
-  documentsDir: string;
+  /** The relay's storage: its documents directory (whose lock the main thread holds), or its database. */
+  backend: StorageBackend;
   /** The relay's peer ID: every thread answers as the same relay. */
   peerId: PeerId;
   saveDebounceMs: number;

@@ -5,6 +5,7 @@
 // message of this Repo goes there and leaves by the connection of its target peer.
 import { Repo } from "@automerge/automerge-repo/slim";
 import { StorageNotDurableError, StorageStack } from "../../src/node/storage";
+import { PostgresStorageAdapter } from "../../src/node/storage/PostgresStorageAdapter";
 import type { StorageActivity } from "../../src/node/workers/protocol";
 import { workerRuntime } from "../../src/node/workers/runtime";
 import { onResync, RESYNC_AFTER_MS } from "../../src/shared/sync/resync";
@@ -20,7 +21,7 @@ let failing = false;
 /** What the storage did since the last report: the main thread adds it to the relay's /metrics (Relay.ts counts its own alike). */
 let storageActivity: StorageActivity = { saveSeconds: [], failedSaves: 0, quarantined: 0 };
 const stack = StorageStack.underLock({
-  backend: { kind: "files", dir: init.documentsDir },
+  backend: init.backend,
   onCorrupt: (c) => {
     if (c.quarantinedTo !== c.path) storageActivity.quarantined++;
     log("error", { documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
@@ -40,9 +41,10 @@ const stack = StorageStack.underLock({
     storageActivity.saveSeconds.push(seconds);
     event({ t: "changed", documentId: key[0]! });
   },
-});
+}, init.backend.kind === "postgres" ? PostgresStorageAdapter.connect(init.backend) : undefined);
+
 const retrying = stack.retrying;
-const storage = new RelayStorage(retrying, stack.dir);
+const storage = new RelayStorage(retrying, stack.backend);
 storage.onDocumentStored = (documentId) => event({ t: "stored", documentId });
 storage.onRefused = (documentId) => log("error", { documentId }, "refused to overwrite a document with an empty snapshot");
 

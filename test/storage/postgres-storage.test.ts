@@ -58,8 +58,13 @@ describe("PostgresStorageAdapter with PostgreSQL", () => {
     await adapter.save(["big", "incremental", "a"], new Uint8Array(3000));
     await adapter.save(["big", "incremental", "b"], new Uint8Array(2000));
     await adapter.save(["small", "incremental", "a"], new Uint8Array(10));
-    expect(await adapter.sizeOf("big")).toBe(5000);
-    expect(await adapter.sizeOf("none")).toBe(0);
+    expect(await adapter.sizeOnDisk("big")).toBe(5000);
+    expect(await adapter.sizeOnDisk("none")).toBe(0);
+    expect(await adapter.hasDocument("big")).toBe(true);
+    expect(await adapter.hasDocument("none")).toBe(false);
+    const ids: string[] = [];
+    for await (const id of adapter.documentIds()) ids.push(id);
+    expect(ids).toEqual(["big", "small"]);
   });
 
   it("refuses table names that are not plain identifiers", async () => {

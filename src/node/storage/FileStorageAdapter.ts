@@ -116,6 +116,40 @@ export class FileStorageAdapter implements StorageAdapterInterface {
     return documentSizeOnDisk(this.dir, documentId);
   }
 
+  /**
+   * Whether any snapshot or incremental chunk of `documentId` is on disk, from the
+   * directory layout (documentChunkFiles), which is cheaper than loading the chunks.
+   */
+  async hasDocument(documentId: string): Promise<boolean> {
+    for await (const _file of documentChunkFiles(this.dir, documentId)) return true;
+    return false;
+  }
+
+  /** Every document ID with a snapshot or incremental chunk on disk. */
+  async *documentIds(): AsyncGenerator<string> {
+    let shards: string[];
+    try {
+      shards = await fs.readdir(this.dir);
+    } catch {
+      return;
+    }
+    for (const shard of shards) {
+      if (shard.length !== 2) continue;
+      let ids: string[];
+      try {
+        ids = await fs.readdir(path.join(this.dir, shard));
+      } catch {
+        continue;
+      }
+      for (const id of ids) if (id.startsWith(shard) && !id.includes(".") && (await this.hasDocument(id))) yield id;
+    }
+  }
+
+  /** What this back end is, for logs. */
+  get description(): string {
+    return this.dir;
+  }
+
   /** The most recent corruption reports (the last 100), oldest first. */
   get corruptions(): readonly CorruptionReport[] {
     return this.#corruptions;

@@ -1,7 +1,8 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
 import pg from "pg";
-import { StorageWriteError } from "./errors";
-import { validateKey } from "./keys";
+import { StorageUnavailableError, StorageWriteError } from "./errors";
+import type { ChunkBackend } from "./stack";
+import { isValidKeyPart, validateKey } from "./keys";
 
 /** Options of {@link PostgresStorageAdapter.open}. */
 export interface PostgresStorageOptions {
@@ -48,18 +49,32 @@ const RACED_DDL = new Set(["23505", "42P07", "42710"]);
  * - Errors are thrown as they come: the storage stack's `RetryingStorage` keeps a failed
  *   save in memory and retries it, and the relay confirms nothing until it succeeds.
  */
-export class PostgresStorageAdapter implements StorageAdapterInterface {
+export class PostgresStorageAdapter implements StorageAdapterInterface, ChunkBackend {
   readonly #pool: pg.Pool;
   readonly #table: string;
+  readonly description: string;
   #closed = false;
 
-  private constructor(pool: pg.Pool, table: string) {
+  private constructor(pool: pg.Pool, table: string, url: string) {
     this.#pool = pool;
     this.#table = table;
+    this.description = `${withoutPassword(url)} (table ${table})`;
   }
 
   /** Connects, creates the table if it is not there, and checks that the database answers. */
   static async open(options: PostgresStorageOptions): Promise<PostgresStorageAdapter> {
+    const adapter = PostgresStorageAdapter.connect(options);
+    try {
+      await adapter.#createTable();
+    } catch (error) {
+      await adapter.close().catch(() => undefined);
+      throw new StorageUnavailableError(adapter.description, error);
+    }
+    return adapter;
+  }
+
+  /** A pool on a table that `open` created (a relay's document workers): no round trip yet. */
+  static connect(options: PostgresStorageOptions): PostgresStorageAdapter {
     const table = options.table ?? "writer_chunks";
     if (!TABLE_NAME.test(table)) throw new RangeError(`Not a plain table name: ${JSON.stringify(table)}`);
     const pool = new pg.Pool({
@@ -73,14 +88,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
     });
     // An idle connection the database dropped is an event, not a crash of the relay.
     pool.on("error", (error) => options.onConnectionError?.(error));
-    const adapter = new PostgresStorageAdapter(pool, table);
-    try {
-      await adapter.#createTable();
-    } catch (error) {
-      await pool.end().catch(() => undefined);
-      throw error;
-    }
-    return adapter;
+    return new PostgresStorageAdapter(pool, table, options.url);
   }
 
   async #createTable(): Promise<void> {
@@ -88,6 +96,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
       `CREATE TABLE IF NOT EXISTS ${this.#table} (
         key text PRIMARY KEY,
         document_id text NOT NULL,
+        kind text NOT NULL,
         seq bigint GENERATED ALWAYS AS IDENTITY,
         data bytea NOT NULL,
         saved_at timestamptz NOT NULL DEFAULT now()
@@ -125,10 +134,10 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
     const parts = validateKey(key);
     try {
       await this.#query(
-        `INSERT INTO ${this.#table} (key, document_id, data, saved_at) VALUES ($1, $2, $3, now())
+        `INSERT INTO ${this.#table} (key, document_id, kind, data, saved_at) VALUES ($1, $2, $3, $4, now())
          ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, saved_at = EXCLUDED.saved_at`,
         // A copy: the caller may change its array once save has been called.
-        [parts.join("/"), parts[0], Buffer.from(data)],
+        [parts.join("/"), parts[0], parts[1] ?? "", Buffer.from(data)],
       );
     } catch (error) {
       // Its `code` is then PostgreSQL's SQLSTATE (53100: disk full, 25006: read-only...).
@@ -152,11 +161,32 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
     await this.#query(`DELETE FROM ${this.#table} WHERE ${where}`, values);
   }
 
-  /** Bytes stored for one document (the relay routes long documents to its workers by it). */
-  async sizeOf(documentId: string): Promise<number> {
-    validateKey([documentId]);
-    const result = await this.#query<{ size: string | null }>(`SELECT sum(octet_length(data)) AS size FROM ${this.#table} WHERE document_id = $1`, [documentId]);
+  /** Bytes of a document's snapshot and incremental chunks (the relay routes long documents to its workers by it). */
+  async sizeOnDisk(documentId: string): Promise<number> {
+    if (!isValidKeyPart(documentId)) return 0;
+    const result = await this.#query<{ size: string | null }>(`SELECT sum(octet_length(data)) AS size FROM ${this.#table} WHERE document_id = $1 AND kind IN ('snapshot', 'incremental')`, [documentId]);
     return Number(result.rows[0]?.size ?? 0);
+  }
+
+  /** Whether a document has a snapshot or incremental chunk stored. */
+  async hasDocument(documentId: string): Promise<boolean> {
+    if (!isValidKeyPart(documentId)) return false;
+    const result = await this.#query(`SELECT 1 FROM ${this.#table} WHERE document_id = $1 AND kind IN ('snapshot', 'incremental') LIMIT 1`, [documentId]);
+    return result.rows.length > 0;
+  }
+
+  /** Every document with a snapshot or incremental chunk, a page at a time (by the index, never the whole table at once). */
+  async *documentIds(): AsyncGenerator<string> {
+    let after = "";
+    for (;;) {
+      const result = await this.#query<{ document_id: string }>(
+        `SELECT DISTINCT document_id FROM ${this.#table} WHERE document_id > $1 AND kind IN ('snapshot', 'incremental') ORDER BY document_id LIMIT 500`,
+        [after],
+      );
+      for (const row of result.rows) yield row.document_id;
+      if (result.rows.length < 500) return;
+      after = result.rows[result.rows.length - 1]!.document_id;
+    }
   }
 
   /** Whether the database answers now (for /healthz). */
@@ -187,6 +217,17 @@ export class PostgresStorageAdapter implements StorageAdapterInterface {
   #query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
     if (this.#closed) return Promise.reject(new Error("PostgreSQL storage is closed"));
     return this.#pool.query<Row>(text, values);
+  }
+}
+
+/** A connection URL fit for a log line: its password replaced. */
+function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(a PostgreSQL URL that does not parse)";
   }
 }
 

@@ -95,3 +95,16 @@ export class StorageNotDurableError extends Error {
     super(`${documentId} is not on disk yet: saving it keeps failing (held in memory and retried)`);
   }
 }
+
+/** The storage's back end cannot be used at all (a database that cannot be reached or refuses the relay): nothing can start on it. */
+export class StorageUnavailableError extends Error {
+  override readonly name = "StorageUnavailableError";
+
+  constructor(
+    /** The back end, as fit for a log line (no password). */
+    readonly backend: string,
+    cause: unknown,
+  ) {
+    super(`Cannot use the storage at ${backend}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
