@@ -6,6 +6,8 @@ import type { Duplex } from "node:stream";
 import type { PeerId, Repo } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
 import { StorageStack, type StorageBackend } from "../src/node/storage";
+import { ClusterFanout } from "./cluster/ClusterFanout";
+import { NatsBus } from "./cluster/NatsBus";
 import { Metrics } from "./metrics";
 import { PeerDialer } from "./PeerDialer";
 import { PeerSync } from "./PeerSync";
@@ -39,6 +41,11 @@ export interface RelayOptions {
   dataDir: string;
   /** Where documents are kept: `DATA_DIR/documents` by default, or a PostgreSQL table a cluster shares. */
   storage?: StorageBackend;
+  /**
+   * A relay cluster's bus, `nats://host:4222` (with `storage` on PostgreSQL): changes and
+   * ephemeral messages reach the writers of every relay of the cluster.
+   */
+  nats?: string;
   /** 0 picks a free port; `relay.port` tells which. */
   port: number;
   host: string;
@@ -90,6 +97,7 @@ interface RelayParts {
   dialers: PeerDialer[];
   peerSync: PeerSync;
   gate: UpgradeGate;
+  cluster: ClusterFanout | undefined;
 }
 
 /**
@@ -172,7 +180,8 @@ export class Relay {
     const metrics = new Metrics();
     // Storage reports and the workers' come from the start; the parts they reach exist a
     // little later, once everything is wired.
-    const links: { adapter?: RelayServerAdapter; peerSync?: PeerSync } = {};
+    const links: { adapter?: RelayServerAdapter; peerSync?: PeerSync; cluster?: ClusterFanout; gate?: UpgradeGate } = {};
+    if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
 
     let failing = false;
     const backend: StorageBackend = options.storage ?? { kind: "files", dir: path.join(dataDir, DOCUMENTS_DIR) };
@@ -193,10 +202,11 @@ export class Relay {
         failing = false;
         logger.info("saving works again; every pending change is on disk");
       },
-      onSaved: (key, seconds) => {
+      onSaved: (key, seconds, data) => {
         if (key[1] !== "snapshot" && key[1] !== "incremental") return;
         metrics.observe("relay_save_seconds", seconds);
         links.peerSync?.documentChanged(key[0]!);
+        if (key[2]) links.cluster?.chunkStored(key[0]!, key[1], key[2], data);
       },
     });
     const storage = new RelayStorage(stack.retrying, stack.backend);
@@ -205,7 +215,9 @@ export class Relay {
     let documents: RelayDocuments | undefined;
     try {
       // The Repo's storage ID, read (or made) the way automerge-repo does, also names
-      // this relay's peer ID, so that the ID stays the same across restarts.
+      // this relay's peer ID, so that the ID stays the same across restarts. The relays
+      // of a cluster share their storage, so they share it too: to a writer they are one
+      // relay, and one that fails over to another resumes its sync where it was.
       let storageId = await storage.load(["storage-adapter-id"]).then((b) => (b ? new TextDecoder().decode(b) : undefined));
       if (!storageId) {
         storageId = randomUUID();
@@ -248,6 +260,7 @@ export class Relay {
         onRestart: (held) => links.adapter?.restartSync(held),
         // What a peer relay still needs is on disk too, before a writer hears "on the relay".
         durable: async () => links.peerSync?.durable(),
+        onChunk: options.nats ? (documentId, kind, hash, data) => links.cluster?.chunkStored(documentId, kind, hash, data) : undefined,
       });
       const docs = documents;
       const relayPeers = new Map<string, string>();
@@ -262,9 +275,34 @@ export class Relay {
         isPeerIdTaken: (id) => dialers.some((d) => d.remotePeerId === id || d.dialId === id),
         touch: docs.touch,
         store: (documentId) => docs.store(documentId),
+        publishEphemeral: options.nats ? (message) => links.cluster?.ephemeral(message) : undefined,
       });
       links.adapter = adapter;
       const repo = await documents.open([adapter, ...dialers]);
+
+      let cluster: ClusterFanout | undefined;
+      if (options.nats) {
+        cluster = new ClusterFanout({
+          documents,
+          storage,
+          adapter,
+          logger,
+          metrics,
+          onStatus: (connected) => {
+            if (connected) return;
+            // Writers here would stop hearing the other relays' writers: they go, and
+            // reconnect (through the load balancer) to a relay that hears everyone.
+            // New connections are refused until the bus is back (UpgradeGate).
+            const closed = adapter.closeWhere((c) => c.access === "relay", 4012, "relay lost its cluster; reconnect");
+            logger.warn({ closed }, "closed writers' connections while the cluster bus is lost");
+          },
+        });
+        const bus = await NatsBus.open({ servers: options.nats, name: `writer-relay ${peerId} pid ${process.pid}`, logger, handlers: cluster.handlers }).catch((error: unknown) => {
+          throw new ClusterUnavailableError(options.nats!, error);
+        });
+        cluster.attach(bus);
+        links.cluster = cluster;
+      }
 
       const peerSync = new PeerSync({
         storage,
@@ -298,13 +336,15 @@ export class Relay {
         maxPendingUpgrades: options.maxPendingUpgrades,
         requestTimeoutMs: options.requestTimeoutMs,
         trustProxy: options.trustProxy ?? false,
+        unavailable: () => (cluster && !cluster.connected ? "cluster-unavailable" : undefined),
         logger,
         metrics,
       });
-      const relay = new Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate });
+      const relay = new Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster });
       await relay.#listen();
       return relay;
     } catch (error) {
+      await links.cluster?.close();
       await documents?.workers.close();
       await stack.close();
       throw error;
@@ -387,8 +427,19 @@ export class Relay {
     }
     if (pathname === "/healthz") {
       const pendingSaves = this.#parts.documents.pendingSaves;
-      const reason = this.#closing ? "the relay is shutting down" : pendingSaves > 0 ? `cannot save to its disk: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : null;
-      res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...(reason ? { reason } : {}), pendingSaves }));
+      const { cluster } = this.#parts;
+      const reason = this.#closing
+        ? "the relay is shutting down"
+        : pendingSaves > 0
+          ? `cannot save to its ${this.#options.storage?.kind === "postgres" ? "database" : "disk"}: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried`
+          : cluster && !cluster.connected
+            ? "lost the cluster bus (NATS): reconnecting, and refusing writers until then"
+            : null;
+      const parts = {
+        storage: this.#options.storage?.kind ?? "files",
+        ...(cluster ? { nats: cluster.connected ? "connected" : "disconnected" } : {}),
+      };
+      res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...(reason ? { reason } : {}), pendingSaves, ...parts }));
       return;
     }
     // With a listener of its own, /metrics is not here at all (a 404, as for any other path).
@@ -438,7 +489,7 @@ export class Relay {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      const { adapter, dialers, documents, peerSync, stack, gate } = this.#parts;
+      const { adapter, dialers, documents, peerSync, stack, gate, cluster } = this.#parts;
       gate.close();
       for (const timer of this.#timers) clearInterval(timer);
       const stopped = new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -450,6 +501,8 @@ export class Relay {
       const unsavedInWorkers = await documents.close();
       await peerSync.close().catch((error: unknown) => this.logger.error({ err: error }, "could not write peers.json"));
       const unsaved = [...(await stack.close()), ...unsavedInWorkers];
+      // After the last saves, which it tells the other relays about.
+      await cluster?.close();
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
       await stopped;
       await metricsStopped;
@@ -474,4 +527,13 @@ async function listen(server: http.Server, port: number, host: string): Promise<
 
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** The cluster bus cannot be reached when the relay starts: it does not start without it. */
+export class ClusterUnavailableError extends Error {
+  override readonly name = "ClusterUnavailableError";
+
+  constructor(servers: string, cause: unknown) {
+    super(`Cannot reach the cluster bus (NATS) at ${servers}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }

@@ -5,7 +5,7 @@ import { DocumentWorkers } from "../src/node/workers/DocumentWorkers";
 import { onResync, RESYNC_AFTER_MS } from "../src/shared/sync/resync";
 import type { Metrics } from "./metrics";
 import type { RelayStorage } from "./RelayStorage";
-import { confirmPeerHas, evictDocument, knownHeads } from "./repoDocuments";
+import { applyStoredChunk, catchUpFromStorage, confirmPeerHas, evictDocument, knownHeads } from "./repoDocuments";
 import type { RelayWorkerContract } from "./workers/protocol";
 
 export interface RelayDocumentsOptions {
@@ -37,6 +37,8 @@ export interface RelayDocumentsOptions {
   onChanged(documentId: string): void;
   /** A worker died; its peers' sync state of `documents` is stale. */
   onRestart(documents: string[]): void;
+  /** In a relay cluster: a chunk (snapshot or incremental) a worker stored, for the other relays. */
+  onChunk?(documentId: string, kind: string, hash: string, data: Uint8Array): void;
   /** Resolves once what peer relays still need is on disk too (PeerSync.durable). */
   durable(): Promise<void>;
 }
@@ -68,11 +70,15 @@ export class RelayDocuments {
       sizeOnDisk: (documentId) => options.storage.sizeOnDisk(documentId),
       // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
       worker: new URL("./workers/start.mjs", import.meta.url),
-      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs },
+      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onChunk !== undefined },
       logger: options.logger,
       inMain: (documentId) => this.#repo?.handles[documentId as DocumentId] !== undefined,
       isRelayPeer: options.isRelayPeer,
-      onEvent: (e) => (e.t === "stored" ? options.onStored(e.documentId) : options.onChanged(e.documentId)),
+      onEvent: (e) => {
+        if (e.t === "stored") options.onStored(e.documentId);
+        else if (e.t === "changed") options.onChanged(e.documentId);
+        else options.onChunk?.(e.documentId, e.kind, e.hash, e.data);
+      },
       onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
       onRestart: (_worker, documents) => {
         metrics.inc("relay_worker_restarts_total");
@@ -163,6 +169,26 @@ export class RelayDocuments {
       if (this.#options.stack.retrying.hasPending(documentId)) throw new StorageNotDurableError(documentId);
     }
     await this.#options.durable();
+  }
+
+  /**
+   * A relay cluster: applies changes another relay stored to the copy in memory, in the
+   * thread that holds it. False if no thread holds the document (nothing to do: it is
+   * loaded from storage when someone asks for it).
+   */
+  async applyChunk(documentId: string, data: Uint8Array): Promise<boolean> {
+    const owner = this.workers.routeOf(documentId);
+    if (owner === undefined) return false;
+    if (owner !== "main") return this.workers.call(owner, "applyChunk", documentId, data);
+    return this.#repo ? applyStoredChunk(this.#repo, documentId, data) : false;
+  }
+
+  /** A relay cluster: every thread reads its documents in memory from storage again (ClusterFanout, after the bus was lost). */
+  async catchUp(): Promise<number> {
+    let moved = this.#repo ? await catchUpFromStorage(this.#repo, this.#options.storage) : 0;
+    const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp").catch(() => 0)));
+    for (const count of counts) moved += count;
+    return moved;
   }
 
   /** Loads the document and waits until the relay peer with `storageId` has our heads (PeerSync). */

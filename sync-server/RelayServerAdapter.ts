@@ -73,6 +73,8 @@ export interface RelayServerHooks {
    * while that is not done (a failing disk: the messages wait and it is tried again).
    */
   store(documentId: string): Promise<void>;
+  /** In a relay cluster: an ephemeral message (presence, a keystroke) this relay accepted from a writer, for the other relays. */
+  publishEphemeral?(message: Message & { documentId: string }): void;
 }
 
 /** Requests for unknown documents remembered per connection, to answer them once the document arrives. */
@@ -706,6 +708,17 @@ export class RelayServerAdapter extends NetworkAdapter {
     }
     if (message.type === "ephemeral" && !this.#bindSender(connection, message.senderId)) return;
     this.emit("message", message as unknown as Message);
+    if (message.type === "ephemeral" && message.documentId) this.#hooks.publishEphemeral?.(message as unknown as Message & { documentId: string });
+  }
+
+  /**
+   * In a relay cluster: an ephemeral message another relay accepted from one of its
+   * writers, for this relay's writers of the document (the Repo passes it on to the peers
+   * syncing the document, as for a local writer's). Checked there; the caller checks
+   * that the document is in memory here, so that nothing is loaded for it.
+   */
+  deliverFromCluster(message: Message): void {
+    this.emit("message", message);
   }
 
   /**

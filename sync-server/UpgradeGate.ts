@@ -17,6 +17,8 @@ export interface UpgradeGateOptions {
   maxPendingUpgrades: number;
   /** Time a connection has to finish its HTTP request or upgrade. */
   requestTimeoutMs: number;
+  /** Why the relay cannot take writers now (a relay cluster without its bus), if so: upgrades get 503 with this reason. */
+  unavailable?: () => string | undefined;
   /** Client addresses come from X-Forwarded-For (see clientAddress). */
   trustProxy: boolean;
   logger: Logger;
@@ -109,6 +111,8 @@ export class UpgradeGate {
     };
     if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
     if (adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
+    const unavailable = this.#options.unavailable?.();
+    if (unavailable) return refuse(503, "Service Unavailable", unavailable);
     const token = bearerToken(req);
     const address = clientAddress(req, this.#options.trustProxy);
     let credential: Credential;

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import pino from "pino";
 import { DirectoryLockedError, StorageUnavailableError } from "../src/node/storage";
 import { parseArgument, resolveSettings, SETTINGS, SettingsError, type RelaySettings } from "./config";
-import { Relay } from "./Relay";
+import { ClusterUnavailableError, Relay } from "./Relay";
 import { TokenNameError } from "./tokens";
 import { addTokenCommands } from "./tokenCommands";
 
@@ -66,6 +66,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
     relay = await Relay.open({
       dataDir,
       storage: options.storage === "files" ? undefined : { kind: "postgres", url: options.storage },
+      nats: options.nats,
       port: options.port,
       host: options.host,
       peers,
@@ -97,7 +98,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
       },
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError) {
+    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError) {
       logger.fatal(error.message);
       process.exit(3);
     }

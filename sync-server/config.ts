@@ -61,6 +61,14 @@ export const SETTINGS: readonly Setting[] = [
     help: 'where documents are kept: "files" (in the data directory) or postgres://user@host/db for a relay cluster (put a password in the configuration file or PGPASSWORD, not on the command line)',
     arg: "where",
   },
+  {
+    flag: "nats",
+    env: "RELAY_NATS",
+    kind: "string",
+    schema: z.string().regex(/^(nats|tls):\/\/\S+$/, { error: "expected nats://host:4222 (several: comma-separated)" }),
+    help: "a relay cluster's bus, nats://host:4222 (with --storage postgres://...): writers on every relay of the cluster see each other's changes at once",
+    arg: "url",
+  },
   { flag: "peer", key: "peers", env: "RELAY_PEERS", kind: "list", schema: z.array(z.string().regex(/^wss?:\/\/\S+$/, { error: "expected ws:// or wss:// URLs" }), { error: "expected a list of ws:// or wss:// URLs" }), help: "another relay to replicate with, ws(s)://host:port/ (repeatable; RELAY_PEERS: comma-separated); its token from --peer-token-file", arg: "url" },
   { flag: "peer-token-file", env: "RELAY_PEER_TOKEN_FILE", kind: "string", schema: text, help: "file holding the token for peers whose URL has none (default: $CREDENTIALS_DIRECTORY/peer-token when systemd provides it)", arg: "file" },
   { flag: "peer-token", env: "RELAY_PEER_TOKEN", kind: "string", schema: text, help: "the peer token itself: visible in the process list, prefer --peer-token-file", arg: "token" },
@@ -114,6 +122,7 @@ export interface RelaySettings {
   host: string;
   data?: string;
   storage: string;
+  nats?: string;
   peers: string[];
   peerToken?: string;
   peerBackoffMaxMs: number;
@@ -293,6 +302,7 @@ export function resolveSettings(sources: SettingsSources): RelaySettings {
   if (peerTokenFromFile !== undefined && values.peerToken !== undefined) problems.push("--peer-token and --peer-token-file both given: use the file");
   values.peerToken ??= peerTokenFromFile;
   values.metricsToken = secret(values.metricsTokenFile, "metrics-token", "metrics token file");
+  if (values.nats !== undefined && values.storage === "files") problems.push("--nats needs --storage postgres://...: the relays of a cluster share their storage");
   if (values.metricsHost !== undefined && values.metricsPort === undefined) problems.push("--metrics-host needs --metrics-port: /metrics moves to its own listener only with a port");
   delete values.peerTokenFile;
   delete values.metricsTokenFile;

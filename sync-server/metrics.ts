@@ -42,6 +42,9 @@ const COUNTERS = {
   relay_quarantined_chunks_total: {
     help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory.",
   },
+  relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, ephemeral.", labels: ["kind"] },
+  relay_cluster_messages_received_total: { help: "Messages from the other relays of the cluster, by kind, whether or not this relay held the document.", labels: ["kind"] },
+  relay_cluster_catch_ups_total: { help: "Times the relay read its documents in memory from storage again because it had lost the cluster bus." },
 } as const satisfies Record<string, Definition>;
 
 /** The gauges: a value as of now, set when it changes or just before each rendering (onCollect). */
@@ -58,6 +61,7 @@ const GAUGES = {
   relay_pending_saves: { help: "Saves waiting for the disk, on the main thread and in document workers." },
   relay_peers_connected: { help: "Relay peers with a live connection." },
   relay_peer_pending_documents: { help: "Documents changed here that relay peers have not confirmed." },
+  relay_cluster_connected: { help: "In a relay cluster: 1 while the relay is connected to the cluster bus (NATS), else 0 (and it refuses new connections)." },
 } as const satisfies Record<string, Definition>;
 
 /** The histograms, of durations in seconds (SECONDS_BUCKETS). */

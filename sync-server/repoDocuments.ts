@@ -1,7 +1,7 @@
 // What the relay does to one document of a Repo, written once for the main thread's Repo
 // and for the document workers' (sync-server/workers/).
 import { next as A } from "@automerge/automerge";
-import { encodeHeads, type DocHandle, type DocumentId, type Repo } from "@automerge/automerge-repo/slim";
+import { encodeHeads, type DocHandle, type DocumentId, type Repo, type StorageAdapterInterface } from "@automerge/automerge-repo/slim";
 import { sameHeads } from "../src/shared/sync/heads";
 
 /** How long to wait for a relay peer to confirm one document before moving on. */
@@ -82,4 +82,42 @@ export async function evictDocument(repo: Repo, documentId: string, stillIdle: (
     return true;
   }
   return false;
+}
+
+/**
+ * Applies changes another relay of the cluster stored (an incremental chunk, as
+ * automerge-repo writes them) to the Repo's copy, if the document is in memory and
+ * loaded; the Repo then syncs them to this relay's writers and saves its copy (the same
+ * chunk again, under the same key: its name is the hash of its content). False if the
+ * document is not here, which is fine: it will be loaded from storage when asked for.
+ */
+export function applyStoredChunk(repo: Repo, documentId: string, data: Uint8Array): boolean {
+  const handle = repo.handles[documentId as DocumentId];
+  if (!handle?.isReady()) return false;
+  handle.update((doc) => A.loadIncremental(doc as A.Doc<unknown>, data) as never);
+  return true;
+}
+
+/**
+ * Reads every document in memory from storage again and merges what it finds: what the
+ * other relays stored while this one could not hear them (the cluster bus was down).
+ * Automerge merges the chunks it already has as no-ops. Returns how many documents moved.
+ */
+export async function catchUpFromStorage(repo: Repo, storage: StorageAdapterInterface): Promise<number> {
+  let moved = 0;
+  for (const [documentId, handle] of Object.entries(repo.handles)) {
+    if (!handle.isReady()) continue;
+    const chunks = await storage.loadRange([documentId]);
+    const before = A.getHeads(handle.doc() as A.Doc<unknown>);
+    handle.update((doc) => {
+      let next = doc as A.Doc<unknown>;
+      for (const chunk of chunks) {
+        const kind = chunk.key[1];
+        if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A.loadIncremental(next, chunk.data);
+      }
+      return next as never;
+    });
+    if (!sameHeads(encodeHeads(before), encodeHeads(A.getHeads(handle.doc() as A.Doc<unknown>)))) moved++;
+  }
+  return moved;
 }

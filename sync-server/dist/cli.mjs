@@ -920,7 +920,7 @@ var RetryingStorage = class {
     try {
       await this.#inner.save(key, data2);
       this.#pending.delete(id);
-      this.#options.onSaved?.(key, (performance.now() - started) / 1e3);
+      this.#options.onSaved?.(key, (performance.now() - started) / 1e3, data2);
     } catch (error) {
       const entry = { key, data: data2, attempt: 1, op: "save" };
       this.#pending.set(id, entry);
@@ -972,7 +972,7 @@ var RetryingStorage = class {
       try {
         await this.#inner.save(p.key, p.data);
         if (this.#pending.get(id) === p) this.#pending.delete(id);
-        this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3);
+        this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3, p.data);
       } catch (error) {
         p.attempt++;
         this.#fail(p, error);
@@ -1473,6 +1473,14 @@ var SETTINGS = [
     help: 'where documents are kept: "files" (in the data directory) or postgres://user@host/db for a relay cluster (put a password in the configuration file or PGPASSWORD, not on the command line)',
     arg: "where"
   },
+  {
+    flag: "nats",
+    env: "RELAY_NATS",
+    kind: "string",
+    schema: z.string().regex(/^(nats|tls):\/\/\S+$/, { error: "expected nats://host:4222 (several: comma-separated)" }),
+    help: "a relay cluster's bus, nats://host:4222 (with --storage postgres://...): writers on every relay of the cluster see each other's changes at once",
+    arg: "url"
+  },
   { flag: "peer", key: "peers", env: "RELAY_PEERS", kind: "list", schema: z.array(z.string().regex(/^wss?:\/\/\S+$/, { error: "expected ws:// or wss:// URLs" }), { error: "expected a list of ws:// or wss:// URLs" }), help: "another relay to replicate with, ws(s)://host:port/ (repeatable; RELAY_PEERS: comma-separated); its token from --peer-token-file", arg: "url" },
   { flag: "peer-token-file", env: "RELAY_PEER_TOKEN_FILE", kind: "string", schema: text, help: "file holding the token for peers whose URL has none (default: $CREDENTIALS_DIRECTORY/peer-token when systemd provides it)", arg: "file" },
   { flag: "peer-token", env: "RELAY_PEER_TOKEN", kind: "string", schema: text, help: "the peer token itself: visible in the process list, prefer --peer-token-file", arg: "token" },
@@ -1642,6 +1650,7 @@ function resolveSettings(sources) {
   if (peerTokenFromFile !== void 0 && values.peerToken !== void 0) problems.push("--peer-token and --peer-token-file both given: use the file");
   values.peerToken ??= peerTokenFromFile;
   values.metricsToken = secret(values.metricsTokenFile, "metrics-token", "metrics token file");
+  if (values.nats !== void 0 && values.storage === "files") problems.push("--nats needs --storage postgres://...: the relays of a cluster share their storage");
   if (values.metricsHost !== void 0 && values.metricsPort === void 0) problems.push("--metrics-host needs --metrics-port: /metrics moves to its own listener only with a port");
   delete values.peerTokenFile;
   delete values.metricsTokenFile;
@@ -1654,6 +1663,211 @@ import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqu
 import fs7 from "node:fs/promises";
 import http from "node:http";
 import path6 from "node:path";
+
+// sync-server/cluster/ClusterFanout.ts
+import { cbor as cbor2 } from "@automerge/automerge-repo/slim";
+var RECENT_CHUNKS = 1e4;
+var ENVELOPE_BYTES = 1024;
+var CHUNK_HASH = /^[0-9a-f]{64}$/;
+var ClusterFanout = class {
+  #options;
+  #bus;
+  #recent = /* @__PURE__ */ new Set();
+  /** Applying chunks, in order, per document: a chunk must not overtake the one before it. */
+  #queues = /* @__PURE__ */ new Map();
+  constructor(options) {
+    this.#options = options;
+  }
+  /** The bus's handlers; `attach` the bus once it is open. */
+  handlers = {
+    message: (documentId2, kind, payload) => this.#received(documentId2, kind, payload),
+    reconnected: () => void this.catchUp(),
+    statusChanged: (connected) => {
+      this.#options.metrics.set("relay_cluster_connected", connected ? 1 : 0);
+      this.#options.onStatus(connected);
+    }
+  };
+  attach(bus) {
+    this.#bus = bus;
+    this.#options.metrics.set("relay_cluster_connected", 1);
+  }
+  get connected() {
+    return this.#bus?.connected ?? false;
+  }
+  /** A chunk of `documentId` is in the shared storage now (any thread of this relay stored it). */
+  chunkStored(documentId2, kind, hash, data2) {
+    const bus = this.#bus;
+    if (!bus || !CHUNK_HASH.test(hash) || kind !== "incremental" && kind !== "snapshot") return;
+    if (this.#recent.delete(hash)) return;
+    const whole = kind === "incremental" && data2.byteLength <= bus.maxPayload - ENVELOPE_BYTES;
+    bus.publish(documentId2, "changes", cbor2.encode(whole ? { k: kind, h: hash, d: data2 } : { k: kind, h: hash }));
+    this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "changes" });
+  }
+  /** An ephemeral message one of this relay's writers sent. */
+  ephemeral(message) {
+    const bus = this.#bus;
+    if (!bus) return;
+    bus.publish(message.documentId, "ephemeral", cbor2.encode(message));
+    this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "ephemeral" });
+  }
+  /** Reads every document in memory from storage again (after the bus came back). */
+  async catchUp() {
+    const { documents, logger, metrics } = this.#options;
+    metrics.inc("relay_cluster_catch_ups_total");
+    try {
+      const moved = await documents.catchUp();
+      logger.info({ moved }, "caught up from storage after losing the cluster bus");
+    } catch (error) {
+      logger.error({ err: error }, "could not catch up from storage");
+    }
+  }
+  async close() {
+    const bus = this.#bus;
+    this.#bus = void 0;
+    await bus?.close();
+  }
+  #received(documentId2, kind, payload) {
+    const { metrics } = this.#options;
+    metrics.inc("relay_cluster_messages_received_total", { kind });
+    if (kind === "changes") {
+      const previous = this.#queues.get(documentId2) ?? Promise.resolve();
+      const next = previous.then(() => this.#changes(documentId2, payload));
+      this.#queues.set(documentId2, next);
+      void next.finally(() => {
+        if (this.#queues.get(documentId2) === next) this.#queues.delete(documentId2);
+      });
+    } else if (kind === "ephemeral") {
+      this.#ephemeral(documentId2, payload);
+    }
+  }
+  async #changes(documentId2, payload) {
+    const { documents, storage, adapter, logger } = this.#options;
+    let envelope;
+    try {
+      envelope = cbor2.decode(payload);
+    } catch {
+      return void logger.warn({ documentId: documentId2 }, "cluster: a changes message that is not CBOR");
+    }
+    const { h: hash, k: kind } = envelope;
+    if (typeof hash !== "string" || !CHUNK_HASH.test(hash) || kind !== "incremental" && kind !== "snapshot" || envelope.d !== void 0 && !(envelope.d instanceof Uint8Array)) {
+      return void logger.warn({ documentId: documentId2 }, "cluster: a changes message of the wrong shape");
+    }
+    try {
+      if (!documents.isInMemory(documentId2)) {
+        adapter.documentStored(documentId2);
+        return;
+      }
+      const data2 = envelope.d ?? await storage.load([documentId2, kind, hash]);
+      if (!data2) return void logger.warn({ documentId: documentId2, hash }, "cluster: a chunk announced by another relay is not in storage");
+      this.#remember(hash);
+      if (!await documents.applyChunk(documentId2, data2)) this.#recent.delete(hash);
+    } catch (error) {
+      logger.error({ err: error, documentId: documentId2 }, "cluster: could not apply another relay's changes");
+    }
+  }
+  #ephemeral(documentId2, payload) {
+    const { documents, adapter } = this.#options;
+    if (!documents.isInMemory(documentId2)) return;
+    let message;
+    try {
+      message = cbor2.decode(payload);
+    } catch {
+      return;
+    }
+    if (message.type !== "ephemeral" || message.documentId !== documentId2 || typeof message.senderId !== "string" || !(message.data instanceof Uint8Array)) return;
+    adapter.deliverFromCluster(message);
+  }
+  #remember(hash) {
+    if (this.#recent.size >= RECENT_CHUNKS) this.#recent.delete(this.#recent.values().next().value);
+    this.#recent.add(hash);
+  }
+};
+
+// sync-server/cluster/NatsBus.ts
+import { connect } from "@nats-io/transport-node";
+var SUBJECT_PREFIX = "writer.doc";
+var KINDS = /* @__PURE__ */ new Set(["changes", "stored", "ephemeral"]);
+var DOCUMENT_ID = /^[1-9A-HJ-NP-Za-km-z]{1,64}$/;
+var NatsBus = class _NatsBus {
+  #connection;
+  #subscription;
+  #logger;
+  #connected = true;
+  #closed = false;
+  constructor(connection, options) {
+    this.#connection = connection;
+    this.#logger = options.logger;
+    const { handlers } = options;
+    this.#subscription = connection.subscribe(`${SUBJECT_PREFIX}.*.*`, {
+      callback: (error, message) => {
+        if (error) return void this.#logger.error({ err: error }, "cluster bus subscription failed");
+        const [, , documentId2, kind] = message.subject.split(".");
+        if (!documentId2 || !DOCUMENT_ID.test(documentId2) || !kind || !KINDS.has(kind)) return;
+        try {
+          handlers.message(documentId2, kind, message.data);
+        } catch (handlerError) {
+          this.#logger.error({ err: handlerError, documentId: documentId2, kind }, "a cluster message could not be handled");
+        }
+      }
+    });
+    void this.#watch(handlers);
+  }
+  /** Follows the connection's state: lost, and back (then the relay catches up). */
+  async #watch(handlers) {
+    for await (const status of this.#connection.status()) {
+      if (status.type === "disconnect") {
+        this.#connected = false;
+        this.#logger.warn({ server: status.server }, "cluster bus (NATS) lost; reconnecting");
+        handlers.statusChanged(false);
+      } else if (status.type === "reconnect") {
+        this.#connected = true;
+        this.#logger.info({ server: status.server }, "cluster bus (NATS) back; catching up from storage");
+        handlers.statusChanged(true);
+        handlers.reconnected();
+      }
+    }
+  }
+  /** Connects (failing after a few seconds if NATS cannot be reached at all: a relay does not start without its cluster). */
+  static async open(options) {
+    const connection = await connect({
+      servers: options.servers.split(",").map((s) => s.trim()),
+      name: options.name,
+      // Our own messages are not delivered back to us: nothing to apply twice.
+      noEcho: true,
+      // Keep trying for as long as the relay runs; a loss is reported, not fatal.
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 250,
+      timeout: 5e3,
+      // A silent loss (a cut cable) is noticed within ~6 s.
+      pingInterval: 2e3,
+      maxPingOut: 3
+    });
+    return new _NatsBus(connection, options);
+  }
+  get connected() {
+    return this.#connected && !this.#closed;
+  }
+  /** Publishes; while disconnected the client buffers (bounded), and reconnect catches up anyway. */
+  publish(documentId2, kind, payload) {
+    if (this.#closed || !DOCUMENT_ID.test(documentId2)) return;
+    try {
+      this.#connection.publish(`${SUBJECT_PREFIX}.${documentId2}.${kind}`, payload);
+    } catch (error) {
+      this.#logger.warn({ err: error, documentId: documentId2, kind }, "could not publish to the cluster bus");
+    }
+  }
+  /** The largest payload the NATS server takes (its max_payload, 1 MiB by default). */
+  get maxPayload() {
+    return this.#connection.info?.max_payload ?? 1024 * 1024;
+  }
+  async close() {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#subscription.unsubscribe();
+    await this.#connection.drain().catch(() => void 0);
+  }
+};
 
 // sync-server/metrics.ts
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
@@ -1685,7 +1899,10 @@ var COUNTERS = {
   },
   relay_quarantined_chunks_total: {
     help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory."
-  }
+  },
+  relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, ephemeral.", labels: ["kind"] },
+  relay_cluster_messages_received_total: { help: "Messages from the other relays of the cluster, by kind, whether or not this relay held the document.", labels: ["kind"] },
+  relay_cluster_catch_ups_total: { help: "Times the relay read its documents in memory from storage again because it had lost the cluster bus." }
 };
 var GAUGES = {
   relay_connections: { help: "Live client and peer connections (joined or not)." },
@@ -1699,7 +1916,8 @@ var GAUGES = {
   relay_storage_failing: { help: "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0." },
   relay_pending_saves: { help: "Saves waiting for the disk, on the main thread and in document workers." },
   relay_peers_connected: { help: "Relay peers with a live connection." },
-  relay_peer_pending_documents: { help: "Documents changed here that relay peers have not confirmed." }
+  relay_peer_pending_documents: { help: "Documents changed here that relay peers have not confirmed." },
+  relay_cluster_connected: { help: "In a relay cluster: 1 while the relay is connected to the cluster bus (NATS), else 0 (and it refuses new connections)." }
 };
 var HISTOGRAMS = {
   relay_save_seconds: {
@@ -1772,7 +1990,7 @@ var Metrics = class {
 };
 
 // sync-server/PeerDialer.ts
-import { cbor as cbor2, NetworkAdapter } from "@automerge/automerge-repo/slim";
+import { cbor as cbor3, NetworkAdapter } from "@automerge/automerge-repo/slim";
 
 // src/node/sync/Backoff.ts
 import { randomInt } from "node:crypto";
@@ -1947,7 +2165,7 @@ var PeerDialer = class extends NetworkAdapter {
     if (!socket || socket.readyState !== WebSocket.OPEN || !this.#remotePeerId) return;
     if (message.documentId) this.#options.touch(message.documentId);
     const outgoing = message.senderId === this.peerId ? { ...message, senderId: this.#dialId } : message;
-    const bytes2 = cbor2.encode(outgoing);
+    const bytes2 = cbor3.encode(outgoing);
     this.#options.metrics.inc("relay_messages_sent_total", { type: message.type });
     this.#options.metrics.inc("relay_bytes_sent_total", {}, bytes2.byteLength);
     socket.send(bytes2);
@@ -1988,7 +2206,7 @@ var PeerDialer = class extends NetworkAdapter {
     socket.on("error", (error) => this.#log.info({ err: error.message }, "peer connection error"));
     socket.on("open", () => {
       socket.send(
-        cbor2.encode({ type: "join", senderId: this.#dialId, peerMetadata: this.peerMetadata, supportedProtocolVersions: [PROTOCOL_VERSION] })
+        cbor3.encode({ type: "join", senderId: this.#dialId, peerMetadata: this.peerMetadata, supportedProtocolVersions: [PROTOCOL_VERSION] })
       );
       this.#stopWatching?.();
       this.#stopWatching = watchSocket(socket, LIVENESS, (silentMs) => {
@@ -2667,6 +2885,30 @@ async function evictDocument(repo, documentId2, stillIdle) {
   }
   return false;
 }
+function applyStoredChunk(repo, documentId2, data2) {
+  const handle = repo.handles[documentId2];
+  if (!handle?.isReady()) return false;
+  handle.update((doc) => A2.loadIncremental(doc, data2));
+  return true;
+}
+async function catchUpFromStorage(repo, storage) {
+  let moved = 0;
+  for (const [documentId2, handle] of Object.entries(repo.handles)) {
+    if (!handle.isReady()) continue;
+    const chunks = await storage.loadRange([documentId2]);
+    const before = A2.getHeads(handle.doc());
+    handle.update((doc) => {
+      let next = doc;
+      for (const chunk of chunks) {
+        const kind = chunk.key[1];
+        if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A2.loadIncremental(next, chunk.data);
+      }
+      return next;
+    });
+    if (!sameHeads(encodeHeads(before), encodeHeads(A2.getHeads(handle.doc())))) moved++;
+  }
+  return moved;
+}
 
 // sync-server/RelayDocuments.ts
 var MIN_QUIET_MS = 1e3;
@@ -2687,11 +2929,15 @@ var RelayDocuments = class {
       sizeOnDisk: (documentId2) => options.storage.sizeOnDisk(documentId2),
       // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
       worker: new URL("./workers/start.mjs", import.meta.url),
-      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs },
+      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onChunk !== void 0 },
       logger: options.logger,
       inMain: (documentId2) => this.#repo?.handles[documentId2] !== void 0,
       isRelayPeer: options.isRelayPeer,
-      onEvent: (e) => e.t === "stored" ? options.onStored(e.documentId) : options.onChanged(e.documentId),
+      onEvent: (e) => {
+        if (e.t === "stored") options.onStored(e.documentId);
+        else if (e.t === "changed") options.onChanged(e.documentId);
+        else options.onChunk?.(e.documentId, e.kind, e.hash, e.data);
+      },
       onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
       onRestart: (_worker, documents) => {
         metrics.inc("relay_worker_restarts_total");
@@ -2766,6 +3012,24 @@ var RelayDocuments = class {
       if (this.#options.stack.retrying.hasPending(documentId2)) throw new StorageNotDurableError(documentId2);
     }
     await this.#options.durable();
+  }
+  /**
+   * A relay cluster: applies changes another relay stored to the copy in memory, in the
+   * thread that holds it. False if no thread holds the document (nothing to do: it is
+   * loaded from storage when someone asks for it).
+   */
+  async applyChunk(documentId2, data2) {
+    const owner = this.workers.routeOf(documentId2);
+    if (owner === void 0) return false;
+    if (owner !== "main") return this.workers.call(owner, "applyChunk", documentId2, data2);
+    return this.#repo ? applyStoredChunk(this.#repo, documentId2, data2) : false;
+  }
+  /** A relay cluster: every thread reads its documents in memory from storage again (ClusterFanout, after the bus was lost). */
+  async catchUp() {
+    let moved = this.#repo ? await catchUpFromStorage(this.#repo, this.#options.storage) : 0;
+    const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp").catch(() => 0)));
+    for (const count of counts) moved += count;
+    return moved;
   }
   /** Loads the document and waits until the relay peer with `storageId` has our heads (PeerSync). */
   async confirm(documentId2, storageId, connected) {
@@ -2886,12 +3150,12 @@ var RelayDocuments = class {
 
 // sync-server/RelayServerAdapter.ts
 import { next as A4 } from "@automerge/automerge";
-import { cbor as cbor4, NetworkAdapter as NetworkAdapter3 } from "@automerge/automerge-repo/slim";
+import { cbor as cbor5, NetworkAdapter as NetworkAdapter3 } from "@automerge/automerge-repo/slim";
 import { WebSocketServer } from "ws";
 
 // src/shared/sync/changeBroadcast.ts
 import { next as A3 } from "@automerge/automerge/slim";
-import { cbor as cbor3 } from "@automerge/automerge-repo/slim";
+import { cbor as cbor4 } from "@automerge/automerge-repo/slim";
 var CHANGE_BROADCAST = "writer/change";
 var MAX_BROADCAST_CHANGE_BYTES = 16 * 1024;
 
@@ -3337,6 +3601,16 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
     }
     if (message.type === "ephemeral" && !this.#bindSender(connection, message.senderId)) return;
     this.emit("message", message);
+    if (message.type === "ephemeral" && message.documentId) this.#hooks.publishEphemeral?.(message);
+  }
+  /**
+   * In a relay cluster: an ephemeral message another relay accepted from one of its
+   * writers, for this relay's writers of the document (the Repo passes it on to the peers
+   * syncing the document, as for a local writer's). Checked there; the caller checks
+   * that the document is in memory here, so that nothing is loaded for it.
+   */
+  deliverFromCluster(message) {
+    this.emit("message", message);
   }
   /**
    * Whether `connection` may send ephemeral messages (presence, broadcast keystrokes) as
@@ -3488,7 +3762,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
       this.#close(connection, CloseCode.RateLimited, "not reading fast enough", "slow-consumer");
       return;
     }
-    const bytes2 = cbor4.encode(message);
+    const bytes2 = cbor5.encode(message);
     const { metrics } = this.#hooks;
     metrics.inc("relay_messages_sent_total", { type: String(message.type) });
     metrics.inc("relay_bytes_sent_total", {}, bytes2.byteLength);
@@ -3609,7 +3883,7 @@ function reasonLabel(code) {
 }
 function carriesChange(data2) {
   try {
-    const content = cbor4.decode(data2);
+    const content = cbor5.decode(data2);
     return typeof content === "object" && content !== null && content.type === CHANGE_BROADCAST;
   } catch {
     return false;
@@ -3949,6 +4223,8 @@ Content-Length: 0\r
     };
     if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
     if (adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
+    const unavailable = this.#options.unavailable?.();
+    if (unavailable) return refuse(503, "Service Unavailable", unavailable);
     const token = bearerToken(req);
     const address = clientAddress(req, this.#options.trustProxy);
     let credential;
@@ -4090,6 +4366,7 @@ var Relay = class _Relay {
     await fs7.mkdir(dataDir, { recursive: true, mode: 448 });
     const metrics = new Metrics();
     const links = {};
+    if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
     let failing = false;
     const backend = options.storage ?? { kind: "files", dir: path6.join(dataDir, DOCUMENTS_DIR) };
     const stack = await StorageStack.open({
@@ -4108,10 +4385,11 @@ var Relay = class _Relay {
         failing = false;
         logger.info("saving works again; every pending change is on disk");
       },
-      onSaved: (key, seconds) => {
+      onSaved: (key, seconds, data2) => {
         if (key[1] !== "snapshot" && key[1] !== "incremental") return;
         metrics.observe("relay_save_seconds", seconds);
         links.peerSync?.documentChanged(key[0]);
+        if (key[2]) links.cluster?.chunkStored(key[0], key[1], key[2], data2);
       }
     });
     const storage = new RelayStorage(stack.retrying, stack.backend);
@@ -4158,7 +4436,8 @@ var Relay = class _Relay {
         // Peers of a dead worker's documents reconnect at once and sync from what is on disk.
         onRestart: (held2) => links.adapter?.restartSync(held2),
         // What a peer relay still needs is on disk too, before a writer hears "on the relay".
-        durable: async () => links.peerSync?.durable()
+        durable: async () => links.peerSync?.durable(),
+        onChunk: options.nats ? (documentId2, kind, hash, data2) => links.cluster?.chunkStored(documentId2, kind, hash, data2) : void 0
       });
       const docs = documents;
       const relayPeers = /* @__PURE__ */ new Map();
@@ -4172,10 +4451,31 @@ var Relay = class _Relay {
         relayPeerConnected: () => relayPeers.size > 0,
         isPeerIdTaken: (id) => dialers.some((d) => d.remotePeerId === id || d.dialId === id),
         touch: docs.touch,
-        store: (documentId2) => docs.store(documentId2)
+        store: (documentId2) => docs.store(documentId2),
+        publishEphemeral: options.nats ? (message) => links.cluster?.ephemeral(message) : void 0
       });
       links.adapter = adapter;
       const repo = await documents.open([adapter, ...dialers]);
+      let cluster;
+      if (options.nats) {
+        cluster = new ClusterFanout({
+          documents,
+          storage,
+          adapter,
+          logger,
+          metrics,
+          onStatus: (connected) => {
+            if (connected) return;
+            const closed = adapter.closeWhere((c) => c.access === "relay", 4012, "relay lost its cluster; reconnect");
+            logger.warn({ closed }, "closed writers' connections while the cluster bus is lost");
+          }
+        });
+        const bus = await NatsBus.open({ servers: options.nats, name: `writer-relay ${peerId2} pid ${process.pid}`, logger, handlers: cluster.handlers }).catch((error) => {
+          throw new ClusterUnavailableError(options.nats, error);
+        });
+        cluster.attach(bus);
+        links.cluster = cluster;
+      }
       const peerSync = new PeerSync({
         storage,
         file: path6.join(dataDir, "peers.json"),
@@ -4207,13 +4507,15 @@ var Relay = class _Relay {
         maxPendingUpgrades: options.maxPendingUpgrades,
         requestTimeoutMs: options.requestTimeoutMs,
         trustProxy: options.trustProxy ?? false,
+        unavailable: () => cluster && !cluster.connected ? "cluster-unavailable" : void 0,
         logger,
         metrics
       });
-      const relay = new _Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate });
+      const relay = new _Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster });
       await relay.#listen();
       return relay;
     } catch (error) {
+      await links.cluster?.close();
       await documents?.workers.close();
       await stack.close();
       throw error;
@@ -4285,8 +4587,13 @@ var Relay = class _Relay {
     }
     if (pathname === "/healthz") {
       const pendingSaves = this.#parts.documents.pendingSaves;
-      const reason = this.#closing ? "the relay is shutting down" : pendingSaves > 0 ? `cannot save to its disk: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : null;
-      res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...reason ? { reason } : {}, pendingSaves }));
+      const { cluster } = this.#parts;
+      const reason = this.#closing ? "the relay is shutting down" : pendingSaves > 0 ? `cannot save to its ${this.#options.storage?.kind === "postgres" ? "database" : "disk"}: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : cluster && !cluster.connected ? "lost the cluster bus (NATS): reconnecting, and refusing writers until then" : null;
+      const parts = {
+        storage: this.#options.storage?.kind ?? "files",
+        ...cluster ? { nats: cluster.connected ? "connected" : "disconnected" } : {}
+      };
+      res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...reason ? { reason } : {}, pendingSaves, ...parts }));
       return;
     }
     if (pathname === "/metrics" && !this.#metricsServer) {
@@ -4331,7 +4638,7 @@ var Relay = class _Relay {
    */
   close() {
     this.#closing ??= (async () => {
-      const { adapter, dialers, documents, peerSync, stack, gate } = this.#parts;
+      const { adapter, dialers, documents, peerSync, stack, gate, cluster } = this.#parts;
       gate.close();
       for (const timer of this.#timers) clearInterval(timer);
       const stopped = new Promise((resolve) => this.#server.close(() => resolve()));
@@ -4343,6 +4650,7 @@ var Relay = class _Relay {
       const unsavedInWorkers = await documents.close();
       await peerSync.close().catch((error) => this.logger.error({ err: error }, "could not write peers.json"));
       const unsaved = [...await stack.close(), ...unsavedInWorkers];
+      await cluster?.close();
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
       await stopped;
       await metricsStopped;
@@ -4365,6 +4673,12 @@ async function listen(server, port, host) {
 function sha256(text2) {
   return createHash2("sha256").update(text2, "utf8").digest();
 }
+var ClusterUnavailableError = class extends Error {
+  name = "ClusterUnavailableError";
+  constructor(servers, cause) {
+    super(`Cannot reach the cluster bus (NATS) at ${servers}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+};
 
 // sync-server/tokenCommands.ts
 function addTokenCommands(program2, dataOption2, requireData2, fail2) {
@@ -4437,6 +4751,7 @@ async function run(flags) {
     relay = await Relay.open({
       dataDir,
       storage: options.storage === "files" ? void 0 : { kind: "postgres", url: options.storage },
+      nats: options.nats,
       port: options.port,
       host: options.host,
       peers,
@@ -4468,7 +4783,7 @@ async function run(flags) {
       }
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError) {
+    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError) {
       logger.fatal(error.message);
       process.exit(3);
     }

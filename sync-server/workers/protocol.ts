@@ -12,6 +12,8 @@ export interface RelayWorkerInit extends WorkerInit {
   peerId: PeerId;
   saveDebounceMs: number;
   syncDebounceMs: number;
+  /** In a relay cluster: report every chunk stored, for the other relays (`chunk` events). */
+  cluster: boolean;
 }
 
 export type RelayWorkerCalls = PoolCalls &
@@ -22,13 +24,19 @@ export type RelayWorkerCalls = PoolCalls &
     knownHeads: { args: [documentId: string, hashes: string[]]; result: string[] };
     /** PeerSync: load the document and wait until the relay peer has our heads. */
     confirm: { args: [documentId: string, storageId: string]; result: boolean };
+    /** A relay cluster: apply changes another relay stored (false if the document is not loaded here). */
+    applyChunk: { args: [documentId: string, data: Uint8Array]; result: boolean };
+    /** A relay cluster: read every document in memory from storage again (after the bus was lost); how many moved. */
+    catchUp: { args: []; result: number };
   };
 
 export type RelayWorkerEvent =
   /** A document's first data reached the disk. */
   | { t: "stored"; documentId: string }
   /** A snapshot or incremental chunk of a document was saved (for PeerSync). */
-  | { t: "changed"; documentId: string };
+  | { t: "changed"; documentId: string }
+  /** A relay cluster: a snapshot or incremental chunk reached the shared storage, for the other relays. */
+  | { t: "chunk"; documentId: string; kind: string; hash: string; data: Uint8Array };
 
 export interface RelayWorkerContract {
   init: RelayWorkerInit;

@@ -10,7 +10,7 @@ import type { StorageActivity } from "../../src/node/workers/protocol";
 import { workerRuntime } from "../../src/node/workers/runtime";
 import { onResync, RESYNC_AFTER_MS } from "../../src/shared/sync/resync";
 import { RelayStorage } from "../RelayStorage";
-import { confirmPeerHas, evictDocument, knownHeads } from "../repoDocuments";
+import { applyStoredChunk, catchUpFromStorage, confirmPeerHas, evictDocument, knownHeads } from "../repoDocuments";
 import type { RelayWorkerContract } from "./protocol";
 
 const runtime = workerRuntime<RelayWorkerContract>();
@@ -36,10 +36,11 @@ const stack = StorageStack.underLock({
     failing = false;
     log("info", {}, "saving works again; every pending change is on disk");
   },
-  onSaved: (key, seconds) => {
+  onSaved: (key, seconds, data) => {
     if (key[1] !== "snapshot" && key[1] !== "incremental") return;
     storageActivity.saveSeconds.push(seconds);
     event({ t: "changed", documentId: key[0]! });
+    if (init.cluster && key[2]) event({ t: "chunk", documentId: key[0]!, kind: key[1], hash: key[2], data });
   },
 }, init.backend.kind === "postgres" ? PostgresStorageAdapter.connect(init.backend) : undefined);
 
@@ -84,6 +85,8 @@ await runtime.serve({
         else confirming.delete(documentId);
       }
     },
+    applyChunk: (documentId, data) => applyStoredChunk(repo, documentId, data),
+    catchUp: () => catchUpFromStorage(repo, storage),
     evict: async (documentId) => {
       if (confirming.has(documentId) || retrying.hasPending(documentId)) return false;
       const last = activity.get(documentId);

@@ -17,9 +17,10 @@ export interface RetryingStorageOptions {
   onRecovered?: () => void;
   /**
    * Called after each successful save, with the key saved (e.g. to index a document) and
-   * how long the back end took to have it on disk, in seconds (the relay's /metrics).
+   * how long the back end took to have it on disk, in seconds (the relay's /metrics),
+   * and what was saved (a relay cluster tells the other relays about new changes).
    */
-  onSaved?: (key: StorageKey, seconds: number) => void;
+  onSaved?: (key: StorageKey, seconds: number, data: Uint8Array) => void;
   /** First retry delay in ms; doubles up to maxRetryDelayMs. */
   retryDelayMs?: number;
   maxRetryDelayMs?: number;
@@ -86,7 +87,7 @@ export class RetryingStorage implements StorageAdapterInterface {
     try {
       await this.#inner.save(key, data);
       this.#pending.delete(id);
-      this.#options.onSaved?.(key, (performance.now() - started) / 1000);
+      this.#options.onSaved?.(key, (performance.now() - started) / 1000, data);
     } catch (error) {
       // This is the newest data for the key: it replaces any older pending save.
       const entry = { key, data, attempt: 1, op: "save" as const };
@@ -145,7 +146,7 @@ export class RetryingStorage implements StorageAdapterInterface {
         await this.#inner.save(p.key, p.data);
         // Only forget it if no newer save replaced it meanwhile.
         if (this.#pending.get(id) === p) this.#pending.delete(id);
-        this.#options.onSaved?.(p.key, (performance.now() - started) / 1000);
+        this.#options.onSaved?.(p.key, (performance.now() - started) / 1000, p.data);
       } catch (error) {
         p.attempt++;
         this.#fail(p, error);

@@ -895,7 +895,7 @@ var RetryingStorage = class {
     try {
       await this.#inner.save(key, data);
       this.#pending.delete(id);
-      this.#options.onSaved?.(key, (performance.now() - started) / 1e3);
+      this.#options.onSaved?.(key, (performance.now() - started) / 1e3, data);
     } catch (error) {
       const entry = { key, data, attempt: 1, op: "save" };
       this.#pending.set(id, entry);
@@ -947,7 +947,7 @@ var RetryingStorage = class {
       try {
         await this.#inner.save(p.key, p.data);
         if (this.#pending.get(id) === p) this.#pending.delete(id);
-        this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3);
+        this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3, p.data);
       } catch (error) {
         p.attempt++;
         this.#fail(p, error);
@@ -1352,6 +1352,30 @@ async function evictDocument(repo2, documentId, stillIdle) {
   }
   return false;
 }
+function applyStoredChunk(repo2, documentId, data) {
+  const handle = repo2.handles[documentId];
+  if (!handle?.isReady()) return false;
+  handle.update((doc) => A.loadIncremental(doc, data));
+  return true;
+}
+async function catchUpFromStorage(repo2, storage2) {
+  let moved = 0;
+  for (const [documentId, handle] of Object.entries(repo2.handles)) {
+    if (!handle.isReady()) continue;
+    const chunks = await storage2.loadRange([documentId]);
+    const before = A.getHeads(handle.doc());
+    handle.update((doc) => {
+      let next = doc;
+      for (const chunk of chunks) {
+        const kind = chunk.key[1];
+        if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A.loadIncremental(next, chunk.data);
+      }
+      return next;
+    });
+    if (!sameHeads(encodeHeads(before), encodeHeads(A.getHeads(handle.doc())))) moved++;
+  }
+  return moved;
+}
 
 // sync-server/workers/worker.ts
 var runtime = workerRuntime();
@@ -1375,10 +1399,11 @@ var stack = StorageStack.underLock({
     failing = false;
     log("info", {}, "saving works again; every pending change is on disk");
   },
-  onSaved: (key, seconds) => {
+  onSaved: (key, seconds, data) => {
     if (key[1] !== "snapshot" && key[1] !== "incremental") return;
     storageActivity.saveSeconds.push(seconds);
     event({ t: "changed", documentId: key[0] });
+    if (init.cluster && key[2]) event({ t: "chunk", documentId: key[0], kind: key[1], hash: key[2], data });
   }
 }, init.backend.kind === "postgres" ? PostgresStorageAdapter.connect(init.backend) : void 0);
 var retrying = stack.retrying;
@@ -1416,6 +1441,8 @@ await runtime.serve({
         else confirming.delete(documentId);
       }
     },
+    applyChunk: (documentId, data) => applyStoredChunk(repo, documentId, data),
+    catchUp: () => catchUpFromStorage(repo, storage),
     evict: async (documentId) => {
       if (confirming.has(documentId) || retrying.hasPending(documentId)) return false;
       const last = activity.get(documentId);

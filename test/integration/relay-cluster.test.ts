@@ -1,0 +1,118 @@
+// A relay cluster: relays on one PostgreSQL database and one NATS server. Writers on
+// different relays co-edit in real time, presence crosses relays, and a relay cut off
+// from NATS says so, sends its writers elsewhere, and catches up from storage when it is
+// back. Real relay processes, a real database and a real NATS server.
+import { beforeAll, describe, expect, it } from "vitest";
+import type { DocHandle } from "@automerge/automerge-repo";
+import { addToken, eventually, metric, upgradeStatus, useRelays, type RunningRelay } from "../support/relay";
+import { startPostgres, type RunningPostgres } from "../support/postgres";
+import { startNats, type RunningNats } from "../support/nats";
+import { useProxies } from "../support/proxy";
+
+const { relay, client } = useRelays();
+const proxy = useProxies();
+let database: RunningPostgres;
+let nats: RunningNats;
+beforeAll(async () => {
+  [database, nats] = await Promise.all([startPostgres(), startNats()]);
+}, 60_000);
+
+/** Relays of one cluster on a fresh database; each with a token "alice" (tokens are still per relay). */
+async function cluster(count: number): Promise<{ relays: RunningRelay[]; tokens: string[] }> {
+  const url = await database.database();
+  const relays = await Promise.all(Array.from({ length: count }, () => relay({ args: ["--storage", url, "--nats", nats.url] })));
+  const tokens = await Promise.all(relays.map((r) => addToken(r.dataDir, "alice")));
+  return { relays, tokens };
+}
+
+describe("relay cluster", () => {
+  it("writers on two relays co-edit one document in real time", async () => {
+    const {
+      relays: [a, b],
+      tokens: [onA, onB],
+    } = await cluster(2);
+    const ada = client(a!.url, onA!);
+    const bob = client(b!.url, onB!);
+    const mine = ada.create<{ text: string }>({ text: "Chapter one" });
+    const theirs = await eventually(() => bob.find<{ text: string }>(mine.url), 15_000, 250);
+    expect(theirs.doc().text).toBe("Chapter one");
+
+    for (let i = 1; i <= 5; i++) {
+      mine.change((d) => (d.text = `Chapter one, draft ${i}`));
+      const started = Date.now();
+      await eventually(() => theirs.doc().text === `Chapter one, draft ${i}`, 10_000, 5);
+      // Generous for a loaded 2-core machine; on a quiet one this is tens of milliseconds.
+      expect(Date.now() - started).toBeLessThan(5_000);
+    }
+    theirs.change((d) => (d.text += " (Bob)"));
+    await eventually(() => mine.doc().text === "Chapter one, draft 5 (Bob)", 10_000, 5);
+    // It came by the bus: B heard A's changes, and A heard B's.
+    expect(await metric(b!.url, "relay_cluster_messages_received_total", '{kind="changes"}')).toBeGreaterThanOrEqual(5);
+    expect(await metric(a!.url, "relay_cluster_messages_received_total", '{kind="changes"}')).toBeGreaterThanOrEqual(1);
+    const health = (await (await fetch(`${b!.url.replace(/^ws/, "http")}/healthz`)).json()) as Record<string, unknown>;
+    expect(health).toMatchObject({ ok: true, storage: "postgres", nats: "connected" });
+  }, 90_000);
+
+  it("presence and the keystroke fast path cross relays", async () => {
+    const {
+      relays: [a, b],
+      tokens: [onA, onB],
+    } = await cluster(2);
+    const ada = client(a!.url, onA!);
+    const bob = client(b!.url, onB!);
+    const mine = ada.create<{ text: string }>({ text: "" });
+    const theirs: DocHandle<{ text: string }> = await eventually(() => bob.find<{ text: string }>(mine.url), 15_000, 250);
+    const heard: unknown[] = [];
+    theirs.on("ephemeral-message", ({ message }) => heard.push(message));
+    // Bob's relay learns that Bob follows the document before Ada speaks.
+    await eventually(async () => (await metric(b!.url, "relay_documents_in_memory")) >= 1, 10_000, 50);
+    await eventually(
+      () => {
+        mine.broadcast({ cursor: 7 });
+        return heard.length > 0;
+      },
+      10_000,
+      200,
+    );
+    expect(heard[0]).toEqual({ cursor: 7 });
+    expect(await metric(a!.url, "relay_cluster_messages_sent_total", '{kind="ephemeral"}')).toBeGreaterThanOrEqual(1);
+  }, 90_000);
+
+  it("a relay cut off from NATS says so, sends its writers elsewhere, and catches up from storage when it is back", async () => {
+    const link = await proxy(nats.port);
+    const url = await database.database();
+    const a = await relay({ args: ["--storage", url, "--nats", nats.url] });
+    const b = await relay({ args: ["--storage", url, "--nats", link.url.replace(/^ws/, "nats")] });
+    const [onA, onB] = await Promise.all([addToken(a.dataDir, "alice"), addToken(b.dataDir, "alice")]);
+    const ada = client(a.url, onA);
+    const bob = client(b.url, onB);
+    const mine = ada.create<{ text: string }>({ text: "before" });
+    const theirs = await eventually(() => bob.find<{ text: string }>(mine.url), 15_000, 250);
+    expect(theirs.doc().text).toBe("before");
+
+    link.cut();
+    link.refuse();
+    const bHealth = () => fetch(`${b.url.replace(/^ws/, "http")}/healthz`).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, unknown> }));
+    await eventually(async () => (await bHealth()).status === 503, 20_000, 100);
+    expect((await bHealth()).body).toMatchObject({ ok: false, nats: "disconnected", reason: expect.stringContaining("cluster bus") });
+    expect(await upgradeStatus(b.url, { Authorization: `Bearer ${onB}` })).toBe(503);
+    expect(await metric(b.url, "relay_cluster_connected")).toBe(0);
+
+    // Meanwhile Ada goes on writing on A, which stores it in the shared database.
+    mine.change((d) => (d.text = "written while B was cut off"));
+    await eventually(async () => (await metric(a.url, "relay_cluster_messages_sent_total", '{kind="changes"}')) >= 1, 10_000, 50);
+
+    link.heal();
+    await eventually(async () => (await bHealth()).status === 200, 30_000, 100);
+    expect(await metric(b.url, "relay_cluster_catch_ups_total")).toBeGreaterThanOrEqual(1);
+    // A writer on B now gets what was written on A while B could not hear it.
+    const late = client(b.url, onB);
+    const again = await eventually(() => late.find<{ text: string }>(mine.url), 15_000, 250);
+    await eventually(() => again.doc().text === "written while B was cut off", 10_000, 50);
+  }, 120_000);
+
+  it("does not start without its NATS server, and says why", async () => {
+    const url = await database.database();
+    await expect(relay({ args: ["--storage", url, "--nats", "nats://127.0.0.1:1"] })).rejects.toThrow(/exited with 3[\s\S]*Cannot reach the cluster bus \(NATS\) at nats:\/\/127\.0\.0\.1:1/);
+  });
+});
