@@ -8,6 +8,9 @@ import { addToken, eventually, metric, upgradeStatus, useRelays, type RunningRel
 import { startPostgres, type RunningPostgres } from "../support/postgres";
 import { startNats, type RunningNats } from "../support/nats";
 import { useProxies } from "../support/proxy";
+import { startNginx } from "../support/nginx";
+import fs from "node:fs";
+import path from "node:path";
 
 const { relay, client } = useRelays();
 const proxy = useProxies();
@@ -109,6 +112,34 @@ describe("relay cluster", () => {
     const late = client(b.url, onB);
     const again = await eventually(() => late.find<{ text: string }>(mine.url), 15_000, 250);
     await eventually(() => again.doc().text === "written while B was cut off", 10_000, 50);
+  }, 120_000);
+
+  it("behind a plain round-robin nginx, writers spread over three relays converge, and lose nothing when their relay is killed", async () => {
+    const url = await database.database();
+    const relays = await Promise.all([0, 1, 2].map(() => relay({ args: ["--storage", url, "--nats", nats.url, "--trust-proxy"] })));
+    // One token valid on every relay (each relay reads its tokens.json every second).
+    const token = await addToken(relays[0]!.dataDir, "alice");
+    for (const r of relays.slice(1)) fs.copyFileSync(path.join(relays[0]!.dataDir, "tokens.json"), path.join(r.dataDir, "tokens.json"));
+    const balancer = await startNginx(relays.map((r) => r.port));
+    const writers = [client(balancer.url, token), client(balancer.url, token), client(balancer.url, token)];
+    const first = writers[0]!.create<{ lines: string[] }>({ lines: [] });
+    const handles = [first, ...(await Promise.all(writers.slice(1).map((w) => eventually(() => w.find<{ lines: string[] }>(first.url), 15_000, 250))))];
+    // Round robin put them on different relays: each relay has a writer.
+    for (const r of relays) await eventually(async () => (await metric(r.url, "relay_connections")) >= 1, 10_000, 100);
+
+    const all = (n: number) => handles.every((h) => h.doc().lines.length === n);
+    handles.forEach((h, i) => h.change((d) => void d.lines.push(`writer ${i}, line 1`)));
+    await eventually(() => all(3), 15_000, 20);
+
+    // Kill -9 one relay in the middle of the session; its writer reconnects through nginx
+    // to another relay and goes on.
+    const victim = relays[1]!;
+    await victim.kill();
+    handles.forEach((h, i) => h.change((d) => void d.lines.push(`writer ${i}, line 2`)));
+    await eventually(() => all(6), 45_000, 50);
+    const texts = handles.map((h) => JSON.stringify([...h.doc().lines].sort()));
+    expect(new Set(texts).size).toBe(1);
+    expect(JSON.parse(texts[0]!)).toEqual(["writer 0, line 1", "writer 0, line 2", "writer 1, line 1", "writer 1, line 2", "writer 2, line 1", "writer 2, line 2"]);
   }, 120_000);
 
   it("does not start without its NATS server, and says why", async () => {
