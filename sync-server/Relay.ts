@@ -19,6 +19,8 @@ import { UpgradeGate } from "./UpgradeGate";
 
 /** How often the relay looks at whether its disk takes saves (for writers, /healthz and /metrics). */
 const STORAGE_WATCH_MS = 500;
+/** How often a relay on a database checks that it answers. */
+const DATABASE_PING_MS = 2000;
 /** What writers are told while the relay's disk refuses saves (shown after the relay's name). */
 const STORAGE_NOTICE = "cannot save right now; your changes are kept here";
 
@@ -128,6 +130,8 @@ export class Relay {
   #metricsUrl: string | undefined;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   #storageFailing = false;
+  /** A database back end: whether it answered the last ping (a relay cluster's health). */
+  #databaseReachable = true;
   #closing: Promise<void> | undefined;
 
   private constructor(options: RelayOptions, parts: RelayParts) {
@@ -180,7 +184,7 @@ export class Relay {
     const metrics = new Metrics();
     // Storage reports and the workers' come from the start; the parts they reach exist a
     // little later, once everything is wired.
-    const links: { adapter?: RelayServerAdapter; peerSync?: PeerSync; cluster?: ClusterFanout; gate?: UpgradeGate } = {};
+    const links: { adapter?: RelayServerAdapter; peerSync?: PeerSync; cluster?: ClusterFanout; reachable?: () => boolean } = {};
     if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
 
     let failing = false;
@@ -336,11 +340,12 @@ export class Relay {
         maxPendingUpgrades: options.maxPendingUpgrades,
         requestTimeoutMs: options.requestTimeoutMs,
         trustProxy: options.trustProxy ?? false,
-        unavailable: () => (cluster && !cluster.connected ? "cluster-unavailable" : undefined),
+        unavailable: () => (cluster && !cluster.connected ? "cluster-unavailable" : !links.reachable?.() ? "storage-unavailable" : undefined),
         logger,
         metrics,
       });
       const relay = new Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster });
+      links.reachable = () => relay.#databaseReachable;
       await relay.#listen();
       return relay;
     } catch (error) {
@@ -361,6 +366,20 @@ export class Relay {
     if (failing) this.logger.error({ pendingSaves: pending }, "the disk refuses saves: writers are told their changes are kept on their side, nothing new is confirmed");
     else this.logger.info("every held save is on disk: writers' changes are confirmed again");
     this.#parts.adapter.setNotice(failing ? STORAGE_NOTICE : null);
+  }
+
+  async #pingDatabase(): Promise<void> {
+    let reachable: boolean;
+    try {
+      await this.#parts.stack.backend.ping!();
+      reachable = true;
+    } catch {
+      reachable = false;
+    }
+    if (reachable === this.#databaseReachable) return;
+    this.#databaseReachable = reachable;
+    if (reachable) this.logger.info("the database answers again");
+    else this.logger.error("cannot reach the database: new writers are refused, nothing new is confirmed until it is back");
   }
 
   /** Crashes document worker `index` (fault tests: RELAY_FAULT_INJECTION, cli.ts). */
@@ -412,6 +431,9 @@ export class Relay {
     // the notice is withdrawn.
     every(STORAGE_WATCH_MS, () => this.#watchStorage());
     every(1000, () => gate.sweep());
+    // A database can be lost while nothing is being saved: asked every 2 s, so that
+    // /healthz and new writers learn it before a writer's change fails to save.
+    if (this.#parts.stack.backend.ping) every(DATABASE_PING_MS, () => void this.#pingDatabase());
     if (this.#options.allowAnonymous) {
       this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
     }
@@ -430,13 +452,16 @@ export class Relay {
       const { cluster } = this.#parts;
       const reason = this.#closing
         ? "the relay is shutting down"
-        : pendingSaves > 0
+        : !this.#databaseReachable
+          ? "cannot reach its database (PostgreSQL): refusing writers until it is back"
+          : pendingSaves > 0
           ? `cannot save to its ${this.#options.storage?.kind === "postgres" ? "database" : "disk"}: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried`
           : cluster && !cluster.connected
             ? "lost the cluster bus (NATS): reconnecting, and refusing writers until then"
             : null;
       const parts = {
         storage: this.#options.storage?.kind ?? "files",
+        ...(this.#parts.stack.backend.ping ? { database: this.#databaseReachable ? "reachable" : "unreachable" } : {}),
         ...(cluster ? { nats: cluster.connected ? "connected" : "disconnected" } : {}),
       };
       res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...(reason ? { reason } : {}), pendingSaves, ...parts }));

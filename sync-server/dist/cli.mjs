@@ -270,7 +270,18 @@ var init_PostgresStorageAdapter = __esm({
       }
       /** Whether the database answers now (for /healthz). */
       async ping() {
-        await this.#query("SELECT 1", []);
+        if (this.#closed) throw new Error("PostgreSQL storage is closed");
+        let timer;
+        try {
+          await Promise.race([
+            this.#pool.query("SELECT 1"),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error("PostgreSQL did not answer in 3 s")), 3e3);
+            })
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
       }
       async close() {
         if (this.#closed) return;
@@ -4303,6 +4314,7 @@ function bearerToken(req) {
 
 // sync-server/Relay.ts
 var STORAGE_WATCH_MS = 500;
+var DATABASE_PING_MS = 2e3;
 var STORAGE_NOTICE = "cannot save right now; your changes are kept here";
 var DOCUMENTS_DIR = "documents";
 var Relay = class _Relay {
@@ -4322,6 +4334,8 @@ var Relay = class _Relay {
   #metricsUrl;
   #timers = [];
   #storageFailing = false;
+  /** A database back end: whether it answered the last ping (a relay cluster's health). */
+  #databaseReachable = true;
   #closing;
   constructor(options, parts) {
     this.#options = options;
@@ -4507,11 +4521,12 @@ var Relay = class _Relay {
         maxPendingUpgrades: options.maxPendingUpgrades,
         requestTimeoutMs: options.requestTimeoutMs,
         trustProxy: options.trustProxy ?? false,
-        unavailable: () => cluster && !cluster.connected ? "cluster-unavailable" : void 0,
+        unavailable: () => cluster && !cluster.connected ? "cluster-unavailable" : !links.reachable?.() ? "storage-unavailable" : void 0,
         logger,
         metrics
       });
       const relay = new _Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster });
+      links.reachable = () => relay.#databaseReachable;
       await relay.#listen();
       return relay;
     } catch (error) {
@@ -4531,6 +4546,19 @@ var Relay = class _Relay {
     if (failing) this.logger.error({ pendingSaves: pending }, "the disk refuses saves: writers are told their changes are kept on their side, nothing new is confirmed");
     else this.logger.info("every held save is on disk: writers' changes are confirmed again");
     this.#parts.adapter.setNotice(failing ? STORAGE_NOTICE : null);
+  }
+  async #pingDatabase() {
+    let reachable;
+    try {
+      await this.#parts.stack.backend.ping();
+      reachable = true;
+    } catch {
+      reachable = false;
+    }
+    if (reachable === this.#databaseReachable) return;
+    this.#databaseReachable = reachable;
+    if (reachable) this.logger.info("the database answers again");
+    else this.logger.error("cannot reach the database: new writers are refused, nothing new is confirmed until it is back");
   }
   /** Crashes document worker `index` (fault tests: RELAY_FAULT_INJECTION, cli.ts). */
   crashWorker(index) {
@@ -4573,6 +4601,7 @@ var Relay = class _Relay {
     every(1e3, () => void documents.evictOverBudget());
     every(STORAGE_WATCH_MS, () => this.#watchStorage());
     every(1e3, () => gate.sweep());
+    if (this.#parts.stack.backend.ping) every(DATABASE_PING_MS, () => void this.#pingDatabase());
     if (this.#options.allowAnonymous) {
       this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
     }
@@ -4588,9 +4617,10 @@ var Relay = class _Relay {
     if (pathname === "/healthz") {
       const pendingSaves = this.#parts.documents.pendingSaves;
       const { cluster } = this.#parts;
-      const reason = this.#closing ? "the relay is shutting down" : pendingSaves > 0 ? `cannot save to its ${this.#options.storage?.kind === "postgres" ? "database" : "disk"}: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : cluster && !cluster.connected ? "lost the cluster bus (NATS): reconnecting, and refusing writers until then" : null;
+      const reason = this.#closing ? "the relay is shutting down" : !this.#databaseReachable ? "cannot reach its database (PostgreSQL): refusing writers until it is back" : pendingSaves > 0 ? `cannot save to its ${this.#options.storage?.kind === "postgres" ? "database" : "disk"}: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : cluster && !cluster.connected ? "lost the cluster bus (NATS): reconnecting, and refusing writers until then" : null;
       const parts = {
         storage: this.#options.storage?.kind ?? "files",
+        ...this.#parts.stack.backend.ping ? { database: this.#databaseReachable ? "reachable" : "unreachable" } : {},
         ...cluster ? { nats: cluster.connected ? "connected" : "disconnected" } : {}
       };
       res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...reason ? { reason } : {}, pendingSaves, ...parts }));

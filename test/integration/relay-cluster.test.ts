@@ -142,6 +142,32 @@ describe("relay cluster", () => {
     expect(JSON.parse(texts[0]!)).toEqual(["writer 0, line 1", "writer 0, line 2", "writer 1, line 1", "writer 1, line 2", "writer 2, line 1", "writer 2, line 2"]);
   }, 120_000);
 
+  it("while PostgreSQL is down, relays say so, refuse new writers and confirm nothing; then nothing is lost", async () => {
+    const {
+      relays: [a, b],
+      tokens: [onA, onB],
+    } = await cluster(2);
+    const ada = client(a!.url, onA!);
+    const bob = client(b!.url, onB!);
+    const mine = ada.create<{ lines: string[] }>({ lines: ["stored"] });
+    const theirs = await eventually(() => bob.find<{ lines: string[] }>(mine.url), 15_000, 250);
+    const health = (r: RunningRelay) => fetch(`${r.url.replace(/^ws/, "http")}/healthz`).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }));
+
+    await database.stop();
+    await eventually(async () => (await health(a!)).status === 503, 15_000, 100);
+    expect((await health(a!)).body).toMatchObject({ ok: false, database: "unreachable", reason: expect.stringContaining("database") });
+    expect(await upgradeStatus(a!.url, { Authorization: `Bearer ${onA}` })).toBe(503);
+    mine.change((d) => void d.lines.push("written while the database was down"));
+    // A cannot store it, so it tells nobody: B's writer does not get it by the bus yet.
+    await eventually(async () => (await metric(a!.url, "relay_storage_failing")) === 1, 15_000, 100);
+    expect(theirs.doc().lines).toEqual(["stored"]);
+
+    await database.start();
+    await eventually(async () => (await health(a!)).status === 200 && (await health(b!)).status === 200, 30_000, 200);
+    await eventually(() => theirs.doc().lines.length === 2, 20_000, 50);
+    expect(theirs.doc().lines).toEqual(["stored", "written while the database was down"]);
+  }, 120_000);
+
   it("does not start without its NATS server, and says why", async () => {
     const url = await database.database();
     await expect(relay({ args: ["--storage", url, "--nats", "nats://127.0.0.1:1"] })).rejects.toThrow(/exited with 3[\s\S]*Cannot reach the cluster bus \(NATS\) at nats:\/\/127\.0\.0\.1:1/);

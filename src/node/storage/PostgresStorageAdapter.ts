@@ -191,7 +191,19 @@ export class PostgresStorageAdapter implements StorageAdapterInterface, ChunkBac
 
   /** Whether the database answers now (for /healthz). */
   async ping(): Promise<void> {
-    await this.#query("SELECT 1", []);
+    if (this.#closed) throw new Error("PostgreSQL storage is closed");
+    // Quicker than the queries' own time limit: a health check that hangs tells nothing.
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.#pool.query("SELECT 1"),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error("PostgreSQL did not answer in 3 s")), 3000);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

@@ -17,6 +17,8 @@ export interface ChunkBackend extends StorageAdapterInterface {
   hasDocument(documentId: string): Promise<boolean>;
   /** Every document with a snapshot or incremental chunk stored. */
   documentIds(): AsyncGenerator<string>;
+  /** Checks that a database back end answers now (a relay cluster's /healthz); files have nothing to ask. */
+  ping?(): Promise<void>;
   /** What it is, for logs: a directory, or a database without its password. */
   readonly description: string;
   close(): Promise<void>;

@@ -269,7 +269,18 @@ var init_PostgresStorageAdapter = __esm({
       }
       /** Whether the database answers now (for /healthz). */
       async ping() {
-        await this.#query("SELECT 1", []);
+        if (this.#closed) throw new Error("PostgreSQL storage is closed");
+        let timer;
+        try {
+          await Promise.race([
+            this.#pool.query("SELECT 1"),
+            new Promise((_, reject) => {
+              timer = setTimeout(() => reject(new Error("PostgreSQL did not answer in 3 s")), 3e3);
+            })
+          ]);
+        } finally {
+          clearTimeout(timer);
+        }
       }
       async close() {
         if (this.#closed) return;
