@@ -168,6 +168,29 @@ describe("relay cluster", () => {
     expect(theirs.doc().lines).toEqual(["stored", "written while the database was down"]);
   }, 120_000);
 
+  it("when NATS restarts, every relay reconnects and catches up, and writers converge", async () => {
+    const {
+      relays: [a, b],
+      tokens: [onA, onB],
+    } = await cluster(2);
+    const ada = client(a!.url, onA!);
+    const bob = client(b!.url, onB!);
+    const mine = ada.create<{ lines: string[] }>({ lines: [] });
+    const theirs = await eventually(() => bob.find<{ lines: string[] }>(mine.url), 15_000, 250);
+    await nats.stop();
+    for (const r of [a!, b!]) await eventually(async () => (await metric(r.url, "relay_cluster_connected")) === 0, 20_000, 100);
+    await nats.start();
+    for (const r of [a!, b!]) {
+      await eventually(async () => (await metric(r.url, "relay_cluster_connected")) === 1, 30_000, 100);
+      expect(await metric(r.url, "relay_cluster_catch_ups_total")).toBeGreaterThanOrEqual(1);
+    }
+    // The writers were sent away while the bus was down; their Repos reconnect by themselves.
+    mine.change((d) => void d.lines.push("Ada, after the restart"));
+    theirs.change((d) => void d.lines.push("Bob, after the restart"));
+    await eventually(() => mine.doc().lines.length === 2 && theirs.doc().lines.length === 2, 45_000, 50);
+    expect([...mine.doc().lines].sort()).toEqual([...theirs.doc().lines].sort());
+  }, 120_000);
+
   it("does not start without its NATS server, and says why", async () => {
     const url = await database.database();
     await expect(relay({ args: ["--storage", url, "--nats", "nats://127.0.0.1:1"] })).rejects.toThrow(/exited with 3[\s\S]*Cannot reach the cluster bus \(NATS\) at nats:\/\/127\.0\.0\.1:1/);
