@@ -206,11 +206,14 @@ export class Relay {
         failing = false;
         logger.info("saving works again; every pending change is on disk");
       },
-      onSaved: (key, seconds, data) => {
+      onSaved: (key, seconds) => {
         if (key[1] !== "snapshot" && key[1] !== "incremental") return;
         metrics.observe("relay_save_seconds", seconds);
         links.peerSync?.documentChanged(key[0]!);
-        if (key[2]) links.cluster?.chunkStored(key[0]!, key[1], key[2], data);
+        if (links.cluster) {
+          const heads = documents?.headsInMain(key[0]!);
+          if (heads) links.cluster.stored(key[0]!, heads);
+        }
       },
     });
     const storage = new RelayStorage(stack.retrying, stack.backend);
@@ -264,7 +267,7 @@ export class Relay {
         onRestart: (held) => links.adapter?.restartSync(held),
         // What a peer relay still needs is on disk too, before a writer hears "on the relay".
         durable: async () => links.peerSync?.durable(),
-        onChunk: options.nats ? (documentId, kind, hash, data) => links.cluster?.chunkStored(documentId, kind, hash, data) : undefined,
+        onStoredHeads: options.nats ? (documentId, heads) => links.cluster?.stored(documentId, heads) : undefined,
       });
       const docs = documents;
       const relayPeers = new Map<string, string>();
@@ -280,6 +283,7 @@ export class Relay {
         touch: docs.touch,
         store: (documentId) => docs.store(documentId),
         publishEphemeral: options.nats ? (message) => links.cluster?.ephemeral(message) : undefined,
+        publishChanges: options.nats ? (documentId, changes) => links.cluster?.accepted(documentId, changes) : undefined,
       });
       links.adapter = adapter;
       const repo = await documents.open([adapter, ...dialers]);

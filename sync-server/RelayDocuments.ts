@@ -5,7 +5,7 @@ import { DocumentWorkers } from "../src/node/workers/DocumentWorkers";
 import { onResync, RESYNC_AFTER_MS } from "../src/shared/sync/resync";
 import type { Metrics } from "./metrics";
 import type { RelayStorage } from "./RelayStorage";
-import { applyStoredChunk, catchUpFromStorage, confirmPeerHas, evictDocument, knownHeads } from "./repoDocuments";
+import { applyClusterChanges, catchUpDocument, storedHeads, catchUpFromStorage, confirmPeerHas, evictDocument, knownHeads } from "./repoDocuments";
 import type { RelayWorkerContract } from "./workers/protocol";
 
 export interface RelayDocumentsOptions {
@@ -37,8 +37,8 @@ export interface RelayDocumentsOptions {
   onChanged(documentId: string): void;
   /** A worker died; its peers' sync state of `documents` is stale. */
   onRestart(documents: string[]): void;
-  /** In a relay cluster: a chunk (snapshot or incremental) a worker stored, for the other relays. */
-  onChunk?(documentId: string, kind: string, hash: string, data: Uint8Array): void;
+  /** In a relay cluster: a worker stored a document, with these heads, for the other relays. */
+  onStoredHeads?(documentId: string, heads: string[]): void;
   /** Resolves once what peer relays still need is on disk too (PeerSync.durable). */
   durable(): Promise<void>;
 }
@@ -70,14 +70,14 @@ export class RelayDocuments {
       sizeOnDisk: (documentId) => options.storage.sizeOnDisk(documentId),
       // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
       worker: new URL("./workers/start.mjs", import.meta.url),
-      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onChunk !== undefined },
+      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onStoredHeads !== undefined },
       logger: options.logger,
       inMain: (documentId) => this.#repo?.handles[documentId as DocumentId] !== undefined,
       isRelayPeer: options.isRelayPeer,
       onEvent: (e) => {
         if (e.t === "stored") options.onStored(e.documentId);
         else if (e.t === "changed") options.onChanged(e.documentId);
-        else options.onChunk?.(e.documentId, e.kind, e.hash, e.data);
+        else options.onStoredHeads?.(e.documentId, e.heads);
       },
       onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
       onRestart: (_worker, documents) => {
@@ -172,21 +172,35 @@ export class RelayDocuments {
   }
 
   /**
-   * A relay cluster: applies changes another relay stored to the copy in memory, in the
+   * A relay cluster: applies changes another relay took in to the copy in memory, in the
    * thread that holds it. False if no thread holds the document (nothing to do: it is
-   * loaded from storage when someone asks for it).
+   * read from storage when someone asks for it).
    */
-  async applyChunk(documentId: string, data: Uint8Array): Promise<boolean> {
+  async applyChanges(documentId: string, changes: Uint8Array[]): Promise<boolean> {
     const owner = this.workers.routeOf(documentId);
     if (owner === undefined) return false;
-    if (owner !== "main") return this.workers.call(owner, "applyChunk", documentId, data);
-    return this.#repo ? applyStoredChunk(this.#repo, documentId, data) : false;
+    if (owner !== "main") return this.workers.call(owner, "applyChanges", documentId, changes);
+    return this.#repo ? applyClusterChanges(this.#repo, documentId, changes) : false;
   }
 
-  /** A relay cluster: every thread reads its documents in memory from storage again (ClusterFanout, after the bus was lost). */
-  async catchUp(): Promise<number> {
+  /** The heads of the main thread's copy of a document, if it holds one (a relay cluster's stored notices). */
+  headsInMain(documentId: string): string[] | undefined {
+    return storedHeads(this.#repo, documentId);
+  }
+
+  /**
+   * A relay cluster: reads a document in memory (undefined: every one, in every thread)
+   * from storage again, after something was missed. How many documents moved.
+   */
+  async catchUp(documentId?: string): Promise<number> {
+    if (documentId !== undefined) {
+      const owner = this.workers.routeOf(documentId);
+      if (owner === undefined) return 0;
+      if (owner !== "main") return this.workers.call(owner, "catchUp", documentId);
+      return this.#repo ? Number(await catchUpDocument(this.#repo, this.#options.storage, documentId)) : 0;
+    }
     let moved = this.#repo ? await catchUpFromStorage(this.#repo, this.#options.storage) : 0;
-    const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp").catch(() => 0)));
+    const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp", undefined).catch(() => 0)));
     for (const count of counts) moved += count;
     return moved;
   }

@@ -75,6 +75,8 @@ export interface RelayServerHooks {
   store(documentId: string): Promise<void>;
   /** In a relay cluster: an ephemeral message (presence, a keystroke) this relay accepted from a writer, for the other relays. */
   publishEphemeral?(message: Message & { documentId: string }): void;
+  /** In a relay cluster: the changes of a sync message this relay took in from a writer, for the other relays (at once, before it stores them). */
+  publishChanges?(documentId: string, changes: Uint8Array[]): void;
 }
 
 /** Requests for unknown documents remembered per connection, to answer them once the document arrives. */
@@ -690,6 +692,7 @@ export class RelayServerAdapter extends NetworkAdapter {
       if (message.type === "request" && (await this.#answerUnknown(connection, message))) return;
       this.emit("message", message as unknown as Message);
       if (decoded.changes.length > 0 && connection.credential.access !== "read-only") {
+        this.#hooks.publishChanges?.(message.documentId, decoded.changes);
         // Changes in the relay's memory until its copy is next stored (S12): a writer
         // cannot make the relay hold more than its budget while the disk refuses saves.
         this.#hold(connection, "unsaved", message.data.byteLength);

@@ -42,7 +42,7 @@ const COUNTERS = {
   relay_quarantined_chunks_total: {
     help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory.",
   },
-  relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, ephemeral.", labels: ["kind"] },
+  relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, stored, ephemeral.", labels: ["kind"] },
   relay_cluster_messages_received_total: { help: "Messages from the other relays of the cluster, by kind, whether or not this relay held the document.", labels: ["kind"] },
   relay_cluster_catch_ups_total: { help: "Times the relay read its documents in memory from storage again because it had lost the cluster bus." },
 } as const satisfies Record<string, Definition>;

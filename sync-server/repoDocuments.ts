@@ -84,40 +84,52 @@ export async function evictDocument(repo: Repo, documentId: string, stillIdle: (
   return false;
 }
 
+/** The heads of the Repo's copy of a document (hex, as Automerge has them), if it is loaded. */
+export function storedHeads(repo: Repo | undefined, documentId: string): string[] | undefined {
+  const handle = repo?.handles[documentId as DocumentId];
+  return handle?.isReady() ? A.getHeads(handle.doc() as A.Doc<unknown>) : undefined;
+}
+
 /**
- * Applies changes another relay of the cluster stored (an incremental chunk, as
- * automerge-repo writes them) to the Repo's copy, if the document is in memory and
- * loaded; the Repo then syncs them to this relay's writers and saves its copy (the same
- * chunk again, under the same key: its name is the hash of its content). False if the
- * document is not here, which is fine: it will be loaded from storage when asked for.
+ * Applies changes another relay of the cluster took in from one of its writers to the
+ * Repo's copy, if the document is in memory and loaded (the Repo then syncs them to this
+ * relay's writers and stores them). Changes the copy has already are skipped: nothing is
+ * applied when there is nothing new. False if the document is not here, which is fine:
+ * it is read from storage when someone asks for it.
  */
-export function applyStoredChunk(repo: Repo, documentId: string, data: Uint8Array): boolean {
+export function applyClusterChanges(repo: Repo, documentId: string, changes: Uint8Array[]): boolean {
   const handle = repo.handles[documentId as DocumentId];
   if (!handle?.isReady()) return false;
-  handle.update((doc) => A.loadIncremental(doc as A.Doc<unknown>, data) as never);
+  const doc = handle.doc() as A.Doc<unknown>;
+  const fresh = changes.filter((change) => !A.hasHeads(doc, [A.decodeChange(change).hash]));
+  if (fresh.length > 0) handle.update((d) => A.applyChanges(d as A.Doc<unknown>, fresh)[0] as never);
   return true;
 }
 
 /**
- * Reads every document in memory from storage again and merges what it finds: what the
- * other relays stored while this one could not hear them (the cluster bus was down).
- * Automerge merges the chunks it already has as no-ops. Returns how many documents moved.
+ * Reads the document (if in memory) from storage again and merges what it finds: what
+ * the other relays stored that this copy lacks. Automerge merges what it already has as
+ * no-ops. True if the copy moved.
  */
+export async function catchUpDocument(repo: Repo, storage: StorageAdapterInterface, documentId: string): Promise<boolean> {
+  const handle = repo.handles[documentId as DocumentId];
+  if (!handle?.isReady()) return false;
+  const chunks = await storage.loadRange([documentId]);
+  const before = A.getHeads(handle.doc() as A.Doc<unknown>);
+  handle.update((doc) => {
+    let next = doc as A.Doc<unknown>;
+    for (const chunk of chunks) {
+      const kind = chunk.key[1];
+      if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A.loadIncremental(next, chunk.data);
+    }
+    return next as never;
+  });
+  return !sameHeads(encodeHeads(before), encodeHeads(A.getHeads(handle.doc() as A.Doc<unknown>)));
+}
+
+/** catchUpDocument for every document in memory (after the cluster bus was lost); how many moved. */
 export async function catchUpFromStorage(repo: Repo, storage: StorageAdapterInterface): Promise<number> {
   let moved = 0;
-  for (const [documentId, handle] of Object.entries(repo.handles)) {
-    if (!handle.isReady()) continue;
-    const chunks = await storage.loadRange([documentId]);
-    const before = A.getHeads(handle.doc() as A.Doc<unknown>);
-    handle.update((doc) => {
-      let next = doc as A.Doc<unknown>;
-      for (const chunk of chunks) {
-        const kind = chunk.key[1];
-        if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A.loadIncremental(next, chunk.data);
-      }
-      return next as never;
-    });
-    if (!sameHeads(encodeHeads(before), encodeHeads(A.getHeads(handle.doc() as A.Doc<unknown>)))) moved++;
-  }
+  for (const documentId of Object.keys(repo.handles)) if (await catchUpDocument(repo, storage, documentId)) moved++;
   return moved;
 }

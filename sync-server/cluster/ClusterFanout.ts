@@ -2,22 +2,26 @@
  * A relay's part in a relay cluster: what it tells the other relays, and what it does
  * with what they tell it (NatsBus has the subjects and the reasons for core NATS).
  *
- * Out: every chunk this relay (any of its threads) stores, right after it is in the
- * shared storage: automerge-repo writes a writer's changes as an incremental chunk, and a
- * new or compacted document as a snapshot, so this is exactly "accepted". Small
- * incremental chunks go whole; snapshots (whole documents, written now and then) and
- * chunks too large for NATS go by their key, and the relays holding the document read
- * them from storage. Ephemeral messages its writers send go out as they come.
+ * Out, three kinds of message:
+ * - `changes`: the changes in a sync message from one of this relay's writers, the
+ *   moment it arrives (before this relay stores them: the others store them too, so a
+ *   writer on another relay is not held up by this relay's save debounce);
+ * - `stored`: after every save of a document (any thread), its heads: what is in the
+ *   shared storage now;
+ * - `ephemeral`: its writers' presence and keystroke broadcasts, as they come.
  *
- * In: a chunk is applied to the copy in memory, in the thread that holds it, and the
- * Repo syncs it to this relay's writers; the Repo then saves its copy, which is the same
- * chunk under the same key (named by the hash of its content) and is not sent out again.
- * A document not in memory here needs nothing, except that a request for it this relay
- * answered "unavailable" is replayed (it exists now). An ephemeral message goes to this
- * relay's writers of the document if it is in memory here.
+ * In:
+ * - `changes` are applied to the copy in memory, in the thread that holds it (those it
+ *   has already are skipped); the Repo syncs them to this relay's writers, and confirms
+ *   them to those writers only once this relay's own copy is stored, as always;
+ * - `stored`: a document not in memory here needs nothing, except that a request for
+ *   it that this relay answered "unavailable" is replayed (it exists now); a copy in
+ *   memory that lacks any of those heads missed something (a message lost, or too large
+ *   to send) and reads the document from storage again;
+ * - `ephemeral` goes to this relay's writers of the document, if it is in memory here.
  *
- * After the bus was lost, every document in memory is read from storage again (catchUp):
- * storage has everything the others stored meanwhile.
+ * Messages of one document are handled in order, one at a time. After the bus was lost,
+ * every document in memory is read from storage again (catchUp).
  */
 import { cbor, type Message } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
@@ -27,11 +31,10 @@ import type { RelayServerAdapter } from "../RelayServerAdapter";
 import type { RelayStorage } from "../RelayStorage";
 import type { BusHandlers, BusKind, NatsBus } from "./NatsBus";
 
-/** Chunk hashes received from the bus, remembered so that their saves here are not sent back (bounded). */
-const RECENT_CHUNKS = 10_000;
+/** Heads are SHA-256 hashes in hex. */
+const HEAD = /^[0-9a-f]{64}$/;
 /** Room left in a NATS message for the envelope. */
 const ENVELOPE_BYTES = 1024;
-const CHUNK_HASH = /^[0-9a-f]{64}$/;
 
 export interface ClusterFanoutOptions {
   documents: RelayDocuments;
@@ -46,7 +49,6 @@ export interface ClusterFanoutOptions {
 export class ClusterFanout {
   readonly #options: ClusterFanoutOptions;
   #bus: NatsBus | undefined;
-  readonly #recent = new Set<string>();
   /** Applying chunks, in order, per document: a chunk must not overtake the one before it. */
   readonly #queues = new Map<string, Promise<void>>();
 
@@ -73,15 +75,23 @@ export class ClusterFanout {
     return this.#bus?.connected ?? false;
   }
 
-  /** A chunk of `documentId` is in the shared storage now (any thread of this relay stored it). */
-  chunkStored(documentId: string, kind: string, hash: string, data: Uint8Array): void {
+  /** A writer of this relay sent these changes (RelayServerAdapter, before they are stored). */
+  accepted(documentId: string, changes: Uint8Array[]): void {
     const bus = this.#bus;
-    if (!bus || !CHUNK_HASH.test(hash) || (kind !== "incremental" && kind !== "snapshot")) return;
-    // Applied from the bus and saved again here: the relay that sent it has told everyone.
-    if (this.#recent.delete(hash)) return;
-    const whole = kind === "incremental" && data.byteLength <= bus.maxPayload - ENVELOPE_BYTES;
-    bus.publish(documentId, "changes", cbor.encode(whole ? { k: kind, h: hash, d: data } : { k: kind, h: hash }));
+    if (!bus) return;
+    const bytes = changes.reduce((sum, c) => sum + c.byteLength, 0);
+    // Too large for one NATS message: the `stored` notice after the save covers it.
+    if (bytes > bus.maxPayload - ENVELOPE_BYTES) return;
+    bus.publish(documentId, "changes", cbor.encode({ c: changes }));
     this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "changes" });
+  }
+
+  /** This relay (any thread) stored the document; its copy had these heads. */
+  stored(documentId: string, heads: string[]): void {
+    const bus = this.#bus;
+    if (!bus) return;
+    bus.publish(documentId, "stored", cbor.encode({ h: heads }));
+    this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "stored" });
   }
 
   /** An ephemeral message one of this relay's writers sent. */
@@ -113,43 +123,48 @@ export class ClusterFanout {
   #received(documentId: string, kind: BusKind, payload: Uint8Array): void {
     const { metrics } = this.#options;
     metrics.inc("relay_cluster_messages_received_total", { kind });
-    if (kind === "changes") {
-      const previous = this.#queues.get(documentId) ?? Promise.resolve();
-      const next = previous.then(() => this.#changes(documentId, payload));
-      this.#queues.set(documentId, next);
-      void next.finally(() => {
-        if (this.#queues.get(documentId) === next) this.#queues.delete(documentId);
-      });
-    } else if (kind === "ephemeral") {
-      this.#ephemeral(documentId, payload);
-    }
+    if (kind === "ephemeral") return this.#ephemeral(documentId, payload);
+    const previous = this.#queues.get(documentId) ?? Promise.resolve();
+    const next = previous.then(() => (kind === "changes" ? this.#changes(documentId, payload) : this.#stored(documentId, payload)));
+    this.#queues.set(documentId, next);
+    void next.finally(() => {
+      if (this.#queues.get(documentId) === next) this.#queues.delete(documentId);
+    });
   }
 
   async #changes(documentId: string, payload: Uint8Array): Promise<void> {
-    const { documents, storage, adapter, logger } = this.#options;
-    let envelope: { k?: unknown; h?: unknown; d?: unknown };
-    try {
-      envelope = cbor.decode(payload) as { k?: unknown; h?: unknown; d?: unknown };
-    } catch {
-      return void logger.warn({ documentId }, "cluster: a changes message that is not CBOR");
-    }
-    const { h: hash, k: kind } = envelope;
-    if (typeof hash !== "string" || !CHUNK_HASH.test(hash) || (kind !== "incremental" && kind !== "snapshot") || (envelope.d !== undefined && !(envelope.d instanceof Uint8Array))) {
+    const { documents, logger } = this.#options;
+    if (!documents.isInMemory(documentId)) return;
+    const envelope = decode(payload) as { c?: unknown } | undefined;
+    const changes = envelope?.c;
+    if (!Array.isArray(changes) || changes.length === 0 || !changes.every((c) => c instanceof Uint8Array)) {
       return void logger.warn({ documentId }, "cluster: a changes message of the wrong shape");
     }
     try {
+      await documents.applyChanges(documentId, changes as Uint8Array[]);
+    } catch (error) {
+      // Not fatal: the `stored` notice that follows makes this relay read it from storage.
+      logger.error({ err: error, documentId }, "cluster: could not apply another relay's changes");
+    }
+  }
+
+  async #stored(documentId: string, payload: Uint8Array): Promise<void> {
+    const { documents, adapter, logger } = this.#options;
+    const envelope = decode(payload) as { h?: unknown } | undefined;
+    const heads = envelope?.h;
+    if (!Array.isArray(heads) || heads.length > 1024 || !heads.every((h) => typeof h === "string" && HEAD.test(h))) {
+      return void logger.warn({ documentId }, "cluster: a stored message of the wrong shape");
+    }
+    try {
       if (!documents.isInMemory(documentId)) {
-        // Nothing to apply; a request this relay answered "unavailable" can be answered now.
+        // A request this relay answered "unavailable" can be answered now.
         adapter.documentStored(documentId);
         return;
       }
-      const data = (envelope.d as Uint8Array | undefined) ?? (await storage.load([documentId, kind, hash]));
-      if (!data) return void logger.warn({ documentId, hash }, "cluster: a chunk announced by another relay is not in storage");
-      this.#remember(hash);
-      if (!(await documents.applyChunk(documentId, data))) this.#recent.delete(hash);
+      const known = await documents.knownHeads(documentId, heads as string[]);
+      if (known.length < heads.length) await documents.catchUp(documentId);
     } catch (error) {
-      // Not fatal: the next catch-up or the writers' own sync brings it.
-      logger.error({ err: error, documentId }, "cluster: could not apply another relay's changes");
+      logger.error({ err: error, documentId }, "cluster: could not catch up with another relay's save");
     }
   }
 
@@ -168,9 +183,12 @@ export class ClusterFanout {
     if (message.type !== "ephemeral" || message.documentId !== documentId || typeof message.senderId !== "string" || !(message.data instanceof Uint8Array)) return;
     adapter.deliverFromCluster(message as unknown as Message);
   }
+}
 
-  #remember(hash: string): void {
-    if (this.#recent.size >= RECENT_CHUNKS) this.#recent.delete(this.#recent.values().next().value!);
-    this.#recent.add(hash);
+function decode(payload: Uint8Array): unknown {
+  try {
+    return cbor.decode(payload);
+  } catch {
+    return undefined;
   }
 }

@@ -1677,13 +1677,11 @@ import path6 from "node:path";
 
 // sync-server/cluster/ClusterFanout.ts
 import { cbor as cbor2 } from "@automerge/automerge-repo/slim";
-var RECENT_CHUNKS = 1e4;
+var HEAD2 = /^[0-9a-f]{64}$/;
 var ENVELOPE_BYTES = 1024;
-var CHUNK_HASH = /^[0-9a-f]{64}$/;
 var ClusterFanout = class {
   #options;
   #bus;
-  #recent = /* @__PURE__ */ new Set();
   /** Applying chunks, in order, per document: a chunk must not overtake the one before it. */
   #queues = /* @__PURE__ */ new Map();
   constructor(options) {
@@ -1705,14 +1703,21 @@ var ClusterFanout = class {
   get connected() {
     return this.#bus?.connected ?? false;
   }
-  /** A chunk of `documentId` is in the shared storage now (any thread of this relay stored it). */
-  chunkStored(documentId2, kind, hash, data2) {
+  /** A writer of this relay sent these changes (RelayServerAdapter, before they are stored). */
+  accepted(documentId2, changes) {
     const bus = this.#bus;
-    if (!bus || !CHUNK_HASH.test(hash) || kind !== "incremental" && kind !== "snapshot") return;
-    if (this.#recent.delete(hash)) return;
-    const whole = kind === "incremental" && data2.byteLength <= bus.maxPayload - ENVELOPE_BYTES;
-    bus.publish(documentId2, "changes", cbor2.encode(whole ? { k: kind, h: hash, d: data2 } : { k: kind, h: hash }));
+    if (!bus) return;
+    const bytes2 = changes.reduce((sum2, c) => sum2 + c.byteLength, 0);
+    if (bytes2 > bus.maxPayload - ENVELOPE_BYTES) return;
+    bus.publish(documentId2, "changes", cbor2.encode({ c: changes }));
     this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "changes" });
+  }
+  /** This relay (any thread) stored the document; its copy had these heads. */
+  stored(documentId2, heads2) {
+    const bus = this.#bus;
+    if (!bus) return;
+    bus.publish(documentId2, "stored", cbor2.encode({ h: heads2 }));
+    this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "stored" });
   }
   /** An ephemeral message one of this relay's writers sent. */
   ephemeral(message) {
@@ -1740,40 +1745,44 @@ var ClusterFanout = class {
   #received(documentId2, kind, payload) {
     const { metrics } = this.#options;
     metrics.inc("relay_cluster_messages_received_total", { kind });
-    if (kind === "changes") {
-      const previous = this.#queues.get(documentId2) ?? Promise.resolve();
-      const next = previous.then(() => this.#changes(documentId2, payload));
-      this.#queues.set(documentId2, next);
-      void next.finally(() => {
-        if (this.#queues.get(documentId2) === next) this.#queues.delete(documentId2);
-      });
-    } else if (kind === "ephemeral") {
-      this.#ephemeral(documentId2, payload);
-    }
+    if (kind === "ephemeral") return this.#ephemeral(documentId2, payload);
+    const previous = this.#queues.get(documentId2) ?? Promise.resolve();
+    const next = previous.then(() => kind === "changes" ? this.#changes(documentId2, payload) : this.#stored(documentId2, payload));
+    this.#queues.set(documentId2, next);
+    void next.finally(() => {
+      if (this.#queues.get(documentId2) === next) this.#queues.delete(documentId2);
+    });
   }
   async #changes(documentId2, payload) {
-    const { documents, storage, adapter, logger } = this.#options;
-    let envelope;
-    try {
-      envelope = cbor2.decode(payload);
-    } catch {
-      return void logger.warn({ documentId: documentId2 }, "cluster: a changes message that is not CBOR");
-    }
-    const { h: hash, k: kind } = envelope;
-    if (typeof hash !== "string" || !CHUNK_HASH.test(hash) || kind !== "incremental" && kind !== "snapshot" || envelope.d !== void 0 && !(envelope.d instanceof Uint8Array)) {
+    const { documents, logger } = this.#options;
+    if (!documents.isInMemory(documentId2)) return;
+    const envelope = decode(payload);
+    const changes = envelope?.c;
+    if (!Array.isArray(changes) || changes.length === 0 || !changes.every((c) => c instanceof Uint8Array)) {
       return void logger.warn({ documentId: documentId2 }, "cluster: a changes message of the wrong shape");
+    }
+    try {
+      await documents.applyChanges(documentId2, changes);
+    } catch (error) {
+      logger.error({ err: error, documentId: documentId2 }, "cluster: could not apply another relay's changes");
+    }
+  }
+  async #stored(documentId2, payload) {
+    const { documents, adapter, logger } = this.#options;
+    const envelope = decode(payload);
+    const heads2 = envelope?.h;
+    if (!Array.isArray(heads2) || heads2.length > 1024 || !heads2.every((h) => typeof h === "string" && HEAD2.test(h))) {
+      return void logger.warn({ documentId: documentId2 }, "cluster: a stored message of the wrong shape");
     }
     try {
       if (!documents.isInMemory(documentId2)) {
         adapter.documentStored(documentId2);
         return;
       }
-      const data2 = envelope.d ?? await storage.load([documentId2, kind, hash]);
-      if (!data2) return void logger.warn({ documentId: documentId2, hash }, "cluster: a chunk announced by another relay is not in storage");
-      this.#remember(hash);
-      if (!await documents.applyChunk(documentId2, data2)) this.#recent.delete(hash);
+      const known = await documents.knownHeads(documentId2, heads2);
+      if (known.length < heads2.length) await documents.catchUp(documentId2);
     } catch (error) {
-      logger.error({ err: error, documentId: documentId2 }, "cluster: could not apply another relay's changes");
+      logger.error({ err: error, documentId: documentId2 }, "cluster: could not catch up with another relay's save");
     }
   }
   #ephemeral(documentId2, payload) {
@@ -1788,11 +1797,14 @@ var ClusterFanout = class {
     if (message.type !== "ephemeral" || message.documentId !== documentId2 || typeof message.senderId !== "string" || !(message.data instanceof Uint8Array)) return;
     adapter.deliverFromCluster(message);
   }
-  #remember(hash) {
-    if (this.#recent.size >= RECENT_CHUNKS) this.#recent.delete(this.#recent.values().next().value);
-    this.#recent.add(hash);
-  }
 };
+function decode(payload) {
+  try {
+    return cbor2.decode(payload);
+  } catch {
+    return void 0;
+  }
+}
 
 // sync-server/cluster/NatsBus.ts
 import { connect } from "@nats-io/transport-node";
@@ -1911,7 +1923,7 @@ var COUNTERS = {
   relay_quarantined_chunks_total: {
     help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory."
   },
-  relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, ephemeral.", labels: ["kind"] },
+  relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, stored, ephemeral.", labels: ["kind"] },
   relay_cluster_messages_received_total: { help: "Messages from the other relays of the cluster, by kind, whether or not this relay held the document.", labels: ["kind"] },
   relay_cluster_catch_ups_total: { help: "Times the relay read its documents in memory from storage again because it had lost the cluster bus." }
 };
@@ -2896,28 +2908,36 @@ async function evictDocument(repo, documentId2, stillIdle) {
   }
   return false;
 }
-function applyStoredChunk(repo, documentId2, data2) {
+function storedHeads(repo, documentId2) {
+  const handle = repo?.handles[documentId2];
+  return handle?.isReady() ? A2.getHeads(handle.doc()) : void 0;
+}
+function applyClusterChanges(repo, documentId2, changes) {
   const handle = repo.handles[documentId2];
   if (!handle?.isReady()) return false;
-  handle.update((doc) => A2.loadIncremental(doc, data2));
+  const doc = handle.doc();
+  const fresh = changes.filter((change) => !A2.hasHeads(doc, [A2.decodeChange(change).hash]));
+  if (fresh.length > 0) handle.update((d) => A2.applyChanges(d, fresh)[0]);
   return true;
+}
+async function catchUpDocument(repo, storage, documentId2) {
+  const handle = repo.handles[documentId2];
+  if (!handle?.isReady()) return false;
+  const chunks = await storage.loadRange([documentId2]);
+  const before = A2.getHeads(handle.doc());
+  handle.update((doc) => {
+    let next = doc;
+    for (const chunk of chunks) {
+      const kind = chunk.key[1];
+      if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A2.loadIncremental(next, chunk.data);
+    }
+    return next;
+  });
+  return !sameHeads(encodeHeads(before), encodeHeads(A2.getHeads(handle.doc())));
 }
 async function catchUpFromStorage(repo, storage) {
   let moved = 0;
-  for (const [documentId2, handle] of Object.entries(repo.handles)) {
-    if (!handle.isReady()) continue;
-    const chunks = await storage.loadRange([documentId2]);
-    const before = A2.getHeads(handle.doc());
-    handle.update((doc) => {
-      let next = doc;
-      for (const chunk of chunks) {
-        const kind = chunk.key[1];
-        if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A2.loadIncremental(next, chunk.data);
-      }
-      return next;
-    });
-    if (!sameHeads(encodeHeads(before), encodeHeads(A2.getHeads(handle.doc())))) moved++;
-  }
+  for (const documentId2 of Object.keys(repo.handles)) if (await catchUpDocument(repo, storage, documentId2)) moved++;
   return moved;
 }
 
@@ -2940,14 +2960,14 @@ var RelayDocuments = class {
       sizeOnDisk: (documentId2) => options.storage.sizeOnDisk(documentId2),
       // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
       worker: new URL("./workers/start.mjs", import.meta.url),
-      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onChunk !== void 0 },
+      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onStoredHeads !== void 0 },
       logger: options.logger,
       inMain: (documentId2) => this.#repo?.handles[documentId2] !== void 0,
       isRelayPeer: options.isRelayPeer,
       onEvent: (e) => {
         if (e.t === "stored") options.onStored(e.documentId);
         else if (e.t === "changed") options.onChanged(e.documentId);
-        else options.onChunk?.(e.documentId, e.kind, e.hash, e.data);
+        else options.onStoredHeads?.(e.documentId, e.heads);
       },
       onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
       onRestart: (_worker, documents) => {
@@ -3025,20 +3045,33 @@ var RelayDocuments = class {
     await this.#options.durable();
   }
   /**
-   * A relay cluster: applies changes another relay stored to the copy in memory, in the
+   * A relay cluster: applies changes another relay took in to the copy in memory, in the
    * thread that holds it. False if no thread holds the document (nothing to do: it is
-   * loaded from storage when someone asks for it).
+   * read from storage when someone asks for it).
    */
-  async applyChunk(documentId2, data2) {
+  async applyChanges(documentId2, changes) {
     const owner = this.workers.routeOf(documentId2);
     if (owner === void 0) return false;
-    if (owner !== "main") return this.workers.call(owner, "applyChunk", documentId2, data2);
-    return this.#repo ? applyStoredChunk(this.#repo, documentId2, data2) : false;
+    if (owner !== "main") return this.workers.call(owner, "applyChanges", documentId2, changes);
+    return this.#repo ? applyClusterChanges(this.#repo, documentId2, changes) : false;
   }
-  /** A relay cluster: every thread reads its documents in memory from storage again (ClusterFanout, after the bus was lost). */
-  async catchUp() {
+  /** The heads of the main thread's copy of a document, if it holds one (a relay cluster's stored notices). */
+  headsInMain(documentId2) {
+    return storedHeads(this.#repo, documentId2);
+  }
+  /**
+   * A relay cluster: reads a document in memory (undefined: every one, in every thread)
+   * from storage again, after something was missed. How many documents moved.
+   */
+  async catchUp(documentId2) {
+    if (documentId2 !== void 0) {
+      const owner = this.workers.routeOf(documentId2);
+      if (owner === void 0) return 0;
+      if (owner !== "main") return this.workers.call(owner, "catchUp", documentId2);
+      return this.#repo ? Number(await catchUpDocument(this.#repo, this.#options.storage, documentId2)) : 0;
+    }
     let moved = this.#repo ? await catchUpFromStorage(this.#repo, this.#options.storage) : 0;
-    const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp").catch(() => 0)));
+    const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp", void 0).catch(() => 0)));
     for (const count of counts) moved += count;
     return moved;
   }
@@ -3599,6 +3632,7 @@ var RelayServerAdapter = class extends NetworkAdapter3 {
       if (message.type === "request" && await this.#answerUnknown(connection, message)) return;
       this.emit("message", message);
       if (decoded.changes.length > 0 && connection.credential.access !== "read-only") {
+        this.#hooks.publishChanges?.(message.documentId, decoded.changes);
         this.#hold(connection, "unsaved", message.data.byteLength);
         const round = { documentId: message.documentId, heads: decoded.heads, arrivedAt };
         if (connection.rounds.push(round) > MAX_ROUNDS_PER_CONNECTION) connection.rounds.shift();
@@ -4399,11 +4433,14 @@ var Relay = class _Relay {
         failing = false;
         logger.info("saving works again; every pending change is on disk");
       },
-      onSaved: (key, seconds, data2) => {
+      onSaved: (key, seconds) => {
         if (key[1] !== "snapshot" && key[1] !== "incremental") return;
         metrics.observe("relay_save_seconds", seconds);
         links.peerSync?.documentChanged(key[0]);
-        if (key[2]) links.cluster?.chunkStored(key[0], key[1], key[2], data2);
+        if (links.cluster) {
+          const heads2 = documents?.headsInMain(key[0]);
+          if (heads2) links.cluster.stored(key[0], heads2);
+        }
       }
     });
     const storage = new RelayStorage(stack.retrying, stack.backend);
@@ -4451,7 +4488,7 @@ var Relay = class _Relay {
         onRestart: (held2) => links.adapter?.restartSync(held2),
         // What a peer relay still needs is on disk too, before a writer hears "on the relay".
         durable: async () => links.peerSync?.durable(),
-        onChunk: options.nats ? (documentId2, kind, hash, data2) => links.cluster?.chunkStored(documentId2, kind, hash, data2) : void 0
+        onStoredHeads: options.nats ? (documentId2, heads2) => links.cluster?.stored(documentId2, heads2) : void 0
       });
       const docs = documents;
       const relayPeers = /* @__PURE__ */ new Map();
@@ -4466,7 +4503,8 @@ var Relay = class _Relay {
         isPeerIdTaken: (id) => dialers.some((d) => d.remotePeerId === id || d.dialId === id),
         touch: docs.touch,
         store: (documentId2) => docs.store(documentId2),
-        publishEphemeral: options.nats ? (message) => links.cluster?.ephemeral(message) : void 0
+        publishEphemeral: options.nats ? (message) => links.cluster?.ephemeral(message) : void 0,
+        publishChanges: options.nats ? (documentId2, changes) => links.cluster?.accepted(documentId2, changes) : void 0
       });
       links.adapter = adapter;
       const repo = await documents.open([adapter, ...dialers]);

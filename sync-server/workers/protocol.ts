@@ -12,7 +12,7 @@ export interface RelayWorkerInit extends WorkerInit {
   peerId: PeerId;
   saveDebounceMs: number;
   syncDebounceMs: number;
-  /** In a relay cluster: report every chunk stored, for the other relays (`chunk` events). */
+  /** In a relay cluster: report the heads of every save, for the other relays (`stored-heads` events). */
   cluster: boolean;
 }
 
@@ -24,10 +24,10 @@ export type RelayWorkerCalls = PoolCalls &
     knownHeads: { args: [documentId: string, hashes: string[]]; result: string[] };
     /** PeerSync: load the document and wait until the relay peer has our heads. */
     confirm: { args: [documentId: string, storageId: string]; result: boolean };
-    /** A relay cluster: apply changes another relay stored (false if the document is not loaded here). */
-    applyChunk: { args: [documentId: string, data: Uint8Array]; result: boolean };
-    /** A relay cluster: read every document in memory from storage again (after the bus was lost); how many moved. */
-    catchUp: { args: []; result: number };
+    /** A relay cluster: apply changes another relay took in (false if the document is not loaded here). */
+    applyChanges: { args: [documentId: string, changes: Uint8Array[]]; result: boolean };
+    /** A relay cluster: read the document (undefined: every document in memory) from storage again; how many moved. */
+    catchUp: { args: [documentId: string | undefined]; result: number };
   };
 
 export type RelayWorkerEvent =
@@ -35,8 +35,8 @@ export type RelayWorkerEvent =
   | { t: "stored"; documentId: string }
   /** A snapshot or incremental chunk of a document was saved (for PeerSync). */
   | { t: "changed"; documentId: string }
-  /** A relay cluster: a snapshot or incremental chunk reached the shared storage, for the other relays. */
-  | { t: "chunk"; documentId: string; kind: string; hash: string; data: Uint8Array };
+  /** A relay cluster: the document was stored with these heads, for the other relays. */
+  | { t: "stored-heads"; documentId: string; heads: string[] };
 
 export interface RelayWorkerContract {
   init: RelayWorkerInit;

@@ -10,7 +10,7 @@ import type { StorageActivity } from "../../src/node/workers/protocol";
 import { workerRuntime } from "../../src/node/workers/runtime";
 import { onResync, RESYNC_AFTER_MS } from "../../src/shared/sync/resync";
 import { RelayStorage } from "../RelayStorage";
-import { applyStoredChunk, catchUpFromStorage, confirmPeerHas, evictDocument, knownHeads } from "../repoDocuments";
+import { applyClusterChanges, catchUpDocument, storedHeads, catchUpFromStorage, confirmPeerHas, evictDocument, knownHeads } from "../repoDocuments";
 import type { RelayWorkerContract } from "./protocol";
 
 const runtime = workerRuntime<RelayWorkerContract>();
@@ -36,11 +36,14 @@ const stack = StorageStack.underLock({
     failing = false;
     log("info", {}, "saving works again; every pending change is on disk");
   },
-  onSaved: (key, seconds, data) => {
+  onSaved: (key, seconds) => {
     if (key[1] !== "snapshot" && key[1] !== "incremental") return;
     storageActivity.saveSeconds.push(seconds);
     event({ t: "changed", documentId: key[0]! });
-    if (init.cluster && key[2]) event({ t: "chunk", documentId: key[0]!, kind: key[1], hash: key[2], data });
+    if (init.cluster) {
+      const heads = storedHeads(repo, key[0]!);
+      if (heads) event({ t: "stored-heads", documentId: key[0]!, heads });
+    }
   },
 }, init.backend.kind === "postgres" ? PostgresStorageAdapter.connect(init.backend) : undefined);
 
@@ -85,8 +88,8 @@ await runtime.serve({
         else confirming.delete(documentId);
       }
     },
-    applyChunk: (documentId, data) => applyStoredChunk(repo, documentId, data),
-    catchUp: () => catchUpFromStorage(repo, storage),
+    applyChanges: (documentId, changes) => applyClusterChanges(repo, documentId, changes),
+    catchUp: async (documentId) => (documentId === undefined ? catchUpFromStorage(repo, storage) : Number(await catchUpDocument(repo, storage, documentId))),
     evict: async (documentId) => {
       if (confirming.has(documentId) || retrying.hasPending(documentId)) return false;
       const last = activity.get(documentId);

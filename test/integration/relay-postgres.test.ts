@@ -14,12 +14,13 @@ beforeAll(async () => {
   server = await startPostgres();
 }, 60_000);
 
+/** The newest chunk's sequence number (0: none): it grows with every chunk written, compaction included. */
 async function rows(url: string): Promise<number> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
   try {
-    const { rows } = await db.query<{ n: string }>("SELECT count(*) AS n FROM writer_chunks WHERE kind IN ('snapshot', 'incremental')");
-    return Number(rows[0]!.n);
+    const { rows } = await db.query<{ n: string | null }>("SELECT max(seq) AS n FROM writer_chunks WHERE kind IN ('snapshot', 'incremental')");
+    return Number(rows[0]!.n ?? 0);
   } finally {
     await db.end();
   }

@@ -1363,28 +1363,36 @@ async function evictDocument(repo2, documentId, stillIdle) {
   }
   return false;
 }
-function applyStoredChunk(repo2, documentId, data) {
+function storedHeads(repo2, documentId) {
+  const handle = repo2?.handles[documentId];
+  return handle?.isReady() ? A.getHeads(handle.doc()) : void 0;
+}
+function applyClusterChanges(repo2, documentId, changes) {
   const handle = repo2.handles[documentId];
   if (!handle?.isReady()) return false;
-  handle.update((doc) => A.loadIncremental(doc, data));
+  const doc = handle.doc();
+  const fresh = changes.filter((change) => !A.hasHeads(doc, [A.decodeChange(change).hash]));
+  if (fresh.length > 0) handle.update((d) => A.applyChanges(d, fresh)[0]);
   return true;
+}
+async function catchUpDocument(repo2, storage2, documentId) {
+  const handle = repo2.handles[documentId];
+  if (!handle?.isReady()) return false;
+  const chunks = await storage2.loadRange([documentId]);
+  const before = A.getHeads(handle.doc());
+  handle.update((doc) => {
+    let next = doc;
+    for (const chunk of chunks) {
+      const kind = chunk.key[1];
+      if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A.loadIncremental(next, chunk.data);
+    }
+    return next;
+  });
+  return !sameHeads(encodeHeads(before), encodeHeads(A.getHeads(handle.doc())));
 }
 async function catchUpFromStorage(repo2, storage2) {
   let moved = 0;
-  for (const [documentId, handle] of Object.entries(repo2.handles)) {
-    if (!handle.isReady()) continue;
-    const chunks = await storage2.loadRange([documentId]);
-    const before = A.getHeads(handle.doc());
-    handle.update((doc) => {
-      let next = doc;
-      for (const chunk of chunks) {
-        const kind = chunk.key[1];
-        if (chunk.data && (kind === "snapshot" || kind === "incremental")) next = A.loadIncremental(next, chunk.data);
-      }
-      return next;
-    });
-    if (!sameHeads(encodeHeads(before), encodeHeads(A.getHeads(handle.doc())))) moved++;
-  }
+  for (const documentId of Object.keys(repo2.handles)) if (await catchUpDocument(repo2, storage2, documentId)) moved++;
   return moved;
 }
 
@@ -1410,11 +1418,14 @@ var stack = StorageStack.underLock({
     failing = false;
     log("info", {}, "saving works again; every pending change is on disk");
   },
-  onSaved: (key, seconds, data) => {
+  onSaved: (key, seconds) => {
     if (key[1] !== "snapshot" && key[1] !== "incremental") return;
     storageActivity.saveSeconds.push(seconds);
     event({ t: "changed", documentId: key[0] });
-    if (init.cluster && key[2]) event({ t: "chunk", documentId: key[0], kind: key[1], hash: key[2], data });
+    if (init.cluster) {
+      const heads = storedHeads(repo, key[0]);
+      if (heads) event({ t: "stored-heads", documentId: key[0], heads });
+    }
   }
 }, init.backend.kind === "postgres" ? PostgresStorageAdapter.connect(init.backend) : void 0);
 var retrying = stack.retrying;
@@ -1452,8 +1463,8 @@ await runtime.serve({
         else confirming.delete(documentId);
       }
     },
-    applyChunk: (documentId, data) => applyStoredChunk(repo, documentId, data),
-    catchUp: () => catchUpFromStorage(repo, storage),
+    applyChanges: (documentId, changes) => applyClusterChanges(repo, documentId, changes),
+    catchUp: async (documentId) => documentId === void 0 ? catchUpFromStorage(repo, storage) : Number(await catchUpDocument(repo, storage, documentId)),
     evict: async (documentId) => {
       if (confirming.has(documentId) || retrying.hasPending(documentId)) return false;
       const last = activity.get(documentId);
