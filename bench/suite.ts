@@ -92,6 +92,13 @@ const BENCHES: BenchEntry[] = [
     about: "how many typists one relay, pinned to one core, serves before keystroke-to-other-writers p99 passes 100 ms: on one document and spread over many",
   },
   {
+    name: "cluster",
+    dir: "cluster",
+    args: ["bench/cluster/run.ts", "--documents", "4", "--seconds", "15", "--rate", "2"],
+    timeoutS: 4 * 60,
+    about: "keystroke to the other writer and relay CPU per keystroke with three relays on PostgreSQL and NATS behind nginx, beside one relay alone, same clients, same run",
+  },
+  {
     name: "trace-replay",
     dir: "trace-replay",
     args: ["bench/trace-replay/run.ts"],

@@ -5,7 +5,6 @@
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import net from "node:net";
-import { afterAll } from "vitest";
 import { freePort } from "./ports";
 import { eventually } from "./wait";
 
@@ -20,9 +19,13 @@ export interface RunningNats {
 }
 
 const started: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of started.splice(0)) child.kill("SIGKILL");
-});
+// In a test file, stopped after it; in a benchmark (no vitest), when the process exits.
+if (process.env.VITEST) {
+  const { afterAll } = await import("vitest");
+  afterAll(() => {
+    for (const child of started.splice(0)) child.kill("SIGKILL");
+  });
+}
 process.once("exit", () => {
   for (const child of started) child.kill("SIGKILL");
 });

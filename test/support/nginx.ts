@@ -9,7 +9,6 @@ import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterAll } from "vitest";
 import { freePort } from "./ports";
 import { eventually } from "./wait";
 
@@ -22,9 +21,13 @@ export interface RunningNginx {
 }
 
 const started: ChildProcess[] = [];
-afterAll(() => {
-  for (const child of started.splice(0)) child.kill("SIGKILL");
-});
+// In a test file, stopped after it; in a benchmark (no vitest), when the process exits.
+if (process.env.VITEST) {
+  const { afterAll } = await import("vitest");
+  afterAll(() => {
+    for (const child of started.splice(0)) child.kill("SIGKILL");
+  });
+}
 process.once("exit", () => {
   for (const child of started) child.kill("SIGKILL");
 });

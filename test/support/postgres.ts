@@ -12,7 +12,6 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll } from "vitest";
 import { freePort } from "./ports";
 import { eventually } from "./wait";
 
@@ -43,9 +42,13 @@ export function postgresBin(): string | undefined {
 }
 
 const started: (() => void)[] = [];
-afterAll(() => {
-  for (const stop of started.splice(0)) stop();
-});
+// In a test file, stopped after it; in a benchmark (no vitest), when the process exits.
+if (process.env.VITEST) {
+  const { afterAll } = await import("vitest");
+  afterAll(() => {
+    for (const stop of started.splice(0)) stop();
+  });
+}
 process.once("exit", () => {
   for (const stop of started.splice(0)) stop();
 });
