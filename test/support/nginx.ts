@@ -25,11 +25,12 @@ const started: ChildProcess[] = [];
 if (process.env.VITEST) {
   const { afterAll } = await import("vitest");
   afterAll(() => {
-    for (const child of started.splice(0)) child.kill("SIGKILL");
+    // SIGTERM: the master stops its workers too (SIGKILL would leave them listening).
+    for (const child of started.splice(0)) child.kill("SIGTERM");
   });
 }
 process.once("exit", () => {
-  for (const child of started) child.kill("SIGKILL");
+  for (const child of started) child.kill("SIGTERM");
 });
 
 /** The load balancer's configuration for relays on `ports` (sync-server/README.md shows the same). */
