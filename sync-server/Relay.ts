@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Duplex } from "node:stream";
 import type { PeerId, Repo } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
+import { CloseCode } from "../src/node/protocol";
 import { StorageStack, type StorageBackend } from "../src/node/storage";
 import { ClusterFanout } from "./cluster/ClusterFanout";
 import { NatsBus } from "./cluster/NatsBus";
@@ -14,11 +15,24 @@ import { PeerSync } from "./PeerSync";
 import { RelayDocuments } from "./RelayDocuments";
 import { RelayServerAdapter, type ConnectionLimits } from "./RelayServerAdapter";
 import { RelayStorage } from "./RelayStorage";
+import { PostgresTokenStore } from "./PostgresTokens";
 import { TokenStore, TokenWatch } from "./tokens";
 import { UpgradeGate } from "./UpgradeGate";
 
 /** How often the relay looks at whether its disk takes saves (for writers, /healthz and /metrics). */
 const STORAGE_WATCH_MS = 500;
+/** What `/invite` shows: an invite link opened in a browser rather than pasted into Writer. */
+const INVITE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>An invitation to a Writer relay</title>
+<style>body{font:17px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222}h1{font-size:1.4em}ol{padding-left:1.2em}</style></head>
+<body><h1>You are invited to a Writer relay</h1>
+<p>This link lets Writer sync your documents through this relay. It is meant for the app, not for the browser:</p>
+<ol><li>Open Writer.</li><li>Open <b>Settings</b> (bottom of the library), then <b>Add a relay</b>.</li><li>Paste this whole link into the address field, and add the relay.</li></ol>
+<p>The link holds your access token: keep it to yourself, and ask whoever sent it for a new one if it leaks.</p>
+</body></html>
+`;
+/** How often the relay writes when each token was last accepted (`token list`). */
+const TOKEN_USE_FLUSH_MS = 60_000;
 /** How often a relay on a database checks that it answers. */
 const DATABASE_PING_MS = 2000;
 /** What writers are told while the relay's disk refuses saves (shown after the relay's name). */
@@ -100,6 +114,7 @@ interface RelayParts {
   peerSync: PeerSync;
   gate: UpgradeGate;
   cluster: ClusterFanout | undefined;
+  tokens: TokenWatch;
 }
 
 /**
@@ -184,7 +199,7 @@ export class Relay {
     const metrics = new Metrics();
     // Storage reports and the workers' come from the start; the parts they reach exist a
     // little later, once everything is wired.
-    const links: { adapter?: RelayServerAdapter; peerSync?: PeerSync; cluster?: ClusterFanout; reachable?: () => boolean } = {};
+    const links: { adapter?: RelayServerAdapter; peerSync?: PeerSync; cluster?: ClusterFanout; reachable?: () => boolean; tokens?: TokenWatch } = {};
     if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
 
     let failing = false;
@@ -231,7 +246,9 @@ export class Relay {
         await storage.save(["storage-adapter-id"], new TextEncoder().encode(storageId));
       }
       const peerId = `relay-${storageId}` as PeerId;
-      const tokens = new TokenWatch(new TokenStore(dataDir));
+      // On PostgreSQL the tokens are the database's, the same for every relay of a cluster.
+      const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url) : new TokenStore(dataDir));
+      links.tokens = tokens;
       await tokens.open();
 
       const dialers = options.peers.map(
@@ -301,7 +318,7 @@ export class Relay {
             // Writers here would stop hearing the other relays' writers: they go, and
             // reconnect (through the load balancer) to a relay that hears everyone.
             // New connections are refused until the bus is back (UpgradeGate).
-            const closed = adapter.closeWhere((c) => c.access === "relay", 4012, "relay lost its cluster; reconnect");
+            const closed = adapter.closeWhere((c) => c.access === "relay", CloseCode.ClusterUnavailable, "relay lost its cluster; reconnect");
             logger.warn({ closed }, "closed writers' connections while the cluster bus is lost");
           },
         });
@@ -348,11 +365,12 @@ export class Relay {
         logger,
         metrics,
       });
-      const relay = new Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster });
+      const relay = new Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster, tokens });
       links.reachable = () => relay.#databaseReachable;
       await relay.#listen();
       return relay;
     } catch (error) {
+      await links.tokens?.close().catch(() => undefined);
       await links.cluster?.close();
       await documents?.workers.close();
       await stack.close();
@@ -435,6 +453,7 @@ export class Relay {
     // the notice is withdrawn.
     every(STORAGE_WATCH_MS, () => this.#watchStorage());
     every(1000, () => gate.sweep());
+    every(TOKEN_USE_FLUSH_MS, () => void this.#parts.tokens.flushUse().catch((error: unknown) => this.logger.warn({ err: error }, "could not record when tokens were last used")));
     // A database can be lost while nothing is being saved: asked every 2 s, so that
     // /healthz and new writers learn it before a writer's change fails to save.
     if (this.#parts.stack.backend.ping) every(DATABASE_PING_MS, () => void this.#pingDatabase());
@@ -449,6 +468,20 @@ export class Relay {
     const pathname = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
+      return;
+    }
+    if (pathname === "/invite") {
+      // The page an invite link (`relay token invite`) opens in a browser. The token is in
+      // the link's fragment, which browsers never send: it reaches neither this relay nor
+      // a proxy's log. The page only says what to do with the link.
+      res
+        .writeHead(200, {
+          "Content-Type": "text/html; charset=utf-8",
+          "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+          "Referrer-Policy": "no-referrer",
+          "X-Content-Type-Options": "nosniff",
+        })
+        .end(INVITE_PAGE);
       return;
     }
     if (pathname === "/healthz") {
@@ -529,6 +562,7 @@ export class Relay {
       this.#metricsServer?.closeAllConnections();
       const unsavedInWorkers = await documents.close();
       await peerSync.close().catch((error: unknown) => this.logger.error({ err: error }, "could not write peers.json"));
+      await this.#parts.tokens.close().catch((error: unknown) => this.logger.error({ err: error }, "could not record when tokens were last used"));
       const unsaved = [...(await stack.close()), ...unsavedInWorkers];
       // After the last saves, which it tells the other relays about.
       await cluster?.close();

@@ -2,7 +2,8 @@ import type http from "node:http";
 import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import { clientAddress } from "./clientAddress";
-import { hashesEqual } from "./tokens";
+import { CloseCode } from "../src/node/protocol";
+import { hashesEqual, isExpired } from "./tokens";
 import type { Metrics } from "./metrics";
 import type { ConnectionLimits, Credential, RelayServerAdapter } from "./RelayServerAdapter";
 import type { TokenWatch } from "./tokens";
@@ -137,6 +138,11 @@ export class UpgradeGate {
         logger.info({ remoteAddress: address }, "upgrade refused: unknown or revoked token");
         return refuse(401, "Unauthorized", "bad-token");
       }
+      if (isExpired(record)) {
+        logger.info({ remoteAddress: address, token: record.name, expiredAt: record.expiresAt }, "upgrade refused: token expired");
+        return refuse(401, "Unauthorized", "expired-token");
+      }
+      this.#options.tokens.used(record.name);
       credential = { name: record.name, hash: record.hash, access: record.access };
     }
     // One token cannot take every slot: the others' writers still get in.
@@ -175,9 +181,16 @@ export class UpgradeGate {
       logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
       return;
     }
-    if (!records) return;
-    const closed = adapter.closeWhere((c) => (c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash))), 4001, "token revoked");
-    logger.info({ tokens: records.length, closed }, "token file reloaded");
+    if (records) {
+      const closed = adapter.closeWhere((c) => (c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash))), CloseCode.Unauthorized, "token revoked");
+      logger.info({ tokens: records.length, closed }, "tokens reloaded");
+    }
+    // Tokens expire by the clock, not by a change of the file: looked at on every poll.
+    const now = Date.now();
+    const expired = this.#options.tokens.records.filter((r) => isExpired(r, now));
+    if (expired.length === 0) return;
+    const closed = adapter.closeWhere((c) => !expired.some((r) => hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token expired");
+    if (closed > 0) logger.info({ closed, tokens: expired.map((r) => r.name) }, "closed the connections of expired tokens");
   }
 }
 

@@ -135,7 +135,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof TokenNameError) fail(error.message);
+  if (error instanceof TokenNameError || error instanceof SettingsError) fail(error.message);
   console.error(error);
   process.exit(1);
 });

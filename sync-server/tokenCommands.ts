@@ -1,36 +1,120 @@
-// `relay token ...`: the commands that manage the tokens clients connect with.
-import type { Command, Option } from "commander";
-import { TokenStore, type TokenAccess } from "./tokens";
+// `relay token ...`: the commands that manage the tokens clients connect with, in the
+// data directory's tokens.json, or in the PostgreSQL database of a relay cluster
+// (`--storage postgres://…`, or `storage` in the configuration file).
+import { Option, type Command } from "commander";
+import { readConfigFile, SettingsError } from "./config";
+import { PostgresTokenStore } from "./PostgresTokens";
+import { isExpired, parseExpiry, TokenStore, type TokenAccess, type TokenBackend } from "./tokens";
+
+interface WhereOptions {
+  data?: string;
+  storage?: string;
+  config?: string;
+}
+
+/** An invite link's relay address, from the address writers use (`wss://…`, `https://…`). */
+export function inviteLink(publicUrl: string, token: string): string {
+  let url: URL;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new SettingsError([`--url must be the relay's address as writers reach it (wss://relay.example.org): ${JSON.stringify(publicUrl)}`]);
+  }
+  const scheme = { "wss:": "https:", "https:": "https:", "ws:": "http:", "http:": "http:" }[url.protocol];
+  if (!scheme || url.search || url.hash || url.username || url.password) {
+    throw new SettingsError([`--url must be a plain wss://, ws://, https:// or http:// address without a query or token: ${JSON.stringify(publicUrl)}`]);
+  }
+  // The token goes in the fragment: a browser never sends it, so it is in no server's log.
+  return `${scheme}//${url.host}${url.pathname.replace(/\/+$/, "")}/invite#${token}`;
+}
 
 export function addTokenCommands(program: Command, dataOption: () => Option, requireData: (data: string | undefined) => string, fail: (message: string) => never): void {
+  const where = (command: Command) =>
+    command
+      .addOption(dataOption())
+      .addOption(new Option("--storage <where>", 'a relay cluster\'s database, postgres://…: its tokens are there (default "files": the data directory)').env("RELAY_STORAGE"))
+      .addOption(new Option("--config <file>", "take --data and --storage from the relay's configuration file").env("RELAY_CONFIG"));
+  /** The tokens the options name: the cluster's database, or the data directory. */
+  const open = async (options: WhereOptions): Promise<TokenBackend> => {
+    let { data, storage } = options;
+    if (options.config) {
+      try {
+        const file = readConfigFile(options.config);
+        data ??= file.data as string | undefined;
+        storage ??= file.storage as string | undefined;
+      } catch (error) {
+        if (error instanceof SettingsError) fail(error.message);
+        throw error;
+      }
+    }
+    if (storage && storage !== "files") {
+      if (!/^postgres(ql)?:\/\//.test(storage)) fail(`--storage is "files" or a postgres:// URL: ${JSON.stringify(storage)}`);
+      try {
+        return await PostgresTokenStore.open(storage);
+      } catch (error) {
+        fail(`cannot reach the cluster's database: ${(error as Error).message}`);
+      }
+    }
+    return new TokenStore(requireData(data));
+  };
+  const run = async <T>(options: WhereOptions, task: (store: TokenBackend) => Promise<T>): Promise<T> => {
+    const store = await open(options);
+    try {
+      return await task(store);
+    } finally {
+      await store.close?.();
+    }
+  };
+  const accessOf = (options: { readOnly?: boolean; relay?: boolean }): TokenAccess => {
+    if (options.readOnly && options.relay) fail("--read-only and --relay exclude each other");
+    return options.readOnly ? "read-only" : options.relay ? "relay" : "full";
+  };
+  const expiryOf = (text: string | undefined) => (text === undefined ? undefined : parseExpiry(text));
+  const expiryText = (expiresAt: Date | undefined) => (expiresAt ? `, until ${expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "");
+
   const token = program.command("token").description("manage the tokens clients connect with");
-  token
-    .command("add <name>")
-    .description("create a token and print it (once: only its hash is kept)")
-    .option("--read-only", "the token can fetch and follow documents but not change them")
-    .option("--relay", "for another relay that peers with this one: it is sent every document")
-    .addOption(dataOption())
-    .action(async (name: string, options: { readOnly?: boolean; relay?: boolean; data?: string }) => {
-      if (options.readOnly && options.relay) fail("--read-only and --relay exclude each other");
-      const access: TokenAccess = options.readOnly ? "read-only" : options.relay ? "relay" : "full";
-      const value = await new TokenStore(requireData(options.data)).add(name, access);
-      process.stdout.write(`Token "${name}" (${access}):\n\n${value}\n\nIt is shown only now; the relay keeps only its hash.\n`);
-    });
-  token
-    .command("list")
-    .description("list tokens (names, access, creation date; never the tokens)")
-    .addOption(dataOption())
-    .action(async (options: { data?: string }) => {
-      const records = await new TokenStore(requireData(options.data)).list();
-      if (records.length === 0) console.log("no tokens");
-      for (const r of records) console.log(`${r.name}\t${r.access}\t${r.createdAt}`);
-    });
-  token
-    .command("revoke <name>")
-    .description("revoke a token; a running relay closes its connections within seconds")
-    .addOption(dataOption())
-    .action(async (name: string, options: { data?: string }) => {
-      if (!(await new TokenStore(requireData(options.data)).revoke(name))) fail(`no token named "${name}"`);
-      console.log(`revoked "${name}"`);
-    });
+  where(
+    token
+      .command("add <name>")
+      .description("create a token and print it (once: only its hash is kept)")
+      .option("--read-only", "the token can fetch and follow documents but not change them")
+      .option("--relay", "for another relay that peers with this one: it is sent every document")
+      .option("--expires <when>", "the token stops working after 90d, 12h, 2w, or on a date (2027-03-31)"),
+  ).action(async (name: string, options: WhereOptions & { readOnly?: boolean; relay?: boolean; expires?: string }) => {
+    const access = accessOf(options);
+    const expiresAt = expiryOf(options.expires);
+    const value = await run(options, (store) => store.add(name, access, expiresAt));
+    process.stdout.write(`Token "${name}" (${access}${expiryText(expiresAt)}):\n\n${value}\n\nIt is shown only now; the relay keeps only its hash.\n`);
+  });
+  where(
+    token
+      .command("invite <name>")
+      .description("create a token for a writer and print one invite link (the relay's address and the token) that Writer's \"Add a relay\" takes in one paste")
+      .addOption(new Option("--url <address>", "the relay's address as writers reach it, e.g. wss://relay.example.org").env("RELAY_PUBLIC_URL"))
+      .option("--read-only", "the token can fetch and follow documents but not change them")
+      .option("--expires <when>", "the token stops working after 90d, 12h, 2w, or on a date (2027-03-31)"),
+  ).action(async (name: string, options: WhereOptions & { url?: string; readOnly?: boolean; expires?: string }) => {
+    if (!options.url) fail("the relay's public address is required: --url wss://relay.example.org or RELAY_PUBLIC_URL");
+    inviteLink(options.url, "check"); // A bad address fails before a token is made.
+    const access = accessOf(options);
+    const expiresAt = expiryOf(options.expires);
+    const value = await run(options, (store) => store.add(name, access, expiresAt));
+    process.stdout.write(
+      `Invite for "${name}" (${access}${expiryText(expiresAt)}). Send it to them privately; they paste it into Writer: Settings, Add a relay.\n\n${inviteLink(options.url, value)}\n\n` +
+        `It holds the token, which is shown only now; the relay keeps only its hash.\n`,
+    );
+  });
+  where(token.command("list").description("list tokens (name, access, created, expires, last used; never the tokens)")).action(async (options: WhereOptions) => {
+    const [records, lastUsed] = await run(options, async (store) => [await store.list(), await store.lastUsed()] as const);
+    if (records.length === 0) return void console.log("no tokens");
+    const day = (iso: string | undefined) => (iso ? iso.slice(0, 16).replace("T", " ") : "");
+    const rows = [["NAME", "ACCESS", "CREATED", "EXPIRES", "LAST USED"]];
+    for (const r of records) rows.push([r.name, r.access, day(r.createdAt), r.expiresAt ? `${day(r.expiresAt)}${isExpired(r) ? " (expired)" : ""}` : "never", day(lastUsed[r.name]) || "never"]);
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+    for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd());
+  });
+  where(token.command("revoke <name>").description("revoke a token; running relays close its connections within seconds")).action(async (name: string, options: WhereOptions) => {
+    if (!(await run(options, (store) => store.revoke(name)))) fail(`no token named "${name}"`);
+    console.log(`revoked "${name}"`);
+  });
 }

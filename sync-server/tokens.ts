@@ -13,10 +13,72 @@ export interface TokenRecord {
   hash: string;
   access: TokenAccess;
   createdAt: string;
+  /** When it stops working (ISO time); absent: never. */
+  expiresAt?: string;
+}
+
+/**
+ * Where a relay's tokens are kept: `tokens.json` in its data directory (TokenStore), or,
+ * for a relay cluster, a table in its PostgreSQL database that every relay of the
+ * cluster reads (PostgresTokenStore).
+ */
+export interface TokenBackend {
+  /** Where they are, for messages. */
+  readonly description: string;
+  list(): Promise<TokenRecord[]>;
+  /** Creates a token and returns it: the only time it is ever seen. */
+  add(name: string, access: TokenAccess, expiresAt?: Date): Promise<string>;
+  /** Removes the token; false if there was none. */
+  revoke(name: string): Promise<boolean>;
+  /** Something that changes whenever the tokens do (TokenWatch rereads them then). */
+  stamp(): Promise<string>;
+  /** When each token was last accepted by a relay (ISO times, by name). */
+  lastUsed(): Promise<Record<string, string>>;
+  /** Records when tokens were last accepted (a running relay, now and then). */
+  recordUse(used: ReadonlyMap<string, string>): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/** Whether the token has expired at `now`. */
+export function isExpired(record: TokenRecord, now = Date.now()): boolean {
+  return record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now;
+}
+
+/**
+ * When a token given `--expires TEXT` stops working: `90d`, `12h`, `2w` from now, or a
+ * date (`2027-03-31`, the start of that day, UTC) or time (ISO 8601). Throws a
+ * TokenNameError with a plain message otherwise, or for a time already past.
+ */
+export function parseExpiry(text: string, now = new Date()): Date {
+  const trimmed = text.trim();
+  const relative = /^(\d{1,5})\s*([hdw])$/i.exec(trimmed);
+  let when: Date;
+  if (relative) {
+    const hours = { h: 1, d: 24, w: 24 * 7 }[relative[2]!.toLowerCase() as "h" | "d" | "w"];
+    when = new Date(now.getTime() + Number(relative[1]) * hours * 3_600_000);
+  } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
+    when = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
+  } else {
+    throw new TokenNameError(`--expires takes a duration (90d, 12h, 2w) or a date (2027-03-31): ${JSON.stringify(text)}`);
+  }
+  if (Number.isNaN(when.getTime())) throw new TokenNameError(`--expires: not a date: ${JSON.stringify(text)}`);
+  if (when.getTime() <= now.getTime()) throw new TokenNameError(`--expires: ${when.toISOString()} has already passed`);
+  return when;
+}
+
+/** Throws a TokenNameError unless `name` can name a token. */
+export function checkName(name: string): void {
+  if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
 }
 
 /** The name of the file, in the data directory. */
 const TOKENS_FILE = "tokens.json";
+/**
+ * When each token was last accepted, written by the running relay (now and then, and
+ * when it stops): a file of its own, so that the relay never races the token commands'
+ * rewrites of tokens.json.
+ */
+const USED_FILE = "tokens-used.json";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 
 /** A token name that is already taken, or not a valid name. */
@@ -58,11 +120,17 @@ export function hashesEqual(a: string, b: string): boolean {
  * file, fsync, rename, fsync of the directory) so that a relay reading it while the
  * CLI writes it sees the old list or the new one, never half of either.
  */
-export class TokenStore {
+export class TokenStore implements TokenBackend {
   readonly file: string;
+  readonly #usedFile: string;
 
   constructor(dataDir: string) {
     this.file = path.join(path.resolve(dataDir), TOKENS_FILE);
+    this.#usedFile = path.join(path.resolve(dataDir), USED_FILE);
+  }
+
+  get description(): string {
+    return this.file;
   }
 
   /** The tokens on disk; an empty list if the file does not exist yet. */
@@ -80,13 +148,13 @@ export class TokenStore {
   }
 
   /** Creates a token named `name` and returns it: the only time it is ever seen. */
-  async add(name: string, access: TokenAccess): Promise<string> {
-    if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
+  async add(name: string, access: TokenAccess, expiresAt?: Date): Promise<string> {
+    checkName(name);
     return this.#locked(async () => {
       const tokens = await this.list();
       if (tokens.some((t) => t.name === name)) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
       const token = generateToken();
-      tokens.push({ name, hash: hashToken(token), access, createdAt: new Date().toISOString() });
+      tokens.push({ name, hash: hashToken(token), access, createdAt: new Date().toISOString(), ...(expiresAt ? { expiresAt: expiresAt.toISOString() } : {}) });
       await this.#write(tokens);
       return token;
     });
@@ -101,6 +169,33 @@ export class TokenStore {
       await this.#write(kept);
       return true;
     });
+  }
+
+  async stamp(): Promise<string> {
+    try {
+      const stat = await fs.stat(this.file);
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return "missing";
+    }
+  }
+
+  async lastUsed(): Promise<Record<string, string>> {
+    try {
+      const parsed = JSON.parse(await fs.readFile(this.#usedFile, "utf8")) as { version?: unknown; lastUsed?: unknown };
+      if (parsed.version !== 1 || typeof parsed.lastUsed !== "object" || parsed.lastUsed === null) return {};
+      return Object.fromEntries(Object.entries(parsed.lastUsed as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
+    } catch {
+      // Missing (never written yet) or unreadable: nothing is known of last use.
+      return {};
+    }
+  }
+
+  async recordUse(used: ReadonlyMap<string, string>): Promise<void> {
+    if (used.size === 0) return;
+    const merged = await this.lastUsed();
+    for (const [name, at] of used) if (!merged[name] || merged[name] < at) merged[name] = at;
+    await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, lastUsed: merged }, null, 2) + "\n");
   }
 
   /**
@@ -156,7 +251,8 @@ function isTokenRecord(value: unknown): value is TokenRecord {
     typeof r.hash === "string" &&
     /^[0-9a-f]{64}$/.test(r.hash) &&
     (r.access === "full" || r.access === "read-only" || r.access === "relay") &&
-    typeof r.createdAt === "string"
+    typeof r.createdAt === "string" &&
+    (r.expiresAt === undefined || (typeof r.expiresAt === "string" && !Number.isNaN(Date.parse(r.expiresAt))))
   );
 }
 
@@ -166,11 +262,13 @@ function isTokenRecord(value: unknown): value is TokenRecord {
  * that a token added a moment ago by `token add` works at once).
  */
 export class TokenWatch {
-  readonly #store: TokenStore;
+  readonly #store: TokenBackend;
   #records: TokenRecord[] = [];
   #stamp = "";
+  /** When tokens were accepted since the last flush, by name. */
+  readonly #used = new Map<string, string>();
 
-  constructor(store: TokenStore) {
+  constructor(store: TokenBackend) {
     this.#store = store;
   }
 
@@ -178,23 +276,37 @@ export class TokenWatch {
     return this.#records;
   }
 
-  /** Reads the file; throws if it cannot be read (the relay does not start without it). */
+  /** Reads the tokens; throws if they cannot be read (the relay does not start without them). */
   async open(): Promise<void> {
-    this.#stamp = await this.#stampNow();
+    this.#stamp = await this.#store.stamp();
     this.#records = await this.#store.list();
   }
 
+  /** The record of a token a client presented, expired or not (the caller tells which). */
   find(token: string): TokenRecord | undefined {
     return findToken(this.#records, token);
   }
 
+  /** A token was accepted now: its "last used" (token list) moves on at the next flush. */
+  used(name: string): void {
+    this.#used.set(name, new Date().toISOString());
+  }
+
+  /** Writes when tokens were last accepted (every minute, and when the relay stops). */
+  async flushUse(): Promise<void> {
+    if (this.#used.size === 0) return;
+    const used = new Map(this.#used);
+    this.#used.clear();
+    await this.#store.recordUse(used);
+  }
+
   /**
-   * Rereads the file if it changed since the last read. Returns the new records, or
-   * undefined when nothing changed; throws (keeping the previous records) when the
-   * file changed but cannot be read.
+   * Rereads the tokens if they changed since the last read. Returns the new records, or
+   * undefined when nothing changed; throws (keeping the previous records) when they
+   * changed but cannot be read.
    */
   async poll(): Promise<readonly TokenRecord[] | undefined> {
-    const stamp = await this.#stampNow();
+    const stamp = await this.#store.stamp();
     if (stamp === this.#stamp) return undefined;
     const records = await this.#store.list();
     this.#stamp = stamp;
@@ -202,12 +314,8 @@ export class TokenWatch {
     return records;
   }
 
-  async #stampNow(): Promise<string> {
-    try {
-      const stat = await fs.stat(this.#store.file);
-      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    } catch {
-      return "missing";
-    }
+  async close(): Promise<void> {
+    await this.flushUse();
+    await this.#store.close?.();
   }
 }

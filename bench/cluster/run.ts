@@ -60,8 +60,8 @@ interface Relay {
   port: number;
 }
 
-function addToken(dataDir: string): string {
-  const out = execFileSync(process.execPath, ["--import", "tsx", CLI, "token", "add", "bench", "--data", dataDir], { encoding: "utf8" });
+function addToken(dataDir: string, where: string[] = []): string {
+  const out = execFileSync(process.execPath, ["--import", "tsx", CLI, "token", "add", "bench", "--data", dataDir, ...where], { encoding: "utf8" });
   const token = out.split(/\s+/).find((w) => /^[A-Za-z0-9_-]{43}$/.test(w));
   if (!token) throw new Error(`no token in: ${out}`);
   return token;
@@ -222,8 +222,8 @@ const results: Record<string, Result> = {};
   const url = await database.database();
   const dirs = [0, 1, 2].map((i) => path.join(work, `cluster-${i}`));
   for (const dir of dirs) fs.mkdirSync(dir);
-  const token = addToken(dirs[0]!);
-  for (const dir of dirs.slice(1)) fs.copyFileSync(path.join(dirs[0]!, "tokens.json"), path.join(dir, "tokens.json"));
+  // On PostgreSQL the tokens are the cluster's, in its database.
+  const token = addToken(dirs[0]!, ["--storage", url]);
   const relays = await Promise.all(dirs.map((dir) => startRelay(dir, ["--storage", url, "--nats", nats.url, "--trust-proxy"])));
   const balancer = await startNginx(relays.map((r) => r.port));
   results["three relays behind nginx"] = await type(balancer.url, token, relays.map((r) => r.child.pid!));

@@ -310,7 +310,7 @@ var init_PostgresStorageAdapter = __esm({
 });
 
 // sync-server/cli.ts
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, InvalidArgumentError, Option as Option2 } from "commander";
 import pino from "pino";
 
 // src/node/storage/FileStorageAdapter.ts
@@ -1183,7 +1183,7 @@ var CloseCode = {
   ServiceRestart: 1012,
   /** A frame over the size limit (standard; `ws` closes with it on its own). */
   MessageTooBig: 1009,
-  /** The token was revoked while connected. */
+  /** The token was revoked, or expired, while connected (the reason says which). */
   Unauthorized: 4001,
   /** Not CBOR, or not a message of the protocol. */
   InvalidMessage: 4002,
@@ -1205,6 +1205,8 @@ var CloseCode = {
   Idle: 4010,
   /** The relay held more bytes on the connection's behalf than its budget allows, for too long. */
   OverBudget: 4011,
+  /** A relay of a cluster lost the cluster's bus (NATS): reconnect, through the load balancer, to one that has it. */
+  ClusterUnavailable: 4012,
   /** Far more messages than the rate allowed, even after throttling. */
   RateLimited: 4029
 };
@@ -4030,11 +4032,37 @@ var RelayStorage = class extends TrackedStorage {
   }
 };
 
+// sync-server/PostgresTokens.ts
+import pg2 from "pg";
+
 // sync-server/tokens.ts
 import { createHash, randomBytes as randomBytes4, timingSafeEqual } from "node:crypto";
 import fs6 from "node:fs/promises";
 import path5 from "node:path";
+function isExpired(record, now = Date.now()) {
+  return record.expiresAt !== void 0 && Date.parse(record.expiresAt) <= now;
+}
+function parseExpiry(text2, now = /* @__PURE__ */ new Date()) {
+  const trimmed = text2.trim();
+  const relative = /^(\d{1,5})\s*([hdw])$/i.exec(trimmed);
+  let when;
+  if (relative) {
+    const hours = { h: 1, d: 24, w: 24 * 7 }[relative[2].toLowerCase()];
+    when = new Date(now.getTime() + Number(relative[1]) * hours * 36e5);
+  } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
+    when = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
+  } else {
+    throw new TokenNameError(`--expires takes a duration (90d, 12h, 2w) or a date (2027-03-31): ${JSON.stringify(text2)}`);
+  }
+  if (Number.isNaN(when.getTime())) throw new TokenNameError(`--expires: not a date: ${JSON.stringify(text2)}`);
+  if (when.getTime() <= now.getTime()) throw new TokenNameError(`--expires: ${when.toISOString()} has already passed`);
+  return when;
+}
+function checkName(name) {
+  if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
+}
 var TOKENS_FILE = "tokens.json";
+var USED_FILE = "tokens-used.json";
 var NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
 var TokenNameError = class extends Error {
   name = "TokenNameError";
@@ -4057,8 +4085,13 @@ function hashesEqual(a, b) {
 }
 var TokenStore = class {
   file;
+  #usedFile;
   constructor(dataDir) {
     this.file = path5.join(path5.resolve(dataDir), TOKENS_FILE);
+    this.#usedFile = path5.join(path5.resolve(dataDir), USED_FILE);
+  }
+  get description() {
+    return this.file;
   }
   /** The tokens on disk; an empty list if the file does not exist yet. */
   async list() {
@@ -4074,13 +4107,13 @@ var TokenStore = class {
     return parsed.tokens.filter(isTokenRecord);
   }
   /** Creates a token named `name` and returns it: the only time it is ever seen. */
-  async add(name, access) {
-    if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
+  async add(name, access, expiresAt) {
+    checkName(name);
     return this.#locked(async () => {
       const tokens = await this.list();
       if (tokens.some((t) => t.name === name)) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
       const token = generateToken();
-      tokens.push({ name, hash: hashToken(token), access, createdAt: (/* @__PURE__ */ new Date()).toISOString() });
+      tokens.push({ name, hash: hashToken(token), access, createdAt: (/* @__PURE__ */ new Date()).toISOString(), ...expiresAt ? { expiresAt: expiresAt.toISOString() } : {} });
       await this.#write(tokens);
       return token;
     });
@@ -4094,6 +4127,29 @@ var TokenStore = class {
       await this.#write(kept);
       return true;
     });
+  }
+  async stamp() {
+    try {
+      const stat = await fs6.stat(this.file);
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return "missing";
+    }
+  }
+  async lastUsed() {
+    try {
+      const parsed = JSON.parse(await fs6.readFile(this.#usedFile, "utf8"));
+      if (parsed.version !== 1 || typeof parsed.lastUsed !== "object" || parsed.lastUsed === null) return {};
+      return Object.fromEntries(Object.entries(parsed.lastUsed).filter((e) => typeof e[1] === "string"));
+    } catch {
+      return {};
+    }
+  }
+  async recordUse(used) {
+    if (used.size === 0) return;
+    const merged = await this.lastUsed();
+    for (const [name, at] of used) if (!merged[name] || merged[name] < at) merged[name] = at;
+    await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, lastUsed: merged }, null, 2) + "\n");
   }
   /**
    * Runs a read-modify-write of the file with `tokens.json.lock` held, so that two
@@ -4136,46 +4192,137 @@ function findToken(records, token) {
 function isTokenRecord(value) {
   if (typeof value !== "object" || value === null) return false;
   const r = value;
-  return typeof r.name === "string" && typeof r.hash === "string" && /^[0-9a-f]{64}$/.test(r.hash) && (r.access === "full" || r.access === "read-only" || r.access === "relay") && typeof r.createdAt === "string";
+  return typeof r.name === "string" && typeof r.hash === "string" && /^[0-9a-f]{64}$/.test(r.hash) && (r.access === "full" || r.access === "read-only" || r.access === "relay") && typeof r.createdAt === "string" && (r.expiresAt === void 0 || typeof r.expiresAt === "string" && !Number.isNaN(Date.parse(r.expiresAt)));
 }
 var TokenWatch = class {
   #store;
   #records = [];
   #stamp = "";
+  /** When tokens were accepted since the last flush, by name. */
+  #used = /* @__PURE__ */ new Map();
   constructor(store) {
     this.#store = store;
   }
   get records() {
     return this.#records;
   }
-  /** Reads the file; throws if it cannot be read (the relay does not start without it). */
+  /** Reads the tokens; throws if they cannot be read (the relay does not start without them). */
   async open() {
-    this.#stamp = await this.#stampNow();
+    this.#stamp = await this.#store.stamp();
     this.#records = await this.#store.list();
   }
+  /** The record of a token a client presented, expired or not (the caller tells which). */
   find(token) {
     return findToken(this.#records, token);
   }
+  /** A token was accepted now: its "last used" (token list) moves on at the next flush. */
+  used(name) {
+    this.#used.set(name, (/* @__PURE__ */ new Date()).toISOString());
+  }
+  /** Writes when tokens were last accepted (every minute, and when the relay stops). */
+  async flushUse() {
+    if (this.#used.size === 0) return;
+    const used = new Map(this.#used);
+    this.#used.clear();
+    await this.#store.recordUse(used);
+  }
   /**
-   * Rereads the file if it changed since the last read. Returns the new records, or
-   * undefined when nothing changed; throws (keeping the previous records) when the
-   * file changed but cannot be read.
+   * Rereads the tokens if they changed since the last read. Returns the new records, or
+   * undefined when nothing changed; throws (keeping the previous records) when they
+   * changed but cannot be read.
    */
   async poll() {
-    const stamp = await this.#stampNow();
+    const stamp = await this.#store.stamp();
     if (stamp === this.#stamp) return void 0;
     const records = await this.#store.list();
     this.#stamp = stamp;
     this.#records = records;
     return records;
   }
-  async #stampNow() {
+  async close() {
+    await this.flushUse();
+    await this.#store.close?.();
+  }
+};
+
+// sync-server/PostgresTokens.ts
+var RACED_DDL2 = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
+var PostgresTokenStore = class _PostgresTokenStore {
+  #pool;
+  description;
+  constructor(pool, description) {
+    this.#pool = pool;
+    this.description = description;
+  }
+  static async open(url) {
+    const pool = new pg2.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1e4, query_timeout: 3e4, application_name: "writer-relay tokens" });
+    pool.on("error", () => void 0);
+    let description = "PostgreSQL (table writer_tokens)";
     try {
-      const stat = await fs6.stat(this.#store.file);
-      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+      const parsed = new URL(url);
+      if (parsed.password) parsed.password = "***";
+      description = `${parsed.toString()} (table writer_tokens)`;
     } catch {
-      return "missing";
     }
+    const store = new _PostgresTokenStore(pool, description);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await pool.query(`CREATE TABLE IF NOT EXISTS writer_tokens (
+            name text PRIMARY KEY,
+            hash text NOT NULL UNIQUE,
+            access text NOT NULL,
+            created_at timestamptz NOT NULL,
+            expires_at timestamptz,
+            last_used_at timestamptz
+          )`);
+          break;
+        } catch (error) {
+          if (attempt < 3 && RACED_DDL2.has(error.code ?? "")) continue;
+          throw error;
+        }
+      }
+    } catch (error) {
+      await pool.end().catch(() => void 0);
+      throw error;
+    }
+    return store;
+  }
+  async list() {
+    const { rows } = await this.#pool.query(
+      "SELECT name, hash, access, created_at, expires_at FROM writer_tokens ORDER BY name"
+    );
+    return rows.filter((r) => r.access === "full" || r.access === "read-only" || r.access === "relay").map((r) => ({ name: r.name, hash: r.hash, access: r.access, createdAt: r.created_at.toISOString(), ...r.expires_at ? { expiresAt: r.expires_at.toISOString() } : {} }));
+  }
+  async add(name, access, expiresAt) {
+    checkName(name);
+    const token = generateToken();
+    const { rowCount } = await this.#pool.query(
+      "INSERT INTO writer_tokens (name, hash, access, created_at, expires_at) VALUES ($1, $2, $3, now(), $4) ON CONFLICT (name) DO NOTHING",
+      [name, hashToken(token), access, expiresAt ?? null]
+    );
+    if (rowCount === 0) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
+    return token;
+  }
+  async revoke(name) {
+    const { rowCount } = await this.#pool.query("DELETE FROM writer_tokens WHERE name = $1", [name]);
+    return (rowCount ?? 0) > 0;
+  }
+  /** The tokens themselves (the table is small): any change, on any relay's command, shows. */
+  async stamp() {
+    return JSON.stringify(await this.list());
+  }
+  async lastUsed() {
+    const { rows } = await this.#pool.query("SELECT name, last_used_at FROM writer_tokens WHERE last_used_at IS NOT NULL");
+    return Object.fromEntries(rows.map((r) => [r.name, r.last_used_at.toISOString()]));
+  }
+  async recordUse(used) {
+    for (const [name, at] of used) {
+      await this.#pool.query("UPDATE writer_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, $2::timestamptz), $2::timestamptz) WHERE name = $1", [name, at]);
+    }
+  }
+  async close() {
+    await this.#pool.end();
   }
 };
 
@@ -4293,6 +4440,11 @@ Content-Length: 0\r
         logger.info({ remoteAddress: address }, "upgrade refused: unknown or revoked token");
         return refuse(401, "Unauthorized", "bad-token");
       }
+      if (isExpired(record)) {
+        logger.info({ remoteAddress: address, token: record.name, expiredAt: record.expiresAt }, "upgrade refused: token expired");
+        return refuse(401, "Unauthorized", "expired-token");
+      }
+      this.#options.tokens.used(record.name);
       credential = { name: record.name, hash: record.hash, access: record.access };
     }
     if (adapter.connectionsOf(credential.hash) >= limits.maxConnectionsPerToken) {
@@ -4327,9 +4479,15 @@ Content-Length: 0\r
       logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
       return;
     }
-    if (!records) return;
-    const closed = adapter.closeWhere((c) => c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash)), 4001, "token revoked");
-    logger.info({ tokens: records.length, closed }, "token file reloaded");
+    if (records) {
+      const closed2 = adapter.closeWhere((c) => c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token revoked");
+      logger.info({ tokens: records.length, closed: closed2 }, "tokens reloaded");
+    }
+    const now = Date.now();
+    const expired = this.#options.tokens.records.filter((r) => isExpired(r, now));
+    if (expired.length === 0) return;
+    const closed = adapter.closeWhere((c) => !expired.some((r) => hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token expired");
+    if (closed > 0) logger.info({ closed, tokens: expired.map((r) => r.name) }, "closed the connections of expired tokens");
   }
 };
 function bearerToken(req) {
@@ -4348,6 +4506,16 @@ function bearerToken(req) {
 
 // sync-server/Relay.ts
 var STORAGE_WATCH_MS = 500;
+var INVITE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>An invitation to a Writer relay</title>
+<style>body{font:17px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222}h1{font-size:1.4em}ol{padding-left:1.2em}</style></head>
+<body><h1>You are invited to a Writer relay</h1>
+<p>This link lets Writer sync your documents through this relay. It is meant for the app, not for the browser:</p>
+<ol><li>Open Writer.</li><li>Open <b>Settings</b> (bottom of the library), then <b>Add a relay</b>.</li><li>Paste this whole link into the address field, and add the relay.</li></ol>
+<p>The link holds your access token: keep it to yourself, and ask whoever sent it for a new one if it leaks.</p>
+</body></html>
+`;
+var TOKEN_USE_FLUSH_MS = 6e4;
 var DATABASE_PING_MS = 2e3;
 var STORAGE_NOTICE = "cannot save right now; your changes are kept here";
 var DOCUMENTS_DIR = "documents";
@@ -4454,7 +4622,8 @@ var Relay = class _Relay {
         await storage.save(["storage-adapter-id"], new TextEncoder().encode(storageId));
       }
       const peerId2 = `relay-${storageId}`;
-      const tokens = new TokenWatch(new TokenStore(dataDir));
+      const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url) : new TokenStore(dataDir));
+      links.tokens = tokens;
       await tokens.open();
       const dialers = options.peers.map(
         (url) => new PeerDialer({
@@ -4518,7 +4687,7 @@ var Relay = class _Relay {
           metrics,
           onStatus: (connected) => {
             if (connected) return;
-            const closed = adapter.closeWhere((c) => c.access === "relay", 4012, "relay lost its cluster; reconnect");
+            const closed = adapter.closeWhere((c) => c.access === "relay", CloseCode.ClusterUnavailable, "relay lost its cluster; reconnect");
             logger.warn({ closed }, "closed writers' connections while the cluster bus is lost");
           }
         });
@@ -4563,11 +4732,12 @@ var Relay = class _Relay {
         logger,
         metrics
       });
-      const relay = new _Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster });
+      const relay = new _Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster, tokens });
       links.reachable = () => relay.#databaseReachable;
       await relay.#listen();
       return relay;
     } catch (error) {
+      await links.tokens?.close().catch(() => void 0);
       await links.cluster?.close();
       await documents?.workers.close();
       await stack.close();
@@ -4639,6 +4809,7 @@ var Relay = class _Relay {
     every(1e3, () => void documents.evictOverBudget());
     every(STORAGE_WATCH_MS, () => this.#watchStorage());
     every(1e3, () => gate.sweep());
+    every(TOKEN_USE_FLUSH_MS, () => void this.#parts.tokens.flushUse().catch((error) => this.logger.warn({ err: error }, "could not record when tokens were last used")));
     if (this.#parts.stack.backend.ping) every(DATABASE_PING_MS, () => void this.#pingDatabase());
     if (this.#options.allowAnonymous) {
       this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
@@ -4650,6 +4821,15 @@ var Relay = class _Relay {
     const pathname = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
+      return;
+    }
+    if (pathname === "/invite") {
+      res.writeHead(200, {
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff"
+      }).end(INVITE_PAGE);
       return;
     }
     if (pathname === "/healthz") {
@@ -4717,6 +4897,7 @@ var Relay = class _Relay {
       this.#metricsServer?.closeAllConnections();
       const unsavedInWorkers = await documents.close();
       await peerSync.close().catch((error) => this.logger.error({ err: error }, "could not write peers.json"));
+      await this.#parts.tokens.close().catch((error) => this.logger.error({ err: error }, "could not record when tokens were last used"));
       const unsaved = [...await stack.close(), ...unsavedInWorkers];
       await cluster?.close();
       if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
@@ -4749,39 +4930,113 @@ var ClusterUnavailableError = class extends Error {
 };
 
 // sync-server/tokenCommands.ts
+import { Option } from "commander";
+function inviteLink(publicUrl, token) {
+  let url;
+  try {
+    url = new URL(publicUrl);
+  } catch {
+    throw new SettingsError([`--url must be the relay's address as writers reach it (wss://relay.example.org): ${JSON.stringify(publicUrl)}`]);
+  }
+  const scheme = { "wss:": "https:", "https:": "https:", "ws:": "http:", "http:": "http:" }[url.protocol];
+  if (!scheme || url.search || url.hash || url.username || url.password) {
+    throw new SettingsError([`--url must be a plain wss://, ws://, https:// or http:// address without a query or token: ${JSON.stringify(publicUrl)}`]);
+  }
+  return `${scheme}//${url.host}${url.pathname.replace(/\/+$/, "")}/invite#${token}`;
+}
 function addTokenCommands(program2, dataOption2, requireData2, fail2) {
-  const token = program2.command("token").description("manage the tokens clients connect with");
-  token.command("add <name>").description("create a token and print it (once: only its hash is kept)").option("--read-only", "the token can fetch and follow documents but not change them").option("--relay", "for another relay that peers with this one: it is sent every document").addOption(dataOption2()).action(async (name, options) => {
+  const where = (command) => command.addOption(dataOption2()).addOption(new Option("--storage <where>", `a relay cluster's database, postgres://\u2026: its tokens are there (default "files": the data directory)`).env("RELAY_STORAGE")).addOption(new Option("--config <file>", "take --data and --storage from the relay's configuration file").env("RELAY_CONFIG"));
+  const open = async (options) => {
+    let { data: data2, storage } = options;
+    if (options.config) {
+      try {
+        const file = readConfigFile(options.config);
+        data2 ??= file.data;
+        storage ??= file.storage;
+      } catch (error) {
+        if (error instanceof SettingsError) fail2(error.message);
+        throw error;
+      }
+    }
+    if (storage && storage !== "files") {
+      if (!/^postgres(ql)?:\/\//.test(storage)) fail2(`--storage is "files" or a postgres:// URL: ${JSON.stringify(storage)}`);
+      try {
+        return await PostgresTokenStore.open(storage);
+      } catch (error) {
+        fail2(`cannot reach the cluster's database: ${error.message}`);
+      }
+    }
+    return new TokenStore(requireData2(data2));
+  };
+  const run2 = async (options, task) => {
+    const store = await open(options);
+    try {
+      return await task(store);
+    } finally {
+      await store.close?.();
+    }
+  };
+  const accessOf = (options) => {
     if (options.readOnly && options.relay) fail2("--read-only and --relay exclude each other");
-    const access = options.readOnly ? "read-only" : options.relay ? "relay" : "full";
-    const value = await new TokenStore(requireData2(options.data)).add(name, access);
-    process.stdout.write(`Token "${name}" (${access}):
+    return options.readOnly ? "read-only" : options.relay ? "relay" : "full";
+  };
+  const expiryOf = (text2) => text2 === void 0 ? void 0 : parseExpiry(text2);
+  const expiryText = (expiresAt) => expiresAt ? `, until ${expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
+  const token = program2.command("token").description("manage the tokens clients connect with");
+  where(
+    token.command("add <name>").description("create a token and print it (once: only its hash is kept)").option("--read-only", "the token can fetch and follow documents but not change them").option("--relay", "for another relay that peers with this one: it is sent every document").option("--expires <when>", "the token stops working after 90d, 12h, 2w, or on a date (2027-03-31)")
+  ).action(async (name, options) => {
+    const access = accessOf(options);
+    const expiresAt = expiryOf(options.expires);
+    const value = await run2(options, (store) => store.add(name, access, expiresAt));
+    process.stdout.write(`Token "${name}" (${access}${expiryText(expiresAt)}):
 
 ${value}
 
 It is shown only now; the relay keeps only its hash.
 `);
   });
-  token.command("list").description("list tokens (names, access, creation date; never the tokens)").addOption(dataOption2()).action(async (options) => {
-    const records = await new TokenStore(requireData2(options.data)).list();
-    if (records.length === 0) console.log("no tokens");
-    for (const r of records) console.log(`${r.name}	${r.access}	${r.createdAt}`);
+  where(
+    token.command("invite <name>").description(`create a token for a writer and print one invite link (the relay's address and the token) that Writer's "Add a relay" takes in one paste`).addOption(new Option("--url <address>", "the relay's address as writers reach it, e.g. wss://relay.example.org").env("RELAY_PUBLIC_URL")).option("--read-only", "the token can fetch and follow documents but not change them").option("--expires <when>", "the token stops working after 90d, 12h, 2w, or on a date (2027-03-31)")
+  ).action(async (name, options) => {
+    if (!options.url) fail2("the relay's public address is required: --url wss://relay.example.org or RELAY_PUBLIC_URL");
+    inviteLink(options.url, "check");
+    const access = accessOf(options);
+    const expiresAt = expiryOf(options.expires);
+    const value = await run2(options, (store) => store.add(name, access, expiresAt));
+    process.stdout.write(
+      `Invite for "${name}" (${access}${expiryText(expiresAt)}). Send it to them privately; they paste it into Writer: Settings, Add a relay.
+
+${inviteLink(options.url, value)}
+
+It holds the token, which is shown only now; the relay keeps only its hash.
+`
+    );
   });
-  token.command("revoke <name>").description("revoke a token; a running relay closes its connections within seconds").addOption(dataOption2()).action(async (name, options) => {
-    if (!await new TokenStore(requireData2(options.data)).revoke(name)) fail2(`no token named "${name}"`);
+  where(token.command("list").description("list tokens (name, access, created, expires, last used; never the tokens)")).action(async (options) => {
+    const [records, lastUsed] = await run2(options, async (store) => [await store.list(), await store.lastUsed()]);
+    if (records.length === 0) return void console.log("no tokens");
+    const day = (iso) => iso ? iso.slice(0, 16).replace("T", " ") : "";
+    const rows = [["NAME", "ACCESS", "CREATED", "EXPIRES", "LAST USED"]];
+    for (const r of records) rows.push([r.name, r.access, day(r.createdAt), r.expiresAt ? `${day(r.expiresAt)}${isExpired(r) ? " (expired)" : ""}` : "never", day(lastUsed[r.name]) || "never"]);
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+    for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join("  ").trimEnd());
+  });
+  where(token.command("revoke <name>").description("revoke a token; running relays close its connections within seconds")).action(async (name, options) => {
+    if (!await run2(options, (store) => store.revoke(name))) fail2(`no token named "${name}"`);
     console.log(`revoked "${name}"`);
   });
 }
 
 // sync-server/cli.ts
-var dataOption = () => new Option("--data <dir>", "data directory (documents, tokens, peers.json)").env("RELAY_DATA_DIR");
+var dataOption = () => new Option2("--data <dir>", "data directory (documents, tokens, peers.json)").env("RELAY_DATA_DIR");
 var program = new Command("relay").enablePositionalOptions().description(
   "Writer relay: keeps and forwards the Automerge changes of writers' machines.\nSettings come from flags, then environment variables, then the configuration file (--config), then defaults."
-).addOption(new Option("--config <file>", "configuration file, .toml or .json, whose keys are the flags' names (env: RELAY_CONFIG)"));
+).addOption(new Option2("--config <file>", "configuration file, .toml or .json, whose keys are the flags' names (env: RELAY_CONFIG)"));
 for (const setting of SETTINGS) {
   const name = setting.kind === "bool" ? `--${setting.flag}` : `--${setting.flag} <${setting.arg ?? "value"}>`;
   const shownDefault = setting.defaultHelp ?? (setting.default !== void 0 && setting.kind !== "bool" ? String(setting.default) : void 0);
-  const option = new Option(name, `${setting.help} (${shownDefault !== void 0 ? `default: ${shownDefault}, ` : ""}env: ${setting.env})`);
+  const option = new Option2(name, `${setting.help} (${shownDefault !== void 0 ? `default: ${shownDefault}, ` : ""}env: ${setting.env})`);
   const parse = (value) => {
     try {
       return parseArgument(setting, value);
@@ -4884,7 +5139,7 @@ async function run(flags) {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 program.parseAsync(process.argv).catch((error) => {
-  if (error instanceof TokenNameError) fail(error.message);
+  if (error instanceof TokenNameError || error instanceof SettingsError) fail(error.message);
   console.error(error);
   process.exit(1);
 });

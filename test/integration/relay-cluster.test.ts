@@ -4,13 +4,15 @@
 // back. Real relay processes, a real database and a real NATS server.
 import { beforeAll, describe, expect, it } from "vitest";
 import type { DocHandle } from "@automerge/automerge-repo";
-import { addToken, eventually, metric, upgradeStatus, useRelays, type RunningRelay } from "../support/relay";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { eventually, metric, PROJECT_ROOT, rawConnect, upgradeStatus, useRelays, type RunningRelay } from "../support/relay";
+import { programArgs } from "../support/programs";
 import { startPostgres, type RunningPostgres } from "../support/postgres";
 import { startNats, type RunningNats } from "../support/nats";
 import { useProxies } from "../support/proxy";
 import { startNginx } from "../support/nginx";
-import fs from "node:fs";
-import path from "node:path";
+
 
 const { relay, client } = useRelays();
 const proxy = useProxies();
@@ -20,12 +22,20 @@ beforeAll(async () => {
   [database, nats] = await Promise.all([startPostgres(), startNats()]);
 }, 60_000);
 
-/** Relays of one cluster on a fresh database; each with a token "alice" (tokens are still per relay). */
-async function cluster(count: number): Promise<{ relays: RunningRelay[]; tokens: string[] }> {
+const exec = promisify(execFile);
+
+/** `relay token add NAME --storage URL`: a token of the cluster, in its database. */
+async function clusterToken(url: string, name: string): Promise<string> {
+  const { stdout } = await exec(process.execPath, [...programArgs("relay"), "token", "add", name, "--storage", url], { cwd: PROJECT_ROOT });
+  return /^([A-Za-z0-9_-]{43})$/m.exec(stdout)![1]!;
+}
+
+/** Relays of one cluster on a fresh database, and one token "alice" of the cluster (given once per relay, for the tests' pairs). */
+async function cluster(count: number): Promise<{ relays: RunningRelay[]; tokens: string[]; url: string }> {
   const url = await database.database();
   const relays = await Promise.all(Array.from({ length: count }, () => relay({ args: ["--storage", url, "--nats", nats.url] })));
-  const tokens = await Promise.all(relays.map((r) => addToken(r.dataDir, "alice")));
-  return { relays, tokens };
+  const token = await clusterToken(url, "alice");
+  return { relays, tokens: relays.map(() => token), url };
 }
 
 describe("relay cluster", () => {
@@ -86,7 +96,8 @@ describe("relay cluster", () => {
     const url = await database.database();
     const a = await relay({ args: ["--storage", url, "--nats", nats.url] });
     const b = await relay({ args: ["--storage", url, "--nats", link.url.replace(/^ws/, "nats")] });
-    const [onA, onB] = await Promise.all([addToken(a.dataDir, "alice"), addToken(b.dataDir, "alice")]);
+    const onA = await clusterToken(url, "alice");
+    const onB = onA;
     const ada = client(a.url, onA);
     const bob = client(b.url, onB);
     const mine = ada.create<{ text: string }>({ text: "before" });
@@ -117,9 +128,8 @@ describe("relay cluster", () => {
   it("behind a plain round-robin nginx, writers spread over three relays converge, and lose nothing when their relay is killed", async () => {
     const url = await database.database();
     const relays = await Promise.all([0, 1, 2].map(() => relay({ args: ["--storage", url, "--nats", nats.url, "--trust-proxy"] })));
-    // One token valid on every relay (each relay reads its tokens.json every second).
-    const token = await addToken(relays[0]!.dataDir, "alice");
-    for (const r of relays.slice(1)) fs.copyFileSync(path.join(relays[0]!.dataDir, "tokens.json"), path.join(r.dataDir, "tokens.json"));
+    // One token of the cluster, in its database: valid on every relay.
+    const token = await clusterToken(url, "alice");
     const balancer = await startNginx(relays.map((r) => r.port));
     const writers = [client(balancer.url, token), client(balancer.url, token), client(balancer.url, token)];
     const first = writers[0]!.create<{ lines: string[] }>({ lines: [] });
@@ -190,6 +200,21 @@ describe("relay cluster", () => {
     await eventually(() => mine.doc().lines.length === 2 && theirs.doc().lines.length === 2, 45_000, 50);
     expect([...mine.doc().lines].sort()).toEqual([...theirs.doc().lines].sort());
   }, 120_000);
+
+  it("tokens live in the database: added once they work on every relay, and a revocation closes their connections on every relay within seconds", async () => {
+    const { relays, url } = await cluster(2);
+    const token = await clusterToken(url, "bob");
+    const connections = await Promise.all(relays.map((r) => rawConnect(r.url, token)));
+    const started = Date.now();
+    await exec(process.execPath, [...programArgs("relay"), "token", "revoke", "bob", "--storage", url], { cwd: PROJECT_ROOT });
+    for (const c of connections) expect(await c.closed).toEqual({ code: 4001, reason: "token revoked" });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const r of relays) expect(await upgradeStatus(r.url, { Authorization: `Bearer ${token}` })).toBe(401);
+    // token list against the database shows what the relays record of use.
+    const { stdout } = await exec(process.execPath, [...programArgs("relay"), "token", "list", "--storage", url], { cwd: PROJECT_ROOT });
+    expect(stdout).toMatch(/^alice\s+full\s/m);
+    expect(stdout).not.toMatch(/^bob\s/m);
+  }, 60_000);
 
   it("does not start without its NATS server, and says why", async () => {
     const url = await database.database();

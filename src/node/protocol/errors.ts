@@ -67,7 +67,7 @@ export const CloseCode = {
   ServiceRestart: 1012,
   /** A frame over the size limit (standard; `ws` closes with it on its own). */
   MessageTooBig: 1009,
-  /** The token was revoked while connected. */
+  /** The token was revoked, or expired, while connected (the reason says which). */
   Unauthorized: 4001,
   /** Not CBOR, or not a message of the protocol. */
   InvalidMessage: 4002,
@@ -89,6 +89,8 @@ export const CloseCode = {
   Idle: 4010,
   /** The relay held more bytes on the connection's behalf than its budget allows, for too long. */
   OverBudget: 4011,
+  /** A relay of a cluster lost the cluster's bus (NATS): reconnect, through the load balancer, to one that has it. */
+  ClusterUnavailable: 4012,
   /** Far more messages than the rate allowed, even after throttling. */
   RateLimited: 4029,
 } as const;

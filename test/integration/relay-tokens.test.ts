@@ -1,0 +1,65 @@
+// Tokens as a self-hoster manages them, through the relay's CLI and real relay
+// processes: expiry, when each token was last used, and one-paste invites.
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { PROJECT_ROOT, rawConnect, upgradeStatus, useRelays } from "../support/relay";
+import { programArgs } from "../support/programs";
+
+const { relay } = useRelays();
+const exec = promisify(execFile);
+
+/** Runs `relay token ...` as an operator would; resolves with what it printed. */
+async function tokenCommand(...args: string[]): Promise<string> {
+  const { stdout } = await exec(process.execPath, [...programArgs("relay"), "token", ...args], { cwd: PROJECT_ROOT });
+  return stdout;
+}
+const tokenIn = (text: string) => /(?:^|[\s#])([A-Za-z0-9_-]{43})(?:\s|$)/m.exec(text)?.[1];
+
+describe("relay tokens", () => {
+  it("an expired token is refused, and its live connections are closed when it expires", async () => {
+    const r = await relay();
+    const expiresAt = new Date(Date.now() + 4_000).toISOString();
+    const token = tokenIn(await tokenCommand("add", "temp", "--expires", expiresAt, "--data", r.dataDir))!;
+    const connection = await rawConnect(r.url, token);
+    const closed = await connection.closed;
+    expect(closed).toEqual({ code: 4001, reason: "token expired" });
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
+    expect(await upgradeStatus(r.url, { Authorization: `Bearer ${token}` })).toBe(401);
+    expect(r.logs()).toMatch(/"token":"temp"[^\n]*upgrade refused: token expired/);
+    expect(await tokenCommand("list", "--data", r.dataDir)).toMatch(/temp\s+full\s+\S+ \S+\s+\S+ \S+ \(expired\)/);
+  }, 30_000);
+
+  it("token list says when each token was last used, kept across a restart", async () => {
+    const r = await relay();
+    const used = tokenIn(await tokenCommand("add", "used", "--data", r.dataDir))!;
+    await tokenCommand("add", "unused", "--data", r.dataDir);
+    expect(await upgradeStatus(r.url, { Authorization: `Bearer ${used}` })).toBe(101);
+    // The relay writes it every minute and when it stops.
+    expect(await r.stop()).toBe(0);
+    const list = await tokenCommand("list", "--data", r.dataDir);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(list).toMatch(new RegExp(`^used\\s+full\\s+${today} \\S+\\s+never\\s+${today} \\d\\d:\\d\\d$`, "m"));
+    expect(list).toMatch(/^unused\s+full\s+\S+ \S+\s+never\s+never$/m);
+  });
+
+  it("token invite prints one link holding the address and the token; the link's page says what to do, and never sees the token", async () => {
+    const r = await relay();
+    const out = await tokenCommand("invite", "writer1", "--url", "wss://relay.example.org/team", "--data", r.dataDir);
+    const link = /https:\/\/relay\.example\.org\/team\/invite#([A-Za-z0-9_-]{43})/.exec(out);
+    expect(link).not.toBeNull();
+    // The token in the link is a real one.
+    expect(await upgradeStatus(r.url, { Authorization: `Bearer ${link![1]}` })).toBe(101);
+    const page = await fetch(`${r.url.replace(/^ws/, "http")}/invite`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    expect(page.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(page.headers.get("cache-control")).toBe("no-store");
+    const html = await page.text();
+    expect(html).toContain("Add a relay");
+    expect(html).not.toContain("<script");
+    // A relay address with a token or query in it is refused before a token is made.
+    await expect(tokenCommand("invite", "writer2", "--url", "wss://relay.example.org/?token=x", "--data", r.dataDir)).rejects.toThrow(/without a query or token/);
+    expect(await tokenCommand("list", "--data", r.dataDir)).not.toMatch(/writer2/);
+  });
+});
