@@ -161,7 +161,7 @@ export class SettingsError extends Error {
 }
 
 /** `max-held-bytes` → `maxHeldBytes` (commander's attribute names). */
-export const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+const camel = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** The configuration file's schema: every key optional, unknown keys refused by name. */
 const FILE_SCHEMA = z.strictObject(Object.fromEntries(SETTINGS.map((s) => [s.key ?? s.flag, s.schema.optional()])));

@@ -13,7 +13,7 @@ interface WhereOptions {
 }
 
 /** An invite link's relay address, from the address writers use (`wss://…`, `https://…`). */
-export function inviteLink(publicUrl: string, token: string): string {
+function inviteLink(publicUrl: string, token: string): string {
   let url: URL;
   try {
     url = new URL(publicUrl);

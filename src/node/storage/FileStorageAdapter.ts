@@ -430,7 +430,7 @@ async function removeTempFiles(dir: string, top = true): Promise<void> {
  * without reading them: `<dir>/<first 2 chars>/<id>/<kind>/*.chunk`. Anything that is
  * not a valid key part yields nothing (an ID from the network never becomes a path).
  */
-export async function* documentChunkFiles(dir: string, documentId: string): AsyncGenerator<string> {
+async function* documentChunkFiles(dir: string, documentId: string): AsyncGenerator<string> {
   if (!isValidKeyPart(documentId)) return;
   const base = path.join(dir, documentId.slice(0, 2), documentId);
   for (const kind of ["snapshot", "incremental"]) {

@@ -1,4 +1,4 @@
-export { documentChunkFiles, documentSizeOnDisk, FileStorageAdapter } from "./FileStorageAdapter";
+export { documentSizeOnDisk, FileStorageAdapter } from "./FileStorageAdapter";
 export type { CorruptionReport, FileStorageOptions } from "./FileStorageAdapter";
 export { DirectoryLockedError, InvalidStorageKeyError, StorageNotDurableError, StorageUnavailableError, StorageWriteError } from "./errors";
 export { RetryingStorage } from "./RetryingStorage";
