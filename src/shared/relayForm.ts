@@ -5,6 +5,7 @@
  * again.
  */
 import { relayTokenSchema } from "./api";
+import { readRelayInvite } from "./relayInvite";
 
 export interface RelayFields {
   url: string;
@@ -12,6 +13,12 @@ export interface RelayFields {
   token: string;
   /** The writer said this relay takes no token (one started with --allow-anonymous). */
   noToken: boolean;
+  /**
+   * The relay address of the invite (relayInvite.ts) the token came from, when it came
+   * from one: the form then shows "from the invite" instead of the token, and drops the
+   * token if the address is changed to another server's.
+   */
+  invite?: string | null;
 }
 
 export type RelayFieldErrors = Partial<Record<"url" | "name" | "token", string>>;
@@ -42,4 +49,47 @@ export function relayFieldErrors(fields: RelayFields): RelayFieldErrors {
     else if (!relayTokenSchema.safeParse(token).success) errors.token = "A token is one word of letters, digits and - _ . ~ + / =, with no spaces.";
   }
   return errors;
+}
+
+/** The form after the writer typed or pasted into a field, and what to say about that field, if anything. */
+export interface RelayFieldEntry {
+  fields: RelayFields;
+  /** Set when the text was an invite that cannot be used (never containing its token). */
+  error?: string;
+}
+
+/**
+ * The writer put `text` in the Address field. An invite fills the address with the
+ * relay's (never the whole link: its token must not show) and the token with its own;
+ * a damaged invite leaves only what can be read of the address, and says what is wrong.
+ * Anything else is the address as typed, and a token from an invite stays only while
+ * the address still names the invite's server.
+ */
+export function enterAddress(fields: RelayFields, text: string): RelayFieldEntry {
+  const reading = readRelayInvite(text);
+  if (reading.kind === "invite") return { fields: { ...fields, url: reading.url, token: reading.token, noToken: false, invite: reading.url } };
+  const dropInvite = { token: "", invite: null };
+  if (reading.kind === "damaged") return { fields: { ...fields, url: reading.url ?? "", ...(fields.invite ? dropInvite : {}) }, error: reading.problem };
+  const sameServer = fields.invite && serverOf(text) === serverOf(fields.invite);
+  return { fields: { ...fields, url: text, ...(fields.invite && !sameServer ? dropInvite : {}) } };
+}
+
+/**
+ * The writer put `text` in the Token field: an invite pasted there counts as one pasted
+ * in the Address field (its address replaces the one typed: the token is that relay's).
+ */
+export function enterToken(fields: RelayFields, text: string): RelayFieldEntry {
+  const reading = readRelayInvite(text);
+  if (reading.kind === "invite") return enterAddress(fields, text);
+  if (reading.kind === "damaged") return { fields: { ...fields, token: "", invite: null }, error: reading.problem };
+  return { fields: { ...fields, token: text, invite: null } };
+}
+
+/** `host:port` of a relay address, or null. */
+function serverOf(address: string): string | null {
+  try {
+    return new URL(address.trim()).host || null;
+  } catch {
+    return null;
+  }
 }

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNod
 import type { RelayInfo, SettingsView, SyncStatus, UserProfile } from "../../../shared/api";
 import { USER_COLORS } from "../../../shared/colors";
 import { readDocumentLink } from "../../../shared/documentLink";
-import { relayFieldErrors, type RelayFieldErrors, type RelayFields } from "../../../shared/relayForm";
+import { enterAddress, enterToken, relayFieldErrors, type RelayFieldEntry, type RelayFieldErrors, type RelayFields } from "../../../shared/relayForm";
 import type { HostClient } from "../hostClient";
 import { describeSync } from "../useSyncStatus";
 
@@ -198,12 +198,25 @@ function TokenForm({ onSubmit }: { onSubmit: (token: string | null) => Promise<v
 }
 
 function AddRelay({ host, run }: { host: HostClient; run: (a: () => Promise<unknown>) => Promise<boolean> }) {
-  const [fields, setFields] = useState<RelayFields>({ url: "", name: "", token: "", noToken: false });
+  const empty: RelayFields = { url: "", name: "", token: "", noToken: false, invite: null };
+  const [fields, setFields] = useState<RelayFields>(empty);
   const [errors, setErrors] = useState<RelayFieldErrors>({});
   const set = (patch: Partial<RelayFields>) => {
     setFields((f) => ({ ...f, ...patch }));
     // A field's error goes once the writer changes that field.
     setErrors((e) => Object.fromEntries(Object.entries(e).filter(([k]) => !(k in patch) && !(k === "token" && "noToken" in patch))));
+  };
+  /**
+   * Address and Token both take an invite link (relayInvite.ts) in one paste: the form
+   * then holds the relay's address and, out of sight, its token. What the writer pasted
+   * never stays in a field as it is, so the token does not show.
+   */
+  const enter = (field: "url" | "token", entry: RelayFieldEntry) => {
+    setFields(entry.fields);
+    setErrors((e) => {
+      const kept: RelayFieldErrors = Object.fromEntries(Object.entries(e).filter(([k]) => k !== field && !(entry.fields.invite && (k === "url" || k === "token"))));
+      return entry.error ? { ...kept, [field]: entry.error } : kept;
+    });
   };
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -216,7 +229,7 @@ function AddRelay({ host, run }: { host: HostClient; run: (a: () => Promise<unkn
     }
     const { url, name, token, noToken } = fields;
     const ok = await run(() => host.call("addRelay", { name: name.trim() || hostName(url), url: url.trim(), token: noToken ? null : token.trim() }));
-    if (ok) setFields({ url: "", name: "", token: "", noToken: false });
+    if (ok) setFields(empty);
   };
   const error = (field: keyof RelayFieldErrors) =>
     errors[field] ? (
@@ -229,7 +242,16 @@ function AddRelay({ host, run }: { host: HostClient; run: (a: () => Promise<unkn
     <form className="add-relay" onSubmit={(e) => void submit(e)} aria-label="Add a relay" noValidate>
       <label className="field">
         <span>Address</span>
-        <input name="url" aria-label="Address" value={fields.url} onChange={(e) => set({ url: e.target.value })} placeholder="wss://relay.example.org" autoComplete="off" spellCheck={false} {...invalid("url")} />
+        <input
+          name="url"
+          aria-label="Address"
+          value={fields.url}
+          onChange={(e) => enter("url", enterAddress(fields, e.target.value))}
+          placeholder="wss://relay.example.org, or an invite link"
+          autoComplete="off"
+          spellCheck={false}
+          {...invalid("url")}
+        />
         {error("url")}
       </label>
       <label className="field">
@@ -243,17 +265,18 @@ function AddRelay({ host, run }: { host: HostClient; run: (a: () => Promise<unkn
           name="token"
           aria-label="Token"
           type="password"
-          value={fields.token}
+          // A token from an invite is never put back in the page's fields: "From the invite" says where it is.
+          value={fields.invite ? "" : fields.token}
           disabled={fields.noToken}
-          onChange={(e) => set({ token: e.target.value })}
-          placeholder={fields.noToken ? "None" : "From the relay's administrator"}
+          onChange={(e) => enter("token", enterToken(fields, e.target.value))}
+          placeholder={fields.noToken ? "None" : fields.invite ? "From the invite" : "From the relay's administrator"}
           autoComplete="off"
           {...invalid("token")}
         />
         {error("token")}
       </label>
       <label className="check">
-        <input type="checkbox" checked={fields.noToken} onChange={(e) => set({ noToken: e.target.checked })} />
+        <input type="checkbox" checked={fields.noToken} onChange={(e) => set({ noToken: e.target.checked, ...(e.target.checked ? { token: "", invite: null } : {}) })} />
         <span>This relay takes no token (a development relay)</span>
       </label>
       <button type="submit" className="primary small">
