@@ -92,8 +92,8 @@ export class PostgresTokenStore implements TokenBackend {
   }
 
   async recordUse(used: ReadonlyMap<string, string>): Promise<void> {
-    for (const [name, at] of used) {
-      await this.#pool.query("UPDATE writer_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, $2::timestamptz), $2::timestamptz) WHERE name = $1", [name, at]);
+    for (const [hash, at] of used) {
+      await this.#pool.query("UPDATE writer_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, $2::timestamptz), $2::timestamptz) WHERE hash = $1", [hash, at]);
     }
   }
 

@@ -142,7 +142,7 @@ export class UpgradeGate {
         logger.info({ remoteAddress: address, token: record.name, expiredAt: record.expiresAt }, "upgrade refused: token expired");
         return refuse(401, "Unauthorized", "expired-token");
       }
-      this.#options.tokens.used(record.name);
+      this.#options.tokens.used(record);
       credential = { name: record.name, hash: record.hash, access: record.access };
     }
     // One token cannot take every slot: the others' writers still get in.

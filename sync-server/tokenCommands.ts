@@ -2,6 +2,7 @@
 // data directory's tokens.json, or in the PostgreSQL database of a relay cluster
 // (`--storage postgres://…`, or `storage` in the configuration file).
 import { Option, type Command } from "commander";
+import { relayInviteLink } from "../src/shared/relayInvite";
 import { readConfigFile, SettingsError } from "./config";
 import { PostgresTokenStore } from "./PostgresTokens";
 import { isExpired, parseExpiry, TokenStore, type TokenAccess, type TokenBackend } from "./tokens";
@@ -10,22 +11,6 @@ interface WhereOptions {
   data?: string;
   storage?: string;
   config?: string;
-}
-
-/** An invite link's relay address, from the address writers use (`wss://…`, `https://…`). */
-function inviteLink(publicUrl: string, token: string): string {
-  let url: URL;
-  try {
-    url = new URL(publicUrl);
-  } catch {
-    throw new SettingsError([`--url must be the relay's address as writers reach it (wss://relay.example.org): ${JSON.stringify(publicUrl)}`]);
-  }
-  const scheme = { "wss:": "https:", "https:": "https:", "ws:": "http:", "http:": "http:" }[url.protocol];
-  if (!scheme || url.search || url.hash || url.username || url.password) {
-    throw new SettingsError([`--url must be a plain wss://, ws://, https:// or http:// address without a query or token: ${JSON.stringify(publicUrl)}`]);
-  }
-  // The token goes in the fragment: a browser never sends it, so it is in no server's log.
-  return `${scheme}//${url.host}${url.pathname.replace(/\/+$/, "")}/invite#${token}`;
 }
 
 export function addTokenCommands(program: Command, dataOption: () => Option, requireData: (data: string | undefined) => string, fail: (message: string) => never): void {
@@ -69,6 +54,19 @@ export function addTokenCommands(program: Command, dataOption: () => Option, req
     if (options.readOnly && options.relay) fail("--read-only and --relay exclude each other");
     return options.readOnly ? "read-only" : options.relay ? "relay" : "full";
   };
+  /**
+   * The invite link for `--url` and `token`, made by the module the app reads invites
+   * with (src/shared/relayInvite.ts), so that what one makes the other reads. The token
+   * goes in the link's fragment: a browser never sends it, so it is in no server's log.
+   */
+  const inviteLink = (publicUrl: string, token: string): string => {
+    try {
+      return relayInviteLink(publicUrl, token);
+    } catch (error) {
+      if (error instanceof RangeError) fail(`--url: ${error.message}`);
+      throw error;
+    }
+  };
   const expiryOf = (text: string | undefined) => (text === undefined ? undefined : parseExpiry(text));
   const expiryText = (expiresAt: Date | undefined) => (expiresAt ? `, until ${expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "");
 
@@ -95,7 +93,8 @@ export function addTokenCommands(program: Command, dataOption: () => Option, req
       .option("--expires <when>", "the token stops working after 90d, 12h, 2w, or on a date (2027-03-31)"),
   ).action(async (name: string, options: WhereOptions & { url?: string; readOnly?: boolean; expires?: string }) => {
     if (!options.url) fail("the relay's public address is required: --url wss://relay.example.org or RELAY_PUBLIC_URL");
-    inviteLink(options.url, "check"); // A bad address fails before a token is made.
+    // A bad address fails before a token is made (with one shaped like a token, not one).
+    inviteLink(options.url, "A".repeat(43));
     const access = accessOf(options);
     const expiresAt = expiryOf(options.expires);
     const value = await run(options, (store) => store.add(name, access, expiresAt));

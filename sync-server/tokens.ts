@@ -34,7 +34,10 @@ export interface TokenBackend {
   stamp(): Promise<string>;
   /** When each token was last accepted by a relay (ISO times, by name). */
   lastUsed(): Promise<Record<string, string>>;
-  /** Records when tokens were last accepted (a running relay, now and then). */
+  /**
+   * Records when tokens were last accepted (a running relay, now and then), by hash: a
+   * name revoked and given to a new token must not pass the old token's use on to it.
+   */
   recordUse(used: ReadonlyMap<string, string>): Promise<void>;
   close?(): Promise<void>;
 }
@@ -58,6 +61,10 @@ export function parseExpiry(text: string, now = new Date()): Date {
     when = new Date(now.getTime() + Number(relative[1]) * hours * 3_600_000);
   } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
     when = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
+    // Date rolls 2027-02-30 over to March 2nd: a day the calendar does not have is refused.
+    const [year, month, day] = trimmed.slice(0, 10).split("-").map(Number) as [number, number, number];
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) throw new TokenNameError(`--expires: there is no such day: ${JSON.stringify(text)}`);
   } else {
     throw new TokenNameError(`--expires takes a duration (90d, 12h, 2w) or a date (2027-03-31): ${JSON.stringify(text)}`);
   }
@@ -143,7 +150,7 @@ export class TokenStore implements TokenBackend {
       throw error;
     }
     const parsed = JSON.parse(text) as { version?: unknown; tokens?: unknown };
-    if (parsed.version !== 1 || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
+    if ((parsed.version !== 1 && parsed.version !== 2) || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
     return (parsed.tokens as unknown[]).filter(isTokenRecord);
   }
 
@@ -181,21 +188,34 @@ export class TokenStore implements TokenBackend {
   }
 
   async lastUsed(): Promise<Record<string, string>> {
+    const byHash = await this.#usedByHash();
+    return Object.fromEntries((await this.list()).flatMap((r) => (byHash[r.hash] ? [[r.name, byHash[r.hash]!]] : [])));
+  }
+
+  /**
+   * `tokens-used.json`: `{ version: 1, byHash: { <token hash>: <ISO time> } }`, written by
+   * the running relay alone (never the token commands, which only read it). Keyed by hash,
+   * like tokens.json, so that a name revoked and reused starts again at "never".
+   */
+  async recordUse(used: ReadonlyMap<string, string>): Promise<void> {
+    if (used.size === 0) return;
+    const merged = await this.#usedByHash();
+    for (const [hash, at] of used) if (!merged[hash] || merged[hash] < at) merged[hash] = at;
+    // Revoked tokens' entries go: the file stays as long as the token list.
+    const current = new Set((await this.list()).map((r) => r.hash));
+    const kept = Object.fromEntries(Object.entries(merged).filter(([hash]) => current.has(hash)));
+    await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, byHash: kept }, null, 2) + "\n");
+  }
+
+  async #usedByHash(): Promise<Record<string, string>> {
     try {
-      const parsed = JSON.parse(await fs.readFile(this.#usedFile, "utf8")) as { version?: unknown; lastUsed?: unknown };
-      if (parsed.version !== 1 || typeof parsed.lastUsed !== "object" || parsed.lastUsed === null) return {};
-      return Object.fromEntries(Object.entries(parsed.lastUsed as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
+      const parsed = JSON.parse(await fs.readFile(this.#usedFile, "utf8")) as { version?: unknown; byHash?: unknown };
+      if (parsed.version !== 1 || typeof parsed.byHash !== "object" || parsed.byHash === null) return {};
+      return Object.fromEntries(Object.entries(parsed.byHash as Record<string, unknown>).filter((e): e is [string, string] => typeof e[1] === "string"));
     } catch {
       // Missing (never written yet) or unreadable: nothing is known of last use.
       return {};
     }
-  }
-
-  async recordUse(used: ReadonlyMap<string, string>): Promise<void> {
-    if (used.size === 0) return;
-    const merged = await this.lastUsed();
-    for (const [name, at] of used) if (!merged[name] || merged[name] < at) merged[name] = at;
-    await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, lastUsed: merged }, null, 2) + "\n");
   }
 
   /**
@@ -226,8 +246,14 @@ export class TokenStore implements TokenBackend {
     }
   }
 
+  /**
+   * Version 1 while no token expires, so that a relay of an earlier release still reads
+   * the file; version 2 once one does, so that an earlier release, which knows nothing
+   * of expiry and would let an expired token in, refuses the file instead.
+   */
   async #write(tokens: TokenRecord[]): Promise<void> {
-    await writeFileAtomic(this.file, JSON.stringify({ version: 1, tokens }, null, 2) + "\n");
+    const version = tokens.some((t) => t.expiresAt !== undefined) ? 2 : 1;
+    await writeFileAtomic(this.file, JSON.stringify({ version, tokens }, null, 2) + "\n");
   }
 }
 
@@ -265,7 +291,7 @@ export class TokenWatch {
   readonly #store: TokenBackend;
   #records: TokenRecord[] = [];
   #stamp = "";
-  /** When tokens were accepted since the last flush, by name. */
+  /** When tokens were accepted since the last flush, by hash. */
   readonly #used = new Map<string, string>();
 
   constructor(store: TokenBackend) {
@@ -288,8 +314,8 @@ export class TokenWatch {
   }
 
   /** A token was accepted now: its "last used" (token list) moves on at the next flush. */
-  used(name: string): void {
-    this.#used.set(name, new Date().toISOString());
+  used(record: TokenRecord): void {
+    this.#used.set(record.hash, new Date().toISOString());
   }
 
   /** Writes when tokens were last accepted (every minute, and when the relay stops). */
@@ -297,7 +323,13 @@ export class TokenWatch {
     if (this.#used.size === 0) return;
     const used = new Map(this.#used);
     this.#used.clear();
-    await this.#store.recordUse(used);
+    try {
+      await this.#store.recordUse(used);
+    } catch (error) {
+      // Kept for the next flush (uses noted meanwhile are later, and win).
+      for (const [hash, at] of used) if (!this.#used.has(hash)) this.#used.set(hash, at);
+      throw error;
+    }
   }
 
   /**

@@ -50,7 +50,7 @@ export function relayInviteLink(publicUrl: string, token: string): string {
   const scheme = { "https:": "https:", "wss:": "https:", "http:": "http:", "ws:": "http:" }[url.protocol];
   if (!scheme) throw new RangeError(`the relay's public address starts with https:// or wss:// (http:// or ws:// on a local network), not ${url.protocol}//`);
   if (url.username || url.password) throw new RangeError("the relay's public address holds no user name or password");
-  if (url.search || url.hash) throw new RangeError("the relay's public address has no ? or # part");
+  if (url.search || url.hash) throw new RangeError("the relay's public address is given without a query or token (no ? or # part)");
   if (!TOKEN.test(token)) throw new RangeError("not a relay token");
   const prefix = url.pathname.replace(/\/+$/, "");
   return `${scheme}//${url.host}${prefix}/${INVITE_SEGMENT}#${token}`;

@@ -4051,6 +4051,9 @@ function parseExpiry(text2, now = /* @__PURE__ */ new Date()) {
     when = new Date(now.getTime() + Number(relative[1]) * hours * 36e5);
   } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
     when = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
+    const [year, month, day] = trimmed.slice(0, 10).split("-").map(Number);
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) throw new TokenNameError(`--expires: there is no such day: ${JSON.stringify(text2)}`);
   } else {
     throw new TokenNameError(`--expires takes a duration (90d, 12h, 2w) or a date (2027-03-31): ${JSON.stringify(text2)}`);
   }
@@ -4103,7 +4106,7 @@ var TokenStore = class {
       throw error;
     }
     const parsed = JSON.parse(text2);
-    if (parsed.version !== 1 || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
+    if (parsed.version !== 1 && parsed.version !== 2 || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
     return parsed.tokens.filter(isTokenRecord);
   }
   /** Creates a token named `name` and returns it: the only time it is ever seen. */
@@ -4137,19 +4140,30 @@ var TokenStore = class {
     }
   }
   async lastUsed() {
+    const byHash = await this.#usedByHash();
+    return Object.fromEntries((await this.list()).flatMap((r) => byHash[r.hash] ? [[r.name, byHash[r.hash]]] : []));
+  }
+  /**
+   * `tokens-used.json`: `{ version: 1, byHash: { <token hash>: <ISO time> } }`, written by
+   * the running relay alone (never the token commands, which only read it). Keyed by hash,
+   * like tokens.json, so that a name revoked and reused starts again at "never".
+   */
+  async recordUse(used) {
+    if (used.size === 0) return;
+    const merged = await this.#usedByHash();
+    for (const [hash, at] of used) if (!merged[hash] || merged[hash] < at) merged[hash] = at;
+    const current = new Set((await this.list()).map((r) => r.hash));
+    const kept = Object.fromEntries(Object.entries(merged).filter(([hash]) => current.has(hash)));
+    await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, byHash: kept }, null, 2) + "\n");
+  }
+  async #usedByHash() {
     try {
       const parsed = JSON.parse(await fs6.readFile(this.#usedFile, "utf8"));
-      if (parsed.version !== 1 || typeof parsed.lastUsed !== "object" || parsed.lastUsed === null) return {};
-      return Object.fromEntries(Object.entries(parsed.lastUsed).filter((e) => typeof e[1] === "string"));
+      if (parsed.version !== 1 || typeof parsed.byHash !== "object" || parsed.byHash === null) return {};
+      return Object.fromEntries(Object.entries(parsed.byHash).filter((e) => typeof e[1] === "string"));
     } catch {
       return {};
     }
-  }
-  async recordUse(used) {
-    if (used.size === 0) return;
-    const merged = await this.lastUsed();
-    for (const [name, at] of used) if (!merged[name] || merged[name] < at) merged[name] = at;
-    await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, lastUsed: merged }, null, 2) + "\n");
   }
   /**
    * Runs a read-modify-write of the file with `tokens.json.lock` held, so that two
@@ -4178,8 +4192,14 @@ var TokenStore = class {
       await fs6.rm(lock, { force: true });
     }
   }
+  /**
+   * Version 1 while no token expires, so that a relay of an earlier release still reads
+   * the file; version 2 once one does, so that an earlier release, which knows nothing
+   * of expiry and would let an expired token in, refuses the file instead.
+   */
   async #write(tokens) {
-    await writeFileAtomic(this.file, JSON.stringify({ version: 1, tokens }, null, 2) + "\n");
+    const version = tokens.some((t) => t.expiresAt !== void 0) ? 2 : 1;
+    await writeFileAtomic(this.file, JSON.stringify({ version, tokens }, null, 2) + "\n");
   }
 };
 function findToken(records, token) {
@@ -4198,7 +4218,7 @@ var TokenWatch = class {
   #store;
   #records = [];
   #stamp = "";
-  /** When tokens were accepted since the last flush, by name. */
+  /** When tokens were accepted since the last flush, by hash. */
   #used = /* @__PURE__ */ new Map();
   constructor(store) {
     this.#store = store;
@@ -4216,15 +4236,20 @@ var TokenWatch = class {
     return findToken(this.#records, token);
   }
   /** A token was accepted now: its "last used" (token list) moves on at the next flush. */
-  used(name) {
-    this.#used.set(name, (/* @__PURE__ */ new Date()).toISOString());
+  used(record) {
+    this.#used.set(record.hash, (/* @__PURE__ */ new Date()).toISOString());
   }
   /** Writes when tokens were last accepted (every minute, and when the relay stops). */
   async flushUse() {
     if (this.#used.size === 0) return;
     const used = new Map(this.#used);
     this.#used.clear();
-    await this.#store.recordUse(used);
+    try {
+      await this.#store.recordUse(used);
+    } catch (error) {
+      for (const [hash, at] of used) if (!this.#used.has(hash)) this.#used.set(hash, at);
+      throw error;
+    }
   }
   /**
    * Rereads the tokens if they changed since the last read. Returns the new records, or
@@ -4317,8 +4342,8 @@ var PostgresTokenStore = class _PostgresTokenStore {
     return Object.fromEntries(rows.map((r) => [r.name, r.last_used_at.toISOString()]));
   }
   async recordUse(used) {
-    for (const [name, at] of used) {
-      await this.#pool.query("UPDATE writer_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, $2::timestamptz), $2::timestamptz) WHERE name = $1", [name, at]);
+    for (const [hash, at] of used) {
+      await this.#pool.query("UPDATE writer_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, $2::timestamptz), $2::timestamptz) WHERE hash = $1", [hash, at]);
     }
   }
   async close() {
@@ -4444,7 +4469,7 @@ Content-Length: 0\r
         logger.info({ remoteAddress: address, token: record.name, expiredAt: record.expiresAt }, "upgrade refused: token expired");
         return refuse(401, "Unauthorized", "expired-token");
       }
-      this.#options.tokens.used(record.name);
+      this.#options.tokens.used(record);
       credential = { name: record.name, hash: record.hash, access: record.access };
     }
     if (adapter.connectionsOf(credential.hash) >= limits.maxConnectionsPerToken) {
@@ -4931,19 +4956,27 @@ var ClusterUnavailableError = class extends Error {
 
 // sync-server/tokenCommands.ts
 import { Option } from "commander";
-function inviteLink(publicUrl, token) {
+
+// src/shared/relayInvite.ts
+var INVITE_SEGMENT = "invite";
+var TOKEN2 = /^[A-Za-z0-9_-]{20,200}$/;
+function relayInviteLink(publicUrl, token) {
   let url;
   try {
-    url = new URL(publicUrl);
+    url = new URL(publicUrl.trim());
   } catch {
-    throw new SettingsError([`--url must be the relay's address as writers reach it (wss://relay.example.org): ${JSON.stringify(publicUrl)}`]);
+    throw new RangeError(`not an address: ${JSON.stringify(publicUrl)} (give the relay's public address, such as https://relay.example.org)`);
   }
-  const scheme = { "wss:": "https:", "https:": "https:", "ws:": "http:", "http:": "http:" }[url.protocol];
-  if (!scheme || url.search || url.hash || url.username || url.password) {
-    throw new SettingsError([`--url must be a plain wss://, ws://, https:// or http:// address without a query or token: ${JSON.stringify(publicUrl)}`]);
-  }
-  return `${scheme}//${url.host}${url.pathname.replace(/\/+$/, "")}/invite#${token}`;
+  const scheme = { "https:": "https:", "wss:": "https:", "http:": "http:", "ws:": "http:" }[url.protocol];
+  if (!scheme) throw new RangeError(`the relay's public address starts with https:// or wss:// (http:// or ws:// on a local network), not ${url.protocol}//`);
+  if (url.username || url.password) throw new RangeError("the relay's public address holds no user name or password");
+  if (url.search || url.hash) throw new RangeError("the relay's public address is given without a query or token (no ? or # part)");
+  if (!TOKEN2.test(token)) throw new RangeError("not a relay token");
+  const prefix = url.pathname.replace(/\/+$/, "");
+  return `${scheme}//${url.host}${prefix}/${INVITE_SEGMENT}#${token}`;
 }
+
+// sync-server/tokenCommands.ts
 function addTokenCommands(program2, dataOption2, requireData2, fail2) {
   const where = (command) => command.addOption(dataOption2()).addOption(new Option("--storage <where>", `a relay cluster's database, postgres://\u2026: its tokens are there (default "files": the data directory)`).env("RELAY_STORAGE")).addOption(new Option("--config <file>", "take --data and --storage from the relay's configuration file").env("RELAY_CONFIG"));
   const open = async (options) => {
@@ -4980,6 +5013,14 @@ function addTokenCommands(program2, dataOption2, requireData2, fail2) {
     if (options.readOnly && options.relay) fail2("--read-only and --relay exclude each other");
     return options.readOnly ? "read-only" : options.relay ? "relay" : "full";
   };
+  const inviteLink = (publicUrl, token2) => {
+    try {
+      return relayInviteLink(publicUrl, token2);
+    } catch (error) {
+      if (error instanceof RangeError) fail2(`--url: ${error.message}`);
+      throw error;
+    }
+  };
   const expiryOf = (text2) => text2 === void 0 ? void 0 : parseExpiry(text2);
   const expiryText = (expiresAt) => expiresAt ? `, until ${expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC` : "";
   const token = program2.command("token").description("manage the tokens clients connect with");
@@ -5000,7 +5041,7 @@ It is shown only now; the relay keeps only its hash.
     token.command("invite <name>").description(`create a token for a writer and print one invite link (the relay's address and the token) that Writer's "Add a relay" takes in one paste`).addOption(new Option("--url <address>", "the relay's address as writers reach it, e.g. wss://relay.example.org").env("RELAY_PUBLIC_URL")).option("--read-only", "the token can fetch and follow documents but not change them").option("--expires <when>", "the token stops working after 90d, 12h, 2w, or on a date (2027-03-31)")
   ).action(async (name, options) => {
     if (!options.url) fail2("the relay's public address is required: --url wss://relay.example.org or RELAY_PUBLIC_URL");
-    inviteLink(options.url, "check");
+    inviteLink(options.url, "A".repeat(43));
     const access = accessOf(options);
     const expiresAt = expiryOf(options.expires);
     const value = await run2(options, (store) => store.add(name, access, expiresAt));

@@ -178,7 +178,7 @@ describe("relay lifecycle", () => {
       }, 15_000);
       expect(status!.connection).not.toBe("connected");
       expect(status!.document).toBeNull();
-      expect(status!.error!.message).toBe("Team: the relay did not accept this token (missing, wrong or revoked)");
+      expect(status!.error!.message).toBe("Team: the relay did not accept this token (missing, wrong, revoked or expired)");
     }
     expect(documentFiles(r.dataDir)).toEqual([]);
     expect(await metric(r.url, "relay_rejected_connections_total", '{reason="missing-token"}')).toBeGreaterThanOrEqual(2);

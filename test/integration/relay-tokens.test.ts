@@ -5,6 +5,7 @@ import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { PROJECT_ROOT, rawConnect, upgradeStatus, useRelays } from "../support/relay";
 import { programArgs } from "../support/programs";
+import { startPostgres } from "../support/postgres";
 
 const { relay } = useRelays();
 const exec = promisify(execFile);
@@ -62,4 +63,34 @@ describe("relay tokens", () => {
     await expect(tokenCommand("invite", "writer2", "--url", "wss://relay.example.org/?token=x", "--data", r.dataDir)).rejects.toThrow(/without a query or token/);
     expect(await tokenCommand("list", "--data", r.dataDir)).not.toMatch(/writer2/);
   });
+
+  it("--expires refuses nonsense and a day past, saying what it takes, and makes no token", async () => {
+    const r = await relay();
+    for (const [when, said] of [
+      ["soon", /relay: --expires takes a duration \(90d, 12h, 2w\) or a date \(2027-03-31\): "soon"/],
+      ["2027-02-30", /relay: --expires: there is no such day: "2027-02-30"/],
+      ["2020-01-01", /relay: --expires: 2020-01-01T00:00:00.000Z has already passed/],
+    ] as const) {
+      const failed = await tokenCommand("add", "guest", "--expires", when, "--data", r.dataDir).then(
+        () => null,
+        (error: { code: number; stderr: string }) => error,
+      );
+      expect(failed?.code, when).toBe(2);
+      expect(failed?.stderr).toMatch(said);
+    }
+    expect(await tokenCommand("list", "--data", r.dataDir)).toBe("no tokens\n");
+  });
+
+  it("on PostgreSQL, last use is the database's, kept by token: a name revoked and reused starts again at never", async () => {
+    const url = await (await startPostgres()).database();
+    const r = await relay({ args: ["--storage", url] });
+    const first = tokenIn(await tokenCommand("add", "carol", "--storage", url))!;
+    expect(await upgradeStatus(r.url, { Authorization: `Bearer ${first}` })).toBe(101);
+    expect(await r.stop()).toBe(0);
+    const today = new Date().toISOString().slice(0, 10);
+    expect(await tokenCommand("list", "--storage", url)).toMatch(new RegExp(`^carol\\s+full\\s+\\S+ \\S+\\s+never\\s+${today} \\d\\d:\\d\\d$`, "m"));
+    await tokenCommand("revoke", "carol", "--storage", url);
+    await tokenCommand("add", "carol", "--storage", url);
+    expect(await tokenCommand("list", "--storage", url)).toMatch(/^carol\s+full\s+\S+ \S+\s+never\s+never$/m);
+  }, 90_000);
 });

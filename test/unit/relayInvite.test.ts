@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { requestSchema } from "../../src/shared/api";
 import { enterAddress, enterToken, relayFieldErrors, type RelayFields } from "../../src/shared/relayForm";
 import { readRelayInvite, relayInviteLink } from "../../src/shared/relayInvite";
 
@@ -19,7 +20,7 @@ describe("relay invite links", () => {
     expect(() => relayInviteLink("relay.example.org", TOKEN)).toThrow(/not an address/);
     expect(() => relayInviteLink("ftp://relay.example.org", TOKEN)).toThrow(/starts with https:\/\/ or wss:\/\//);
     expect(() => relayInviteLink("https://u:p@relay.example.org", TOKEN)).toThrow(/no user name/);
-    expect(() => relayInviteLink("https://relay.example.org/?token=x", TOKEN)).toThrow(/no \? or # part/);
+    expect(() => relayInviteLink("https://relay.example.org/?token=x", TOKEN)).toThrow(/without a query or token/);
     expect(() => relayInviteLink("https://relay.example.org", "short")).toThrow(/not a relay token/);
   });
 
@@ -114,5 +115,16 @@ describe("an invite in the Add a relay form", () => {
     expect(JSON.stringify(inToken)).not.toContain(TOKEN.slice(0, 10));
     // After a good invite, a damaged one pasted over it drops the good one's token too.
     expect(enterAddress(enterAddress(empty, invite).fields, "https://relay.example.org/invite").fields).toMatchObject({ token: "", invite: null });
+  });
+
+  it("sent whole to the host instead (a page that skipped the form), it is refused with a message that does not repeat it", () => {
+    for (const request of [
+      { method: "addRelay", name: "Team", url: invite, token: null },
+      { method: "addRelay", name: "Team", url: "wss://relay.example.org", token: invite },
+    ]) {
+      const parsed = requestSchema.safeParse(request);
+      expect(parsed.success).toBe(false);
+      expect(JSON.stringify(parsed.error!.issues.map((i) => i.message))).not.toContain(TOKEN);
+    }
   });
 });

@@ -14,7 +14,7 @@ export interface RelayEndpoint {
 }
 
 export type RelayErrorCode =
-  /** HTTP 401 at the upgrade: no token, a wrong one, or a revoked one. */
+  /** HTTP 401 at the upgrade: no token, a wrong one, a revoked one or an expired one. */
   | "unauthorized"
   /** Nothing answered at that address (refused, unresolvable, reset). */
   | "unreachable"
@@ -286,7 +286,7 @@ export class RelayClientAdapter extends NetworkAdapter {
       const ours = /realm="writer-relay"/.test(String(response.headers["www-authenticate"] ?? ""));
       fail(
         status === 401 && ours
-          ? { code: "unauthorized", message: "the relay did not accept this token (missing, wrong or revoked)", url: endpoint.url }
+          ? { code: "unauthorized", message: "the relay did not accept this token (missing, wrong, revoked or expired)", url: endpoint.url }
           : status === 429 && ours
             ? { code: "refused", message: "the relay already has as many connections with this token as it allows: close Writer on another device, or ask whoever runs the relay for more", url: endpoint.url }
           : status === 502 || status === 503 || status === 504
