@@ -26,8 +26,8 @@ const INVITE_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>An invitation to a Writer relay</title>
 <style>body{font:17px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222}h1{font-size:1.4em}ol{padding-left:1.2em}</style></head>
 <body><h1>You are invited to a Writer relay</h1>
-<p>This link lets Writer sync your documents through this relay. It is meant for the app, not for the browser:</p>
-<ol><li>Open Writer.</li><li>Open <b>Settings</b> (bottom of the library), then <b>Add a relay</b>.</li><li>Paste this whole link into the address field, and add the relay.</li></ol>
+<p>This link is an invitation to a Writer relay: it lets Writer sync your documents through this relay. It is meant for the app, not for the browser:</p>
+<ol><li>Open Writer.</li><li>Open <b>Settings</b> (bottom of the library), then, under <b>Relays</b>, <b>Add a relay</b>.</li><li>Paste this whole link, from your browser's address bar (the part after # too), into the address field, and add the relay.</li></ol>
 <p>The link holds your access token: keep it to yourself, and ask whoever sent it for a new one if it leaks.</p>
 </body></html>
 `;

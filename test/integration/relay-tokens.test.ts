@@ -57,7 +57,8 @@ describe("relay tokens", () => {
     expect(page.headers.get("referrer-policy")).toBe("no-referrer");
     expect(page.headers.get("cache-control")).toBe("no-store");
     const html = await page.text();
-    expect(html).toContain("Add a relay");
+    expect(html).toContain("an invitation to a Writer relay");
+    expect(html).toMatch(/<b>Settings<\/b>.*<b>Relays<\/b>, <b>Add a relay<\/b>.*Paste this whole link/s);
     expect(html).not.toContain("<script");
     // A relay address with a token or query in it is refused before a token is made.
     await expect(tokenCommand("invite", "writer2", "--url", "wss://relay.example.org/?token=x", "--data", r.dataDir)).rejects.toThrow(/without a query or token/);
