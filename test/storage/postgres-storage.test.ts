@@ -89,3 +89,37 @@ describe("PostgresStorageAdapter with PostgreSQL", () => {
     expect(rows.map((r) => r.tablename)).toEqual(["writer_chunks"]);
   }, 60_000);
 });
+
+describe("two relays writing one document into one table", () => {
+  it("compact without deleting what the other has not folded into its snapshot", async () => {
+    const { Repo } = await import("@automerge/automerge-repo");
+    const url = await server.database();
+    const adapters = await Promise.all([0, 1, 2].map(() => PostgresStorageAdapter.open({ url })));
+    // Two relays' Repos on the same table, each with its own copy of the same document,
+    // no network between them: only the storage is shared, as in a cluster whose bus is down.
+    const first = new Repo({ storage: adapters[0]!, network: [], saveDebounceRate: 5 } as never);
+    const handle = first.create<{ a: number[]; b: number[] }>({ a: [], b: [] });
+    await first.flush();
+    const second = new Repo({ storage: adapters[1]!, network: [], saveDebounceRate: 5 } as never);
+    const other = await second.find<{ a: number[]; b: number[] }>(handle.url);
+    // Enough changes, interleaved, that both compact (a snapshot replaces their incremental chunks) many times.
+    for (let i = 0; i < 300; i++) {
+      handle.change((d) => void d.a.push(i));
+      other.change((d) => void d.b.push(i));
+      if (i % 25 === 0) await Promise.all([first.flush(), second.flush()]);
+    }
+    await Promise.all([first.flush(), second.flush()]);
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    const { rows } = await db.query<{ kind: string; n: string }>("SELECT kind, count(*) AS n FROM writer_chunks GROUP BY kind");
+    await db.end();
+    expect(Number(rows.find((r) => r.kind === "snapshot")?.n ?? 0)).toBeGreaterThanOrEqual(1);
+    // A third relay loading the document from the table finds both relays' every change.
+    const third = new Repo({ storage: adapters[2]!, network: [] } as never);
+    const loaded = await third.find<{ a: number[]; b: number[] }>(handle.url);
+    expect(loaded.doc().a).toHaveLength(300);
+    expect(loaded.doc().b).toHaveLength(300);
+    await Promise.all([first.shutdown(), second.shutdown(), third.shutdown()]);
+    for (const adapter of adapters) await adapter.close();
+  }, 60_000);
+});
