@@ -103,6 +103,8 @@ describe("relay cluster", () => {
     const mine = ada.create<{ text: string }>({ text: "before" });
     const theirs = await eventually(() => bob.find<{ text: string }>(mine.url), 15_000, 250);
     expect(theirs.doc().text).toBe("before");
+    // A writer's connection to B, to see what B tells its writers.
+    const watcher = await rawConnect(b.url, onB);
 
     link.cut();
     link.refuse();
@@ -111,6 +113,8 @@ describe("relay cluster", () => {
     expect((await bHealth()).body).toMatchObject({ ok: false, nats: "disconnected", reason: expect.stringContaining("cluster bus") });
     expect(await upgradeStatus(b.url, { Authorization: `Bearer ${onB}` })).toBe(503);
     expect(await metric(b.url, "relay_cluster_connected")).toBe(0);
+    // Its writers were sent away, to reconnect through the load balancer elsewhere.
+    expect(await watcher.closed).toEqual({ code: 4012, reason: "relay lost its cluster; reconnect" });
 
     // Meanwhile Ada goes on writing on A, which stores it in the shared database.
     mine.change((d) => (d.text = "written while B was cut off"));
@@ -162,6 +166,8 @@ describe("relay cluster", () => {
     const mine = ada.create<{ lines: string[] }>({ lines: ["stored"] });
     const theirs = await eventually(() => bob.find<{ lines: string[] }>(mine.url), 15_000, 250);
     const health = (r: RunningRelay) => fetch(`${r.url.replace(/^ws/, "http")}/healthz`).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }));
+    // A writer's connection to A, joined, to see what A tells its writers.
+    const watcher = await rawConnect(a!.url, onA!, { join: "watcher-peer" });
 
     await database.stop();
     await eventually(async () => (await health(a!)).status === 503, 15_000, 100);
@@ -171,6 +177,8 @@ describe("relay cluster", () => {
     // A cannot store it, so it tells nobody: B's writer does not get it by the bus yet.
     await eventually(async () => (await metric(a!.url, "relay_storage_failing")) === 1, 15_000, 100);
     expect(theirs.doc().lines).toEqual(["stored"]);
+    // Writers are told, and their apps show it instead of "all changes on the relay".
+    expect(await watcher.next("error", 10_000)).toMatchObject({ message: "cannot save right now; your changes are kept here" });
 
     await database.start();
     await eventually(async () => (await health(a!)).status === 200 && (await health(b!)).status === 200, 30_000, 200);
