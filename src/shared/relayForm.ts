@@ -85,6 +85,30 @@ export function enterToken(fields: RelayFields, text: string): RelayFieldEntry {
   return { fields: { ...fields, token: text, invite: null } };
 }
 
+/** What the "New token" form of a relay already added holds after the writer pasted `text`. */
+export interface NewTokenEntry {
+  token: string;
+  /** The token came from an invite for this relay: the field shows "From the invite", never the token. */
+  fromInvite: boolean;
+  /** What is wrong with what was pasted (never containing a token). */
+  error?: string;
+}
+
+/**
+ * The writer pasted `text` into the New token field of the relay at `relayUrl`: a token,
+ * or an invite for that same relay (its token is taken, out of sight). An invite for
+ * another relay is refused, saying which relay it is for, since its token would not work
+ * here; a damaged invite says what is wrong.
+ */
+export function enterNewToken(relayUrl: string, text: string): NewTokenEntry {
+  const reading = readRelayInvite(text);
+  if (reading.kind === "none") return { token: text, fromInvite: false };
+  if (reading.kind === "damaged") return { token: "", fromInvite: false, error: reading.problem };
+  const same = (a: string) => a.trim().replace(/\/+$/, "").toLowerCase();
+  if (same(reading.url) !== same(relayUrl)) return { token: "", fromInvite: false, error: `That invite is for ${reading.url}, not this relay: add it with Add a relay.` };
+  return { token: reading.token, fromInvite: true };
+}
+
 /** `host:port` of a relay address, or null. */
 function serverOf(address: string): string | null {
   try {

@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useState, type FormEvent, type ReactNod
 import type { RelayInfo, SettingsView, SyncStatus, UserProfile } from "../../../shared/api";
 import { USER_COLORS } from "../../../shared/colors";
 import { readDocumentLink } from "../../../shared/documentLink";
-import { enterAddress, enterToken, relayFieldErrors, type RelayFieldEntry, type RelayFieldErrors, type RelayFields } from "../../../shared/relayForm";
+import { enterAddress, enterNewToken, enterToken, relayFieldErrors, type NewTokenEntry, type RelayFieldEntry, type RelayFieldErrors, type RelayFields } from "../../../shared/relayForm";
 import type { HostClient } from "../hostClient";
 import { describeSync } from "../useSyncStatus";
 
@@ -168,6 +168,7 @@ function RelayList({ relays, host, run }: { relays: RelayInfo[]; host: HostClien
           </div>
           {editing === r.id && (
             <TokenForm
+              relayUrl={r.url}
               onSubmit={async (token) => {
                 if (await run(() => host.call("updateRelay", { id: r.id, token }))) setEditing(null);
               }}
@@ -179,20 +180,34 @@ function RelayList({ relays, host, run }: { relays: RelayInfo[]; host: HostClien
   );
 }
 
-function TokenForm({ onSubmit }: { onSubmit: (token: string | null) => Promise<void> }) {
-  const [token, setToken] = useState("");
+function TokenForm({ relayUrl, onSubmit }: { relayUrl: string; onSubmit: (token: string | null) => Promise<void> }) {
+  const [entry, setEntry] = useState<NewTokenEntry>({ token: "", fromInvite: false });
   return (
     <form
       className="inline-form"
       onSubmit={(e) => {
         e.preventDefault();
-        void onSubmit(token.trim() || null);
+        void onSubmit(entry.token.trim() || null);
       }}
     >
-      <input type="password" aria-label="New token" placeholder="Paste the new token (empty for none)" value={token} onChange={(e) => setToken(e.target.value)} autoComplete="off" />
+      <input
+        type="password"
+        aria-label="New token"
+        placeholder={entry.fromInvite ? "From the invite" : "Paste the new token or an invite (empty for none)"}
+        // A token from an invite is never put back in the page's field.
+        value={entry.fromInvite ? "" : entry.token}
+        onChange={(e) => setEntry(enterNewToken(relayUrl, e.target.value))}
+        autoComplete="off"
+        aria-invalid={entry.error ? true : undefined}
+      />
       <button type="submit" className="primary small">
         Save token
       </button>
+      {entry.error && (
+        <p className="field-error" role="alert">
+          {entry.error}
+        </p>
+      )}
     </form>
   );
 }
