@@ -38,7 +38,7 @@ import { commitDescription, machineDescription, writeSummary, type Figure } from
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const CLI = path.join(ROOT, "sync-server", "cli.ts");
-/** The extra hop's target (issue 23): what crossing relays adds to a keystroke, at the median. */
+/** The extra hop's target: what crossing relays adds to a keystroke, at the median. */
 const HOP_TARGET_MS = 5;
 
 const integer = (v: string) => {

@@ -233,7 +233,7 @@ async function prepareApp(bytes: Uint8Array): Promise<string> {
 }
 
 /**
- * Navigation start → text on screen, → typing accepted (the opening page, issue 20) and →
+ * Navigation start → text on screen, → typing accepted (the opening page) and →
  * the editor on the loaded document, in a fresh shell and page. Typing accepted is seen
  * from outside the app: an observer injected before any of the page's scripts notes the
  * first moment an editable text is in the page.

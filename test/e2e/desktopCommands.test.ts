@@ -1,5 +1,5 @@
 /**
- * Issue 21: what the desktop app's menu and writer:// links ask of the page, given here
+ * What the desktop app's menu and writer:// links ask of the page, given here
  * as the page takes them in the browser shell (a "writer:command" event; in Electron the
  * preload hands the same payloads over). The menu's template and the link parser are
  * unit-tested in test/unit/main.

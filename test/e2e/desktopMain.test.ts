@@ -1,5 +1,5 @@
 /**
- * Issue 21: the built main process (out/main/index.js), loaded in plain Node with
+ * The built main process (out/main/index.js), loaded in plain Node with
  * `electron` replaced by a stand-in that records what the app asks for
  * (test/desktop/electron.mjs). The real binary cannot run here; this fails CI when the
  * wiring breaks: the window's options, the app:// protocol and its CSP, the IPC door and

@@ -2,8 +2,8 @@
  * Issue 6, first paint from the render cache: on opening, the last document's text is
  * on screen before the app itself has loaded, read-only; the editor then takes over
  * with the document's own text. A cache that is wrong is shown at most until the
- * document is there, and is rewritten from it. The opening page takes typing at once
- * (issue 20), and what is typed there joins the document when it has loaded, even a
+ * document is there, and is rewritten from it. The opening page takes typing at once,
+ * and what is typed there joins the document when it has loaded, even a
  * document that moved on since its cache was written.
  */
 import fs from "node:fs/promises";

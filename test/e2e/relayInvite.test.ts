@@ -1,5 +1,5 @@
 /**
- * Issue 22, one-paste invites: the relay's administrator runs `relay token invite`, the
+ * One-paste invites: the relay's administrator runs `relay token invite`, the
  * writer pastes the one link it prints into Settings, Add a relay, and the relay is
  * added and syncs. The token in the link shows in no field, no title, no log.
  */

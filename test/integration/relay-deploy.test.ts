@@ -1,5 +1,5 @@
 /**
- * Issue 22: the relay's container image, proven without a Docker engine (none runs in CI).
+ * The relay's container image, proven without a Docker engine (none runs in CI).
  *
  * The Dockerfile's own steps are replayed (test/support/imageReplay.ts): a build context
  * made from the working tree less .dockerignore, each stage in a directory standing for

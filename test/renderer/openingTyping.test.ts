@@ -8,7 +8,7 @@ import { placeOpeningTyping } from "../../src/renderer/src/openingTyping";
 import type { TypedOnCache } from "../../src/renderer/src/openingPage";
 
 /**
- * What a writer typed on a document's opening page (issue 20) joins the document when it
+ * What a writer typed on a document's opening page joins the document when it
  * has loaded, as a change made at the heads the page was drawn from. (The page itself is
  * tested in Chromium: test/e2e/open.test.ts.)
  */

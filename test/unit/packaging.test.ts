@@ -1,5 +1,5 @@
 /**
- * Issue 21: what the installers and the release workflow promise, checked here where
+ * What the installers and the release workflow promise, checked here where
  * neither can run (no Electron binary, no GitHub runners): electron-builder.yml passes
  * electron-builder's own schema and asks for the targets, fuses, scheme, file type and
  * icons a release needs; the icons are there at their sizes and are the SVG's current

@@ -1,5 +1,5 @@
 /**
- * Issue 22: the relay's deployment files say what self-hosters are promised. Docker's
+ * The relay's deployment files say what self-hosters are promised. Docker's
  * engine and systemd cannot run here, so this reads the files as they would:
  *
  * - the Dockerfile (dockerfile-ast): a non-root user, the data in a volume, a health

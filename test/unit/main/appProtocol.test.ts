@@ -7,7 +7,7 @@ import { APP_CSP, APP_ENTRY, resolveAppAsset, serveAppAsset } from "../../../src
 import { windowOptions } from "../../../src/main/window";
 import { isOwnRendererFrame } from "../../../src/main/sender";
 
-/** Issue 21: the page from app://writer/ with a strict CSP header; the window locked down. */
+/** The page from app://writer/ with a strict CSP header; the window locked down. */
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "writer-app-"));
 fs.mkdirSync(path.join(root, "assets"));
 fs.writeFileSync(path.join(root, "index.html"), "<!doctype html><div id=root></div>");

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { generateAutomergeUrl, isValidAutomergeUrl } from "@automerge/automerge-repo";
 import { deepLinkInArgs, parseDeepLink } from "../../../src/main/deepLink";
 
-/** Issue 21: writer://open/<document link> from the system, checked before anything loads. */
+/** Links writer://open/<document link> from the system, checked before anything loads. */
 describe("writer:// links", () => {
   const doc = generateAutomergeUrl();
 

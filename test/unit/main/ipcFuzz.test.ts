@@ -8,7 +8,7 @@ import { pdfFileName } from "../../../src/main/pdf";
 import { linkToOpenOutside } from "../../../src/main/window";
 
 /**
- * Issue 21: what crosses between the page and main, fuzzed over hostile input: the
+ * What crosses between the page and main, fuzzed over hostile input: the
  * page's calls into the host (each validated by the shared schema), its PDF request,
  * main's commands to the page, and the links the page asks to open outside. Never a throw;
  * nothing passes that is not what it should be.

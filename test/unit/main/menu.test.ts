@@ -3,7 +3,7 @@ import type { MenuItemConstructorOptions } from "electron";
 import { aboutMessage, menuTemplate } from "../../../src/main/menu";
 import { MENU_COMMANDS, parseDesktopCommand, type MenuCommand } from "../../../src/shared/desktopCommands";
 
-/** Issue 21: the application menu has the platform's usual entries, and Writer's own reach the page. */
+/** The application menu has the platform's usual entries, and Writer's own reach the page. */
 function build(platform: NodeJS.Platform, development = false) {
   const sent: MenuCommand[] = [];
   let abouts = 0;

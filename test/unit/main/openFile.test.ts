@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { backupInArgs, readBackupCommand } from "../../../src/main/openFile";
 import { parseDesktopCommand } from "../../../src/shared/desktopCommands";
 
-/** Issue 21: a backup opened with Writer from the system is read in main and imported by the page. */
+/** A backup opened with Writer from the system is read in main and imported by the page. */
 describe("a backup opened with Writer", () => {
   it("is found in a launch's command line, and nothing else is", () => {
     expect(backupInArgs(["/opt/Writer/writer", "/home/ada/Harbour log.automerge"])).toBe("/home/ada/Harbour log.automerge");

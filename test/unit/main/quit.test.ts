@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { quitQuestion } from "../../../src/main/quit";
 
-/** Issue 21: the writer is asked before quitting only when changes have not reached the disk. */
+/** The writer is asked before quitting only when changes have not reached the disk. */
 describe("quitting", () => {
   it("asks nothing when everything is on disk, even with old problems listed", () => {
     expect(quitQuestion({ storageOk: true, problems: [] })).toBeNull();

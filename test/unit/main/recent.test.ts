@@ -3,7 +3,7 @@ import { dockMenu, jumpList, recentDocuments } from "../../../src/main/recent";
 import { parseDeepLink } from "../../../src/main/deepLink";
 import type { LibraryEntry } from "../../../src/shared/library";
 
-/** Issue 21: recent documents in the Dock menu (macOS) and the jump list (Windows). */
+/** Recent documents in the Dock menu (macOS) and the jump list (Windows). */
 const entry = (n: number, over: Partial<LibraryEntry> = {}): LibraryEntry =>
   ({ url: `automerge:${["4NMNnkMhL8jXrdJ9jamS58PAVdXu", "2kxN9uFLsaYszvZmTv8CJcr3Xeoo"][n % 2]}`, title: `Chapter ${n}`, createdAt: n, updatedAt: n, trashedAt: null, snippet: `Words of ${n}`, words: 3, ...over }) as LibraryEntry;
 

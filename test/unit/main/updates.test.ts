@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { policyFiles, updatePolicy, updateQuestion } from "../../../src/main/updates";
 
-/** Issue 21: updates are on in a release, off in development, and off when an organisation says so. */
+/** Updates are on in a release, off in development, and off when an organisation says so. */
 describe("update policy", () => {
   const packaged = { packaged: true, env: {}, policies: [] };
 
