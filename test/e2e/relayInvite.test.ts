@@ -2,6 +2,7 @@
  * One-paste invites: the relay's administrator runs `relay token invite`, the
  * writer pastes the one link it prints into Settings, Add a relay, and the relay is
  * added and syncs. The token in the link shows in no field, no title, no log.
+ * WRITER_SCREENSHOTS=dir saves the form after the paste there.
  */
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
@@ -65,6 +66,8 @@ describe("relay invites", () => {
     expect(await tokenField.getAttribute("placeholder")).toBe("From the invite");
     expect(await form.getByRole("alert").count()).toBe(0);
     expect(await page.content()).not.toContain(token);
+    // WRITER_SCREENSHOTS=dir saves the form as the writer sees it after the paste.
+    if (process.env.WRITER_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.WRITER_SCREENSHOTS, "relay-invite-pasted.png") });
 
     await form.getByRole("button", { name: "Add relay" }).click();
     await expect.poll(() => settings.relays()).toEqual(["127.0.0.1"]);
