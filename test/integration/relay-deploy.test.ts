@@ -128,7 +128,8 @@ describe.runIf(replayable.ok)("the relay's image, its Dockerfile's steps replaye
       const bob = clientRepo(url, token!);
       try {
         const handle = alice.create<{ text: string }>({ text: "written in the container" });
-        const seen = await bob.find<{ text: string }>(handle.url);
+        // Bob may ask before Alice's document reached the relay ("unavailable"): ask again.
+        const seen = await eventually(() => bob.find<{ text: string }>(handle.url), 20_000, 250);
         await eventually(() => seen.doc()?.text === "written in the container", 20_000);
         // On the relay's disk too, before it stops.
         const dataDir = replay.path(image, image.config.env.RELAY_DATA_DIR!);
