@@ -3,7 +3,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { PROJECT_ROOT, rawConnect, upgradeStatus, useRelays } from "../support/relay";
+import { eventually, PROJECT_ROOT, rawConnect, upgradeStatus, useRelays } from "../support/relay";
 import { programArgs } from "../support/programs";
 import { startPostgres } from "../support/postgres";
 
@@ -27,7 +27,8 @@ describe("relay tokens", () => {
     expect(closed).toEqual({ code: 4001, reason: "token expired" });
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
     expect(await upgradeStatus(r.url, { Authorization: `Bearer ${token}` })).toBe(401);
-    expect(r.logs()).toMatch(/"token":"temp"[^\n]*upgrade refused: token expired/);
+    // The relay's log line arrives through a pipe, a moment after the answer.
+    await eventually(() => /"token":"temp"[^\n]*upgrade refused: token expired/.test(r.logs()), 5_000, 50);
     expect(await tokenCommand("list", "--data", r.dataDir)).toMatch(/temp\s+full\s+\S+ \S+\s+\S+ \S+ \(expired\)/);
   }, 30_000);
 
