@@ -4,6 +4,7 @@
  * slim build, so it runs in the renderer, the host and the relay.
  */
 import { next as A } from "@automerge/automerge/slim";
+import type { CommentThread } from "./comments";
 
 /** Bumped when the document shape changes; readers refuse versions they do not know. */
 export const DOCUMENT_SCHEMA_VERSION = 1;
@@ -31,6 +32,8 @@ export interface WriterDocument {
   createdAt: number;
   /** Named versions (see shared/history.ts), keyed by their heads; absent until one is named. */
   versions?: Record<string, { name: string; heads: string[]; at: number }>;
+  /** Comment threads (see shared/comments.ts), keyed by their IDs; absent until the first comment. */
+  comments?: Record<string, CommentThread>;
 }
 
 /** Fills a freshly created Automerge document with an empty paragraph and a title. */

@@ -5,7 +5,7 @@
  * Built on `@automerge/prosemirror`'s SchemaAdapter rather than a fork of the binding,
  * as DESIGN.md asks. Pure code: no DOM access at import time, so it runs in Node too.
  */
-import { SchemaAdapter, type MappedSchemaSpec } from "@automerge/prosemirror";
+import { SchemaAdapter, type MappedMarkSpec, type MappedSchemaSpec } from "@automerge/prosemirror";
 import { Fragment, type DOMOutputSpec, type Mark, type Node as PMNode } from "prosemirror-model";
 import { safeHref } from "../links";
 
@@ -15,7 +15,77 @@ interface DomElement {
   style: { fontWeight: string };
 }
 
-const inlineMarks = "strong em underline strike code link";
+const inlineMarks = "strong em underline strike code link insertion deletion format_change";
+
+/** The attributes every suggestion mark carries. */
+const suggestionAttrs = {
+  id: { default: "" },
+  author: { default: "" },
+  writer: { default: null },
+  at: { default: 0 },
+};
+
+function suggestionMarkSpec(tag: "ins" | "del" | "span", markName: string): MappedMarkSpec {
+  const className = markName === "suggest-insert" ? "suggestion-insert" : markName === "suggest-delete" ? "suggestion-delete" : "suggestion-format";
+  return {
+    attrs: suggestionAttrs,
+    inclusive: false,
+    // Pasted <ins>/<del> from elsewhere are not suggestions of anyone here.
+    parseDOM: [],
+    toDOM: (mark): DOMOutputSpec => [
+      tag,
+      { class: className, "data-suggestion": String(mark.attrs.id), title: suggestionTitle(mark) },
+      0,
+    ],
+    automerge: {
+      markName,
+      parsers: {
+        fromAutomerge: (value) => parseSuggestionValue(value),
+        fromProsemirror: (mark: Mark) => JSON.stringify(suggestionValueOf(mark)),
+      },
+    },
+  };
+}
+
+function suggestionTitle(mark: Mark): string {
+  const who = String(mark.attrs.author || "Someone");
+  const verb = mark.type.name === "insertion" ? "Suggested insertion" : mark.type.name === "deletion" ? "Suggested deletion" : "Suggested formatting";
+  return `${verb} by ${who}`;
+}
+
+/** A suggestion mark's attributes as stored in Automerge (only the fields this mark has). */
+function suggestionValueOf(mark: Mark): Record<string, unknown> {
+  const a = mark.attrs;
+  const base = { id: String(a.id), author: String(a.author), writer: typeof a.writer === "string" ? a.writer : null, at: Number(a.at) || 0 };
+  return mark.type.name === "format_change" ? { ...base, added: stringList(a.added), removed: stringList(a.removed) } : base;
+}
+
+/** Reads a suggestion mark's value from Automerge; a malformed one becomes an anonymous suggestion, never an exception. */
+function parseSuggestionValue(value: unknown): Record<string, unknown> {
+  let parsed: unknown = null;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      parsed = null;
+    }
+  }
+  const v = (parsed && typeof parsed === "object" ? parsed : {}) as Record<string, unknown>;
+  return {
+    id: typeof v.id === "string" ? v.id.slice(0, 64) : "",
+    author: typeof v.author === "string" ? v.author.slice(0, 200) : "",
+    writer: typeof v.writer === "string" ? v.writer.slice(0, 64) : null,
+    at: typeof v.at === "number" && Number.isFinite(v.at) ? v.at : 0,
+    added: stringList(v.added),
+    removed: stringList(v.removed),
+  };
+}
+
+const FORMAT_MARKS = new Set(["strong", "em", "underline", "strike", "code"]);
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((x): x is string => typeof x === "string" && FORMAT_MARKS.has(x)) : [];
+}
 
 // Marks say `inclusive: true` explicitly although it is ProseMirror's default: the
 // binding (0.2.0) decides Automerge's expand setting from `spec.inclusive` alone, and
@@ -78,7 +148,8 @@ const spec: MappedSchemaSpec = {
       // ("Match cannot be null") on a document whose blocks hold what the schema
       // forbids, so that document could not be opened (found by the P1 property test).
       content: "(text | hard_break)*",
-      marks: "",
+      // Suggestions only: a code block has no formatting of its own.
+      marks: "insertion deletion",
       group: "block",
       code: true,
       defining: true,
@@ -217,6 +288,17 @@ const spec: MappedSchemaSpec = {
       toDOM: (): DOMOutputSpec => ["s", 0],
       inclusive: true,
       automerge: { markName: "strike" },
+    },
+    // Suggestions (track changes): who proposed inserting or deleting this text, or
+    // changing its formatting; see shared/suggestions.ts. Not inclusive, so typing
+    // just after a suggestion in Editing mode is plain text, and each one is stored in
+    // Automerge as one mark whose value carries its ID, author and time, which merges
+    // like any other mark.
+    insertion: suggestionMarkSpec("ins", "suggest-insert"),
+    deletion: suggestionMarkSpec("del", "suggest-delete"),
+    format_change: {
+      ...suggestionMarkSpec("span", "suggest-format"),
+      attrs: { ...suggestionAttrs, added: { default: [] }, removed: { default: [] } },
     },
     code: {
       parseDOM: [{ tag: "code" }],
