@@ -186,6 +186,11 @@ const serializer = new MarkdownSerializer(
     },
     underline: { open: "<u>", close: "</u>", mixable: true, expelEnclosingWhitespace: true },
     strike: { open: "~~", close: "~~", mixable: true, expelEnclosingWhitespace: true },
+    // Suggestions have no Markdown; exports first settle them (shared/suggestions.ts
+    // acceptedView), and these keep any that reach here from failing the whole export.
+    insertion: { open: "", close: "", mixable: true },
+    deletion: { open: "", close: "", mixable: true },
+    format_change: { open: "", close: "", mixable: true },
   },
   { escapeExtraCharacters: /[~<]/g },
 );
