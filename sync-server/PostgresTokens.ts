@@ -1,8 +1,6 @@
 import pg from "pg";
+import { createIfMissing, withoutPassword } from "../src/node/storage/postgresCommon";
 import { checkName, generateToken, hashToken, TokenNameError, type TokenAccess, type TokenBackend, type TokenRecord } from "./tokens";
-
-/** SQLSTATEs of a concurrent `CREATE ... IF NOT EXISTS` racing another relay's. */
-const RACED_DDL = new Set(["23505", "42P07", "42710"]);
 
 /**
  * A relay cluster's tokens, in its PostgreSQL database (table `writer_tokens`), so that
@@ -23,32 +21,19 @@ export class PostgresTokenStore implements TokenBackend {
   static async open(url: string): Promise<PostgresTokenStore> {
     const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, query_timeout: 30_000, application_name: "writer-relay tokens" });
     pool.on("error", () => undefined);
-    let description = "PostgreSQL (table writer_tokens)";
+    const store = new PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
     try {
-      const parsed = new URL(url);
-      if (parsed.password) parsed.password = "***";
-      description = `${parsed.toString()} (table writer_tokens)`;
-    } catch {
-      // The storage reports a URL that does not parse.
-    }
-    const store = new PostgresTokenStore(pool, description);
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await pool.query(`CREATE TABLE IF NOT EXISTS writer_tokens (
-            name text PRIMARY KEY,
-            hash text NOT NULL UNIQUE,
-            access text NOT NULL,
-            created_at timestamptz NOT NULL,
-            expires_at timestamptz,
-            last_used_at timestamptz
-          )`);
-          break;
-        } catch (error) {
-          if (attempt < 3 && RACED_DDL.has((error as { code?: string }).code ?? "")) continue;
-          throw error;
-        }
-      }
+      await createIfMissing(
+        pool,
+        `CREATE TABLE IF NOT EXISTS writer_tokens (
+          name text PRIMARY KEY,
+          hash text NOT NULL UNIQUE,
+          access text NOT NULL,
+          created_at timestamptz NOT NULL,
+          expires_at timestamptz,
+          last_used_at timestamptz
+        )`,
+      );
     } catch (error) {
       await pool.end().catch(() => undefined);
       throw error;

@@ -121,12 +121,18 @@ var init_keys = __esm({
   }
 });
 
-// src/node/storage/PostgresStorageAdapter.ts
-var PostgresStorageAdapter_exports = {};
-__export(PostgresStorageAdapter_exports, {
-  PostgresStorageAdapter: () => PostgresStorageAdapter
-});
-import pg from "pg";
+// src/node/storage/postgresCommon.ts
+async function createIfMissing(pool, statement) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(statement);
+      return;
+    } catch (error) {
+      if (attempt < 3 && RACED_DDL.has(error.code ?? "")) continue;
+      throw error;
+    }
+  }
+}
 function withoutPassword(url) {
   try {
     const parsed = new URL(url);
@@ -136,16 +142,29 @@ function withoutPassword(url) {
     return "(a PostgreSQL URL that does not parse)";
   }
 }
+var RACED_DDL;
+var init_postgresCommon = __esm({
+  "src/node/storage/postgresCommon.ts"() {
+    RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
+  }
+});
+
+// src/node/storage/PostgresStorageAdapter.ts
+var PostgresStorageAdapter_exports = {};
+__export(PostgresStorageAdapter_exports, {
+  PostgresStorageAdapter: () => PostgresStorageAdapter
+});
+import pg from "pg";
 function bytes(buffer) {
   return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
 }
-var TABLE_NAME, RACED_DDL, PostgresStorageAdapter;
+var TABLE_NAME, PostgresStorageAdapter;
 var init_PostgresStorageAdapter = __esm({
   "src/node/storage/PostgresStorageAdapter.ts"() {
+    init_postgresCommon();
     init_errors();
     init_keys();
     TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-    RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
     PostgresStorageAdapter = class _PostgresStorageAdapter {
       #pool;
       #table;
@@ -195,17 +214,7 @@ var init_PostgresStorageAdapter = __esm({
       )`,
           `CREATE INDEX IF NOT EXISTS ${this.#table}_document ON ${this.#table} (document_id)`
         ];
-        for (const statement of statements) {
-          for (let attempt = 0; ; attempt++) {
-            try {
-              await this.#pool.query(statement);
-              break;
-            } catch (error) {
-              if (attempt < 3 && RACED_DDL.has(error.code ?? "")) continue;
-              throw error;
-            }
-          }
-        }
+        for (const statement of statements) await createIfMissing(this.#pool, statement);
       }
       /** The table, for health checks and tests. */
       get table() {
@@ -4033,6 +4042,7 @@ var RelayStorage = class extends TrackedStorage {
 };
 
 // sync-server/PostgresTokens.ts
+init_postgresCommon();
 import pg2 from "pg";
 
 // sync-server/tokens.ts
@@ -4271,7 +4281,6 @@ var TokenWatch = class {
 };
 
 // sync-server/PostgresTokens.ts
-var RACED_DDL2 = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
 var PostgresTokenStore = class _PostgresTokenStore {
   #pool;
   description;
@@ -4282,31 +4291,19 @@ var PostgresTokenStore = class _PostgresTokenStore {
   static async open(url) {
     const pool = new pg2.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1e4, query_timeout: 3e4, application_name: "writer-relay tokens" });
     pool.on("error", () => void 0);
-    let description = "PostgreSQL (table writer_tokens)";
+    const store = new _PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
     try {
-      const parsed = new URL(url);
-      if (parsed.password) parsed.password = "***";
-      description = `${parsed.toString()} (table writer_tokens)`;
-    } catch {
-    }
-    const store = new _PostgresTokenStore(pool, description);
-    try {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await pool.query(`CREATE TABLE IF NOT EXISTS writer_tokens (
-            name text PRIMARY KEY,
-            hash text NOT NULL UNIQUE,
-            access text NOT NULL,
-            created_at timestamptz NOT NULL,
-            expires_at timestamptz,
-            last_used_at timestamptz
-          )`);
-          break;
-        } catch (error) {
-          if (attempt < 3 && RACED_DDL2.has(error.code ?? "")) continue;
-          throw error;
-        }
-      }
+      await createIfMissing(
+        pool,
+        `CREATE TABLE IF NOT EXISTS writer_tokens (
+          name text PRIMARY KEY,
+          hash text NOT NULL UNIQUE,
+          access text NOT NULL,
+          created_at timestamptz NOT NULL,
+          expires_at timestamptz,
+          last_used_at timestamptz
+        )`
+      );
     } catch (error) {
       await pool.end().catch(() => void 0);
       throw error;

@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { DocHandle } from "@automerge/automerge-repo";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { eventually, metric, PROJECT_ROOT, rawConnect, upgradeStatus, useRelays, type RunningRelay } from "../support/relay";
+import { addToken, eventually, metric, PROJECT_ROOT, rawConnect, upgradeStatus, useRelays, type RunningRelay } from "../support/relay";
 import { programArgs } from "../support/programs";
 import { startPostgres, type RunningPostgres } from "../support/postgres";
 import { startNats, type RunningNats } from "../support/nats";
@@ -25,16 +25,11 @@ beforeAll(async () => {
 const exec = promisify(execFile);
 
 /** `relay token add NAME --storage URL`: a token of the cluster, in its database. */
-async function clusterToken(url: string, name: string): Promise<string> {
-  const { stdout } = await exec(process.execPath, [...programArgs("relay"), "token", "add", name, "--storage", url], { cwd: PROJECT_ROOT });
-  return /^([A-Za-z0-9_-]{43})$/m.exec(stdout)![1]!;
-}
-
 /** Relays of one cluster on a fresh database, and one token "alice" of the cluster (given once per relay, for the tests' pairs). */
 async function cluster(count: number): Promise<{ relays: RunningRelay[]; tokens: string[]; url: string }> {
   const url = await database.database();
   const relays = await Promise.all(Array.from({ length: count }, () => relay({ args: ["--storage", url, "--nats", nats.url] })));
-  const token = await clusterToken(url, "alice");
+  const token = await addToken(url, "alice", { storage: true });
   return { relays, tokens: relays.map(() => token), url };
 }
 
@@ -96,7 +91,7 @@ describe("relay cluster", () => {
     const url = await database.database();
     const a = await relay({ args: ["--storage", url, "--nats", nats.url] });
     const b = await relay({ args: ["--storage", url, "--nats", link.url.replace(/^ws/, "nats")] });
-    const onA = await clusterToken(url, "alice");
+    const onA = await addToken(url, "alice", { storage: true });
     const onB = onA;
     const ada = client(a.url, onA);
     const bob = client(b.url, onB);
@@ -133,7 +128,7 @@ describe("relay cluster", () => {
     const url = await database.database();
     const relays = await Promise.all([0, 1, 2].map(() => relay({ args: ["--storage", url, "--nats", nats.url, "--trust-proxy"] })));
     // One token of the cluster, in its database: valid on every relay.
-    const token = await clusterToken(url, "alice");
+    const token = await addToken(url, "alice", { storage: true });
     const balancer = await startNginx(relays.map((r) => r.port));
     const writers = [client(balancer.url, token), client(balancer.url, token), client(balancer.url, token)];
     const first = writers[0]!.create<{ lines: string[] }>({ lines: [] });
@@ -211,7 +206,7 @@ describe("relay cluster", () => {
 
   it("tokens live in the database: added once they work on every relay, and a revocation closes their connections on every relay within seconds", async () => {
     const { relays, url } = await cluster(2);
-    const token = await clusterToken(url, "bob");
+    const token = await addToken(url, "bob", { storage: true });
     const connections = await Promise.all(relays.map((r) => rawConnect(r.url, token)));
     const started = Date.now();
     await exec(process.execPath, [...programArgs("relay"), "token", "revoke", "bob", "--storage", url], { cwd: PROJECT_ROOT });

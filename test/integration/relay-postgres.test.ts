@@ -5,10 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { eventually, metric, PROJECT_ROOT, useRelays } from "../support/relay";
-import { programArgs } from "../support/programs";
+import { addToken, eventually, metric, useRelays } from "../support/relay";
 import { startPostgres, type RunningPostgres } from "../support/postgres";
 
 const { relay, client } = useRelays();
@@ -19,11 +16,6 @@ beforeAll(async () => {
 
 /** The newest chunk's sequence number (0: none): it grows with every chunk written, compaction included. */
 /** `relay token add NAME --storage URL`: on PostgreSQL, the tokens are the database's. */
-async function addToken(url: string, name: string): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [...programArgs("relay"), "token", "add", name, "--storage", url], { cwd: PROJECT_ROOT });
-  return /^([A-Za-z0-9_-]{43})$/m.exec(stdout)![1]!;
-}
-
 async function rows(url: string): Promise<number> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
@@ -39,7 +31,7 @@ describe("relay on PostgreSQL", () => {
   it("keeps documents in the database: a restarted relay and a second relay on it serve them", async () => {
     const url = await server.database();
     const a = await relay({ args: ["--storage", url] });
-    const aliceOnA = await addToken(url, "alice");
+    const aliceOnA = await addToken(url, "alice", { storage: true });
     const writer = client(a.url, aliceOnA);
     const handle = writer.create<{ text: string }>({ text: "kept in PostgreSQL" });
     await eventually(async () => (await rows(url)) > 0, 10_000, 100);
@@ -49,7 +41,7 @@ describe("relay on PostgreSQL", () => {
 
     // Another relay, its own data directory and tokens, the same database.
     const b = await relay({ env: { RELAY_STORAGE: url } });
-    const bobOnB = await addToken(url, "bob");
+    const bobOnB = await addToken(url, "bob", { storage: true });
     const reader = client(b.url, bobOnB);
     const found = await eventually(() => reader.find<{ text: string }>(handle.url), 15_000, 250);
     expect(found.doc().text).toBe("kept in PostgreSQL");
@@ -66,7 +58,7 @@ describe("relay on PostgreSQL", () => {
     const url = await server.database();
     // Every document goes to a worker (threshold 0 bytes).
     const r = await relay({ args: ["--storage", url, "--workers", "1", "--worker-threshold-bytes", "0"] });
-    const token = await addToken(url, "alice");
+    const token = await addToken(url, "alice", { storage: true });
     const writer = client(r.url, token);
     const handle = writer.create<{ text: string }>({ text: "first" });
     await eventually(async () => (await rows(url)) > 0, 10_000, 100);

@@ -4,8 +4,7 @@
  * after the test file.
  */
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
-import { freePort } from "./ports";
+import { freePort, isListening } from "./ports";
 import { eventually } from "./wait";
 
 export interface RunningNats {
@@ -42,16 +41,6 @@ function natsServer(): string {
   throw new Error("nats-server is not installed: apt-get install nats-server (Debian's package; .ci/run installs it)");
 }
 
-const listening = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-
 /** Starts a NATS server (core NATS is all the relays use) for this test file. */
 export async function startNats(): Promise<RunningNats> {
   const program = natsServer();
@@ -66,7 +55,7 @@ export async function startNats(): Promise<RunningNats> {
     await eventually(
       async () => {
         if (next.exitCode !== null) throw new Error(`nats-server exited (${next.exitCode}):\n${log}`);
-        return listening(port);
+        return isListening(port);
       },
       15_000,
       50,

@@ -6,10 +6,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { freePort } from "./ports";
+import { freePort, isListening } from "./ports";
 import { eventually } from "./wait";
 
 export interface RunningNginx {
@@ -85,14 +84,7 @@ export async function startNginx(relayPorts: readonly number[]): Promise<Running
   await eventually(
     () => {
       if (child.exitCode !== null) throw new Error(`nginx exited (${child.exitCode}):\n${log}\n${fs.existsSync(path.join(dir, "error.log")) ? fs.readFileSync(path.join(dir, "error.log"), "utf8") : ""}`);
-      return new Promise<boolean>((resolve) => {
-        const socket = net.connect(port, "127.0.0.1");
-        socket.once("connect", () => {
-          socket.destroy();
-          resolve(true);
-        });
-        socket.once("error", () => resolve(false));
-      });
+      return isListening(port);
     },
     15_000,
     50,

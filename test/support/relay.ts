@@ -170,9 +170,12 @@ export function useRelays(): {
   };
 }
 
-/** Creates a token with the relay's CLI and returns it. */
-export async function addToken(dataDir: string, name: string, options: { readOnly?: boolean; relay?: boolean } = {}): Promise<string> {
-  const args = [...programArgs("relay"), "token", "add", name, "--data", dataDir];
+/**
+ * Creates a token with the relay's CLI and returns it. `where` is the relay's data
+ * folder, or with `storage: true` its database's URL (a cluster's tokens).
+ */
+export async function addToken(where: string, name: string, options: { readOnly?: boolean; relay?: boolean; storage?: boolean } = {}): Promise<string> {
+  const args = [...programArgs("relay"), "token", "add", name, options.storage ? "--storage" : "--data", where];
   if (options.readOnly) args.push("--read-only");
   if (options.relay) args.push("--relay");
   const { stdout } = await run(process.execPath, args, { cwd: PROJECT_ROOT });

@@ -1,5 +1,6 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
 import pg from "pg";
+import { createIfMissing, withoutPassword } from "./postgresCommon";
 import { StorageUnavailableError, StorageWriteError } from "./errors";
 import type { ChunkBackend } from "./stack";
 import { isValidKeyPart, validateKey } from "./keys";
@@ -20,9 +21,6 @@ export interface PostgresStorageOptions {
 
 /** Table names are interpolated into SQL (they cannot be parameters): only plain identifiers. */
 const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** SQLSTATEs of a concurrent `CREATE ... IF NOT EXISTS` racing another relay's. */
-const RACED_DDL = new Set(["23505", "42P07", "42710"]);
 
 /**
  * An automerge-repo storage adapter on PostgreSQL, for relay clusters: every relay of a
@@ -103,19 +101,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface, ChunkBac
       )`,
       `CREATE INDEX IF NOT EXISTS ${this.#table}_document ON ${this.#table} (document_id)`,
     ];
-    for (const statement of statements) {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await this.#pool.query(statement);
-          break;
-        } catch (error) {
-          // Relays starting together race to create the table; the loser sees a
-          // duplicate in the catalogue. The table is there then: try once more to be sure.
-          if (attempt < 3 && RACED_DDL.has((error as { code?: string }).code ?? "")) continue;
-          throw error;
-        }
-      }
-    }
+    for (const statement of statements) await createIfMissing(this.#pool, statement);
   }
 
   /** The table, for health checks and tests. */
@@ -229,17 +215,6 @@ export class PostgresStorageAdapter implements StorageAdapterInterface, ChunkBac
   #query<Row extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<pg.QueryResult<Row>> {
     if (this.#closed) return Promise.reject(new Error("PostgreSQL storage is closed"));
     return this.#pool.query<Row>(text, values);
-  }
-}
-
-/** A connection URL fit for a log line: its password replaced. */
-function withoutPassword(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(a PostgreSQL URL that does not parse)";
   }
 }
 

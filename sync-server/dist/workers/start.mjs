@@ -120,12 +120,18 @@ var init_keys = __esm({
   }
 });
 
-// src/node/storage/PostgresStorageAdapter.ts
-var PostgresStorageAdapter_exports = {};
-__export(PostgresStorageAdapter_exports, {
-  PostgresStorageAdapter: () => PostgresStorageAdapter
-});
-import pg from "pg";
+// src/node/storage/postgresCommon.ts
+async function createIfMissing(pool, statement) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(statement);
+      return;
+    } catch (error) {
+      if (attempt < 3 && RACED_DDL.has(error.code ?? "")) continue;
+      throw error;
+    }
+  }
+}
 function withoutPassword(url) {
   try {
     const parsed = new URL(url);
@@ -135,16 +141,29 @@ function withoutPassword(url) {
     return "(a PostgreSQL URL that does not parse)";
   }
 }
+var RACED_DDL;
+var init_postgresCommon = __esm({
+  "src/node/storage/postgresCommon.ts"() {
+    RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
+  }
+});
+
+// src/node/storage/PostgresStorageAdapter.ts
+var PostgresStorageAdapter_exports = {};
+__export(PostgresStorageAdapter_exports, {
+  PostgresStorageAdapter: () => PostgresStorageAdapter
+});
+import pg from "pg";
 function bytes(buffer) {
   return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
 }
-var TABLE_NAME, RACED_DDL, PostgresStorageAdapter;
+var TABLE_NAME, PostgresStorageAdapter;
 var init_PostgresStorageAdapter = __esm({
   "src/node/storage/PostgresStorageAdapter.ts"() {
+    init_postgresCommon();
     init_errors();
     init_keys();
     TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-    RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
     PostgresStorageAdapter = class _PostgresStorageAdapter {
       #pool;
       #table;
@@ -194,17 +213,7 @@ var init_PostgresStorageAdapter = __esm({
       )`,
           `CREATE INDEX IF NOT EXISTS ${this.#table}_document ON ${this.#table} (document_id)`
         ];
-        for (const statement of statements) {
-          for (let attempt = 0; ; attempt++) {
-            try {
-              await this.#pool.query(statement);
-              break;
-            } catch (error) {
-              if (attempt < 3 && RACED_DDL.has(error.code ?? "")) continue;
-              throw error;
-            }
-          }
-        }
+        for (const statement of statements) await createIfMissing(this.#pool, statement);
       }
       /** The table, for health checks and tests. */
       get table() {

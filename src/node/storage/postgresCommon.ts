@@ -1,0 +1,33 @@
+/** What the relay's PostgreSQL stores (chunks, tokens) share. */
+import type pg from "pg";
+
+/** SQLSTATEs of a concurrent `CREATE ... IF NOT EXISTS` racing another relay's. */
+const RACED_DDL = new Set(["23505", "42P07", "42710"]);
+
+/**
+ * Runs a `CREATE ... IF NOT EXISTS`. Relays starting together race to create the same
+ * table; the loser sees a duplicate in the catalogue. The table is there then: try
+ * once more to be sure.
+ */
+export async function createIfMissing(pool: pg.Pool, statement: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(statement);
+      return;
+    } catch (error) {
+      if (attempt < 3 && RACED_DDL.has((error as { code?: string }).code ?? "")) continue;
+      throw error;
+    }
+  }
+}
+
+/** A connection URL fit for a log line: its password replaced. */
+export function withoutPassword(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(a PostgreSQL URL that does not parse)";
+  }
+}
