@@ -3,12 +3,16 @@
  * beside the text (never inside it), so that they sync, merge and survive offline
  * work like everything else, and never reach the word count or a plain export.
  *
- * An anchor is two cursors on the characters around the commented text: the one just
- * before it (which moves back when deleted) and the one just after it (which moves
- * forward). The comment covers whatever lies between them, so it follows its text
- * through anyone's edits, merges and restores; when all of that text is deleted the
- * range is empty and the thread is listed as "on deleted text" (with the words it was
- * on, kept in `quote`). Marks were the other choice: they would pass through the
+ * An anchor is cursors on the commented text's first and last characters (the first
+ * moves forward when deleted, the last back), inside two cursors on the characters
+ * around it (the one just before, which moves back, and the one just after, which moves
+ * forward). The comment covers what lies between its first and last characters, so it
+ * follows its text through anyone's edits and merges, and text typed just before or
+ * after it stays outside it. When all of that text is deleted the range is empty and
+ * the thread is listed as "on deleted text" (with the words it was on, kept in
+ * `quote`), even once other words are typed where it was; a restore of a version that
+ * had the text puts the comment back on it (`reanchorToVersion`). Threads written
+ * before the inner cursors existed use the outer ones alone. Marks were the other choice: they would pass through the
  * ProseMirror binding, which folds all marks it does not know into one, and two
  * overlapping comments would replace each other there.
  *
@@ -39,6 +43,10 @@ export interface CommentThread {
     before: string | null;
     /** Cursor on the character just after it (Automerge's end cursor at the very end). */
     after: string;
+    /** Cursor on its first character (moves forward when deleted). */
+    first?: string;
+    /** Cursor on its last character (moves back when deleted). */
+    last?: string;
   };
   /** The commented words when the comment was made (what "on deleted text" shows). */
   quote: string;
@@ -90,10 +98,7 @@ export function addComment(doc: WriterDocument, range: { start: number; end: num
   if (!body) throw new Error("A comment needs some words.");
   const thread: CommentThread = {
     id,
-    anchor: {
-      before: start > 0 ? A.getCursor(doc, TEXT_PATH, start - 1, "before") : null,
-      after: A.getCursor(doc, TEXT_PATH, end, "after"),
-    },
+    anchor: anchorFor(doc, start, end),
     quote: visibleText(doc.text.slice(start, end)).slice(0, 500),
     messages: [{ id: id + "-0", author: author.name, writer: author.writer, at: now, text: body }],
     resolved: null,
@@ -152,11 +157,25 @@ export function anchoredThreads(doc: WriterDocument): AnchoredThread[] {
   return out.sort((a, b) => (a.range?.start ?? Infinity) - (b.range?.start ?? Infinity) || a.thread.messages[0]!.at - b.thread.messages[0]!.at || (a.thread.id < b.thread.id ? -1 : 1));
 }
 
+function anchorFor(doc: WriterDocument, start: number, end: number): CommentThread["anchor"] {
+  return {
+    before: start > 0 ? A.getCursor(doc, TEXT_PATH, start - 1, "before") : null,
+    after: A.getCursor(doc, TEXT_PATH, end, "after"),
+    first: A.getCursor(doc, TEXT_PATH, start, "after"),
+    last: A.getCursor(doc, TEXT_PATH, end - 1, "before"),
+  };
+}
+
 /** The thread's text now, or null when all of it is deleted (or its anchor is unreadable). */
 export function threadRange(doc: WriterDocument, thread: CommentThread): { start: number; end: number } | null {
   try {
-    const start = thread.anchor.before === null ? 0 : A.getCursorPosition(doc, TEXT_PATH, thread.anchor.before) + 1;
-    const end = A.getCursorPosition(doc, TEXT_PATH, thread.anchor.after);
+    const { before, after, first, last } = thread.anchor;
+    let start = before === null ? 0 : A.getCursorPosition(doc, TEXT_PATH, before) + 1;
+    let end = A.getCursorPosition(doc, TEXT_PATH, after);
+    if (typeof first === "string" && typeof last === "string") {
+      start = Math.max(start, A.getCursorPosition(doc, TEXT_PATH, first));
+      end = Math.min(end, A.getCursorPosition(doc, TEXT_PATH, last) + 1);
+    }
     return end > start ? { start, end } : null;
   } catch {
     // A cursor from a document this one never shared history with (a hostile or
@@ -165,19 +184,56 @@ export function threadRange(doc: WriterDocument, thread: CommentThread): { start
   }
 }
 
+/**
+ * After the text was made the same as `version`'s (history's restoreVersion), puts each
+ * thread that was on text in that version back on it: the restored words are new
+ * characters, which the old cursors do not know. Threads made since keep their anchors.
+ */
+export function reanchorToVersion(doc: WriterDocument, version: WriterDocument): void {
+  for (const [id, thread] of Object.entries(threadsOf(doc))) {
+    if (!isThread(thread)) continue;
+    const then = threadRange(version, thread);
+    if (!then || then.end > doc.text.length) continue;
+    const now = threadRange(doc, thread);
+    if (now && now.start === then.start && now.end === then.end) continue;
+    doc.comments![id]!.anchor = anchorFor(doc, then.start, then.end);
+  }
+}
+
 /** A well-formed thread (documents can come from anywhere: check before trusting). */
 export function isThread(value: unknown): value is CommentThread {
   if (!value || typeof value !== "object") return false;
   const t = value as Partial<CommentThread>;
+  const resolved = t.resolved as unknown;
   return (
     typeof t.id === "string" &&
     !!t.anchor &&
+    typeof t.anchor === "object" &&
     typeof t.anchor.after === "string" &&
     (t.anchor.before === null || typeof t.anchor.before === "string") &&
+    (t.anchor.first === undefined || typeof t.anchor.first === "string") &&
+    (t.anchor.last === undefined || typeof t.anchor.last === "string") &&
+    // Rendered as text by the margin: anything else there (an object) would break it.
+    typeof t.quote === "string" &&
+    (resolved === null || resolved === undefined || (typeof resolved === "object" && typeof (resolved as { by?: unknown }).by === "string" && Number.isFinite((resolved as { at?: unknown }).at))) &&
     Array.isArray(t.messages) &&
     t.messages.length > 0 &&
-    t.messages.every((m) => !!m && typeof m.text === "string" && typeof m.author === "string" && typeof m.at === "number")
+    t.messages.every(
+      (m) => !!m && typeof m === "object" && typeof m.id === "string" && typeof m.text === "string" && typeof m.author === "string" && typeof m.writer === "string" && Number.isFinite(m.at),
+    )
   );
+}
+
+/**
+ * The place just after a thread's text: for a thread on deleted text, where its text
+ * was (so that the margin can show it there). Null when the anchor is unreadable.
+ */
+export function threadPlace(doc: WriterDocument, thread: CommentThread): number | null {
+  try {
+    return A.getCursorPosition(doc, TEXT_PATH, thread.anchor.first ?? thread.anchor.after);
+  } catch {
+    return null;
+  }
 }
 
 function requireThread(doc: WriterDocument, threadId: string): CommentThread {

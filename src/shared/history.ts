@@ -10,6 +10,7 @@
  */
 import { next as A } from "@automerge/automerge/slim";
 import { updateSpansExactly } from "./spans";
+import { reanchorToVersion } from "./comments";
 import { TEXT_PATH, type AuthorInfo, type WriterDocument } from "./document";
 
 /**
@@ -206,6 +207,7 @@ export function hasHeads(doc: A.Doc<unknown>, heads: readonly string[]): boolean
  */
 export function restoreVersion(doc: WriterDocument, version: WriterDocument): void {
   updateSpansExactly(doc, TEXT_PATH, A.spans(version, TEXT_PATH));
+  reanchorToVersion(doc, version);
   const title = typeof version.title === "string" ? version.title : "";
   if (doc.title !== title) A.updateText(doc, ["title"], title);
 }
