@@ -59,6 +59,20 @@ function blockElement(block: Extract<Span, { type: "block" }>["value"]): HTMLEle
 const FIRST_DRAW_CHARS = 4000;
 
 /**
+ * Automerge marks the opening page draws, as the editor draws them: suggestions too, so
+ * that text proposed for deletion is struck through from the first paint.
+ */
+const PAINTED_MARKS = [
+  ["strong", "strong", ""],
+  ["em", "em", ""],
+  ["code", "code", ""],
+  ["strike", "s", ""],
+  ["underline", "u", ""],
+  ["suggest-insert", "ins", "suggestion-insert"],
+  ["suggest-delete", "del", "suggestion-delete"],
+] as const;
+
+/**
  * The cached text as plain HTML: text is set as text, never as markup, and links are not
  * links. The first FIRST_DRAW_CHARS characters are drawn now; `rest` draws the others
  * (after them, so positions in what is drawn stay right), or is null when there are none.
@@ -86,9 +100,10 @@ function drawProse(spans: readonly unknown[]): { prose: HTMLElement; rest: (() =
         offset += part.length;
         const marks = span.marks ?? {};
         let node: Node = document.createTextNode(part);
-        for (const [name, tag] of [["strong", "strong"], ["em", "em"], ["code", "code"], ["strike", "s"], ["underline", "u"]] as const) {
+        for (const [name, tag, className] of PAINTED_MARKS) {
           if (marks[name]) {
             const wrap = document.createElement(tag);
+            if (className) wrap.className = className;
             wrap.append(node);
             node = wrap;
           }
