@@ -33,6 +33,7 @@ import { TYPING_GROUP, writerSyncPlugin, type Grouping, type SyncStats } from ".
 import { registerHeldEdits } from "./heldEdits";
 import { integrityPlugin, type IntegrityMode, type Mismatch } from "./integrity";
 import { describeLeftOut, takeOutWhatWriterCannotHold } from "../convert/leftOut";
+import { suggestingPlugin, suggestTransaction } from "./suggesting";
 
 export interface EditorCallbacks {
   /** Every new state, for toolbar active states and counts. */
@@ -216,6 +217,8 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       remoteCursorsPlugin(),
       // What others changed while this window was offline (history/offlineReturn.ts).
       offlineReturnPlugin(),
+      // Editing or Suggesting, this window's mode (suggesting.ts; the rewrite is in dispatchTransaction).
+      suggestingPlugin(),
       // Last: sees each transaction's result, after every other plugin's (integrity.ts).
       integrity.plugin,
     ],
@@ -225,7 +228,7 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
     nodeViews: { task_item: taskItemView },
     attributes: { class: "prose", spellcheck: "true", "aria-label": "Document text", role: "textbox", "aria-multiline": "true" },
     dispatchTransaction(tr: Transaction) {
-      const next = view.state.apply(tr);
+      const next = view.state.apply(suggestTransaction(view.state, tr));
       view.updateState(next);
       callbacks.onState(next);
     },
