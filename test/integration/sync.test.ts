@@ -143,6 +143,14 @@ describe("hosts syncing through the relay", () => {
     await ada.type(url, " Ada again.");
     await eventually(async () => (await rita.read(url)).text.includes("Ada again."), 10_000);
     expect((await ada.read(url)).text).not.toContain("Rita tries.");
+
+    // Comments are changes like any other: a reader sees Ada's, and cannot add one.
+    await ada.comment(url, "Ada writes", "Is this true?");
+    await eventually(async () => (await rita.comments(url)).some((c) => c.messages[0] === "Is this true?"), 10_000);
+    await rita.comment(url, "Only", "Rita's comment");
+    await ada.comment(url, "here", "A second one from Ada");
+    await eventually(async () => (await rita.comments(url)).some((c) => c.messages[0] === "A second one from Ada"), 10_000);
+    expect((await ada.comments(url)).map((c) => c.messages[0])).toEqual(["Is this true?", "A second one from Ada"]);
   });
 
   it("fails over within seconds from a relay that stops answering without closing (frozen, cut off)", async () => {

@@ -9,11 +9,14 @@ import pino from "pino";
 import { pathToFileURL } from "node:url";
 import { Host } from "../../src/host/Host";
 import { plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { addComment, anchoredThreads } from "../../src/shared/comments";
 
 export type HostCommand =
   | { id: number; cmd: "call"; request: Record<string, unknown> }
   | { id: number; cmd: "type"; url: string; text: string; at: "start" | "end" }
   | { id: number; cmd: "read"; url: string }
+  | { id: number; cmd: "comment"; url: string; on: string; text: string }
+  | { id: number; cmd: "comments"; url: string }
   | { id: number; cmd: "edit"; url: string; edits: RichEdit[] }
   | { id: number; cmd: "spans"; url: string }
   | { id: number; cmd: "edit-text"; url: string; edits: Edit[] }
@@ -94,6 +97,22 @@ async function run(command: HostCommand): Promise<unknown> {
         A.splice(d, TEXT_PATH, command.at === "start" ? Math.min(1, length) : length, 0, command.text);
       });
       return { heads: handle.heads(), hashes: A.getHeads(handle.doc()) };
+    }
+    case "comment": {
+      // A comment on the first occurrence of `on`, as a writer of this host (see shared/comments.ts).
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      let id = "";
+      handle.change((d) => {
+        const start = d.text.indexOf(command.on);
+        if (start < 0) throw new Error(`no "${command.on}" in the document`);
+        id = addComment(d, { start, end: start + command.on.length }, command.text, { name, writer: `writer-${name}` }, Date.now());
+      });
+      return { id };
+    }
+    case "comments": {
+      const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);
+      const doc = handle.doc();
+      return anchoredThreads(doc).map(({ thread, range }) => ({ id: thread.id, messages: thread.messages.map((m) => m.text), resolved: thread.resolved !== null, on: range ? doc.text.slice(range.start, range.end) : null }));
     }
     case "read": {
       const handle = await host.repo.find<WriterDocument>(command.url as AutomergeUrl);

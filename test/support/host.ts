@@ -146,6 +146,16 @@ export class HostProcess {
     return this.#send({ cmd: "spans", url });
   }
 
+  /** Comments on the first occurrence of `on` in the document's text, as this host's writer. */
+  comment(url: string, on: string, text: string): Promise<{ id: string }> {
+    return this.#send({ cmd: "comment", url, on, text });
+  }
+
+  /** The document's comment threads: their messages, whether resolved, and the text each is on (null: on deleted text). */
+  comments(url: string): Promise<{ id: string; messages: string[]; resolved: boolean; on: string | null }[]> {
+    return this.#send({ cmd: "comments", url });
+  }
+
   read(url: string): Promise<{ text: string; heads: string[]; hashes: string[] }> {
     return this.#send({ cmd: "read", url });
   }
