@@ -1,0 +1,287 @@
+/**
+ * Suggestions converge: two or three writers, each with a window on their own copy of a
+ * document (the real sync plugin and binding, the integrity check in strict mode),
+ * suggest on the same few words, edit in Editing mode, accept and reject each other's
+ * suggestions while the others type inside them, and sync in a random order, sometimes
+ * after long stretches offline. Once every copy has every change:
+ *
+ * - every Automerge document holds the same text and marks;
+ * - every window shows the same ProseMirror document, and it is the document's rendering;
+ * - listing suggestions gives the same list everywhere.
+ *
+ * Seeded (SUGGEST_SEED), sized (SUGGEST_RUNS, default 60) and bounded in time
+ * (SUGGEST_TIME_LIMIT_MS, default 60 s).
+ */
+import "@automerge/automerge";
+import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { next as A } from "@automerge/automerge";
+import { Repo, type DocHandle } from "@automerge/automerge-repo";
+import { EditorState, TextSelection, type PluginView, type Transaction } from "prosemirror-state";
+import type { EditorView } from "prosemirror-view";
+import { history, undo } from "prosemirror-history";
+import { splitBlock } from "prosemirror-commands";
+import type { Node as PMNode } from "prosemirror-model";
+import { schema, schemaAdapter } from "../../src/shared/editor/schema";
+import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
+import { writerSyncPlugin } from "../../src/renderer/src/editor/sync";
+import { describeMismatch, integrityPlugin, renderDocument, sameContent } from "../../src/renderer/src/editor/integrity";
+import { acceptSuggestions, rejectSuggestions, setSuggester, suggestingPlugin, suggestTransaction, toggleSuggesting } from "../../src/renderer/src/editor/suggesting";
+import { toggleInlineMark } from "../../src/renderer/src/editor/commands";
+import { listSuggestions } from "../../src/shared/suggestions";
+
+const SEED = Number(process.env.SUGGEST_SEED ?? 2412);
+const RUNS = Number(process.env.SUGGEST_RUNS ?? 60);
+const TIME_LIMIT_MS = Number(process.env.SUGGEST_TIME_LIMIT_MS ?? 60_000);
+
+const NAMES = ["Ada", "Bob", "Cy"];
+
+/** A writer's window, as the app makes it (setup.ts), without a browser. */
+class SuggestingWindow {
+  state: EditorState;
+  readonly mismatches: string[] = [];
+  readonly #views: PluginView[];
+
+  constructor(
+    readonly handle: DocHandle<WriterDocument>,
+    readonly index: number,
+  ) {
+    const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
+    const integrity = integrityPlugin({
+      handle: handle as DocHandle<unknown>,
+      mode: "strict",
+      held: sync.held,
+      onMismatch: (m) => this.mismatches.push(describeMismatch(m)),
+      raise: () => undefined,
+    });
+    this.state = EditorState.create({ schema, doc: renderDocument(handle as DocHandle<unknown>), plugins: [sync.plugin, history(), suggestingPlugin(), integrity.plugin] });
+    this.#views = this.state.plugins.flatMap((p) => (p.spec.view ? [p.spec.view(this as unknown as EditorView)] : []));
+    setSuggester(this.state, this.dispatch, { name: NAMES[index]!, writer: `writer-${index}` });
+  }
+
+  isDestroyed = false;
+  ids = 0;
+
+  dispatch = (tr: Transaction): void => {
+    const prev = this.state;
+    const id = `${NAMES[this.index]}-${this.ids++}`;
+    this.state = this.state.apply(suggestTransaction(this.state, tr, { now: () => 1_000 + this.ids, newId: () => id }));
+    for (const view of this.#views) view.update?.(this as unknown as EditorView, prev);
+  };
+
+  close(): void {
+    this.isDestroyed = true;
+    for (const view of this.#views) view.destroy?.();
+  }
+}
+
+/** Positions where a caret can be (inside text blocks), in document order. */
+function caretPositions(doc: PMNode): number[] {
+  const out: number[] = [];
+  doc.descendants((node, pos) => {
+    if (node.isTextblock) {
+      for (let i = 0; i <= node.content.size; i++) out.push(pos + 1 + i);
+      return false;
+    }
+    return true;
+  });
+  return out;
+}
+
+type Op =
+  | { kind: "mode"; w: number; on: boolean }
+  | { kind: "type"; w: number; at: number; text: string }
+  | { kind: "delete"; w: number; at: number; len: number; backwards: boolean }
+  | { kind: "replace"; w: number; at: number; len: number; text: string }
+  | { kind: "format"; w: number; at: number; len: number; mark: "strong" | "em" }
+  | { kind: "enter"; w: number; at: number }
+  | { kind: "decide"; w: number; pick: number; accept: boolean; scope: "one" | "author" | "all" }
+  | { kind: "undo"; w: number }
+  | { kind: "sync"; from: number; to: number };
+
+const writer = fc.nat(2);
+const at = fc.nat(1000);
+const word = fc.constantFrom("a", "xy", "new ", "é", " ");
+const op: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("mode" as const), w: writer, on: fc.boolean() }) },
+  { weight: 5, arbitrary: fc.record({ kind: fc.constant("type" as const), w: writer, at, text: word }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("delete" as const), w: writer, at, len: fc.integer({ min: 1, max: 6 }), backwards: fc.boolean() }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("replace" as const), w: writer, at, len: fc.integer({ min: 1, max: 6 }), text: word }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("format" as const), w: writer, at, len: fc.integer({ min: 1, max: 8 }), mark: fc.constantFrom("strong" as const, "em" as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("enter" as const), w: writer, at }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("decide" as const), w: writer, pick: fc.nat(10), accept: fc.boolean(), scope: fc.constantFrom("one" as const, "one" as const, "author" as const, "all" as const) }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("undo" as const), w: writer }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("sync" as const), from: writer, to: writer }) },
+);
+
+function select(win: SuggestingWindow, pick: number, len: number): { from: number; to: number } {
+  const positions = caretPositions(win.state.doc);
+  const from = positions[pick % positions.length]!;
+  let to = from;
+  // Within the same block (a deletion across blocks is exercised by `len` reaching the end).
+  for (let i = 0; i < len && positions.includes(to + 1); i++) to++;
+  return { from, to };
+}
+
+function apply(wins: SuggestingWindow[], o: Op): void {
+  if (o.kind === "sync") {
+    if (o.from % wins.length !== o.to % wins.length) wins[o.to % wins.length]!.handle.merge(wins[o.from % wins.length]!.handle);
+    return;
+  }
+  const win = wins[o.w % wins.length]!;
+  const setCaret = (from: number, to = from) => win.dispatch(win.state.tr.setSelection(TextSelection.create(win.state.doc, from, to)));
+  switch (o.kind) {
+    case "mode":
+      toggleSuggesting(win.state, win.dispatch, o.on);
+      return;
+    case "type": {
+      const { from } = select(win, o.at, 0);
+      setCaret(from);
+      for (const ch of o.text) win.dispatch(win.state.tr.insertText(ch, win.state.selection.from, win.state.selection.to));
+      return;
+    }
+    case "delete": {
+      const { from } = select(win, o.at, 0);
+      // The browser's Backspace and Delete, one character at a time from the caret.
+      setCaret(from);
+      for (let i = 0; i < o.len; i++) {
+        const head = win.state.selection.head;
+        const $head = win.state.doc.resolve(head);
+        const edge = o.backwards ? $head.parentOffset === 0 : $head.parentOffset === $head.parent.content.size;
+        if (edge) return;
+        win.dispatch(o.backwards ? win.state.tr.delete(head - 1, head) : win.state.tr.delete(head, head + 1));
+      }
+      return;
+    }
+    case "replace": {
+      const { from, to } = select(win, o.at, o.len);
+      setCaret(from, to);
+      win.dispatch(win.state.tr.insertText(o.text, from, to));
+      return;
+    }
+    case "format": {
+      const { from, to } = select(win, o.at, o.len);
+      setCaret(from, to);
+      toggleInlineMark(o.mark)(win.state, win.dispatch);
+      return;
+    }
+    case "enter":
+      setCaret(select(win, o.at, 0).from);
+      splitBlock(win.state, win.dispatch);
+      return;
+    case "decide": {
+      const open = listSuggestions(win.state.doc);
+      const s = open[o.pick % Math.max(1, open.length)];
+      if (!s) return;
+      const filter = o.scope === "all" ? ("all" as const) : o.scope === "author" ? { writer: s.writer, author: s.author } : { id: s.id };
+      (o.accept ? acceptSuggestions(filter) : rejectSuggestions(filter))(win.state, win.dispatch);
+      return;
+    }
+    case "undo":
+      undo(win.state, win.dispatch);
+      return;
+  }
+}
+
+/** Text and marks as Automerge holds them. */
+function automergeContent(handle: DocHandle<WriterDocument>): string {
+  return stable(A.spans(handle.doc(), TEXT_PATH));
+}
+
+/** JSON with object keys sorted: the order in which a block's attributes were learnt is not content. */
+function stable(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))) : v));
+}
+
+function runCase(writers: number, ops: Op[], order: number[]): { suggestions: number } {
+  const repo = new Repo({ network: [] });
+  const first = repo.create<WriterDocument>();
+  first.change((d) => initDocument(d, "Suggestions", 0));
+  const handles = [first];
+  const wins = [new SuggestingWindow(first, 0)];
+  wins[0]!.dispatch(wins[0]!.state.tr.insertText("The quick brown fox", 1));
+  for (let i = 1; i < writers; i++) {
+    const h = repo.clone(first);
+    handles.push(h);
+    wins.push(new SuggestingWindow(h, i));
+  }
+  // Everyone starts in Suggesting mode; "mode" steps switch some back.
+  for (const w of wins) toggleSuggesting(w.state, w.dispatch, true);
+  try {
+    for (const o of ops) apply(wins, o);
+    // Everything reaches everyone, in a random order, twice round so that all have all.
+    for (let round = 0; round < 2; round++) {
+      for (const k of order) {
+        const from = k % writers;
+        for (let to = 0; to < writers; to++) if (to !== from) handles[to]!.merge(handles[from]!);
+      }
+      for (let from = 0; from < writers; from++) for (let to = 0; to < writers; to++) if (to !== from) handles[to]!.merge(handles[from]!);
+    }
+    const content = handles.map(automergeContent);
+    for (const c of content) expect(c).toBe(content[0]);
+    const rendered = renderDocument(first as DocHandle<unknown>);
+    for (const w of wins) {
+      expect(sameContent(w.state.doc, renderDocument(w.handle as DocHandle<unknown>)), `${NAMES[w.index]}'s window shows the document`).toBe(true);
+      expect(sameContent(w.state.doc, rendered), `${NAMES[w.index]}'s window is everyone's`).toBe(true);
+    }
+    const lists = wins.map((w) => JSON.stringify(listSuggestions(w.state.doc)));
+    for (const l of lists) expect(l).toBe(lists[0]);
+    // What the integrity check found along the way: the editor never showed what the document did not hold.
+    for (const w of wins) expect(w.mismatches).toEqual([]);
+    return { suggestions: listSuggestions(rendered).length };
+  } finally {
+    for (const w of wins) w.close();
+  }
+}
+
+describe("suggestions converge", () => {
+  it("two and three writers suggesting, deciding and editing on the same words converge to one document on every copy", { timeout: TIME_LIMIT_MS + 30_000 }, () => {
+    const seen = { cases: 0, writers: {} as Record<number, number>, withSuggestions: 0, decided: 0 };
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 3 }), fc.array(op, { minLength: 5, maxLength: 40 }), fc.array(fc.nat(2), { minLength: 1, maxLength: 6 }), (writers, ops, order) => {
+        seen.cases++;
+        seen.writers[writers] = (seen.writers[writers] ?? 0) + 1;
+        seen.decided += ops.filter((o) => o.kind === "decide").length;
+        const { suggestions } = runCase(writers, ops, order);
+        if (suggestions > 0) seen.withSuggestions++;
+      }),
+      {
+        seed: SEED,
+        numRuns: RUNS,
+        interruptAfterTimeLimit: TIME_LIMIT_MS,
+        ...(process.env.SUGGEST_PATH ? { path: process.env.SUGGEST_PATH } : {}),
+      },
+    );
+    console.log(`suggestions converge: ${seen.cases} cases ${JSON.stringify(seen.writers)}, ${seen.withSuggestions} ending with open suggestions, ${seen.decided} decisions`);
+    expect(seen.withSuggestions).toBeGreaterThan(0);
+  });
+
+  it("accepting while the other writer types inside the suggestion converges", () => {
+    runCase(
+      2,
+      [
+        { kind: "type", w: 0, at: 5, text: "new " },
+        { kind: "sync", from: 0, to: 1 },
+        { kind: "type", w: 1, at: 7, text: "xy" },
+        { kind: "decide", w: 0, pick: 0, accept: true, scope: "one" },
+        { kind: "delete", w: 1, at: 8, len: 3, backwards: true },
+      ],
+      [0, 1],
+    );
+  });
+
+  it("two writers deleting and replacing the same words, one of them offline, converge", () => {
+    runCase(
+      3,
+      [
+        { kind: "replace", w: 0, at: 5, len: 5, text: "slow" },
+        { kind: "delete", w: 1, at: 8, len: 4, backwards: true },
+        { kind: "mode", w: 2, on: false },
+        { kind: "type", w: 2, at: 6, text: "xy" },
+        { kind: "sync", from: 1, to: 2 },
+        { kind: "decide", w: 2, pick: 0, accept: false, scope: "all" },
+      ],
+      [2, 0, 1],
+    );
+  });
+});
