@@ -168,3 +168,19 @@ export function acceptedView(doc: PMNode): PMNode {
   }
   return tr.doc;
 }
+
+/**
+ * A text block's text as it would be with every suggestion accepted (suggested
+ * deletions left out), as `textBetween(0, size, "\n", " ")` gives it: for the counts.
+ */
+export function acceptedText(block: PMNode): string {
+  let struck = false;
+  block.forEach((node) => (struck ||= node.marks.some((m) => m.type.name === "deletion")));
+  if (!struck) return block.textBetween(0, block.content.size, "\n", " ");
+  let text = "";
+  block.forEach((node) => {
+    if (node.marks.some((m) => m.type.name === "deletion")) return;
+    text += node.isText ? node.text! : node.isLeaf ? " " : node.textBetween(0, node.content.size, "\n", " ");
+  });
+  return text;
+}

@@ -8,6 +8,8 @@ import { acceptedView, listSuggestions } from "../../src/shared/suggestions";
 import { acceptSuggestions, rejectSuggestions, setSuggester, suggestingPlugin, suggestTransaction, toggleSuggesting } from "../../src/renderer/src/editor/suggesting";
 import { toggleInlineMark } from "../../src/renderer/src/editor/commands";
 import { REPAIR_META } from "../../src/renderer/src/editor/integrity";
+import { countDocument } from "../../src/renderer/src/editor/counts";
+import { toPlainText } from "../../src/shared/convert/text";
 
 const ADA = { name: "Ada", writer: "writer-ada" };
 const BOB = { name: "Bob", writer: "writer-bob" };
@@ -218,6 +220,13 @@ describe("acceptedView", () => {
     const view = acceptedView(w.doc);
     expect(show(view)).toBe("Hello there | Two!");
     expect(acceptedView(view)).toBe(view);
+  });
+
+  it("the counts and the plain text leave suggested deletions out and count suggested insertions", () => {
+    const w = new Window(doc(p("one two three"))).select(5, 9).backspace().caret(14).type(" four five");
+    expect(show(w.doc)).toBe("one [-two -]three[+ four five+]");
+    expect(countDocument(w.doc)).toEqual({ words: 4, characters: "one three four five".length });
+    expect(toPlainText(acceptedView(w.doc)).trim()).toBe("one three four five");
   });
 
   it("a malformed mark value (an ID that is not a string) still lists and decides", () => {

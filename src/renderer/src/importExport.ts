@@ -18,6 +18,7 @@ import { schemaAdapter } from "../../shared/editor/schema";
 import { fromHTML, toHTMLPage } from "./convert/html";
 import { describeLeftOut, type LeftOut } from "./convert/leftOut";
 import { fileNameFor } from "../../shared/fileName";
+import { acceptedView } from "../../shared/suggestions";
 import { isElectron } from "./platform";
 import type { HostClient } from "./hostClient";
 
@@ -41,15 +42,18 @@ function download(name: string, data: BlobPart, type: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
-/** Saves the document as a file (the browser's download; in Electron, its save dialog). */
+/**
+ * Saves the document as a file (the browser's download; in Electron, its save dialog).
+ * Plain exports show the text as if every open suggestion were accepted.
+ */
 export function exportDocument(kind: ExportKind, handle: DocHandle<WriterDocument>, pmDoc: PMNode, title: string): void {
   switch (kind) {
     case "markdown":
-      return download(fileNameFor(title, "md"), (title ? `# ${title.replace(/\n/g, " ")}\n\n` : "") + toMarkdown(pmDoc), "text/markdown;charset=utf-8");
+      return download(fileNameFor(title, "md"), (title ? `# ${title.replace(/\n/g, " ")}\n\n` : "") + toMarkdown(acceptedView(pmDoc)), "text/markdown;charset=utf-8");
     case "html":
-      return download(fileNameFor(title, "html"), toHTMLPage(title, pmDoc, document), "text/html;charset=utf-8");
+      return download(fileNameFor(title, "html"), toHTMLPage(title, acceptedView(pmDoc), document), "text/html;charset=utf-8");
     case "text":
-      return download(fileNameFor(title, "txt"), (title ? `${title}\n\n` : "") + toPlainText(pmDoc), "text/plain;charset=utf-8");
+      return download(fileNameFor(title, "txt"), (title ? `${title}\n\n` : "") + toPlainText(acceptedView(pmDoc)), "text/plain;charset=utf-8");
     case "backup": {
       const bytes = A.save(handle.doc());
       return download(fileNameFor(title, "automerge"), bytes.slice().buffer as ArrayBuffer, "application/octet-stream");

@@ -1,5 +1,6 @@
 import type { Node as PMNode } from "prosemirror-model";
 import { countText, type TextCounts } from "../../../shared/counts";
+import { acceptedText } from "../../../shared/suggestions";
 
 /**
  * Counts per text block, kept by node: ProseMirror reuses every node a transaction
@@ -15,7 +16,8 @@ export function countDocument(doc: PMNode): TextCounts {
     if (!node.isTextblock) return true;
     let counts = cache.get(node);
     if (!counts) {
-      counts = countText(node.textBetween(0, node.content.size, "\n", " "));
+      // Counted as if every suggestion were accepted: struck text is on its way out.
+      counts = countText(acceptedText(node));
       cache.set(node, counts);
     }
     words += counts.words;
