@@ -10,6 +10,7 @@ export const MENU_COMMANDS = [
   "new-document",
   "open-link",
   "import",
+  "export-docx",
   "export-markdown",
   "export-html",
   "export-text",

@@ -16,16 +16,17 @@ import { TEXT_PATH, type WriterDocument } from "../../shared/document";
 import { updateSpansExactly } from "../../shared/spans";
 import { schemaAdapter } from "../../shared/editor/schema";
 import { fromHTML, toHTMLPage } from "./convert/html";
+import { exportDocx, importDocx, DOCX_ACCEPT } from "./convert/docx";
 import { describeLeftOut, type LeftOut } from "./convert/leftOut";
 import { fileNameFor } from "../../shared/fileName";
 import { acceptedView } from "../../shared/suggestions";
 import { isElectron } from "./platform";
 import type { HostClient } from "./hostClient";
 
-export type ExportKind = "markdown" | "html" | "text" | "backup";
+export type ExportKind = "markdown" | "html" | "text" | "docx" | "backup";
 
 /** What the file chooser offers on import. */
-export const IMPORT_ACCEPT = ".md,.markdown,.html,.htm,.txt,.automerge,text/markdown,text/html,text/plain";
+export const IMPORT_ACCEPT = `.md,.markdown,.html,.htm,.txt,.automerge,text/markdown,text/html,text/plain,${DOCX_ACCEPT}`;
 
 /** Imported text files larger than this are refused (a novel is about 1 MB of text). */
 const MAX_TEXT_IMPORT_BYTES = 8 * 1024 * 1024;
@@ -54,6 +55,8 @@ export function exportDocument(kind: ExportKind, handle: DocHandle<WriterDocumen
       return download(fileNameFor(title, "html"), toHTMLPage(title, acceptedView(pmDoc), document), "text/html;charset=utf-8");
     case "text":
       return download(fileNameFor(title, "txt"), (title ? `${title}\n\n` : "") + toPlainText(acceptedView(pmDoc)), "text/plain;charset=utf-8");
+    case "docx":
+      return void exportDocx(handle.doc(), pmDoc, title).then((bytes) => download(fileNameFor(title, "docx"), bytes.slice().buffer as ArrayBuffer, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"));
     case "backup": {
       const bytes = A.save(handle.doc());
       return download(fileNameFor(title, "automerge"), bytes.slice().buffer as ArrayBuffer, "application/octet-stream");
@@ -107,8 +110,9 @@ export async function importFile(
     }
     return { url: answer.url, title: answer.title, merged: answer.outcome === "merged" };
   }
+  if (ext === "docx") return importDocx(file, stem, host, repo);
   if (!["md", "markdown", "html", "htm", "txt"].includes(ext)) {
-    throw new Error(`Writer imports Markdown (.md), HTML (.html), plain text (.txt) and Writer backups (.automerge), not “${file.name}”.`);
+    throw new Error(`Writer imports Word (.docx), Markdown (.md), HTML (.html), plain text (.txt) and Writer backups (.automerge), not “${file.name}”.`);
   }
   if (file.size > MAX_TEXT_IMPORT_BYTES) throw new Error(`“${file.name}” is larger than Writer imports (8 MB of text).`);
   // Binary files and broken encodings are refused before anything is created.

@@ -409,6 +409,7 @@ function LoadedEditor({
       listenForDesktopCommands((c) => {
         if (c.command === "find" || c.command === "replace") setFind({ replace: c.command === "replace" });
         else if (c.command === "print") void print();
+        else if (c.command === "export-docx") exportAs("docx");
         else if (c.command === "export-markdown") exportAs("markdown");
         else if (c.command === "export-html") exportAs("html");
         else if (c.command === "export-text") exportAs("text");

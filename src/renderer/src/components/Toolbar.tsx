@@ -167,6 +167,9 @@ export function Toolbar({
               Duplicate
             </button>
             <hr className="menu-divider" />
+            <button role="menuitem" onClick={() => andBackToText(() => onExport("docx"))}>
+              Export as Word (.docx)
+            </button>
             <button role="menuitem" onClick={() => andBackToText(() => onExport("markdown"))}>
               Export as Markdown
             </button>
