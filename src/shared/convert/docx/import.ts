@@ -13,7 +13,7 @@
  * HTML tables. Every value from the file is untrusted: links pass safeHref, names and
  * texts are cut to size, and malformed parts are read as absent rather than thrown on.
  */
-import { XMLParser } from "fast-xml-parser";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { Mark, Node as PMNode } from "prosemirror-model";
 import { schema } from "../../editor/schema";
 import { safeHref } from "../../links";
@@ -120,6 +120,8 @@ function readXml(zip: ZipPackage, name: string, required = false): El | null {
   }
   let parsed: unknown;
   try {
+    // The parser reads broken XML leniently; a document that is not well-formed is damaged.
+    if (XMLValidator.validate(text) !== true) throw new Error("not well-formed");
     parsed = parser.parse(text);
   } catch {
     if (required) throw new DocxRefused("This Word file is damaged: its text is not readable XML.");

@@ -44,7 +44,7 @@ export interface ZipPackage {
   read(name: string): Uint8Array | null;
 }
 
-const MB = (n: number) => `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`;
+const MB = (n: number) => (n < 1024 * 1024 ? `${Math.max(1, Math.round(n / 1024))} KB` : `${Math.round((n / (1024 * 1024)) * 10) / 10} MB`);
 
 function magicMessage(bytes: Uint8Array): string {
   const head = Array.from(bytes.subarray(0, 8));
