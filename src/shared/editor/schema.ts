@@ -50,7 +50,10 @@ function suggestionMarkSpec(tag: "ins" | "del" | "span", markName: string): Mapp
 function suggestionTitle(mark: Mark): string {
   const who = String(mark.attrs.author || "Someone");
   const verb = mark.type.name === "insertion" ? "Suggested insertion" : mark.type.name === "deletion" ? "Suggested deletion" : "Suggested formatting";
-  return `${verb} by ${who}`;
+  const at = Number(mark.attrs.at);
+  // When, as the writer's own clock reads it (hovering a suggestion shows who and when).
+  const when = Number.isFinite(at) && at > 0 ? `, ${new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}` : "";
+  return `${verb} by ${who}${when}`;
 }
 
 /** A suggestion mark's attributes as stored in Automerge (only the fields this mark has). */

@@ -27,6 +27,7 @@ import { nameVersion, restoreVersion, versionKey } from "../../../shared/history
 import { amSpliceIdxToPmIdx } from "@automerge/prosemirror/dist/traversal.js";
 import { schemaAdapter } from "../../../shared/editor/schema";
 import { placeOpeningTyping, takeOpeningTyping } from "../openingTyping";
+import { SuggestionsPanel } from "./SuggestionsPanel";
 
 /** How long Ctrl+S's "Saved — Writer saves as you type" shows. */
 const SAVED_FLASH_MS = 2500;
@@ -503,6 +504,7 @@ function LoadedEditor({
             <div ref={mountRef} className="editor-mount" data-document={handle.url} />
           </article>
         </div>
+        {view && state && !preview && <SuggestionsPanel view={view} state={state} who={{ name: user.name, writer: writerId }} />}
         {historyOpen && (
           <HistoryPanel
             handle={handle}

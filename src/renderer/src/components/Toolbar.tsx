@@ -22,6 +22,7 @@ import { isElectron } from "../platform";
 import { Icon, type IconName } from "./Icon";
 import type { ExportKind } from "../importExport";
 import type { Peer } from "../presence/usePresence";
+import { SuggestingSwitch } from "./SuggestingSwitch";
 
 /** "Ada Lovelace" → "AL"; one letter for one word. */
 function initials(name: string): string {
@@ -141,6 +142,7 @@ export function Toolbar({
         {button("rule", "Horizontal rule", `${mod}Enter`, insertHorizontalRule)}
       </Group>
       <span className="toolbar-spacer" />
+      <SuggestingSwitch view={view} state={state} />
       {peers.length > 0 && (
         <span className="peers" aria-label={`Also here: ${peers.map((p) => p.user.name).join(", ")}`} data-testid="peers">
           {peers.slice(0, 5).map((p) => (

@@ -49,6 +49,8 @@ export interface Suggester {
 interface SuggestingState {
   on: boolean;
   who: Suggester | null;
+  /** Whether this window shows the list of suggestions. */
+  panel: boolean;
 }
 
 /** Meta on accept and reject transactions: ordinary edits, never rewritten. */
@@ -69,7 +71,7 @@ export function suggestingPlugin(): Plugin<SuggestingState> {
   return new Plugin<SuggestingState>({
     key: suggestingKey,
     state: {
-      init: () => ({ on: false, who: null }),
+      init: () => ({ on: false, who: null, panel: false }),
       apply(tr, value) {
         const set = tr.getMeta(SET_META) as Partial<SuggestingState> | undefined;
         return set ? { ...value, ...set } : value;
@@ -91,6 +93,15 @@ export function toggleSuggesting(state: EditorState, dispatch?: (tr: Transaction
   if (!suggestingKey.getState(state)) return false;
   if (dispatch) dispatch(state.tr.setMeta(SET_META, { on: on ?? !isSuggesting(state) }).setMeta("addToHistory", false));
   return true;
+}
+
+/** Shows or hides this window's list of suggestions. */
+export function showSuggestionsPanel(state: EditorState, dispatch: (tr: Transaction) => void, panel: boolean): void {
+  dispatch(state.tr.setMeta(SET_META, { panel }).setMeta("addToHistory", false));
+}
+
+export function suggestionsPanelOpen(state: EditorState): boolean {
+  return suggestingKey.getState(state)?.panel === true;
 }
 
 /** Tells the mode who is suggesting (the writer's name can change while the window is open). */
