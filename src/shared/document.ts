@@ -63,7 +63,9 @@ export function plainText(doc: WriterDocument): string {
   for (const span of A.spans(doc, TEXT_PATH)) {
     if (span.type === "block") {
       if (!first) parts.push("\n");
-    } else {
+    } else if (span.marks?.["suggest-delete"] == null) {
+      // As if every suggestion were accepted: the library's snippet, word count and search
+      // leave out text suggested for deletion (shared/suggestions.ts).
       parts.push(span.value);
     }
     first = false;

@@ -10,6 +10,8 @@ import { toggleInlineMark } from "../../src/renderer/src/editor/commands";
 import { REPAIR_META } from "../../src/renderer/src/editor/integrity";
 import { countDocument } from "../../src/renderer/src/editor/counts";
 import { toPlainText } from "../../src/shared/convert/text";
+import { next as A } from "@automerge/automerge";
+import { initDocument, plainText, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 
 const ADA = { name: "Ada", writer: "writer-ada" };
 const BOB = { name: "Bob", writer: "writer-bob" };
@@ -236,5 +238,16 @@ describe("acceptedView", () => {
     expect(only).toMatchObject({ author: "", writer: null, at: 0, inserted: "B" });
     const w = new Window(d, ADA, false).run(rejectSuggestions({ id: only!.id }));
     expect(show(w.doc)).toBe("A");
+  });
+});
+
+describe("the library's text of a document", () => {
+  it("leaves out text suggested for deletion (snippet, word count, search)", () => {
+    let d = A.change(A.init<WriterDocument>(), (x) => initDocument(x, "T", 0));
+    d = A.change(d, (x) => {
+      A.splice(x, TEXT_PATH, 1, 0, "one two three");
+      A.mark(x, TEXT_PATH, { start: 5, end: 9, expand: "none" }, "suggest-delete", JSON.stringify({ id: "a", author: "Ada", writer: null, at: 1 }));
+    });
+    expect(plainText(d)).toBe("one three");
   });
 });

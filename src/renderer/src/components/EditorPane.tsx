@@ -504,7 +504,7 @@ function LoadedEditor({
             <div ref={mountRef} className="editor-mount" data-document={handle.url} />
           </article>
         </div>
-        {view && state && !preview && <SuggestionsPanel view={view} state={state} who={{ name: user.name, writer: writerId }} />}
+        {view && state && !preview && <SuggestionsPanel view={view} state={state} who={{ name: user.name, writer: writerId }} authors={handle.doc()?.authors} />}
         {historyOpen && (
           <HistoryPanel
             handle={handle}

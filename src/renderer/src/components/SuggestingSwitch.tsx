@@ -35,10 +35,14 @@ export function SuggestingSwitch({ view, state }: { view: EditorView; state: Edi
         className={`tool suggestions-count ${panel ? "active" : ""}`}
         aria-label={`Suggestions (${open} open)`}
         aria-pressed={panel}
-        title="All suggestions"
+        title="All suggestions: accept or reject them"
         onClick={() => showSuggestionsPanel(view.state, view.dispatch, !panel)}
       >
-        Suggestions{open > 0 ? <span className="suggestions-badge">{open}</span> : null}
+        {/* A pencil with a tick: changes proposed, to decide (drawn as Icon.tsx draws its icons). */}
+        <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth={1.6} strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+          <path d="M4 20h4L18.5 9.5l-4-4L4 16zM13 7l4 4M14 20l2 2 4-5" />
+        </svg>
+        {open > 0 ? <span className="suggestions-badge">{open}</span> : null}
       </button>
     </span>
   );

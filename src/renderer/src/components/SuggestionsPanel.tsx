@@ -8,6 +8,7 @@ import { TextSelection, type EditorState } from "prosemirror-state";
 import type { EditorView } from "prosemirror-view";
 import { listSuggestions, type Suggestion } from "../../../shared/suggestions";
 import { USER_COLORS } from "../../../shared/colors";
+import type { AuthorInfo } from "../../../shared/document";
 import { acceptSuggestions, rejectSuggestions, setSuggester, showSuggestionsPanel, suggestionsPanelOpen, type Suggester, type SuggestionFilter } from "../editor/suggesting";
 import { relativeTime } from "../time";
 import { SUGGESTING_KEYS } from "./SuggestingSwitch";
@@ -22,8 +23,14 @@ function firstWords(text: string): string {
 
 const FORMAT_NAMES: Record<string, string> = { strong: "bold", em: "italic", underline: "underline", strike: "strikethrough", code: "code" };
 
-/** A writer's colour, the same on every machine (from their writer ID or name). */
-export function suggestionColor(s: { writer: string | null; author: string }): string {
+/**
+ * A writer's colour: the one they chose (the document's author records), or one made
+ * from their writer ID or name, the same on every machine.
+ */
+export function suggestionColor(s: { writer: string | null; author: string }, authors?: Record<string, AuthorInfo>): string {
+  const known = Object.values(authors ?? {}).find((a) => (s.writer !== null ? a?.writer === s.writer : a?.name === s.author));
+  // A colour read from a document is drawn only when it is one.
+  if (known && typeof known.color === "string" && /^#[0-9a-f]{3,8}$/i.test(known.color)) return known.color;
   const key = s.writer ?? s.author;
   let h = 0;
   for (let i = 0; i < key.length; i++) h = (h * 31 + key.charCodeAt(i)) >>> 0;
@@ -35,7 +42,7 @@ function authorName(s: { author: string }): string {
   return s.author.trim() || "Someone";
 }
 
-export function SuggestionsPanel({ view, state, who }: { view: EditorView; state: EditorState; who: Suggester }) {
+export function SuggestionsPanel({ view, state, who, authors }: { view: EditorView; state: EditorState; who: Suggester; authors?: Record<string, AuthorInfo> }) {
   // The mode needs to know whose suggestions are the writer's own (and what to sign them with).
   const { name, writer } = who;
   useEffect(() => setSuggester(view.state, view.dispatch, { name, writer }), [view, name, writer]);
@@ -49,12 +56,12 @@ export function SuggestionsPanel({ view, state, who }: { view: EditorView; state
   }, [open]);
   if (!open) return null;
 
-  const authors = new Map<string, { writer: string | null; author: string; count: number }>();
+  const byAuthor = new Map<string, { writer: string | null; author: string; count: number }>();
   for (const s of list) {
     const key = s.writer ?? `name:${s.author}`;
-    const a = authors.get(key) ?? { writer: s.writer, author: s.author, count: 0 };
+    const a = byAuthor.get(key) ?? { writer: s.writer, author: s.author, count: 0 };
     a.count++;
-    authors.set(key, a);
+    byAuthor.set(key, a);
   }
   const decide = (filter: SuggestionFilter, accept: boolean) => {
     (accept ? acceptSuggestions(filter) : rejectSuggestions(filter))(view.state, view.dispatch);
@@ -86,10 +93,10 @@ export function SuggestionsPanel({ view, state, who }: { view: EditorView; state
           </button>
         </div>
       )}
-      {authors.size > 1 &&
-        [...authors.values()].map((a) => (
+      {byAuthor.size > 1 &&
+        [...byAuthor.values()].map((a) => (
           <div className="suggestions-author" key={a.writer ?? `name:${a.author}`} data-author={a.author}>
-            <span className="suggestion-dot" style={{ background: suggestionColor(a) }} />
+            <span className="suggestion-dot" style={{ background: suggestionColor(a, authors) }} />
             <span className="suggestions-author-name">
               {authorName(a)} ({a.count})
             </span>
@@ -107,7 +114,7 @@ export function SuggestionsPanel({ view, state, who }: { view: EditorView; state
           <li key={s.id} className="suggestions-item" data-suggestion={s.id}>
             <button type="button" className="suggestions-item-body" onClick={() => choose(s)}>
               <span className="suggestions-item-head">
-                <span className="suggestion-dot" style={{ background: suggestionColor(s) }} />
+                <span className="suggestion-dot" style={{ background: suggestionColor(s, authors) }} />
                 <span className="suggestion-author">{authorName(s)}</span>
                 {s.at > 0 && (
                   <time className="suggestion-time" dateTime={new Date(s.at).toISOString()} title={new Date(s.at).toLocaleString()}>

@@ -1,0 +1,87 @@
+/**
+ * Suggestions in Chromium through a real relay: Ada switches to Suggesting, replaces a
+ * word, deletes some and types a sentence; Bob sees each as her suggestion, with her
+ * name, and accepts one from the list; both end with the same text; Bob undoes his
+ * accept and both see the suggestion again.
+ *
+ * WRITER_SCREENSHOTS=dir saves Suggesting mode and the list of suggestions there.
+ */
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { useWriterFixtures, type WriterFixture } from "./support/fixture";
+import { sharedDocument, twoWritersOnARelay } from "./support/team";
+import { SuggestionsPage } from "./pages/SuggestionsPage";
+import type { RunningRelay } from "../support/relay";
+
+let relay: RunningRelay | undefined;
+afterEach(async () => {
+  await relay?.kill();
+  relay = undefined;
+});
+
+async function screenshot(w: WriterFixture, name: string): Promise<void> {
+  const dir = process.env.WRITER_SCREENSHOTS;
+  if (dir) await w.page.screenshot({ path: path.join(dir, name) });
+}
+
+describe("suggestions", () => {
+  const newWriter = useWriterFixtures();
+
+  it("Ada suggests, Bob sees her suggestions, accepts one, and undoes his accept; both see the same", async () => {
+    const team = await twoWritersOnARelay(newWriter);
+    relay = team.relay;
+    const { ada, bob } = team;
+    const { editor, bobs } = await sharedDocument(ada, bob, "The keeper", "The keeper climbed the stairs at dusk.");
+    const adaS = new SuggestionsPage(ada.page);
+    const bobS = new SuggestionsPage(bob.page);
+
+    await adaS.mode("Suggesting");
+    expect(await adaS.currentMode()).toBe("Suggesting");
+    // Only Ada's window suggests.
+    expect(await bobS.currentMode()).toBe("Editing");
+
+    await editor.select("stairs");
+    await editor.type("steps");
+    await editor.select(" at dusk");
+    await editor.press("Backspace");
+    await editor.focusEnd();
+    await editor.type(" Then he rested.");
+    await expect.poll(() => adaS.inserted()).toEqual(["steps", " Then he rested."]);
+    expect(await adaS.deleted()).toEqual(["stairs", " at dusk"]);
+    // Struck text stays in view until someone decides.
+    expect(await editor.ownText()).toBe("The keeper climbed the stairssteps at dusk. Then he rested.");
+    // Ada's typing and deleting stayed hers: nothing was removed from the document.
+    await screenshot(ada, "suggestions-suggesting-mode.png");
+
+    // Bob sees them, as Ada's.
+    await expect.poll(() => bobS.inserted(), { timeout: 15_000 }).toEqual(["steps", " Then he rested."]);
+    expect(await bobS.deleted()).toEqual(["stairs", " at dusk"]);
+    for (const title of await bobS.titles()) expect(title).toMatch(/^Suggested (insertion|deletion) by Ada Lovelace, /);
+    await bobS.openList();
+    expect(await bobS.listed()).toEqual(["Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
+    await screenshot(bob, "suggestions-list.png");
+
+    // Bob accepts the replacement: both see "steps" and no "stairs".
+    await bobS.accept("Replace");
+    const accepted = "The keeper climbed the steps at dusk. Then he rested.";
+    await expect.poll(() => bobs.ownText()).toBe(accepted);
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe(accepted);
+    expect(await adaS.deleted()).toEqual([" at dusk"]);
+    expect(await bobS.listed()).toEqual(["Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
+
+    // Bob takes his accept back: the suggestion is there again, on both sides.
+    await bobs.text.focus();
+    await bobs.press("Control+z");
+    const suggested = "The keeper climbed the stairssteps at dusk. Then he rested.";
+    await expect.poll(() => bobs.ownText()).toBe(suggested);
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe(suggested);
+    await expect.poll(() => adaS.deleted()).toEqual(["stairs", " at dusk"]);
+    expect(await bobS.deleted()).toEqual(["stairs", " at dusk"]);
+    expect(await bobS.inserted()).toEqual(["steps", " Then he rested."]);
+    expect(await bobS.listed()).toEqual(["Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
+    // The word count counts the text as if the suggestions were accepted.
+    await expect.poll(() => editor.counts()).toMatch(/^8 words/);
+    expect(ada.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  });
+});
