@@ -76,7 +76,7 @@ describe("Word import of files made by another writer (the docx library)", () =>
     });
     expect(href).toBe("https://example.org/moby");
     expect(result.leftOut).toEqual({ media: 1, tables: 1, footnotes: 1, textBoxes: 0, equations: 0, fields: 0, comments: 0 });
-    expect(describeDocxLeftOut(result.leftOut)).toBe("Imported without an image and a footnote, with a table as rows of text: Writer cannot hold these yet.");
+    expect(describeDocxLeftOut(result.leftOut)).toBe("Left out, as Writer cannot hold them yet: an image and a footnote. A table is now rows of text.");
   });
 });
 
@@ -169,6 +169,16 @@ describe("Word import of tracked changes and comments as Word writes them", () =
     );
     expect(r.comments.map((c) => r.doc.textBetween(c.from, c.to))).toEqual(["word."]);
     expect(r.leftOut.comments).toBe(1);
+  });
+});
+
+describe("what the writer is told was left out", () => {
+  it("counts in plain words, and says nothing when nothing was left out", () => {
+    const none = { media: 0, tables: 0, footnotes: 0, textBoxes: 0, equations: 0, fields: 0, comments: 0 };
+    expect(describeDocxLeftOut(none)).toBeNull();
+    expect(describeDocxLeftOut({ ...none, media: 3, textBoxes: 1, equations: 2, tables: 2, fields: 4 })).toBe(
+      "Left out, as Writer cannot hold them yet: 3 images, a text box and 2 equations. 2 tables are now rows of text. 4 fields (page numbers, dates…) are now plain text.",
+    );
   });
 });
 

@@ -44,6 +44,6 @@ export async function importDocx(file: File, stem: string, host: HostClient, rep
   });
   const suggestions = suggestionCount(parsed.doc);
   const kept = [comments > 0 ? (comments === 1 ? "a comment" : `${comments} comments`) : "", suggestions > 0 ? (suggestions === 1 ? "a suggested change" : `${suggestions} suggested changes`) : ""].filter(Boolean);
-  const notes = [kept.length > 0 ? `It has ${kept.join(" and ")}.` : "", describeDocxLeftOut(parsed.leftOut) ?? ""].filter(Boolean);
+  const notes = [kept.length > 0 ? `With ${kept.join(" and ")}.` : "", describeDocxLeftOut(parsed.leftOut) ?? ""].filter(Boolean);
   return notes.length > 0 ? { url, title, note: notes.join(" ") } : { url, title };
 }

@@ -798,20 +798,19 @@ function threads(
   return out.sort((a, b) => a.from - b.from);
 }
 
-/** A sentence for the writer about what was left out, or null when nothing was. */
+/** Sentences for the writer about what was left out or changed, or null when nothing was. */
 export function describeDocxLeftOut(left: DocxLeftOut): string | null {
   const count = (n: number, one: string, many: string) => (n === 1 ? one : `${n} ${many}`);
+  const list = (parts: string[]) => (parts.length < 2 ? parts.join("") : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`);
   const without: string[] = [];
   if (left.media > 0) without.push(count(left.media, "an image", "images"));
   if (left.footnotes > 0) without.push(count(left.footnotes, "a footnote", "footnotes"));
   if (left.textBoxes > 0) without.push(count(left.textBoxes, "a text box", "text boxes"));
   if (left.equations > 0) without.push(count(left.equations, "an equation", "equations"));
   if (left.comments > 0) without.push(count(left.comments, "a comment on something left out", "comments on things left out"));
-  const changed: string[] = [];
-  if (left.tables > 0) changed.push(`${count(left.tables, "a table", "tables")} as rows of text`);
-  if (left.fields > 0) changed.push(`${count(left.fields, "a field", "fields")} (page numbers, dates…) as plain text`);
-  if (without.length === 0 && changed.length === 0) return null;
-  const list = (parts: string[]) => (parts.length < 2 ? parts.join("") : `${parts.slice(0, -1).join(", ")} and ${parts[parts.length - 1]}`);
-  const parts = [without.length ? `without ${list(without)}` : "", changed.length ? `with ${list(changed)}` : ""].filter(Boolean);
-  return `Imported ${parts.join(", ")}: Writer cannot hold these yet.`;
+  const sentences: string[] = [];
+  if (without.length > 0) sentences.push(`Left out, as Writer cannot hold them yet: ${list(without)}.`);
+  if (left.tables > 0) sentences.push(left.tables === 1 ? "A table is now rows of text." : `${left.tables} tables are now rows of text.`);
+  if (left.fields > 0) sentences.push(left.fields === 1 ? "A field (a page number, a date…) is now plain text." : `${left.fields} fields (page numbers, dates…) are now plain text.`);
+  return sentences.length > 0 ? sentences.join(" ") : null;
 }
