@@ -64,7 +64,7 @@ describe("export and import in the browser shell", () => {
     await f.library.page.getByTestId("import-file").setInputFiles({ name: "broken.automerge", mimeType: "application/octet-stream", buffer: Buffer.from("not a document") });
     await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/not a Writer backup/);
     await f.library.page.getByTestId("import-file").setInputFiles({ name: "picture.png", mimeType: "image/png", buffer: Buffer.from([0x89, 0x50]) });
-    await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/Writer imports Markdown/);
+    await expect.poll(() => f.page.locator(".notice").first().innerText()).toMatch(/Writer imports Word \(\.docx\), Markdown/);
     expect(await f.library.titles()).toHaveLength(5);
     // Not text under a text name (issue 17): refused, saying what it is; nothing created.
     const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), randomBytes(20_000)]);
