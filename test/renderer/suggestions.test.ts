@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { EditorState, TextSelection, type Command, type Transaction } from "prosemirror-state";
 import { history, undo } from "prosemirror-history";
 import { splitBlock } from "prosemirror-commands";
+import { replaceAll, search, SearchQuery, setSearchState } from "prosemirror-search";
+import { Slice, Fragment } from "prosemirror-model";
 import type { Node as PMNode } from "prosemirror-model";
 import { schema as s } from "../../src/shared/editor/schema";
 import { acceptedView, listSuggestions } from "../../src/shared/suggestions";
@@ -25,7 +27,7 @@ class Window {
     readonly who = ADA,
     suggesting = true,
   ) {
-    this.state = EditorState.create({ schema: s, doc, plugins: [suggestingPlugin(), history()] });
+    this.state = EditorState.create({ schema: s, doc, plugins: [suggestingPlugin(), history(), search()] });
     setSuggester(this.state, this.raw, who);
     if (suggesting) toggleSuggesting(this.state, this.raw, true);
   }
@@ -158,6 +160,25 @@ describe("Suggesting mode rewrites the writer's edits", () => {
   it("a deletion across paragraphs strikes the text of both and keeps them apart", () => {
     const w = new Window(doc(p("One"), p("Two"))).select(2, 8).backspace();
     expect(show(w.doc)).toBe("O[-ne-] | [-Tw-]o");
+  });
+
+  it("pasted words are an insertion; pasted paragraphs keep their structure and all their text is an insertion", () => {
+    const w = new Window(doc(p("Hello world"))).caret(6);
+    w.dispatch(w.state.tr.replaceSelection(new Slice(Fragment.from(s.text(" big", [s.marks.em!.create()])), 0, 0)).setMeta("paste", true));
+    expect(show(w.doc)).toBe("Hello[+ big+] world");
+    expect(w.doc.nodeAt(6)!.marks.map((m) => m.type.name).sort()).toEqual(["em", "insertion"]);
+    w.caret(3);
+    w.dispatch(w.state.tr.replaceSelection(new Slice(Fragment.from([p("A"), p("B")]), 1, 1)).setMeta("paste", true));
+    expect(show(w.doc)).toBe("He[+A+] | [+B+]llo[+ big+] world");
+  });
+
+  it("replace all, in Suggesting mode, suggests each replacement", () => {
+    const w = new Window(doc(p("a cat, a hat"), p("a bat")));
+    w.raw(setSearchState(w.state.tr, new SearchQuery({ search: "at", replace: "og" })));
+    replaceAll(w.state, w.dispatch);
+    expect(show(w.doc)).toBe("a c[-at-][+og+], a h[-at-][+og+] | a b[-at-][+og+]");
+    expect(listSuggestions(w.doc)).toHaveLength(3);
+    expect(show(acceptedView(w.doc))).toBe("a cog, a hog | a bog");
   });
 
   it("the binding's remote patches, integrity repairs and undo are never rewritten", () => {

@@ -21,6 +21,8 @@ import { EditorState, TextSelection, type PluginView, type Transaction } from "p
 import type { EditorView } from "prosemirror-view";
 import { history, undo } from "prosemirror-history";
 import { splitBlock } from "prosemirror-commands";
+import { replaceAll, search, SearchQuery, setSearchState } from "prosemirror-search";
+import { Fragment, Slice } from "prosemirror-model";
 import type { Node as PMNode } from "prosemirror-model";
 import { schema, schemaAdapter } from "../../src/shared/editor/schema";
 import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
@@ -54,7 +56,7 @@ class SuggestingWindow {
       onMismatch: (m) => this.mismatches.push(describeMismatch(m)),
       raise: () => undefined,
     });
-    this.state = EditorState.create({ schema, doc: renderDocument(handle as DocHandle<unknown>), plugins: [sync.plugin, history(), suggestingPlugin(), integrity.plugin] });
+    this.state = EditorState.create({ schema, doc: renderDocument(handle as DocHandle<unknown>), plugins: [sync.plugin, history(), search(), suggestingPlugin(), integrity.plugin] });
     this.#views = this.state.plugins.flatMap((p) => (p.spec.view ? [p.spec.view(this as unknown as EditorView)] : []));
     setSuggester(this.state, this.dispatch, { name: NAMES[index]!, writer: `writer-${index}` });
   }
@@ -97,6 +99,8 @@ type Op =
   | { kind: "enter"; w: number; at: number }
   | { kind: "decide"; w: number; pick: number; accept: boolean; scope: "one" | "author" | "all" }
   | { kind: "undo"; w: number }
+  | { kind: "replaceAll"; w: number; find: string; replace: string }
+  | { kind: "paste"; w: number; at: number; paragraphs: boolean }
   | { kind: "sync"; from: number; to: number };
 
 const writer = fc.nat(2);
@@ -111,6 +115,8 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("enter" as const), w: writer, at }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("decide" as const), w: writer, pick: fc.nat(10), accept: fc.boolean(), scope: fc.constantFrom("one" as const, "one" as const, "author" as const, "all" as const) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("undo" as const), w: writer }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("replaceAll" as const), w: writer, find: fc.constantFrom("o", "e ", "ck"), replace: fc.constantFrom("", "0", "ee") }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("paste" as const), w: writer, at, paragraphs: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant("sync" as const), from: writer, to: writer }) },
 );
 
@@ -180,6 +186,17 @@ function apply(wins: SuggestingWindow[], o: Op): void {
     case "undo":
       undo(win.state, win.dispatch);
       return;
+    case "replaceAll":
+      win.dispatch(setSearchState(win.state.tr, new SearchQuery({ search: o.find, replace: o.replace })));
+      replaceAll(win.state, win.dispatch);
+      return;
+    case "paste": {
+      setCaret(select(win, o.at, 0).from);
+      const p = (text: string) => schema.nodes.paragraph!.create(null, schema.text(text));
+      const slice = o.paragraphs ? new Slice(Fragment.from([p("one"), p("two")]), 1, 1) : new Slice(Fragment.from(schema.text("pasted")), 0, 0);
+      win.dispatch(win.state.tr.replaceSelection(slice).setMeta("paste", true));
+      return;
+    }
   }
 }
 

@@ -234,6 +234,8 @@ class Rewrite {
 
   replace(from: number, to: number, slice: Slice, single: boolean): void {
     const { out } = this;
+    // Each replacement of a transaction is its own suggestion (replace all: one per match).
+    this.id = null;
     const doc = out.doc;
     const $from = doc.resolve(from);
     const $to = doc.resolve(to);
