@@ -26,7 +26,7 @@ import { Fragment, Slice } from "prosemirror-model";
 import type { Node as PMNode } from "prosemirror-model";
 import { schema, schemaAdapter } from "../../src/shared/editor/schema";
 import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
-import { writerSyncPlugin } from "../../src/renderer/src/editor/sync";
+import { writerSyncPlugin, type SyncStats } from "../../src/renderer/src/editor/sync";
 import { describeMismatch, integrityPlugin, renderDocument, sameContent } from "../../src/renderer/src/editor/integrity";
 import { acceptSuggestions, rejectSuggestions, setSuggester, suggestingPlugin, suggestTransaction, toggleSuggesting } from "../../src/renderer/src/editor/suggesting";
 import { toggleInlineMark } from "../../src/renderer/src/editor/commands";
@@ -43,12 +43,15 @@ class SuggestingWindow {
   state: EditorState;
   readonly mismatches: string[] = [];
   readonly #views: PluginView[];
+  /** The sync plugin's counts: `reconciled` is how often the editor had to be set right from the document. */
+  readonly stats: SyncStats;
 
   constructor(
     readonly handle: DocHandle<WriterDocument>,
     readonly index: number,
   ) {
     const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
+    this.stats = sync.stats;
     const integrity = integrityPlugin({
       handle: handle as DocHandle<unknown>,
       mode: "strict",
@@ -66,8 +69,7 @@ class SuggestingWindow {
 
   dispatch = (tr: Transaction): void => {
     const prev = this.state;
-    const id = `${NAMES[this.index]}-${this.ids++}`;
-    this.state = this.state.apply(suggestTransaction(this.state, tr, { now: () => 1_000 + this.ids, newId: () => id }));
+    this.state = this.state.apply(suggestTransaction(this.state, tr, { now: () => 1_000 + this.ids, newId: () => `${NAMES[this.index]}-${this.ids++}` }));
     for (const view of this.#views) view.update?.(this as unknown as EditorView, prev);
   };
 
@@ -129,7 +131,22 @@ function select(win: SuggestingWindow, pick: number, len: number): { from: numbe
   return { from, to };
 }
 
+/**
+ * Runs `o`, and checks what it did where it was done: an edit of text or marks reached
+ * Automerge as the editor had it (the editor never had to be set right from the
+ * document afterwards: a mark the binding stored under the wrong name did), and a
+ * decision left none of the suggestions it decided.
+ */
 function apply(wins: SuggestingWindow[], o: Op): void {
+  const win = o.kind === "sync" ? null : wins[o.w % wins.length]!;
+  const reconciled = win?.stats.reconciled ?? 0;
+  run(wins, o);
+  if (win && ["type", "delete", "replace", "format", "decide", "replaceAll"].includes(o.kind)) {
+    expect(win.stats.reconciled, `${o.kind} by ${NAMES[win.index]} reached the document as the editor had it`).toBe(reconciled);
+  }
+}
+
+function run(wins: SuggestingWindow[], o: Op): void {
   if (o.kind === "sync") {
     if (o.from % wins.length !== o.to % wins.length) wins[o.to % wins.length]!.handle.merge(wins[o.from % wins.length]!.handle);
     return;
@@ -181,6 +198,8 @@ function apply(wins: SuggestingWindow[], o: Op): void {
       if (!s) return;
       const filter = o.scope === "all" ? ("all" as const) : o.scope === "author" ? { writer: s.writer, author: s.author } : { id: s.id };
       (o.accept ? acceptSuggestions(filter) : rejectSuggestions(filter))(win.state, win.dispatch);
+      const left = listSuggestions(win.state.doc).filter((x) => (filter === "all" ? true : "id" in filter ? x.id === filter.id : x.writer === filter.writer && (filter.writer !== null || x.author === filter.author)));
+      expect(left, "what was decided is no longer suggested").toEqual([]);
       return;
     }
     case "undo":
