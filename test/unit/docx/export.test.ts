@@ -10,9 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mammoth from "mammoth";
 import { unzipSync } from "fflate";
+import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { commentsForDocx } from "../../../src/shared/convert/docx/document";
 import { initialsOf, pageSizeFor, toDocx } from "../../../src/shared/convert/docx/export";
+import { schema } from "../../../src/shared/editor/schema";
 import { ADA, BOB, T0, all, part, pmOf, reviewedDocument, textOf, type XmlNode } from "./support";
 
 async function exported(locale = "en-US"): Promise<Uint8Array> {
@@ -125,6 +127,18 @@ describe("Word export", () => {
     const size = (bytes: Uint8Array) => all(part(bytes, "word/document.xml"), "w:pgSz").map((s) => [attr(s, "w:w"), attr(s, "w:h")]);
     expect(size(await exported("en-US"))).toEqual([["12240", "15840"]]);
     expect(size(await exported("fr-FR"))).toEqual([["11906", "16838"]]);
+  });
+
+  it("writes well-formed XML from any text: control characters and lone surrogates are dropped", async () => {
+    const n = schema.nodes;
+    const doc = n.doc!.create(null, [n.paragraph!.create(null, schema.text("a\u0001b\u000bc\ufffed\ud800e\tf"))]);
+    const thread = { id: "c", anchor: { before: null, after: "x" }, quote: "", messages: [{ id: "m", author: "Eve\u0007", writer: "w", at: 0, text: "bad\u0000 text" }], resolved: null };
+    const bytes = await toDocx({ doc, title: "Title\u0002", comments: [{ id: "c", from: 1, to: 3, thread }] });
+    for (const name of ["word/document.xml", "word/comments.xml", "docProps/core.xml"]) {
+      expect(XMLValidator.validate(new TextDecoder().decode(unzipSync(bytes)[name]!)), name).toBe(true);
+    }
+    expect(textOf(part(bytes, "word/document.xml"))).toBe("Titleabcde\tf");
+    expect(attr(all(part(bytes, "word/comments.xml"), "w:comment")[0]!, "w:author")).toBe("Eve");
   });
 
   it("gives comment authors initials as Word does", () => {

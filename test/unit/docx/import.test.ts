@@ -233,6 +233,12 @@ describe("Word import of bad and hostile files", () => {
     expect(refusal(wordPackage({ body: "<w:p/>", extra: { "word/styles.xml": `<!DOCTYPE x [<!ENTITY e SYSTEM "http://evil.example/">]><w:styles/>` } }))).toMatch(/DOCTYPE or ENTITY/);
   });
 
+  it("reads content controls nested as deep as Word makes them, and refuses XML nested deeper than any document", () => {
+    const nested = (depth: number) => "<w:sdt><w:sdtContent>".repeat(depth) + "<w:p><w:r><w:t>deep</w:t></w:r></w:p>" + "</w:sdtContent></w:sdt>".repeat(depth);
+    expect(fromDocx(wordPackage({ body: nested(60) })).doc.textContent).toBe("deep");
+    expect(refusal(wordPackage({ body: nested(1000) }))).toMatch(/damaged: its text is not readable XML/);
+  });
+
   it("refuses a huge file before reading it", () => {
     const huge = new Uint8Array(DOCX_LIMITS.fileBytes + 1);
     huge.set([0x50, 0x4b, 0x03, 0x04]);

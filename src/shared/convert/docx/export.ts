@@ -96,6 +96,12 @@ interface Context {
   orderedInstance: number;
 }
 
+/** Text as XML 1.0 allows it: no control characters (but tab and newline), no U+FFFE/U+FFFF, no lone surrogates. */
+export function xmlSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "");
+}
+
 function wordDate(ms: unknown): string {
   const n = typeof ms === "number" && Number.isFinite(ms) && ms > 0 ? ms : 0;
   // Word drops the milliseconds; so do we, so that a round trip compares equal.
@@ -118,9 +124,9 @@ function runOptions(marks: readonly Mark[]): IRunOptions {
 function runFor(ctx: Context, text: string | null, marks: readonly Mark[]): ParagraphChild {
   const options = runOptions(marks);
   const suggestion = marks.find((m) => m.type.name === "insertion" || m.type.name === "deletion");
-  const content: IRunOptions = text === null ? { ...options, break: 1 } : { ...options, text };
+  const content: IRunOptions = text === null ? { ...options, break: 1 } : { ...options, text: xmlSafe(text) };
   if (!suggestion) return new TextRun(content);
-  const change = { id: ctx.revision++, author: String(suggestion.attrs.author || "Someone"), date: wordDate(suggestion.attrs.at) };
+  const change = { id: ctx.revision++, author: xmlSafe(String(suggestion.attrs.author || "Someone")).slice(0, 200), date: wordDate(suggestion.attrs.at) };
   return suggestion.type.name === "insertion" ? new InsertedTextRun({ ...content, ...change }) : new DeletedTextRun({ ...content, ...change });
 }
 
@@ -250,11 +256,12 @@ function wordComments(threads: DocxComment[], ids: Map<string, number>): ICommen
     const root = next;
     ids.set(thread.id, root);
     thread.messages.forEach((message, i) => {
-      const text = message.deleted ? "(Comment deleted)" : message.text;
+      const text = message.deleted ? "(Comment deleted)" : xmlSafe(String(message.text));
+      const author = xmlSafe(String(message.author || "")).slice(0, 200) || "Someone";
       out.push({
         id: next++,
-        author: message.author || "Someone",
-        initials: initialsOf(message.author || "Someone"),
+        author,
+        initials: initialsOf(author),
         date: new Date(wordDate(message.at)),
         children: text.split("\n").map((line) => new Paragraph({ children: [new TextRun(line)] })),
         ...(i > 0 ? { parentId: root } : {}),
@@ -301,13 +308,14 @@ export async function toDocx(input: DocxExportInput): Promise<Uint8Array> {
     add(ctx.ends, to, id);
   }
   const body: Paragraph[] = [];
-  if (title.trim()) body.push(new Paragraph({ heading: "Title", children: [new TextRun(title.replace(/\s+/g, " ").trim())] }));
+  const cleanTitle = xmlSafe(title).replace(/\s+/g, " ").trim();
+  if (cleanTitle) body.push(new Paragraph({ heading: "Title", children: [new TextRun(cleanTitle)] }));
   doc.forEach((node, offset) => blocks(ctx, node, offset, { quote: false, list: null }, body));
   if (body.length === 0) body.push(new Paragraph({}));
   const page = pageSizeFor(input.locale);
   const orderedConfigs = Array.from({ length: ctx.orderedInstance }, (_, i) => ({ reference: `ordered-${i}`, levels: levels("ordered") }));
   const file = new Document({
-    title: title.trim() || undefined,
+    title: cleanTitle || undefined,
     creator: "Writer",
     lastModifiedBy: "Writer",
     revision: 1,

@@ -70,6 +70,8 @@ const parser = new XMLParser({
   parseAttributeValue: false,
   ignoreDeclaration: true,
   ignorePiTags: true,
+  // Word nests a few levels per table or content control; deeper is a hostile file.
+  maxNestedTags: 400,
 });
 
 const NAMED: Record<string, string> = { amp: "&", lt: "<", gt: ">", quot: '"', apos: "'" };
