@@ -89,23 +89,25 @@ describe("Word export", () => {
       [ADA.name, "AL", "Is it a storm or a squall?"],
       [BOB.name, "BE", "A storm: the boats stay in."],
       [ADA.name, "AL", "Fine by me."],
+      [ADA.name, "AL", "Join these?"],
       [BOB.name, "BE", "Too much formattingin one line."],
       [BOB.name, "BE", "Keep this list?"],
     ]);
     expect(new Date(attr(comments[0]!, "w:date")).getTime()).toBe(T0 + 1000);
     // Two paragraphs for a comment written on two lines.
-    expect(all(comments[3], "w:p")).toHaveLength(2);
+    expect(all(comments[4], "w:p")).toHaveLength(2);
     // Every thread's first comment has its range in the text; replies point to it.
     const ids = comments.map((c) => attr(c, "w:id"));
-    expect(starts).toEqual(expect.arrayContaining([ids[0], ids[3], ids[4]]));
+    expect(starts).toEqual(expect.arrayContaining([ids[0], ids[3], ids[4], ids[5]]));
     const paraIds = comments.map((c) => attr(all(c, "w:p").at(-1)!, "w14:paraId"));
     const extended = all(part(bytes, "word/commentsExtended.xml"), "w15:commentEx").map((e) => [attr(e, "w15:paraId"), attr(e, "w15:paraIdParent"), attr(e, "w15:done")]);
     expect(extended).toEqual([
       [paraIds[0], "", ""],
       [paraIds[1], paraIds[0], ""],
       [paraIds[2], paraIds[0], ""],
-      [paraIds[3], "", "1"],
-      [paraIds[4], "", ""],
+      [paraIds[3], "", ""],
+      [paraIds[4], "", "1"],
+      [paraIds[5], "", ""],
     ]);
   });
 
@@ -117,8 +119,10 @@ describe("Word export", () => {
       return [...inner.matchAll(/<w:t[^>]*>([^<]*)<\/w:t>/g)].map((m) => m[1]).join("");
     };
     expect(between("0")).toBe("storm came");
-    expect(between("3")).toBe("bold, italic");
-    expect(between("4")).toBe("nested");
+    expect(between("3")).toBe("hills.Plain,");
+    expect(xml.indexOf('<w:commentRangeEnd w:id="3"/>')).toBeGreaterThan(xml.indexOf("hills.</w:t></w:r></w:p>"));
+    expect(between("4")).toBe("bold, italic");
+    expect(between("5")).toBe("nested");
   });
 
   it("sizes the page for the writer's country: Letter in the Americas and the Philippines, A4 elsewhere", async () => {

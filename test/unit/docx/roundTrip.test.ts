@@ -68,10 +68,11 @@ describe("Word round trip", () => {
 
   it("keeps the comments on the same words, with their replies, authors, times and resolved state", async () => {
     const { before, after, added } = await roundTrip();
-    expect(added).toBe(3);
+    expect(added).toBe(4);
     expect(threads(after)).toEqual(threads(before));
     expect(threads(after).map((t) => [t.on, t.resolved, t.messages.length])).toEqual([
       ["storm came", false, 3],
+      ["hills.\uFFFCPlain,", false, 1],
       ["bold, italic", true, 1],
       ["nested", false, 1],
     ]);

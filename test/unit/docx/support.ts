@@ -59,6 +59,8 @@ export function reviewedDocument(): A.Doc<WriterDocument> {
     const bold = addComment(d, rangeOf(d, "bold, italic"), "Too much formatting\nin one line.", BOB, T0 + 4000, "c-bold");
     resolveComment(d, bold, ADA, T0 + 5000);
     addComment(d, rangeOf(d, "nested"), "Keep this list?", BOB, T0 + 6000, "c-list");
+    // Across two paragraphs: from the end of one into the next.
+    addComment(d, { start: rangeOf(d, "hills.").start, end: rangeOf(d, "Plain,").end }, "Join these?", ADA, T0 + 7000, "c-across");
   });
 }
 

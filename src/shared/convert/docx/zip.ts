@@ -23,8 +23,11 @@ export const DOCX_LIMITS = {
   totalBytes: 200 * 1024 * 1024,
   /** One part that is read (document.xml of a long novel is a few MB). */
   partBytes: 40 * 1024 * 1024,
-  /** A part larger than `ratioFloor` that compresses better than this is a bomb; real XML is 5-30x. */
-  ratio: 200,
+  /**
+   * A part larger than `ratioFloor` that compresses better than this is a bomb: Word's
+   * XML is 5-30x, very repetitive text about 70x, and deflate's most is about 1030x.
+   */
+  ratio: 400,
   ratioFloor: 1024 * 1024,
 };
 
