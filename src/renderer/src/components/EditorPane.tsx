@@ -1,4 +1,4 @@
-import { startTransition, useCallback, useEffect, useRef, useState } from "react";
+import { startTransition, useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { exportDocument, exportPdf, type ExportKind } from "../importExport";
 import { listenForDesktopCommands } from "../desktopCommands";
 import { FindBar } from "./FindBar";
@@ -27,6 +27,9 @@ import { nameVersion, restoreVersion, versionKey } from "../../../shared/history
 import { amSpliceIdxToPmIdx } from "@automerge/prosemirror/dist/traversal.js";
 import { schemaAdapter } from "../../../shared/editor/schema";
 import { placeOpeningTyping, takeOpeningTyping } from "../openingTyping";
+import { useComments } from "../comments/useComments";
+import { CommentsMargin } from "./CommentsMargin";
+import { CommentsPanel } from "./CommentsPanel";
 import { SuggestionsPanel } from "./SuggestionsPanel";
 
 /** How long Ctrl+S's "Saved — Writer saves as you type" shows. */
@@ -221,6 +224,10 @@ function LoadedEditor({
   const [preview, setPreview] = useState<VersionChoice | null>(null);
   const presence = usePresence(handle, user, view, view ? editorRef.current?.amIndexOf : undefined);
   const offlineReturn = useOfflineReturn(handle, view, sync?.connection);
+  const commentAuthor = useMemo(() => ({ name: user.name, writer: writerId }), [user.name, writerId]);
+  const commentEditor = useMemo(() => (view && editorRef.current ? { view, flush: editorRef.current.flush, held: editorRef.current.held } : null), [view]);
+  const comments = useComments(handle, commentEditor, commentAuthor, onNotice);
+  const [commentsPanel, setCommentsPanel] = useState(false);
   // Alone, typing is grouped into one change per burst; with anyone else here, each
   // keystroke is committed (and broadcast) at once, as real time needs.
   const alone = presence.peers.length === 0;
@@ -461,6 +468,7 @@ function LoadedEditor({
           }}
           historyOpen={historyOpen}
           peers={presence.peers}
+          comments={{ onComment: () => void (comments.startComment() || onNotice("Select the words to comment on first.")), onPanel: () => setCommentsPanel((o) => !o), panelOpen: commentsPanel }}
         />
       )}
       {offlineReturn.who.length > 0 && !preview && (
@@ -486,6 +494,7 @@ function LoadedEditor({
           />
         )}
         <div className="scroller" hidden={preview !== null}>
+          <div className="page-row">
           <article className="page">
             <input
               className="title-input"
@@ -503,7 +512,10 @@ function LoadedEditor({
             />
             <div ref={mountRef} className="editor-mount" data-document={handle.url} />
           </article>
+          {view && state && <CommentsMargin model={comments} view={view} state={state} showThreads={!commentsPanel} />}
+          </div>
         </div>
+        {commentsPanel && !preview && <CommentsPanel model={comments} onClose={() => setCommentsPanel(false)} />}
         {view && state && !preview && <SuggestionsPanel view={view} state={state} who={{ name: user.name, writer: writerId }} authors={handle.doc()?.authors} />}
         {historyOpen && (
           <HistoryPanel

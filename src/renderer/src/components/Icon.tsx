@@ -15,6 +15,8 @@ const paths = {
   rule: "M4 12h16M4 6h.01M20 6h.01M4 18h.01M20 18h.01",
   more: "M6 12h.01M12 12h.01M18 12h.01",
   history: "M12 7.5V12l3 2M3.5 12A8.5 8.5 0 1 0 6 6M3.5 3.5V8H8",
+  comment: "M20 14a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2h12a2 2 0 0 1 2 2zM8 9h8M8 12h5",
+  comments: "M17 9V6a2 2 0 0 0-2-2H5a2 2 0 0 0-2 2v10l3-3h2M11 11h8a2 2 0 0 1 2 2v8l-3-3h-5a2 2 0 0 1-2-2z",
 } as const;
 
 export type IconName = keyof typeof paths;

@@ -23,6 +23,7 @@ const SHORTCUTS: [string, [string, string][]][] = [
       ["Shift+Mod+X", "Strikethrough"],
       ["Mod+E", "Code"],
       ["Mod+K", "Link"],
+      ["Mod+Alt+M", "Comment on the selection"],
       ["Mod+Alt+Shift+S", "Switch between Editing and Suggesting"],
       ["Mod+Z", "Undo your own typing"],
       [isMac ? "Shift+Mod+Z" : "Mod+Y", "Redo"],

@@ -22,6 +22,7 @@ import { isElectron } from "../platform";
 import { Icon, type IconName } from "./Icon";
 import type { ExportKind } from "../importExport";
 import type { Peer } from "../presence/usePresence";
+import { COMMENT_SHORTCUT } from "./CommentsMargin";
 import { SuggestingSwitch } from "./SuggestingSwitch";
 
 /** "Ada Lovelace" → "AL"; one letter for one word. */
@@ -44,6 +45,7 @@ export function Toolbar({
   onHistory,
   historyOpen,
   peers,
+  comments,
 }: {
   view: EditorView;
   state: EditorState;
@@ -56,6 +58,8 @@ export function Toolbar({
   onHistory: () => void;
   historyOpen: boolean;
   peers: Peer[];
+  /** Comment on the selection, and show or hide the comments panel. */
+  comments?: { onComment: () => void; onPanel: () => void; panelOpen: boolean };
 }) {
   const [linkOpen, setLinkOpen] = useState(false);
   const [menuOpen, setMenuOpen] = useState(false);
@@ -141,6 +145,13 @@ export function Toolbar({
         {button("quote", "Quote", `${mod}Shift+B`, toggleBlockquote(), isInside(state, schema.nodes.blockquote!))}
         {button("rule", "Horizontal rule", `${mod}Enter`, insertHorizontalRule)}
       </Group>
+      {comments && (
+        <Group>
+          <button type="button" className="tool" aria-label="Comment" title={`Comment (${COMMENT_SHORTCUT})`} disabled={state.selection.empty} onMouseDown={(e) => e.preventDefault()} onClick={comments.onComment}>
+            <Icon name="comment" />
+          </button>
+        </Group>
+      )}
       <span className="toolbar-spacer" />
       <SuggestingSwitch view={view} state={state} />
       {peers.length > 0 && (
@@ -152,6 +163,11 @@ export function Toolbar({
           ))}
           {peers.length > 5 && <span className="peer peer-more">+{peers.length - 5}</span>}
         </span>
+      )}
+      {comments && (
+        <button type="button" className={`tool ${comments.panelOpen ? "active" : ""}`} aria-label="All comments" aria-pressed={comments.panelOpen} title="All comments" onClick={comments.onPanel}>
+          <Icon name="comments" />
+        </button>
       )}
       <button type="button" className={`tool ${historyOpen ? "active" : ""}`} aria-label="Version history" aria-pressed={historyOpen} title="Version history" onClick={onHistory}>
         <Icon name="history" />

@@ -12,6 +12,7 @@ import { dropCursor } from "prosemirror-dropcursor";
 import { search } from "prosemirror-search";
 import { remoteCursorsPlugin } from "../presence/cursors";
 import { offlineReturnPlugin } from "../history/offlineReturn";
+import { commentsPlugin } from "../comments/highlight";
 import { gapCursor } from "prosemirror-gapcursor";
 import { init } from "@automerge/prosemirror";
 import type { DocHandle } from "@automerge/automerge-repo/slim";
@@ -176,6 +177,8 @@ export interface WriterEditor {
   amIndexOf(pos: number): number | null;
   /** Commits typing held for a burst's change: before reading or changing the document elsewhere. */
   flush(): void;
+  /** How many keystrokes are held, not yet in the document. */
+  held(): number;
   /** Groups typing into one change per burst (alone in the document) or commits every keystroke (others are here). */
   setGrouping(on: boolean): void;
   destroy(): void;
@@ -217,6 +220,8 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
       remoteCursorsPlugin(),
       // What others changed while this window was offline (history/offlineReturn.ts).
       offlineReturnPlugin(),
+      // Commented text (comments/highlight.ts).
+      commentsPlugin(),
       // Editing or Suggesting, this window's mode (suggesting.ts; the rewrite is in dispatchTransaction).
       suggestingPlugin(),
       // Last: sees each transaction's result, after every other plugin's (integrity.ts).
@@ -272,6 +277,7 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
     stats,
     amIndexOf: (pos) => amIndexOf(view.state.doc, pos),
     flush: sync.flush,
+    held: sync.held,
     setGrouping: sync.setGrouping,
     destroy: () => {
       sync.flush();
