@@ -111,6 +111,24 @@ describe("Word export", () => {
     ]);
   });
 
+  it("gives replies the range and reference of their thread's first comment, as Word writes them", async () => {
+    const bytes = await exported();
+    const document = part(bytes, "word/document.xml");
+    const ids = all(part(bytes, "word/comments.xml"), "w:comment").map((c) => attr(c, "w:id"));
+    for (const tag of ["w:commentRangeStart", "w:commentRangeEnd", "w:commentReference"]) expect(all(document, tag).map((x) => attr(x, "w:id")).sort(), tag).toEqual([...ids].sort());
+  });
+
+  it("puts a comment on deleted text at the start, saying what it was on", async () => {
+    const n = schema.nodes;
+    const doc = n.doc!.create(null, [n.paragraph!.create(null, schema.text("What is left."))]);
+    const thread = { id: "c", anchor: { before: null, after: "x" }, quote: "the old\nending", messages: [{ id: "m", author: "Ada", writer: "w", at: T0, text: "Why cut this?" }], resolved: null };
+    const bytes = await toDocx({ doc, title: "", comments: [{ id: "c", from: null, to: null, thread }] });
+    const comment = all(part(bytes, "word/comments.xml"), "w:comment")[0]!;
+    expect(all(comment, "w:p").map((p) => textOf(p))).toEqual(["On deleted text “the old ending”:", "Why cut this?"]);
+    const xml = new TextDecoder().decode(unzipSync(bytes)["word/document.xml"]!);
+    expect(xml.indexOf('<w:commentRangeStart w:id="0"/>')).toBeLessThan(xml.indexOf("What is left."));
+  });
+
   it("puts each comment's range around its words", async () => {
     const bytes = await exported();
     const xml = new TextDecoder().decode(unzipSync(bytes)["word/document.xml"]!);

@@ -249,14 +249,17 @@ function blocks(ctx: Context, node: PMNode, pos: number, where: BlockContext, ou
 }
 
 /** The comments as Word comments: one per message, replies linked to their thread's first. */
-function wordComments(threads: DocxComment[], ids: Map<string, number>): ICommentOptions[] {
+function wordComments(threads: DocxComment[], ids: Map<string, number[]>): ICommentOptions[] {
   const out: ICommentOptions[] = [];
   let next = 0;
-  for (const { thread } of threads) {
+  for (const { thread, from, to } of threads) {
     const root = next;
-    ids.set(thread.id, root);
+    ids.set(thread.id, Array.from(thread.messages, (_, i) => root + i));
+    const onDeleted = from === null || to === null || to <= from;
     thread.messages.forEach((message, i) => {
-      const text = message.deleted ? "(Comment deleted)" : xmlSafe(String(message.text));
+      let text = message.deleted ? "(Comment deleted)" : xmlSafe(String(message.text));
+      // Word has no place for a comment whose words are gone: it goes at the start, saying what it was on.
+      if (i === 0 && onDeleted) text = `On deleted text “${xmlSafe(String(thread.quote ?? "")).replace(/\s+/g, " ").slice(0, 200)}”:\n${text}`;
       const author = xmlSafe(String(message.author || "")).slice(0, 200) || "Someone";
       out.push({
         id: next++,
@@ -276,7 +279,7 @@ function wordComments(threads: DocxComment[], ids: Map<string, number>): ICommen
 export async function toDocx(input: DocxExportInput): Promise<Uint8Array> {
   const { doc, title } = input;
   const threads = (input.comments ?? []).filter((c) => !c.thread.deleted && c.thread.messages.length > 0);
-  const ids = new Map<string, number>();
+  const ids = new Map<string, number[]>();
   const comments = wordComments(threads, ids);
   const ctx: Context = { starts: new Map(), ends: new Map(), revision: 1, orderedInstance: 0 };
   const textblocks: { start: number; end: number }[] = [];
@@ -287,7 +290,8 @@ export async function toDocx(input: DocxExportInput): Promise<Uint8Array> {
   const add = (map: Map<number, number[]>, pos: number, id: number) => map.set(pos, [...(map.get(pos) ?? []), id]);
   const firstStart = textblocks[0]?.start ?? 1;
   for (const c of threads) {
-    const id = ids.get(c.thread.id)!;
+    // Replies get the same range as their thread's first comment, as Word writes them.
+    const threadIds = ids.get(c.thread.id)!;
     // The edges of a comment are moved into text: a range that begins or ends between
     // blocks begins at the next textblock's start and ends at the previous one's end.
     let from = c.from;
@@ -304,8 +308,10 @@ export async function toDocx(input: DocxExportInput): Promise<Uint8Array> {
       // On deleted text: a comment on the document's first word... at its very start.
       from = to = firstStart;
     }
-    add(ctx.starts, from, id);
-    add(ctx.ends, to, id);
+    for (const id of threadIds) {
+      add(ctx.starts, from, id);
+      add(ctx.ends, to, id);
+    }
   }
   const body: Paragraph[] = [];
   const cleanTitle = xmlSafe(title).replace(/\s+/g, " ").trim();
