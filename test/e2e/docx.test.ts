@@ -96,6 +96,9 @@ describe("Word files in the browser shell", () => {
     await expect.poll(() => editor.text.locator("ins.suggestion-insert").getAttribute("title")).toMatch(/^Suggested insertion by Bob Editor/);
     expect(await editor.text.locator("del.suggestion-delete").innerText()).toBe(" in the rain");
     expect(await editor.text.locator("strong").innerText()).toBe("harbour master");
+    // The open comment is in the margin beside its words (the resolved one is not).
+    await expect.poll(() => f.page.getByText("Who did?").count()).toBe(1);
+    expect(await f.page.getByText("How late?").count()).toBe(0);
     if (process.env.WRITER_SCREENSHOTS) await f.page.screenshot({ path: path.join(process.env.WRITER_SCREENSHOTS, "docx-imported.png") });
 
     // The stored document holds the comments on their words (read from a backup of it).
