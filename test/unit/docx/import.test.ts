@@ -5,6 +5,8 @@
  */
 import { Document, ExternalHyperlink, FootnoteReferenceRun, HeadingLevel, ImageRun, LevelFormat, Packer, Paragraph, Table, TableCell, TableRow, TextRun } from "docx";
 import { deflateSync, strToU8, zipSync } from "fflate";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { DOCX_LIMITS, DocxRefused, describeDocxLeftOut, fromDocx } from "../../../src/shared/convert/docx/import";
 import { deflated, rawZip, wordPackage } from "./support";
@@ -77,6 +79,37 @@ describe("Word import of files made by another writer (the docx library)", () =>
     expect(href).toBe("https://example.org/moby");
     expect(result.leftOut).toEqual({ media: 1, tables: 1, footnotes: 1, textBoxes: 0, equations: 0, fields: 0, comments: 0 });
     expect(describeDocxLeftOut(result.leftOut)).toBe("Left out, as Writer cannot hold them yet: an image and a footnote. A table is now rows of text.");
+  });
+});
+
+describe("Word import of files Word wrote (mammoth's test files)", () => {
+  const word = (name: string) => fromDocx(new Uint8Array(readFileSync(path.join(__dirname, "../../fixtures/docx-word", name))));
+
+  it("reads comments, including one Word placed on a point after the last word", () => {
+    const r = word("comments.docx");
+    expect(r.doc.toString()).toBe('doc(paragraph("Ouch."))');
+    expect(r.comments.map((c) => ({ on: r.doc.textBetween(c.from, c.to), messages: c.messages.map((m) => `${m.author}: ${m.text}`), resolved: c.resolved }))).toEqual([
+      { on: "Ouch", messages: ["Michael Williamson: A tachyon walks into a bar."], resolved: false },
+      { on: ".", messages: ["Michael Williamson: Fin."], resolved: false },
+    ]);
+    expect(r.comments[0]!.messages[0]!.at).toBe(Date.parse("2016-07-03T15:10:00Z"));
+  });
+
+  it("reads lists, marks, strict-format and byte-order-marked files", () => {
+    expect(word("simple-list.docx").doc.toString()).toBe('doc(bullet_list(list_item(paragraph("Apple")), list_item(paragraph("Banana"))))');
+    expect(word("underline.docx").doc.toString()).toBe('doc(paragraph(strong("The "), strong(underline("Sunset")), strong(" Tree")))');
+    expect(word("strikethrough.docx").doc.toString()).toBe('doc(paragraph(strike("Today\'s Special: Salmon"), " Sold out"))');
+    expect(word("strict-format.docx").doc.textContent).toBe("Test");
+    expect(word("utf8-bom.docx").doc.textContent).toBe("This XML has a byte order mark.");
+  });
+
+  it("counts what it leaves out: tables (kept as rows), text boxes, footnotes, pictures", () => {
+    const tables = word("tables.docx");
+    expect(tables.doc.toString()).toBe('doc(paragraph("Above"), paragraph("Top left | Top right"), paragraph("Bottom left | Bottom right"), paragraph("Below"))');
+    expect(tables.leftOut.tables).toBe(1);
+    expect(word("text-box.docx").leftOut.textBoxes).toBe(1);
+    expect(word("footnotes.docx").leftOut.footnotes).toBe(2);
+    expect(word("tiny-picture.docx").leftOut.media).toBe(1);
   });
 });
 
