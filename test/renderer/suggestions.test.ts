@@ -184,6 +184,7 @@ describe("Suggesting mode rewrites the writer's edits", () => {
   it("the binding's remote patches, integrity repairs and undo are never rewritten", () => {
     const w = new Window(doc(p("Hello")));
     w.dispatch(w.state.tr.insertText("X", 1).setMeta("addToHistory", false));
+    expect(show(w.doc)).toBe("XHello");
     w.dispatch(w.state.tr.delete(1, 2).setMeta(REPAIR_META, true));
     expect(show(w.doc)).toBe("Hello");
     w.caret(6).type("!");
