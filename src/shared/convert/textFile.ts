@@ -15,7 +15,7 @@ const SIGNATURES: { bytes: number[]; what: string; hint?: string }[] = [
   { bytes: [0xff, 0xd8, 0xff], what: "a JPEG image" },
   { bytes: [0x47, 0x49, 0x46, 0x38], what: "a GIF image" },
   { bytes: [0x25, 0x50, 0x44, 0x46], what: "a PDF document" },
-  { bytes: [0x50, 0x4b, 0x03, 0x04], what: "a compressed archive (a ZIP file, or a Word or OpenDocument file)" },
+  { bytes: [0x50, 0x4b, 0x03, 0x04], what: "a compressed archive (a ZIP file, or a Word or OpenDocument file)", hint: "If it is a Word document, rename it to end in .docx and import it again." },
   { bytes: [0x1f, 0x8b], what: "a gzip-compressed file" },
   { bytes: [0x85, 0x6f, 0x4a, 0x83], what: "a Writer backup", hint: "Rename it to end in .automerge and import it again to get the document back with its history." },
 ];
