@@ -63,9 +63,9 @@ export function pageSizeFor(locale: string | undefined): { name: "Letter" | "A4"
 }
 
 /** The fonts Word users know, for code and for the rest. */
-export const CODE_FONT = "Courier New";
-export const CODE_BLOCK_STYLE = "HTMLPreformatted";
-export const QUOTE_STYLE = "Quote";
+const CODE_FONT = "Courier New";
+const CODE_BLOCK_STYLE = "HTMLPreformatted";
+const QUOTE_STYLE = "Quote";
 
 const BULLETS = ["•", "◦", "▪"];
 const ORDERED_FORMATS = [LevelFormat.DECIMAL, LevelFormat.LOWER_LETTER, LevelFormat.LOWER_ROMAN];
@@ -97,7 +97,7 @@ interface Context {
 }
 
 /** Text as XML 1.0 allows it: no control characters (but tab and newline), no U+FFFE/U+FFFF, no lone surrogates. */
-export function xmlSafe(text: string): string {
+function xmlSafe(text: string): string {
   // eslint-disable-next-line no-control-regex
   return text.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "");
 }
