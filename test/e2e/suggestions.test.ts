@@ -1,6 +1,6 @@
 /**
- * Suggestions in Chromium through a real relay: Ada switches to Suggesting, replaces a
- * word, deletes some and types a sentence; Bob sees each as her suggestion, with her
+ * Suggestions in Chromium through a real relay: Ada switches to Suggesting, deletes
+ * letters with Backspace, replaces a word, deletes some words and types a sentence; Bob sees each as her suggestion, with her
  * name, and accepts one from the list; both end with the same text; Bob undoes his
  * accept and both see the suggestion again.
  *
@@ -40,6 +40,12 @@ describe("suggestions", () => {
     // Only Ada's window suggests.
     expect(await bobS.currentMode()).toBe("Editing");
 
+    // Backspace, as the browser does it: each press strikes the letter before the caret
+    // and moves left past it.
+    await editor.select("keeper");
+    await editor.press("ArrowRight");
+    await editor.press("Backspace");
+    await editor.press("Backspace");
     await editor.select("stairs");
     await editor.type("steps");
     await editor.select(" at dusk");
@@ -47,7 +53,7 @@ describe("suggestions", () => {
     await editor.focusEnd();
     await editor.type(" Then he rested.");
     await expect.poll(() => adaS.inserted()).toEqual(["steps", " Then he rested."]);
-    expect(await adaS.deleted()).toEqual(["stairs", " at dusk"]);
+    expect(await adaS.deleted()).toEqual(["er", "stairs", " at dusk"]);
     // Struck text stays in view until someone decides.
     expect(await editor.ownText()).toBe("The keeper climbed the stairssteps at dusk. Then he rested.");
     // Ada's typing and deleting stayed hers: nothing was removed from the document.
@@ -55,10 +61,10 @@ describe("suggestions", () => {
 
     // Bob sees them, as Ada's.
     await expect.poll(() => bobS.inserted(), { timeout: 15_000 }).toEqual(["steps", " Then he rested."]);
-    expect(await bobS.deleted()).toEqual(["stairs", " at dusk"]);
+    expect(await bobS.deleted()).toEqual(["er", "stairs", " at dusk"]);
     for (const title of await bobS.titles()) expect(title).toMatch(/^Suggested (insertion|deletion) by Ada Lovelace, /);
     await bobS.openList();
-    expect(await bobS.listed()).toEqual(["Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
+    expect(await bobS.listed()).toEqual(["Ada Lovelace: Delete er", "Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
     await screenshot(bob, "suggestions-list.png");
 
     // Bob accepts the replacement: both see "steps" and no "stairs".
@@ -66,8 +72,8 @@ describe("suggestions", () => {
     const accepted = "The keeper climbed the steps at dusk. Then he rested.";
     await expect.poll(() => bobs.ownText()).toBe(accepted);
     await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe(accepted);
-    expect(await adaS.deleted()).toEqual([" at dusk"]);
-    expect(await bobS.listed()).toEqual(["Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
+    expect(await adaS.deleted()).toEqual(["er", " at dusk"]);
+    expect(await bobS.listed()).toEqual(["Ada Lovelace: Delete er", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
 
     // Bob takes his accept back: the suggestion is there again, on both sides.
     await bobs.text.focus();
@@ -75,10 +81,15 @@ describe("suggestions", () => {
     const suggested = "The keeper climbed the stairssteps at dusk. Then he rested.";
     await expect.poll(() => bobs.ownText()).toBe(suggested);
     await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe(suggested);
-    await expect.poll(() => adaS.deleted()).toEqual(["stairs", " at dusk"]);
-    expect(await bobS.deleted()).toEqual(["stairs", " at dusk"]);
+    await expect.poll(() => adaS.deleted()).toEqual(["er", "stairs", " at dusk"]);
+    expect(await bobS.deleted()).toEqual(["er", "stairs", " at dusk"]);
     expect(await bobS.inserted()).toEqual(["steps", " Then he rested."]);
-    expect(await bobS.listed()).toEqual(["Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
+    expect(await bobS.listed()).toEqual(["Ada Lovelace: Delete er", "Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
+    // Ctrl+Alt+Shift+S switches Bob's window to Suggesting and back.
+    await bobs.press("Control+Alt+Shift+S");
+    expect(await bobS.currentMode()).toBe("Suggesting");
+    await bobs.press("Control+Alt+Shift+S");
+    expect(await bobS.currentMode()).toBe("Editing");
     // The word count counts the text as if the suggestions were accepted.
     await expect.poll(() => editor.counts()).toMatch(/^8 words/);
     expect(ada.errors).toEqual([]);
