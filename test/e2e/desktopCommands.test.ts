@@ -44,6 +44,9 @@ describe("the desktop menu's commands and writer:// links", () => {
     // File ▸ Export ▸ Markdown….
     const [download] = await Promise.all([page.waitForEvent("download"), command(page, { command: "export-markdown" })]);
     expect(download.suggestedFilename()).toBe("Harbour log.md");
+    // File ▸ Export ▸ Word (.docx)….
+    const [word] = await Promise.all([page.waitForEvent("download"), command(page, { command: "export-docx" })]);
+    expect(word.suggestedFilename()).toBe("Harbour log.docx");
 
     // File ▸ Open a Link….
     await command(page, { command: "open-link" });
