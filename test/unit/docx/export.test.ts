@@ -163,6 +163,20 @@ describe("Word export", () => {
     expect(attr(all(part(bytes, "word/comments.xml"), "w:comment")[0]!, "w:author")).toBe("Eve");
   });
 
+  it("gives every paragraph one style at most, also headings, lists and code inside quotes (Word refuses more)", async () => {
+    const n = schema.nodes;
+    const p = (text: string) => n.paragraph!.create(null, schema.text(text));
+    const doc = n.doc!.create(null, [
+      n.blockquote!.create(null, [n.heading!.create({ level: 2 }, schema.text("Quoted heading")), n.bullet_list!.create(null, [n.list_item!.create(null, [p("item"), p("more")])]), n.code_block!.create(null, schema.text("code"))]),
+    ]);
+    for (const bytes of [await toDocx({ doc, title: "T" }), await exported()]) {
+      for (const pPr of all(part(bytes, "word/document.xml"), "w:pPr")) expect(all([pPr], "w:pStyle").length).toBeLessThanOrEqual(1);
+      for (const rPr of all(part(bytes, "word/document.xml"), "w:rPr")) expect(all([rPr], "w:rStyle").length).toBeLessThanOrEqual(1);
+    }
+    const styles = all(part(await toDocx({ doc, title: "" }), "word/document.xml"), "w:pStyle").map((s) => attr(s, "w:val"));
+    expect(styles).toEqual(["Heading2", "Quote", "Quote", "HTMLPreformatted"]);
+  });
+
   it("gives comment authors initials as Word does", () => {
     expect(initialsOf("Ada Lovelace")).toBe("AL");
     expect(initialsOf("mary ann evans")).toBe("ME");

@@ -209,7 +209,10 @@ function blocks(ctx: Context, node: PMNode, pos: number, where: BlockContext, ou
     case "code_block": {
       const heading = node.type.name === "heading" ? { heading: (["Heading1", "Heading2", "Heading3"] as const)[Math.min(3, Math.max(1, Number(node.attrs.level) || 1)) - 1] } : {};
       const code = node.type.name === "code_block" ? { style: CODE_BLOCK_STYLE } : {};
-      out.push(new Paragraph({ ...style, ...code, ...heading, children: inlineChildren(ctx, node, contentStart) }));
+      // A paragraph has one style: a heading or code in a quote keeps its own, indented like the quote.
+      const own = node.type.name !== "paragraph";
+      const quoteIndent = own && where.quote && where.indent === undefined ? { indent: { left: 864 } } : {};
+      out.push(new Paragraph({ ...(own ? { ...style, style: undefined } : style), ...quoteIndent, ...code, ...heading, children: inlineChildren(ctx, node, contentStart) }));
       return;
     }
     case "horizontal_rule":
