@@ -14,6 +14,7 @@ import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { commentsForDocx } from "../../../src/shared/convert/docx/document";
 import { initialsOf, pageSizeFor, toDocx } from "../../../src/shared/convert/docx/export";
+import { fromDocx } from "../../../src/shared/convert/docx/import";
 import { schema } from "../../../src/shared/editor/schema";
 import { ADA, BOB, T0, all, part, pmOf, reviewedDocument, textOf, type XmlNode } from "./support";
 
@@ -116,6 +117,28 @@ describe("Word export", () => {
     const document = part(bytes, "word/document.xml");
     const ids = all(part(bytes, "word/comments.xml"), "w:comment").map((c) => attr(c, "w:id"));
     for (const tag of ["w:commentRangeStart", "w:commentRangeEnd", "w:commentReference"]) expect(all(document, tag).map((x) => attr(x, "w:id")).sort(), tag).toEqual([...ids].sort());
+  });
+
+  it("marks a resolved thread done in a document without any reply too", async () => {
+    const n = schema.nodes;
+    const doc = n.doc!.create(null, [n.paragraph!.create(null, schema.text("Hello world"))]);
+    const thread = (id: string, resolved: boolean) => ({ id, anchor: { before: null, after: "x" }, quote: "", messages: [{ id: id + "m", author: "Ada", writer: "w", at: T0, text: "Note " + id }], resolved: resolved ? { by: "Ada", at: T0 } : null });
+    const bytes = await toDocx({ doc, title: "", comments: [{ id: "a", from: 1, to: 6, thread: thread("a", true) }, { id: "b", from: 7, to: 12, thread: thread("b", false) }] });
+    const dir = mkdtempSync(join(tmpdir(), "docx-"));
+    writeFileSync(join(dir, "done.docx"), bytes);
+    expect(execFileSync("unzip", ["-t", join(dir, "done.docx")]).toString()).toContain("No errors detected");
+    const paraIds = all(part(bytes, "word/comments.xml"), "w:p").map((p) => attr(p, "w14:paraId"));
+    const extended = all(part(bytes, "word/commentsExtended.xml"), "w15:commentEx").map((e) => [attr(e, "w15:paraId"), attr(e, "w15:done")]);
+    expect(extended).toEqual([
+      [paraIds[0], "1"],
+      [paraIds[1], "0"],
+    ]);
+    expect(JSON.stringify(part(bytes, "[Content_Types].xml"))).toContain("/word/commentsExtended.xml");
+    expect(JSON.stringify(part(bytes, "word/_rels/document.xml.rels"))).toContain("commentsExtended.xml");
+    expect(fromDocx(bytes).comments.map((c) => [c.messages[0]!.text, c.resolved])).toEqual([
+      ["Note a", true],
+      ["Note b", false],
+    ]);
   });
 
   it("puts a comment on deleted text at the start, saying what it was on", async () => {

@@ -19,12 +19,14 @@ import {
   LevelFormat,
   Packer,
   Paragraph,
+  commentIdToParaId,
   TextRun,
   type ICommentOptions,
   type ILevelsOptions,
   type IRunOptions,
   type ParagraphChild,
 } from "docx";
+import { strToU8, unzipSync, zipSync } from "fflate";
 import type { Mark, Node as PMNode } from "prosemirror-model";
 import type { CommentThread } from "../../comments";
 import { safeHref } from "../../links";
@@ -283,7 +285,10 @@ export async function toDocx(input: DocxExportInput): Promise<Uint8Array> {
   const { doc, title } = input;
   const threads = (input.comments ?? []).filter((c) => !c.thread.deleted && c.thread.messages.length > 0);
   const ids = new Map<string, number[]>();
-  const comments = wordComments(threads, ids);
+  const threaded = wordComments(threads, ids);
+  const loneResolved = threaded.some((c) => c.resolved) && !threaded.some((c) => c.parentId !== undefined);
+  // Durable IDs make the library give each comment's paragraph its w14:paraId (see withDoneMarks).
+  const comments = loneResolved ? threaded.map((c) => ({ ...c, durableId: commentIdToParaId(c.id) })) : threaded;
   const ctx: Context = { starts: new Map(), ends: new Map(), revision: 1, orderedInstance: 0 };
   const textblocks: { start: number; end: number }[] = [];
   doc.descendants((node, pos) => {
@@ -338,5 +343,31 @@ export async function toDocx(input: DocxExportInput): Promise<Uint8Array> {
     },
     sections: [{ properties: { page: { size: { width: page.width, height: page.height }, margin: { top: 1440, bottom: 1440, left: 1440, right: 1440 } } }, children: body }],
   });
-  return new Uint8Array(await Packer.toArrayBuffer(file));
+  const bytes = new Uint8Array(await Packer.toArrayBuffer(file));
+  return loneResolved ? withDoneMarks(bytes, comments) : bytes;
+}
+
+/**
+ * The docx library writes commentsExtended.xml (where Word keeps "done") only when some
+ * comment is a reply. For resolved threads in a document without any reply, the part is
+ * added here, with its content type and relationship, on the paragraph IDs the library
+ * gave the comments (it gives them when comments have durable IDs).
+ */
+function withDoneMarks(bytes: Uint8Array, comments: ICommentOptions[]): Uint8Array {
+  const files = unzipSync(bytes);
+  const decoder = new TextDecoder();
+  const types = files["[Content_Types].xml"];
+  const rels = files["word/_rels/document.xml.rels"];
+  if (!types || !rels || files["word/commentsExtended.xml"]) return bytes;
+  const entries = comments.map((c) => `<w15:commentEx w15:paraId="${commentIdToParaId(c.id)}" w15:done="${c.resolved ? 1 : 0}"/>`).join("");
+  files["word/commentsExtended.xml"] = strToU8(
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w15:commentsEx xmlns:mc="http://schemas.openxmlformats.org/markup-compatibility/2006" xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml" mc:Ignorable="w15">${entries}</w15:commentsEx>`,
+  );
+  files["[Content_Types].xml"] = strToU8(
+    decoder.decode(types).replace("</Types>", '<Override ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.commentsExtended+xml" PartName="/word/commentsExtended.xml"/></Types>'),
+  );
+  files["word/_rels/document.xml.rels"] = strToU8(
+    decoder.decode(rels).replace("</Relationships>", '<Relationship Id="rIdWriterCommentsExtended" Type="http://schemas.microsoft.com/office/2011/relationships/commentsExtended" Target="commentsExtended.xml"/></Relationships>'),
+  );
+  return zipSync(files);
 }
