@@ -10,8 +10,7 @@
  *
  * Pure code: runs in Node, the renderer and tests alike.
  */
-import type { Mark, Node as PMNode } from "prosemirror-model";
-import { Transform } from "prosemirror-transform";
+import { Fragment, type Mark, type Node as PMNode } from "prosemirror-model";
 
 export type SuggestionKind = "insertion" | "deletion" | "replacement" | "format";
 
@@ -143,30 +142,29 @@ function joinRanges(ranges: SuggestionRange[]): string {
  * exports and the counts show.
  */
 export function acceptedView(doc: PMNode): PMNode {
-  let any = false;
-  doc.descendants((node) => {
-    if (any) return false;
-    if (node.isInline && node.marks.some(isSuggestionMark)) any = true;
-    return !node.isInline;
-  });
-  if (!any) return doc;
-  const tr = new Transform(doc);
-  const deletions: { from: number; to: number }[] = [];
-  doc.descendants((node, pos) => {
-    if (!node.isInline) return true;
-    if (node.marks.some((m) => m.type.name === "deletion")) {
-      const last = deletions[deletions.length - 1];
-      if (last && last.to === pos) last.to = pos + node.nodeSize;
-      else deletions.push({ from: pos, to: pos + node.nodeSize });
+  return accepted(doc);
+}
+
+/** One pass over the tree; nodes without suggestions are the same objects (an export of a novel rebuilds only what it must). */
+function accepted(node: PMNode): PMNode {
+  if (node.isLeaf) return node;
+  const children: PMNode[] = [];
+  let changed = false;
+  node.forEach((child) => {
+    if (child.isInline) {
+      if (child.marks.some((m) => m.type.name === "deletion")) changed = true;
+      else if (child.marks.some(isSuggestionMark)) {
+        changed = true;
+        children.push(child.mark(child.marks.filter((m) => !isSuggestionMark(m))));
+      } else children.push(child);
+      return;
     }
-    return false;
+    const next = accepted(child);
+    if (next !== child) changed = true;
+    children.push(next);
   });
-  for (let i = deletions.length - 1; i >= 0; i--) tr.delete(deletions[i]!.from, deletions[i]!.to);
-  for (const name of SUGGESTION_MARKS) {
-    const type = doc.type.schema.marks[name];
-    if (type) tr.removeMark(0, tr.doc.content.size, type);
-  }
-  return tr.doc;
+  // Fragment.from joins the text nodes that now have the same marks.
+  return changed ? node.copy(Fragment.from(children)) : node;
 }
 
 /**
@@ -183,4 +181,30 @@ export function acceptedText(block: PMNode): string {
     text += node.isText ? node.text! : node.isLeaf ? " " : node.textBetween(0, node.content.size, "\n", " ");
   });
   return text;
+}
+
+/** The suggestion keys in each text block, kept by node: ProseMirror reuses every block a transaction does not touch. */
+const keysByBlock = new WeakMap<PMNode, readonly string[]>();
+
+/**
+ * How many open suggestions `doc` holds: what the toolbar shows while the writer types,
+ * so only edited blocks are looked at again.
+ */
+export function countSuggestions(doc: PMNode): number {
+  const all = new Set<string>();
+  doc.descendants((node) => {
+    if (!node.isTextblock) return true;
+    let keys = keysByBlock.get(node);
+    if (!keys) {
+      const found = new Set<string>();
+      node.forEach((child) => {
+        for (const mark of child.marks) if (isSuggestionMark(mark)) found.add(suggestionKey(mark));
+      });
+      keys = [...found];
+      keysByBlock.set(node, keys);
+    }
+    for (const k of keys) all.add(k);
+    return false;
+  });
+  return all.size;
 }

@@ -6,7 +6,7 @@ import { replaceAll, search, SearchQuery, setSearchState } from "prosemirror-sea
 import { Slice, Fragment } from "prosemirror-model";
 import type { Node as PMNode } from "prosemirror-model";
 import { schema as s } from "../../src/shared/editor/schema";
-import { acceptedView, listSuggestions } from "../../src/shared/suggestions";
+import { acceptedView, countSuggestions, listSuggestions } from "../../src/shared/suggestions";
 import { acceptSuggestions, rejectSuggestions, setSuggester, suggestingPlugin, suggestTransaction, toggleSuggesting } from "../../src/renderer/src/editor/suggesting";
 import { toggleInlineMark } from "../../src/renderer/src/editor/commands";
 import { REPAIR_META } from "../../src/renderer/src/editor/integrity";
@@ -135,6 +135,7 @@ describe("Suggesting mode rewrites the writer's edits", () => {
     const w = new Window(doc(p("Hello world"))).select(7, 12).type("there");
     expect(show(w.doc)).toBe("Hello [-world-][+there+]");
     expect(listSuggestions(w.doc).map((x) => [x.kind, x.deleted, x.inserted])).toEqual([["replacement", "world", "there"]]);
+    expect(countSuggestions(w.doc)).toBe(1);
     expect(w.head).toBe(17);
   });
 
@@ -178,6 +179,7 @@ describe("Suggesting mode rewrites the writer's edits", () => {
     replaceAll(w.state, w.dispatch);
     expect(show(w.doc)).toBe("a c[-at-][+og+], a h[-at-][+og+] | a b[-at-][+og+]");
     expect(listSuggestions(w.doc)).toHaveLength(3);
+    expect(countSuggestions(w.doc)).toBe(3);
     expect(show(acceptedView(w.doc))).toBe("a cog, a hog | a bog");
   });
 

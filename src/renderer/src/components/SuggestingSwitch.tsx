@@ -6,7 +6,7 @@ import { useMemo } from "react";
 import type { EditorState } from "prosemirror-state";
 import type { EditorView } from "prosemirror-view";
 import { isSuggesting, showSuggestionsPanel, suggestionsPanelOpen, toggleSuggesting } from "../editor/suggesting";
-import { listSuggestions } from "../../../shared/suggestions";
+import { countSuggestions } from "../../../shared/suggestions";
 import { isMac } from "../editor/setup";
 
 /** Ctrl+Alt+Shift+S (⌘⌥⇧S on a Mac), as the ShortcutsDialog shows it. */
@@ -14,7 +14,7 @@ export const SUGGESTING_KEYS = isMac ? "⌘⌥⇧S" : "Ctrl+Alt+Shift+S";
 
 export function SuggestingSwitch({ view, state }: { view: EditorView; state: EditorState }) {
   const on = isSuggesting(state);
-  const open = useMemo(() => listSuggestions(state.doc).length, [state.doc]);
+  const open = useMemo(() => countSuggestions(state.doc), [state.doc]);
   const panel = suggestionsPanelOpen(state);
   const set = (value: boolean) => {
     toggleSuggesting(view.state, view.dispatch, value);

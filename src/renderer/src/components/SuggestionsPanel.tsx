@@ -85,10 +85,10 @@ export function SuggestionsPanel({ view, state, who, authors }: { view: EditorVi
       {list.length > 0 && (
         <div className="suggestions-all">
           <span>All {list.length}</span>
-          <button type="button" className="suggestion-accept" onClick={() => decide("all", true)}>
+          <button type="button" className="suggestion-accept" disabled={!view.editable} onClick={() => decide("all", true)}>
             Accept all
           </button>
-          <button type="button" className="suggestion-reject" onClick={() => decide("all", false)}>
+          <button type="button" className="suggestion-reject" disabled={!view.editable} onClick={() => decide("all", false)}>
             Reject all
           </button>
         </div>
@@ -100,10 +100,10 @@ export function SuggestionsPanel({ view, state, who, authors }: { view: EditorVi
             <span className="suggestions-author-name">
               {authorName(a)} ({a.count})
             </span>
-            <button type="button" className="link-button" onClick={() => decide({ writer: a.writer, author: a.author }, true)}>
+            <button type="button" className="link-button" disabled={!view.editable} onClick={() => decide({ writer: a.writer, author: a.author }, true)}>
               Accept
             </button>
-            <button type="button" className="link-button" onClick={() => decide({ writer: a.writer, author: a.author }, false)}>
+            <button type="button" className="link-button" disabled={!view.editable} onClick={() => decide({ writer: a.writer, author: a.author }, false)}>
               Reject
             </button>
           </div>
@@ -125,10 +125,10 @@ export function SuggestionsPanel({ view, state, who, authors }: { view: EditorVi
               <span className="suggestions-item-text">{describe(s)}</span>
             </button>
             <span className="suggestions-item-actions">
-              <button type="button" className="suggestion-accept" aria-label={`Accept ${authorName(s)}'s suggestion`} onClick={() => decide({ id: s.id }, true)}>
+              <button type="button" className="suggestion-accept" disabled={!view.editable} aria-label={`Accept ${authorName(s)}'s suggestion`} onClick={() => decide({ id: s.id }, true)}>
                 Accept
               </button>
-              <button type="button" className="suggestion-reject" aria-label={`Reject ${authorName(s)}'s suggestion`} onClick={() => decide({ id: s.id }, false)}>
+              <button type="button" className="suggestion-reject" disabled={!view.editable} aria-label={`Reject ${authorName(s)}'s suggestion`} onClick={() => decide({ id: s.id }, false)}>
                 Reject
               </button>
             </span>
