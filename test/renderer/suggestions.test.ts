@@ -112,10 +112,16 @@ describe("Suggesting mode rewrites the writer's edits", () => {
     expect(show(w.doc)).toBe("Hello wor[-ld-]");
     expect(w.head).toBe(10);
     expect(listSuggestions(w.doc).map((x) => [x.id, x.kind, x.deleted])).toEqual([["Ada-1", "deletion", "ld"]]);
-    // Backspace over struck text only moves the caret.
+    // Backspace on struck text only moves the caret, past all of it.
     w.caret(12).backspace();
     expect(show(w.doc)).toBe("Hello wor[-ld-]");
-    expect(w.head).toBe(11);
+    expect(w.head).toBe(10);
+    w.backspace();
+    expect(show(w.doc)).toBe("Hello wo[-rld-]");
+    // And Delete past it the other way.
+    w.caret(9).del();
+    expect(show(w.doc)).toBe("Hello wo[-rld-]");
+    expect(w.head).toBe(12);
   });
 
   it("Delete strikes the character after the caret and moves right past it", () => {

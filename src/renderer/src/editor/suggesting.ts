@@ -290,6 +290,9 @@ class Rewrite {
       this.insertEnd = insertEnd;
     } else {
       this.deleteCaret = this.caretAfterDeletion(from, to, single, start, end);
+      // Backspace or Delete on text already struck only moves the caret: past the whole
+      // struck stretch, so that the next press strikes the letter beyond it.
+      if (strike.length === 0 && own.length === 0 && this.deleteCaret !== null) this.deleteCaret = skipStruck(out.doc, this.deleteCaret, this.deleteCaret === start ? -1 : 1);
     }
   }
 
@@ -357,6 +360,16 @@ class Rewrite {
         out.addMark(c.from, c.to, this.suggestionMark(m.format_change!, id, { added: c.added, removed: c.removed }));
       }
     }
+  }
+}
+
+/** From `pos`, the position past the struck text next to it in direction `dir`, within its text block. */
+function skipStruck(doc: PMNode, pos: number, dir: -1 | 1): number {
+  let $pos = doc.resolve(pos);
+  for (;;) {
+    const node = dir < 0 ? $pos.nodeBefore : $pos.nodeAfter;
+    if (!node || !node.isText || !m.deletion!.isInSet(node.marks)) return $pos.pos;
+    $pos = doc.resolve($pos.pos + dir * node.nodeSize);
   }
 }
 
