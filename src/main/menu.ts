@@ -40,7 +40,7 @@ export function menuTemplate({ platform, development, send, about }: MenuOptions
         item("Import…", "import"),
         {
           label: "Export",
-          submenu: [item("Word (.docx)…", "export-docx"), item("Markdown…", "export-markdown"), item("HTML…", "export-html"), item("Plain Text…", "export-text"), item("Backup with History…", "export-backup")],
+          submenu: [item("Word (.docx)…", "export-docx"), item("Markdown…", "export-markdown"), item("HTML…", "export-html"), item("HTML with Comments…", "export-html-comments"), item("Plain Text…", "export-text"), item("Backup with History…", "export-backup")],
         },
         separator,
         item(mac ? "Print / Save as PDF…" : "Print / PDF…", "print", "CmdOrCtrl+P"),

@@ -13,6 +13,7 @@ export const MENU_COMMANDS = [
   "export-docx",
   "export-markdown",
   "export-html",
+  "export-html-comments",
   "export-text",
   "export-backup",
   "print",

@@ -154,6 +154,7 @@ describe("comments", () => {
     const gone = c.thread("Who sends the letters?");
     await expect.poll(() => gone.innerText()).toContain("On deleted text: “bread and letters”");
     await gone.click({ position: { x: 8, y: 8 } });
+    await gone.scrollIntoViewIfNeeded();
     await screenshot(ada, "comments-deleted-text.png");
     await gone.getByRole("button", { name: "Resolve" }).click();
     await c.openPanel();
@@ -169,6 +170,12 @@ describe("comments", () => {
     await reply.getByRole("button", { name: "Delete" }).click();
     await reply.getByRole("button", { name: "Delete" }).click();
     await expect.poll(() => reply.innerText()).toContain("Comment deleted");
+
+    // HTML with comments has them as footnotes; plain HTML and Markdown do not.
+    const withComments = (await editor.export("Export as HTML with comments")).bytes.toString();
+    expect(withComments).toMatch(/lighthouse keeper<sup class="comment-ref"><a href="#comment-1" id="comment-ref-1">1<\/a><\/sup>/);
+    expect(withComments).toContain("Who is he, really?");
+    for (const plain of ["Export as HTML", "Export as Markdown"] as const) expect((await editor.export(plain)).bytes.toString()).not.toMatch(/Who is he|comment-ref/);
 
     // The comments are in the document: a reload shows them.
     await ada.page.reload();

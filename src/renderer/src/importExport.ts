@@ -16,6 +16,7 @@ import { TEXT_PATH, type WriterDocument } from "../../shared/document";
 import { updateSpansExactly } from "../../shared/spans";
 import { schemaAdapter } from "../../shared/editor/schema";
 import { fromHTML, toHTMLPage } from "./convert/html";
+import { toHTMLPageWithComments } from "./comments/htmlExport";
 import { exportDocx, importDocx, DOCX_ACCEPT } from "./convert/docx";
 import { describeLeftOut, type LeftOut } from "./convert/leftOut";
 import { fileNameFor } from "../../shared/fileName";
@@ -23,7 +24,7 @@ import { acceptedView } from "../../shared/suggestions";
 import { isElectron } from "./platform";
 import type { HostClient } from "./hostClient";
 
-export type ExportKind = "markdown" | "html" | "text" | "docx" | "backup";
+export type ExportKind = "markdown" | "html" | "html-comments" | "text" | "docx" | "backup";
 
 /** What the file chooser offers on import. */
 export const IMPORT_ACCEPT = `.md,.markdown,.html,.htm,.txt,.automerge,text/markdown,text/html,text/plain,${DOCX_ACCEPT}`;
@@ -53,6 +54,8 @@ export function exportDocument(kind: ExportKind, handle: DocHandle<WriterDocumen
       return download(fileNameFor(title, "md"), (title ? `# ${title.replace(/\n/g, " ")}\n\n` : "") + toMarkdown(acceptedView(pmDoc)), "text/markdown;charset=utf-8");
     case "html":
       return download(fileNameFor(title, "html"), toHTMLPage(title, acceptedView(pmDoc), document), "text/html;charset=utf-8");
+    case "html-comments":
+      return download(fileNameFor(title, "html"), toHTMLPageWithComments(title, pmDoc, handle.doc(), document), "text/html;charset=utf-8");
     case "text":
       return download(fileNameFor(title, "txt"), (title ? `${title}\n\n` : "") + toPlainText(acceptedView(pmDoc)), "text/plain;charset=utf-8");
     case "docx":

@@ -154,9 +154,9 @@ export class EditorPage {
   }
 
   /** Exports through the document menu; resolves with the downloaded file's name and bytes. */
-  async export(item: "Export as Word (.docx)" | "Export as Markdown" | "Export as HTML" | "Export as plain text" | "Download a backup (with history)"): Promise<{ name: string; bytes: Buffer }> {
+  async export(item: "Export as Word (.docx)" | "Export as Markdown" | "Export as HTML" | "Export as HTML with comments" | "Export as plain text" | "Download a backup (with history)"): Promise<{ name: string; bytes: Buffer }> {
     await this.toolbar.getByRole("button", { name: "Document actions" }).click();
-    const [download] = await Promise.all([this.page.waitForEvent("download"), this.page.getByRole("menuitem", { name: item }).click()]);
+    const [download] = await Promise.all([this.page.waitForEvent("download"), this.page.getByRole("menuitem", { name: item, exact: true }).click()]);
     const stream = await download.createReadStream();
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(chunk as Buffer);

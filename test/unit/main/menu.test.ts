@@ -40,7 +40,7 @@ describe("the application menu", () => {
     const roles = items(linux).map((m) => m.role).filter(Boolean);
     for (const role of ["undo", "redo", "cut", "copy", "paste", "selectAll", "resetZoom", "zoomIn", "zoomOut", "togglefullscreen", "minimize", "quit"]) expect(roles).toContain(role);
     expect(labels(submenu(linux, "File"))).toContain("Export");
-    expect(labels(submenu(submenu(linux, "File"), "Export"))).toEqual(["Word (.docx)…", "Markdown…", "HTML…", "Plain Text…", "Backup with History…"]);
+    expect(labels(submenu(submenu(linux, "File"), "Export"))).toEqual(["Word (.docx)…", "Markdown…", "HTML…", "HTML with Comments…", "Plain Text…", "Backup with History…"]);
   });
 
   it("has About in Help on Windows and Linux, and macOS's own in the app menu", () => {

@@ -11,7 +11,7 @@ import { next as A } from "@automerge/automerge/slim";
 import { Plugin, PluginKey, type EditorState, type Transaction } from "prosemirror-state";
 import { Decoration, DecorationSet, type EditorView } from "prosemirror-view";
 import type { Node as PMNode } from "prosemirror-model";
-import { amSpliceIdxToPmIdx } from "@automerge/prosemirror/dist/traversal.js";
+import { amSpliceIdxToPmIdx, eventsWithIndexChanges, traverseSpans } from "@automerge/prosemirror/dist/traversal.js";
 import { schemaAdapter } from "../../../shared/editor/schema";
 import { TEXT_PATH, type WriterDocument } from "../../../shared/document";
 import { threadPlace, type AnchoredThread } from "../../../shared/comments";
@@ -41,7 +41,15 @@ export const commentsKey = new PluginKey<CommentsState>("comments");
 export function commentSpots(doc: WriterDocument, threads: AnchoredThread[], pmDoc: PMNode): CommentSpot[] {
   const spans = A.spans(doc, TEXT_PATH);
   const size = pmDoc.content.size;
-  const at = (index: number) => amSpliceIdxToPmIdx(schemaAdapter, spans, index);
+  const places = new Map(threads.map(({ thread, range }) => [thread.id, range ? null : threadPlace(doc, thread)]));
+  const wanted: number[] = [];
+  for (const { thread, range } of threads) {
+    if (range) wanted.push(range.start, range.end - 1);
+    const place = places.get(thread.id);
+    if (place !== null && place !== undefined) wanted.push(Math.min(place, doc.text.length - 1));
+  }
+  const positions = pmIndexes(spans, wanted);
+  const at = (index: number) => positions.get(index) ?? null;
   const out: CommentSpot[] = [];
   for (const { thread, range } of threads) {
     const resolved = !!thread.resolved;
@@ -57,10 +65,42 @@ export function commentSpots(doc: WriterDocument, threads: AnchoredThread[], pmD
         continue;
       }
     }
-    const place = threadPlace(doc, thread);
-    const pos = place === null ? null : at(Math.min(place, doc.text.length - 1));
+    // On deleted text (or, never expected, a range that maps to nothing): where it was.
+    const place = range ? threadPlace(doc, thread) : (places.get(thread.id) ?? null);
+    const index = place === null ? null : Math.min(place, doc.text.length - 1);
+    const pos = index === null ? null : range ? amSpliceIdxToPmIdx(schemaAdapter, spans, index) : at(index);
     if (pos !== null) out.push({ id: thread.id, from: Math.min(pos, size), to: Math.min(pos, size), resolved });
   }
+  return out;
+}
+
+/**
+ * The ProseMirror positions of many Automerge indexes in one walk of the spans: what
+ * `amSpliceIdxToPmIdx` gives for each, which walks them from the start every time (a
+ * hundred comments on a long document took half a second that way).
+ */
+export function pmIndexes(spans: A.Span[], targets: number[]): Map<number, number | null> {
+  const sorted = [...new Set(targets)].sort((a, b) => a - b);
+  const out = new Map<number, number | null>();
+  let k = 0;
+  let insertable: number | null = null;
+  for (const state of eventsWithIndexChanges(traverseSpans(schemaAdapter, spans))) {
+    if (k >= sorted.length) break;
+    while (k < sorted.length && insertable !== null && state.before.amIdx >= sorted[k]!) out.set(sorted[k++]!, insertable);
+    const event = state.event;
+    if (event.type === "openTag") {
+      if (schemaAdapter.schema.nodes[event.tag]?.isTextblock) insertable = state.after.pmIdx;
+    } else if (event.type === "leafNode") {
+      insertable = state.after.pmIdx;
+    } else if (event.type === "text") {
+      insertable = state.after.pmIdx;
+      while (k < sorted.length && state.after.amIdx >= sorted[k]! && state.before.amIdx + event.text.length >= sorted[k]!) {
+        out.set(sorted[k]!, state.before.pmIdx + sorted[k]! - state.before.amIdx - 1);
+        k++;
+      }
+    }
+  }
+  while (k < sorted.length) out.set(sorted[k++]!, insertable);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent as Rea
 import type { EditorState } from "prosemirror-state";
 import type { EditorView } from "prosemirror-view";
 import { MAX_COMMENT_LENGTH, type AnchoredThread, type CommentMessage } from "../../../shared/comments";
-import { commentAt, commentSpotsOf } from "../comments/highlight";
+import { commentAt, commentSpotsOf, type CommentSpot } from "../comments/highlight";
 import { PENDING, type CommentsModel } from "../comments/useComments";
 import { isMac } from "../editor/setup";
 import { relativeTime, moment } from "../time";
@@ -126,7 +126,7 @@ export function CommentsMargin({ model, view, state, showThreads = true }: { mod
       {shown.map((t) => (
         <ThreadCard
           key={t.thread.id}
-          anchored={t}
+          anchored={onDeletedText(t, spots)}
           model={model}
           now={now}
           top={tops[t.thread.id]}
@@ -143,6 +143,12 @@ export function CommentsMargin({ model, view, state, showThreads = true }: { mod
       )}
     </aside>
   );
+}
+
+/** The thread as the editor sees it now: its words deleted since the anchors were last read show at once. */
+function onDeletedText(t: AnchoredThread, spots: CommentSpot[]): AnchoredThread {
+  const spot = spots.find((s) => s.id === t.thread.id);
+  return t.range && spot && spot.to <= spot.from ? { ...t, range: null } : t;
 }
 
 function sameTops(a: Record<string, number>, b: Record<string, number>): boolean {

@@ -420,6 +420,7 @@ function LoadedEditor({
         else if (c.command === "export-docx") exportAs("docx");
         else if (c.command === "export-markdown") exportAs("markdown");
         else if (c.command === "export-html") exportAs("html");
+        else if (c.command === "export-html-comments") exportAs("html-comments");
         else if (c.command === "export-text") exportAs("text");
         else if (c.command === "export-backup") exportAs("backup");
       }),

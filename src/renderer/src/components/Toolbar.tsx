@@ -194,6 +194,9 @@ export function Toolbar({
             <button role="menuitem" onClick={() => andBackToText(() => onExport("html"))}>
               Export as HTML
             </button>
+            <button role="menuitem" onClick={() => andBackToText(() => onExport("html-comments"))}>
+              Export as HTML with comments
+            </button>
             <button role="menuitem" onClick={() => andBackToText(() => onExport("text"))}>
               Export as plain text
             </button>
