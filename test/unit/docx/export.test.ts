@@ -75,7 +75,10 @@ describe("Word export", () => {
     expect(del.map((d) => [attr(d, "w:author"), attr(d, "w:date"), textOf(d, "w:delText")])).toEqual([[ADA.name, new Date(T0 + 120_000).toISOString().replace(".000", ""), "grey "]]);
     // Deleted text is in w:delText only, as Word requires.
     expect(textOf(del)).toBe("");
-    const ids = [...ins, ...del].map((x) => attr(x, "w:id"));
+    // A suggested formatting change: the run underlined now, italic before.
+    const changes = all(document, "w:rPrChange");
+    expect(changes.map((c) => [attr(c, "w:author"), Object.keys((c["w:rPr"] as XmlNode[])[0]!).filter((k) => k.startsWith("w:"))])).toEqual([[BOB.name, ["w:i", "w:iCs"]]]);
+    const ids = [...ins, ...del, ...changes].map((x) => attr(x, "w:id"));
     expect(new Set(ids).size).toBe(ids.length);
   });
 

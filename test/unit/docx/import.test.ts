@@ -178,6 +178,19 @@ describe("Word import of tracked changes and comments as Word writes them", () =
     ]);
   });
 
+  it("reads w:rPrChange as a suggested formatting change: what was added and what was removed", () => {
+    const r = fromDocx(
+      wordPackage({
+        body: `<w:p><w:r><w:rPr><w:b/><w:rPrChange w:id="5" w:author="Bob Editor" w:date="2026-11-03T09:40:00Z"><w:rPr><w:i/></w:rPr></w:rPrChange></w:rPr><w:t>bolder</w:t></w:r><w:r><w:rPr><w:i/><w:rPrChange w:id="6" w:author="Ada" w:date="2026-11-03T09:41:00Z"><w:rPr><w:i/></w:rPr></w:rPrChange></w:rPr><w:t> same</w:t></w:r></w:p>`,
+      }),
+    );
+    const changes: unknown[] = [];
+    r.doc.descendants((n) => {
+      for (const m of n.marks) if (m.type.name === "format_change") changes.push({ text: n.text, author: m.attrs.author, at: m.attrs.at, added: m.attrs.added, removed: m.attrs.removed });
+    });
+    expect(changes).toEqual([{ text: "bolder", author: "Bob Editor", at: Date.UTC(2026, 10, 3, 9, 40), added: ["strong"], removed: ["em"] }]);
+  });
+
   it("reads comments on their words, replies threaded through commentsExtended, resolved ones resolved", () => {
     const text = (c: { from: number; to: number }) => result.doc.textBetween(c.from, c.to);
     expect(result.comments.map((c) => ({ on: text(c), resolved: c.resolved, messages: c.messages }))).toEqual([

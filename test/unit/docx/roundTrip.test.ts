@@ -19,10 +19,13 @@ function shape(doc: PMNode): unknown {
   return JSON.parse(JSON.stringify(doc.toJSON(), (key, value: unknown) => (key === "id" || key === "writer" ? undefined : value)));
 }
 
-function suggestions(doc: PMNode): { kind: string; author: string; at: number; text: string }[] {
-  const out: { kind: string; author: string; at: number; text: string }[] = [];
+function suggestions(doc: PMNode): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
   doc.descendants((node) => {
-    for (const m of node.marks) if (m.type.name === "insertion" || m.type.name === "deletion") out.push({ kind: m.type.name, author: String(m.attrs.author), at: Number(m.attrs.at), text: node.text ?? "" });
+    for (const m of node.marks) {
+      if (m.type.name === "insertion" || m.type.name === "deletion") out.push({ kind: m.type.name, author: String(m.attrs.author), at: Number(m.attrs.at), text: node.text ?? "" });
+      if (m.type.name === "format_change") out.push({ kind: m.type.name, author: String(m.attrs.author), at: Number(m.attrs.at), text: node.text ?? "", added: m.attrs.added, removed: m.attrs.removed });
+    }
   });
   return out;
 }
@@ -56,13 +59,14 @@ describe("Word round trip", () => {
     expect(shape(pmOf(after))).toEqual(shape(pmOf(before)));
   });
 
-  it("keeps the suggestions: kind, author, time and words", async () => {
+  it("keeps the suggestions: kind, author, time and words, and what a formatting change added and removed", async () => {
     const { before, after } = await roundTrip();
     const kept = suggestions(pmOf(after));
     expect(kept).toEqual(suggestions(pmOf(before)));
     expect(kept).toEqual([
       { kind: "insertion", author: BOB.name, at: T0 + 60_000, text: "suddenly " },
       { kind: "deletion", author: ADA.name, at: T0 + 120_000, text: "grey " },
+      { kind: "format_change", author: BOB.name, at: T0 + 180_000, text: "underlined", added: ["underline"], removed: ["em"] },
     ]);
   });
 

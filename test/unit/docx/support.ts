@@ -25,10 +25,11 @@ export function reviewedPM(): PMNode {
   const p = (...c: PMNode[]) => n.paragraph!.create(null, c);
   const ins = (id: string, who: typeof ADA, at: number) => m.insertion!.create({ id, author: who.name, writer: who.writer, at });
   const del = (id: string, who: typeof ADA, at: number) => m.deletion!.create({ id, author: who.name, writer: who.writer, at });
+  const fmt = (id: string, who: typeof ADA, at: number, added: string[], removed: string[]) => m.format_change!.create({ id, author: who.name, writer: who.writer, at, added, removed });
   return n.doc!.create(null, [
     n.heading!.create({ level: 1 }, t("Chapter one")),
     p(t("The storm came "), t("suddenly ", ins("s1", BOB, T0 + 60_000)), t("over the "), t("grey ", del("s2", ADA, T0 + 120_000)), t("hills.")),
-    p(t("Plain, "), t("bold", m.strong!.create()), t(", "), t("italic", m.em!.create()), t(", "), t("underlined", m.underline!.create()), t(", "), t("struck", m.strike!.create()), t(", "), t("code()", m.code!.create()), t(" and "), t("a link", m.link!.create({ href: "https://example.com/a?b=c", title: null })), t(".")),
+    p(t("Plain, "), t("bold", m.strong!.create()), t(", "), t("italic", m.em!.create()), t(", "), t("underlined", m.underline!.create(), fmt("s3", BOB, T0 + 180_000, ["underline"], ["em"])), t(", "), t("struck", m.strike!.create()), t(", "), t("code()", m.code!.create()), t(" and "), t("a link", m.link!.create({ href: "https://example.com/a?b=c", title: null })), t(".")),
     n.heading!.create({ level: 2 }, t("Notes")),
     p(t("A line"), n.hard_break!.create(), t("and the next.")),
     n.blockquote!.create(null, [p(t("Quoted "), t("words", m.em!.create()), t("."))]),

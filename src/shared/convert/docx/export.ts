@@ -110,21 +110,41 @@ function wordDate(ms: unknown): string {
   return new Date(Math.floor(n / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 }
 
-function runOptions(marks: readonly Mark[]): IRunOptions {
-  const has = (name: string) => marks.some((m) => m.type.name === name);
+const FORMATS = ["strong", "em", "underline", "strike", "code"];
+
+function formatting(has: (name: string) => boolean): IRunOptions {
   return {
     ...(has("strong") ? { bold: true } : {}),
     ...(has("em") ? { italics: true } : {}),
     ...(has("underline") ? { underline: {} } : {}),
     ...(has("strike") ? { strike: true } : {}),
     ...(has("code") ? { font: CODE_FONT } : {}),
-    ...(has("link") ? { style: "Hyperlink" } : {}),
   };
+}
+
+function runOptions(marks: readonly Mark[]): IRunOptions {
+  const has = (name: string) => marks.some((m) => m.type.name === name);
+  return { ...formatting(has), ...(has("link") ? { style: "Hyperlink" } : {}) };
+}
+
+/**
+ * A suggested formatting change as Word's w:rPrChange: the run shows the new
+ * formatting and the change keeps the old one (the new without what was added, with
+ * what was removed).
+ */
+function formatRevision(ctx: Context, marks: readonly Mark[]): IRunOptions {
+  const change = marks.find((m) => m.type.name === "format_change");
+  if (!change) return {};
+  const added = new Set((change.attrs.added as unknown[]).map(String));
+  const removed = new Set((change.attrs.removed as unknown[]).map(String));
+  const now = new Set(marks.map((m) => m.type.name).filter((n) => FORMATS.includes(n)));
+  const before = (name: string) => removed.has(name) || (now.has(name) && !added.has(name));
+  return { revision: { id: ctx.revision++, author: xmlSafe(String(change.attrs.author || "Someone")).slice(0, 200), date: wordDate(change.attrs.at), ...formatting(before) } };
 }
 
 /** One inline piece: a run (plain, inserted or deleted) or a line break, and the link it belongs to. */
 function runFor(ctx: Context, text: string | null, marks: readonly Mark[]): ParagraphChild {
-  const options = runOptions(marks);
+  const options = { ...runOptions(marks), ...formatRevision(ctx, marks) };
   const suggestion = marks.find((m) => m.type.name === "insertion" || m.type.name === "deletion");
   const content: IRunOptions = text === null ? { ...options, break: 1 } : { ...options, text: xmlSafe(text) };
   if (!suggestion) return new TextRun(content);

@@ -290,9 +290,42 @@ interface Suggestion {
 }
 
 type Inline =
-  | { kind: "text"; text: string; props: RunProps; link: string | null; suggestion: Suggestion[] }
+  | { kind: "text"; text: string; props: RunProps; link: string | null; suggestion: Suggestion[]; format?: FormatChange }
   | { kind: "break"; suggestion: Suggestion[] }
   | { kind: "marker"; edge: "start" | "end" | "point"; id: string };
+
+/** A suggested formatting change (Word's w:rPrChange), in the schema's mark names. */
+interface FormatChange {
+  id: string;
+  author: string;
+  at: number;
+  added: string[];
+  removed: string[];
+}
+
+const PROP_MARKS: [keyof RunProps, string][] = [
+  ["bold", "strong"],
+  ["italic", "em"],
+  ["underline", "underline"],
+  ["strike", "strike"],
+  ["code", "code"],
+];
+
+function formatChange(w: Walk, rPr: El | undefined, now: RunProps): FormatChange | undefined {
+  const change = kid(rPr, "w:rPrChange");
+  if (!change) return undefined;
+  const before = { ...now, ...runPropsOff(kid(change, "w:rPr")) };
+  const added = PROP_MARKS.filter(([p]) => now[p] && !before[p]).map(([, m]) => m);
+  const removed = PROP_MARKS.filter(([p]) => !now[p] && before[p]).map(([, m]) => m);
+  if (added.length === 0 && removed.length === 0) return undefined;
+  const s = suggestionOf(w, change, "insertion");
+  return { id: s.id, author: s.author, at: s.at, added, removed };
+}
+
+/** The old formatting of a w:rPrChange: what it lists is on, every other toggle off. */
+function runPropsOff(rPr: El | undefined): RunProps {
+  return { bold: false, italic: false, underline: false, strike: false, code: false, ...runProps(rPr) };
+}
 
 interface Block {
   type: "paragraph" | "heading" | "code" | "rule" | "title";
@@ -388,11 +421,12 @@ function run(w: Walk, r: El, ctx: InlineContext, out: Inline[]): void {
   const props: RunProps = { ...ctx.paragraphRun, ...styleRun, ...(styleCode ? { code: true } : {}), ...runProps(rPr) };
   if (styleId && style?.name === "strong") props.bold = true;
   if (styleId && style?.name === "emphasis") props.italic = true;
+  const format = formatChange(w, rPr, props);
   const text = (value: string) => {
     if (w.inInstruction || !value) return;
     // eslint-disable-next-line no-control-regex
     const clean = value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffc]/g, "");
-    if (clean) out.push({ kind: "text", text: clean, props, link: ctx.link, suggestion: ctx.suggestion });
+    if (clean) out.push({ kind: "text", text: clean, props, link: ctx.link, suggestion: ctx.suggestion, ...(format ? { format } : {}) });
   };
   for (const el of r.children) {
     switch (el.name) {
@@ -564,6 +598,7 @@ function marksFor(item: Extract<Inline, { kind: "text" | "break" }>, code: boole
     if (p.code) marks.push(m.code!.create());
     if (item.link) marks.push(m.link!.create({ href: item.link, title: null }));
   }
+  if (item.kind === "text" && item.format && !code) marks.push(m.format_change!.create({ id: item.format.id, author: item.format.author, writer: null, at: item.format.at, added: item.format.added, removed: item.format.removed }));
   // The innermost change wins when Word nests them (a deletion of someone's insertion keeps both).
   const seen = new Set<string>();
   for (const s of [...item.suggestion].reverse()) {
