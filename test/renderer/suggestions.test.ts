@@ -200,6 +200,19 @@ describe("Suggesting mode rewrites the writer's edits", () => {
     expect(show(w.doc)).toBe("Hello");
   });
 
+  it("IDs are random, so that two writers offline never pick the same", () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const state = EditorState.create({ schema: s, doc: doc(p("Hello")), plugins: [suggestingPlugin()] });
+      const on = state.apply(state.tr.setMeta("writer:suggesting", { on: true, who: ADA }));
+      const next = on.apply(suggestTransaction(on, on.tr.insertText("x", 1)));
+      const [only] = listSuggestions(next.doc);
+      expect(only!.id).toMatch(/^[0-9a-f]{32}$/);
+      ids.add(only!.id);
+    }
+    expect(ids.size).toBe(50);
+  });
+
   it("in Editing mode nothing is rewritten", () => {
     const w = new Window(doc(p("Hello")), ADA, false).caret(6).type("!").backspace().backspace();
     expect(show(w.doc)).toBe("Hell");

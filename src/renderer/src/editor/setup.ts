@@ -233,7 +233,14 @@ export function createEditor(mount: HTMLElement, handle: DocHandle<WriterDocumen
     nodeViews: { task_item: taskItemView },
     attributes: { class: "prose", spellcheck: "true", "aria-label": "Document text", role: "textbox", "aria-multiline": "true" },
     dispatchTransaction(tr: Transaction) {
-      const next = view.state.apply(suggestTransaction(view.state, tr));
+      const next = view.state.apply(
+        suggestTransaction(view.state, tr, {
+          onRefused: (error) => {
+            console.error("suggesting: an edit could not be made a suggestion", error);
+            callbacks.onPasteNote?.("That edit could not be made a suggestion, so it was not made. Switch to Editing to make it.");
+          },
+        }),
+      );
       view.updateState(next);
       callbacks.onState(next);
     },

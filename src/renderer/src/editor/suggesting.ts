@@ -29,7 +29,7 @@
  * integrity repairs (REPAIR_META), undo and redo, and accept and reject
  * (DECISION_META) pass unchanged.
  *
- * IDs are random UUIDs: two writers offline never pick the same one.
+ * IDs are 128 random bits: two writers offline never pick the same one.
  */
 import { Plugin, PluginKey, TextSelection, type Selection, type Command, type EditorState, type Transaction } from "prosemirror-state";
 import { AddMarkStep, Mapping, RemoveMarkStep, ReplaceStep, type Step } from "prosemirror-transform";
@@ -115,10 +115,14 @@ export function setSuggester(state: EditorState, dispatch: (tr: Transaction) => 
 export interface SuggestOptions {
   now?: () => number;
   newId?: () => string;
+  /** Told when an edit could not be made a suggestion (and so was not made). */
+  onRefused?: (error: unknown) => void;
 }
 
+/** 128 random bits. getRandomValues, unlike randomUUID, also works in a page that is not a secure context. */
 function randomId(): string {
-  return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /**
@@ -132,9 +136,10 @@ export function suggestTransaction(state: EditorState, tr: Transaction, options:
   const who = mode.who ?? { name: "", writer: null };
   try {
     return new Rewrite(state, tr, who, options.now?.() ?? Date.now(), options.newId ?? randomId).run();
-  } catch {
+  } catch (error) {
     // An edit that cannot be expressed as a suggestion is not applied at all rather
-    // than applied unrecorded: the document stays as it was.
+    // than applied unrecorded: the document stays as it was, and the writer is told.
+    options.onRefused?.(error);
     return state.tr;
   }
 }
