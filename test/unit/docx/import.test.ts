@@ -136,7 +136,7 @@ describe("Word import of tracked changes and comments as Word writes them", () =
   <w:del w:id="12" w:author="Ada Lovelace" w:date="2026-11-03T09:32:00Z"><w:r><w:rPr><w:b/></w:rPr><w:delText xml:space="preserve"> and grey</w:delText></w:r></w:del>
   <w:r><w:t xml:space="preserve"> whale, </w:t></w:r>
   <w:r><w:rPr><w:rStyle w:val="Strong"/></w:rPr><w:t>huge</w:t></w:r>
-  <w:r><w:br w:type="page"/><w:t>.</w:t></w:r>
+  <w:r><w:br w:type="page"/><w:t>.</w:t></w:r><w:r><w:rPr><w:vanish/></w:rPr><w:t>hidden</w:t></w:r>
 </w:p>
 <w:p><w:pPr><w:pStyle w:val="Quote"/></w:pPr><w:commentRangeStart w:id="2"/><w:r><w:t>Quoted</w:t></w:r><w:commentRangeEnd w:id="2"/><w:r><w:commentReference w:id="2"/></w:r></w:p>
 <w:p><w:pPr><w:pStyle w:val="SourceCode"/></w:pPr><w:r><w:t>let a = 1;</w:t></w:r></w:p>

@@ -20,7 +20,7 @@ export function exportDocx(doc: WriterDocument, pmDoc: PMNode, title: string): P
 function suggestionCount(doc: PMNode): number {
   const ids = new Set<string>();
   doc.descendants((node) => {
-    for (const m of node.marks) if (m.type.name === "insertion" || m.type.name === "deletion") ids.add(`${m.type.name}:${String(m.attrs.id)}`);
+    for (const m of node.marks) if (m.type.name === "insertion" || m.type.name === "deletion" || m.type.name === "format_change") ids.add(`${m.type.name}:${String(m.attrs.id)}`);
   });
   return ids.size;
 }

@@ -422,8 +422,10 @@ function run(w: Walk, r: El, ctx: InlineContext, out: Inline[]): void {
   if (styleId && style?.name === "strong") props.bold = true;
   if (styleId && style?.name === "emphasis") props.italic = true;
   const format = formatChange(w, rPr, props);
+  // Hidden text (w:vanish) is hidden in Word too: it does not come in.
+  const hidden = on(kid(rPr, "w:vanish")) || on(kid(rPr, "w:webHidden"));
   const text = (value: string) => {
-    if (w.inInstruction || !value) return;
+    if (w.inInstruction || hidden || !value) return;
     // eslint-disable-next-line no-control-regex
     const clean = value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffc]/g, "");
     if (clean) out.push({ kind: "text", text: clean, props, link: ctx.link, suggestion: ctx.suggestion, ...(format ? { format } : {}) });
