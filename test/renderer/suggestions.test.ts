@@ -236,6 +236,20 @@ describe("Accept and reject", () => {
     expect(show(rejected.doc)).toBe("[-H-]ello world");
   });
 
+  it("a paragraph deleted whole goes whole when accepted; a suggested paragraph goes whole when rejected", () => {
+    const w = new Window(doc(p("One"), p("Two"), p("Three"))).select(6, 9).backspace();
+    expect(show(w.doc)).toBe("One | [-Two-] | Three");
+    w.run(acceptSuggestions("all"));
+    expect(show(w.doc)).toBe("One | Three");
+    const typed = new Window(doc(p("One"))).caret(4).run(splitBlock).type("New");
+    expect(show(typed.doc)).toBe("One | [+New+]");
+    typed.run(rejectSuggestions("all"));
+    expect(show(typed.doc)).toBe("One");
+    // The last paragraph of a document stays, empty.
+    const last = new Window(doc(p("Only"))).select(1, 5).backspace().run(acceptSuggestions("all"));
+    expect(last.doc.toString()).toBe("doc(paragraph)");
+  });
+
   it("all of one author's, then all", () => {
     const w = suggested().run(rejectSuggestions({ writer: "writer-bob", author: "Bob" }));
     expect(show(w.doc)).toBe("Hello [-world-][+there+]");

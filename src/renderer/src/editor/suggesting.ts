@@ -447,6 +447,34 @@ export function decisionTransaction(tr: Transaction, filter: SuggestionFilter, a
     for (const f of r.removed) tr.addMark(r.from, r.to, schema.marks[f]!.create());
   }
   for (const u of unmark) tr.removeMark(u.from, u.to, u.mark);
+  // A paragraph whose whole text goes (a deleted paragraph accepted, a suggested one
+  // rejected) goes with it, where its neighbours let it: no empty line is left behind.
+  const emptied = emptiedBlocks(doc, remove);
+  const steps = tr.steps.length;
   for (let i = remove.length - 1; i >= 0; i--) tr.delete(remove[i]!.from, remove[i]!.to);
+  const map = tr.mapping.slice(steps);
+  for (let i = emptied.length - 1; i >= 0; i--) {
+    const from = map.map(emptied[i]!.from, 1);
+    const to = map.map(emptied[i]!.to, -1);
+    const $from = tr.doc.resolve(from);
+    const node = tr.doc.nodeAt(from);
+    if (!node || !node.isTextblock || node.content.size > 0 || from + node.nodeSize !== to || $from.parent.childCount < 2) continue;
+    if (!$from.parent.canReplace($from.index(), $from.index() + 1)) continue;
+    tr.delete(from, to);
+  }
   return tr;
+}
+
+/** The text blocks all of whose content is in `ranges` (sorted, apart): their ranges as nodes. */
+function emptiedBlocks(doc: PMNode, ranges: { from: number; to: number }[]): { from: number; to: number }[] {
+  const out: { from: number; to: number }[] = [];
+  if (ranges.length === 0) return out;
+  doc.descendants((node, pos) => {
+    if (!node.isTextblock) return true;
+    const start = pos + 1;
+    const end = pos + 1 + node.content.size;
+    if (end > start && ranges.some((r) => r.from <= start && r.to >= end)) out.push({ from: pos, to: pos + node.nodeSize });
+    return false;
+  });
+  return out;
 }
