@@ -37,7 +37,7 @@ export class CommentsPage {
     await box.press("Enter");
   }
 
-  /** The commented words in the text, each highlight's text joined ("" for none). */
+  /** The commented words in the text, one entry per highlighted piece (another writer's caret inside one splits it in two). */
   async highlighted(root: Locator, active = false): Promise<string[]> {
     return root.locator(active ? ".comment-hl-active" : ".comment-hl").allTextContents();
   }
