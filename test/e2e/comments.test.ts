@@ -112,6 +112,11 @@ describe("comments", () => {
     const [hl, card] = [await calm.boundingBox(), await c.thread("Calm before the storm?").boundingBox()];
     expect(Math.abs(hl!.y - card!.y)).toBeLessThan(30);
     await screenshot(ada, "comments-margin.png");
+    if (process.env.WRITER_SCREENSHOTS) {
+      await ada.page.emulateMedia({ colorScheme: "dark" });
+      await screenshot(ada, "comments-margin-dark.png");
+      await ada.page.emulateMedia({ colorScheme: "light" });
+    }
 
     // Resolve: the thread leaves the margin and its highlight goes.
     await first.click({ position: { x: 8, y: 8 } });
