@@ -1,8 +1,10 @@
 /**
  * Word (.docx) export with the `docx` library: structure and marks, comments as Word
  * comments (threads through commentsExtended, resolved ones marked done) and open
- * suggestions as Word tracked changes (w:ins / w:del with author and date), so that an
- * editor working in Word sees them as their own review tools show them.
+ * suggestions as Word tracked changes (w:ins / w:del / w:rPrChange with author and
+ * date), so that an editor working in Word sees them as their own review tools show them.
+ * The title is both the file's title property and a Title paragraph on top, where Word
+ * users expect to see it (the import takes it back from there).
  *
  * Pure code (no DOM), so that it runs in the renderer and in tests alike.
  */

@@ -6,7 +6,9 @@
  * outright (Word never writes them; they are how "billion laughs" and external entity
  * attacks work), then document.xml walked with styles.xml (headings, title, quotes,
  * code), numbering.xml (bullets or numbers, levels), the relationships (links) and
- * comments.xml + commentsExtended.xml (threads and their resolved state).
+ * comments.xml + commentsExtended.xml (threads and their resolved state). Tracked
+ * insertions, deletions and formatting changes (w:ins, w:del, w:rPrChange) become
+ * suggestions by their Word authors; page breaks and hidden text do not come in.
  *
  * What Writer cannot hold is counted (images, tables, footnotes, text boxes, equations,
  * fields) so that the writer is told. Tables become one paragraph per row, like pasted
