@@ -224,6 +224,9 @@ class Rewrite {
   }
 
   isMine(mark: Mark): boolean {
+    // Before the window knows who is writing, nothing is theirs: an anonymous mark from
+    // elsewhere is struck, never removed.
+    if (this.who.writer === null && this.who.name === "") return false;
     const a = suggestionAttrs(mark);
     return this.who.writer !== null ? a.writer === this.who.writer : a.writer === null && a.author === this.who.name;
   }
