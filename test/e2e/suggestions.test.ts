@@ -66,6 +66,9 @@ describe("suggestions", () => {
     await bobS.openList();
     expect(await bobS.listed()).toEqual(["Ada Lovelace: Delete er", "Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
     await screenshot(bob, "suggestions-list.png");
+    // Choosing one in the list selects its text.
+    await bobS.item("Delete at dusk").locator(".suggestions-item-body").click();
+    await expect.poll(() => bob.page.evaluate(() => window.getSelection()?.toString())).toBe(" at dusk");
 
     // Bob accepts the replacement: both see "steps" and no "stairs".
     await bobS.accept("Replace");
