@@ -93,8 +93,21 @@ describe("suggestions", () => {
     expect(await bobS.currentMode()).toBe("Suggesting");
     await bobs.press("Control+Alt+Shift+S");
     expect(await bobS.currentMode()).toBe("Editing");
+    // Bob suggests too: the list offers each writer's all at once.
+    await bobS.mode("Suggesting");
+    await bobs.select("climbed");
+    await bobs.type("went up");
+    await expect.poll(() => bobS.listed()).toContain("Bob Marlowe: Replace climbed with went up");
+    await screenshot(bob, "suggestions-two-writers.png");
+    // Past undo's grouping of quick edits: the accept is an undo step of its own.
+    await bob.page.waitForTimeout(600);
+    await bob.page.getByRole("button", { name: "Accept all of Ada Lovelace's suggestions" }).click();
+    await expect.poll(() => bobS.listed()).toEqual(["Bob Marlowe: Replace climbed with went up"]);
+    await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe("The keep climbedwent up the steps. Then he rested.");
+    await bobs.press("Control+z");
+    await expect.poll(() => bobS.listed()).toHaveLength(5);
     // The word count counts the text as if the suggestions were accepted.
-    await expect.poll(() => editor.counts()).toMatch(/^8 words/);
+    await expect.poll(() => editor.counts()).toMatch(/^9 words/);
     expect(ada.errors).toEqual([]);
     expect(bob.errors).toEqual([]);
   });

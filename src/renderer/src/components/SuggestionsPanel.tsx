@@ -100,10 +100,10 @@ export function SuggestionsPanel({ view, state, who, authors }: { view: EditorVi
             <span className="suggestions-author-name">
               {authorName(a)} ({a.count})
             </span>
-            <button type="button" className="link-button" disabled={!view.editable} onClick={() => decide({ writer: a.writer, author: a.author }, true)}>
+            <button type="button" className="link-button" disabled={!view.editable} title={`Accept all of ${authorName(a)}'s suggestions`} aria-label={`Accept all of ${authorName(a)}'s suggestions`} onClick={() => decide({ writer: a.writer, author: a.author }, true)}>
               Accept
             </button>
-            <button type="button" className="link-button" disabled={!view.editable} onClick={() => decide({ writer: a.writer, author: a.author }, false)}>
+            <button type="button" className="link-button" disabled={!view.editable} title={`Reject all of ${authorName(a)}'s suggestions`} aria-label={`Reject all of ${authorName(a)}'s suggestions`} onClick={() => decide({ writer: a.writer, author: a.author }, false)}>
               Reject
             </button>
           </div>
