@@ -320,7 +320,7 @@ function formatChange(w: Walk, rPr: El | undefined, now: RunProps): FormatChange
   const added = PROP_MARKS.filter(([p]) => now[p] && !before[p]).map(([, m]) => m);
   const removed = PROP_MARKS.filter(([p]) => !now[p] && before[p]).map(([, m]) => m);
   if (added.length === 0 && removed.length === 0) return undefined;
-  const s = suggestionOf(w, change, "insertion");
+  const s = suggestionOf(w, change, "format");
   return { id: s.id, author: s.author, at: s.at, added, removed };
 }
 
@@ -348,8 +348,17 @@ interface Walk {
   inInstruction: boolean;
 }
 
-function suggestionOf(w: Walk, el: El, kind: Suggestion["kind"]): Suggestion {
-  return { kind, id: `${w.batch}-${String(el.attrs["w:id"] ?? "").slice(0, 16)}`, author: cleanName(el.attrs["w:author"]), at: parseDate(el.attrs["w:date"], w.now) };
+/**
+ * One suggestion per author, time and kind: Word writes one change as many w:ins or
+ * w:del elements (one per run, split again by comments and links), each with its own
+ * w:id, and the writer accepts or rejects it as one.
+ */
+function suggestionOf(w: Walk, el: El, kind: Suggestion["kind"] | "format"): Suggestion {
+  const author = cleanName(el.attrs["w:author"]);
+  const at = parseDate(el.attrs["w:date"], w.now);
+  let hash = 5381;
+  for (const ch of `${kind}|${author}|${el.attrs["w:date"] ?? ""}`) hash = (Math.imul(hash, 33) ^ ch.charCodeAt(0)) >>> 0;
+  return { kind: kind === "format" ? "insertion" : kind, id: `${w.batch}-${kind[0]}${hash.toString(36)}`, author, at };
 }
 
 interface InlineContext {

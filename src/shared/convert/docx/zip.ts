@@ -137,7 +137,8 @@ function inflateEntry(bytes: Uint8Array, view: DataView, entry: Entry): Uint8Arr
     written += chunk.length;
   });
   try {
-    const step = 64 * 1024;
+    // Small steps: one step of input inflates to at most about 1030 times its size.
+    const step = 4096;
     for (let i = 0; i < data.length; i += step) inflater.push(data.subarray(i, Math.min(data.length, i + step)), i + step >= data.length);
     if (data.length === 0) inflater.push(new Uint8Array(0), true);
   } catch (e) {
