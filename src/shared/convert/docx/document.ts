@@ -44,16 +44,21 @@ export function applyDocxImport(d: WriterDocument, parsed: Pick<DocxImport, "doc
   const spans = A.spans(d, TEXT_PATH);
   let added = 0;
   for (const c of parsed.comments) {
-    const range = pmRangeToAmRange(schemaAdapter, spans, { from: c.from, to: c.to });
     const [first, ...replies] = c.messages;
-    if (!range || range.end <= range.start || !first) continue;
-    const id = addComment(d, range, first.text, importedAuthor(first.author), first.at, undefined, importedFrom);
-    for (const r of replies) replyToComment(d, id, r.text, importedAuthor(r.author), r.at);
-    if (c.resolved) {
-      const lastMessage = c.messages[c.messages.length - 1]!;
-      resolveComment(d, id, importedAuthor(lastMessage.author), lastMessage.at);
+    // One comment that cannot be placed is left out; the document and the others still come in.
+    try {
+      const range = pmRangeToAmRange(schemaAdapter, spans, { from: c.from, to: c.to });
+      if (!range || range.end <= range.start || !first) continue;
+      const id = addComment(d, range, first.text, importedAuthor(first.author), first.at, undefined, importedFrom);
+      for (const r of replies) if (r.text.trim()) replyToComment(d, id, r.text, importedAuthor(r.author), r.at);
+      if (c.resolved) {
+        const lastMessage = c.messages[c.messages.length - 1]!;
+        resolveComment(d, id, importedAuthor(lastMessage.author), lastMessage.at);
+      }
+      added++;
+    } catch {
+      continue;
     }
-    added++;
   }
   return added;
 }
