@@ -28,7 +28,7 @@ import { schema, schemaAdapter } from "../../src/shared/editor/schema";
 import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
 import { writerSyncPlugin, type SyncStats } from "../../src/renderer/src/editor/sync";
 import { describeMismatch, integrityPlugin, renderDocument, sameContent } from "../../src/renderer/src/editor/integrity";
-import { acceptSuggestions, rejectSuggestions, setSuggester, suggestingPlugin, suggestTransaction, toggleSuggesting } from "../../src/renderer/src/editor/suggesting";
+import { acceptSuggestions, isSuggesting, rejectSuggestions, setSuggester, suggestingPlugin, suggestTransaction, toggleSuggesting } from "../../src/renderer/src/editor/suggesting";
 import { toggleInlineMark } from "../../src/renderer/src/editor/commands";
 import { listSuggestions } from "../../src/shared/suggestions";
 
@@ -140,10 +140,26 @@ function select(win: SuggestingWindow, pick: number, len: number): { from: numbe
 function apply(wins: SuggestingWindow[], o: Op): void {
   const win = o.kind === "sync" ? null : wins[o.w % wins.length]!;
   const reconciled = win?.stats.reconciled ?? 0;
+  const suggesting = win !== null && isSuggesting(win.state);
+  const before = win ? textBeforeSuggestions(win.state.doc) : "";
   run(wins, o);
   if (win && ["type", "delete", "replace", "format", "decide", "replaceAll"].includes(o.kind)) {
     expect(win.stats.reconciled, `${o.kind} by ${NAMES[win.index]} reached the document as the editor had it`).toBe(reconciled);
   }
+  // In Suggesting mode an edit of text removes nothing but the writer's own suggested text.
+  if (win && suggesting && ["type", "delete", "replace", "format", "replaceAll"].includes(o.kind)) {
+    expect(textBeforeSuggestions(win.state.doc), `${o.kind} by ${NAMES[win.index]} in Suggesting mode kept the text`).toBe(before);
+  }
+}
+
+/** The text as it was before any suggested insertion (struck text included), blocks run together. */
+function textBeforeSuggestions(doc: PMNode): string {
+  let text = "";
+  doc.descendants((node) => {
+    if (node.isText && !node.marks.some((m) => m.type.name === "insertion")) text += node.text;
+    return true;
+  });
+  return text;
 }
 
 function run(wins: SuggestingWindow[], o: Op): void {
