@@ -30,6 +30,13 @@
  * (DECISION_META) pass unchanged.
  *
  * IDs are 128 random bits: two writers offline never pick the same one.
+ *
+ * Accepting and rejecting (acceptSuggestions, rejectSuggestions) are ordinary
+ * transactions: accepting an insertion or a format change drops its mark, accepting a
+ * deletion deletes the text; rejecting does the opposite, and puts back the formats a
+ * format change recorded. A paragraph whose whole text goes with a decision goes too,
+ * so that rejecting a suggested paragraph leaves no empty line. They sync like any edit
+ * and are undone by whoever made them.
  */
 import { Plugin, PluginKey, TextSelection, type Selection, type Command, type EditorState, type Transaction } from "prosemirror-state";
 import { AddMarkStep, Mapping, RemoveMarkStep, ReplaceStep, type Step } from "prosemirror-transform";
