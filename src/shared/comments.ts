@@ -74,14 +74,14 @@ export interface AnchoredThread {
   range: { start: number; end: number } | null;
 }
 
-export function newCommentId(): string {
+function newCommentId(): string {
   const bytes = new Uint8Array(9);
   crypto.getRandomValues(bytes);
   return "c" + Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 /** The threads of a document, or an empty record for documents made before comments. */
-export function threadsOf(doc: WriterDocument): Record<string, CommentThread> {
+function threadsOf(doc: WriterDocument): Record<string, CommentThread> {
   return (doc.comments ?? {}) as Record<string, CommentThread>;
 }
 
@@ -167,7 +167,7 @@ function anchorFor(doc: WriterDocument, start: number, end: number): CommentThre
 }
 
 /** The thread's text now, or null when all of it is deleted (or its anchor is unreadable). */
-export function threadRange(doc: WriterDocument, thread: CommentThread): { start: number; end: number } | null {
+function threadRange(doc: WriterDocument, thread: CommentThread): { start: number; end: number } | null {
   try {
     const { before, after, first, last } = thread.anchor;
     let start = before === null ? 0 : A.getCursorPosition(doc, TEXT_PATH, before) + 1;
@@ -201,7 +201,7 @@ export function reanchorToVersion(doc: WriterDocument, version: WriterDocument):
 }
 
 /** A well-formed thread (documents can come from anywhere: check before trusting). */
-export function isThread(value: unknown): value is CommentThread {
+function isThread(value: unknown): value is CommentThread {
   if (!value || typeof value !== "object") return false;
   const t = value as Partial<CommentThread>;
   const resolved = t.resolved as unknown;

@@ -15,7 +15,7 @@ import { Fragment, type Mark, type Node as PMNode } from "prosemirror-model";
 export type SuggestionKind = "insertion" | "deletion" | "replacement" | "format";
 
 /** The names of the three suggestion marks. */
-export const SUGGESTION_MARKS = ["insertion", "deletion", "format_change"] as const;
+const SUGGESTION_MARKS = ["insertion", "deletion", "format_change"] as const;
 export type SuggestionMarkName = (typeof SUGGESTION_MARKS)[number];
 
 /** One stretch of text under one suggestion mark (ProseMirror positions). */

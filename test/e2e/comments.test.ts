@@ -15,6 +15,7 @@ import { SettingsPage } from "./pages/SettingsPage";
 import { CommentsPage } from "./pages/CommentsPage";
 import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
 import { TcpProxy } from "../support/proxy";
+import { quietPeriod } from "../support/wait";
 
 let relay: RunningRelay | undefined;
 afterEach(async () => {
@@ -76,7 +77,7 @@ describe("comments", () => {
     expect(await c.highlighted(editor.text, true)).toEqual(["lighthouse keeper"]);
     // The text, and its counts, are as they were.
     expect((await editor.ownText()).split("\n")[0]).toBe(STORY[0]);
-    await ada.page.waitForTimeout(500);
+    await quietPeriod(500, "longer than the word count's throttle: a comment that counted would show by then");
     expect(await total()).toBe(counts);
 
     // Escape cancels a comment.
@@ -104,7 +105,7 @@ describe("comments", () => {
     await editor.select("The sea was calm");
     await c.comment("Calm before the storm?");
     await expect.poll(() => c.cards().count()).toBe(3);
-    await ada.page.waitForTimeout(300);
+    await quietPeriod(300, "the margin places its cards in the frames after they render");
     expect(await overlapping(c.cards())).toBe(false);
     // The active thread is beside its words.
     const calm = editor.text.locator(".comment-hl-active");
@@ -187,7 +188,9 @@ describe("comments", () => {
     await editor.waitReady();
     await expect.poll(() => c.highlighted(editor.text)).toEqual(["lighthouse keeper", "lit the lamp", "The sea was calm"]);
     expect(await editor.counts()).not.toContain("Who");
-  });
+    // A whole writer's session in one test (about 85 s on a quiet 2-core machine):
+    // room for a machine twice as busy and more.
+  }, 300_000);
 
   it("merges a thread resolved by one writer while the other, offline, edited its words", async () => {
     const dataDir = tempDir();
@@ -228,13 +231,12 @@ describe("comments", () => {
     await adaThread.click({ position: { x: 8, y: 8 } });
     await adaThread.getByRole("button", { name: "Resolve" }).click();
     await expect.poll(() => adaC.highlighted(editor.text)).toEqual([]);
-    await bobs.select("narrow");
-    await bobs.press("ArrowRight");
+    await bobs.caretAfter("narrow");
     await bobs.type(", winding");
     await expect.poll(() => bobs.ownText()).toBe("The keeper climbed the narrow, winding stairs at dusk and lit the lamp.");
     // Bob's window still has the thread open, on the edited words.
     await expect.poll(() => bobC.highlighted(bobs.text).then((h) => h.join(""))).toBe("narrow, winding stairs");
-    await ada.page.waitForTimeout(1000);
+    await quietPeriod(1000, "Bob is offline: nothing of his may reach Ada meanwhile");
     expect(await editor.ownText()).toBe(text);
 
     // Back online: the same text, the same resolved thread, on the right words, for both.

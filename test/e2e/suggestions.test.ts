@@ -12,6 +12,7 @@ import { useWriterFixtures, type WriterFixture } from "./support/fixture";
 import { sharedDocument, twoWritersOnARelay } from "./support/team";
 import { SuggestionsPage } from "./pages/SuggestionsPage";
 import type { RunningRelay } from "../support/relay";
+import { quietPeriod } from "../support/wait";
 
 let relay: RunningRelay | undefined;
 afterEach(async () => {
@@ -42,8 +43,9 @@ describe("suggestions", () => {
 
     // Backspace, as the browser does it: each press strikes the letter before the caret
     // and moves left past it.
-    await editor.select("keeper");
-    await editor.press("ArrowRight");
+    // (The caret is placed, not moved with an arrow key: a key pressed before the editor
+    // has read the arrow's move would act on the selection before it.)
+    await editor.caretAfter("keeper");
     await editor.press("Backspace");
     await editor.press("Backspace");
     await editor.select("stairs");
@@ -100,7 +102,7 @@ describe("suggestions", () => {
     await expect.poll(() => bobS.listed()).toContain("Bob Marlowe: Replace climbed with went up");
     await screenshot(bob, "suggestions-two-writers.png");
     // Past undo's grouping of quick edits: the accept is an undo step of its own.
-    await bob.page.waitForTimeout(600);
+    await quietPeriod(600, "past prosemirror-history's newGroupDelay (500 ms), so the accept is an undo step of its own");
     await bob.page.getByRole("button", { name: "Accept all of Ada Lovelace's suggestions" }).click();
     await expect.poll(() => bobS.listed()).toEqual(["Bob Marlowe: Replace climbed with went up"]);
     await expect.poll(() => editor.ownText(), { timeout: 15_000 }).toBe("The keep climbedwent up the steps. Then he rested.");

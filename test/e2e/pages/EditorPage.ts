@@ -61,6 +61,23 @@ export class EditorPage {
     );
   }
 
+  /** Puts the caret just after the first occurrence of `word` in the text, as a writer's click there would. */
+  async caretAfter(word: string): Promise<void> {
+    await this.text.evaluate((root, w) => {
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        const at = node.textContent!.indexOf(w);
+        if (at >= 0) {
+          (root as HTMLElement).focus();
+          window.getSelection()!.collapse(node, at + w.length);
+          return;
+        }
+      }
+      throw new Error(`"${w}" is not in the document`);
+    }, word);
+    await this.settleSelection();
+  }
+
   /** Selects the first occurrence of `word` in the text, as a writer's double-click would. */
   async select(word: string): Promise<void> {
     await this.text.evaluate((root, w) => {

@@ -329,6 +329,9 @@ function LoadedEditor({
     const dispatch = editor.view.props.dispatchTransaction!;
     editor.view.setProps({
       dispatchTransaction(tr: Transaction) {
+        // Panels and timers may hold this view a moment after it was destroyed (a rename
+        // remounts the editor); what they send then is view state, for a view that is gone.
+        if (editor.view.isDestroyed) return;
         dispatch.call(editor.view, tr);
         if (tr.docChanged && tr.getMeta("addToHistory") !== false) noteAuthor();
       },

@@ -27,7 +27,7 @@ const FORMAT_NAMES: Record<string, string> = { strong: "bold", em: "italic", und
  * A writer's colour: the one they chose (the document's author records), or one made
  * from their writer ID or name, the same on every machine.
  */
-export function suggestionColor(s: { writer: string | null; author: string }, authors?: Record<string, AuthorInfo>): string {
+function suggestionColor(s: { writer: string | null; author: string }, authors?: Record<string, AuthorInfo>): string {
   const known = Object.values(authors ?? {}).find((a) => (s.writer !== null ? a?.writer === s.writer : a?.name === s.author));
   // A colour read from a document is drawn only when it is one.
   if (known && typeof known.color === "string" && /^#[0-9a-f]{3,8}$/i.test(known.color)) return known.color;
@@ -45,7 +45,10 @@ function authorName(s: { author: string }): string {
 export function SuggestionsPanel({ view, state, who, authors }: { view: EditorView; state: EditorState; who: Suggester; authors?: Record<string, AuthorInfo> }) {
   // The mode needs to know whose suggestions are the writer's own (and what to sign them with).
   const { name, writer } = who;
-  useEffect(() => setSuggester(view.state, view.dispatch, { name, writer }), [view, name, writer]);
+  // A rename remounts the editor: this runs once more for the old view after it was destroyed.
+  useEffect(() => {
+    if (!view.isDestroyed) setSuggester(view.state, view.dispatch, { name, writer });
+  }, [view, name, writer]);
   const open = suggestionsPanelOpen(state);
   const list = useMemo(() => (open ? listSuggestions(state.doc) : []), [open, state.doc]);
   const [now, setNow] = useState(() => Date.now());

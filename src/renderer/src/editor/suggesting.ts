@@ -61,13 +61,13 @@ interface SuggestingState {
 }
 
 /** Meta on accept and reject transactions: ordinary edits, never rewritten. */
-export const DECISION_META = "writer:suggestion-decision";
+const DECISION_META = "writer:suggestion-decision";
 const SET_META = "writer:suggesting";
 
-export const suggestingKey = new PluginKey<SuggestingState>("writer-suggesting");
+const suggestingKey = new PluginKey<SuggestingState>("writer-suggesting");
 
 /** The shortcut that switches between Editing and Suggesting. */
-export const SUGGESTING_SHORTCUT = "Mod-Alt-Shift-s";
+const SUGGESTING_SHORTCUT = "Mod-Alt-Shift-s";
 
 const FORMAT_MARKS = new Set(["strong", "em", "underline", "strike", "code"]);
 const m = schema.marks;
@@ -432,7 +432,7 @@ function decide(filter: SuggestionFilter, accept: boolean): Command {
 }
 
 /** Adds to `tr` the steps that accept or reject the matching suggestions; null when there are none. */
-export function decisionTransaction(tr: Transaction, filter: SuggestionFilter, accept: boolean): Transaction | null {
+function decisionTransaction(tr: Transaction, filter: SuggestionFilter, accept: boolean): Transaction | null {
   const doc = tr.doc;
   const remove: { from: number; to: number }[] = [];
   const unmark: { from: number; to: number; mark: Mark }[] = [];
