@@ -68,5 +68,9 @@ describe("names and people", () => {
     // His earlier session is credited to the name he has now.
     await expect.poll(async () => (await history.sessions()).map((s) => s.split(" | ")[0]), { timeout: 15_000 }).toContain("Robert Marlowe");
     expect((await history.sessions()).some((s) => s.startsWith("Bob Marlowe"))).toBe(false);
+    // The rename left Bob's editor as it was: his undo still takes back what he typed before it.
+    await bobs.focusEnd();
+    await bobs.press("Control+z");
+    await expect.poll(() => bobs.ownText(), { timeout: 10_000 }).toBe("Who wrote this?");
   });
 });

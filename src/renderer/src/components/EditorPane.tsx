@@ -255,6 +255,10 @@ function LoadedEditor({
       });
     }
   }, [handle, user, writerId]);
+  // The editor calls the latest one: a rename must not remount the editor (that would
+  // drop its undo history and its Suggesting mode).
+  const noteAuthorRef = useRef(noteAuthor);
+  noteAuthorRef.current = noteAuthor;
   // Renamed (or recoloured) while the document is open: where this writer has written
   // before, the history shows the new name at once, for everyone.
   const recordedAs = useRef(user);
@@ -278,7 +282,7 @@ function LoadedEditor({
     const typed = takeOpeningTyping(url);
     let caret: number | null = null;
     if (typed && typed.splices.length > 0) {
-      noteAuthor();
+      noteAuthorRef.current();
       const placed = placeOpeningTyping(handle, typed);
       if ("failed" in placed) noticeRef.current(`What you typed while the document opened could not be added to it, so here it is to copy: “${placed.failed}”`);
       else caret = placed.caret;
@@ -333,7 +337,7 @@ function LoadedEditor({
         // remounts the editor); what they send then is view state, for a view that is gone.
         if (editor.view.isDestroyed) return;
         dispatch.call(editor.view, tr);
-        if (tr.docChanged && tr.getMeta("addToHistory") !== false) noteAuthor();
+        if (tr.docChanged && tr.getMeta("addToHistory") !== false) noteAuthorRef.current();
       },
     });
     setCounts(countDocument(editor.view.state.doc));
@@ -355,7 +359,7 @@ function LoadedEditor({
       editorRef.current = null;
     };
     // The editor lives as long as this document is open; title changes do not remount it.
-  }, [handle, url, noteAuthor, host, integrity]);
+  }, [handle, url, host, integrity]);
 
   const onTitle = (value: string) => {
     handle.change((d) => A.updateText(d, ["title"], value));
