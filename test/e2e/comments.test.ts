@@ -7,10 +7,10 @@
  * WRITER_SCREENSHOTS=dir saves the margin, the composer, the panel and a comment on
  * deleted text there.
  */
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Locator } from "playwright-core";
-import { useWriterFixtures, type WriterFixture } from "./support/fixture";
+import { useWriterFixtures } from "./support/fixture";
+import { screenshot } from "./support/screenshot";
 import { SettingsPage } from "./pages/SettingsPage";
 import { CommentsPage } from "./pages/CommentsPage";
 import { addToken, startRelay, tempDir, type RunningRelay } from "../support/relay";
@@ -22,11 +22,6 @@ afterEach(async () => {
   await relay?.kill();
   relay = undefined;
 });
-
-async function screenshot(w: WriterFixture, name: string): Promise<void> {
-  const dir = process.env.WRITER_SCREENSHOTS;
-  if (dir) await w.page.screenshot({ path: path.join(dir, name) });
-}
 
 /** No two boxes overlap vertically. */
 async function overlapping(cards: Locator): Promise<boolean> {
@@ -62,7 +57,7 @@ describe("comments", () => {
     await ada.page.keyboard.press("Control+Alt+m");
     await c.composer.waitFor();
     await c.composer.fill("Who is he?");
-    await screenshot(ada, "comments-composer.png");
+    await screenshot(ada.page, "comments-composer.png");
     // Shift+Enter is a new line in the comment, not a post.
     await c.composer.press("Shift+Enter");
     await c.composer.type("And how old?");
@@ -112,10 +107,10 @@ describe("comments", () => {
     expect(await calm.allTextContents()).toEqual(["The sea was calm"]);
     const [hl, card] = [await calm.boundingBox(), await c.thread("Calm before the storm?").boundingBox()];
     expect(Math.abs(hl!.y - card!.y)).toBeLessThan(30);
-    await screenshot(ada, "comments-margin.png");
+    await screenshot(ada.page, "comments-margin.png");
     if (process.env.WRITER_SCREENSHOTS) {
       await ada.page.emulateMedia({ colorScheme: "dark" });
-      await screenshot(ada, "comments-margin-dark.png");
+      await screenshot(ada.page, "comments-margin-dark.png");
       await ada.page.emulateMedia({ colorScheme: "light" });
     }
 
@@ -151,7 +146,7 @@ describe("comments", () => {
     })).toBe(true);
     // The panel shows the whole thread, ready for a reply.
     await c.thread("Who sends the letters?").getByRole("textbox", { name: "Reply" }).waitFor();
-    await screenshot(ada, "comments-panel.png");
+    await screenshot(ada.page, "comments-panel.png");
 
     // All of the commented words deleted: listed as on deleted text, and it can be resolved.
     await c.panel.getByRole("button", { name: "Close comments" }).click();
@@ -161,7 +156,7 @@ describe("comments", () => {
     await expect.poll(() => gone.innerText()).toContain("On deleted text: “bread and letters”");
     await gone.click({ position: { x: 8, y: 8 } });
     await gone.scrollIntoViewIfNeeded();
-    await screenshot(ada, "comments-deleted-text.png");
+    await screenshot(ada.page, "comments-deleted-text.png");
     await gone.getByRole("button", { name: "Resolve" }).click();
     await c.openPanel();
     await c.tab("Resolved");

@@ -5,7 +5,6 @@
  * and in the stored document through a backup), and hostile files refused with nothing
  * created. WRITER_SCREENSHOTS=dir saves the imported document there.
  */
-import path from "node:path";
 import { next as A } from "@automerge/automerge";
 import { deflateSync, strToU8 } from "fflate";
 import mammoth from "mammoth";
@@ -15,6 +14,7 @@ import type { WriterDocument } from "../../src/shared/document";
 import { pageSizeFor } from "../../src/shared/convert/docx/export";
 import { all, part, rawZip, textOf, wordPackage, type XmlNode } from "../support/docxFiles";
 import { useWriterFixtures } from "./support/fixture";
+import { screenshot } from "./support/screenshot";
 
 const W_DATE = "2026-11-03T09:31:00Z";
 
@@ -99,7 +99,7 @@ describe("Word files in the browser shell", () => {
     // The open comment is in the margin beside its words (the resolved one is not).
     await expect.poll(() => f.page.getByText("Who did?").count()).toBe(1);
     expect(await f.page.getByText("How late?").count()).toBe(0);
-    if (process.env.WRITER_SCREENSHOTS) await f.page.screenshot({ path: path.join(process.env.WRITER_SCREENSHOTS, "docx-imported.png") });
+    await screenshot(f.page, "docx-imported.png");
 
     // The stored document holds the comments on their words (read from a backup of it).
     await expect.poll(() => editor.saveState()).toBe("Saved on this computer");

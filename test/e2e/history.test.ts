@@ -8,10 +8,10 @@
  *
  * WRITER_SCREENSHOTS=dir saves the history view and the offline-return bar there.
  */
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { sharedDocument, twoWritersOnARelay } from "./support/team";
-import { useWriterFixtures, type WriterFixture } from "./support/fixture";
+import { useWriterFixtures } from "./support/fixture";
+import { screenshot } from "./support/screenshot";
 import { HistoryPage } from "./pages/HistoryPage";
 import { EditorPage } from "./pages/EditorPage";
 import { startRelay, type RunningRelay } from "../support/relay";
@@ -21,11 +21,6 @@ afterEach(async () => {
   await relay?.kill();
   relay = undefined;
 });
-
-async function screenshot(w: WriterFixture, name: string): Promise<void> {
-  const dir = process.env.WRITER_SCREENSHOTS;
-  if (dir) await w.page.screenshot({ path: path.join(dir, name) });
-}
 
 describe("version history", () => {
   const newWriter = useWriterFixtures();
@@ -61,7 +56,7 @@ describe("version history", () => {
     expect(await history.versionOwnText()).toBe("The keeper climbed the stairs at dusk.");
     expect((await history.version.locator(".hl-removed").allTextContents()).join("")).toBe(" He lit the lamp. The sea was calm.");
     expect(await history.versionText.getAttribute("contenteditable")).toBe("false");
-    await screenshot(ada, "history.png");
+    await screenshot(ada.page, "history.png");
 
     // Restore: a new change, in Ada's editor and in Bob's page, through the relay.
     await history.restore();
@@ -157,7 +152,7 @@ describe("version history", () => {
     await expect.poll(() => bar.innerText(), { timeout: 5000 }).toContain("While you were offline, Bob Marlowe changed this document.");
     // Only Bob's words are highlighted, not Ada's own offline edit.
     expect((await editor.text.locator(".hl-theirs").allTextContents()).join("")).toBe(" A ship passed at noon.");
-    await screenshot(ada, "offline-return.png");
+    await screenshot(ada.page, "offline-return.png");
     // The highlight stays on its words while Ada writes before them.
     await ada.page.keyboard.type("Calm. ");
     expect((await editor.text.locator(".hl-theirs").allTextContents()).join("")).toBe(" A ship passed at noon.");

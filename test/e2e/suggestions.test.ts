@@ -6,9 +6,9 @@
  *
  * WRITER_SCREENSHOTS=dir saves Suggesting mode and the list of suggestions there.
  */
-import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { useWriterFixtures, type WriterFixture } from "./support/fixture";
+import { useWriterFixtures } from "./support/fixture";
+import { screenshot } from "./support/screenshot";
 import { sharedDocument, twoWritersOnARelay } from "./support/team";
 import { SuggestionsPage } from "./pages/SuggestionsPage";
 import type { RunningRelay } from "../support/relay";
@@ -19,11 +19,6 @@ afterEach(async () => {
   await relay?.kill();
   relay = undefined;
 });
-
-async function screenshot(w: WriterFixture, name: string): Promise<void> {
-  const dir = process.env.WRITER_SCREENSHOTS;
-  if (dir) await w.page.screenshot({ path: path.join(dir, name) });
-}
 
 describe("suggestions", () => {
   const newWriter = useWriterFixtures();
@@ -59,7 +54,7 @@ describe("suggestions", () => {
     // Struck text stays in view until someone decides.
     expect(await editor.ownText()).toBe("The keeper climbed the stairssteps at dusk. Then he rested.");
     // Ada's typing and deleting stayed hers: nothing was removed from the document.
-    await screenshot(ada, "suggestions-suggesting-mode.png");
+    await screenshot(ada.page, "suggestions-suggesting-mode.png");
 
     // Bob sees them, as Ada's.
     await expect.poll(() => bobS.inserted(), { timeout: 15_000 }).toEqual(["steps", " Then he rested."]);
@@ -67,7 +62,7 @@ describe("suggestions", () => {
     for (const title of await bobS.titles()) expect(title).toMatch(/^Suggested (insertion|deletion) by Ada Lovelace, /);
     await bobS.openList();
     expect(await bobS.listed()).toEqual(["Ada Lovelace: Delete er", "Ada Lovelace: Replace stairs with steps", "Ada Lovelace: Delete at dusk", "Ada Lovelace: Add Then he rested."]);
-    await screenshot(bob, "suggestions-list.png");
+    await screenshot(bob.page, "suggestions-list.png");
     // Choosing one in the list selects its text.
     await bobS.item("Delete at dusk").locator(".suggestions-item-body").click();
     await expect.poll(() => bob.page.evaluate(() => window.getSelection()?.toString())).toBe(" at dusk");
@@ -100,7 +95,7 @@ describe("suggestions", () => {
     await bobs.select("climbed");
     await bobs.type("went up");
     await expect.poll(() => bobS.listed()).toContain("Bob Marlowe: Replace climbed with went up");
-    await screenshot(bob, "suggestions-two-writers.png");
+    await screenshot(bob.page, "suggestions-two-writers.png");
     // Past undo's grouping of quick edits: the accept is an undo step of its own.
     await quietPeriod(600, "past prosemirror-history's newGroupDelay (500 ms), so the accept is an undo step of its own");
     await bob.page.getByRole("button", { name: "Accept all of Ada Lovelace's suggestions" }).click();
