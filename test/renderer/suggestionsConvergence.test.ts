@@ -17,20 +17,19 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { next as A } from "@automerge/automerge";
 import { Repo, type DocHandle } from "@automerge/automerge-repo";
-import { EditorState, TextSelection, type PluginView, type Transaction } from "prosemirror-state";
-import type { EditorView } from "prosemirror-view";
-import { history, undo } from "prosemirror-history";
+import { TextSelection } from "prosemirror-state";
+import { undo } from "prosemirror-history";
 import { splitBlock } from "prosemirror-commands";
-import { replaceAll, search, SearchQuery, setSearchState } from "prosemirror-search";
+import { replaceAll, SearchQuery, setSearchState } from "prosemirror-search";
 import { Fragment, Slice } from "prosemirror-model";
 import type { Node as PMNode } from "prosemirror-model";
-import { schema, schemaAdapter } from "../../src/shared/editor/schema";
+import { schema } from "../../src/shared/editor/schema";
 import { initDocument, TEXT_PATH, type WriterDocument } from "../../src/shared/document";
-import { writerSyncPlugin, type SyncStats } from "../../src/renderer/src/editor/sync";
-import { describeMismatch, integrityPlugin, renderDocument, sameContent } from "../../src/renderer/src/editor/integrity";
+import { renderDocument, sameContent } from "../../src/renderer/src/editor/integrity";
 import { acceptSuggestions, isSuggesting, rejectSuggestions, setSuggester, suggestingPlugin, suggestTransaction, toggleSuggesting } from "../../src/renderer/src/editor/suggesting";
 import { toggleInlineMark } from "../../src/renderer/src/editor/commands";
 import { listSuggestions } from "../../src/shared/suggestions";
+import { EditorWindow } from "../faults/support/editorWindow";
 
 const SEED = Number(process.env.SUGGEST_SEED ?? 2412);
 const RUNS = Number(process.env.SUGGEST_RUNS ?? 60);
@@ -38,44 +37,15 @@ const TIME_LIMIT_MS = Number(process.env.SUGGEST_TIME_LIMIT_MS ?? 60_000);
 
 const NAMES = ["Ada", "Bob", "Cy"];
 
-/** A writer's window, as the app makes it (setup.ts), without a browser. */
-class SuggestingWindow {
-  state: EditorState;
-  readonly mismatches: string[] = [];
-  readonly #views: PluginView[];
-  /** The sync plugin's counts: `reconciled` is how often the editor had to be set right from the document. */
-  readonly stats: SyncStats;
-
+/** A writer's window, as the app makes it (setup.ts), without a browser: an editor window whose transactions Suggesting mode rewrites. */
+class SuggestingWindow extends EditorWindow {
   constructor(
-    readonly handle: DocHandle<WriterDocument>,
+    handle: DocHandle<WriterDocument>,
     readonly index: number,
   ) {
-    const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
-    this.stats = sync.stats;
-    const integrity = integrityPlugin({
-      handle: handle as DocHandle<unknown>,
-      mode: "strict",
-      held: sync.held,
-      onMismatch: (m) => this.mismatches.push(describeMismatch(m)),
-      raise: () => undefined,
-    });
-    this.state = EditorState.create({ schema, doc: renderDocument(handle as DocHandle<unknown>), plugins: [sync.plugin, history(), search(), suggestingPlugin(), integrity.plugin] });
-    this.#views = this.state.plugins.flatMap((p) => (p.spec.view ? [p.spec.view(this as unknown as EditorView)] : []));
+    let ids = 0;
+    super(handle, { plugins: [suggestingPlugin()], rewrite: (state, tr) => suggestTransaction(state, tr, { now: () => 1_000 + ids, newId: () => `${NAMES[index]}-${ids++}` }) });
     setSuggester(this.state, this.dispatch, { name: NAMES[index]!, writer: `writer-${index}` });
-  }
-
-  isDestroyed = false;
-  ids = 0;
-
-  dispatch = (tr: Transaction): void => {
-    const prev = this.state;
-    this.state = this.state.apply(suggestTransaction(this.state, tr, { now: () => 1_000 + this.ids, newId: () => `${NAMES[this.index]}-${this.ids++}` }));
-    for (const view of this.#views) view.update?.(this as unknown as EditorView, prev);
-  };
-
-  close(): void {
-    this.isDestroyed = true;
-    for (const view of this.#views) view.destroy?.();
   }
 }
 

@@ -9,7 +9,7 @@
  * the rendering of the Automerge document, with both texts.
  */
 import type { DocHandle } from "@automerge/automerge-repo";
-import { EditorState, type PluginView, type Transaction } from "prosemirror-state";
+import { EditorState, type Plugin, type PluginView, type Transaction } from "prosemirror-state";
 import type { EditorView } from "prosemirror-view";
 import { history } from "prosemirror-history";
 import { search } from "prosemirror-search";
@@ -28,7 +28,17 @@ export class EditorWindow implements EditTarget {
   /** The sync plugin's counts: how often it set the editor right after a structural change. */
   readonly stats: SyncStats;
 
-  constructor(readonly handle: DocHandle<WriterDocument>) {
+  readonly #rewrite: ((state: EditorState, tr: Transaction) => Transaction) | undefined;
+
+  /**
+   * `plugins` go between find and replace and the integrity check; `rewrite` changes each
+   * transaction before it is applied, as the app's dispatchTransaction does (Suggesting mode).
+   */
+  constructor(
+    readonly handle: DocHandle<WriterDocument>,
+    options: { plugins?: Plugin[]; rewrite?: (state: EditorState, tr: Transaction) => Transaction } = {},
+  ) {
+    this.#rewrite = options.rewrite;
     const sync = writerSyncPlugin({ adapter: schemaAdapter, handle: handle as DocHandle<unknown>, path: TEXT_PATH });
     this.stats = sync.stats;
     const integrity = integrityPlugin({
@@ -38,7 +48,7 @@ export class EditorWindow implements EditTarget {
       onMismatch: (m) => this.mismatches.push(describeMismatch(m)),
       raise: () => undefined,
     });
-    this.state = EditorState.create({ schema, doc: renderDocument(handle as DocHandle<unknown>), plugins: [sync.plugin, history(), search(), integrity.plugin] });
+    this.state = EditorState.create({ schema, doc: renderDocument(handle as DocHandle<unknown>), plugins: [sync.plugin, history(), search(), ...(options.plugins ?? []), integrity.plugin] });
     // As EditorView does: each plugin's view, told of every state after it.
     this.#views = this.state.plugins.flatMap((p) => (p.spec.view ? [p.spec.view(this as unknown as EditorView)] : []));
   }
@@ -46,7 +56,7 @@ export class EditorWindow implements EditTarget {
   dispatch = (tr: Transaction): void => {
     if (this.isDestroyed) return;
     const prev = this.state;
-    this.state = this.state.apply(tr);
+    this.state = this.state.apply(this.#rewrite ? this.#rewrite(this.state, tr) : tr);
     for (const view of this.#views) view.update?.(this as unknown as EditorView, prev);
   };
 
