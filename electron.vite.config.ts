@@ -47,9 +47,9 @@ export default defineConfig({
     plugins: [react(), earlyPaintFirst()],
     build: {
       rollupOptions: { input: { index: resolve(__dirname, "src/renderer/index.html"), early: resolve(__dirname, "src/renderer/src/early.ts") } },
-      // Self-contained: the Automerge wasm is inlined as base64 (in a chunk of its own,
-      // main.tsx) so that file:// (Electron) and http (browser shell) load it the same way.
-      chunkSizeWarningLimit: 5120,
+      // The app's script (ProseMirror, React, Automerge's JavaScript) is about 1.4 MB; the
+      // Automerge wasm is a file of its own (automergeWasm.ts), fetched from app:// or http.
+      chunkSizeWarningLimit: 2048,
       // electron-vite leaves the renderer unminified; minified, the app's large script is
       // parsed sooner, and the window is editable sooner (measured in bench/long-document).
       minify: true,

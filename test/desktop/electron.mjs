@@ -177,6 +177,19 @@ async function playThePage(win) {
     if (serve) {
       const page = await serve({ url: entry });
       report.probes.page = { status: page.status, csp: page.headers.get("content-security-policy"), type: page.headers.get("content-type"), hasRoot: (await page.text()).includes('id="root"') };
+      // The Automerge wasm the page's scripts name, fetched as they fetch it: its type must
+      // be application/wasm, or the page cannot compile it while it downloads. (The file
+      // Vite emitted, with its hash; Automerge's glue also names a default file, which is
+      // used only when it is given no module, and the app always gives it one.)
+      const html = await (await serve({ url: entry })).text();
+      const scripts = [...html.matchAll(/(?:src|href)="\.\/(assets\/[^"]+\.js)"/g)].map((m) => new URL(m[1], entry).href);
+      const wasmNames = new Set();
+      for (const script of scripts) for (const m of (await (await serve({ url: script })).text()).matchAll(/new URL\(`([^`]+-[\w-]{8}\.wasm)`,import\.meta\.url\)/g)) wasmNames.add(new URL(m[1], script).href);
+      report.probes.wasm = await Promise.all([...wasmNames].map(async (url) => {
+        const wasm = await serve({ url });
+        const bytes = new Uint8Array(await wasm.arrayBuffer());
+        return { status: wasm.status, type: wasm.headers.get("content-type"), magic: [...bytes.slice(0, 4)] };
+      }));
       const escape = await serve({ url: entry.replace("index.html", "../../package.json") });
       report.probes.escape = { status: escape.status };
     }

@@ -25,6 +25,7 @@ interface Report {
   probes: {
     page?: { status: number; csp: string | null; type: string | null; hasRoot: boolean };
     escape?: { status: number };
+    wasm?: { status: number; type: string | null; magic: number[] }[];
     bootstrap?: { ok: boolean; hasLibrary: boolean; lastOpened: string | null };
     invalid?: { ok: boolean };
     stranger?: { ok: boolean; error?: { message: string } };
@@ -76,6 +77,8 @@ describe("the built main process, with a stand-in for Electron", () => {
     expect(report.protocolHandlers).toEqual(["app"]);
     expect(report.probes.page).toEqual({ status: 200, csp: expect.stringContaining("script-src 'self' 'wasm-unsafe-eval'"), type: "text/html; charset=utf-8", hasRoot: true });
     expect(report.probes.escape).toEqual({ status: 404 });
+    // The one Automerge wasm the page fetches, served whole and as application/wasm.
+    expect(report.probes.wasm).toEqual([{ status: 200, type: "application/wasm", magic: [0, 0x61, 0x73, 0x6d] }]);
 
     expect(report.ipcHandlers.sort()).toEqual(["writer:host", "writer:print-pdf"]);
     expect(report.probes.bootstrap).toEqual({ ok: true, hasLibrary: true, lastOpened: null });

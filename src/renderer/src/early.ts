@@ -8,7 +8,7 @@
  */
 import type { Bootstrap, RenderCacheView } from "../../shared/api";
 import { UNTITLED } from "../../shared/library";
-import { decodeBase64 } from "./base64";
+import { compileAutomergeWasm } from "./automergeWasm";
 import { shellHeaders } from "./shellCredential";
 import { OPENING_NOTE, TypingOnCache } from "./openingPage";
 
@@ -79,10 +79,9 @@ async function paint(): Promise<void> {
 // A first paint that fails is only a later one; the app reports its own problems.
 // The Automerge wasm is compiled here, while the app's own script is still being parsed;
 // main.tsx instantiates the result.
-// After the paint: its module is megabytes long, and loaded sooner it holds the paint back
+// After the paint: it is megabytes long, and fetched sooner it holds the paint back
 // (bench/long-document has the figures).
 // A host that does not answer holds the paint, not the wasm (nor the app).
 window.writerWasm = Promise.race([paint().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 300))])
-  .then(() => import("@automerge/automerge/automerge.wasm.base64"))
-  .then(({ automergeWasmBase64 }) => WebAssembly.compile(decodeBase64(automergeWasmBase64)));
+  .then(compileAutomergeWasm);
 window.writerWasm.catch(() => undefined);

@@ -1,11 +1,12 @@
 import { createRoot } from "react-dom/client";
-import { initializeBase64Wasm, initializeWasm, isValidAutomergeUrl, Repo, type PeerId } from "@automerge/automerge-repo/slim";
+import { initializeWasm, isValidAutomergeUrl, Repo, type PeerId } from "@automerge/automerge-repo/slim";
 import { App } from "./App";
 import { HostClient } from "./hostClient";
 import { hostNetworkAdapter, hostTransport } from "./platform";
 import { RESYNC_AFTER_MS } from "../../shared/sync/resync";
 import { flushAllHeldEdits } from "./editor/heldEdits";
 import { openSaved } from "./savedDocument";
+import { compileAutomergeWasm } from "./automergeWasm";
 import "./styles.css";
 
 /** How long the reopened document's load waits for the library to arrive first. */
@@ -15,16 +16,15 @@ async function start(): Promise<void> {
   performance.mark("writer:script");
   const host = new HostClient(hostTransport());
   const root = createRoot(document.getElementById("root")!);
-  // The wasm is a chunk of its own (its base64 is most of the bundle's bytes), loaded as
-  // a module import: the same way under file:// (Electron) and http. early.ts, which
-  // runs first, compiles it while this script is still loading (sooner than it could be
-  // here); if that failed, it is done here. The first paint does not wait for any of it.
-  const compiled = await window.writerWasm?.catch(() => undefined);
+  // The wasm is a file of its own (automergeWasm.ts), fetched the same way from app://
+  // (Electron) and http (the browser shell). early.ts, which runs first, compiles it
+  // while this script is still loading (sooner than it could be here); if that failed, it
+  // is done here. The first paint does not wait for any of it.
+  const compiled = (await window.writerWasm?.catch(() => undefined)) ?? (await compileAutomergeWasm());
   performance.mark("writer:wasm-module");
   // A compiled module is what wasm-bindgen's init accepts beside bytes and URLs (it then
   // only instantiates); Automerge's own type leaves it out.
-  if (compiled) await initializeWasm(compiled as unknown as Uint8Array);
-  else await initializeBase64Wasm((await import("@automerge/automerge/automerge.wasm.base64")).automergeWasmBase64);
+  await initializeWasm(compiled as unknown as Uint8Array);
   // Opening benches (bench/long-document) print these steps of the way to first paint.
   performance.mark("writer:wasm-ready");
   const repo = new Repo({
