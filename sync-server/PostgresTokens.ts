@@ -1,5 +1,5 @@
-import pg from "pg";
-import { createIfMissing, withoutPassword } from "../src/node/storage/postgresCommon";
+import type pg from "pg";
+import { createIfMissing, loadPg, withoutPassword } from "../src/node/storage/postgresCommon";
 import { checkName, generateToken, hashToken, TokenNameError, type TokenAccess, type TokenBackend, type TokenRecord } from "./tokens";
 
 /**
@@ -19,7 +19,7 @@ export class PostgresTokenStore implements TokenBackend {
   }
 
   static async open(url: string): Promise<PostgresTokenStore> {
-    const pool = new pg.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, query_timeout: 30_000, application_name: "writer-relay tokens" });
+    const pool = new (loadPg().Pool)({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, query_timeout: 30_000, application_name: "writer-relay tokens" });
     pool.on("error", () => undefined);
     const store = new PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
     try {

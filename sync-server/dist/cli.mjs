@@ -122,6 +122,10 @@ var init_keys = __esm({
 });
 
 // src/node/storage/postgresCommon.ts
+import { createRequire } from "node:module";
+function loadPg() {
+  return pgModule ??= createRequire(import.meta.url)("pg");
+}
 async function createIfMissing(pool, statement) {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -142,7 +146,7 @@ function withoutPassword(url) {
     return "(a PostgreSQL URL that does not parse)";
   }
 }
-var RACED_DDL;
+var pgModule, RACED_DDL;
 var init_postgresCommon = __esm({
   "src/node/storage/postgresCommon.ts"() {
     RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
@@ -154,7 +158,6 @@ var PostgresStorageAdapter_exports = {};
 __export(PostgresStorageAdapter_exports, {
   PostgresStorageAdapter: () => PostgresStorageAdapter
 });
-import pg from "pg";
 function bytes(buffer) {
   return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
 }
@@ -190,7 +193,7 @@ var init_PostgresStorageAdapter = __esm({
       static connect(options) {
         const table = options.table ?? "writer_chunks";
         if (!TABLE_NAME.test(table)) throw new RangeError(`Not a plain table name: ${JSON.stringify(table)}`);
-        const pool = new pg.Pool({
+        const pool = new (loadPg()).Pool({
           connectionString: options.url,
           max: options.maxConnections ?? 10,
           query_timeout: options.queryTimeoutMs ?? 3e4,
@@ -1818,7 +1821,6 @@ function decode(payload) {
 }
 
 // sync-server/cluster/NatsBus.ts
-import { connect } from "@nats-io/transport-node";
 var SUBJECT_PREFIX = "writer.doc";
 var KINDS = /* @__PURE__ */ new Set(["changes", "stored", "ephemeral"]);
 var DOCUMENT_ID = /^[1-9A-HJ-NP-Za-km-z]{1,64}$/;
@@ -1863,6 +1865,7 @@ var NatsBus = class _NatsBus {
   }
   /** Connects (failing after a few seconds if NATS cannot be reached at all: a relay does not start without its cluster). */
   static async open(options) {
+    const { connect } = await import("@nats-io/transport-node");
     const connection = await connect({
       servers: options.servers.split(",").map((s) => s.trim()),
       name: options.name,
@@ -4043,7 +4046,6 @@ var RelayStorage = class extends TrackedStorage {
 
 // sync-server/PostgresTokens.ts
 init_postgresCommon();
-import pg2 from "pg";
 
 // sync-server/tokens.ts
 import { createHash, randomBytes as randomBytes4, timingSafeEqual } from "node:crypto";
@@ -4289,7 +4291,7 @@ var PostgresTokenStore = class _PostgresTokenStore {
     this.description = description;
   }
   static async open(url) {
-    const pool = new pg2.Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1e4, query_timeout: 3e4, application_name: "writer-relay tokens" });
+    const pool = new (loadPg()).Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1e4, query_timeout: 3e4, application_name: "writer-relay tokens" });
     pool.on("error", () => void 0);
     const store = new _PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
     try {

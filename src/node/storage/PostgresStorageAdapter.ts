@@ -1,6 +1,6 @@
 import type { Chunk, StorageAdapterInterface, StorageKey } from "@automerge/automerge-repo";
-import pg from "pg";
-import { createIfMissing, withoutPassword } from "./postgresCommon";
+import type pg from "pg";
+import { createIfMissing, loadPg, withoutPassword } from "./postgresCommon";
 import { StorageUnavailableError, StorageWriteError } from "./errors";
 import type { ChunkBackend } from "./stack";
 import { isValidKeyPart, validateKey } from "./keys";
@@ -75,7 +75,7 @@ export class PostgresStorageAdapter implements StorageAdapterInterface, ChunkBac
   static connect(options: PostgresStorageOptions): PostgresStorageAdapter {
     const table = options.table ?? "writer_chunks";
     if (!TABLE_NAME.test(table)) throw new RangeError(`Not a plain table name: ${JSON.stringify(table)}`);
-    const pool = new pg.Pool({
+    const pool = new (loadPg().Pool)({
       connectionString: options.url,
       max: options.maxConnections ?? 10,
       query_timeout: options.queryTimeoutMs ?? 30_000,

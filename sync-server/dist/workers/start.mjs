@@ -121,6 +121,10 @@ var init_keys = __esm({
 });
 
 // src/node/storage/postgresCommon.ts
+import { createRequire } from "node:module";
+function loadPg() {
+  return pgModule ??= createRequire(import.meta.url)("pg");
+}
 async function createIfMissing(pool, statement) {
   for (let attempt = 0; ; attempt++) {
     try {
@@ -141,7 +145,7 @@ function withoutPassword(url) {
     return "(a PostgreSQL URL that does not parse)";
   }
 }
-var RACED_DDL;
+var pgModule, RACED_DDL;
 var init_postgresCommon = __esm({
   "src/node/storage/postgresCommon.ts"() {
     RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
@@ -153,7 +157,6 @@ var PostgresStorageAdapter_exports = {};
 __export(PostgresStorageAdapter_exports, {
   PostgresStorageAdapter: () => PostgresStorageAdapter
 });
-import pg from "pg";
 function bytes(buffer) {
   return new Uint8Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.byteLength));
 }
@@ -189,7 +192,7 @@ var init_PostgresStorageAdapter = __esm({
       static connect(options) {
         const table = options.table ?? "writer_chunks";
         if (!TABLE_NAME.test(table)) throw new RangeError(`Not a plain table name: ${JSON.stringify(table)}`);
-        const pool = new pg.Pool({
+        const pool = new (loadPg()).Pool({
           connectionString: options.url,
           max: options.maxConnections ?? 10,
           query_timeout: options.queryTimeoutMs ?? 3e4,
