@@ -240,7 +240,7 @@ async function prepareApp(bytes: Uint8Array): Promise<string> {
  */
 async function openInApp(dataDir: string): Promise<{ textMs: number; editableMs: number; readyMs: number; cached: boolean }> {
   const shell = await ShellProcess.start({ dataDir, port: await freePort(), token: randomToken() });
-  const browser = await launchChromium();
+  const browser = await launchChromium({ browser: "full" });
   try {
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 820 } })).newPage();
     // A string, not a function: tsx would name the function's inner functions with a helper

@@ -344,7 +344,7 @@ async function main(): Promise<void> {
     const dataDir = path.join(tmp, "data");
     await prepareDataDir(dataDir, "automerge-paper", text);
     shell = await ShellProcess.start({ dataDir, port: await freePort(), token: randomToken() });
-    browser = await launchChromium();
+    browser = await launchChromium({ browser: "full" });
     const context = await browser.newContext({ viewport: { width: 1280, height: 820 } });
     await installOpenProbe(context);
     const authorised = await context.request.get(shell.url, { maxRedirects: 0 });

@@ -48,7 +48,7 @@ const FRAME_MODES: FrameMode[] = [
   {
     id: "60hz",
     title: "A. Chromium as the tests launch it: frames at 60 Hz, so each keystroke also waits 0–16.7 ms for the next frame (what a writer sees)",
-    launch: () => launchChromium(),
+    launch: () => launchChromium({ browser: "full" }),
   },
   {
     id: "unthrottled",
