@@ -172,10 +172,15 @@ describe("relay lifecycle", () => {
       await h.addRelay("Team", r.url, token);
       const url = await h.createDocument(`From ${name}`);
       await h.type(url, "must not reach the relay");
+      let seen: unknown;
       const status = await eventually(async () => {
         const s = await h.syncStatus(url);
+        seen = s;
         return s.error?.code === "unauthorized" ? s : undefined;
-      }, 15_000);
+      }, 15_000).catch((error: unknown) => {
+        // What the host said instead, and what it logged, for whoever reads the failure.
+        throw new Error(`${String(error)}; the "${name}" host's last status: ${JSON.stringify(seen)}\n${h.output.join("")}`);
+      });
       expect(status!.connection).not.toBe("connected");
       expect(status!.document).toBeNull();
       expect(status!.error!.message).toBe("Team: the relay did not accept this token (missing, wrong, revoked or expired)");
