@@ -5,8 +5,10 @@
  * A test run bundles them once (programs.setup.ts, vitest's globalSetup), from the
  * sources as they are at that moment, into plain JavaScript that Node runs without a
  * TypeScript loader: a process then starts in about half the time and CPU, which the
- * suite pays hundreds of times (a crash soak alone starts 200 hosts). Packages stay
- * outside the bundle and load from node_modules as they do for the desktop build. Where
+ * suite pays hundreds of times (a crash soak alone starts 200 hosts). Pure-JavaScript
+ * packages are bundled in with them (programs.setup.ts says which stay in node_modules);
+ * the relay's published build (sync-server/dist) and the desktop build load every
+ * package from node_modules, and are tested as they ship by their own tests. Where
  * nothing was bundled (a script of its own, a bench), the sources run through tsx.
  */
 import path from "node:path";
