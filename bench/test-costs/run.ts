@@ -14,16 +14,15 @@
  *
  * Needs `npm run build` (out/renderer) and Chromium. Medians; prints its figures.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "playwright-core";
 import { chromiumArgs } from "../../test/e2e/support/browser";
-import { freePort, randomToken } from "../../test/e2e/support/shell";
+import { freePort, randomToken, ShellProcess } from "../../test/e2e/support/shell";
 import { LibraryPage } from "../../test/e2e/pages/LibraryPage";
-import { programArgs } from "../../test/support/programs";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const { values } = parseArgs({ options: { opens: { type: "string", default: "8" }, starts: { type: "string", default: "7" } } });
@@ -88,25 +87,9 @@ class ChromiumMeter {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startShell(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const port = await freePort();
-  const token = randomToken();
-  const child = spawn(process.execPath, [...programArgs("web"), "--data", dataDir, "--port", String(port), "--renderer", path.join(ROOT, "out", "renderer")], {
-    cwd: ROOT,
-    env: { ...process.env, WRITER_WEB_TOKEN: token, WRITER_LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  let said = "";
-  await new Promise<void>((resolve, reject) => {
-    child.once("exit", (code) => reject(new Error(`the browser shell exited (${code})`)));
-    child.stdout!.on("data", (d: Buffer) => (said += d.toString()).includes("Writer is running") && resolve());
-  });
-  return { child, url: `http://127.0.0.1:${port}/?token=${token}` };
-}
-
 async function windows(browserPath: string): Promise<{ open: number; empty: number }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-test-costs-"));
-  const shell = await startShell(dataDir);
+  const shell = await ShellProcess.start({ dataDir, port: await freePort(), token: randomToken() });
   const browser = await chromium.launch({ executablePath: browserPath, args: chromiumArgs, headless: true });
   const meter = new ChromiumMeter();
   try {
@@ -144,7 +127,7 @@ async function windows(browserPath: string): Promise<{ open: number; empty: numb
   } finally {
     meter.stop();
     await browser.close();
-    shell.child.kill();
+    await shell.kill();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
