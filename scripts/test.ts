@@ -3,11 +3,13 @@
  * cores allow, and one report at the end.
  *
  * First the checks that need no running code (types, lint, unused code) beside the one build that the
- * browser tests and the fault suite share. Then two lanes side by side, each running its
- * suites one after another: one for the suites that start real relay and host processes,
- * one for those that drive Chromium. Within a suite, files run one at a time as
- * vitest.config.ts says. The fault suite is split across the lanes (every file in one of
- * them; see FAULT_LANE) and its table is printed once, from both parts.
+ * browser tests and the fault suite share. Then a queue of suites, three at a time
+ * (TEST_SLOTS), the longest first: many suites spend much of their time waiting on a
+ * relay, a timeout or a browser, so three keep two cores busier than two did, and the
+ * longest first leaves the short ones to fill in at the end. Within a suite, files run
+ * one at a time as vitest.config.ts says. The fault suite and e2e are split into parts
+ * of a few minutes each (every file in exactly one part); the fault table is printed
+ * once, from all its parts.
  *
  * The worker variants run again, with every document in a worker thread, only the tests
  * whose path that changes: documents loaded, synced, saved and evicted by the relay
@@ -15,7 +17,7 @@
  * of connections, tokens, rendering and the editor alone do not go through that path.
  *
  * Each suite's output goes to test-results/<suite>.log, and is printed in full when the
- * suite fails. TEST_LANES=1 runs everything one suite at a time; `npm test -- WORD…` runs
+ * suite fails. TEST_SLOTS=1 runs everything one suite at a time; `npm test -- WORD…` runs
  * only the suites whose names contain one of the words (and the checks and build).
  */
 import { spawn } from "node:child_process";
@@ -35,18 +37,29 @@ interface Suite {
   env?: Record<string, string>;
   /** Writes the fault table's rows here (FAULTS_RESULTS). */
   faults?: boolean;
+  /** Seconds it took in a quiet full run (the queue starts the longest first). */
+  seconds: number;
+  /** Runs the build's output (the browser tests, and the fault suite's windows). */
+  needsBuild?: boolean;
 }
 
 const vitest = (...args: string[]) => ["npx", "vitest", "run", ...args];
 const FAULT_REPORTERS = ["--reporter=default", "--reporter=./test/faults/reporter.ts"];
+const testFiles = (dir: string) =>
+  fs
+    .readdirSync(path.join(root, dir))
+    .filter((f) => f.endsWith(".test.ts"))
+    .sort()
+    .map((f) => `${dir}/${f}`);
+const named = (...names: string[]) => (file: string) => names.some((name) => path.basename(file) === `${name}.test.ts`);
 
-/** Fault-suite files that run in the processes lane; every other one runs in the browser lane. */
-const FAULT_LANE_PROCESSES = ["network", "relay-lifecycle", "relay-peering", "relay-security", "relay-disk", "property", "trace", "matrix"];
-const faultFiles = fs
-  .readdirSync(path.join(root, "test/faults"))
-  .filter((f) => f.endsWith(".test.ts"))
-  .map((f) => `test/faults/${f}`);
-const inProcessesLane = (file: string) => FAULT_LANE_PROCESSES.some((name) => path.basename(file) === `${name}.test.ts`);
+/** The fault suite's files that start relays, in two parts of about the same length; every other file runs in a third part. */
+const faultFiles = testFiles("test/faults");
+const faultsNetwork = named("network", "trace", "relay-peering", "matrix");
+const faultsRelays = named("property", "relay-security", "relay-lifecycle", "relay-disk");
+/** The e2e files in two parts, by name (a new file lands in one of them). */
+const e2eFiles = testFiles("test/e2e");
+const e2eFirst = (file: string) => path.basename(file) < "i";
 
 const relayWorkers = { RELAY_WORKER_THRESHOLD_BYTES: "0" };
 /**
@@ -58,77 +71,88 @@ const hostWorkers = { WRITER_WORKER_THRESHOLD_BYTES: "0" };
 
 const checks: Suite[] = [
   // package-lock.json in step with package.json: `npm ci` (release builds, images) refuses otherwise.
-  { name: "lock file", command: ["npm", "ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"] },
-  { name: "typecheck", command: ["npx", "tsc", "-b"] },
-  { name: "lint", command: ["npx", "eslint", "."] },
+  { name: "lock file", command: ["npm", "ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"], seconds: 4 },
+  { name: "typecheck", command: ["npx", "tsc", "-b"], seconds: 36 },
+  { name: "lint", command: ["npx", "eslint", "."], seconds: 25 },
   // Unused files and exports (knip.json): what nothing uses is removed, not kept.
-  { name: "unused", command: ["npx", "knip", "--include", "files,exports", "--no-progress"] },
-  { name: "build", command: ["npx", "electron-vite", "build"] },
+  { name: "unused", command: ["npx", "knip", "--include", "files,exports", "--no-progress"], seconds: 17 },
+  { name: "build", command: ["npx", "electron-vite", "build"], seconds: 7 },
 ];
 
-const lanes: Suite[][] = [
-  [
-    { name: "faults (relays, network, properties)", command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter(inProcessesLane)), faults: true },
-    { name: "unit", command: vitest("--project", "unit") },
-    { name: "integration", command: vitest("--project", "integration") },
-    // Documents the relay loads, syncs, stores, evicts and hands to its peers.
-    {
-      name: "integration, relay documents in workers",
-      command: vitest(
-        "--project",
-        "integration",
-        "test/integration/sync.test.ts",
-        "test/integration/relay-backup.test.ts",
-        "test/integration/relay-eviction.test.ts",
-        // Tokens refused or revoked: decided at the socket, before any document.
-        ...allBut("names a refused token"),
-      ),
-      env: relayWorkers,
-    },
-    {
-      name: "faults, relay documents in workers",
-      // S1, S2: tokens, at the socket; S12 runs its relay with --workers 0.
-      command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-lifecycle.test.ts", "test/faults/relay-peering.test.ts", "test/faults/relay-disk.test.ts", ...allBut("S1: ", "S2: ", "S12: ")),
-      env: relayWorkers,
-      faults: true,
-    },
-  ],
-  [
-    { name: "e2e", command: vitest("--project", "e2e") },
-    // The same, with windows in Chromium, as the app reaches its documents. (The fault
-    // suite's host- files drive hosts through their Repo, test/support/host-child.ts,
-    // which keeps the documents it edits on the main thread: a worker changes nothing there.)
-    {
-      name: "e2e, host documents in workers",
-      command: vitest(
-        "--project",
-        "e2e",
-        ...["open", "crash", "library", "importExport", "sync", "presence", "desktop-worker"].map((f) => `test/e2e/${f}.test.ts`),
-        // What no document is part of: a relay's refusal, the shell's own door, printing
-        // the page, and a race in the page between two clicks.
-        ...allBut("says why a relay refuses", "refuses anyone without the token", "prints (the browser's Save as PDF)", "keeps the document the writer opened while another"),
-      ),
-      env: hostWorkers,
-    },
-    // Of the security rows, those that reach documents: a read-only token's changes (S3),
-    // hostile IDs on disk (S7), requests for documents nobody has (S8). S1, S2, S4-S6 end
-    // at the socket, before any document.
-    {
-      name: "faults, relay security in workers",
-      command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-security.test.ts", "-t", "S[378]: "),
-      env: relayWorkers,
-      faults: true,
-    },
-    {
-      name: "faults, host documents in workers",
-      command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/renderer-concurrent-edits.test.ts"),
-      env: hostWorkers,
-      faults: true,
-    },
-    // Documents the host loads, syncs with windows and relays, saves, imports and caches.
-    { name: "host, documents in workers", command: vitest("--project", "unit", "test/host/"), env: hostWorkers },
-    { name: "faults (hosts, renderer, soak)", command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter((f) => !inProcessesLane(f))), faults: true },
-  ],
+const suites: Suite[] = [
+  { name: "faults (network, traces, peering)", command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter(faultsNetwork)), faults: true, seconds: 260 },
+  { name: "faults (properties, relays)", command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter(faultsRelays)), faults: true, seconds: 290 },
+  {
+    name: "faults (hosts, renderer, soak)",
+    command: vitest("--project", "faults", ...FAULT_REPORTERS, ...faultFiles.filter((f) => !faultsNetwork(f) && !faultsRelays(f))),
+    faults: true,
+    seconds: 280,
+    needsBuild: true,
+  },
+  { name: "unit", command: vitest("--project", "unit"), seconds: 207 },
+  { name: "integration", command: vitest("--project", "integration"), seconds: 269 },
+  { name: "e2e (a-h)", command: vitest("--project", "e2e", ...e2eFiles.filter(e2eFirst)), seconds: 240, needsBuild: true },
+  { name: "e2e (i-z)", command: vitest("--project", "e2e", ...e2eFiles.filter((f) => !e2eFirst(f))), seconds: 240, needsBuild: true },
+  // Documents the relay loads, syncs, stores, evicts and hands to its peers.
+  {
+    name: "integration, relay documents in workers",
+    command: vitest(
+      "--project",
+      "integration",
+      "test/integration/sync.test.ts",
+      "test/integration/relay-backup.test.ts",
+      "test/integration/relay-eviction.test.ts",
+      // Tokens refused or revoked: decided at the socket, before any document.
+      ...allBut("names a refused token"),
+    ),
+    env: relayWorkers,
+    seconds: 39,
+  },
+  {
+    name: "faults, relay documents in workers",
+    // S1, S2: tokens, at the socket; S12 runs its relay with --workers 0.
+    command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-lifecycle.test.ts", "test/faults/relay-peering.test.ts", "test/faults/relay-disk.test.ts", ...allBut("S1: ", "S2: ", "S12: ")),
+    env: relayWorkers,
+    faults: true,
+    seconds: 63,
+  },
+  // The same, with windows in Chromium, as the app reaches its documents. (The fault
+  // suite's host- files drive hosts through their Repo, test/support/host-child.ts,
+  // which keeps the documents it edits on the main thread: a worker changes nothing there.)
+  {
+    name: "e2e, host documents in workers",
+    command: vitest(
+      "--project",
+      "e2e",
+      ...["open", "crash", "library", "importExport", "sync", "presence", "desktop-worker"].map((f) => `test/e2e/${f}.test.ts`),
+      // What no document is part of: a relay's refusal, the shell's own door, printing
+      // the page, and a race in the page between two clicks.
+      ...allBut("says why a relay refuses", "refuses anyone without the token", "prints (the browser's Save as PDF)", "keeps the document the writer opened while another"),
+    ),
+    env: hostWorkers,
+    seconds: 162,
+    needsBuild: true,
+  },
+  // Of the security rows, those that reach documents: a read-only token's changes (S3),
+  // hostile IDs on disk (S7), requests for documents nobody has (S8). S1, S2, S4-S6 end
+  // at the socket, before any document.
+  {
+    name: "faults, relay security in workers",
+    command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/relay-security.test.ts", "-t", "S[378]: "),
+    env: relayWorkers,
+    faults: true,
+    seconds: 18,
+  },
+  {
+    name: "faults, host documents in workers",
+    command: vitest("--project", "faults", ...FAULT_REPORTERS, "test/faults/renderer-concurrent-edits.test.ts"),
+    env: hostWorkers,
+    faults: true,
+    seconds: 23,
+    needsBuild: true,
+  },
+  // Documents the host loads, syncs with windows and relays, saves, imports and caches.
+  { name: "host, documents in workers", command: vitest("--project", "unit", "test/host/"), env: hostWorkers, seconds: 41 },
 ];
 
 interface Outcome {
@@ -178,26 +202,26 @@ function run(suite: Suite): Promise<Outcome> {
   });
 }
 
-async function runLane(suites: Suite[]): Promise<Outcome[]> {
+/** Runs the suites, `slots` at a time, the longest first; without the build, none that needs it. */
+async function runQueue(queue: Suite[], slots: number, built: boolean): Promise<Outcome[]> {
+  const waiting = queue.filter((s) => built || !s.needsBuild).sort((x, y) => y.seconds - x.seconds);
   const outcomes: Outcome[] = [];
-  for (const suite of suites) outcomes.push(await run(suite));
+  const slot = async () => {
+    for (let suite = waiting.shift(); suite; suite = waiting.shift()) outcomes.push(await run(suite));
+  };
+  await Promise.all(Array.from({ length: slots }, slot));
   return outcomes;
 }
 
 const only = process.argv.slice(2).map((w) => w.toLowerCase());
-if (only.length > 0) for (const lane of lanes) lane.splice(0, lane.length, ...lane.filter((s) => only.some((w) => s.name.toLowerCase().includes(w))));
+const chosen = only.length > 0 ? suites.filter((s) => only.some((w) => s.name.toLowerCase().includes(w))) : suites;
 
 fs.mkdirSync(logs, { recursive: true });
-const sequential = process.env.TEST_LANES === "1";
-console.log(`npm test: ${checks.length} checks, then ${lanes.length} lanes of suites (${os.cpus().length} cores${sequential ? ", one suite at a time" : ""}); logs in ${path.relative(root, logs)}/`);
-const outcomes: Outcome[] = [];
-if (sequential) {
-  outcomes.push(...(await runLane([...checks, ...lanes.flat()])));
-} else {
-  outcomes.push(...(await Promise.all(checks.map(run))));
-  // The browser tests and the fault suite run the build: no lane starts without it.
-  if (outcomes.find((o) => o.suite.name === "build")?.ok) outcomes.push(...(await Promise.all(lanes.map(runLane))).flat());
-}
+const slots = Math.max(1, Number.parseInt(process.env.TEST_SLOTS ?? "3", 10) || 3);
+console.log(`npm test: ${checks.length} checks, then ${chosen.length} suites, ${slots} at a time (${os.cpus().length} cores); logs in ${path.relative(root, logs)}/`);
+// The checks all at once (they keep both cores busy for half a minute), then the queue.
+const outcomes = slots === 1 ? await runQueue(checks, 1, true) : await Promise.all(checks.map(run));
+outcomes.push(...(await runQueue(chosen, slots, outcomes.find((o) => o.suite.name === "build")?.ok ?? false)));
 
 const failed = outcomes.filter((o) => !o.ok);
 for (const o of failed) {
@@ -208,6 +232,6 @@ const parts = faultParts.filter((p) => fs.existsSync(p)).map((p) => JSON.parse(f
 if (parts.length > 0) console.log(`\nThe failure-mode matrix (../shared/FAILURE-MODES.md), every part of this run:\n\n${renderTable(mergeRows(parts)).text}\n`);
 console.log("suite                                          result  time");
 for (const o of outcomes) console.log(`${o.suite.name.padEnd(46)} ${(o.ok ? "ok" : "FAILED").padEnd(7)} ${o.seconds.toFixed(0).padStart(4)} s`);
-const missing = checks.length + lanes.flat().length - outcomes.length;
+const missing = checks.length + chosen.length - outcomes.length;
 console.log(`\n${failed.length === 0 && missing === 0 ? "All passed" : `${failed.length} failed${missing ? `, ${missing} not run` : ""}`} in ${elapsed()}.`);
 process.exit(failed.length === 0 && missing === 0 ? 0 : 1);
