@@ -1,3 +1,5 @@
+import fs from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { Repo, type DocumentId, type NetworkAdapter, type PeerId, type StorageKey } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
 import { StorageNotDurableError, type StorageBackend, type StorageStack } from "../src/node/storage";
@@ -43,6 +45,17 @@ export interface RelayDocumentsOptions {
   durable(): Promise<void>;
 }
 
+/** The relay's install lacks the document workers' program. */
+export class WorkersMissingError extends Error {
+  constructor(program: string) {
+    super(`the document workers' program is missing (${program}): reinstall the relay, or run it with --workers 0`);
+    this.name = "WorkersMissingError";
+  }
+}
+
+/** The document worker's program: start.mjs registers tsx's loader in the thread, then imports the TypeScript worker. */
+const WORKER_PROGRAM = new URL("./workers/start.mjs", import.meta.url);
+
 /** A document used this recently stays in memory even over the budget (it is being worked on). */
 const MIN_QUIET_MS = 1000;
 
@@ -68,8 +81,7 @@ export class RelayDocuments {
       count: options.workers,
       thresholdBytes: options.workerThresholdBytes,
       sizeOnDisk: (documentId) => options.storage.sizeOnDisk(documentId),
-      // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
-      worker: new URL("./workers/start.mjs", import.meta.url),
+      worker: WORKER_PROGRAM,
       workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onStoredHeads !== undefined },
       logger: options.logger,
       inMain: (documentId) => this.#repo?.handles[documentId as DocumentId] !== undefined,
@@ -99,10 +111,21 @@ export class RelayDocuments {
     });
   }
 
-  /** Starts the workers, then the main thread's Repo on `network` (each adapter wrapped so that long documents reach their worker). */
+  /**
+   * Starts the main thread's Repo on `network` (each adapter wrapped so that long
+   * documents reach their worker). The worker threads start when the first long document
+   * needs one (DocumentWorkers.startInBackground): a relay whose documents are all short
+   * never pays for them (a fifth of a second of processor time and some 30 MB each). So
+   * that a broken install is still told at start, the workers' program must be there.
+   */
   async open(network: NetworkAdapter[]): Promise<Repo> {
     const options = this.#options;
-    await this.workers.start();
+    if (options.workers > 0) {
+      const program = fileURLToPath(WORKER_PROGRAM);
+      await fs.access(program).catch(() => {
+        throw new WorkersMissingError(program);
+      });
+    }
     const repo = new Repo({
       storage: options.storage,
       network: network.map((a) => this.workers.wrap(a)),

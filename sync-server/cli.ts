@@ -5,6 +5,7 @@ import pino from "pino";
 import { DirectoryLockedError, StorageUnavailableError } from "../src/node/storage";
 import { parseArgument, resolveSettings, SETTINGS, SettingsError, type RelaySettings } from "./config";
 import { ClusterUnavailableError, Relay } from "./Relay";
+import { WorkersMissingError } from "./RelayDocuments";
 import { TokenNameError } from "./tokens";
 import { addTokenCommands } from "./tokenCommands";
 
@@ -98,7 +99,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
       },
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError) {
+    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError || error instanceof WorkersMissingError) {
       logger.fatal(error.message);
       process.exit(3);
     }

@@ -1685,7 +1685,7 @@ function resolveSettings(sources) {
 
 // sync-server/Relay.ts
 import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
-import fs7 from "node:fs/promises";
+import fs8 from "node:fs/promises";
 import http from "node:http";
 import path6 from "node:path";
 
@@ -2470,6 +2470,8 @@ var PeerSync = class {
 };
 
 // sync-server/RelayDocuments.ts
+import fs6 from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { Repo } from "@automerge/automerge-repo/slim";
 
 // src/node/workers/DocumentWorkers.ts
@@ -2498,21 +2500,16 @@ var DocumentWorkers = class {
   get enabled() {
     return this.#options.count > 0 && !this.#failed;
   }
-  /** Starts the workers; resolves once each has its Repo up, fails if one cannot start. */
-  async start() {
-    for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
-    await Promise.all(this.#threads.map((t) => t.ready));
-  }
-  /** Whether the worker threads have been started (start, startInBackground, or a first document for them). */
+  /** Whether the worker threads have been started (startInBackground, or a first document for them). */
   get started() {
     return this.#threads.length > 0;
   }
   /**
-   * Starts the workers without waiting for them, unless they are started already (the
-   * desktop's host: starting a worker from source takes a noticeable while, and the app's
-   * window waits for the host). The first document routed to a worker starts them this
-   * way if nothing did before. Messages and calls for a worker that is still starting
-   * wait in its port. A worker that cannot
+   * Starts the workers without waiting for them, unless they are started already. The
+   * first document routed to a worker starts them this way if nothing did before: a
+   * worker costs its own Repo and Automerge heap and processor time to start, which a
+   * host or relay whose documents are all short never needs. Messages and calls for a
+   * worker that is still starting wait in its port. A worker that cannot
    * start (a broken install) is logged, and every document then stays on the main
    * thread: the documents routed to it meanwhile are decided again on their next message.
    */
@@ -2956,6 +2953,13 @@ async function catchUpFromStorage(repo, storage) {
 }
 
 // sync-server/RelayDocuments.ts
+var WorkersMissingError = class extends Error {
+  constructor(program2) {
+    super(`the document workers' program is missing (${program2}): reinstall the relay, or run it with --workers 0`);
+    this.name = "WorkersMissingError";
+  }
+};
+var WORKER_PROGRAM = new URL("./workers/start.mjs", import.meta.url);
 var MIN_QUIET_MS = 1e3;
 var RelayDocuments = class {
   workers;
@@ -2972,8 +2976,7 @@ var RelayDocuments = class {
       count: options.workers,
       thresholdBytes: options.workerThresholdBytes,
       sizeOnDisk: (documentId2) => options.storage.sizeOnDisk(documentId2),
-      // start.mjs registers tsx's loader in the thread, then imports the TypeScript worker.
-      worker: new URL("./workers/start.mjs", import.meta.url),
+      worker: WORKER_PROGRAM,
       workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onStoredHeads !== void 0 },
       logger: options.logger,
       inMain: (documentId2) => this.#repo?.handles[documentId2] !== void 0,
@@ -3000,10 +3003,21 @@ var RelayDocuments = class {
       this.workers.documentsPerWorker().forEach((documents, worker) => metrics.set("relay_worker_documents_in_memory", documents, { worker: String(worker) }));
     });
   }
-  /** Starts the workers, then the main thread's Repo on `network` (each adapter wrapped so that long documents reach their worker). */
+  /**
+   * Starts the main thread's Repo on `network` (each adapter wrapped so that long
+   * documents reach their worker). The worker threads start when the first long document
+   * needs one (DocumentWorkers.startInBackground): a relay whose documents are all short
+   * never pays for them (a fifth of a second of processor time and some 30 MB each). So
+   * that a broken install is still told at start, the workers' program must be there.
+   */
   async open(network) {
     const options = this.#options;
-    await this.workers.start();
+    if (options.workers > 0) {
+      const program2 = fileURLToPath(WORKER_PROGRAM);
+      await fs6.access(program2).catch(() => {
+        throw new WorkersMissingError(program2);
+      });
+    }
     const repo = new Repo({
       storage: options.storage,
       network: network.map((a) => this.workers.wrap(a)),
@@ -4049,7 +4063,7 @@ init_postgresCommon();
 
 // sync-server/tokens.ts
 import { createHash, randomBytes as randomBytes4, timingSafeEqual } from "node:crypto";
-import fs6 from "node:fs/promises";
+import fs7 from "node:fs/promises";
 import path5 from "node:path";
 function isExpired(record, now = Date.now()) {
   return record.expiresAt !== void 0 && Date.parse(record.expiresAt) <= now;
@@ -4112,7 +4126,7 @@ var TokenStore = class {
   async list() {
     let text2;
     try {
-      text2 = await fs6.readFile(this.file, "utf8");
+      text2 = await fs7.readFile(this.file, "utf8");
     } catch (error) {
       if (error.code === "ENOENT") return [];
       throw error;
@@ -4145,7 +4159,7 @@ var TokenStore = class {
   }
   async stamp() {
     try {
-      const stat = await fs6.stat(this.file);
+      const stat = await fs7.stat(this.file);
       return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
     } catch {
       return "missing";
@@ -4170,7 +4184,7 @@ var TokenStore = class {
   }
   async #usedByHash() {
     try {
-      const parsed = JSON.parse(await fs6.readFile(this.#usedFile, "utf8"));
+      const parsed = JSON.parse(await fs7.readFile(this.#usedFile, "utf8"));
       if (parsed.version !== 1 || typeof parsed.byHash !== "object" || parsed.byHash === null) return {};
       return Object.fromEntries(Object.entries(parsed.byHash).filter((e) => typeof e[1] === "string"));
     } catch {
@@ -4184,16 +4198,16 @@ var TokenStore = class {
    */
   async #locked(task) {
     const lock = `${this.file}.lock`;
-    await fs6.mkdir(path5.dirname(this.file), { recursive: true, mode: 448 });
+    await fs7.mkdir(path5.dirname(this.file), { recursive: true, mode: 448 });
     const deadline = Date.now() + 1e4;
     for (; ; ) {
       try {
-        await (await fs6.open(lock, "wx", 384)).close();
+        await (await fs7.open(lock, "wx", 384)).close();
         break;
       } catch (error) {
         if (error.code !== "EEXIST") throw error;
-        const age = await fs6.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > 3e4) await fs6.rm(lock, { force: true });
+        const age = await fs7.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+        if (age > 3e4) await fs7.rm(lock, { force: true });
         else if (Date.now() > deadline) throw new Error(`${lock} is held by another token command; remove it if none is running`);
         else await new Promise((resolve) => setTimeout(resolve, 25));
       }
@@ -4201,7 +4215,7 @@ var TokenStore = class {
     try {
       return await task();
     } finally {
-      await fs6.rm(lock, { force: true });
+      await fs7.rm(lock, { force: true });
     }
   }
   /**
@@ -4603,7 +4617,7 @@ var Relay = class _Relay {
     const dataDir = path6.resolve(options.dataDir);
     if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
     if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-    await fs7.mkdir(dataDir, { recursive: true, mode: 448 });
+    await fs8.mkdir(dataDir, { recursive: true, mode: 448 });
     const metrics = new Metrics();
     const links = {};
     if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
@@ -5146,7 +5160,7 @@ async function run(flags) {
       }
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError) {
+    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError || error instanceof WorkersMissingError) {
       logger.fatal(error.message);
       process.exit(3);
     }

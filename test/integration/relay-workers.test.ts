@@ -4,9 +4,12 @@
 // a client asks for it, two clients co-edit it through the worker, small documents stay
 // on the main thread and keep syncing, and what the worker passed on is on disk.
 // (`npm test` also runs the relay's document tests with every document in a worker.)
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
 import * as A from "@automerge/automerge";
 import { describe, expect, it } from "vitest";
-import { addToken, documentFiles, eventually, metric, useRelays } from "../support/relay";
+import { addToken, documentFiles, eventually, metric, PROJECT_ROOT, tempDir, useRelays } from "../support/relay";
 
 const { relay, client } = useRelays();
 
@@ -32,6 +35,8 @@ describe("relay document workers", () => {
     expect(await metric(first.url, "relay_worker_documents_routed_total")).toBe(0);
     await writer.flush();
     await eventually(() => documentFiles(first.dataDir).length >= 2, 10_000, 200);
+    // No document needed a worker: none was started (each costs processor time and memory).
+    expect(first.logs()).not.toContain("document worker ready");
     expect(await first.stop()).toBe(0);
     await writer.shutdown().catch(() => undefined);
 
@@ -42,6 +47,7 @@ describe("relay document workers", () => {
     const atA = await eventually(() => a.find<Doc>(long.url), 10_000, 250);
     expect(atA.doc().text).toContain("word 399 ");
     expect(await metric(second.url, "relay_worker_documents_routed_total")).toBe(1);
+    expect(second.logs()).toContain("document worker ready");
     await eventually(async () => (await metric(second.url, "relay_worker_documents_in_memory", '{worker="0"}')) === 1, 5_000, 200);
 
     // Two clients co-edit it through the worker, while a small document syncs on the main thread.
@@ -72,5 +78,21 @@ describe("relay document workers", () => {
     expect(read.doc().text).toContain("from a. ");
     expect(read.doc().text).toContain("from b. ");
     expect(read.doc().text.endsWith("last words.")).toBe(true);
+  });
+
+  it("refuses to start, saying why, when its install lacks the document workers' program", () => {
+    // The shipped relay, copied without workers/ (inside the project, so that its packages resolve).
+    const parent = path.join(PROJECT_ROOT, "node_modules", ".cache");
+    fs.mkdirSync(parent, { recursive: true });
+    const copy = fs.mkdtempSync(path.join(parent, "relay-without-workers-"));
+    try {
+      fs.copyFileSync(path.join(PROJECT_ROOT, "sync-server/dist/cli.mjs"), path.join(copy, "cli.mjs"));
+      const broken = spawnSync(process.execPath, [path.join(copy, "cli.mjs"), "--data", tempDir(), "--port", "0", "--workers", "1"], { encoding: "utf8", timeout: 30_000 });
+      expect(broken.status).toBe(3);
+      expect(broken.stdout).toContain("the document workers' program is missing");
+      expect(broken.stdout).toContain("--workers 0");
+    } finally {
+      fs.rmSync(copy, { recursive: true, force: true });
+    }
   });
 });

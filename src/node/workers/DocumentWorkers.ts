@@ -117,23 +117,17 @@ export class DocumentWorkers<C extends WorkerContract> {
     return this.#options.count > 0 && !this.#failed;
   }
 
-  /** Starts the workers; resolves once each has its Repo up, fails if one cannot start. */
-  async start(): Promise<void> {
-    for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
-    await Promise.all(this.#threads.map((t) => t.ready));
-  }
-
-  /** Whether the worker threads have been started (start, startInBackground, or a first document for them). */
+  /** Whether the worker threads have been started (startInBackground, or a first document for them). */
   get started(): boolean {
     return this.#threads.length > 0;
   }
 
   /**
-   * Starts the workers without waiting for them, unless they are started already (the
-   * desktop's host: starting a worker from source takes a noticeable while, and the app's
-   * window waits for the host). The first document routed to a worker starts them this
-   * way if nothing did before. Messages and calls for a worker that is still starting
-   * wait in its port. A worker that cannot
+   * Starts the workers without waiting for them, unless they are started already. The
+   * first document routed to a worker starts them this way if nothing did before: a
+   * worker costs its own Repo and Automerge heap and processor time to start, which a
+   * host or relay whose documents are all short never needs. Messages and calls for a
+   * worker that is still starting wait in its port. A worker that cannot
    * start (a broken install) is logged, and every document then stays on the main
    * thread: the documents routed to it meanwhile are decided again on their next message.
    */
@@ -423,7 +417,8 @@ export class DocumentWorkers<C extends WorkerContract> {
       thread.exited = true;
       for (const { reject } of thread.calls.values()) reject(new Error(`document worker ${index} exited`));
       thread.calls.clear();
-      // One that cannot start (a broken install) fails the relay's start: no restart loop.
+      // One that cannot start at all (a broken install) is not restarted: startInBackground
+      // logs it, and its documents stay on the main thread.
       if (!started && restart === 0) return failStart(new Error(`document worker ${index} exited with ${code} before it was ready`));
       if (thread.closing || this.#closed) return;
       // Its documents are loaded again from disk by whoever holds them next.
