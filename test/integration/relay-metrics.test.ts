@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import * as limits from "../../src/node/protocol/limits";
 import { FileStorageAdapter } from "../../src/node/storage";
 import { Relay, type RelayOptions } from "../../sync-server/Relay";
-import { clientRepo, eventually, metric, rawConnect, tempDir } from "../support/relay";
+import { clientRepo, eventually, metric, metrics, rawConnect, tempDir } from "../support/relay";
 import { smallDisk } from "../support/smallDisk";
 
 interface Doc {
@@ -107,10 +107,11 @@ describe("the relay's metrics", () => {
     }
     // A new document is the main thread's: its saves are the main thread's.
     expect(await metric(main.url, "relay_worker_documents_routed_total")).toBe(0);
-    const sum = await metric(main.url, "relay_save_seconds_sum");
-    expect(sum).toBeGreaterThan(0);
+    // One read: the relay may save again between two.
+    const saves = await metrics(main.url);
+    expect(saves("relay_save_seconds_sum")).toBeGreaterThan(0);
     // Each save is at most as long as the whole test so far, and within the buckets' range.
-    expect(await metric(main.url, "relay_save_seconds_bucket", '{le="10"}')).toBe(await metric(main.url, "relay_save_seconds_count"));
+    expect(saves("relay_save_seconds_bucket", '{le="10"}')).toBe(saves("relay_save_seconds_count"));
     await writer.shutdown();
     repos.splice(repos.indexOf(writer), 1);
     await closeRelay(main);

@@ -290,9 +290,19 @@ export function upgradeStatus(url: string, headers: Record<string, string> = {})
 
 /** Reads `/metrics` and returns the value of one metric (labels as written), or 0. */
 export async function metric(relayUrl: string, name: string, labels = ""): Promise<number> {
-  const text = await (await fetch(`${relayUrl.replace(/^ws/, "http")}/metrics`)).text();
-  const line = text.split("\n").find((l) => l.startsWith(`${name}${labels} `));
-  return line ? Number(line.split(" ")[1]) : 0;
+  return (await metrics(relayUrl))(name, labels);
+}
+
+/**
+ * Reads `/metrics` once, for metrics compared with each other: the relay may save or
+ * count something between two reads.
+ */
+export async function metrics(relayUrl: string): Promise<(name: string, labels?: string) => number> {
+  const lines = (await (await fetch(`${relayUrl.replace(/^ws/, "http")}/metrics`)).text()).split("\n");
+  return (name, labels = "") => {
+    const line = lines.find((l) => l.startsWith(`${name}${labels} `));
+    return line ? Number(line.split(" ")[1]) : 0;
+  };
 }
 
 /** The prototype probe (prototypeProbe.mjs), for `nodeArgs`. */
