@@ -37,7 +37,7 @@ interface Suite {
   env?: Record<string, string>;
   /** Writes the fault table's rows here (FAULTS_RESULTS). */
   faults?: boolean;
-  /** Seconds it took in a quiet full run (the queue starts the longest first). */
+  /** About how long it takes, in seconds, from a quiet run with two suites at a time: the queue starts the longest first (only the order matters). */
   seconds: number;
   /** Runs the build's output (the browser tests, and the fault suite's windows). */
   needsBuild?: boolean;
