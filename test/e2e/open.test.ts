@@ -1,5 +1,5 @@
 /**
- * Issue 6, first paint from the render cache: on opening, the last document's text is
+ * First paint from the render cache: on opening, the last document's text is
  * on screen before the app itself has loaded, read-only; the editor then takes over
  * with the document's own text. A cache that is wrong is shown at most until the
  * document is there, and is rewritten from it. The opening page takes typing at once,
@@ -21,12 +21,24 @@ async function harbourLog(f: WriterFixture): Promise<void> {
   await expect.poll(() => editor.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
 }
 
-/** Holds the app's own script back for `ms` (early.ts's page comes without it). */
-async function holdAppScript(page: Page, ms: number): Promise<void> {
+/**
+ * Holds the app's own script back until the returned function is called (early.ts's page
+ * comes without it). Released by the test when it has seen what it came for, not after a
+ * fixed while, which a loaded machine can outlast.
+ */
+async function holdAppScript(page: Page): Promise<() => void> {
+  const { released, release } = gate();
   await page.route(/\/assets\/index-[^/]+\.js$/, async (route) => {
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    await released;
     await route.continue();
   });
+  return release;
+}
+
+function gate(): { released: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  return { released, release };
 }
 
 /** The app opened afresh at `url`, once its editor is ready. */
@@ -37,21 +49,23 @@ async function openAgain(page: Page, url: string): Promise<EditorPage> {
   return editor;
 }
 
-/** Holds the window's load of the document (the host's saved copy) back for `ms`: the opening page stays. */
-async function holdDocumentLoad(page: Page, ms: number): Promise<void> {
+/** Holds the window's load of the document (the host's saved copy) back until released: the opening page stays. */
+async function holdDocumentLoad(page: Page): Promise<() => void> {
+  const { released, release } = gate();
   await page.route("**/api", async (route) => {
-    if (route.request().postData()?.includes('"savedDocument"')) await new Promise((resolve) => setTimeout(resolve, ms));
+    if (route.request().postData()?.includes('"savedDocument"')) await released;
     await route.continue();
   });
+  return release;
 }
 
 /** Types on the opening page: it takes typing before the editor is there. */
-async function typeOnOpeningPage(page: Page, text: string, delay = 0): Promise<void> {
+async function typeOnOpeningPage(page: Page, text: string): Promise<void> {
   const opening = page.locator('.opening-prose[contenteditable="true"]');
   await opening.waitFor({ timeout: 5000 });
   await opening.click();
   await page.keyboard.press("Control+End");
-  await page.keyboard.type(text, { delay });
+  await page.keyboard.type(text);
   expect(await page.locator('.editor-mount[data-ready="true"]').count(), "the editor came before the typing was done: the test did not type on the opening page").toBe(0);
 }
 
@@ -79,14 +93,15 @@ describe("opening a document", () => {
     await fs.writeFile(cacheFile, JSON.stringify(cache));
     await f.restartShell("kill");
 
-    // Hold the app's own bundle back for two seconds: the first paint must not need it.
-    await holdAppScript(f.page, 2000);
+    // The app's own bundle held back: the first paint must not need it.
+    const releaseApp = await holdAppScript(f.page);
     await f.page.goto(f.shell.url, { waitUntil: "commit" });
     const early = f.page.locator(".app.early .prose");
     await expect.poll(() => early.innerText().catch(() => ""), { timeout: 1500, interval: 50 }).toBe("Stale words from the cache.");
     expect(await f.page.locator(".app.early .cached-title").innerText()).toBe("Harbour log");
     expect(await f.page.locator(".editor-mount").count()).toBe(0);
     if (process.env.WRITER_SCREENSHOTS) await f.page.screenshot({ path: path.join(process.env.WRITER_SCREENSHOTS, "first-paint.png") });
+    releaseApp();
 
     // The editor comes with the document's own text, and the cache is set right.
     const reopened = new EditorPage(f.page);
@@ -121,15 +136,20 @@ describe("opening a document", () => {
     await f.page.goto("about:blank");
     await f.restartShell("stop");
 
-    await holdDocumentLoad(f.page, 4000);
-    // The app's own script comes a second late, so that the writer starts on early.ts's
-    // page and goes on typing while the app takes it over.
-    await holdAppScript(f.page, 1000);
+    const releaseDocument = await holdDocumentLoad(f.page);
+    // The writer starts on early.ts's page, before the app's own script has come...
+    const releaseApp = await holdAppScript(f.page);
     await f.page.goto(f.shell.url, { waitUntil: "commit" });
     await f.page.locator(".app.early .opening-prose").waitFor({ timeout: 5000 });
-    await typeOnOpeningPage(f.page, " The boats went out.", 100);
-    expect(await f.page.locator(".app.early").count(), "the app took the page over").toBe(0);
+    await typeOnOpeningPage(f.page, " The boats");
+    expect(await f.page.locator(".app.early").count(), "still early.ts's page").toBe(1);
+    // ...the app takes the page over, and the writer types on where the caret was.
+    releaseApp();
+    await expect.poll(() => f.page.locator(".app.early").count(), { timeout: 30_000 }).toBe(0);
+    await f.page.keyboard.type(" went out.");
+    expect(await f.page.locator('.editor-mount[data-ready="true"]').count(), "the document is still held back").toBe(0);
     if (process.env.WRITER_SCREENSHOTS) await f.page.screenshot({ path: path.join(process.env.WRITER_SCREENSHOTS, "typing-while-opening.png") });
+    releaseDocument();
     const marks = () => f.page.evaluate(() => ["writer:editable", "writer:editor-ready"].map((m) => performance.getEntriesByName(m)[0]?.startTime ?? null));
     const reopened = new EditorPage(f.page);
     await reopened.waitReady();
@@ -170,10 +190,11 @@ describe("opening a document", () => {
     await fs.writeFile(cacheFile, older);
     await f.restartShell("kill");
 
-    await holdDocumentLoad(f.page, 4000);
+    const releaseDocument = await holdDocumentLoad(f.page);
     await f.page.goto(f.shell.url, { waitUntil: "commit" });
     expect(await f.page.locator(".opening-prose").innerText()).toBe("The tide came in at six.");
     await typeOnOpeningPage(f.page, " Early words.");
+    releaseDocument();
     const reopened = new EditorPage(f.page);
     await reopened.waitReady();
     // Both, each whole, once: typed at the same place concurrently, Automerge orders them.
