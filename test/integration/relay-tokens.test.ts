@@ -24,7 +24,9 @@ describe("relay tokens", () => {
     // busy machine: at 4 s it once started after the time had passed, and refused it.
     const expiresAt = new Date(Date.now() + 10_000).toISOString();
     const token = tokenIn(await tokenCommand("add", "temp", "--expires", expiresAt, "--data", r.dataDir))!;
-    const connection = await rawConnect(r.url, token);
+    // Joined, so that only the expiry can close it: a silent socket is closed by the join
+    // timeout (10 s), which raced the expiry when the token command was quick.
+    const connection = await rawConnect(r.url, token, { join: "temp-writer" });
     const closed = await connection.closed;
     expect(closed).toEqual({ code: 4001, reason: "token expired" });
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(expiresAt));
