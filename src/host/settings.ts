@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
 import os from "node:os";
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
+import * as z from "zod";
 import { colorSchema, documentUrlSchema, relayUrlSchema } from "../shared/api";
 import { writeFileAtomic } from "../node/atomicFile";
 import { USER_COLORS } from "../shared/colors";

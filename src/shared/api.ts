@@ -4,7 +4,7 @@
  * host side before it reaches any handler; results are `{ ok, value } | { ok, error }`
  * rather than exceptions thrown across the process boundary.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 /** The browser shell's path for importBackup, whose body may be large (every other call goes to /api). */
 export const IMPORT_BACKUP_PATH = "/api/import-backup";
