@@ -16,6 +16,825 @@ var __export = (target, all) => {
     __defProp(target, name, { get: all[name], enumerable: true });
 };
 
+// src/node/protocol/errors.ts
+var ProtocolError, InvalidCborError, InvalidMessageError, InvalidIdError, UnsupportedProtocolVersionError, CloseCode;
+var init_errors = __esm({
+  "src/node/protocol/errors.ts"() {
+    ProtocolError = class extends Error {
+    };
+    InvalidCborError = class extends ProtocolError {
+      name = "InvalidCborError";
+      closeCode = CloseCode.InvalidMessage;
+    };
+    InvalidMessageError = class extends ProtocolError {
+      constructor(message, messageType) {
+        super(message);
+        this.messageType = messageType;
+      }
+      messageType;
+      name = "InvalidMessageError";
+      closeCode = CloseCode.InvalidMessage;
+    };
+    InvalidIdError = class extends ProtocolError {
+      constructor(field) {
+        super(`invalid ${field}`);
+        this.field = field;
+      }
+      field;
+      name = "InvalidIdError";
+      closeCode = CloseCode.InvalidId;
+    };
+    UnsupportedProtocolVersionError = class extends ProtocolError {
+      constructor(offered, senderId) {
+        super("unsupported protocol version");
+        this.offered = offered;
+        this.senderId = senderId;
+      }
+      offered;
+      senderId;
+      name = "UnsupportedProtocolVersionError";
+      closeCode = CloseCode.UnsupportedProtocolVersion;
+    };
+    CloseCode = {
+      /** The relay is shutting down (standard "going away"). */
+      GoingAway: 1001,
+      /** Sync must start over (standard "service restart"): a document worker holding this connection's documents restarted. */
+      ServiceRestart: 1012,
+      /** A frame over the size limit (standard; `ws` closes with it on its own). */
+      MessageTooBig: 1009,
+      /** The token was revoked, or expired, while connected (the reason says which). */
+      Unauthorized: 4001,
+      /** Not CBOR, or not a message of the protocol. */
+      InvalidMessage: 4002,
+      /** The join offered no protocol version the relay speaks. */
+      UnsupportedProtocolVersion: 4003,
+      /** A document, peer or storage ID that is not acceptable. */
+      InvalidId: 4004,
+      /** The join used a peer ID that another live connection holds. */
+      PeerIdInUse: 4005,
+      /** A message claiming to come from another peer than the one that joined. */
+      SenderMismatch: 4006,
+      /** A second join, or a message before the join. */
+      UnexpectedJoin: 4007,
+      /** No valid join within the time allowed. */
+      JoinTimeout: 4008,
+      /** More documents on one connection than allowed. */
+      TooManyDocuments: 4009,
+      /** A joined connection that sent nothing for longer than the idle timeout (reconnect when there is something to say). */
+      Idle: 4010,
+      /** The relay held more bytes on the connection's behalf than its budget allows, for too long. */
+      OverBudget: 4011,
+      /** A relay of a cluster lost the cluster's bus (NATS): reconnect, through the load balancer, to one that has it. */
+      ClusterUnavailable: 4012,
+      /** Far more messages than the rate allowed, even after throttling. */
+      RateLimited: 4029
+    };
+  }
+});
+
+// src/node/protocol/binding.ts
+import { next as A } from "@automerge/automerge";
+var refusal, PeerBinding;
+var init_binding = __esm({
+  "src/node/protocol/binding.ts"() {
+    init_errors();
+    refusal = (code, reason, label) => ({ code, reason, label });
+    PeerBinding = class {
+      localPeerId;
+      #peerId;
+      constructor(localPeerId) {
+        this.localPeerId = localPeerId;
+      }
+      /** The peer that joined, once one has. */
+      get peerId() {
+        return this.#peerId;
+      }
+      /**
+       * Whether `senderId` may join on this connection: once, and never as the local peer.
+       * Other reasons a door has to refuse a peer ID (another connection holds it) are the
+       * door's own, checked before `bind`.
+       */
+      joinRefusal(senderId) {
+        if (this.#peerId !== void 0 && senderId !== this.#peerId) return refusal(CloseCode.UnexpectedJoin, "a second peer on one connection", "unexpected-join");
+        if (this.#peerId !== void 0) return refusal(CloseCode.UnexpectedJoin, "already joined", "unexpected-join");
+        if (senderId === this.localPeerId) return refusal(CloseCode.PeerIdInUse, "peer ID in use", "peer-id-in-use");
+        return null;
+      }
+      bind(senderId) {
+        this.#peerId = senderId;
+      }
+      /**
+       * Checks a repo message from the bound peer: there is one, the message is its own
+       * (ephemeral messages travel with their author as sender), addressed to the local
+       * peer, and its sync data decodes. Returns the refusal, or the decoded sync message
+       * (null for messages without one).
+       */
+      check(message) {
+        if (this.#peerId === void 0) return { refusal: refusal(CloseCode.UnexpectedJoin, "the first message must be a join", "unexpected-join") };
+        if (message.type !== "ephemeral" && message.senderId !== this.#peerId || message.targetId !== this.localPeerId) {
+          return { refusal: refusal(CloseCode.SenderMismatch, "sender or target is not this connection's", "sender-mismatch") };
+        }
+        if (message.type !== "sync" && message.type !== "request") return { decoded: null };
+        try {
+          return { decoded: A.decodeSyncMessage(message.data) };
+        } catch {
+          return { refusal: refusal(CloseCode.InvalidMessage, "invalid automerge sync message", "invalid-message") };
+        }
+      }
+    };
+  }
+});
+
+// src/node/protocol/limits.ts
+var limits_exports = {};
+__export(limits_exports, {
+  IDLE_TIMEOUT_MS: () => IDLE_TIMEOUT_MS,
+  JOIN_TIMEOUT_MS: () => JOIN_TIMEOUT_MS,
+  MAX_CONNECTIONS: () => MAX_CONNECTIONS,
+  MAX_CONNECTIONS_PER_TOKEN: () => MAX_CONNECTIONS_PER_TOKEN,
+  MAX_DOCUMENTS_PER_CONNECTION: () => MAX_DOCUMENTS_PER_CONNECTION,
+  MAX_DOCUMENT_ID_LENGTH: () => MAX_DOCUMENT_ID_LENGTH,
+  MAX_ERROR_TEXT_LENGTH: () => MAX_ERROR_TEXT_LENGTH,
+  MAX_FRAME_BYTES: () => MAX_FRAME_BYTES,
+  MAX_HELD_BYTES: () => MAX_HELD_BYTES,
+  MAX_HELD_BYTES_PER_CONNECTION: () => MAX_HELD_BYTES_PER_CONNECTION,
+  MAX_PEER_ID_LENGTH: () => MAX_PEER_ID_LENGTH,
+  MAX_PENDING_UPGRADES: () => MAX_PENDING_UPGRADES,
+  MAX_PROTOCOL_VERSIONS: () => MAX_PROTOCOL_VERSIONS,
+  MAX_SUBSCRIPTION_IDS: () => MAX_SUBSCRIPTION_IDS,
+  MESSAGES_PER_SECOND: () => MESSAGES_PER_SECOND,
+  MESSAGE_BURST: () => MESSAGE_BURST,
+  REQUEST_TIMEOUT_MS: () => REQUEST_TIMEOUT_MS
+});
+var MAX_FRAME_BYTES, MAX_PEER_ID_LENGTH, MAX_DOCUMENT_ID_LENGTH, MAX_ERROR_TEXT_LENGTH, MAX_PROTOCOL_VERSIONS, MAX_SUBSCRIPTION_IDS, JOIN_TIMEOUT_MS, MESSAGES_PER_SECOND, MESSAGE_BURST, MAX_DOCUMENTS_PER_CONNECTION, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_TOKEN, IDLE_TIMEOUT_MS, MAX_HELD_BYTES_PER_CONNECTION, MAX_HELD_BYTES, MAX_PENDING_UPGRADES, REQUEST_TIMEOUT_MS;
+var init_limits = __esm({
+  "src/node/protocol/limits.ts"() {
+    MAX_FRAME_BYTES = 32 * 1024 * 1024;
+    MAX_PEER_ID_LENGTH = 128;
+    MAX_DOCUMENT_ID_LENGTH = 64;
+    MAX_ERROR_TEXT_LENGTH = 500;
+    MAX_PROTOCOL_VERSIONS = 16;
+    MAX_SUBSCRIPTION_IDS = 256;
+    JOIN_TIMEOUT_MS = 1e4;
+    MESSAGES_PER_SECOND = 500;
+    MESSAGE_BURST = 2e3;
+    MAX_DOCUMENTS_PER_CONNECTION = 1e4;
+    MAX_CONNECTIONS = 1e3;
+    MAX_CONNECTIONS_PER_TOKEN = 100;
+    IDLE_TIMEOUT_MS = 15 * 6e4;
+    MAX_HELD_BYTES_PER_CONNECTION = 3 * MAX_FRAME_BYTES;
+    MAX_HELD_BYTES = 1024 * 1024 * 1024;
+    MAX_PENDING_UPGRADES = 256;
+    REQUEST_TIMEOUT_MS = 1e4;
+  }
+});
+
+// src/node/protocol/ids.ts
+import { isValidDocumentId } from "@automerge/automerge-repo/slim";
+function isDocumentId(value) {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_DOCUMENT_ID_LENGTH && isValidDocumentId(value);
+}
+function isPeerId(value) {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && PEER_ID.test(value) && !isObjectKeyName(value);
+}
+function isStorageId(value) {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && STORAGE_ID.test(value) && !isObjectKeyName(value);
+}
+function isObjectKeyName(value) {
+  return value === "__proto__" || value in Object.prototype;
+}
+var PEER_ID, STORAGE_ID;
+var init_ids = __esm({
+  "src/node/protocol/ids.ts"() {
+    init_limits();
+    PEER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:~-]*$/;
+    STORAGE_ID = /^[A-Za-z0-9_-]+$/;
+  }
+});
+
+// src/node/protocol/messages.ts
+import { cbor } from "@automerge/automerge-repo/slim";
+function parseMessage(bytes2) {
+  if (!(bytes2 instanceof Uint8Array) || bytes2.byteLength === 0) return new InvalidCborError("empty frame");
+  let value;
+  try {
+    value = cbor.decode(bytes2);
+  } catch {
+    return new InvalidCborError("frame is not valid CBOR");
+  }
+  try {
+    return toMessage(value);
+  } catch (error) {
+    if (error instanceof ProtocolError) return error;
+    return new InvalidMessageError("malformed message");
+  }
+}
+function isRepoWireMessage(message) {
+  return message.type !== "join" && message.type !== "peer" && message.type !== "error";
+}
+function toMessage(value) {
+  if (!isPlainObject(value)) throw new InvalidMessageError(value === null ? "message is null" : "message is not a map");
+  const type = value.type;
+  if (typeof type !== "string") throw new InvalidMessageError("message has no type");
+  const label = type.slice(0, 40);
+  switch (type) {
+    case "join": {
+      const versions = value.supportedProtocolVersions;
+      const senderId = peerId(value.senderId, "senderId");
+      let supportedProtocolVersions;
+      if (versions === void 0) supportedProtocolVersions = [PROTOCOL_VERSION];
+      else {
+        if (!Array.isArray(versions) || versions.length > MAX_PROTOCOL_VERSIONS || !versions.every((v) => typeof v === "string" && v.length <= 20)) {
+          throw new InvalidMessageError("supportedProtocolVersions is not a short list of strings", label);
+        }
+        supportedProtocolVersions = [...versions];
+      }
+      if (!supportedProtocolVersions.includes(PROTOCOL_VERSION)) {
+        throw new UnsupportedProtocolVersionError(supportedProtocolVersions, senderId);
+      }
+      return { type, senderId, peerMetadata: peerMetadata(value.peerMetadata), supportedProtocolVersions };
+    }
+    case "peer": {
+      const selected = value.selectedProtocolVersion;
+      if (selected !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(typeof selected === "string" ? [selected.slice(0, 20)] : []);
+      return {
+        type,
+        senderId: peerId(value.senderId, "senderId"),
+        peerMetadata: peerMetadata(value.peerMetadata),
+        selectedProtocolVersion: selected,
+        targetId: peerId(value.targetId, "targetId")
+      };
+    }
+    case "error": {
+      const message = {
+        type,
+        message: typeof value.message === "string" ? value.message.slice(0, MAX_ERROR_TEXT_LENGTH) : "unspecified error"
+      };
+      if (isPeerId(value.senderId)) message.senderId = value.senderId;
+      if (isPeerId(value.targetId)) message.targetId = value.targetId;
+      if (value.cleared === true) message.cleared = true;
+      return message;
+    }
+    case "sync":
+    case "request":
+      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label) };
+    case "doc-unavailable":
+      return { type, ...addressing(value), documentId: documentId(value.documentId) };
+    case "ephemeral": {
+      const count = value.count;
+      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw new InvalidMessageError("ephemeral count is not a natural number", label);
+      if (!isPeerId(value.sessionId)) throw new InvalidIdError("sessionId");
+      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label), count, sessionId: value.sessionId };
+    }
+    case "remote-subscription-change": {
+      const message = { type, ...addressing(value) };
+      if (value.add !== void 0) message.add = storageIds(value.add, "add");
+      if (value.remove !== void 0) message.remove = storageIds(value.remove, "remove");
+      return message;
+    }
+    case "remote-heads-changed": {
+      const raw = value.newHeads;
+      if (!isPlainObject(raw)) throw new InvalidMessageError("newHeads is not a map", label);
+      const entries = Object.entries(raw);
+      if (entries.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError("too many storages in newHeads", label);
+      const newHeads = {};
+      for (const [storageId, entry] of entries) {
+        if (!isStorageId(storageId)) throw new InvalidIdError("storageId");
+        if (!isPlainObject(entry) || typeof entry.timestamp !== "number" || !Number.isFinite(entry.timestamp)) {
+          throw new InvalidMessageError("malformed newHeads entry", label);
+        }
+        newHeads[storageId] = { heads: heads(entry.heads, label), timestamp: entry.timestamp };
+      }
+      return { type, ...addressing(value), documentId: documentId(value.documentId), newHeads };
+    }
+    default:
+      throw new InvalidMessageError(`unknown message type "${label}"`, label);
+  }
+}
+function addressing(value) {
+  return { senderId: peerId(value.senderId, "senderId"), targetId: peerId(value.targetId, "targetId") };
+}
+function peerId(value, field) {
+  if (!isPeerId(value)) throw new InvalidIdError(field);
+  return value;
+}
+function documentId(value) {
+  if (!isDocumentId(value)) throw new InvalidIdError("documentId");
+  return value;
+}
+function data(value, label) {
+  if (!(value instanceof Uint8Array) || value.byteLength === 0) throw new InvalidMessageError(`"${label}" message without data`, label);
+  return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+function peerMetadata(value) {
+  if (value === void 0 || value === null) return {};
+  if (!isPlainObject(value)) throw new InvalidMessageError("peerMetadata is not a map");
+  const metadata = {};
+  if (value.storageId !== void 0 && value.storageId !== null) {
+    if (!isStorageId(value.storageId)) throw new InvalidIdError("storageId");
+    metadata.storageId = value.storageId;
+  }
+  if (value.isEphemeral !== void 0) {
+    if (typeof value.isEphemeral !== "boolean") throw new InvalidMessageError("isEphemeral is not a boolean");
+    metadata.isEphemeral = value.isEphemeral;
+  }
+  return metadata;
+}
+function storageIds(value, field) {
+  if (!Array.isArray(value) || value.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError(`${field} is not a short list`);
+  const ids = [];
+  for (const id of value) {
+    if (!isStorageId(id)) throw new InvalidIdError("storageId");
+    ids.push(id);
+  }
+  return ids;
+}
+function heads(value, label) {
+  if (!Array.isArray(value) || value.length > MAX_HEADS || !value.every((h) => typeof h === "string" && HEAD.test(h))) {
+    throw new InvalidMessageError("heads is not a list of change hashes", label);
+  }
+  return [...value];
+}
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+var PROTOCOL_VERSION, MAX_HEADS, HEAD;
+var init_messages = __esm({
+  "src/node/protocol/messages.ts"() {
+    init_errors();
+    init_ids();
+    init_limits();
+    PROTOCOL_VERSION = "1";
+    MAX_HEADS = 1024;
+    HEAD = /^[A-Za-z0-9]{1,100}$/;
+  }
+});
+
+// src/node/protocol/index.ts
+var init_protocol = __esm({
+  "src/node/protocol/index.ts"() {
+    init_errors();
+    init_binding();
+    init_ids();
+    init_limits();
+    init_messages();
+  }
+});
+
+// src/node/atomicFile.ts
+import fs2 from "node:fs/promises";
+import path2 from "node:path";
+import { randomBytes } from "node:crypto";
+async function writeFileAtomic(file, data2, mode = 384) {
+  const dir = path2.dirname(file);
+  await makeDirectory(dir, 448);
+  const tmp = path2.join(dir, `.${path2.basename(file)}-${randomBytes(6).toString("hex")}.tmp`);
+  const handle = await fs2.open(tmp, "wx", mode);
+  try {
+    await handle.writeFile(data2);
+    await handle.sync();
+  } catch (error) {
+    await handle.close();
+    await fs2.rm(tmp, { force: true });
+    throw error;
+  }
+  await handle.close();
+  try {
+    await fs2.rename(tmp, file);
+  } catch (error) {
+    await fs2.rm(tmp, { force: true });
+    throw error;
+  }
+  await syncDirectory(dir);
+}
+async function syncDirectory(dir) {
+  if (process.platform === "win32") return;
+  const handle = await fs2.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+async function makeDirectory(dir, mode) {
+  try {
+    return await fs2.mkdir(dir, { recursive: true, mode });
+  } catch (error) {
+    if (error.code !== "ENOENT") throw error;
+    let missing = dir;
+    for (let parent = path2.dirname(missing); parent !== missing; parent = path2.dirname(missing)) {
+      const exists2 = await fs2.stat(parent).then(
+        () => true,
+        () => false
+      );
+      if (exists2) break;
+      missing = parent;
+    }
+    await fs2.mkdir(missing, { mode });
+    await fs2.mkdir(dir, { recursive: true, mode });
+    return missing;
+  }
+}
+var init_atomicFile = __esm({
+  "src/node/atomicFile.ts"() {
+  }
+});
+
+// sync-server/tokens.ts
+import { createHash, randomBytes as randomBytes2, timingSafeEqual } from "node:crypto";
+import fs3 from "node:fs/promises";
+import path3 from "node:path";
+function isExpired(record, now = Date.now()) {
+  return record.expiresAt !== void 0 && Date.parse(record.expiresAt) <= now;
+}
+function parseExpiry(text2, now = /* @__PURE__ */ new Date()) {
+  const trimmed = text2.trim();
+  const relative = /^(\d{1,5})\s*([hdw])$/i.exec(trimmed);
+  let when;
+  if (relative) {
+    const hours = { h: 1, d: 24, w: 24 * 7 }[relative[2].toLowerCase()];
+    when = new Date(now.getTime() + Number(relative[1]) * hours * 36e5);
+  } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
+    when = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
+    const [year, month, day] = trimmed.slice(0, 10).split("-").map(Number);
+    const calendar = new Date(Date.UTC(year, month - 1, day));
+    if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) throw new TokenNameError(`--expires: there is no such day: ${JSON.stringify(text2)}`);
+  } else {
+    throw new TokenNameError(`--expires takes a duration (90d, 12h, 2w) or a date (2027-03-31): ${JSON.stringify(text2)}`);
+  }
+  if (Number.isNaN(when.getTime())) throw new TokenNameError(`--expires: not a date: ${JSON.stringify(text2)}`);
+  if (when.getTime() <= now.getTime()) throw new TokenNameError(`--expires: ${when.toISOString()} has already passed`);
+  return when;
+}
+function checkName(name) {
+  if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
+}
+function generateToken() {
+  return randomBytes2(TOKEN_BYTES).toString("base64url");
+}
+function hashToken(token) {
+  return createHash("sha256").update(token, "utf8").digest("hex");
+}
+function isWellFormedToken(token) {
+  return TOKEN.test(token);
+}
+function hashesEqual(a, b) {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
+}
+function findToken(records, token) {
+  if (!isWellFormedToken(token)) return void 0;
+  const hash = hashToken(token);
+  let found;
+  for (const record of records) if (hashesEqual(record.hash, hash) && !found) found = record;
+  return found;
+}
+function isTokenRecord(value) {
+  if (typeof value !== "object" || value === null) return false;
+  const r = value;
+  return typeof r.name === "string" && typeof r.hash === "string" && /^[0-9a-f]{64}$/.test(r.hash) && (r.access === "full" || r.access === "read-only" || r.access === "relay") && typeof r.createdAt === "string" && (r.expiresAt === void 0 || typeof r.expiresAt === "string" && !Number.isNaN(Date.parse(r.expiresAt)));
+}
+var TOKENS_FILE, USED_FILE, NAME, TokenNameError, TOKEN_BYTES, TOKEN, TokenStore, TokenWatch;
+var init_tokens = __esm({
+  "sync-server/tokens.ts"() {
+    init_atomicFile();
+    TOKENS_FILE = "tokens.json";
+    USED_FILE = "tokens-used.json";
+    NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
+    TokenNameError = class extends Error {
+      name = "TokenNameError";
+    };
+    TOKEN_BYTES = 32;
+    TOKEN = /^[A-Za-z0-9_-]{20,200}$/;
+    TokenStore = class {
+      file;
+      #usedFile;
+      constructor(dataDir) {
+        this.file = path3.join(path3.resolve(dataDir), TOKENS_FILE);
+        this.#usedFile = path3.join(path3.resolve(dataDir), USED_FILE);
+      }
+      get description() {
+        return this.file;
+      }
+      /** The tokens on disk; an empty list if the file does not exist yet. */
+      async list() {
+        let text2;
+        try {
+          text2 = await fs3.readFile(this.file, "utf8");
+        } catch (error) {
+          if (error.code === "ENOENT") return [];
+          throw error;
+        }
+        const parsed = JSON.parse(text2);
+        if (parsed.version !== 1 && parsed.version !== 2 || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
+        return parsed.tokens.filter(isTokenRecord);
+      }
+      /** Creates a token named `name` and returns it: the only time it is ever seen. */
+      async add(name, access, expiresAt) {
+        checkName(name);
+        return this.#locked(async () => {
+          const tokens = await this.list();
+          if (tokens.some((t) => t.name === name)) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
+          const token = generateToken();
+          tokens.push({ name, hash: hashToken(token), access, createdAt: (/* @__PURE__ */ new Date()).toISOString(), ...expiresAt ? { expiresAt: expiresAt.toISOString() } : {} });
+          await this.#write(tokens);
+          return token;
+        });
+      }
+      /** Removes the token named `name`; false if there was none. */
+      async revoke(name) {
+        return this.#locked(async () => {
+          const tokens = await this.list();
+          const kept = tokens.filter((t) => t.name !== name);
+          if (kept.length === tokens.length) return false;
+          await this.#write(kept);
+          return true;
+        });
+      }
+      async stamp() {
+        try {
+          const stat = await fs3.stat(this.file);
+          return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+        } catch {
+          return "missing";
+        }
+      }
+      async lastUsed() {
+        const byHash = await this.#usedByHash();
+        return Object.fromEntries((await this.list()).flatMap((r) => byHash[r.hash] ? [[r.name, byHash[r.hash]]] : []));
+      }
+      /**
+       * `tokens-used.json`: `{ version: 1, byHash: { <token hash>: <ISO time> } }`, written by
+       * the running relay alone (never the token commands, which only read it). Keyed by hash,
+       * like tokens.json, so that a name revoked and reused starts again at "never".
+       */
+      async recordUse(used) {
+        if (used.size === 0) return;
+        const merged = await this.#usedByHash();
+        for (const [hash, at] of used) if (!merged[hash] || merged[hash] < at) merged[hash] = at;
+        const current = new Set((await this.list()).map((r) => r.hash));
+        const kept = Object.fromEntries(Object.entries(merged).filter(([hash]) => current.has(hash)));
+        await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, byHash: kept }, null, 2) + "\n");
+      }
+      async #usedByHash() {
+        try {
+          const parsed = JSON.parse(await fs3.readFile(this.#usedFile, "utf8"));
+          if (parsed.version !== 1 || typeof parsed.byHash !== "object" || parsed.byHash === null) return {};
+          return Object.fromEntries(Object.entries(parsed.byHash).filter((e) => typeof e[1] === "string"));
+        } catch {
+          return {};
+        }
+      }
+      /**
+       * Runs a read-modify-write of the file with `tokens.json.lock` held, so that two
+       * `token add` run at once (a script, two operators) do not lose one of the tokens.
+       * A lock older than 30 s is a CLI that died holding it, and is broken.
+       */
+      async #locked(task) {
+        const lock = `${this.file}.lock`;
+        await fs3.mkdir(path3.dirname(this.file), { recursive: true, mode: 448 });
+        const deadline = Date.now() + 1e4;
+        for (; ; ) {
+          try {
+            await (await fs3.open(lock, "wx", 384)).close();
+            break;
+          } catch (error) {
+            if (error.code !== "EEXIST") throw error;
+            const age = await fs3.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+            if (age > 3e4) await fs3.rm(lock, { force: true });
+            else if (Date.now() > deadline) throw new Error(`${lock} is held by another token command; remove it if none is running`);
+            else await new Promise((resolve) => setTimeout(resolve, 25));
+          }
+        }
+        try {
+          return await task();
+        } finally {
+          await fs3.rm(lock, { force: true });
+        }
+      }
+      /**
+       * Version 1 while no token expires, so that a relay of an earlier release still reads
+       * the file; version 2 once one does, so that an earlier release, which knows nothing
+       * of expiry and would let an expired token in, refuses the file instead.
+       */
+      async #write(tokens) {
+        const version = tokens.some((t) => t.expiresAt !== void 0) ? 2 : 1;
+        await writeFileAtomic(this.file, JSON.stringify({ version, tokens }, null, 2) + "\n");
+      }
+    };
+    TokenWatch = class {
+      #store;
+      #records = [];
+      #stamp = "";
+      /** When tokens were accepted since the last flush, by hash. */
+      #used = /* @__PURE__ */ new Map();
+      constructor(store) {
+        this.#store = store;
+      }
+      get records() {
+        return this.#records;
+      }
+      /** Reads the tokens; throws if they cannot be read (the relay does not start without them). */
+      async open() {
+        this.#stamp = await this.#store.stamp();
+        this.#records = await this.#store.list();
+      }
+      /** The record of a token a client presented, expired or not (the caller tells which). */
+      find(token) {
+        return findToken(this.#records, token);
+      }
+      /** A token was accepted now: its "last used" (token list) moves on at the next flush. */
+      used(record) {
+        this.#used.set(record.hash, (/* @__PURE__ */ new Date()).toISOString());
+      }
+      /** Writes when tokens were last accepted (every minute, and when the relay stops). */
+      async flushUse() {
+        if (this.#used.size === 0) return;
+        const used = new Map(this.#used);
+        this.#used.clear();
+        try {
+          await this.#store.recordUse(used);
+        } catch (error) {
+          for (const [hash, at] of used) if (!this.#used.has(hash)) this.#used.set(hash, at);
+          throw error;
+        }
+      }
+      /**
+       * Rereads the tokens if they changed since the last read. Returns the new records, or
+       * undefined when nothing changed; throws (keeping the previous records) when they
+       * changed but cannot be read.
+       */
+      async poll() {
+        const stamp = await this.#store.stamp();
+        if (stamp === this.#stamp) return void 0;
+        const records = await this.#store.list();
+        this.#stamp = stamp;
+        this.#records = records;
+        return records;
+      }
+      async close() {
+        await this.flushUse();
+        await this.#store.close?.();
+      }
+    };
+  }
+});
+
+// src/node/storage/postgresCommon.ts
+import { createRequire } from "node:module";
+function loadPg() {
+  return pgModule ??= createRequire(import.meta.url)("pg");
+}
+async function createIfMissing(pool, statement) {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(statement);
+      return;
+    } catch (error) {
+      if (attempt < 3 && RACED_DDL.has(error.code ?? "")) continue;
+      throw error;
+    }
+  }
+}
+function withoutPassword(url) {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return "(a PostgreSQL URL that does not parse)";
+  }
+}
+var pgModule, RACED_DDL;
+var init_postgresCommon = __esm({
+  "src/node/storage/postgresCommon.ts"() {
+    RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
+  }
+});
+
+// sync-server/PostgresTokens.ts
+var PostgresTokenStore;
+var init_PostgresTokens = __esm({
+  "sync-server/PostgresTokens.ts"() {
+    init_postgresCommon();
+    init_tokens();
+    PostgresTokenStore = class _PostgresTokenStore {
+      #pool;
+      description;
+      constructor(pool, description) {
+        this.#pool = pool;
+        this.description = description;
+      }
+      static async open(url) {
+        const pool = new (loadPg()).Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1e4, query_timeout: 3e4, application_name: "writer-relay tokens" });
+        pool.on("error", () => void 0);
+        const store = new _PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
+        try {
+          await createIfMissing(
+            pool,
+            `CREATE TABLE IF NOT EXISTS writer_tokens (
+          name text PRIMARY KEY,
+          hash text NOT NULL UNIQUE,
+          access text NOT NULL,
+          created_at timestamptz NOT NULL,
+          expires_at timestamptz,
+          last_used_at timestamptz
+        )`
+          );
+        } catch (error) {
+          await pool.end().catch(() => void 0);
+          throw error;
+        }
+        return store;
+      }
+      async list() {
+        const { rows } = await this.#pool.query(
+          "SELECT name, hash, access, created_at, expires_at FROM writer_tokens ORDER BY name"
+        );
+        return rows.filter((r) => r.access === "full" || r.access === "read-only" || r.access === "relay").map((r) => ({ name: r.name, hash: r.hash, access: r.access, createdAt: r.created_at.toISOString(), ...r.expires_at ? { expiresAt: r.expires_at.toISOString() } : {} }));
+      }
+      async add(name, access, expiresAt) {
+        checkName(name);
+        const token = generateToken();
+        const { rowCount } = await this.#pool.query(
+          "INSERT INTO writer_tokens (name, hash, access, created_at, expires_at) VALUES ($1, $2, $3, now(), $4) ON CONFLICT (name) DO NOTHING",
+          [name, hashToken(token), access, expiresAt ?? null]
+        );
+        if (rowCount === 0) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
+        return token;
+      }
+      async revoke(name) {
+        const { rowCount } = await this.#pool.query("DELETE FROM writer_tokens WHERE name = $1", [name]);
+        return (rowCount ?? 0) > 0;
+      }
+      /** The tokens themselves (the table is small): any change, on any relay's command, shows. */
+      async stamp() {
+        return JSON.stringify(await this.list());
+      }
+      async lastUsed() {
+        const { rows } = await this.#pool.query("SELECT name, last_used_at FROM writer_tokens WHERE last_used_at IS NOT NULL");
+        return Object.fromEntries(rows.map((r) => [r.name, r.last_used_at.toISOString()]));
+      }
+      async recordUse(used) {
+        for (const [hash, at] of used) {
+          await this.#pool.query("UPDATE writer_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, $2::timestamptz), $2::timestamptz) WHERE hash = $1", [hash, at]);
+        }
+      }
+      async close() {
+        await this.#pool.end();
+      }
+    };
+  }
+});
+
+// src/node/storage/chunkFile.ts
+import { crc32 } from "node:zlib";
+function encodeChunk(payload, sequence) {
+  if (payload.byteLength > MAX_PAYLOAD_SIZE) {
+    throw new RangeError(`A chunk holds at most ${MAX_PAYLOAD_SIZE} bytes, got ${payload.byteLength}`);
+  }
+  const file = Buffer.allocUnsafe(HEADER_SIZE + payload.byteLength);
+  MAGIC.copy(file, 0);
+  file.writeUInt32BE(payload.byteLength, 4);
+  file.writeBigUInt64BE(sequence, 8);
+  file.set(payload, HEADER_SIZE);
+  file.writeUInt32BE(checksum(file), 16);
+  return file;
+}
+function decodeChunk(file) {
+  if (file.length === 0) return { ok: false, reason: "empty file (0 bytes)" };
+  if (file.length < HEADER_SIZE) return { ok: false, reason: `truncated header (${file.length} bytes)` };
+  if (!file.subarray(0, 4).equals(MAGIC)) return { ok: false, reason: "not a Writer chunk (bad magic bytes)" };
+  const length = file.readUInt32BE(4);
+  if (file.length !== HEADER_SIZE + length) {
+    return {
+      ok: false,
+      reason: `length mismatch: header says ${length} payload bytes, file has ${file.length - HEADER_SIZE}`
+    };
+  }
+  if (file.readUInt32BE(16) !== checksum(file)) return { ok: false, reason: "checksum mismatch" };
+  return {
+    ok: true,
+    // A plain Uint8Array, not a Buffer: callers compare and hand it on as automerge bytes.
+    payload: new Uint8Array(file.buffer, file.byteOffset + HEADER_SIZE, length),
+    sequence: file.readBigUInt64BE(8)
+  };
+}
+function checksum(file) {
+  return crc32(file.subarray(HEADER_SIZE), crc32(file.subarray(0, 16)));
+}
+var MAGIC, HEADER_SIZE, MAX_PAYLOAD_SIZE;
+var init_chunkFile = __esm({
+  "src/node/storage/chunkFile.ts"() {
+    MAGIC = Buffer.from("WRT1", "ascii");
+    HEADER_SIZE = 20;
+    MAX_PAYLOAD_SIZE = 4294967295;
+  }
+});
+
 // src/node/storage/errors.ts
 function errorCode(error) {
   if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string") {
@@ -33,7 +852,7 @@ function describeKey(key) {
   return text2.length > 120 ? `${text2.slice(0, 117)}...` : text2;
 }
 var InvalidStorageKeyError, DirectoryLockedError, StorageWriteError, StorageNotDurableError, StorageUnavailableError;
-var init_errors = __esm({
+var init_errors2 = __esm({
   "src/node/storage/errors.ts"() {
     InvalidStorageKeyError = class extends RangeError {
       constructor(key, reason) {
@@ -114,42 +933,708 @@ function isValidKeyPart(part) {
 var KEY_PART, MAX_KEY_PARTS, RESERVED_PART;
 var init_keys = __esm({
   "src/node/storage/keys.ts"() {
-    init_errors();
+    init_errors2();
     KEY_PART = /^[A-Za-z0-9_-]{1,200}$/;
     MAX_KEY_PARTS = 8;
     RESERVED_PART = /^(__proto__|constructor|prototype|con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
   }
 });
 
-// src/node/storage/postgresCommon.ts
-import { createRequire } from "node:module";
-function loadPg() {
-  return pgModule ??= createRequire(import.meta.url)("pg");
+// src/node/storage/lock.ts
+import { randomBytes as randomBytes3 } from "node:crypto";
+import fs4 from "node:fs/promises";
+import os2 from "node:os";
+import path4 from "node:path";
+async function createExclusive(lockPath, content) {
+  let handle;
+  try {
+    handle = await fs4.open(lockPath, "wx");
+  } catch (error) {
+    if (errorCode(error) === "EEXIST") return false;
+    throw error;
+  }
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+    await handle.close();
+    return true;
+  } catch (error) {
+    await handle.close().catch(() => void 0);
+    await fs4.rm(lockPath, { force: true });
+    throw error;
+  }
 }
-async function createIfMissing(pool, statement) {
+async function readLock(lockPath) {
   for (let attempt = 0; ; attempt++) {
+    let raw;
     try {
-      await pool.query(statement);
-      return;
+      raw = await fs4.readFile(lockPath, "utf8");
     } catch (error) {
-      if (attempt < 3 && RACED_DDL.has(error.code ?? "")) continue;
-      throw error;
+      if (errorCode(error) === "ENOENT") return void 0;
+      return { raw: "", owner: void 0 };
+    }
+    const owner = parseOwner(raw);
+    if (owner || attempt > 0) return { raw, owner };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+function parseOwner(raw) {
+  try {
+    const value = JSON.parse(raw);
+    if (typeof value !== "object" || value === null) return void 0;
+    const { pid, hostname, startedAt, bootId } = value;
+    if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return void 0;
+    if (typeof hostname !== "string") return void 0;
+    return {
+      pid,
+      hostname,
+      startedAt: typeof startedAt === "string" ? startedAt : "",
+      bootId: typeof bootId === "string" ? bootId : void 0
+    };
+  } catch {
+    return void 0;
+  }
+}
+function isAlive(owner, lockPath, bootId) {
+  if (owner.hostname !== os2.hostname()) return true;
+  if (owner.bootId !== void 0 && bootId !== void 0 && owner.bootId !== bootId) return false;
+  if (owner.pid === process.pid) return held.has(lockPath);
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    return errorCode(error) !== "ESRCH";
+  }
+}
+async function removeStale(lockPath, raw) {
+  const aside = path4.join(path4.dirname(lockPath), `.tmp-stale-lock-${randomBytes3(6).toString("hex")}`);
+  try {
+    await fs4.rename(lockPath, aside);
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return;
+    throw error;
+  }
+  const moved = await fs4.readFile(aside, "utf8").catch(() => raw);
+  if (moved !== raw) await fs4.link(aside, lockPath).catch(() => void 0);
+  await fs4.rm(aside, { force: true, recursive: true });
+}
+async function readBootId() {
+  if (process.platform !== "linux") return void 0;
+  const id = await fs4.readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => void 0);
+  return id?.trim() || void 0;
+}
+var LOCK_FILE, held, DirectoryLock;
+var init_lock = __esm({
+  "src/node/storage/lock.ts"() {
+    init_errors2();
+    LOCK_FILE = "LOCK";
+    held = /* @__PURE__ */ new Set();
+    DirectoryLock = class _DirectoryLock {
+      /** Path of the lock file. */
+      path;
+      #content;
+      constructor(lockPath, content) {
+        this.path = lockPath;
+        this.#content = content;
+      }
+      /**
+       * Takes the lock on `dir` (which must exist), or throws {@link DirectoryLockedError}
+       * when a live process holds it. A lock left by a dead process, by a previous boot, or
+       * one that cannot be read is taken over.
+       */
+      static async acquire(dir) {
+        const realDir = await fs4.realpath(dir);
+        const lockPath = path4.join(realDir, LOCK_FILE);
+        const bootId = await readBootId();
+        const owner = { pid: process.pid, hostname: os2.hostname(), startedAt: (/* @__PURE__ */ new Date()).toISOString(), bootId };
+        const content = JSON.stringify(owner);
+        for (let round = 0; round < 5; round++) {
+          if (await createExclusive(lockPath, content)) {
+            held.add(lockPath);
+            return new _DirectoryLock(lockPath, content);
+          }
+          const existing = await readLock(lockPath);
+          if (existing === void 0) continue;
+          const holder = existing.owner;
+          if (holder && isAlive(holder, lockPath, bootId)) {
+            throw new DirectoryLockedError(dir, holder.pid, holder.hostname === os2.hostname() ? void 0 : holder.hostname);
+          }
+          await removeStale(lockPath, existing.raw);
+        }
+        throw new Error(`Could not take the lock ${lockPath}: other processes keep taking it.`);
+      }
+      /** Releases the lock, unless someone else has taken it over meanwhile. Idempotent. */
+      async release() {
+        if (!held.delete(this.path)) return;
+        const current = await fs4.readFile(this.path, "utf8").catch(() => void 0);
+        if (current === this.#content) await fs4.rm(this.path, { force: true });
+      }
+    };
+  }
+});
+
+// src/node/storage/FileStorageAdapter.ts
+import { randomBytes as randomBytes4 } from "node:crypto";
+import fs5 from "node:fs/promises";
+import path5 from "node:path";
+function shardOf(firstPart) {
+  return firstPart.slice(0, 2);
+}
+function chunkName(entry) {
+  return entry.isFile() && entry.name.endsWith(CHUNK_SUFFIX) ? entry.name.slice(0, -CHUNK_SUFFIX.length) : void 0;
+}
+async function walk(dir, prefix) {
+  const keys = [];
+  if (prefix.length >= MAX_KEY_PARTS) return keys;
+  for (const entry of await listDirectory(dir)) {
+    const name = chunkName(entry);
+    if (name !== void 0 && isValidKeyPart(name)) keys.push([...prefix, name]);
+    else if (entry.isDirectory() && isValidKeyPart(entry.name)) {
+      keys.push(...await walk(path5.join(dir, entry.name), [...prefix, entry.name]));
     }
   }
+  return keys;
 }
-function withoutPassword(url) {
+async function listDirectory(dir) {
   try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(a PostgreSQL URL that does not parse)";
+    return await fs5.readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw error;
   }
 }
-var pgModule, RACED_DDL;
-var init_postgresCommon = __esm({
-  "src/node/storage/postgresCommon.ts"() {
-    RACED_DDL = /* @__PURE__ */ new Set(["23505", "42P07", "42710"]);
+async function exists(file) {
+  return await lstatOrUndefined(file) !== void 0;
+}
+async function isFile(file) {
+  return (await lstatOrUndefined(file))?.isFile() ?? false;
+}
+async function lstatOrUndefined(file) {
+  try {
+    return await fs5.lstat(file);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
+    throw error;
+  }
+}
+async function removeTempFiles(dir, top = true) {
+  for (const entry of await listDirectory(dir)) {
+    const full = path5.join(dir, entry.name);
+    if (entry.name.startsWith(TEMP_PREFIX)) await fs5.rm(full, { force: true, recursive: true });
+    else if (entry.isDirectory() && !(top && entry.name === QUARANTINE_DIR)) await removeTempFiles(full, false);
+  }
+}
+async function* documentChunkFiles(dir, documentId2) {
+  if (!isValidKeyPart(documentId2)) return;
+  const base = path5.join(dir, documentId2.slice(0, 2), documentId2);
+  for (const kind of ["snapshot", "incremental"]) {
+    let names;
+    try {
+      names = await fs5.readdir(path5.join(base, kind));
+    } catch {
+      continue;
+    }
+    for (const name of names) if (name.endsWith(".chunk")) yield path5.join(base, kind, name);
+  }
+}
+async function documentSizeOnDisk(dir, documentId2) {
+  let total = 0;
+  for await (const file of documentChunkFiles(dir, documentId2)) {
+    try {
+      total += (await fs5.stat(file)).size;
+    } catch {
+    }
+  }
+  return total;
+}
+var QUARANTINE_DIR, CHUNK_SUFFIX, TEMP_PREFIX, MAX_CORRUPTIONS_KEPT, FileStorageAdapter;
+var init_FileStorageAdapter = __esm({
+  "src/node/storage/FileStorageAdapter.ts"() {
+    init_chunkFile();
+    init_errors2();
+    init_keys();
+    init_lock();
+    init_atomicFile();
+    QUARANTINE_DIR = "quarantine";
+    CHUNK_SUFFIX = ".chunk";
+    TEMP_PREFIX = ".tmp-";
+    MAX_CORRUPTIONS_KEPT = 100;
+    FileStorageAdapter = class _FileStorageAdapter {
+      /** The data directory, resolved. */
+      dir;
+      /** Undefined for an adapter opened by {@link openUnderLock}: the lock is someone else's. */
+      #lock;
+      #onCorrupt;
+      #corruptions = [];
+      /** The tail of each key's queue of operations, by file path; empty when idle. */
+      #queues = /* @__PURE__ */ new Map();
+      #lastSequence = 0n;
+      #closed = false;
+      constructor(dir, lock, options) {
+        this.dir = dir;
+        this.#lock = lock;
+        this.#onCorrupt = options.onCorrupt;
+      }
+      /**
+       * Opens (creating it if needed) the data directory `dir` and takes its lock. Throws
+       * {@link DirectoryLockedError} if another live process has it. Temp files left by an
+       * interrupted write are removed.
+       */
+      static async open(dir, options = {}) {
+        const root = path5.resolve(dir);
+        await fs5.mkdir(root, { recursive: true });
+        const lock = await DirectoryLock.acquire(root);
+        try {
+          await fs5.mkdir(path5.join(root, QUARANTINE_DIR), { recursive: true });
+          await removeTempFiles(root);
+        } catch (error) {
+          await lock.release();
+          throw error;
+        }
+        return new _FileStorageAdapter(root, lock, options);
+      }
+      /**
+       * Opens a directory whose lock another adapter of this same process holds: for the
+       * relay's document worker threads (sync-server/workers/), which share the relay's
+       * data directory. The one-writer rule holds per document instead: the relay hands
+       * each document to exactly one thread at a time. The caller keeps the lock-holding
+       * adapter open for as long as this one is used.
+       */
+      static openUnderLock(dir, options = {}) {
+        return new _FileStorageAdapter(path5.resolve(dir), void 0, options);
+      }
+      /** Bytes of a document's chunks on disk (documentSizeOnDisk). */
+      sizeOnDisk(documentId2) {
+        return documentSizeOnDisk(this.dir, documentId2);
+      }
+      /**
+       * Whether any snapshot or incremental chunk of `documentId` is on disk, from the
+       * directory layout (documentChunkFiles), which is cheaper than loading the chunks.
+       */
+      async hasDocument(documentId2) {
+        for await (const _file of documentChunkFiles(this.dir, documentId2)) return true;
+        return false;
+      }
+      /** Every document ID with a snapshot or incremental chunk on disk. */
+      async *documentIds() {
+        let shards;
+        try {
+          shards = await fs5.readdir(this.dir);
+        } catch {
+          return;
+        }
+        for (const shard of shards) {
+          if (shard.length !== 2) continue;
+          let ids;
+          try {
+            ids = await fs5.readdir(path5.join(this.dir, shard));
+          } catch {
+            continue;
+          }
+          for (const id of ids) if (id.startsWith(shard) && !id.includes(".") && await this.hasDocument(id)) yield id;
+        }
+      }
+      /** What this back end is, for logs. */
+      get description() {
+        return this.dir;
+      }
+      /** The most recent corruption reports (the last 100), oldest first. */
+      get corruptions() {
+        return this.#corruptions;
+      }
+      /** Loads the value of `key`; undefined if there is none or it was corrupt (and reported). */
+      async load(key) {
+        const checked = validateKey(key);
+        this.#assertOpen();
+        return (await this.#read(checked))?.payload;
+      }
+      /** Saves `data` under `key`, atomically and durably. Throws {@link StorageWriteError}. */
+      async save(key, data2) {
+        const checked = validateKey(key);
+        if (!(data2 instanceof Uint8Array)) throw new TypeError("Storage data must be a Uint8Array");
+        this.#assertOpen();
+        const file = this.#pathOf(checked);
+        const bytes2 = encodeChunk(data2, this.#nextSequence());
+        await this.#serialize(file, () => this.#write(checked, file, bytes2));
+      }
+      /** Removes the value of `key`, if any. Throws {@link StorageWriteError}. */
+      async remove(key) {
+        const checked = validateKey(key);
+        this.#assertOpen();
+        await this.#remove(checked);
+      }
+      /**
+       * Loads every value whose key starts with `keyPrefix` (part by part: `["a"]` does not
+       * match `["ab"]`), in the order they were saved. Corrupt chunks are quarantined,
+       * reported and left out.
+       */
+      async loadRange(keyPrefix) {
+        const prefix = validateKey(keyPrefix, { allowEmpty: true });
+        this.#assertOpen();
+        const loaded = [];
+        for (const key of await this.#keysUnder(prefix)) {
+          const chunk = await this.#read(key);
+          if (chunk) loaded.push({ key: [...key], ...chunk });
+        }
+        loaded.sort((a, b) => a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0);
+        return loaded.map(({ key, payload }) => ({ key, data: payload }));
+      }
+      /** Removes every value whose key starts with `keyPrefix`; never touches the quarantine. */
+      async removeRange(keyPrefix) {
+        const prefix = validateKey(keyPrefix, { allowEmpty: true });
+        this.#assertOpen();
+        for (const key of await this.#keysUnder(prefix)) await this.#remove(key);
+      }
+      /**
+       * Waits for the operations under way, then releases the lock. Later calls are
+       * refused: writing without the lock would break the one-writer rule.
+       */
+      async close() {
+        if (this.#closed) return;
+        this.#closed = true;
+        await Promise.all(this.#queues.values());
+        await this.#lock?.release();
+      }
+      async #read(key) {
+        const file = this.#pathOf(key);
+        return this.#serialize(file, async () => {
+          let bytes2;
+          try {
+            bytes2 = await fs5.readFile(file);
+          } catch (error) {
+            const code = errorCode(error);
+            if (code === "ENOENT" || code === "ENOTDIR") return void 0;
+            throw error;
+          }
+          const chunk = decodeChunk(bytes2);
+          if (chunk.ok) return chunk;
+          await this.#quarantine(key, file, chunk.reason);
+          return void 0;
+        });
+      }
+      async #write(key, file, bytes2) {
+        const parent = path5.dirname(file);
+        const temp = path5.join(parent, TEMP_PREFIX + randomBytes4(8).toString("hex"));
+        try {
+          const firstCreated = await makeDirectory(parent);
+          const handle = await fs5.open(temp, "wx");
+          try {
+            await handle.writeFile(bytes2);
+            await handle.sync();
+          } finally {
+            await handle.close();
+          }
+          await fs5.rename(temp, file);
+          for (let dir = parent; ; dir = path5.dirname(dir)) {
+            await syncDirectory(dir);
+            if (firstCreated === void 0 || dir === path5.dirname(firstCreated) || dir === this.dir) break;
+          }
+        } catch (error) {
+          await fs5.rm(temp, { force: true }).catch(() => void 0);
+          throw new StorageWriteError(key, error);
+        }
+      }
+      async #remove(key) {
+        const file = this.#pathOf(key);
+        await this.#serialize(file, async () => {
+          try {
+            await fs5.unlink(file);
+          } catch (error) {
+            const code = errorCode(error);
+            if (code === "ENOENT" || code === "ENOTDIR") return;
+            throw new StorageWriteError(key, error);
+          }
+        });
+      }
+      async #quarantine(key, file, reason) {
+        const relative = path5.relative(this.dir, file).split(path5.sep).join("__");
+        const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
+        let target = path5.join(this.dir, QUARANTINE_DIR, `${stamp}-${relative}`);
+        if (await exists(target)) target += `-${randomBytes4(4).toString("hex")}`;
+        let quarantinedTo = target;
+        try {
+          await fs5.mkdir(path5.dirname(target), { recursive: true });
+          await fs5.rename(file, target);
+        } catch (error) {
+          quarantinedTo = file;
+          reason += ` (could not move it to quarantine: ${error instanceof Error ? error.message : String(error)})`;
+        }
+        const report = { key: [...key], documentId: key[0] ?? "", path: file, quarantinedTo, reason };
+        this.#corruptions.push(report);
+        if (this.#corruptions.length > MAX_CORRUPTIONS_KEPT) this.#corruptions.shift();
+        this.#onCorrupt?.(report);
+      }
+      /** Keys of the chunk files at or under `prefix`, from the directory tree. */
+      async #keysUnder(prefix) {
+        const first = prefix[0];
+        if (first === void 0) {
+          const keys2 = [];
+          for (const shard of await listDirectory(this.dir)) {
+            if (!shard.isDirectory() || shard.name.length > 2 || !isValidKeyPart(shard.name)) continue;
+            const inShard = await walk(path5.join(this.dir, shard.name), []);
+            keys2.push(...inShard.filter((key) => shardOf(key[0] ?? "") === shard.name));
+          }
+          return keys2;
+        }
+        const keys = [];
+        if (await isFile(this.#pathOf(prefix))) keys.push([...prefix]);
+        keys.push(...await walk(this.#resolve(prefix, [shardOf(first), ...prefix]), prefix));
+        return keys;
+      }
+      /** The chunk file of a validated key (see the layout above). */
+      #pathOf(key) {
+        const first = key[0] ?? "";
+        const last = key[key.length - 1] ?? "";
+        return this.#resolve(key, [shardOf(first), ...key.slice(0, -1), last + CHUNK_SUFFIX]);
+      }
+      /** Joins `segments` under the data directory, refusing anything that lands outside it. */
+      #resolve(key, segments) {
+        const resolved = path5.resolve(this.dir, ...segments);
+        const relative = path5.relative(this.dir, resolved);
+        if (relative === "" || relative.startsWith("..") || path5.isAbsolute(relative)) {
+          throw new InvalidStorageKeyError(key, "resolves outside the data directory");
+        }
+        return resolved;
+      }
+      /** Runs `task` after every earlier operation on the same file has finished. */
+      #serialize(file, task) {
+        if (this.#closed) return Promise.reject(this.#closedError());
+        const result = (this.#queues.get(file) ?? Promise.resolve()).then(task);
+        const tail = result.then(
+          () => void 0,
+          () => void 0
+        );
+        this.#queues.set(file, tail);
+        void tail.then(() => {
+          if (this.#queues.get(file) === tail) this.#queues.delete(file);
+        });
+        return result;
+      }
+      #assertOpen() {
+        if (this.#closed) throw this.#closedError();
+      }
+      #closedError() {
+        return new Error(`The storage at ${this.dir} is closed`);
+      }
+      /** Microseconds since the epoch, strictly increasing within this adapter. */
+      #nextSequence() {
+        const now = BigInt(Date.now()) * 1000n;
+        this.#lastSequence = now > this.#lastSequence ? now : this.#lastSequence + 1n;
+        return this.#lastSequence;
+      }
+    };
+  }
+});
+
+// src/node/storage/RetryingStorage.ts
+function keyString(key) {
+  return JSON.stringify(key);
+}
+function hasPrefix(key, prefix) {
+  return prefix.length <= key.length && prefix.every((part, i) => key[i] === part);
+}
+var RetryingStorage;
+var init_RetryingStorage = __esm({
+  "src/node/storage/RetryingStorage.ts"() {
+    init_keys();
+    RetryingStorage = class {
+      #inner;
+      #options;
+      /** Saves that failed, by key, waiting for a retry. A later save or remove replaces them. */
+      #pending = /* @__PURE__ */ new Map();
+      /** Removals not done yet (held back or failed), by key; `range` for removeRange. */
+      #removals = /* @__PURE__ */ new Map();
+      #timer;
+      #delay;
+      #closed = false;
+      constructor(inner, options = {}) {
+        this.#inner = inner;
+        this.#options = options;
+        this.#delay = options.retryDelayMs ?? 500;
+      }
+      /** Number of saves still waiting for the disk. */
+      get pendingCount() {
+        return this.#pending.size;
+      }
+      /** Whether a save under this key prefix (e.g. a document ID) is still waiting for the disk. */
+      hasPending(...prefix) {
+        for (const p of this.#pending.values()) if (hasPrefix(p.key, prefix)) return true;
+        return false;
+      }
+      // Every key is checked here first, as the back end checks it: a key no back end takes
+      // is a caller's mistake to refuse at once, not a disk failure to keep and retry forever.
+      async load(key) {
+        validateKey(key);
+        const pending = this.#pending.get(keyString(key));
+        return pending ? pending.data : this.#inner.load(key);
+      }
+      async save(key, data2) {
+        validateKey(key);
+        const id = keyString(key);
+        for (const [removalId, r] of this.#removals) if (r.range ? hasPrefix(key, r.key) : removalId === id) this.#removals.delete(removalId);
+        const started = performance.now();
+        try {
+          await this.#inner.save(key, data2);
+          this.#pending.delete(id);
+          this.#options.onSaved?.(key, (performance.now() - started) / 1e3, data2);
+        } catch (error) {
+          const entry = { key, data: data2, attempt: 1, op: "save" };
+          this.#pending.set(id, entry);
+          this.#fail(entry, error);
+        }
+      }
+      async remove(key) {
+        validateKey(key);
+        this.#pending.delete(keyString(key));
+        await this.#removeOrDefer(key, false);
+      }
+      async loadRange(keyPrefix) {
+        validateKey(keyPrefix, { allowEmpty: true });
+        const chunks = await this.#inner.loadRange(keyPrefix);
+        const pending = [...this.#pending.values()].filter((p) => hasPrefix(p.key, keyPrefix));
+        if (pending.length === 0) return chunks;
+        const byKey = new Map(chunks.map((c) => [keyString(c.key), c]));
+        for (const p of pending) byKey.set(keyString(p.key), { key: p.key, data: p.data });
+        return [...byKey.values()];
+      }
+      async removeRange(keyPrefix) {
+        validateKey(keyPrefix, { allowEmpty: true });
+        for (const [id, p] of this.#pending) if (hasPrefix(p.key, keyPrefix)) this.#pending.delete(id);
+        await this.#removeOrDefer(keyPrefix, true);
+      }
+      /** Removes now, or later if a save of the same document is still pending or the disk refuses. */
+      async #removeOrDefer(key, range) {
+        const id = (range ? "range:" : "") + keyString(key);
+        this.#removals.delete(id);
+        const entry = { key, range, attempt: 0, op: "remove" };
+        if (key[0] !== void 0 && this.hasPending(key[0])) {
+          this.#removals.set(id, entry);
+          return;
+        }
+        try {
+          await (range ? this.#inner.removeRange(key) : this.#inner.remove(key));
+        } catch (error) {
+          entry.attempt = 1;
+          this.#removals.set(id, entry);
+          this.#fail(entry, error);
+        }
+      }
+      /** Tries every pending save now; resolves true when nothing is pending any more. */
+      async retryNow() {
+        clearTimeout(this.#timer);
+        this.#timer = void 0;
+        for (const [id, p] of [...this.#pending]) {
+          const started = performance.now();
+          try {
+            await this.#inner.save(p.key, p.data);
+            if (this.#pending.get(id) === p) this.#pending.delete(id);
+            this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3, p.data);
+          } catch (error) {
+            p.attempt++;
+            this.#fail(p, error);
+            return false;
+          }
+        }
+        for (const [id, r] of [...this.#removals]) {
+          try {
+            await (r.range ? this.#inner.removeRange(r.key) : this.#inner.remove(r.key));
+            if (this.#removals.get(id) === r) this.#removals.delete(id);
+          } catch (error) {
+            r.attempt++;
+            this.#fail(r, error);
+            return false;
+          }
+        }
+        if (this.#pending.size > 0) return false;
+        this.#delay = this.#options.retryDelayMs ?? 500;
+        this.#options.onRecovered?.();
+        return true;
+      }
+      /** Stops retrying. Pending saves that never landed are returned so the caller can say so. */
+      close() {
+        this.#closed = true;
+        clearTimeout(this.#timer);
+        return [...this.#pending.values()].map((p) => p.key);
+      }
+      #fail(entry, error) {
+        const { key, attempt, op } = entry;
+        this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt, op });
+        if (this.#closed || this.#timer) return;
+        const delay = this.#delay;
+        this.#delay = Math.min(this.#delay * 2, this.#options.maxRetryDelayMs ?? 1e4);
+        this.#timer = setTimeout(() => {
+          this.#timer = void 0;
+          void this.retryNow();
+        }, delay);
+        this.#timer.unref?.();
+      }
+    };
+  }
+});
+
+// src/node/storage/TrackedStorage.ts
+var TrackedStorage;
+var init_TrackedStorage = __esm({
+  "src/node/storage/TrackedStorage.ts"() {
+    TrackedStorage = class {
+      inner;
+      #running = /* @__PURE__ */ new Set();
+      #started = 0;
+      /** Documents deleted for good: nothing of theirs is written again (forget). */
+      #forgotten = /* @__PURE__ */ new Set();
+      constructor(inner) {
+        this.inner = inner;
+      }
+      load(key) {
+        return this.track(this.inner.load(key));
+      }
+      save(key, data2) {
+        if (Array.isArray(key) && key[0] !== void 0 && this.#forgotten.has(key[0])) return Promise.resolve();
+        return this.track(this.inner.save(key, data2));
+      }
+      /**
+       * The document was deleted for good: its chunks are removed, and any save of it from
+       * now on is dropped. automerge-repo's `delete` removes what is on disk, but a save it
+       * had already scheduled, or a window that still had the document open and syncs it
+       * back, would write it again (the host's tests saw both: the whole document, and an
+       * empty snapshot at shutdown).
+       */
+      forget(documentId2) {
+        this.#forgotten.add(documentId2);
+      }
+      remove(key) {
+        return this.track(this.inner.remove(key));
+      }
+      loadRange(keyPrefix) {
+        return this.track(this.inner.loadRange(keyPrefix));
+      }
+      removeRange(keyPrefix) {
+        return this.track(this.inner.removeRange(keyPrefix));
+      }
+      /**
+       * Resolves once no operation has started or been under way for `quietMs` (longer
+       * than automerge-repo's save throttle, so a save it had scheduled has started by
+       * then). Gives up after `maxRounds`, should peers keep the Repo busy.
+       */
+      async settle(quietMs, maxRounds = 50) {
+        for (let round = 0; round < maxRounds; round++) {
+          if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+          const started = this.#started;
+          await new Promise((resolve) => setTimeout(resolve, quietMs));
+          if (this.#running.size === 0 && this.#started === started) return;
+        }
+      }
+      /** Counts `operation` as under way until it settles. */
+      track(operation) {
+        this.#started++;
+        this.#running.add(operation);
+        const done = () => void this.#running.delete(operation);
+        operation.then(done, done);
+        return operation;
+      }
+    };
   }
 });
 
@@ -165,7 +1650,7 @@ var TABLE_NAME, PostgresStorageAdapter;
 var init_PostgresStorageAdapter = __esm({
   "src/node/storage/PostgresStorageAdapter.ts"() {
     init_postgresCommon();
-    init_errors();
+    init_errors2();
     init_keys();
     TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
     PostgresStorageAdapter = class _PostgresStorageAdapter {
@@ -321,1497 +1806,82 @@ var init_PostgresStorageAdapter = __esm({
   }
 });
 
-// sync-server/cli.ts
-import { Command, InvalidArgumentError, Option as Option2 } from "commander";
-import pino from "pino";
-
-// src/node/storage/FileStorageAdapter.ts
-import { randomBytes as randomBytes3 } from "node:crypto";
-import fs3 from "node:fs/promises";
-import path3 from "node:path";
-
-// src/node/storage/chunkFile.ts
-import { crc32 } from "node:zlib";
-var MAGIC = Buffer.from("WRT1", "ascii");
-var HEADER_SIZE = 20;
-var MAX_PAYLOAD_SIZE = 4294967295;
-function encodeChunk(payload, sequence) {
-  if (payload.byteLength > MAX_PAYLOAD_SIZE) {
-    throw new RangeError(`A chunk holds at most ${MAX_PAYLOAD_SIZE} bytes, got ${payload.byteLength}`);
-  }
-  const file = Buffer.allocUnsafe(HEADER_SIZE + payload.byteLength);
-  MAGIC.copy(file, 0);
-  file.writeUInt32BE(payload.byteLength, 4);
-  file.writeBigUInt64BE(sequence, 8);
-  file.set(payload, HEADER_SIZE);
-  file.writeUInt32BE(checksum(file), 16);
-  return file;
-}
-function decodeChunk(file) {
-  if (file.length === 0) return { ok: false, reason: "empty file (0 bytes)" };
-  if (file.length < HEADER_SIZE) return { ok: false, reason: `truncated header (${file.length} bytes)` };
-  if (!file.subarray(0, 4).equals(MAGIC)) return { ok: false, reason: "not a Writer chunk (bad magic bytes)" };
-  const length = file.readUInt32BE(4);
-  if (file.length !== HEADER_SIZE + length) {
-    return {
-      ok: false,
-      reason: `length mismatch: header says ${length} payload bytes, file has ${file.length - HEADER_SIZE}`
+// src/node/storage/stack.ts
+var StorageStack;
+var init_stack = __esm({
+  "src/node/storage/stack.ts"() {
+    init_FileStorageAdapter();
+    init_RetryingStorage();
+    StorageStack = class _StorageStack {
+      backend;
+      retrying;
+      constructor(backend, options) {
+        this.backend = backend;
+        const { onSaveFailed, onRecovered, onSaved } = options;
+        this.retrying = new RetryingStorage(backend, { onSaveFailed, onRecovered, onSaved });
+      }
+      /**
+       * Opens the stack (a host's or a relay's main thread): a directory's lock is taken
+       * (one process per directory); a database's table is created if it is not there.
+       */
+      static async open(options) {
+        const { backend } = options;
+        if (backend.kind === "files") return new _StorageStack(await FileStorageAdapter.open(backend.dir, { onCorrupt: options.onCorrupt }), options);
+        const { PostgresStorageAdapter: PostgresStorageAdapter2 } = await Promise.resolve().then(() => (init_PostgresStorageAdapter(), PostgresStorageAdapter_exports));
+        return new _StorageStack(await PostgresStorageAdapter2.open(backend), options);
+      }
+      /**
+       * Opens the stack beside the one its main thread opened (under the directory's lock it
+       * holds, on the table it created): at once, for a document worker's first lines. A
+       * database back end is connected by the caller (`PostgresStorageAdapter.connect`), which
+       * imports it statically, as this module does not (see `open`).
+       */
+      static underLock(options, connected) {
+        const { backend } = options;
+        if (backend.kind === "files") return new _StorageStack(FileStorageAdapter.openUnderLock(backend.dir, { onCorrupt: options.onCorrupt }), options);
+        if (!connected) throw new TypeError(`underLock on ${backend.kind} needs the connected back end`);
+        return new _StorageStack(connected, options);
+      }
+      /**
+       * Tries what is still pending once more, stops retrying and releases the back end.
+       * Returns the keys whose saves never reached the disk, for the caller to report.
+       */
+      async close() {
+        await this.retrying.retryNow();
+        const unsaved = this.retrying.close();
+        await this.backend.close();
+        return unsaved;
+      }
     };
   }
-  if (file.readUInt32BE(16) !== checksum(file)) return { ok: false, reason: "checksum mismatch" };
-  return {
-    ok: true,
-    // A plain Uint8Array, not a Buffer: callers compare and hand it on as automerge bytes.
-    payload: new Uint8Array(file.buffer, file.byteOffset + HEADER_SIZE, length),
-    sequence: file.readBigUInt64BE(8)
-  };
-}
-function checksum(file) {
-  return crc32(file.subarray(HEADER_SIZE), crc32(file.subarray(0, 16)));
-}
-
-// src/node/storage/FileStorageAdapter.ts
-init_errors();
-init_keys();
-
-// src/node/storage/lock.ts
-init_errors();
-import { randomBytes } from "node:crypto";
-import fs from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
-var LOCK_FILE = "LOCK";
-var held = /* @__PURE__ */ new Set();
-var DirectoryLock = class _DirectoryLock {
-  /** Path of the lock file. */
-  path;
-  #content;
-  constructor(lockPath, content) {
-    this.path = lockPath;
-    this.#content = content;
-  }
-  /**
-   * Takes the lock on `dir` (which must exist), or throws {@link DirectoryLockedError}
-   * when a live process holds it. A lock left by a dead process, by a previous boot, or
-   * one that cannot be read is taken over.
-   */
-  static async acquire(dir) {
-    const realDir = await fs.realpath(dir);
-    const lockPath = path.join(realDir, LOCK_FILE);
-    const bootId = await readBootId();
-    const owner = { pid: process.pid, hostname: os.hostname(), startedAt: (/* @__PURE__ */ new Date()).toISOString(), bootId };
-    const content = JSON.stringify(owner);
-    for (let round = 0; round < 5; round++) {
-      if (await createExclusive(lockPath, content)) {
-        held.add(lockPath);
-        return new _DirectoryLock(lockPath, content);
-      }
-      const existing = await readLock(lockPath);
-      if (existing === void 0) continue;
-      const holder = existing.owner;
-      if (holder && isAlive(holder, lockPath, bootId)) {
-        throw new DirectoryLockedError(dir, holder.pid, holder.hostname === os.hostname() ? void 0 : holder.hostname);
-      }
-      await removeStale(lockPath, existing.raw);
-    }
-    throw new Error(`Could not take the lock ${lockPath}: other processes keep taking it.`);
-  }
-  /** Releases the lock, unless someone else has taken it over meanwhile. Idempotent. */
-  async release() {
-    if (!held.delete(this.path)) return;
-    const current = await fs.readFile(this.path, "utf8").catch(() => void 0);
-    if (current === this.#content) await fs.rm(this.path, { force: true });
-  }
-};
-async function createExclusive(lockPath, content) {
-  let handle;
-  try {
-    handle = await fs.open(lockPath, "wx");
-  } catch (error) {
-    if (errorCode(error) === "EEXIST") return false;
-    throw error;
-  }
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-    await handle.close();
-    return true;
-  } catch (error) {
-    await handle.close().catch(() => void 0);
-    await fs.rm(lockPath, { force: true });
-    throw error;
-  }
-}
-async function readLock(lockPath) {
-  for (let attempt = 0; ; attempt++) {
-    let raw;
-    try {
-      raw = await fs.readFile(lockPath, "utf8");
-    } catch (error) {
-      if (errorCode(error) === "ENOENT") return void 0;
-      return { raw: "", owner: void 0 };
-    }
-    const owner = parseOwner(raw);
-    if (owner || attempt > 0) return { raw, owner };
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-function parseOwner(raw) {
-  try {
-    const value = JSON.parse(raw);
-    if (typeof value !== "object" || value === null) return void 0;
-    const { pid, hostname, startedAt, bootId } = value;
-    if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return void 0;
-    if (typeof hostname !== "string") return void 0;
-    return {
-      pid,
-      hostname,
-      startedAt: typeof startedAt === "string" ? startedAt : "",
-      bootId: typeof bootId === "string" ? bootId : void 0
-    };
-  } catch {
-    return void 0;
-  }
-}
-function isAlive(owner, lockPath, bootId) {
-  if (owner.hostname !== os.hostname()) return true;
-  if (owner.bootId !== void 0 && bootId !== void 0 && owner.bootId !== bootId) return false;
-  if (owner.pid === process.pid) return held.has(lockPath);
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) !== "ESRCH";
-  }
-}
-async function removeStale(lockPath, raw) {
-  const aside = path.join(path.dirname(lockPath), `.tmp-stale-lock-${randomBytes(6).toString("hex")}`);
-  try {
-    await fs.rename(lockPath, aside);
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return;
-    throw error;
-  }
-  const moved = await fs.readFile(aside, "utf8").catch(() => raw);
-  if (moved !== raw) await fs.link(aside, lockPath).catch(() => void 0);
-  await fs.rm(aside, { force: true, recursive: true });
-}
-async function readBootId() {
-  if (process.platform !== "linux") return void 0;
-  const id = await fs.readFile("/proc/sys/kernel/random/boot_id", "utf8").catch(() => void 0);
-  return id?.trim() || void 0;
-}
-
-// src/node/atomicFile.ts
-import fs2 from "node:fs/promises";
-import path2 from "node:path";
-import { randomBytes as randomBytes2 } from "node:crypto";
-async function writeFileAtomic(file, data2, mode = 384) {
-  const dir = path2.dirname(file);
-  await makeDirectory(dir, 448);
-  const tmp = path2.join(dir, `.${path2.basename(file)}-${randomBytes2(6).toString("hex")}.tmp`);
-  const handle = await fs2.open(tmp, "wx", mode);
-  try {
-    await handle.writeFile(data2);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await fs2.rm(tmp, { force: true });
-    throw error;
-  }
-  await handle.close();
-  try {
-    await fs2.rename(tmp, file);
-  } catch (error) {
-    await fs2.rm(tmp, { force: true });
-    throw error;
-  }
-  await syncDirectory(dir);
-}
-async function syncDirectory(dir) {
-  if (process.platform === "win32") return;
-  const handle = await fs2.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-async function makeDirectory(dir, mode) {
-  try {
-    return await fs2.mkdir(dir, { recursive: true, mode });
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    let missing = dir;
-    for (let parent = path2.dirname(missing); parent !== missing; parent = path2.dirname(missing)) {
-      const exists2 = await fs2.stat(parent).then(
-        () => true,
-        () => false
-      );
-      if (exists2) break;
-      missing = parent;
-    }
-    await fs2.mkdir(missing, { mode });
-    await fs2.mkdir(dir, { recursive: true, mode });
-    return missing;
-  }
-}
-
-// src/node/storage/FileStorageAdapter.ts
-var QUARANTINE_DIR = "quarantine";
-var CHUNK_SUFFIX = ".chunk";
-var TEMP_PREFIX = ".tmp-";
-var MAX_CORRUPTIONS_KEPT = 100;
-var FileStorageAdapter = class _FileStorageAdapter {
-  /** The data directory, resolved. */
-  dir;
-  /** Undefined for an adapter opened by {@link openUnderLock}: the lock is someone else's. */
-  #lock;
-  #onCorrupt;
-  #corruptions = [];
-  /** The tail of each key's queue of operations, by file path; empty when idle. */
-  #queues = /* @__PURE__ */ new Map();
-  #lastSequence = 0n;
-  #closed = false;
-  constructor(dir, lock, options) {
-    this.dir = dir;
-    this.#lock = lock;
-    this.#onCorrupt = options.onCorrupt;
-  }
-  /**
-   * Opens (creating it if needed) the data directory `dir` and takes its lock. Throws
-   * {@link DirectoryLockedError} if another live process has it. Temp files left by an
-   * interrupted write are removed.
-   */
-  static async open(dir, options = {}) {
-    const root = path3.resolve(dir);
-    await fs3.mkdir(root, { recursive: true });
-    const lock = await DirectoryLock.acquire(root);
-    try {
-      await fs3.mkdir(path3.join(root, QUARANTINE_DIR), { recursive: true });
-      await removeTempFiles(root);
-    } catch (error) {
-      await lock.release();
-      throw error;
-    }
-    return new _FileStorageAdapter(root, lock, options);
-  }
-  /**
-   * Opens a directory whose lock another adapter of this same process holds: for the
-   * relay's document worker threads (sync-server/workers/), which share the relay's
-   * data directory. The one-writer rule holds per document instead: the relay hands
-   * each document to exactly one thread at a time. The caller keeps the lock-holding
-   * adapter open for as long as this one is used.
-   */
-  static openUnderLock(dir, options = {}) {
-    return new _FileStorageAdapter(path3.resolve(dir), void 0, options);
-  }
-  /** Bytes of a document's chunks on disk (documentSizeOnDisk). */
-  sizeOnDisk(documentId2) {
-    return documentSizeOnDisk(this.dir, documentId2);
-  }
-  /**
-   * Whether any snapshot or incremental chunk of `documentId` is on disk, from the
-   * directory layout (documentChunkFiles), which is cheaper than loading the chunks.
-   */
-  async hasDocument(documentId2) {
-    for await (const _file of documentChunkFiles(this.dir, documentId2)) return true;
-    return false;
-  }
-  /** Every document ID with a snapshot or incremental chunk on disk. */
-  async *documentIds() {
-    let shards;
-    try {
-      shards = await fs3.readdir(this.dir);
-    } catch {
-      return;
-    }
-    for (const shard of shards) {
-      if (shard.length !== 2) continue;
-      let ids;
-      try {
-        ids = await fs3.readdir(path3.join(this.dir, shard));
-      } catch {
-        continue;
-      }
-      for (const id of ids) if (id.startsWith(shard) && !id.includes(".") && await this.hasDocument(id)) yield id;
-    }
-  }
-  /** What this back end is, for logs. */
-  get description() {
-    return this.dir;
-  }
-  /** The most recent corruption reports (the last 100), oldest first. */
-  get corruptions() {
-    return this.#corruptions;
-  }
-  /** Loads the value of `key`; undefined if there is none or it was corrupt (and reported). */
-  async load(key) {
-    const checked = validateKey(key);
-    this.#assertOpen();
-    return (await this.#read(checked))?.payload;
-  }
-  /** Saves `data` under `key`, atomically and durably. Throws {@link StorageWriteError}. */
-  async save(key, data2) {
-    const checked = validateKey(key);
-    if (!(data2 instanceof Uint8Array)) throw new TypeError("Storage data must be a Uint8Array");
-    this.#assertOpen();
-    const file = this.#pathOf(checked);
-    const bytes2 = encodeChunk(data2, this.#nextSequence());
-    await this.#serialize(file, () => this.#write(checked, file, bytes2));
-  }
-  /** Removes the value of `key`, if any. Throws {@link StorageWriteError}. */
-  async remove(key) {
-    const checked = validateKey(key);
-    this.#assertOpen();
-    await this.#remove(checked);
-  }
-  /**
-   * Loads every value whose key starts with `keyPrefix` (part by part: `["a"]` does not
-   * match `["ab"]`), in the order they were saved. Corrupt chunks are quarantined,
-   * reported and left out.
-   */
-  async loadRange(keyPrefix) {
-    const prefix = validateKey(keyPrefix, { allowEmpty: true });
-    this.#assertOpen();
-    const loaded = [];
-    for (const key of await this.#keysUnder(prefix)) {
-      const chunk = await this.#read(key);
-      if (chunk) loaded.push({ key: [...key], ...chunk });
-    }
-    loaded.sort((a, b) => a.sequence < b.sequence ? -1 : a.sequence > b.sequence ? 1 : 0);
-    return loaded.map(({ key, payload }) => ({ key, data: payload }));
-  }
-  /** Removes every value whose key starts with `keyPrefix`; never touches the quarantine. */
-  async removeRange(keyPrefix) {
-    const prefix = validateKey(keyPrefix, { allowEmpty: true });
-    this.#assertOpen();
-    for (const key of await this.#keysUnder(prefix)) await this.#remove(key);
-  }
-  /**
-   * Waits for the operations under way, then releases the lock. Later calls are
-   * refused: writing without the lock would break the one-writer rule.
-   */
-  async close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    await Promise.all(this.#queues.values());
-    await this.#lock?.release();
-  }
-  async #read(key) {
-    const file = this.#pathOf(key);
-    return this.#serialize(file, async () => {
-      let bytes2;
-      try {
-        bytes2 = await fs3.readFile(file);
-      } catch (error) {
-        const code = errorCode(error);
-        if (code === "ENOENT" || code === "ENOTDIR") return void 0;
-        throw error;
-      }
-      const chunk = decodeChunk(bytes2);
-      if (chunk.ok) return chunk;
-      await this.#quarantine(key, file, chunk.reason);
-      return void 0;
-    });
-  }
-  async #write(key, file, bytes2) {
-    const parent = path3.dirname(file);
-    const temp = path3.join(parent, TEMP_PREFIX + randomBytes3(8).toString("hex"));
-    try {
-      const firstCreated = await makeDirectory(parent);
-      const handle = await fs3.open(temp, "wx");
-      try {
-        await handle.writeFile(bytes2);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await fs3.rename(temp, file);
-      for (let dir = parent; ; dir = path3.dirname(dir)) {
-        await syncDirectory(dir);
-        if (firstCreated === void 0 || dir === path3.dirname(firstCreated) || dir === this.dir) break;
-      }
-    } catch (error) {
-      await fs3.rm(temp, { force: true }).catch(() => void 0);
-      throw new StorageWriteError(key, error);
-    }
-  }
-  async #remove(key) {
-    const file = this.#pathOf(key);
-    await this.#serialize(file, async () => {
-      try {
-        await fs3.unlink(file);
-      } catch (error) {
-        const code = errorCode(error);
-        if (code === "ENOENT" || code === "ENOTDIR") return;
-        throw new StorageWriteError(key, error);
-      }
-    });
-  }
-  async #quarantine(key, file, reason) {
-    const relative = path3.relative(this.dir, file).split(path3.sep).join("__");
-    const stamp = (/* @__PURE__ */ new Date()).toISOString().replace(/[:.]/g, "-");
-    let target = path3.join(this.dir, QUARANTINE_DIR, `${stamp}-${relative}`);
-    if (await exists(target)) target += `-${randomBytes3(4).toString("hex")}`;
-    let quarantinedTo = target;
-    try {
-      await fs3.mkdir(path3.dirname(target), { recursive: true });
-      await fs3.rename(file, target);
-    } catch (error) {
-      quarantinedTo = file;
-      reason += ` (could not move it to quarantine: ${error instanceof Error ? error.message : String(error)})`;
-    }
-    const report = { key: [...key], documentId: key[0] ?? "", path: file, quarantinedTo, reason };
-    this.#corruptions.push(report);
-    if (this.#corruptions.length > MAX_CORRUPTIONS_KEPT) this.#corruptions.shift();
-    this.#onCorrupt?.(report);
-  }
-  /** Keys of the chunk files at or under `prefix`, from the directory tree. */
-  async #keysUnder(prefix) {
-    const first = prefix[0];
-    if (first === void 0) {
-      const keys2 = [];
-      for (const shard of await listDirectory(this.dir)) {
-        if (!shard.isDirectory() || shard.name.length > 2 || !isValidKeyPart(shard.name)) continue;
-        const inShard = await walk(path3.join(this.dir, shard.name), []);
-        keys2.push(...inShard.filter((key) => shardOf(key[0] ?? "") === shard.name));
-      }
-      return keys2;
-    }
-    const keys = [];
-    if (await isFile(this.#pathOf(prefix))) keys.push([...prefix]);
-    keys.push(...await walk(this.#resolve(prefix, [shardOf(first), ...prefix]), prefix));
-    return keys;
-  }
-  /** The chunk file of a validated key (see the layout above). */
-  #pathOf(key) {
-    const first = key[0] ?? "";
-    const last = key[key.length - 1] ?? "";
-    return this.#resolve(key, [shardOf(first), ...key.slice(0, -1), last + CHUNK_SUFFIX]);
-  }
-  /** Joins `segments` under the data directory, refusing anything that lands outside it. */
-  #resolve(key, segments) {
-    const resolved = path3.resolve(this.dir, ...segments);
-    const relative = path3.relative(this.dir, resolved);
-    if (relative === "" || relative.startsWith("..") || path3.isAbsolute(relative)) {
-      throw new InvalidStorageKeyError(key, "resolves outside the data directory");
-    }
-    return resolved;
-  }
-  /** Runs `task` after every earlier operation on the same file has finished. */
-  #serialize(file, task) {
-    if (this.#closed) return Promise.reject(this.#closedError());
-    const result = (this.#queues.get(file) ?? Promise.resolve()).then(task);
-    const tail = result.then(
-      () => void 0,
-      () => void 0
-    );
-    this.#queues.set(file, tail);
-    void tail.then(() => {
-      if (this.#queues.get(file) === tail) this.#queues.delete(file);
-    });
-    return result;
-  }
-  #assertOpen() {
-    if (this.#closed) throw this.#closedError();
-  }
-  #closedError() {
-    return new Error(`The storage at ${this.dir} is closed`);
-  }
-  /** Microseconds since the epoch, strictly increasing within this adapter. */
-  #nextSequence() {
-    const now = BigInt(Date.now()) * 1000n;
-    this.#lastSequence = now > this.#lastSequence ? now : this.#lastSequence + 1n;
-    return this.#lastSequence;
-  }
-};
-function shardOf(firstPart) {
-  return firstPart.slice(0, 2);
-}
-function chunkName(entry) {
-  return entry.isFile() && entry.name.endsWith(CHUNK_SUFFIX) ? entry.name.slice(0, -CHUNK_SUFFIX.length) : void 0;
-}
-async function walk(dir, prefix) {
-  const keys = [];
-  if (prefix.length >= MAX_KEY_PARTS) return keys;
-  for (const entry of await listDirectory(dir)) {
-    const name = chunkName(entry);
-    if (name !== void 0 && isValidKeyPart(name)) keys.push([...prefix, name]);
-    else if (entry.isDirectory() && isValidKeyPart(entry.name)) {
-      keys.push(...await walk(path3.join(dir, entry.name), [...prefix, entry.name]));
-    }
-  }
-  return keys;
-}
-async function listDirectory(dir) {
-  try {
-    return await fs3.readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return [];
-    throw error;
-  }
-}
-async function exists(file) {
-  return await lstatOrUndefined(file) !== void 0;
-}
-async function isFile(file) {
-  return (await lstatOrUndefined(file))?.isFile() ?? false;
-}
-async function lstatOrUndefined(file) {
-  try {
-    return await fs3.lstat(file);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return void 0;
-    throw error;
-  }
-}
-async function removeTempFiles(dir, top = true) {
-  for (const entry of await listDirectory(dir)) {
-    const full = path3.join(dir, entry.name);
-    if (entry.name.startsWith(TEMP_PREFIX)) await fs3.rm(full, { force: true, recursive: true });
-    else if (entry.isDirectory() && !(top && entry.name === QUARANTINE_DIR)) await removeTempFiles(full, false);
-  }
-}
-async function* documentChunkFiles(dir, documentId2) {
-  if (!isValidKeyPart(documentId2)) return;
-  const base = path3.join(dir, documentId2.slice(0, 2), documentId2);
-  for (const kind of ["snapshot", "incremental"]) {
-    let names;
-    try {
-      names = await fs3.readdir(path3.join(base, kind));
-    } catch {
-      continue;
-    }
-    for (const name of names) if (name.endsWith(".chunk")) yield path3.join(base, kind, name);
-  }
-}
-async function documentSizeOnDisk(dir, documentId2) {
-  let total = 0;
-  for await (const file of documentChunkFiles(dir, documentId2)) {
-    try {
-      total += (await fs3.stat(file)).size;
-    } catch {
-    }
-  }
-  return total;
-}
+});
 
 // src/node/storage/index.ts
-init_errors();
-
-// src/node/storage/RetryingStorage.ts
-init_keys();
-var RetryingStorage = class {
-  #inner;
-  #options;
-  /** Saves that failed, by key, waiting for a retry. A later save or remove replaces them. */
-  #pending = /* @__PURE__ */ new Map();
-  /** Removals not done yet (held back or failed), by key; `range` for removeRange. */
-  #removals = /* @__PURE__ */ new Map();
-  #timer;
-  #delay;
-  #closed = false;
-  constructor(inner, options = {}) {
-    this.#inner = inner;
-    this.#options = options;
-    this.#delay = options.retryDelayMs ?? 500;
-  }
-  /** Number of saves still waiting for the disk. */
-  get pendingCount() {
-    return this.#pending.size;
-  }
-  /** Whether a save under this key prefix (e.g. a document ID) is still waiting for the disk. */
-  hasPending(...prefix) {
-    for (const p of this.#pending.values()) if (hasPrefix(p.key, prefix)) return true;
-    return false;
-  }
-  // Every key is checked here first, as the back end checks it: a key no back end takes
-  // is a caller's mistake to refuse at once, not a disk failure to keep and retry forever.
-  async load(key) {
-    validateKey(key);
-    const pending = this.#pending.get(keyString(key));
-    return pending ? pending.data : this.#inner.load(key);
-  }
-  async save(key, data2) {
-    validateKey(key);
-    const id = keyString(key);
-    for (const [removalId, r] of this.#removals) if (r.range ? hasPrefix(key, r.key) : removalId === id) this.#removals.delete(removalId);
-    const started = performance.now();
-    try {
-      await this.#inner.save(key, data2);
-      this.#pending.delete(id);
-      this.#options.onSaved?.(key, (performance.now() - started) / 1e3, data2);
-    } catch (error) {
-      const entry = { key, data: data2, attempt: 1, op: "save" };
-      this.#pending.set(id, entry);
-      this.#fail(entry, error);
-    }
-  }
-  async remove(key) {
-    validateKey(key);
-    this.#pending.delete(keyString(key));
-    await this.#removeOrDefer(key, false);
-  }
-  async loadRange(keyPrefix) {
-    validateKey(keyPrefix, { allowEmpty: true });
-    const chunks = await this.#inner.loadRange(keyPrefix);
-    const pending = [...this.#pending.values()].filter((p) => hasPrefix(p.key, keyPrefix));
-    if (pending.length === 0) return chunks;
-    const byKey = new Map(chunks.map((c) => [keyString(c.key), c]));
-    for (const p of pending) byKey.set(keyString(p.key), { key: p.key, data: p.data });
-    return [...byKey.values()];
-  }
-  async removeRange(keyPrefix) {
-    validateKey(keyPrefix, { allowEmpty: true });
-    for (const [id, p] of this.#pending) if (hasPrefix(p.key, keyPrefix)) this.#pending.delete(id);
-    await this.#removeOrDefer(keyPrefix, true);
-  }
-  /** Removes now, or later if a save of the same document is still pending or the disk refuses. */
-  async #removeOrDefer(key, range) {
-    const id = (range ? "range:" : "") + keyString(key);
-    this.#removals.delete(id);
-    const entry = { key, range, attempt: 0, op: "remove" };
-    if (key[0] !== void 0 && this.hasPending(key[0])) {
-      this.#removals.set(id, entry);
-      return;
-    }
-    try {
-      await (range ? this.#inner.removeRange(key) : this.#inner.remove(key));
-    } catch (error) {
-      entry.attempt = 1;
-      this.#removals.set(id, entry);
-      this.#fail(entry, error);
-    }
-  }
-  /** Tries every pending save now; resolves true when nothing is pending any more. */
-  async retryNow() {
-    clearTimeout(this.#timer);
-    this.#timer = void 0;
-    for (const [id, p] of [...this.#pending]) {
-      const started = performance.now();
-      try {
-        await this.#inner.save(p.key, p.data);
-        if (this.#pending.get(id) === p) this.#pending.delete(id);
-        this.#options.onSaved?.(p.key, (performance.now() - started) / 1e3, p.data);
-      } catch (error) {
-        p.attempt++;
-        this.#fail(p, error);
-        return false;
-      }
-    }
-    for (const [id, r] of [...this.#removals]) {
-      try {
-        await (r.range ? this.#inner.removeRange(r.key) : this.#inner.remove(r.key));
-        if (this.#removals.get(id) === r) this.#removals.delete(id);
-      } catch (error) {
-        r.attempt++;
-        this.#fail(r, error);
-        return false;
-      }
-    }
-    if (this.#pending.size > 0) return false;
-    this.#delay = this.#options.retryDelayMs ?? 500;
-    this.#options.onRecovered?.();
-    return true;
-  }
-  /** Stops retrying. Pending saves that never landed are returned so the caller can say so. */
-  close() {
-    this.#closed = true;
-    clearTimeout(this.#timer);
-    return [...this.#pending.values()].map((p) => p.key);
-  }
-  #fail(entry, error) {
-    const { key, attempt, op } = entry;
-    this.#options.onSaveFailed?.({ key, error: error instanceof Error ? error : new Error(String(error)), attempt, op });
-    if (this.#closed || this.#timer) return;
-    const delay = this.#delay;
-    this.#delay = Math.min(this.#delay * 2, this.#options.maxRetryDelayMs ?? 1e4);
-    this.#timer = setTimeout(() => {
-      this.#timer = void 0;
-      void this.retryNow();
-    }, delay);
-    this.#timer.unref?.();
-  }
-};
-function keyString(key) {
-  return JSON.stringify(key);
-}
-function hasPrefix(key, prefix) {
-  return prefix.length <= key.length && prefix.every((part, i) => key[i] === part);
-}
-
-// src/node/storage/TrackedStorage.ts
-var TrackedStorage = class {
-  inner;
-  #running = /* @__PURE__ */ new Set();
-  #started = 0;
-  /** Documents deleted for good: nothing of theirs is written again (forget). */
-  #forgotten = /* @__PURE__ */ new Set();
-  constructor(inner) {
-    this.inner = inner;
-  }
-  load(key) {
-    return this.track(this.inner.load(key));
-  }
-  save(key, data2) {
-    if (Array.isArray(key) && key[0] !== void 0 && this.#forgotten.has(key[0])) return Promise.resolve();
-    return this.track(this.inner.save(key, data2));
-  }
-  /**
-   * The document was deleted for good: its chunks are removed, and any save of it from
-   * now on is dropped. automerge-repo's `delete` removes what is on disk, but a save it
-   * had already scheduled, or a window that still had the document open and syncs it
-   * back, would write it again (the host's tests saw both: the whole document, and an
-   * empty snapshot at shutdown).
-   */
-  forget(documentId2) {
-    this.#forgotten.add(documentId2);
-  }
-  remove(key) {
-    return this.track(this.inner.remove(key));
-  }
-  loadRange(keyPrefix) {
-    return this.track(this.inner.loadRange(keyPrefix));
-  }
-  removeRange(keyPrefix) {
-    return this.track(this.inner.removeRange(keyPrefix));
-  }
-  /**
-   * Resolves once no operation has started or been under way for `quietMs` (longer
-   * than automerge-repo's save throttle, so a save it had scheduled has started by
-   * then). Gives up after `maxRounds`, should peers keep the Repo busy.
-   */
-  async settle(quietMs, maxRounds = 50) {
-    for (let round = 0; round < maxRounds; round++) {
-      if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
-      const started = this.#started;
-      await new Promise((resolve) => setTimeout(resolve, quietMs));
-      if (this.#running.size === 0 && this.#started === started) return;
-    }
-  }
-  /** Counts `operation` as under way until it settles. */
-  track(operation) {
-    this.#started++;
-    this.#running.add(operation);
-    const done = () => void this.#running.delete(operation);
-    operation.then(done, done);
-    return operation;
-  }
-};
-
-// src/node/storage/stack.ts
-var StorageStack = class _StorageStack {
-  backend;
-  retrying;
-  constructor(backend, options) {
-    this.backend = backend;
-    const { onSaveFailed, onRecovered, onSaved } = options;
-    this.retrying = new RetryingStorage(backend, { onSaveFailed, onRecovered, onSaved });
-  }
-  /**
-   * Opens the stack (a host's or a relay's main thread): a directory's lock is taken
-   * (one process per directory); a database's table is created if it is not there.
-   */
-  static async open(options) {
-    const { backend } = options;
-    if (backend.kind === "files") return new _StorageStack(await FileStorageAdapter.open(backend.dir, { onCorrupt: options.onCorrupt }), options);
-    const { PostgresStorageAdapter: PostgresStorageAdapter2 } = await Promise.resolve().then(() => (init_PostgresStorageAdapter(), PostgresStorageAdapter_exports));
-    return new _StorageStack(await PostgresStorageAdapter2.open(backend), options);
-  }
-  /**
-   * Opens the stack beside the one its main thread opened (under the directory's lock it
-   * holds, on the table it created): at once, for a document worker's first lines. A
-   * database back end is connected by the caller (`PostgresStorageAdapter.connect`), which
-   * imports it statically, as this module does not (see `open`).
-   */
-  static underLock(options, connected) {
-    const { backend } = options;
-    if (backend.kind === "files") return new _StorageStack(FileStorageAdapter.openUnderLock(backend.dir, { onCorrupt: options.onCorrupt }), options);
-    if (!connected) throw new TypeError(`underLock on ${backend.kind} needs the connected back end`);
-    return new _StorageStack(connected, options);
-  }
-  /**
-   * Tries what is still pending once more, stops retrying and releases the back end.
-   * Returns the keys whose saves never reached the disk, for the caller to report.
-   */
-  async close() {
-    await this.retrying.retryNow();
-    const unsaved = this.retrying.close();
-    await this.backend.close();
-    return unsaved;
-  }
-};
-
-// sync-server/config.ts
-import fs4 from "node:fs";
-import os2 from "node:os";
-import path4 from "node:path";
-import { parse as parseToml } from "smol-toml";
-import { z } from "zod";
-
-// src/node/protocol/errors.ts
-var ProtocolError = class extends Error {
-};
-var InvalidCborError = class extends ProtocolError {
-  name = "InvalidCborError";
-  closeCode = CloseCode.InvalidMessage;
-};
-var InvalidMessageError = class extends ProtocolError {
-  constructor(message, messageType) {
-    super(message);
-    this.messageType = messageType;
-  }
-  messageType;
-  name = "InvalidMessageError";
-  closeCode = CloseCode.InvalidMessage;
-};
-var InvalidIdError = class extends ProtocolError {
-  constructor(field) {
-    super(`invalid ${field}`);
-    this.field = field;
-  }
-  field;
-  name = "InvalidIdError";
-  closeCode = CloseCode.InvalidId;
-};
-var UnsupportedProtocolVersionError = class extends ProtocolError {
-  constructor(offered, senderId) {
-    super("unsupported protocol version");
-    this.offered = offered;
-    this.senderId = senderId;
-  }
-  offered;
-  senderId;
-  name = "UnsupportedProtocolVersionError";
-  closeCode = CloseCode.UnsupportedProtocolVersion;
-};
-var CloseCode = {
-  /** The relay is shutting down (standard "going away"). */
-  GoingAway: 1001,
-  /** Sync must start over (standard "service restart"): a document worker holding this connection's documents restarted. */
-  ServiceRestart: 1012,
-  /** A frame over the size limit (standard; `ws` closes with it on its own). */
-  MessageTooBig: 1009,
-  /** The token was revoked, or expired, while connected (the reason says which). */
-  Unauthorized: 4001,
-  /** Not CBOR, or not a message of the protocol. */
-  InvalidMessage: 4002,
-  /** The join offered no protocol version the relay speaks. */
-  UnsupportedProtocolVersion: 4003,
-  /** A document, peer or storage ID that is not acceptable. */
-  InvalidId: 4004,
-  /** The join used a peer ID that another live connection holds. */
-  PeerIdInUse: 4005,
-  /** A message claiming to come from another peer than the one that joined. */
-  SenderMismatch: 4006,
-  /** A second join, or a message before the join. */
-  UnexpectedJoin: 4007,
-  /** No valid join within the time allowed. */
-  JoinTimeout: 4008,
-  /** More documents on one connection than allowed. */
-  TooManyDocuments: 4009,
-  /** A joined connection that sent nothing for longer than the idle timeout (reconnect when there is something to say). */
-  Idle: 4010,
-  /** The relay held more bytes on the connection's behalf than its budget allows, for too long. */
-  OverBudget: 4011,
-  /** A relay of a cluster lost the cluster's bus (NATS): reconnect, through the load balancer, to one that has it. */
-  ClusterUnavailable: 4012,
-  /** Far more messages than the rate allowed, even after throttling. */
-  RateLimited: 4029
-};
-
-// src/node/protocol/binding.ts
-import { next as A } from "@automerge/automerge";
-var refusal = (code, reason, label) => ({ code, reason, label });
-var PeerBinding = class {
-  localPeerId;
-  #peerId;
-  constructor(localPeerId) {
-    this.localPeerId = localPeerId;
-  }
-  /** The peer that joined, once one has. */
-  get peerId() {
-    return this.#peerId;
-  }
-  /**
-   * Whether `senderId` may join on this connection: once, and never as the local peer.
-   * Other reasons a door has to refuse a peer ID (another connection holds it) are the
-   * door's own, checked before `bind`.
-   */
-  joinRefusal(senderId) {
-    if (this.#peerId !== void 0 && senderId !== this.#peerId) return refusal(CloseCode.UnexpectedJoin, "a second peer on one connection", "unexpected-join");
-    if (this.#peerId !== void 0) return refusal(CloseCode.UnexpectedJoin, "already joined", "unexpected-join");
-    if (senderId === this.localPeerId) return refusal(CloseCode.PeerIdInUse, "peer ID in use", "peer-id-in-use");
-    return null;
-  }
-  bind(senderId) {
-    this.#peerId = senderId;
-  }
-  /**
-   * Checks a repo message from the bound peer: there is one, the message is its own
-   * (ephemeral messages travel with their author as sender), addressed to the local
-   * peer, and its sync data decodes. Returns the refusal, or the decoded sync message
-   * (null for messages without one).
-   */
-  check(message) {
-    if (this.#peerId === void 0) return { refusal: refusal(CloseCode.UnexpectedJoin, "the first message must be a join", "unexpected-join") };
-    if (message.type !== "ephemeral" && message.senderId !== this.#peerId || message.targetId !== this.localPeerId) {
-      return { refusal: refusal(CloseCode.SenderMismatch, "sender or target is not this connection's", "sender-mismatch") };
-    }
-    if (message.type !== "sync" && message.type !== "request") return { decoded: null };
-    try {
-      return { decoded: A.decodeSyncMessage(message.data) };
-    } catch {
-      return { refusal: refusal(CloseCode.InvalidMessage, "invalid automerge sync message", "invalid-message") };
-    }
-  }
-};
-
-// src/node/protocol/ids.ts
-import { isValidDocumentId } from "@automerge/automerge-repo/slim";
-
-// src/node/protocol/limits.ts
-var limits_exports = {};
-__export(limits_exports, {
-  IDLE_TIMEOUT_MS: () => IDLE_TIMEOUT_MS,
-  JOIN_TIMEOUT_MS: () => JOIN_TIMEOUT_MS,
-  MAX_CONNECTIONS: () => MAX_CONNECTIONS,
-  MAX_CONNECTIONS_PER_TOKEN: () => MAX_CONNECTIONS_PER_TOKEN,
-  MAX_DOCUMENTS_PER_CONNECTION: () => MAX_DOCUMENTS_PER_CONNECTION,
-  MAX_DOCUMENT_ID_LENGTH: () => MAX_DOCUMENT_ID_LENGTH,
-  MAX_ERROR_TEXT_LENGTH: () => MAX_ERROR_TEXT_LENGTH,
-  MAX_FRAME_BYTES: () => MAX_FRAME_BYTES,
-  MAX_HELD_BYTES: () => MAX_HELD_BYTES,
-  MAX_HELD_BYTES_PER_CONNECTION: () => MAX_HELD_BYTES_PER_CONNECTION,
-  MAX_PEER_ID_LENGTH: () => MAX_PEER_ID_LENGTH,
-  MAX_PENDING_UPGRADES: () => MAX_PENDING_UPGRADES,
-  MAX_PROTOCOL_VERSIONS: () => MAX_PROTOCOL_VERSIONS,
-  MAX_SUBSCRIPTION_IDS: () => MAX_SUBSCRIPTION_IDS,
-  MESSAGES_PER_SECOND: () => MESSAGES_PER_SECOND,
-  MESSAGE_BURST: () => MESSAGE_BURST,
-  REQUEST_TIMEOUT_MS: () => REQUEST_TIMEOUT_MS
+var storage_exports = {};
+__export(storage_exports, {
+  DirectoryLockedError: () => DirectoryLockedError,
+  FileStorageAdapter: () => FileStorageAdapter,
+  InvalidStorageKeyError: () => InvalidStorageKeyError,
+  RetryingStorage: () => RetryingStorage,
+  StorageNotDurableError: () => StorageNotDurableError,
+  StorageStack: () => StorageStack,
+  StorageUnavailableError: () => StorageUnavailableError,
+  StorageWriteError: () => StorageWriteError,
+  TrackedStorage: () => TrackedStorage,
+  documentSizeOnDisk: () => documentSizeOnDisk
 });
-var MAX_FRAME_BYTES = 32 * 1024 * 1024;
-var MAX_PEER_ID_LENGTH = 128;
-var MAX_DOCUMENT_ID_LENGTH = 64;
-var MAX_ERROR_TEXT_LENGTH = 500;
-var MAX_PROTOCOL_VERSIONS = 16;
-var MAX_SUBSCRIPTION_IDS = 256;
-var JOIN_TIMEOUT_MS = 1e4;
-var MESSAGES_PER_SECOND = 500;
-var MESSAGE_BURST = 2e3;
-var MAX_DOCUMENTS_PER_CONNECTION = 1e4;
-var MAX_CONNECTIONS = 1e3;
-var MAX_CONNECTIONS_PER_TOKEN = 100;
-var IDLE_TIMEOUT_MS = 15 * 6e4;
-var MAX_HELD_BYTES_PER_CONNECTION = 3 * MAX_FRAME_BYTES;
-var MAX_HELD_BYTES = 1024 * 1024 * 1024;
-var MAX_PENDING_UPGRADES = 256;
-var REQUEST_TIMEOUT_MS = 1e4;
-
-// src/node/protocol/ids.ts
-var PEER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:~-]*$/;
-var STORAGE_ID = /^[A-Za-z0-9_-]+$/;
-function isDocumentId(value) {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_DOCUMENT_ID_LENGTH && isValidDocumentId(value);
-}
-function isPeerId(value) {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && PEER_ID.test(value) && !isObjectKeyName(value);
-}
-function isStorageId(value) {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && STORAGE_ID.test(value) && !isObjectKeyName(value);
-}
-function isObjectKeyName(value) {
-  return value === "__proto__" || value in Object.prototype;
-}
-
-// src/node/protocol/messages.ts
-import { cbor } from "@automerge/automerge-repo/slim";
-var PROTOCOL_VERSION = "1";
-var MAX_HEADS = 1024;
-var HEAD = /^[A-Za-z0-9]{1,100}$/;
-function parseMessage(bytes2) {
-  if (!(bytes2 instanceof Uint8Array) || bytes2.byteLength === 0) return new InvalidCborError("empty frame");
-  let value;
-  try {
-    value = cbor.decode(bytes2);
-  } catch {
-    return new InvalidCborError("frame is not valid CBOR");
+var init_storage = __esm({
+  "src/node/storage/index.ts"() {
+    init_FileStorageAdapter();
+    init_errors2();
+    init_RetryingStorage();
+    init_TrackedStorage();
+    init_stack();
   }
-  try {
-    return toMessage(value);
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    return new InvalidMessageError("malformed message");
-  }
-}
-function isRepoWireMessage(message) {
-  return message.type !== "join" && message.type !== "peer" && message.type !== "error";
-}
-function toMessage(value) {
-  if (!isPlainObject(value)) throw new InvalidMessageError(value === null ? "message is null" : "message is not a map");
-  const type = value.type;
-  if (typeof type !== "string") throw new InvalidMessageError("message has no type");
-  const label = type.slice(0, 40);
-  switch (type) {
-    case "join": {
-      const versions = value.supportedProtocolVersions;
-      const senderId = peerId(value.senderId, "senderId");
-      let supportedProtocolVersions;
-      if (versions === void 0) supportedProtocolVersions = [PROTOCOL_VERSION];
-      else {
-        if (!Array.isArray(versions) || versions.length > MAX_PROTOCOL_VERSIONS || !versions.every((v) => typeof v === "string" && v.length <= 20)) {
-          throw new InvalidMessageError("supportedProtocolVersions is not a short list of strings", label);
-        }
-        supportedProtocolVersions = [...versions];
-      }
-      if (!supportedProtocolVersions.includes(PROTOCOL_VERSION)) {
-        throw new UnsupportedProtocolVersionError(supportedProtocolVersions, senderId);
-      }
-      return { type, senderId, peerMetadata: peerMetadata(value.peerMetadata), supportedProtocolVersions };
-    }
-    case "peer": {
-      const selected = value.selectedProtocolVersion;
-      if (selected !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(typeof selected === "string" ? [selected.slice(0, 20)] : []);
-      return {
-        type,
-        senderId: peerId(value.senderId, "senderId"),
-        peerMetadata: peerMetadata(value.peerMetadata),
-        selectedProtocolVersion: selected,
-        targetId: peerId(value.targetId, "targetId")
-      };
-    }
-    case "error": {
-      const message = {
-        type,
-        message: typeof value.message === "string" ? value.message.slice(0, MAX_ERROR_TEXT_LENGTH) : "unspecified error"
-      };
-      if (isPeerId(value.senderId)) message.senderId = value.senderId;
-      if (isPeerId(value.targetId)) message.targetId = value.targetId;
-      if (value.cleared === true) message.cleared = true;
-      return message;
-    }
-    case "sync":
-    case "request":
-      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label) };
-    case "doc-unavailable":
-      return { type, ...addressing(value), documentId: documentId(value.documentId) };
-    case "ephemeral": {
-      const count = value.count;
-      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw new InvalidMessageError("ephemeral count is not a natural number", label);
-      if (!isPeerId(value.sessionId)) throw new InvalidIdError("sessionId");
-      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label), count, sessionId: value.sessionId };
-    }
-    case "remote-subscription-change": {
-      const message = { type, ...addressing(value) };
-      if (value.add !== void 0) message.add = storageIds(value.add, "add");
-      if (value.remove !== void 0) message.remove = storageIds(value.remove, "remove");
-      return message;
-    }
-    case "remote-heads-changed": {
-      const raw = value.newHeads;
-      if (!isPlainObject(raw)) throw new InvalidMessageError("newHeads is not a map", label);
-      const entries = Object.entries(raw);
-      if (entries.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError("too many storages in newHeads", label);
-      const newHeads = {};
-      for (const [storageId, entry] of entries) {
-        if (!isStorageId(storageId)) throw new InvalidIdError("storageId");
-        if (!isPlainObject(entry) || typeof entry.timestamp !== "number" || !Number.isFinite(entry.timestamp)) {
-          throw new InvalidMessageError("malformed newHeads entry", label);
-        }
-        newHeads[storageId] = { heads: heads(entry.heads, label), timestamp: entry.timestamp };
-      }
-      return { type, ...addressing(value), documentId: documentId(value.documentId), newHeads };
-    }
-    default:
-      throw new InvalidMessageError(`unknown message type "${label}"`, label);
-  }
-}
-function addressing(value) {
-  return { senderId: peerId(value.senderId, "senderId"), targetId: peerId(value.targetId, "targetId") };
-}
-function peerId(value, field) {
-  if (!isPeerId(value)) throw new InvalidIdError(field);
-  return value;
-}
-function documentId(value) {
-  if (!isDocumentId(value)) throw new InvalidIdError("documentId");
-  return value;
-}
-function data(value, label) {
-  if (!(value instanceof Uint8Array) || value.byteLength === 0) throw new InvalidMessageError(`"${label}" message without data`, label);
-  return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-}
-function peerMetadata(value) {
-  if (value === void 0 || value === null) return {};
-  if (!isPlainObject(value)) throw new InvalidMessageError("peerMetadata is not a map");
-  const metadata = {};
-  if (value.storageId !== void 0 && value.storageId !== null) {
-    if (!isStorageId(value.storageId)) throw new InvalidIdError("storageId");
-    metadata.storageId = value.storageId;
-  }
-  if (value.isEphemeral !== void 0) {
-    if (typeof value.isEphemeral !== "boolean") throw new InvalidMessageError("isEphemeral is not a boolean");
-    metadata.isEphemeral = value.isEphemeral;
-  }
-  return metadata;
-}
-function storageIds(value, field) {
-  if (!Array.isArray(value) || value.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError(`${field} is not a short list`);
-  const ids = [];
-  for (const id of value) {
-    if (!isStorageId(id)) throw new InvalidIdError("storageId");
-    ids.push(id);
-  }
-  return ids;
-}
-function heads(value, label) {
-  if (!Array.isArray(value) || value.length > MAX_HEADS || !value.every((h) => typeof h === "string" && HEAD.test(h))) {
-    throw new InvalidMessageError("heads is not a list of change hashes", label);
-  }
-  return [...value];
-}
-function isPlainObject(value) {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-
-// sync-server/config.ts
-var int = (min) => z.number({ error: `expected an integer >= ${min}` }).int({ error: `expected an integer >= ${min}` }).min(min, { error: `expected an integer >= ${min}` }).max(Number.MAX_SAFE_INTEGER, { error: "too large" });
-var text = z.string({ error: "expected a string" }).min(1, { error: "must not be empty" });
-var flag = z.boolean({ error: "expected true or false" });
-var LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
-var SETTINGS = [
-  { flag: "port", env: "RELAY_PORT", kind: "int", schema: int(0).max(65535, { error: "expected a port, 0 to 65535" }), default: 8787, help: "port to listen on (0: any free port)", arg: "n" },
-  { flag: "host", env: "RELAY_HOST", kind: "string", schema: text, default: "127.0.0.1", help: "address to listen on; put a TLS proxy in front for anything but loopback", arg: "host" },
-  { flag: "data", env: "RELAY_DATA_DIR", kind: "string", schema: text, help: "data directory (documents, tokens, peers.json)", arg: "dir" },
-  {
-    flag: "storage",
-    env: "RELAY_STORAGE",
-    kind: "string",
-    schema: z.string().regex(/^(files|postgres(ql)?:\/\/\S+)$/, { error: 'expected "files" or a postgres:// URL' }),
-    default: "files",
-    help: 'where documents are kept: "files" (in the data directory) or postgres://user@host/db for a relay cluster (put a password in the configuration file or PGPASSWORD, not on the command line)',
-    arg: "where"
-  },
-  {
-    flag: "nats",
-    env: "RELAY_NATS",
-    kind: "string",
-    schema: z.string().regex(/^(nats|tls):\/\/\S+$/, { error: "expected nats://host:4222 (several: comma-separated)" }),
-    help: "a relay cluster's bus, nats://host:4222 (with --storage postgres://...): writers on every relay of the cluster see each other's changes at once",
-    arg: "url"
-  },
-  { flag: "peer", key: "peers", env: "RELAY_PEERS", kind: "list", schema: z.array(z.string().regex(/^wss?:\/\/\S+$/, { error: "expected ws:// or wss:// URLs" }), { error: "expected a list of ws:// or wss:// URLs" }), help: "another relay to replicate with, ws(s)://host:port/ (repeatable; RELAY_PEERS: comma-separated); its token from --peer-token-file", arg: "url" },
-  { flag: "peer-token-file", env: "RELAY_PEER_TOKEN_FILE", kind: "string", schema: text, help: "file holding the token for peers whose URL has none (default: $CREDENTIALS_DIRECTORY/peer-token when systemd provides it)", arg: "file" },
-  { flag: "peer-token", env: "RELAY_PEER_TOKEN", kind: "string", schema: text, help: "the peer token itself: visible in the process list, prefer --peer-token-file", arg: "token" },
-  { flag: "peer-backoff-max-ms", env: "RELAY_PEER_BACKOFF_MAX_MS", kind: "int", schema: int(100), default: 3e4, help: "longest pause between attempts to reach a peer relay", arg: "ms" },
-  { flag: "allow-anonymous", env: "RELAY_ALLOW_ANONYMOUS", kind: "bool", schema: flag, default: false, help: "accept connections without a token (local development only!)" },
-  { flag: "trust-proxy", env: "RELAY_TRUST_PROXY", kind: "bool", schema: flag, default: false, help: "the relay is behind a reverse proxy: take clients' addresses (for logs and limits) from the last X-Forwarded-For entry" },
-  { flag: "log-level", env: "RELAY_LOG_LEVEL", kind: "string", schema: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }), default: "info", help: "fatal, error, warn, info, debug or trace", arg: "level" },
-  { flag: "metrics-host", env: "RELAY_METRICS_HOST", kind: "string", schema: text, help: "serve /metrics on this address only, not on the relay's port (with --metrics-port; default 127.0.0.1)", arg: "host" },
-  { flag: "metrics-port", env: "RELAY_METRICS_PORT", kind: "int", schema: int(0).max(65535, { error: "expected a port, 0 to 65535" }), help: "serve /metrics on this port only, not on the relay's port", arg: "n" },
-  { flag: "metrics-token-file", env: "RELAY_METRICS_TOKEN_FILE", kind: "string", schema: text, help: "/metrics requires Authorization: Bearer <the token in this file> (default: $CREDENTIALS_DIRECTORY/metrics-token when systemd provides it)", arg: "file" },
-  { flag: "sync-debounce-ms", env: "RELAY_SYNC_DEBOUNCE_MS", kind: "int", schema: int(0), default: 50, help: "how long sync may gather changes for a peer before it sends them (keystrokes are forwarded at once anyway; automerge-repo's default is 100)", arg: "ms" },
-  { flag: "save-debounce-ms", env: "RELAY_SAVE_DEBOUNCE_MS", kind: "int", schema: int(0), default: 50, help: "how long a change may wait before it is written to disk", arg: "ms" },
-  { flag: "idle-evict-ms", env: "RELAY_IDLE_EVICT_MS", kind: "int", schema: int(100), default: 3e5, help: "documents without traffic for this long leave memory (they stay on disk)", arg: "ms" },
-  { flag: "max-documents-in-memory", env: "RELAY_MAX_DOCUMENTS_IN_MEMORY", kind: "int", schema: int(1), default: 200, help: "past this many documents in memory, the least recently used leave before they are idle (they stay on disk)", arg: "n" },
-  { flag: "max-message-bytes", env: "RELAY_MAX_MESSAGE_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_FRAME_BYTES, help: "largest WebSocket frame accepted", arg: "n" },
-  { flag: "max-messages-per-second", env: "RELAY_MAX_MESSAGES_PER_SECOND", kind: "int", schema: int(1), default: limits_exports.MESSAGES_PER_SECOND, help: "sustained messages per second per connection", arg: "n" },
-  { flag: "message-burst", env: "RELAY_MESSAGE_BURST", kind: "int", schema: int(1), default: limits_exports.MESSAGE_BURST, help: "messages a connection may send at once before the rate applies", arg: "n" },
-  { flag: "max-documents-per-connection", env: "RELAY_MAX_DOCUMENTS_PER_CONNECTION", kind: "int", schema: int(1), default: limits_exports.MAX_DOCUMENTS_PER_CONNECTION, help: "distinct documents one connection may sync", arg: "n" },
-  { flag: "join-timeout-ms", env: "RELAY_JOIN_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.JOIN_TIMEOUT_MS, help: "connections that send no valid join in this time are closed", arg: "ms" },
-  {
-    flag: "workers",
-    env: "RELAY_WORKERS",
-    kind: "int",
-    schema: int(0),
-    default: Math.max(1, Math.min(4, os2.availableParallelism() - 1)),
-    defaultHelp: "cores - 1, between 1 and 4",
-    help: "worker threads that load, sync and save long documents, so that nobody waits while one loads (0: all on one thread)",
-    arg: "n"
-  },
-  { flag: "worker-threshold-bytes", env: "RELAY_WORKER_THRESHOLD_BYTES", kind: "int", schema: int(0), default: 16384, help: "a document of at least this many bytes on disk is loaded in a worker (16384: about 0.1 s of loading)", arg: "n" },
-  { flag: "max-connections", env: "RELAY_MAX_CONNECTIONS", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS, help: "live connections; beyond it upgrades get HTTP 503", arg: "n" },
-  { flag: "max-connections-per-token", env: "RELAY_MAX_CONNECTIONS_PER_TOKEN", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS_PER_TOKEN, help: "live connections one token may hold; beyond it its upgrades get HTTP 429", arg: "n" },
-  { flag: "idle-timeout-ms", env: "RELAY_IDLE_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.IDLE_TIMEOUT_MS, help: "a connection that sends no message for this long is closed (relay peers excepted); desktops reconnect when they have something to say", arg: "ms" },
-  {
-    flag: "max-held-bytes-per-connection",
-    env: "RELAY_MAX_HELD_BYTES_PER_CONNECTION",
-    kind: "int",
-    schema: int(1024),
-    default: limits_exports.MAX_HELD_BYTES_PER_CONNECTION,
-    help: "bytes the relay may hold for one connection (frames not yet handled, requests waiting for a document, changes not yet on disk); beyond it the connection is slowed, then closed",
-    arg: "n"
-  },
-  { flag: "max-held-bytes", env: "RELAY_MAX_HELD_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_HELD_BYTES, help: "bytes the relay may hold for all connections together", arg: "n" },
-  { flag: "max-pending-upgrades", env: "RELAY_MAX_PENDING_UPGRADES", kind: "int", schema: int(1), default: limits_exports.MAX_PENDING_UPGRADES, help: "connections that have not finished their HTTP request; beyond it the oldest is dropped", arg: "n" },
-  { flag: "request-timeout-ms", env: "RELAY_REQUEST_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.REQUEST_TIMEOUT_MS, help: "time a connection has to send its whole HTTP request or upgrade", arg: "ms" }
-];
-var SettingsError = class extends Error {
-  constructor(problems) {
-    super(`the relay's settings are not valid:
-${problems.map((p) => `  ${p}`).join("\n")}`);
-    this.problems = problems;
-    this.name = "SettingsError";
-  }
-  problems;
-};
-var camel = (flag2) => flag2.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
-var FILE_SCHEMA = z.strictObject(Object.fromEntries(SETTINGS.map((s) => [s.key ?? s.flag, s.schema.optional()])));
-function fromString(setting, raw) {
-  switch (setting.kind) {
-    case "int":
-      return setting.schema.safeParse(raw.trim() === "" ? Number.NaN : Number(raw));
-    case "bool": {
-      const value = raw.trim().toLowerCase();
-      if (/^(1|true|yes|on)$/.test(value)) return setting.schema.safeParse(true);
-      if (/^(|0|false|no|off)$/.test(value)) return setting.schema.safeParse(false);
-      return setting.schema.safeParse(raw);
-    }
-    case "list":
-      return setting.schema.safeParse(raw.split(",").map((p) => p.trim()).filter(Boolean));
-    case "string":
-      return setting.schema.safeParse(raw);
-  }
-}
-function parseArgument(setting, raw) {
-  const parsed = fromString(setting, raw);
-  if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "not valid");
-  return parsed.data;
-}
-function readConfigFile(file) {
-  const ext = path4.extname(file).toLowerCase();
-  if (ext !== ".toml" && ext !== ".json") throw new SettingsError([`${file}: a configuration file is .toml or .json`]);
-  let textContent;
-  try {
-    textContent = fs4.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new SettingsError([`${file}: cannot read it (${error.code ?? String(error)})`]);
-  }
-  let raw;
-  try {
-    raw = ext === ".toml" ? parseToml(textContent) : JSON.parse(textContent);
-  } catch (error) {
-    throw new SettingsError([`${file}: not valid ${ext === ".toml" ? "TOML" : "JSON"}: ${error.message.split("\n")[0]}`]);
-  }
-  const parsed = FILE_SCHEMA.safeParse(raw);
-  if (!parsed.success) {
-    throw new SettingsError(
-      parsed.error.issues.map((issue) => {
-        if (issue.code === "unrecognized_keys") return `${file}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${hint(issue.keys[0])}`;
-        if (issue.path.length === 0) return `${file}: expected a table of settings`;
-        return `${file}: ${issue.path.join(".")}: ${issue.message}`;
-      })
-    );
-  }
-  const base = path4.dirname(path4.resolve(file));
-  const values = { ...parsed.data };
-  for (const key of ["data", "peer-token-file", "metrics-token-file"]) {
-    if (typeof values[key] === "string") values[key] = path4.resolve(base, values[key]);
-  }
-  return values;
-}
-function hint(key) {
-  const known = SETTINGS.map((s) => s.key ?? s.flag);
-  const near = known.find((k) => editDistance(k, key) <= 2);
-  return near ? ` (did you mean "${near}"?)` : "";
-}
-function editDistance(a, b) {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    previous = current;
-  }
-  return previous[b.length];
-}
-function resolveSettings(sources) {
-  const problems = [];
-  const configFile = sources.configFile ?? (sources.env.RELAY_CONFIG?.trim() || void 0);
-  let file = {};
-  if (configFile) {
-    try {
-      file = readConfigFile(configFile);
-    } catch (error) {
-      if (!(error instanceof SettingsError)) throw error;
-      problems.push(...error.problems);
-    }
-  }
-  const values = {};
-  for (const setting of SETTINGS) {
-    const attribute = camel(setting.flag);
-    const key = setting.key ?? setting.flag;
-    const fromEnv = sources.env[setting.env];
-    let value;
-    if (sources.flags[attribute] !== void 0) value = sources.flags[attribute];
-    else if (fromEnv !== void 0 && fromEnv !== "") {
-      const parsed = fromString(setting, fromEnv);
-      if (parsed.success) value = parsed.data;
-      else problems.push(`${setting.env}=${JSON.stringify(fromEnv)}: ${parsed.error.issues[0]?.message ?? "not valid"}`);
-    } else if (file[key] !== void 0) value = file[key];
-    else value = setting.default;
-    values[setting.key ? camel(setting.key) : attribute] = value;
-  }
-  values.peers ??= [];
-  const credentials = sources.env.CREDENTIALS_DIRECTORY;
-  const secret = (named, credential, what) => {
-    const file2 = typeof named === "string" ? named : credentials && fs4.existsSync(path4.join(credentials, credential)) ? path4.join(credentials, credential) : void 0;
-    if (!file2) return void 0;
-    try {
-      const value = fs4.readFileSync(file2, "utf8").trim();
-      if (value === "" || /\s/.test(value)) problems.push(`${what} ${file2}: expected one token on one line`);
-      return value;
-    } catch (error) {
-      problems.push(`${what} ${file2}: cannot read it (${error.code ?? String(error)})`);
-      return void 0;
-    }
-  };
-  const peerTokenFromFile = secret(values.peerTokenFile, "peer-token", "peer token file");
-  if (peerTokenFromFile !== void 0 && values.peerToken !== void 0) problems.push("--peer-token and --peer-token-file both given: use the file");
-  values.peerToken ??= peerTokenFromFile;
-  values.metricsToken = secret(values.metricsTokenFile, "metrics-token", "metrics token file");
-  if (values.nats !== void 0 && values.storage === "files") problems.push("--nats needs --storage postgres://...: the relays of a cluster share their storage");
-  if (values.metricsHost !== void 0 && values.metricsPort === void 0) problems.push("--metrics-host needs --metrics-port: /metrics moves to its own listener only with a port");
-  delete values.peerTokenFile;
-  delete values.metricsTokenFile;
-  if (problems.length > 0) throw new SettingsError(problems);
-  return values;
-}
-
-// sync-server/Relay.ts
-import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
-import fs8 from "node:fs/promises";
-import http from "node:http";
-import path6 from "node:path";
+});
 
 // sync-server/cluster/ClusterFanout.ts
 import { cbor as cbor2 } from "@automerge/automerge-repo/slim";
-var HEAD2 = /^[0-9a-f]{64}$/;
-var ENVELOPE_BYTES = 1024;
-var ClusterFanout = class {
-  #options;
-  #bus;
-  /** Applying chunks, in order, per document: a chunk must not overtake the one before it. */
-  #queues = /* @__PURE__ */ new Map();
-  constructor(options) {
-    this.#options = options;
-  }
-  /** The bus's handlers; `attach` the bus once it is open. */
-  handlers = {
-    message: (documentId2, kind, payload) => this.#received(documentId2, kind, payload),
-    reconnected: () => void this.catchUp(),
-    statusChanged: (connected) => {
-      this.#options.metrics.set("relay_cluster_connected", connected ? 1 : 0);
-      this.#options.onStatus(connected);
-    }
-  };
-  attach(bus) {
-    this.#bus = bus;
-    this.#options.metrics.set("relay_cluster_connected", 1);
-  }
-  get connected() {
-    return this.#bus?.connected ?? false;
-  }
-  /** A writer of this relay sent these changes (RelayServerAdapter, before they are stored). */
-  accepted(documentId2, changes) {
-    const bus = this.#bus;
-    if (!bus) return;
-    const bytes2 = changes.reduce((sum2, c) => sum2 + c.byteLength, 0);
-    if (bytes2 > bus.maxPayload - ENVELOPE_BYTES) return;
-    bus.publish(documentId2, "changes", cbor2.encode({ c: changes }));
-    this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "changes" });
-  }
-  /** This relay (any thread) stored the document; its copy had these heads. */
-  stored(documentId2, heads2) {
-    const bus = this.#bus;
-    if (!bus) return;
-    bus.publish(documentId2, "stored", cbor2.encode({ h: heads2 }));
-    this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "stored" });
-  }
-  /** An ephemeral message one of this relay's writers sent. */
-  ephemeral(message) {
-    const bus = this.#bus;
-    if (!bus) return;
-    bus.publish(message.documentId, "ephemeral", cbor2.encode(message));
-    this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "ephemeral" });
-  }
-  /** Reads every document in memory from storage again (after the bus came back). */
-  async catchUp() {
-    const { documents, logger, metrics } = this.#options;
-    metrics.inc("relay_cluster_catch_ups_total");
-    try {
-      const moved = await documents.catchUp();
-      logger.info({ moved }, "caught up from storage after losing the cluster bus");
-    } catch (error) {
-      logger.error({ err: error }, "could not catch up from storage");
-    }
-  }
-  async close() {
-    const bus = this.#bus;
-    this.#bus = void 0;
-    await bus?.close();
-  }
-  #received(documentId2, kind, payload) {
-    const { metrics } = this.#options;
-    metrics.inc("relay_cluster_messages_received_total", { kind });
-    if (kind === "ephemeral") return this.#ephemeral(documentId2, payload);
-    const previous = this.#queues.get(documentId2) ?? Promise.resolve();
-    const next = previous.then(() => kind === "changes" ? this.#changes(documentId2, payload) : this.#stored(documentId2, payload));
-    this.#queues.set(documentId2, next);
-    void next.finally(() => {
-      if (this.#queues.get(documentId2) === next) this.#queues.delete(documentId2);
-    });
-  }
-  async #changes(documentId2, payload) {
-    const { documents, logger } = this.#options;
-    if (!documents.isInMemory(documentId2)) return;
-    const envelope = decode(payload);
-    const changes = envelope?.c;
-    if (!Array.isArray(changes) || changes.length === 0 || !changes.every((c) => c instanceof Uint8Array)) {
-      return void logger.warn({ documentId: documentId2 }, "cluster: a changes message of the wrong shape");
-    }
-    try {
-      await documents.applyChanges(documentId2, changes);
-    } catch (error) {
-      logger.error({ err: error, documentId: documentId2 }, "cluster: could not apply another relay's changes");
-    }
-  }
-  async #stored(documentId2, payload) {
-    const { documents, adapter, logger } = this.#options;
-    const envelope = decode(payload);
-    const heads2 = envelope?.h;
-    if (!Array.isArray(heads2) || heads2.length > 1024 || !heads2.every((h) => typeof h === "string" && HEAD2.test(h))) {
-      return void logger.warn({ documentId: documentId2 }, "cluster: a stored message of the wrong shape");
-    }
-    try {
-      if (!documents.isInMemory(documentId2)) {
-        adapter.documentStored(documentId2);
-        return;
-      }
-      const known = await documents.knownHeads(documentId2, heads2);
-      if (known.length < heads2.length) await documents.catchUp(documentId2);
-    } catch (error) {
-      logger.error({ err: error, documentId: documentId2 }, "cluster: could not catch up with another relay's save");
-    }
-  }
-  #ephemeral(documentId2, payload) {
-    const { documents, adapter } = this.#options;
-    if (!documents.isInMemory(documentId2)) return;
-    let message;
-    try {
-      message = cbor2.decode(payload);
-    } catch {
-      return;
-    }
-    if (message.type !== "ephemeral" || message.documentId !== documentId2 || typeof message.senderId !== "string" || !(message.data instanceof Uint8Array)) return;
-    adapter.deliverFromCluster(message);
-  }
-};
 function decode(payload) {
   try {
     return cbor2.decode(payload);
@@ -1819,152 +1889,226 @@ function decode(payload) {
     return void 0;
   }
 }
-
-// sync-server/cluster/NatsBus.ts
-var SUBJECT_PREFIX = "writer.doc";
-var KINDS = /* @__PURE__ */ new Set(["changes", "stored", "ephemeral"]);
-var DOCUMENT_ID = /^[1-9A-HJ-NP-Za-km-z]{1,64}$/;
-var NatsBus = class _NatsBus {
-  #connection;
-  #subscription;
-  #logger;
-  #connected = true;
-  #closed = false;
-  constructor(connection, options) {
-    this.#connection = connection;
-    this.#logger = options.logger;
-    const { handlers } = options;
-    this.#subscription = connection.subscribe(`${SUBJECT_PREFIX}.*.*`, {
-      callback: (error, message) => {
-        if (error) return void this.#logger.error({ err: error }, "cluster bus subscription failed");
-        const [, , documentId2, kind] = message.subject.split(".");
-        if (!documentId2 || !DOCUMENT_ID.test(documentId2) || !kind || !KINDS.has(kind)) return;
+var HEAD2, ENVELOPE_BYTES, ClusterFanout;
+var init_ClusterFanout = __esm({
+  "sync-server/cluster/ClusterFanout.ts"() {
+    HEAD2 = /^[0-9a-f]{64}$/;
+    ENVELOPE_BYTES = 1024;
+    ClusterFanout = class {
+      #options;
+      #bus;
+      /** Applying chunks, in order, per document: a chunk must not overtake the one before it. */
+      #queues = /* @__PURE__ */ new Map();
+      constructor(options) {
+        this.#options = options;
+      }
+      /** The bus's handlers; `attach` the bus once it is open. */
+      handlers = {
+        message: (documentId2, kind, payload) => this.#received(documentId2, kind, payload),
+        reconnected: () => void this.catchUp(),
+        statusChanged: (connected) => {
+          this.#options.metrics.set("relay_cluster_connected", connected ? 1 : 0);
+          this.#options.onStatus(connected);
+        }
+      };
+      attach(bus) {
+        this.#bus = bus;
+        this.#options.metrics.set("relay_cluster_connected", 1);
+      }
+      get connected() {
+        return this.#bus?.connected ?? false;
+      }
+      /** A writer of this relay sent these changes (RelayServerAdapter, before they are stored). */
+      accepted(documentId2, changes) {
+        const bus = this.#bus;
+        if (!bus) return;
+        const bytes2 = changes.reduce((sum2, c) => sum2 + c.byteLength, 0);
+        if (bytes2 > bus.maxPayload - ENVELOPE_BYTES) return;
+        bus.publish(documentId2, "changes", cbor2.encode({ c: changes }));
+        this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "changes" });
+      }
+      /** This relay (any thread) stored the document; its copy had these heads. */
+      stored(documentId2, heads2) {
+        const bus = this.#bus;
+        if (!bus) return;
+        bus.publish(documentId2, "stored", cbor2.encode({ h: heads2 }));
+        this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "stored" });
+      }
+      /** An ephemeral message one of this relay's writers sent. */
+      ephemeral(message) {
+        const bus = this.#bus;
+        if (!bus) return;
+        bus.publish(message.documentId, "ephemeral", cbor2.encode(message));
+        this.#options.metrics.inc("relay_cluster_messages_sent_total", { kind: "ephemeral" });
+      }
+      /** Reads every document in memory from storage again (after the bus came back). */
+      async catchUp() {
+        const { documents, logger, metrics } = this.#options;
+        metrics.inc("relay_cluster_catch_ups_total");
         try {
-          handlers.message(documentId2, kind, message.data);
-        } catch (handlerError) {
-          this.#logger.error({ err: handlerError, documentId: documentId2, kind }, "a cluster message could not be handled");
+          const moved = await documents.catchUp();
+          logger.info({ moved }, "caught up from storage after losing the cluster bus");
+        } catch (error) {
+          logger.error({ err: error }, "could not catch up from storage");
         }
       }
-    });
-    void this.#watch(handlers);
-  }
-  /** Follows the connection's state: lost, and back (then the relay catches up). */
-  async #watch(handlers) {
-    for await (const status of this.#connection.status()) {
-      if (status.type === "disconnect") {
-        this.#connected = false;
-        this.#logger.warn({ server: status.server }, "cluster bus (NATS) lost; reconnecting");
-        handlers.statusChanged(false);
-      } else if (status.type === "reconnect") {
-        this.#connected = true;
-        this.#logger.info({ server: status.server }, "cluster bus (NATS) back; catching up from storage");
-        handlers.statusChanged(true);
-        handlers.reconnected();
+      async close() {
+        const bus = this.#bus;
+        this.#bus = void 0;
+        await bus?.close();
       }
-    }
+      #received(documentId2, kind, payload) {
+        const { metrics } = this.#options;
+        metrics.inc("relay_cluster_messages_received_total", { kind });
+        if (kind === "ephemeral") return this.#ephemeral(documentId2, payload);
+        const previous = this.#queues.get(documentId2) ?? Promise.resolve();
+        const next = previous.then(() => kind === "changes" ? this.#changes(documentId2, payload) : this.#stored(documentId2, payload));
+        this.#queues.set(documentId2, next);
+        void next.finally(() => {
+          if (this.#queues.get(documentId2) === next) this.#queues.delete(documentId2);
+        });
+      }
+      async #changes(documentId2, payload) {
+        const { documents, logger } = this.#options;
+        if (!documents.isInMemory(documentId2)) return;
+        const envelope = decode(payload);
+        const changes = envelope?.c;
+        if (!Array.isArray(changes) || changes.length === 0 || !changes.every((c) => c instanceof Uint8Array)) {
+          return void logger.warn({ documentId: documentId2 }, "cluster: a changes message of the wrong shape");
+        }
+        try {
+          await documents.applyChanges(documentId2, changes);
+        } catch (error) {
+          logger.error({ err: error, documentId: documentId2 }, "cluster: could not apply another relay's changes");
+        }
+      }
+      async #stored(documentId2, payload) {
+        const { documents, adapter, logger } = this.#options;
+        const envelope = decode(payload);
+        const heads2 = envelope?.h;
+        if (!Array.isArray(heads2) || heads2.length > 1024 || !heads2.every((h) => typeof h === "string" && HEAD2.test(h))) {
+          return void logger.warn({ documentId: documentId2 }, "cluster: a stored message of the wrong shape");
+        }
+        try {
+          if (!documents.isInMemory(documentId2)) {
+            adapter.documentStored(documentId2);
+            return;
+          }
+          const known = await documents.knownHeads(documentId2, heads2);
+          if (known.length < heads2.length) await documents.catchUp(documentId2);
+        } catch (error) {
+          logger.error({ err: error, documentId: documentId2 }, "cluster: could not catch up with another relay's save");
+        }
+      }
+      #ephemeral(documentId2, payload) {
+        const { documents, adapter } = this.#options;
+        if (!documents.isInMemory(documentId2)) return;
+        let message;
+        try {
+          message = cbor2.decode(payload);
+        } catch {
+          return;
+        }
+        if (message.type !== "ephemeral" || message.documentId !== documentId2 || typeof message.senderId !== "string" || !(message.data instanceof Uint8Array)) return;
+        adapter.deliverFromCluster(message);
+      }
+    };
   }
-  /** Connects (failing after a few seconds if NATS cannot be reached at all: a relay does not start without its cluster). */
-  static async open(options) {
-    const { connect } = await import("@nats-io/transport-node");
-    const connection = await connect({
-      servers: options.servers.split(",").map((s) => s.trim()),
-      name: options.name,
-      // Our own messages are not delivered back to us: nothing to apply twice.
-      noEcho: true,
-      // Keep trying for as long as the relay runs; a loss is reported, not fatal.
-      maxReconnectAttempts: -1,
-      reconnectTimeWait: 250,
-      reconnectJitter: 250,
-      timeout: 5e3,
-      // A silent loss (a cut cable) is noticed within ~6 s.
-      pingInterval: 2e3,
-      maxPingOut: 3
-    });
-    return new _NatsBus(connection, options);
+});
+
+// sync-server/cluster/NatsBus.ts
+var SUBJECT_PREFIX, KINDS, DOCUMENT_ID, NatsBus;
+var init_NatsBus = __esm({
+  "sync-server/cluster/NatsBus.ts"() {
+    SUBJECT_PREFIX = "writer.doc";
+    KINDS = /* @__PURE__ */ new Set(["changes", "stored", "ephemeral"]);
+    DOCUMENT_ID = /^[1-9A-HJ-NP-Za-km-z]{1,64}$/;
+    NatsBus = class _NatsBus {
+      #connection;
+      #subscription;
+      #logger;
+      #connected = true;
+      #closed = false;
+      constructor(connection, options) {
+        this.#connection = connection;
+        this.#logger = options.logger;
+        const { handlers } = options;
+        this.#subscription = connection.subscribe(`${SUBJECT_PREFIX}.*.*`, {
+          callback: (error, message) => {
+            if (error) return void this.#logger.error({ err: error }, "cluster bus subscription failed");
+            const [, , documentId2, kind] = message.subject.split(".");
+            if (!documentId2 || !DOCUMENT_ID.test(documentId2) || !kind || !KINDS.has(kind)) return;
+            try {
+              handlers.message(documentId2, kind, message.data);
+            } catch (handlerError) {
+              this.#logger.error({ err: handlerError, documentId: documentId2, kind }, "a cluster message could not be handled");
+            }
+          }
+        });
+        void this.#watch(handlers);
+      }
+      /** Follows the connection's state: lost, and back (then the relay catches up). */
+      async #watch(handlers) {
+        for await (const status of this.#connection.status()) {
+          if (status.type === "disconnect") {
+            this.#connected = false;
+            this.#logger.warn({ server: status.server }, "cluster bus (NATS) lost; reconnecting");
+            handlers.statusChanged(false);
+          } else if (status.type === "reconnect") {
+            this.#connected = true;
+            this.#logger.info({ server: status.server }, "cluster bus (NATS) back; catching up from storage");
+            handlers.statusChanged(true);
+            handlers.reconnected();
+          }
+        }
+      }
+      /** Connects (failing after a few seconds if NATS cannot be reached at all: a relay does not start without its cluster). */
+      static async open(options) {
+        const { connect } = await import("@nats-io/transport-node");
+        const connection = await connect({
+          servers: options.servers.split(",").map((s) => s.trim()),
+          name: options.name,
+          // Our own messages are not delivered back to us: nothing to apply twice.
+          noEcho: true,
+          // Keep trying for as long as the relay runs; a loss is reported, not fatal.
+          maxReconnectAttempts: -1,
+          reconnectTimeWait: 250,
+          reconnectJitter: 250,
+          timeout: 5e3,
+          // A silent loss (a cut cable) is noticed within ~6 s.
+          pingInterval: 2e3,
+          maxPingOut: 3
+        });
+        return new _NatsBus(connection, options);
+      }
+      get connected() {
+        return this.#connected && !this.#closed;
+      }
+      /** Publishes; while disconnected the client buffers (bounded), and reconnect catches up anyway. */
+      publish(documentId2, kind, payload) {
+        if (this.#closed || !DOCUMENT_ID.test(documentId2)) return;
+        try {
+          this.#connection.publish(`${SUBJECT_PREFIX}.${documentId2}.${kind}`, payload);
+        } catch (error) {
+          this.#logger.warn({ err: error, documentId: documentId2, kind }, "could not publish to the cluster bus");
+        }
+      }
+      /** The largest payload the NATS server takes (its max_payload, 1 MiB by default). */
+      get maxPayload() {
+        return this.#connection.info?.max_payload ?? 1024 * 1024;
+      }
+      async close() {
+        if (this.#closed) return;
+        this.#closed = true;
+        this.#subscription.unsubscribe();
+        await this.#connection.drain().catch(() => void 0);
+      }
+    };
   }
-  get connected() {
-    return this.#connected && !this.#closed;
-  }
-  /** Publishes; while disconnected the client buffers (bounded), and reconnect catches up anyway. */
-  publish(documentId2, kind, payload) {
-    if (this.#closed || !DOCUMENT_ID.test(documentId2)) return;
-    try {
-      this.#connection.publish(`${SUBJECT_PREFIX}.${documentId2}.${kind}`, payload);
-    } catch (error) {
-      this.#logger.warn({ err: error, documentId: documentId2, kind }, "could not publish to the cluster bus");
-    }
-  }
-  /** The largest payload the NATS server takes (its max_payload, 1 MiB by default). */
-  get maxPayload() {
-    return this.#connection.info?.max_payload ?? 1024 * 1024;
-  }
-  async close() {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#subscription.unsubscribe();
-    await this.#connection.drain().catch(() => void 0);
-  }
-};
+});
 
 // sync-server/metrics.ts
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-var SECONDS_BUCKETS = [1e-3, 25e-4, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-var COUNTERS = {
-  relay_connections_total: { help: "Connections accepted since start." },
-  relay_rejected_connections_total: { help: "Upgrades refused, by reason.", labels: ["reason"] },
-  relay_closed_connections_total: { help: "Connections the relay closed, by reason.", labels: ["reason"] },
-  relay_worker_documents_routed_total: { help: "Long documents handed to a document worker when they were loaded." },
-  relay_worker_restarts_total: { help: "Document workers that died and were started again." },
-  relay_documents_evicted_total: { help: "Documents evicted from memory (idle, or over --max-documents-in-memory)." },
-  relay_documents_evicted_over_budget_total: { help: "Documents evicted before they were idle because more than --max-documents-in-memory were in memory." },
-  relay_messages_received_total: { help: "Protocol messages received, by type.", labels: ["type"] },
-  relay_messages_sent_total: { help: "Protocol messages sent, by type.", labels: ["type"] },
-  relay_bytes_received_total: { help: "Bytes of protocol messages received." },
-  relay_bytes_sent_total: { help: "Bytes of protocol messages sent." },
-  relay_refused_changes_total: { help: "Sync messages and change broadcasts from read-only tokens whose changes were dropped." },
-  relay_unavailable_answers_total: { help: "Requests for unknown documents answered at once with doc-unavailable." },
-  relay_sync_resyncs_total: { help: "Times sync with a peer had stalled (silent while its heads differed) and was started again." },
-  relay_throttled_total: { help: "Times a connection was paused for sending too fast." },
-  relay_slowed_total: { help: "Times a connection stopped being read because the relay held more than its byte budget on its behalf." },
-  relay_sync_messages_dropped_total: { help: "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving)." },
-  relay_ephemeral_refused_total: {
-    help: "Ephemeral messages (presence, keystrokes) not forwarded: sent in another connection's author's name, or from too many authors on one connection.",
-    labels: ["reason"]
-  },
-  relay_failed_saves_total: {
-    help: "Save attempts the relay's disk refused (full, read-only, failing), on the main thread and in document workers; each is kept in memory and retried, and counted again if the retry fails too."
-  },
-  relay_quarantined_chunks_total: {
-    help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory."
-  },
-  relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, stored, ephemeral.", labels: ["kind"] },
-  relay_cluster_messages_received_total: { help: "Messages from the other relays of the cluster, by kind, whether or not this relay held the document.", labels: ["kind"] },
-  relay_cluster_catch_ups_total: { help: "Times the relay read its documents in memory from storage again because it had lost the cluster bus." }
-};
-var GAUGES = {
-  relay_connections: { help: "Live client and peer connections (joined or not)." },
-  relay_documents_in_memory: { help: "Documents the relay holds in memory." },
-  relay_worker_documents_in_memory: { help: "Long documents each document worker holds in memory (as of its last report, at most 1 s old).", labels: ["worker"] },
-  relay_held_bytes: {
-    help: "Bytes the relay holds on connections' behalf, by kind: queued (frames not yet handled), waiting (requests for documents not here yet), unsaved (changes not yet on disk).",
-    labels: ["kind"]
-  },
-  relay_pending_upgrades: { help: "TCP connections that have not yet finished their HTTP request or WebSocket upgrade." },
-  relay_storage_failing: { help: "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0." },
-  relay_pending_saves: { help: "Saves waiting for the disk, on the main thread and in document workers." },
-  relay_peers_connected: { help: "Relay peers with a live connection." },
-  relay_peer_pending_documents: { help: "Documents changed here that relay peers have not confirmed." },
-  relay_cluster_connected: { help: "In a relay cluster: 1 while the relay is connected to the cluster bus (NATS), else 0 (and it refuses new connections)." }
-};
-var HISTOGRAMS = {
-  relay_save_seconds: {
-    help: "Time one save of a document's changes (a snapshot or incremental chunk) took to reach the relay's disk: from the storage's call until the chunk was written, fsynced and renamed into place and its directory fsynced, including any wait behind an earlier operation on the same chunk. On the main thread and in document workers (theirs reported once a second). Refused attempts are not here (relay_failed_saves_total); the retry that succeeds is."
-  },
-  relay_sync_round_seconds: {
-    help: `The round a writer waits for "on the relay": from the arrival of a sync message with changes on a connection until the relay sends that connection, for that document, the first sync message that confirms them: one that claims heads including the changes' heads, or was made once a copy holding them was being stored. Such a message leaves only once the relay's copy is on disk. Rounds never confirmed (the connection closed first) are not observed.`
-  }
-};
-var processRegistry;
 function processMetrics() {
   if (!processRegistry) {
     processRegistry = new Registry();
@@ -1972,140 +2116,166 @@ function processMetrics() {
   }
   return processRegistry;
 }
-var Metrics = class {
-  #counters = /* @__PURE__ */ new Map();
-  #gauges = /* @__PURE__ */ new Map();
-  #histograms = /* @__PURE__ */ new Map();
-  #collectors = [];
-  /** The relay's metrics and the process's, rendered together. */
-  #registry;
-  constructor() {
-    const own = new Registry();
-    const registers = [own];
-    for (const [name, { help, ...rest }] of Object.entries(COUNTERS)) {
-      this.#counters.set(name, new Counter({ name, help, labelNames: rest.labels ?? [], registers }));
-    }
-    for (const [name, { help, ...rest }] of Object.entries(GAUGES)) {
-      this.#gauges.set(name, new Gauge({ name, help, labelNames: rest.labels ?? [], registers }));
-    }
-    for (const [name, { help, ...rest }] of Object.entries(HISTOGRAMS)) {
-      this.#histograms.set(name, new Histogram({ name, help, labelNames: rest.labels ?? [], buckets: SECONDS_BUCKETS, registers }));
-    }
-    this.#registry = Registry.merge([own, processMetrics()]);
+var SECONDS_BUCKETS, COUNTERS, GAUGES, HISTOGRAMS, processRegistry, Metrics;
+var init_metrics = __esm({
+  "sync-server/metrics.ts"() {
+    SECONDS_BUCKETS = [1e-3, 25e-4, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+    COUNTERS = {
+      relay_connections_total: { help: "Connections accepted since start." },
+      relay_rejected_connections_total: { help: "Upgrades refused, by reason.", labels: ["reason"] },
+      relay_closed_connections_total: { help: "Connections the relay closed, by reason.", labels: ["reason"] },
+      relay_worker_documents_routed_total: { help: "Long documents handed to a document worker when they were loaded." },
+      relay_worker_restarts_total: { help: "Document workers that died and were started again." },
+      relay_documents_evicted_total: { help: "Documents evicted from memory (idle, or over --max-documents-in-memory)." },
+      relay_documents_evicted_over_budget_total: { help: "Documents evicted before they were idle because more than --max-documents-in-memory were in memory." },
+      relay_messages_received_total: { help: "Protocol messages received, by type.", labels: ["type"] },
+      relay_messages_sent_total: { help: "Protocol messages sent, by type.", labels: ["type"] },
+      relay_bytes_received_total: { help: "Bytes of protocol messages received." },
+      relay_bytes_sent_total: { help: "Bytes of protocol messages sent." },
+      relay_refused_changes_total: { help: "Sync messages and change broadcasts from read-only tokens whose changes were dropped." },
+      relay_unavailable_answers_total: { help: "Requests for unknown documents answered at once with doc-unavailable." },
+      relay_sync_resyncs_total: { help: "Times sync with a peer had stalled (silent while its heads differed) and was started again." },
+      relay_throttled_total: { help: "Times a connection was paused for sending too fast." },
+      relay_slowed_total: { help: "Times a connection stopped being read because the relay held more than its byte budget on its behalf." },
+      relay_sync_messages_dropped_total: { help: "Sync replies not sent because the copy they spoke for was lost (a document worker died before saving)." },
+      relay_ephemeral_refused_total: {
+        help: "Ephemeral messages (presence, keystrokes) not forwarded: sent in another connection's author's name, or from too many authors on one connection.",
+        labels: ["reason"]
+      },
+      relay_failed_saves_total: {
+        help: "Save attempts the relay's disk refused (full, read-only, failing), on the main thread and in document workers; each is kept in memory and retried, and counted again if the retry fails too."
+      },
+      relay_quarantined_chunks_total: {
+        help: "Stored chunks that failed their checks (checksum, truncation, header) when read, on the main thread and in document workers, and were moved to quarantine/ in the documents directory."
+      },
+      relay_cluster_messages_sent_total: { help: "Messages this relay published to the other relays of its cluster (NATS), by kind: changes, stored, ephemeral.", labels: ["kind"] },
+      relay_cluster_messages_received_total: { help: "Messages from the other relays of the cluster, by kind, whether or not this relay held the document.", labels: ["kind"] },
+      relay_cluster_catch_ups_total: { help: "Times the relay read its documents in memory from storage again because it had lost the cluster bus." }
+    };
+    GAUGES = {
+      relay_connections: { help: "Live client and peer connections (joined or not)." },
+      relay_documents_in_memory: { help: "Documents the relay holds in memory." },
+      relay_worker_documents_in_memory: { help: "Long documents each document worker holds in memory (as of its last report, at most 1 s old).", labels: ["worker"] },
+      relay_held_bytes: {
+        help: "Bytes the relay holds on connections' behalf, by kind: queued (frames not yet handled), waiting (requests for documents not here yet), unsaved (changes not yet on disk).",
+        labels: ["kind"]
+      },
+      relay_pending_upgrades: { help: "TCP connections that have not yet finished their HTTP request or WebSocket upgrade." },
+      relay_storage_failing: { help: "1 while a save to the relay's disk keeps failing (its changes are held in memory and retried, and not confirmed to writers), else 0." },
+      relay_pending_saves: { help: "Saves waiting for the disk, on the main thread and in document workers." },
+      relay_peers_connected: { help: "Relay peers with a live connection." },
+      relay_peer_pending_documents: { help: "Documents changed here that relay peers have not confirmed." },
+      relay_cluster_connected: { help: "In a relay cluster: 1 while the relay is connected to the cluster bus (NATS), else 0 (and it refuses new connections)." }
+    };
+    HISTOGRAMS = {
+      relay_save_seconds: {
+        help: "Time one save of a document's changes (a snapshot or incremental chunk) took to reach the relay's disk: from the storage's call until the chunk was written, fsynced and renamed into place and its directory fsynced, including any wait behind an earlier operation on the same chunk. On the main thread and in document workers (theirs reported once a second). Refused attempts are not here (relay_failed_saves_total); the retry that succeeds is."
+      },
+      relay_sync_round_seconds: {
+        help: `The round a writer waits for "on the relay": from the arrival of a sync message with changes on a connection until the relay sends that connection, for that document, the first sync message that confirms them: one that claims heads including the changes' heads, or was made once a copy holding them was being stored. Such a message leaves only once the relay's copy is on disk. Rounds never confirmed (the connection closed first) are not observed.`
+      }
+    };
+    Metrics = class {
+      #counters = /* @__PURE__ */ new Map();
+      #gauges = /* @__PURE__ */ new Map();
+      #histograms = /* @__PURE__ */ new Map();
+      #collectors = [];
+      /** The relay's metrics and the process's, rendered together. */
+      #registry;
+      constructor() {
+        const own = new Registry();
+        const registers = [own];
+        for (const [name, { help, ...rest }] of Object.entries(COUNTERS)) {
+          this.#counters.set(name, new Counter({ name, help, labelNames: rest.labels ?? [], registers }));
+        }
+        for (const [name, { help, ...rest }] of Object.entries(GAUGES)) {
+          this.#gauges.set(name, new Gauge({ name, help, labelNames: rest.labels ?? [], registers }));
+        }
+        for (const [name, { help, ...rest }] of Object.entries(HISTOGRAMS)) {
+          this.#histograms.set(name, new Histogram({ name, help, labelNames: rest.labels ?? [], buckets: SECONDS_BUCKETS, registers }));
+        }
+        this.#registry = Registry.merge([own, processMetrics()]);
+      }
+      /** Adds `by` to a counter. */
+      inc(name, labels = {}, by = 1) {
+        this.#counters.get(name).inc(labels, by);
+      }
+      /** Sets a gauge. */
+      set(name, value, labels = {}) {
+        this.#gauges.get(name).set(labels, value);
+      }
+      /** Adds one duration, in seconds, to a histogram. */
+      observe(name, seconds, labels = {}) {
+        this.#histograms.get(name).observe(labels, seconds);
+      }
+      /** Current value of a counter or gauge, or how many durations a histogram has (tests). */
+      async get(name, labels = {}) {
+        const metric = this.#counters.get(name) ?? this.#gauges.get(name) ?? this.#histograms.get(name);
+        const { values } = await metric.get();
+        const wanted = Object.entries(labels);
+        const sample = values.find(
+          (v) => (v.metricName === void 0 || v.metricName === `${name}_count`) && Object.keys(v.labels).length === wanted.length && wanted.every(([key, value]) => v.labels[key] === value)
+        );
+        return sample?.value ?? 0;
+      }
+      /** Runs `collect` before each rendering, to refresh gauges that are read, not counted. */
+      onCollect(collect) {
+        this.#collectors.push(collect);
+      }
+      /** The Prometheus text exposition of every metric, and its content type. */
+      async render() {
+        for (const collect of this.#collectors) collect();
+        return { text: await this.#registry.metrics(), contentType: this.#registry.contentType };
+      }
+    };
   }
-  /** Adds `by` to a counter. */
-  inc(name, labels = {}, by = 1) {
-    this.#counters.get(name).inc(labels, by);
-  }
-  /** Sets a gauge. */
-  set(name, value, labels = {}) {
-    this.#gauges.get(name).set(labels, value);
-  }
-  /** Adds one duration, in seconds, to a histogram. */
-  observe(name, seconds, labels = {}) {
-    this.#histograms.get(name).observe(labels, seconds);
-  }
-  /** Current value of a counter or gauge, or how many durations a histogram has (tests). */
-  async get(name, labels = {}) {
-    const metric = this.#counters.get(name) ?? this.#gauges.get(name) ?? this.#histograms.get(name);
-    const { values } = await metric.get();
-    const wanted = Object.entries(labels);
-    const sample = values.find(
-      (v) => (v.metricName === void 0 || v.metricName === `${name}_count`) && Object.keys(v.labels).length === wanted.length && wanted.every(([key, value]) => v.labels[key] === value)
-    );
-    return sample?.value ?? 0;
-  }
-  /** Runs `collect` before each rendering, to refresh gauges that are read, not counted. */
-  onCollect(collect) {
-    this.#collectors.push(collect);
-  }
-  /** The Prometheus text exposition of every metric, and its content type. */
-  async render() {
-    for (const collect of this.#collectors) collect();
-    return { text: await this.#registry.metrics(), contentType: this.#registry.contentType };
-  }
-};
-
-// sync-server/PeerDialer.ts
-import { cbor as cbor3, NetworkAdapter } from "@automerge/automerge-repo/slim";
+});
 
 // src/node/sync/Backoff.ts
 import { randomInt } from "node:crypto";
-var Backoff = class {
-  #options;
-  #random;
-  #failures = 0;
-  constructor(options, random = randomInt) {
-    this.#options = options;
-    this.#random = random;
+var Backoff;
+var init_Backoff = __esm({
+  "src/node/sync/Backoff.ts"() {
+    Backoff = class {
+      #options;
+      #random;
+      #failures = 0;
+      constructor(options, random = randomInt) {
+        this.#options = options;
+        this.#random = random;
+      }
+      /** Failures in a row since the last `reset`. */
+      get failures() {
+        return this.#failures;
+      }
+      /** Counts a failure and returns the pause before the next try. */
+      next() {
+        this.#failures++;
+        const { initialMs, maxMs } = this.#options;
+        const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#failures - 1, 30));
+        return this.#jittered(initialMs / 2, ceiling);
+      }
+      /**
+       * Counts a failure that costs the other side nothing (a refused or unanswered TCP
+       * connection) and returns a pause below `ceilingMs` whatever the count, not under
+       * half of it.
+       */
+      nextCheap(ceilingMs) {
+        this.#failures++;
+        return this.#jittered(ceilingMs / 2, ceilingMs);
+      }
+      /** A success: the next failure starts from the first ceiling again. */
+      reset() {
+        this.#failures = 0;
+      }
+      #jittered(floor, ceiling) {
+        return Math.max(floor, this.#random(0, Math.max(1, Math.round(ceiling)) + 1));
+      }
+    };
   }
-  /** Failures in a row since the last `reset`. */
-  get failures() {
-    return this.#failures;
-  }
-  /** Counts a failure and returns the pause before the next try. */
-  next() {
-    this.#failures++;
-    const { initialMs, maxMs } = this.#options;
-    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.#failures - 1, 30));
-    return this.#jittered(initialMs / 2, ceiling);
-  }
-  /**
-   * Counts a failure that costs the other side nothing (a refused or unanswered TCP
-   * connection) and returns a pause below `ceilingMs` whatever the count, not under
-   * half of it.
-   */
-  nextCheap(ceilingMs) {
-    this.#failures++;
-    return this.#jittered(ceilingMs / 2, ceilingMs);
-  }
-  /** A success: the next failure starts from the first ceiling again. */
-  reset() {
-    this.#failures = 0;
-  }
-  #jittered(floor, ceiling) {
-    return Math.max(floor, this.#random(0, Math.max(1, Math.round(ceiling)) + 1));
-  }
-};
-
-// sync-server/PeerDialer.ts
-import WebSocket from "ws";
+});
 
 // src/node/sync/liveness.ts
-var Liveness = class {
-  #times;
-  #lastHeard;
-  #pingSentAt;
-  constructor(times, now = Date.now()) {
-    if (!(times.pingAfterMs > 0 && times.deadAfterMs > times.pingAfterMs)) throw new RangeError("deadAfterMs must be longer than pingAfterMs, and both positive");
-    this.#times = times;
-    this.#lastHeard = now;
-  }
-  /** Something arrived from the other end. */
-  heard(now = Date.now()) {
-    this.#lastHeard = now;
-    this.#pingSentAt = void 0;
-  }
-  /** How long nothing has been heard. */
-  silentMs(now = Date.now()) {
-    return now - this.#lastHeard;
-  }
-  /** How long a ping has gone unanswered (0 when none is outstanding). */
-  unansweredMs(now = Date.now()) {
-    return this.#pingSentAt === void 0 ? 0 : now - this.#pingSentAt;
-  }
-  /** Notes a ping sent now, unless one is already outstanding. */
-  pinged(now = Date.now()) {
-    this.#pingSentAt ??= now;
-  }
-  /** What to do now: give up, ping, or nothing. */
-  check(now = Date.now()) {
-    const silent = now - this.#lastHeard;
-    if (silent >= this.#times.deadAfterMs) return "dead";
-    if (silent >= this.#times.pingAfterMs && this.#pingSentAt === void 0) return "ping";
-    return "alive";
-  }
-};
 function watchSocket(socket, times, onDead) {
   const liveness = new Liveness(times);
   const heard = () => liveness.heard();
@@ -2138,709 +2308,396 @@ function watchSocket(socket, times, onDead) {
   };
   return stop;
 }
+var Liveness;
+var init_liveness = __esm({
+  "src/node/sync/liveness.ts"() {
+    Liveness = class {
+      #times;
+      #lastHeard;
+      #pingSentAt;
+      constructor(times, now = Date.now()) {
+        if (!(times.pingAfterMs > 0 && times.deadAfterMs > times.pingAfterMs)) throw new RangeError("deadAfterMs must be longer than pingAfterMs, and both positive");
+        this.#times = times;
+        this.#lastHeard = now;
+      }
+      /** Something arrived from the other end. */
+      heard(now = Date.now()) {
+        this.#lastHeard = now;
+        this.#pingSentAt = void 0;
+      }
+      /** How long nothing has been heard. */
+      silentMs(now = Date.now()) {
+        return now - this.#lastHeard;
+      }
+      /** How long a ping has gone unanswered (0 when none is outstanding). */
+      unansweredMs(now = Date.now()) {
+        return this.#pingSentAt === void 0 ? 0 : now - this.#pingSentAt;
+      }
+      /** Notes a ping sent now, unless one is already outstanding. */
+      pinged(now = Date.now()) {
+        this.#pingSentAt ??= now;
+      }
+      /** What to do now: give up, ping, or nothing. */
+      check(now = Date.now()) {
+        const silent = now - this.#lastHeard;
+        if (silent >= this.#times.deadAfterMs) return "dead";
+        if (silent >= this.#times.pingAfterMs && this.#pingSentAt === void 0) return "ping";
+        return "alive";
+      }
+    };
+  }
+});
 
 // sync-server/PeerDialer.ts
-var HANDSHAKE_MS = 1e4;
-var LIVENESS = { pingAfterMs: 2e3, deadAfterMs: 1e4 };
-var READY_AFTER_MS = 2e3;
-var PeerDialer = class extends NetworkAdapter {
-  url;
-  #connectUrl;
-  #token;
-  #options;
-  #log;
-  #socket;
-  #remotePeerId;
-  #remoteStorageId;
-  #dialId;
-  #running = false;
-  #backoff;
-  #timer;
-  #stopWatching;
-  #ready = false;
-  #resolveReady;
-  #readyPromise = new Promise((resolve) => this.#resolveReady = resolve);
-  constructor(options) {
-    super();
-    this.#options = options;
-    this.#backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 3e4 });
-    const parsed = new URL(options.url);
-    const token = parsed.searchParams.get("token") ?? options.token;
-    parsed.searchParams.delete("token");
-    this.#connectUrl = parsed.toString();
-    this.#token = token ?? void 0;
-    this.url = this.#connectUrl;
-    this.#log = options.logger.child({ peer: this.url });
-  }
-  /** The other relay's peer ID while connected. */
-  get remotePeerId() {
-    return this.#remotePeerId;
-  }
-  get remoteStorageId() {
-    return this.#remoteStorageId;
-  }
-  /** The peer ID this dialer joins with. */
-  get dialId() {
-    return this.#dialId;
-  }
-  isReady() {
-    return this.#ready;
-  }
-  whenReady() {
-    return this.#readyPromise;
-  }
-  connect(peerId2, peerMetadata2) {
-    this.peerId = peerId2;
-    this.peerMetadata = peerMetadata2 ?? {};
-    this.#dialId = `${peerId2}.dial`;
-    this.#running = true;
-    setTimeout(() => this.#markReady(), READY_AFTER_MS).unref?.();
-    this.#dial();
-  }
-  send(message) {
-    const socket = this.#socket;
-    if (!socket || socket.readyState !== WebSocket.OPEN || !this.#remotePeerId) return;
-    if (message.documentId) this.#options.touch(message.documentId);
-    const outgoing = message.senderId === this.peerId ? { ...message, senderId: this.#dialId } : message;
-    const bytes2 = cbor3.encode(outgoing);
-    this.#options.metrics.inc("relay_messages_sent_total", { type: message.type });
-    this.#options.metrics.inc("relay_bytes_sent_total", {}, bytes2.byteLength);
-    socket.send(bytes2);
-  }
-  disconnect() {
-    this.#running = false;
-    clearTimeout(this.#timer);
-    this.#drop(1001, "relay shutting down");
-  }
-  #markReady() {
-    if (this.#ready) return;
-    this.#ready = true;
-    this.#resolveReady();
-  }
-  #dial() {
-    if (!this.#running) return;
-    const headers = {};
-    if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
-    const socket = new WebSocket(this.#connectUrl, {
-      headers,
-      handshakeTimeout: HANDSHAKE_MS,
-      maxPayload: this.#options.maxFrameBytes,
-      perMessageDeflate: false
-    });
-    this.#socket = socket;
-    let joined = false;
-    const handshake = setTimeout(() => {
-      if (!joined) {
-        this.#log.warn("peer relay did not answer the join in time");
-        socket.terminate();
+import { cbor as cbor3, NetworkAdapter } from "@automerge/automerge-repo/slim";
+import WebSocket from "ws";
+var HANDSHAKE_MS, LIVENESS, READY_AFTER_MS, PeerDialer;
+var init_PeerDialer = __esm({
+  "sync-server/PeerDialer.ts"() {
+    init_Backoff();
+    init_protocol();
+    init_liveness();
+    HANDSHAKE_MS = 1e4;
+    LIVENESS = { pingAfterMs: 2e3, deadAfterMs: 1e4 };
+    READY_AFTER_MS = 2e3;
+    PeerDialer = class extends NetworkAdapter {
+      url;
+      #connectUrl;
+      #token;
+      #options;
+      #log;
+      #socket;
+      #remotePeerId;
+      #remoteStorageId;
+      #dialId;
+      #running = false;
+      #backoff;
+      #timer;
+      #stopWatching;
+      #ready = false;
+      #resolveReady;
+      #readyPromise = new Promise((resolve) => this.#resolveReady = resolve);
+      constructor(options) {
+        super();
+        this.#options = options;
+        this.#backoff = new Backoff(options.backoff ?? { initialMs: 500, maxMs: 3e4 });
+        const parsed = new URL(options.url);
+        const token = parsed.searchParams.get("token") ?? options.token;
+        parsed.searchParams.delete("token");
+        this.#connectUrl = parsed.toString();
+        this.#token = token ?? void 0;
+        this.url = this.#connectUrl;
+        this.#log = options.logger.child({ peer: this.url });
       }
-    }, HANDSHAKE_MS);
-    socket.on("unexpected-response", (_request, response) => {
-      this.#log.error({ status: response.statusCode }, response.statusCode === 401 ? "peer relay refused our token (HTTP 401)" : "peer relay refused the connection");
-      response.resume();
-      socket.terminate();
-    });
-    socket.on("error", (error) => this.#log.info({ err: error.message }, "peer connection error"));
-    socket.on("open", () => {
-      socket.send(
-        cbor3.encode({ type: "join", senderId: this.#dialId, peerMetadata: this.peerMetadata, supportedProtocolVersions: [PROTOCOL_VERSION] })
-      );
-      this.#stopWatching?.();
-      this.#stopWatching = watchSocket(socket, LIVENESS, (silentMs) => {
-        this.#log.warn({ silentMs }, "peer relay stopped answering");
-        socket.terminate();
-      });
-    });
-    socket.on("message", (data2, isBinary) => {
-      const buffer = data2;
-      this.#options.metrics.inc("relay_bytes_received_total", {}, buffer.byteLength);
-      const parsed = isBinary ? parseMessage(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)) : void 0;
-      if (parsed === void 0 || parsed instanceof ProtocolError) {
-        this.#log.error({ err: parsed?.message ?? "text frame" }, "peer relay sent something that is not the protocol");
-        socket.close(parsed?.closeCode ?? 4002, "invalid message");
-        return;
+      /** The other relay's peer ID while connected. */
+      get remotePeerId() {
+        return this.#remotePeerId;
       }
-      this.#options.metrics.inc("relay_messages_received_total", { type: parsed.type });
-      if (parsed.type === "peer") {
-        if (joined) return;
-        joined = true;
-        clearTimeout(handshake);
-        this.#backoff.reset();
-        this.#remotePeerId = parsed.senderId;
-        this.#remoteStorageId = parsed.peerMetadata.storageId;
-        this.#log.info({ remotePeerId: parsed.senderId }, "connected to peer relay");
-        this.#markReady();
-        this.emit("peer-candidate", { peerId: this.#remotePeerId, peerMetadata: parsed.peerMetadata });
-        return;
+      get remoteStorageId() {
+        return this.#remoteStorageId;
       }
-      if (parsed.type === "error") {
-        this.#log.warn({ message: parsed.message }, "peer relay reported an error");
-        return;
+      /** The peer ID this dialer joins with. */
+      get dialId() {
+        return this.#dialId;
       }
-      if (!joined || !isRepoWireMessage(parsed) || parsed.targetId !== this.#dialId) {
-        socket.close(4006, "unexpected message");
-        return;
+      isReady() {
+        return this.#ready;
       }
-      if (parsed.type !== "ephemeral" && parsed.senderId !== this.#remotePeerId) {
-        socket.close(4006, "sender is not the peer relay");
-        return;
+      whenReady() {
+        return this.#readyPromise;
       }
-      if ("documentId" in parsed) this.#options.touch(parsed.documentId);
-      this.emit("message", { ...parsed, targetId: this.peerId });
-    });
-    socket.on("close", (code, reason) => {
-      clearTimeout(handshake);
-      this.#stopWatching?.();
-      if (this.#socket === socket) this.#socket = void 0;
-      if (this.#remotePeerId) {
-        const peerId2 = this.#remotePeerId;
-        this.#remotePeerId = void 0;
-        this.#log.info({ code, reason: reason.toString() }, "disconnected from peer relay");
-        this.emit("peer-disconnected", { peerId: peerId2 });
+      connect(peerId2, peerMetadata2) {
+        this.peerId = peerId2;
+        this.peerMetadata = peerMetadata2 ?? {};
+        this.#dialId = `${peerId2}.dial`;
+        this.#running = true;
+        setTimeout(() => this.#markReady(), READY_AFTER_MS).unref?.();
+        this.#dial();
       }
-      this.#markReady();
-      this.#schedule();
-    });
+      send(message) {
+        const socket = this.#socket;
+        if (!socket || socket.readyState !== WebSocket.OPEN || !this.#remotePeerId) return;
+        if (message.documentId) this.#options.touch(message.documentId);
+        const outgoing = message.senderId === this.peerId ? { ...message, senderId: this.#dialId } : message;
+        const bytes2 = cbor3.encode(outgoing);
+        this.#options.metrics.inc("relay_messages_sent_total", { type: message.type });
+        this.#options.metrics.inc("relay_bytes_sent_total", {}, bytes2.byteLength);
+        socket.send(bytes2);
+      }
+      disconnect() {
+        this.#running = false;
+        clearTimeout(this.#timer);
+        this.#drop(1001, "relay shutting down");
+      }
+      #markReady() {
+        if (this.#ready) return;
+        this.#ready = true;
+        this.#resolveReady();
+      }
+      #dial() {
+        if (!this.#running) return;
+        const headers = {};
+        if (this.#token) headers.Authorization = `Bearer ${this.#token}`;
+        const socket = new WebSocket(this.#connectUrl, {
+          headers,
+          handshakeTimeout: HANDSHAKE_MS,
+          maxPayload: this.#options.maxFrameBytes,
+          perMessageDeflate: false
+        });
+        this.#socket = socket;
+        let joined = false;
+        const handshake = setTimeout(() => {
+          if (!joined) {
+            this.#log.warn("peer relay did not answer the join in time");
+            socket.terminate();
+          }
+        }, HANDSHAKE_MS);
+        socket.on("unexpected-response", (_request, response) => {
+          this.#log.error({ status: response.statusCode }, response.statusCode === 401 ? "peer relay refused our token (HTTP 401)" : "peer relay refused the connection");
+          response.resume();
+          socket.terminate();
+        });
+        socket.on("error", (error) => this.#log.info({ err: error.message }, "peer connection error"));
+        socket.on("open", () => {
+          socket.send(
+            cbor3.encode({ type: "join", senderId: this.#dialId, peerMetadata: this.peerMetadata, supportedProtocolVersions: [PROTOCOL_VERSION] })
+          );
+          this.#stopWatching?.();
+          this.#stopWatching = watchSocket(socket, LIVENESS, (silentMs) => {
+            this.#log.warn({ silentMs }, "peer relay stopped answering");
+            socket.terminate();
+          });
+        });
+        socket.on("message", (data2, isBinary) => {
+          const buffer = data2;
+          this.#options.metrics.inc("relay_bytes_received_total", {}, buffer.byteLength);
+          const parsed = isBinary ? parseMessage(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)) : void 0;
+          if (parsed === void 0 || parsed instanceof ProtocolError) {
+            this.#log.error({ err: parsed?.message ?? "text frame" }, "peer relay sent something that is not the protocol");
+            socket.close(parsed?.closeCode ?? 4002, "invalid message");
+            return;
+          }
+          this.#options.metrics.inc("relay_messages_received_total", { type: parsed.type });
+          if (parsed.type === "peer") {
+            if (joined) return;
+            joined = true;
+            clearTimeout(handshake);
+            this.#backoff.reset();
+            this.#remotePeerId = parsed.senderId;
+            this.#remoteStorageId = parsed.peerMetadata.storageId;
+            this.#log.info({ remotePeerId: parsed.senderId }, "connected to peer relay");
+            this.#markReady();
+            this.emit("peer-candidate", { peerId: this.#remotePeerId, peerMetadata: parsed.peerMetadata });
+            return;
+          }
+          if (parsed.type === "error") {
+            this.#log.warn({ message: parsed.message }, "peer relay reported an error");
+            return;
+          }
+          if (!joined || !isRepoWireMessage(parsed) || parsed.targetId !== this.#dialId) {
+            socket.close(4006, "unexpected message");
+            return;
+          }
+          if (parsed.type !== "ephemeral" && parsed.senderId !== this.#remotePeerId) {
+            socket.close(4006, "sender is not the peer relay");
+            return;
+          }
+          if ("documentId" in parsed) this.#options.touch(parsed.documentId);
+          this.emit("message", { ...parsed, targetId: this.peerId });
+        });
+        socket.on("close", (code, reason) => {
+          clearTimeout(handshake);
+          this.#stopWatching?.();
+          if (this.#socket === socket) this.#socket = void 0;
+          if (this.#remotePeerId) {
+            const peerId2 = this.#remotePeerId;
+            this.#remotePeerId = void 0;
+            this.#log.info({ code, reason: reason.toString() }, "disconnected from peer relay");
+            this.emit("peer-disconnected", { peerId: peerId2 });
+          }
+          this.#markReady();
+          this.#schedule();
+        });
+      }
+      #schedule() {
+        if (!this.#running) return;
+        const delay = this.#backoff.next();
+        clearTimeout(this.#timer);
+        this.#timer = setTimeout(() => this.#dial(), delay);
+        this.#timer.unref?.();
+      }
+      #drop(code, reason) {
+        const socket = this.#socket;
+        this.#socket = void 0;
+        this.#stopWatching?.();
+        if (socket && socket.readyState === WebSocket.OPEN) socket.close(code, reason);
+        else socket?.terminate();
+        if (this.#remotePeerId) {
+          const peerId2 = this.#remotePeerId;
+          this.#remotePeerId = void 0;
+          this.emit("peer-disconnected", { peerId: peerId2 });
+        }
+      }
+    };
   }
-  #schedule() {
-    if (!this.#running) return;
-    const delay = this.#backoff.next();
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#dial(), delay);
-    this.#timer.unref?.();
-  }
-  #drop(code, reason) {
-    const socket = this.#socket;
-    this.#socket = void 0;
-    this.#stopWatching?.();
-    if (socket && socket.readyState === WebSocket.OPEN) socket.close(code, reason);
-    else socket?.terminate();
-    if (this.#remotePeerId) {
-      const peerId2 = this.#remotePeerId;
-      this.#remotePeerId = void 0;
-      this.emit("peer-disconnected", { peerId: peerId2 });
-    }
-  }
-};
+});
 
 // sync-server/PeerSync.ts
-import fs5 from "node:fs/promises";
-var CONCURRENCY = 4;
-var PASS_EVERY_MS = 5e3;
-var PeerSync = class {
-  #options;
-  #peers = /* @__PURE__ */ new Map();
-  /** Storage IDs of the relay peers connected now. */
-  #connected = /* @__PURE__ */ new Set();
-  #running = /* @__PURE__ */ new Set();
-  #saveTimer;
-  /** Changes to the lists, counted; and how many of them `peers.json` holds. */
-  #generation = 0;
-  #savedGeneration = 0;
-  #saving;
-  #passTimer;
-  #closed = false;
-  constructor(options) {
-    this.#options = options;
-  }
-  /** Reads `peers.json`, if any, and starts the periodic pass. */
-  async open() {
-    try {
-      const parsed = JSON.parse(await fs5.readFile(this.#options.file, "utf8"));
-      for (const [storageId, state] of Object.entries(parsed.peers ?? {})) {
-        if (!isStorageId(storageId)) continue;
-        const pending = new Set((state.pending ?? []).filter(isDocumentId));
-        this.#peers.set(storageId, { swept: state.swept === true, pending });
-      }
-    } catch (error) {
-      if (error.code !== "ENOENT") this.#options.logger.error({ err: error }, "could not read peers.json; every peer gets a full sweep");
-    }
-    this.#passTimer = setInterval(() => {
-      for (const storageId of this.#connected) void this.#run(storageId);
-    }, PASS_EVERY_MS);
-    this.#passTimer.unref?.();
-    this.#options.metrics.onCollect(() => {
-      let pending = 0;
-      for (const state of this.#peers.values()) pending += state.pending.size;
-      this.#options.metrics.set("relay_peer_pending_documents", pending);
-      this.#options.metrics.set("relay_peers_connected", this.#connected.size);
-    });
-  }
-  /** A document's data was saved here: every relay peer must get it. */
-  documentChanged(documentId2) {
-    if (this.#peers.size === 0) return;
-    for (const state of this.#peers.values()) state.pending.add(documentId2);
-    this.#generation++;
-    this.#scheduleSave();
-  }
-  /**
-   * Resolves once `peers.json` holds every document changed so far: a relay tells a
-   * writer a change is stored only after this (F15). Otherwise a relay SIGKILLed within
-   * the save debounce, during a partition from its peer, would forget that the peer
-   * still needs the change, and never send it after the heal. Writes are shared by
-   * concurrent callers. Rejects if the file cannot be written (nothing is confirmed).
-   */
-  async durable() {
-    const wanted = this.#generation;
-    while (this.#savedGeneration < wanted) await this.#saveShared();
-  }
-  /** A relay peer connected (either direction). */
-  peerConnected(storageId) {
-    if (!isStorageId(storageId)) return;
-    if (!this.#peers.has(storageId)) {
-      this.#peers.set(storageId, { swept: false, pending: /* @__PURE__ */ new Set() });
-      this.#generation++;
-      this.#scheduleSave();
-    }
-    this.#connected.add(storageId);
-    void this.#run(storageId);
-  }
-  peerDisconnected(storageId) {
-    this.#connected.delete(storageId);
-  }
-  /** Stops and writes the lists. */
-  async close() {
-    this.#closed = true;
-    clearInterval(this.#passTimer);
-    clearTimeout(this.#saveTimer);
-    await this.#save();
-  }
-  async #run(storageId) {
-    if (this.#running.has(storageId) || this.#closed) return;
-    this.#running.add(storageId);
-    const log = this.#options.logger.child({ peerStorageId: storageId });
-    try {
-      const state = this.#peers.get(storageId);
-      if (!state) return;
-      if (!state.swept) {
-        let count = 0;
-        for await (const id of this.#options.storage.documentIds()) {
-          state.pending.add(id);
-          count++;
-        }
-        state.swept = true;
-        this.#scheduleSave();
-        log.info({ documents: count }, "new relay peer: offering it every document");
-      }
-      const queue = [...state.pending];
-      if (queue.length === 0) return;
-      log.debug({ pending: queue.length }, "offering changed documents to relay peer");
-      const before = queue.length;
-      const worker = async () => {
-        for (let id = queue.shift(); id !== void 0; id = queue.shift()) {
-          if (!this.#connected.has(storageId) || this.#closed) return;
-          if (await this.#confirm(id, storageId)) state.pending.delete(id);
-        }
-      };
-      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-      if (state.pending.size !== before) this.#scheduleSave();
-      if (state.pending.size > 0) log.debug({ pending: state.pending.size }, "documents not yet confirmed by relay peer");
-    } catch (error) {
-      log.error({ err: error }, "syncing with relay peer failed; retried on the next pass");
-    } finally {
-      this.#running.delete(storageId);
-    }
-  }
-  #confirm(documentId2, storageId) {
-    return this.#options.confirm(documentId2, storageId, () => this.#connected.has(storageId) && !this.#closed);
-  }
-  #scheduleSave() {
-    if (this.#saveTimer || this.#closed) return;
-    this.#saveTimer = setTimeout(() => {
-      this.#saveTimer = void 0;
-      this.#saveShared().catch((error) => this.#options.logger.error({ err: error }, "could not write peers.json"));
-    }, 1e3);
-    this.#saveTimer.unref?.();
-  }
-  /** The write under way, or a new one: callers at the same time share it. */
-  #saveShared() {
-    this.#saving ??= this.#saveNow().finally(() => this.#saving = void 0);
-    return this.#saving;
-  }
-  async #saveNow() {
-    const generation = this.#generation;
-    await this.#save();
-    this.#savedGeneration = Math.max(this.#savedGeneration, generation);
-  }
-  async #save() {
-    const peers = {};
-    for (const [storageId, state] of this.#peers) peers[storageId] = { swept: state.swept, pending: [...state.pending] };
-    await writeFileAtomic(this.#options.file, JSON.stringify({ version: 1, peers }) + "\n");
-  }
-};
-
-// sync-server/RelayDocuments.ts
 import fs6 from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { Repo } from "@automerge/automerge-repo/slim";
+var CONCURRENCY, PASS_EVERY_MS, PeerSync;
+var init_PeerSync = __esm({
+  "sync-server/PeerSync.ts"() {
+    init_protocol();
+    init_atomicFile();
+    CONCURRENCY = 4;
+    PASS_EVERY_MS = 5e3;
+    PeerSync = class {
+      #options;
+      #peers = /* @__PURE__ */ new Map();
+      /** Storage IDs of the relay peers connected now. */
+      #connected = /* @__PURE__ */ new Set();
+      #running = /* @__PURE__ */ new Set();
+      #saveTimer;
+      /** Changes to the lists, counted; and how many of them `peers.json` holds. */
+      #generation = 0;
+      #savedGeneration = 0;
+      #saving;
+      #passTimer;
+      #closed = false;
+      constructor(options) {
+        this.#options = options;
+      }
+      /** Reads `peers.json`, if any, and starts the periodic pass. */
+      async open() {
+        try {
+          const parsed = JSON.parse(await fs6.readFile(this.#options.file, "utf8"));
+          for (const [storageId, state] of Object.entries(parsed.peers ?? {})) {
+            if (!isStorageId(storageId)) continue;
+            const pending = new Set((state.pending ?? []).filter(isDocumentId));
+            this.#peers.set(storageId, { swept: state.swept === true, pending });
+          }
+        } catch (error) {
+          if (error.code !== "ENOENT") this.#options.logger.error({ err: error }, "could not read peers.json; every peer gets a full sweep");
+        }
+        this.#passTimer = setInterval(() => {
+          for (const storageId of this.#connected) void this.#run(storageId);
+        }, PASS_EVERY_MS);
+        this.#passTimer.unref?.();
+        this.#options.metrics.onCollect(() => {
+          let pending = 0;
+          for (const state of this.#peers.values()) pending += state.pending.size;
+          this.#options.metrics.set("relay_peer_pending_documents", pending);
+          this.#options.metrics.set("relay_peers_connected", this.#connected.size);
+        });
+      }
+      /** A document's data was saved here: every relay peer must get it. */
+      documentChanged(documentId2) {
+        if (this.#peers.size === 0) return;
+        for (const state of this.#peers.values()) state.pending.add(documentId2);
+        this.#generation++;
+        this.#scheduleSave();
+      }
+      /**
+       * Resolves once `peers.json` holds every document changed so far: a relay tells a
+       * writer a change is stored only after this (F15). Otherwise a relay SIGKILLed within
+       * the save debounce, during a partition from its peer, would forget that the peer
+       * still needs the change, and never send it after the heal. Writes are shared by
+       * concurrent callers. Rejects if the file cannot be written (nothing is confirmed).
+       */
+      async durable() {
+        const wanted = this.#generation;
+        while (this.#savedGeneration < wanted) await this.#saveShared();
+      }
+      /** A relay peer connected (either direction). */
+      peerConnected(storageId) {
+        if (!isStorageId(storageId)) return;
+        if (!this.#peers.has(storageId)) {
+          this.#peers.set(storageId, { swept: false, pending: /* @__PURE__ */ new Set() });
+          this.#generation++;
+          this.#scheduleSave();
+        }
+        this.#connected.add(storageId);
+        void this.#run(storageId);
+      }
+      peerDisconnected(storageId) {
+        this.#connected.delete(storageId);
+      }
+      /** Stops and writes the lists. */
+      async close() {
+        this.#closed = true;
+        clearInterval(this.#passTimer);
+        clearTimeout(this.#saveTimer);
+        await this.#save();
+      }
+      async #run(storageId) {
+        if (this.#running.has(storageId) || this.#closed) return;
+        this.#running.add(storageId);
+        const log = this.#options.logger.child({ peerStorageId: storageId });
+        try {
+          const state = this.#peers.get(storageId);
+          if (!state) return;
+          if (!state.swept) {
+            let count = 0;
+            for await (const id of this.#options.storage.documentIds()) {
+              state.pending.add(id);
+              count++;
+            }
+            state.swept = true;
+            this.#scheduleSave();
+            log.info({ documents: count }, "new relay peer: offering it every document");
+          }
+          const queue = [...state.pending];
+          if (queue.length === 0) return;
+          log.debug({ pending: queue.length }, "offering changed documents to relay peer");
+          const before = queue.length;
+          const worker = async () => {
+            for (let id = queue.shift(); id !== void 0; id = queue.shift()) {
+              if (!this.#connected.has(storageId) || this.#closed) return;
+              if (await this.#confirm(id, storageId)) state.pending.delete(id);
+            }
+          };
+          await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+          if (state.pending.size !== before) this.#scheduleSave();
+          if (state.pending.size > 0) log.debug({ pending: state.pending.size }, "documents not yet confirmed by relay peer");
+        } catch (error) {
+          log.error({ err: error }, "syncing with relay peer failed; retried on the next pass");
+        } finally {
+          this.#running.delete(storageId);
+        }
+      }
+      #confirm(documentId2, storageId) {
+        return this.#options.confirm(documentId2, storageId, () => this.#connected.has(storageId) && !this.#closed);
+      }
+      #scheduleSave() {
+        if (this.#saveTimer || this.#closed) return;
+        this.#saveTimer = setTimeout(() => {
+          this.#saveTimer = void 0;
+          this.#saveShared().catch((error) => this.#options.logger.error({ err: error }, "could not write peers.json"));
+        }, 1e3);
+        this.#saveTimer.unref?.();
+      }
+      /** The write under way, or a new one: callers at the same time share it. */
+      #saveShared() {
+        this.#saving ??= this.#saveNow().finally(() => this.#saving = void 0);
+        return this.#saving;
+      }
+      async #saveNow() {
+        const generation = this.#generation;
+        await this.#save();
+        this.#savedGeneration = Math.max(this.#savedGeneration, generation);
+      }
+      async #save() {
+        const peers = {};
+        for (const [storageId, state] of this.#peers) peers[storageId] = { swept: state.swept, pending: [...state.pending] };
+        await writeFileAtomic(this.#options.file, JSON.stringify({ version: 1, peers }) + "\n");
+      }
+    };
+  }
+});
 
 // src/node/workers/DocumentWorkers.ts
 import { Worker } from "node:worker_threads";
 import { NetworkAdapter as NetworkAdapter2 } from "@automerge/automerge-repo/slim";
-var MAX_RESTARTS_BEFORE_READY = 5;
-var CLOSE_TIMEOUT_MS = 3e4;
-var DocumentWorkers = class {
-  #options;
-  #threads = [];
-  #routes = /* @__PURE__ */ new Map();
-  #deciding = /* @__PURE__ */ new Map();
-  /** Messages for a document whose route is being decided, in arrival order. */
-  #waiting = /* @__PURE__ */ new Map();
-  /** Messages posted to workers per document, to know whether one came during an eviction. */
-  #posted = /* @__PURE__ */ new Map();
-  /** Peers joined on the wrapped adapters, to send workers' messages by. */
-  #peers = /* @__PURE__ */ new Map();
-  #nextCall = 1;
-  #closed = false;
-  /** A worker could not start (startInBackground): everything stays on the main thread. */
-  #failed = false;
-  constructor(options) {
-    this.#options = options;
-  }
-  get enabled() {
-    return this.#options.count > 0 && !this.#failed;
-  }
-  /** Whether the worker threads have been started (startInBackground, or a first document for them). */
-  get started() {
-    return this.#threads.length > 0;
-  }
-  /**
-   * Starts the workers without waiting for them, unless they are started already. The
-   * first document routed to a worker starts them this way if nothing did before: a
-   * worker costs its own Repo and Automerge heap and processor time to start, which a
-   * host or relay whose documents are all short never needs. Messages and calls for a
-   * worker that is still starting wait in its port. A worker that cannot
-   * start (a broken install) is logged, and every document then stays on the main
-   * thread: the documents routed to it meanwhile are decided again on their next message.
-   */
-  startInBackground() {
-    if (this.#threads.length > 0 || this.#closed) return;
-    for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
-    for (const thread of this.#threads) this.#announcePeers(thread);
-    for (const thread of this.#threads) {
-      thread.ready.catch((error) => {
-        this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not start; long documents load on the main thread");
-        this.#failed = true;
-        thread.failed = true;
-        for (const [documentId2, owner] of this.#routes) if (owner === thread.index) this.#routes.delete(documentId2);
-        for (const { message, toMain } of thread.backlog.splice(0)) this.route(message, toMain);
-      });
-    }
-  }
-  /** Documents each worker holds in memory (as of its last report, at most 1 s old). */
-  documentsPerWorker() {
-    return this.#threads.map((t) => t.documents);
-  }
-  /** Documents the workers hold in memory (as of their last report, at most 1 s old). */
-  get documentsInMemory() {
-    return this.#threads.reduce((sum2, t) => sum2 + t.documents, 0);
-  }
-  /** Saves waiting in workers to be retried. */
-  get pendingSaves() {
-    return this.#threads.reduce((sum2, t) => sum2 + t.pendingSaves, 0);
-  }
-  /** Where the document lives now, if anywhere is decided. */
-  routeOf(documentId2) {
-    return this.#routes.get(documentId2);
-  }
-  /** Where the document lives, deciding it (by its size on disk) if nothing holds it yet. */
-  ownerOf(documentId2) {
-    const known = this.#routes.get(documentId2);
-    if (known !== void 0) return Promise.resolve(known);
-    if (!this.enabled || this.#options.inMain(documentId2)) {
-      this.#routes.set(documentId2, "main");
-      return Promise.resolve("main");
-    }
-    let deciding = this.#deciding.get(documentId2);
-    if (!deciding) {
-      deciding = this.#decide(documentId2).then((owner) => {
-        this.#deciding.delete(documentId2);
-        const decided = this.#routes.get(documentId2) ?? (this.#options.inMain(documentId2) || owner !== "main" && this.#threads[owner]?.failed ? "main" : owner);
-        this.#routes.set(documentId2, decided);
-        return decided;
-      });
-      this.#deciding.set(documentId2, deciding);
-    }
-    return deciding;
-  }
-  async #decide(documentId2) {
-    const bytes2 = await this.#options.sizeOnDisk(documentId2);
-    const unknown = bytes2 === 0 && this.#options.newDocuments === "worker";
-    if (bytes2 < this.#options.thresholdBytes && !unknown) return "main";
-    const worker = hashOf(documentId2) % this.#options.count;
-    this.startInBackground();
-    this.#options.logger.debug({ documentId: documentId2, bytes: bytes2, worker }, "long document: loaded in a worker");
-    this.#options.onRouted?.(documentId2, worker);
-    return worker;
-  }
-  /** A document a worker made (a copy of one it holds, an import) lives there. */
-  assign(documentId2, owner) {
-    this.#routes.set(documentId2, owner);
-  }
-  /** The worker for a document about to be made of `bytes`, if that is long; undefined: the main thread. */
-  workerForBytes(bytes2) {
-    if (!this.enabled || bytes2 < this.#options.thresholdBytes) return void 0;
-    this.startInBackground();
-    return 0;
-  }
-  /** The main thread let the document go (evicted): its route is decided again next time. */
-  forget(documentId2) {
-    if (this.#routes.get(documentId2) === "main") this.#routes.delete(documentId2);
-  }
-  /** Documents routed to the main thread that it does not hold (nothing ever loaded them). */
-  *stale() {
-    for (const [documentId2, owner] of this.#routes) if (owner === "main" && !this.#options.inMain(documentId2) && !this.#deciding.has(documentId2)) yield documentId2;
-  }
-  /** Asks a worker (the one holding the document) one of its program's calls. */
-  call(owner, op, ...args) {
-    const thread = this.#threads[owner];
-    if (!thread || thread.exited) return Promise.reject(new Error(`no document worker ${owner}`));
-    const id = this.#nextCall++;
-    return new Promise((resolve, reject) => {
-      thread.calls.set(id, { resolve, reject });
-      this.#post(thread, { t: "call", id, op, args });
-    });
-  }
-  /**
-   * Asks the workers to drop the documents `isIdle` says nobody uses; a document that got
-   * a message while its worker was writing it out stays. Returns the documents that left.
-   */
-  async evictIdle(isIdle) {
-    const left = [];
-    for (const [documentId2, owner] of [...this.#routes]) {
-      if (owner === "main" || !isIdle(documentId2) || this.#closed) continue;
-      const before = this.#posted.get(documentId2) ?? 0;
-      try {
-        const evicted = await this.call(owner, "evict", documentId2);
-        if (!evicted || (this.#posted.get(documentId2) ?? 0) !== before || this.#routes.get(documentId2) !== owner) continue;
-        this.#routes.delete(documentId2);
-        this.#posted.delete(documentId2);
-        left.push(documentId2);
-      } catch (error) {
-        this.#options.logger.warn({ err: error, documentId: documentId2 }, "could not evict document from its worker");
-      }
-    }
-    return left;
-  }
-  /**
-   * The adapter as the main Repo sees it: messages for documents in workers go there.
-   * With no workers, the adapter itself.
-   */
-  wrap(inner) {
-    if (!this.enabled) return inner;
-    return new RoutedAdapter(inner, this);
-  }
-  /** @internal RoutedAdapter: a message arrived on `adapter`. */
-  route(message, toMain) {
-    const documentId2 = message.documentId;
-    if (documentId2 === void 0) return toMain(message);
-    const waiting = this.#waiting.get(documentId2);
-    if (waiting) {
-      waiting.push([message, toMain]);
-      return;
-    }
-    const owner = this.#routes.get(documentId2);
-    if (owner !== void 0) return this.#deliver(owner, documentId2, message, toMain);
-    const queue = [[message, toMain]];
-    this.#waiting.set(documentId2, queue);
-    void this.ownerOf(documentId2).then((decided) => {
-      this.#waiting.delete(documentId2);
-      for (const [m, deliver] of queue) this.#deliver(decided, documentId2, m, deliver);
-    });
-  }
-  #deliver(owner, documentId2, message, toMain) {
-    const thread = owner === "main" ? void 0 : this.#threads[owner];
-    if (owner === "main" || thread?.failed) return toMain(message);
-    if (!thread) return;
-    this.#posted.set(documentId2, (this.#posted.get(documentId2) ?? 0) + 1);
-    if (!thread.started) thread.backlog.push({ message, toMain });
-    else this.#post(thread, { t: "message", message });
-  }
-  /** @internal RoutedAdapter */
-  peerJoined(adapter, peerId2, peerMetadata2) {
-    this.#peers.set(peerId2, { adapter, peerMetadata: peerMetadata2 });
-    const relay = this.#options.isRelayPeer(peerId2);
-    for (const thread of this.#threads) this.#post(thread, { t: "peer", peerId: peerId2, peerMetadata: peerMetadata2, relay });
-  }
-  /** @internal RoutedAdapter */
-  peerLeft(adapter, peerId2) {
-    if (this.#peers.get(peerId2)?.adapter !== adapter) return;
-    this.#peers.delete(peerId2);
-    for (const thread of this.#threads) this.#post(thread, { t: "peer-gone", peerId: peerId2 });
-  }
-  /**
-   * Stops a worker thread at once, as a crash would (what it had not saved is lost; it is
-   * started again like any worker that died). For fault tests only (F14).
-   */
-  crash(index) {
-    void this.#threads[index]?.worker.terminate();
-  }
-  /** Writes everything the workers hold and stops them; returns the keys that could not be saved. */
-  async close() {
-    this.#closed = true;
-    const unsaved = [];
-    await Promise.all(
-      this.#threads.map(async (thread) => {
-        thread.closing = true;
-        try {
-          let timer;
-          const timeout = new Promise((_, reject) => timer = setTimeout(() => reject(new Error("timed out")), CLOSE_TIMEOUT_MS));
-          unsaved.push(...await Promise.race([this.call(thread.index, "close"), timeout]).finally(() => clearTimeout(timer)));
-        } catch (error) {
-          this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not write everything out");
-        }
-        await thread.worker.terminate();
-      })
-    );
-    return unsaved;
-  }
-  #post(thread, message) {
-    try {
-      thread.worker.postMessage(message);
-    } catch (error) {
-      this.#options.logger.error({ err: error, worker: thread.index }, "could not pass a message to a document worker");
-    }
-  }
-  /**
-   * Starts worker `index`. `restart`: how many times in a row it has died (0: the first
-   * start, whose failure means a broken install and fails the start).
-   */
-  #spawn(index, restart = 0) {
-    const { logger } = this.#options;
-    const init = { ...this.#options.workerData, index };
-    const worker = new Worker(this.#options.worker, { workerData: init });
-    const log = logger.child({ worker: index });
-    let started = false;
-    let markReady;
-    let failStart;
-    const thread = {
-      index,
-      worker,
-      ready: new Promise((resolve, reject) => {
-        markReady = resolve;
-        failStart = reject;
-      }),
-      calls: /* @__PURE__ */ new Map(),
-      documents: 0,
-      pendingSaves: 0,
-      closing: false,
-      exited: false,
-      started: false,
-      backlog: []
-    };
-    worker.on("message", (message) => {
-      switch (message.t) {
-        case "ready":
-          started = true;
-          thread.started = true;
-          log.info({ restarts: restart }, "document worker ready");
-          for (const { message: waiting } of thread.backlog.splice(0)) this.#post(thread, { t: "message", message: waiting });
-          markReady();
-          return;
-        case "send": {
-          const peer = this.#peers.get(message.message.targetId);
-          peer?.adapter.send(message.message);
-          return;
-        }
-        case "reply": {
-          const pending = thread.calls.get(message.id);
-          thread.calls.delete(message.id);
-          if (message.error !== void 0) pending?.reject(new Error(message.error));
-          else pending?.resolve(message.value);
-          return;
-        }
-        case "event":
-          this.#options.onEvent(message.event, index);
-          return;
-        case "log":
-          log[message.level](message.fields, message.msg);
-          return;
-        case "resync":
-          this.#options.onResync?.(message.fields, index);
-          log.warn(message.fields, "sync with a peer stalled; sent everything again");
-          return;
-        case "stats":
-          thread.documents = message.documents;
-          thread.pendingSaves = message.pendingSaves;
-          if (message.storage) this.#options.onStorageActivity?.(message.storage, index);
-          return;
-      }
-    });
-    worker.on("error", (error) => log.error({ err: error }, "document worker failed"));
-    worker.on("exit", (code) => {
-      thread.exited = true;
-      for (const { reject } of thread.calls.values()) reject(new Error(`document worker ${index} exited`));
-      thread.calls.clear();
-      if (!started && restart === 0) return failStart(new Error(`document worker ${index} exited with ${code} before it was ready`));
-      if (thread.closing || this.#closed) return;
-      const held2 = [];
-      for (const [documentId2, owner] of this.#routes) {
-        if (owner !== index) continue;
-        this.#routes.delete(documentId2);
-        held2.push(documentId2);
-      }
-      if (!started && restart >= MAX_RESTARTS_BEFORE_READY) {
-        log.error({ code, restarts: restart }, "document worker keeps dying as it starts; its documents stay on the main thread");
-        thread.failed = true;
-        for (const { message, toMain } of thread.backlog.splice(0)) this.route(message, toMain);
-        return;
-      }
-      log.error({ code, startedBefore: started }, "document worker exited; starting a new one");
-      this.#options.onRestart?.(index, held2);
-      const pause = started ? 0 : Math.min(5e3, 100 * 2 ** restart);
-      const respawn = () => {
-        if (this.#closed) return;
-        const next = this.#spawn(index, started ? 1 : restart + 1);
-        next.backlog.push(...thread.backlog.splice(0));
-        this.#threads[index] = next;
-        this.#announcePeers(next);
-      };
-      if (pause === 0) respawn();
-      else setTimeout(respawn, pause).unref?.();
-    });
-    return thread;
-  }
-  /** Tells a new worker every peer joined so far. */
-  #announcePeers(thread) {
-    for (const [peerId2, { peerMetadata: peerMetadata2 }] of this.#peers) {
-      this.#post(thread, { t: "peer", peerId: peerId2, peerMetadata: peerMetadata2, relay: this.#options.isRelayPeer(peerId2) });
-    }
-  }
-};
-var RoutedAdapter = class extends NetworkAdapter2 {
-  #inner;
-  constructor(inner, workers) {
-    super();
-    this.#inner = inner;
-    inner.on("peer-candidate", (payload) => {
-      workers.peerJoined(inner, payload.peerId, payload.peerMetadata);
-      this.emit("peer-candidate", payload);
-    });
-    inner.on("peer-disconnected", (payload) => {
-      workers.peerLeft(inner, payload.peerId);
-      this.emit("peer-disconnected", payload);
-    });
-    inner.on("close", () => this.emit("close"));
-    inner.on("message", (message) => workers.route(message, (m) => this.emit("message", m)));
-  }
-  isReady() {
-    return this.#inner.isReady();
-  }
-  whenReady() {
-    return this.#inner.whenReady();
-  }
-  connect(peerId2, peerMetadata2) {
-    this.peerId = peerId2;
-    this.peerMetadata = peerMetadata2;
-    this.#inner.connect(peerId2, peerMetadata2);
-  }
-  send(message) {
-    this.#inner.send(message);
-  }
-  disconnect() {
-    this.#inner.disconnect();
-  }
-};
 function hashOf(documentId2) {
   let hash = 2166136261;
   for (let i = 0; i < documentId2.length; i++) {
@@ -2849,19 +2706,389 @@ function hashOf(documentId2) {
   }
   return hash >>> 0;
 }
+var MAX_RESTARTS_BEFORE_READY, CLOSE_TIMEOUT_MS, DocumentWorkers, RoutedAdapter;
+var init_DocumentWorkers = __esm({
+  "src/node/workers/DocumentWorkers.ts"() {
+    MAX_RESTARTS_BEFORE_READY = 5;
+    CLOSE_TIMEOUT_MS = 3e4;
+    DocumentWorkers = class {
+      #options;
+      #threads = [];
+      #routes = /* @__PURE__ */ new Map();
+      #deciding = /* @__PURE__ */ new Map();
+      /** Messages for a document whose route is being decided, in arrival order. */
+      #waiting = /* @__PURE__ */ new Map();
+      /** Messages posted to workers per document, to know whether one came during an eviction. */
+      #posted = /* @__PURE__ */ new Map();
+      /** Peers joined on the wrapped adapters, to send workers' messages by. */
+      #peers = /* @__PURE__ */ new Map();
+      #nextCall = 1;
+      #closed = false;
+      /** A worker could not start (startInBackground): everything stays on the main thread. */
+      #failed = false;
+      constructor(options) {
+        this.#options = options;
+      }
+      get enabled() {
+        return this.#options.count > 0 && !this.#failed;
+      }
+      /** Whether the worker threads have been started (startInBackground, or a first document for them). */
+      get started() {
+        return this.#threads.length > 0;
+      }
+      /**
+       * Starts the workers without waiting for them, unless they are started already. The
+       * first document routed to a worker starts them this way if nothing did before: a
+       * worker costs its own Repo and Automerge heap and processor time to start, which a
+       * host or relay whose documents are all short never needs. Messages and calls for a
+       * worker that is still starting wait in its port. A worker that cannot
+       * start (a broken install) is logged, and every document then stays on the main
+       * thread: the documents routed to it meanwhile are decided again on their next message.
+       */
+      startInBackground() {
+        if (this.#threads.length > 0 || this.#closed) return;
+        for (let index = 0; index < this.#options.count; index++) this.#threads.push(this.#spawn(index));
+        for (const thread of this.#threads) this.#announcePeers(thread);
+        for (const thread of this.#threads) {
+          thread.ready.catch((error) => {
+            this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not start; long documents load on the main thread");
+            this.#failed = true;
+            thread.failed = true;
+            for (const [documentId2, owner] of this.#routes) if (owner === thread.index) this.#routes.delete(documentId2);
+            for (const { message, toMain } of thread.backlog.splice(0)) this.route(message, toMain);
+          });
+        }
+      }
+      /** Documents each worker holds in memory (as of its last report, at most 1 s old). */
+      documentsPerWorker() {
+        return this.#threads.map((t) => t.documents);
+      }
+      /** Documents the workers hold in memory (as of their last report, at most 1 s old). */
+      get documentsInMemory() {
+        return this.#threads.reduce((sum2, t) => sum2 + t.documents, 0);
+      }
+      /** Saves waiting in workers to be retried. */
+      get pendingSaves() {
+        return this.#threads.reduce((sum2, t) => sum2 + t.pendingSaves, 0);
+      }
+      /** Where the document lives now, if anywhere is decided. */
+      routeOf(documentId2) {
+        return this.#routes.get(documentId2);
+      }
+      /** Where the document lives, deciding it (by its size on disk) if nothing holds it yet. */
+      ownerOf(documentId2) {
+        const known = this.#routes.get(documentId2);
+        if (known !== void 0) return Promise.resolve(known);
+        if (!this.enabled || this.#options.inMain(documentId2)) {
+          this.#routes.set(documentId2, "main");
+          return Promise.resolve("main");
+        }
+        let deciding = this.#deciding.get(documentId2);
+        if (!deciding) {
+          deciding = this.#decide(documentId2).then((owner) => {
+            this.#deciding.delete(documentId2);
+            const decided = this.#routes.get(documentId2) ?? (this.#options.inMain(documentId2) || owner !== "main" && this.#threads[owner]?.failed ? "main" : owner);
+            this.#routes.set(documentId2, decided);
+            return decided;
+          });
+          this.#deciding.set(documentId2, deciding);
+        }
+        return deciding;
+      }
+      async #decide(documentId2) {
+        const bytes2 = await this.#options.sizeOnDisk(documentId2);
+        const unknown = bytes2 === 0 && this.#options.newDocuments === "worker";
+        if (bytes2 < this.#options.thresholdBytes && !unknown) return "main";
+        const worker = hashOf(documentId2) % this.#options.count;
+        this.startInBackground();
+        this.#options.logger.debug({ documentId: documentId2, bytes: bytes2, worker }, "long document: loaded in a worker");
+        this.#options.onRouted?.(documentId2, worker);
+        return worker;
+      }
+      /** A document a worker made (a copy of one it holds, an import) lives there. */
+      assign(documentId2, owner) {
+        this.#routes.set(documentId2, owner);
+      }
+      /** The worker for a document about to be made of `bytes`, if that is long; undefined: the main thread. */
+      workerForBytes(bytes2) {
+        if (!this.enabled || bytes2 < this.#options.thresholdBytes) return void 0;
+        this.startInBackground();
+        return 0;
+      }
+      /** The main thread let the document go (evicted): its route is decided again next time. */
+      forget(documentId2) {
+        if (this.#routes.get(documentId2) === "main") this.#routes.delete(documentId2);
+      }
+      /** Documents routed to the main thread that it does not hold (nothing ever loaded them). */
+      *stale() {
+        for (const [documentId2, owner] of this.#routes) if (owner === "main" && !this.#options.inMain(documentId2) && !this.#deciding.has(documentId2)) yield documentId2;
+      }
+      /** Asks a worker (the one holding the document) one of its program's calls. */
+      call(owner, op, ...args) {
+        const thread = this.#threads[owner];
+        if (!thread || thread.exited) return Promise.reject(new Error(`no document worker ${owner}`));
+        const id = this.#nextCall++;
+        return new Promise((resolve, reject) => {
+          thread.calls.set(id, { resolve, reject });
+          this.#post(thread, { t: "call", id, op, args });
+        });
+      }
+      /**
+       * Asks the workers to drop the documents `isIdle` says nobody uses; a document that got
+       * a message while its worker was writing it out stays. Returns the documents that left.
+       */
+      async evictIdle(isIdle) {
+        const left = [];
+        for (const [documentId2, owner] of [...this.#routes]) {
+          if (owner === "main" || !isIdle(documentId2) || this.#closed) continue;
+          const before = this.#posted.get(documentId2) ?? 0;
+          try {
+            const evicted = await this.call(owner, "evict", documentId2);
+            if (!evicted || (this.#posted.get(documentId2) ?? 0) !== before || this.#routes.get(documentId2) !== owner) continue;
+            this.#routes.delete(documentId2);
+            this.#posted.delete(documentId2);
+            left.push(documentId2);
+          } catch (error) {
+            this.#options.logger.warn({ err: error, documentId: documentId2 }, "could not evict document from its worker");
+          }
+        }
+        return left;
+      }
+      /**
+       * The adapter as the main Repo sees it: messages for documents in workers go there.
+       * With no workers, the adapter itself.
+       */
+      wrap(inner) {
+        if (!this.enabled) return inner;
+        return new RoutedAdapter(inner, this);
+      }
+      /** @internal RoutedAdapter: a message arrived on `adapter`. */
+      route(message, toMain) {
+        const documentId2 = message.documentId;
+        if (documentId2 === void 0) return toMain(message);
+        const waiting = this.#waiting.get(documentId2);
+        if (waiting) {
+          waiting.push([message, toMain]);
+          return;
+        }
+        const owner = this.#routes.get(documentId2);
+        if (owner !== void 0) return this.#deliver(owner, documentId2, message, toMain);
+        const queue = [[message, toMain]];
+        this.#waiting.set(documentId2, queue);
+        void this.ownerOf(documentId2).then((decided) => {
+          this.#waiting.delete(documentId2);
+          for (const [m, deliver] of queue) this.#deliver(decided, documentId2, m, deliver);
+        });
+      }
+      #deliver(owner, documentId2, message, toMain) {
+        const thread = owner === "main" ? void 0 : this.#threads[owner];
+        if (owner === "main" || thread?.failed) return toMain(message);
+        if (!thread) return;
+        this.#posted.set(documentId2, (this.#posted.get(documentId2) ?? 0) + 1);
+        if (!thread.started) thread.backlog.push({ message, toMain });
+        else this.#post(thread, { t: "message", message });
+      }
+      /** @internal RoutedAdapter */
+      peerJoined(adapter, peerId2, peerMetadata2) {
+        this.#peers.set(peerId2, { adapter, peerMetadata: peerMetadata2 });
+        const relay = this.#options.isRelayPeer(peerId2);
+        for (const thread of this.#threads) this.#post(thread, { t: "peer", peerId: peerId2, peerMetadata: peerMetadata2, relay });
+      }
+      /** @internal RoutedAdapter */
+      peerLeft(adapter, peerId2) {
+        if (this.#peers.get(peerId2)?.adapter !== adapter) return;
+        this.#peers.delete(peerId2);
+        for (const thread of this.#threads) this.#post(thread, { t: "peer-gone", peerId: peerId2 });
+      }
+      /**
+       * Stops a worker thread at once, as a crash would (what it had not saved is lost; it is
+       * started again like any worker that died). For fault tests only (F14).
+       */
+      crash(index) {
+        void this.#threads[index]?.worker.terminate();
+      }
+      /** Writes everything the workers hold and stops them; returns the keys that could not be saved. */
+      async close() {
+        this.#closed = true;
+        const unsaved = [];
+        await Promise.all(
+          this.#threads.map(async (thread) => {
+            thread.closing = true;
+            try {
+              let timer;
+              const timeout = new Promise((_, reject) => timer = setTimeout(() => reject(new Error("timed out")), CLOSE_TIMEOUT_MS));
+              unsaved.push(...await Promise.race([this.call(thread.index, "close"), timeout]).finally(() => clearTimeout(timer)));
+            } catch (error) {
+              this.#options.logger.error({ err: error, worker: thread.index }, "a document worker could not write everything out");
+            }
+            await thread.worker.terminate();
+          })
+        );
+        return unsaved;
+      }
+      #post(thread, message) {
+        try {
+          thread.worker.postMessage(message);
+        } catch (error) {
+          this.#options.logger.error({ err: error, worker: thread.index }, "could not pass a message to a document worker");
+        }
+      }
+      /**
+       * Starts worker `index`. `restart`: how many times in a row it has died (0: the first
+       * start, whose failure means a broken install and fails the start).
+       */
+      #spawn(index, restart = 0) {
+        const { logger } = this.#options;
+        const init = { ...this.#options.workerData, index };
+        const worker = new Worker(this.#options.worker, { workerData: init });
+        const log = logger.child({ worker: index });
+        let started = false;
+        let markReady;
+        let failStart;
+        const thread = {
+          index,
+          worker,
+          ready: new Promise((resolve, reject) => {
+            markReady = resolve;
+            failStart = reject;
+          }),
+          calls: /* @__PURE__ */ new Map(),
+          documents: 0,
+          pendingSaves: 0,
+          closing: false,
+          exited: false,
+          started: false,
+          backlog: []
+        };
+        worker.on("message", (message) => {
+          switch (message.t) {
+            case "ready":
+              started = true;
+              thread.started = true;
+              log.info({ restarts: restart }, "document worker ready");
+              for (const { message: waiting } of thread.backlog.splice(0)) this.#post(thread, { t: "message", message: waiting });
+              markReady();
+              return;
+            case "send": {
+              const peer = this.#peers.get(message.message.targetId);
+              peer?.adapter.send(message.message);
+              return;
+            }
+            case "reply": {
+              const pending = thread.calls.get(message.id);
+              thread.calls.delete(message.id);
+              if (message.error !== void 0) pending?.reject(new Error(message.error));
+              else pending?.resolve(message.value);
+              return;
+            }
+            case "event":
+              this.#options.onEvent(message.event, index);
+              return;
+            case "log":
+              log[message.level](message.fields, message.msg);
+              return;
+            case "resync":
+              this.#options.onResync?.(message.fields, index);
+              log.warn(message.fields, "sync with a peer stalled; sent everything again");
+              return;
+            case "stats":
+              thread.documents = message.documents;
+              thread.pendingSaves = message.pendingSaves;
+              if (message.storage) this.#options.onStorageActivity?.(message.storage, index);
+              return;
+          }
+        });
+        worker.on("error", (error) => log.error({ err: error }, "document worker failed"));
+        worker.on("exit", (code) => {
+          thread.exited = true;
+          for (const { reject } of thread.calls.values()) reject(new Error(`document worker ${index} exited`));
+          thread.calls.clear();
+          if (!started && restart === 0) return failStart(new Error(`document worker ${index} exited with ${code} before it was ready`));
+          if (thread.closing || this.#closed) return;
+          const held2 = [];
+          for (const [documentId2, owner] of this.#routes) {
+            if (owner !== index) continue;
+            this.#routes.delete(documentId2);
+            held2.push(documentId2);
+          }
+          if (!started && restart >= MAX_RESTARTS_BEFORE_READY) {
+            log.error({ code, restarts: restart }, "document worker keeps dying as it starts; its documents stay on the main thread");
+            thread.failed = true;
+            for (const { message, toMain } of thread.backlog.splice(0)) this.route(message, toMain);
+            return;
+          }
+          log.error({ code, startedBefore: started }, "document worker exited; starting a new one");
+          this.#options.onRestart?.(index, held2);
+          const pause = started ? 0 : Math.min(5e3, 100 * 2 ** restart);
+          const respawn = () => {
+            if (this.#closed) return;
+            const next = this.#spawn(index, started ? 1 : restart + 1);
+            next.backlog.push(...thread.backlog.splice(0));
+            this.#threads[index] = next;
+            this.#announcePeers(next);
+          };
+          if (pause === 0) respawn();
+          else setTimeout(respawn, pause).unref?.();
+        });
+        return thread;
+      }
+      /** Tells a new worker every peer joined so far. */
+      #announcePeers(thread) {
+        for (const [peerId2, { peerMetadata: peerMetadata2 }] of this.#peers) {
+          this.#post(thread, { t: "peer", peerId: peerId2, peerMetadata: peerMetadata2, relay: this.#options.isRelayPeer(peerId2) });
+        }
+      }
+    };
+    RoutedAdapter = class extends NetworkAdapter2 {
+      #inner;
+      constructor(inner, workers) {
+        super();
+        this.#inner = inner;
+        inner.on("peer-candidate", (payload) => {
+          workers.peerJoined(inner, payload.peerId, payload.peerMetadata);
+          this.emit("peer-candidate", payload);
+        });
+        inner.on("peer-disconnected", (payload) => {
+          workers.peerLeft(inner, payload.peerId);
+          this.emit("peer-disconnected", payload);
+        });
+        inner.on("close", () => this.emit("close"));
+        inner.on("message", (message) => workers.route(message, (m) => this.emit("message", m)));
+      }
+      isReady() {
+        return this.#inner.isReady();
+      }
+      whenReady() {
+        return this.#inner.whenReady();
+      }
+      connect(peerId2, peerMetadata2) {
+        this.peerId = peerId2;
+        this.peerMetadata = peerMetadata2;
+        this.#inner.connect(peerId2, peerMetadata2);
+      }
+      send(message) {
+        this.#inner.send(message);
+      }
+      disconnect() {
+        this.#inner.disconnect();
+      }
+    };
+  }
+});
 
 // src/shared/sync/resync.ts
-var RESYNC_AFTER_MS = 3e3;
 function onResync(repo, listener) {
   repo.on("doc-metrics", (event) => {
     const e = event;
     if (e.type === "resync") listener({ documentId: e.documentId, peerId: e.forPeer, silentMs: e.afterMillis });
   });
 }
-
-// sync-server/repoDocuments.ts
-import { next as A2 } from "@automerge/automerge";
-import { encodeHeads } from "@automerge/automerge-repo/slim";
+var RESYNC_AFTER_MS;
+var init_resync = __esm({
+  "src/shared/sync/resync.ts"() {
+    RESYNC_AFTER_MS = 3e3;
+  }
+});
 
 // src/shared/sync/heads.ts
 function sameHeads(a, b) {
@@ -2869,9 +3096,14 @@ function sameHeads(a, b) {
   const set = new Set(a);
   return b.every((h) => set.has(h));
 }
+var init_heads = __esm({
+  "src/shared/sync/heads.ts"() {
+  }
+});
 
 // sync-server/repoDocuments.ts
-var CONFIRM_TIMEOUT_MS = 2e4;
+import { next as A2 } from "@automerge/automerge";
+import { encodeHeads } from "@automerge/automerge-repo/slim";
 async function confirmPeerHas(repo, documentId2, storageId, connected, touch) {
   touch(documentId2);
   let handle;
@@ -2951,297 +3183,314 @@ async function catchUpFromStorage(repo, storage) {
   for (const documentId2 of Object.keys(repo.handles)) if (await catchUpDocument(repo, storage, documentId2)) moved++;
   return moved;
 }
+var CONFIRM_TIMEOUT_MS;
+var init_repoDocuments = __esm({
+  "sync-server/repoDocuments.ts"() {
+    init_heads();
+    CONFIRM_TIMEOUT_MS = 2e4;
+  }
+});
 
 // sync-server/RelayDocuments.ts
-var WorkersMissingError = class extends Error {
-  constructor(program2) {
-    super(`the document workers' program is missing (${program2}): reinstall the relay, or run it with --workers 0`);
-    this.name = "WorkersMissingError";
-  }
-};
-var WORKER_PROGRAM = new URL("./workers/start.mjs", import.meta.url);
-var MIN_QUIET_MS = 1e3;
-var RelayDocuments = class {
-  workers;
-  #options;
-  #repo;
-  /** When each document last had traffic. */
-  #activity = /* @__PURE__ */ new Map();
-  #evicting = false;
-  #closing = false;
-  constructor(options) {
-    this.#options = options;
-    const { metrics } = options;
-    this.workers = new DocumentWorkers({
-      count: options.workers,
-      thresholdBytes: options.workerThresholdBytes,
-      sizeOnDisk: (documentId2) => options.storage.sizeOnDisk(documentId2),
-      worker: WORKER_PROGRAM,
-      workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onStoredHeads !== void 0 },
-      logger: options.logger,
-      inMain: (documentId2) => this.#repo?.handles[documentId2] !== void 0,
-      isRelayPeer: options.isRelayPeer,
-      onEvent: (e) => {
-        if (e.t === "stored") options.onStored(e.documentId);
-        else if (e.t === "changed") options.onChanged(e.documentId);
-        else options.onStoredHeads?.(e.documentId, e.heads);
-      },
-      onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
-      onRestart: (_worker, documents) => {
-        metrics.inc("relay_worker_restarts_total");
-        options.onRestart(documents);
-      },
-      onResync: () => metrics.inc("relay_sync_resyncs_total"),
-      // The workers' saves, refused saves and quarantined chunks, as the main thread's own (Relay.ts).
-      onStorageActivity: ({ saveSeconds, failedSaves, quarantined }) => {
-        for (const seconds of saveSeconds) metrics.observe("relay_save_seconds", seconds);
-        if (failedSaves > 0) metrics.inc("relay_failed_saves_total", {}, failedSaves);
-        if (quarantined > 0) metrics.inc("relay_quarantined_chunks_total", {}, quarantined);
+var RelayDocuments_exports = {};
+__export(RelayDocuments_exports, {
+  RelayDocuments: () => RelayDocuments,
+  WorkersMissingError: () => WorkersMissingError
+});
+import fs7 from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { Repo } from "@automerge/automerge-repo/slim";
+var WorkersMissingError, WORKER_PROGRAM, MIN_QUIET_MS, RelayDocuments;
+var init_RelayDocuments = __esm({
+  "sync-server/RelayDocuments.ts"() {
+    init_storage();
+    init_DocumentWorkers();
+    init_resync();
+    init_repoDocuments();
+    WorkersMissingError = class extends Error {
+      constructor(program2) {
+        super(`the document workers' program is missing (${program2}): reinstall the relay, or run it with --workers 0`);
+        this.name = "WorkersMissingError";
       }
-    });
-    metrics.onCollect(() => {
-      this.workers.documentsPerWorker().forEach((documents, worker) => metrics.set("relay_worker_documents_in_memory", documents, { worker: String(worker) }));
-    });
-  }
-  /**
-   * Starts the main thread's Repo on `network` (each adapter wrapped so that long
-   * documents reach their worker). The worker threads start when the first long document
-   * needs one (DocumentWorkers.startInBackground): a relay whose documents are all short
-   * never pays for them (a fifth of a second of processor time and some 30 MB each). So
-   * that a broken install is still told at start, the workers' program must be there.
-   */
-  async open(network) {
-    const options = this.#options;
-    if (options.workers > 0) {
-      const program2 = fileURLToPath(WORKER_PROGRAM);
-      await fs6.access(program2).catch(() => {
-        throw new WorkersMissingError(program2);
-      });
-    }
-    const repo = new Repo({
-      storage: options.storage,
-      network: network.map((a) => this.workers.wrap(a)),
-      peerId: options.peerId,
-      // Announce (push every document) only to relay peers; clients ask for what they want.
-      shareConfig: { announce: async (id) => options.isRelayPeer(id), access: async () => true },
-      saveDebounceRate: options.saveDebounceMs,
-      // Keystrokes pass through at once as broadcasts (src/shared/sync/changeBroadcast.ts);
-      // sync, the backstop, gathers --sync-debounce-ms of changes per round.
-      syncDebounceRate: options.syncDebounceMs,
-      resyncAfterMs: RESYNC_AFTER_MS
-    });
-    this.#repo = repo;
-    onResync(repo, (e) => {
-      options.metrics.inc("relay_sync_resyncs_total");
-      options.logger.warn(e, "sync with a peer stalled; sent everything again");
-    });
-    return repo;
-  }
-  /** The document had traffic now: it stays in memory for another idle period. */
-  touch = (documentId2) => void this.#activity.set(documentId2, Date.now());
-  /** Whether a thread holds the document (or its route is decided). */
-  isInMemory(documentId2) {
-    return this.#repo?.handles[documentId2] !== void 0 || this.workers.routeOf(documentId2) !== void 0;
-  }
-  /** Documents held in memory, in every thread (the workers' as of their last report). */
-  get inMemory() {
-    return Object.keys(this.#repo?.handles ?? {}).length + this.workers.documentsInMemory;
-  }
-  /** Saves waiting for the disk: the main thread's, and the workers' (as of their last report, at most 1 s old). */
-  get pendingSaves() {
-    return this.#options.stack.retrying.pendingCount + this.workers.pendingSaves;
-  }
-  /** Which of `hashes` the relay's copy of the document has. */
-  async knownHeads(documentId2, hashes) {
-    const owner = await this.workers.ownerOf(documentId2);
-    if (owner !== "main") return this.workers.call(owner, "knownHeads", documentId2, [...hashes]);
-    return this.#repo ? knownHeads(this.#repo, documentId2, hashes) : [];
-  }
-  /**
-   * Writes the document to disk as it is now; rejects unless every change of it is
-   * there, and what peer relays still need is there too. Only then may a writer be
-   * told their changes are on the relay.
-   */
-  async store(documentId2) {
-    const owner = this.workers.routeOf(documentId2);
-    if (owner !== void 0 && owner !== "main") {
-      await this.workers.call(owner, "flush", documentId2);
-    } else {
-      await this.#repo?.flush([documentId2]);
-      if (this.#options.stack.retrying.hasPending(documentId2)) throw new StorageNotDurableError(documentId2);
-    }
-    await this.#options.durable();
-  }
-  /**
-   * A relay cluster: applies changes another relay took in to the copy in memory, in the
-   * thread that holds it. False if no thread holds the document (nothing to do: it is
-   * read from storage when someone asks for it).
-   */
-  async applyChanges(documentId2, changes) {
-    const owner = this.workers.routeOf(documentId2);
-    if (owner === void 0) return false;
-    if (owner !== "main") return this.workers.call(owner, "applyChanges", documentId2, changes);
-    return this.#repo ? applyClusterChanges(this.#repo, documentId2, changes) : false;
-  }
-  /** The heads of the main thread's copy of a document, if it holds one (a relay cluster's stored notices). */
-  headsInMain(documentId2) {
-    return storedHeads(this.#repo, documentId2);
-  }
-  /**
-   * A relay cluster: reads a document in memory (undefined: every one, in every thread)
-   * from storage again, after something was missed. How many documents moved.
-   */
-  async catchUp(documentId2) {
-    if (documentId2 !== void 0) {
-      const owner = this.workers.routeOf(documentId2);
-      if (owner === void 0) return 0;
-      if (owner !== "main") return this.workers.call(owner, "catchUp", documentId2);
-      return this.#repo ? Number(await catchUpDocument(this.#repo, this.#options.storage, documentId2)) : 0;
-    }
-    let moved = this.#repo ? await catchUpFromStorage(this.#repo, this.#options.storage) : 0;
-    const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp", void 0).catch(() => 0)));
-    for (const count of counts) moved += count;
-    return moved;
-  }
-  /** Loads the document and waits until the relay peer with `storageId` has our heads (PeerSync). */
-  async confirm(documentId2, storageId, connected) {
-    this.touch(documentId2);
-    const owner = await this.workers.ownerOf(documentId2);
-    if (owner === "main") return confirmPeerHas(this.#repo, documentId2, storageId, connected, this.touch);
-    const confirmed = await this.workers.call(owner, "confirm", documentId2, storageId);
-    this.touch(documentId2);
-    return confirmed;
-  }
-  /**
-   * Drops documents nobody has synced for `idleEvictMs` from memory, after writing them
-   * out (repoDocuments.ts `evictDocument`), here and in the document workers.
-   */
-  async evictIdle() {
-    await this.#exclusive(async (repo) => {
-      const activity = this.#activity;
-      const now = Date.now();
-      const idle = this.#options.idleEvictMs;
-      const handles = repo.handles;
-      for (const [documentId2, last] of activity) {
-        if (!(documentId2 in handles) && this.workers.routeOf(documentId2) === void 0 && now - last > idle) activity.delete(documentId2);
+    };
+    WORKER_PROGRAM = new URL("./workers/start.mjs", import.meta.url);
+    MIN_QUIET_MS = 1e3;
+    RelayDocuments = class {
+      workers;
+      #options;
+      #repo;
+      /** When each document last had traffic. */
+      #activity = /* @__PURE__ */ new Map();
+      #evicting = false;
+      #closing = false;
+      constructor(options) {
+        this.#options = options;
+        const { metrics } = options;
+        this.workers = new DocumentWorkers({
+          count: options.workers,
+          thresholdBytes: options.workerThresholdBytes,
+          sizeOnDisk: (documentId2) => options.storage.sizeOnDisk(documentId2),
+          worker: WORKER_PROGRAM,
+          workerData: { backend: options.backend, peerId: options.peerId, saveDebounceMs: options.saveDebounceMs, syncDebounceMs: options.syncDebounceMs, cluster: options.onStoredHeads !== void 0 },
+          logger: options.logger,
+          inMain: (documentId2) => this.#repo?.handles[documentId2] !== void 0,
+          isRelayPeer: options.isRelayPeer,
+          onEvent: (e) => {
+            if (e.t === "stored") options.onStored(e.documentId);
+            else if (e.t === "changed") options.onChanged(e.documentId);
+            else options.onStoredHeads?.(e.documentId, e.heads);
+          },
+          onRouted: () => metrics.inc("relay_worker_documents_routed_total"),
+          onRestart: (_worker, documents) => {
+            metrics.inc("relay_worker_restarts_total");
+            options.onRestart(documents);
+          },
+          onResync: () => metrics.inc("relay_sync_resyncs_total"),
+          // The workers' saves, refused saves and quarantined chunks, as the main thread's own (Relay.ts).
+          onStorageActivity: ({ saveSeconds, failedSaves, quarantined }) => {
+            for (const seconds of saveSeconds) metrics.observe("relay_save_seconds", seconds);
+            if (failedSaves > 0) metrics.inc("relay_failed_saves_total", {}, failedSaves);
+            if (quarantined > 0) metrics.inc("relay_quarantined_chunks_total", {}, quarantined);
+          }
+        });
+        metrics.onCollect(() => {
+          this.workers.documentsPerWorker().forEach((documents, worker) => metrics.set("relay_worker_documents_in_memory", documents, { worker: String(worker) }));
+        });
       }
-      for (const [documentId2] of Object.entries(handles)) {
-        if (this.#closing) return;
-        const last = activity.get(documentId2);
-        if (last === void 0) {
-          activity.set(documentId2, now);
-          continue;
+      /**
+       * Starts the main thread's Repo on `network` (each adapter wrapped so that long
+       * documents reach their worker). The worker threads start when the first long document
+       * needs one (DocumentWorkers.startInBackground): a relay whose documents are all short
+       * never pays for them (a fifth of a second of processor time and some 30 MB each). So
+       * that a broken install is still told at start, the workers' program must be there.
+       */
+      async open(network) {
+        const options = this.#options;
+        if (options.workers > 0) {
+          const program2 = fileURLToPath(WORKER_PROGRAM);
+          await fs7.access(program2).catch(() => {
+            throw new WorkersMissingError(program2);
+          });
         }
-        if (now - last < idle) continue;
-        await this.#evict(repo, documentId2, last);
+        const repo = new Repo({
+          storage: options.storage,
+          network: network.map((a) => this.workers.wrap(a)),
+          peerId: options.peerId,
+          // Announce (push every document) only to relay peers; clients ask for what they want.
+          shareConfig: { announce: async (id) => options.isRelayPeer(id), access: async () => true },
+          saveDebounceRate: options.saveDebounceMs,
+          // Keystrokes pass through at once as broadcasts (src/shared/sync/changeBroadcast.ts);
+          // sync, the backstop, gathers --sync-debounce-ms of changes per round.
+          syncDebounceRate: options.syncDebounceMs,
+          resyncAfterMs: RESYNC_AFTER_MS
+        });
+        this.#repo = repo;
+        onResync(repo, (e) => {
+          options.metrics.inc("relay_sync_resyncs_total");
+          options.logger.warn(e, "sync with a peer stalled; sent everything again");
+        });
+        return repo;
       }
-      for (const documentId2 of [...this.workers.stale()]) this.workers.forget(documentId2);
-      const isIdle = (documentId2) => {
-        const last = activity.get(documentId2);
-        if (last === void 0) activity.set(documentId2, now);
-        return last !== void 0 && Date.now() - last >= idle;
-      };
-      for (const documentId2 of await this.workers.evictIdle(isIdle)) {
-        activity.delete(documentId2);
-        this.#options.metrics.inc("relay_documents_evicted_total");
+      /** The document had traffic now: it stays in memory for another idle period. */
+      touch = (documentId2) => void this.#activity.set(documentId2, Date.now());
+      /** Whether a thread holds the document (or its route is decided). */
+      isInMemory(documentId2) {
+        return this.#repo?.handles[documentId2] !== void 0 || this.workers.routeOf(documentId2) !== void 0;
       }
-    });
-  }
-  /**
-   * Past `maxDocumentsInMemory`, drops the least recently used documents (quiet for at
-   * least MIN_QUIET_MS), here and in the workers, until it is back under: many documents
-   * passing through do not pile up in memory until they are idle.
-   */
-  async evictOverBudget() {
-    const repo = this.#repo;
-    if (!repo) return;
-    const inWorkers = [...this.#activity.keys()].filter((id) => typeof this.workers.routeOf(id) === "number");
-    const over = Object.keys(repo.handles).length + inWorkers.length - this.#options.maxDocumentsInMemory;
-    if (over <= 0) return;
-    await this.#exclusive(async () => {
-      const now = Date.now();
-      const quiet = [];
-      for (const documentId2 of [...Object.keys(repo.handles), ...inWorkers]) {
-        const last = this.#activity.get(documentId2);
-        if (last === void 0) this.#activity.set(documentId2, now);
-        else if (now - last >= MIN_QUIET_MS) quiet.push([documentId2, last]);
+      /** Documents held in memory, in every thread (the workers' as of their last report). */
+      get inMemory() {
+        return Object.keys(this.#repo?.handles ?? {}).length + this.workers.documentsInMemory;
       }
-      quiet.sort((x, y) => x[1] - y[1]);
-      const chosen = quiet.slice(0, over);
-      const fromWorkers = /* @__PURE__ */ new Set();
-      for (const [documentId2, last] of chosen) {
-        if (this.#closing) return;
-        if (typeof this.workers.routeOf(documentId2) === "number") fromWorkers.add(documentId2);
-        else if (await this.#evict(repo, documentId2, last)) this.#options.metrics.inc("relay_documents_evicted_over_budget_total");
+      /** Saves waiting for the disk: the main thread's, and the workers' (as of their last report, at most 1 s old). */
+      get pendingSaves() {
+        return this.#options.stack.retrying.pendingCount + this.workers.pendingSaves;
       }
-      if (fromWorkers.size === 0) return;
-      for (const documentId2 of await this.workers.evictIdle((id) => fromWorkers.has(id))) {
-        this.#activity.delete(documentId2);
-        this.#options.metrics.inc("relay_documents_evicted_total");
-        this.#options.metrics.inc("relay_documents_evicted_over_budget_total");
+      /** Which of `hashes` the relay's copy of the document has. */
+      async knownHeads(documentId2, hashes) {
+        const owner = await this.workers.ownerOf(documentId2);
+        if (owner !== "main") return this.workers.call(owner, "knownHeads", documentId2, [...hashes]);
+        return this.#repo ? knownHeads(this.#repo, documentId2, hashes) : [];
       }
-    });
+      /**
+       * Writes the document to disk as it is now; rejects unless every change of it is
+       * there, and what peer relays still need is there too. Only then may a writer be
+       * told their changes are on the relay.
+       */
+      async store(documentId2) {
+        const owner = this.workers.routeOf(documentId2);
+        if (owner !== void 0 && owner !== "main") {
+          await this.workers.call(owner, "flush", documentId2);
+        } else {
+          await this.#repo?.flush([documentId2]);
+          if (this.#options.stack.retrying.hasPending(documentId2)) throw new StorageNotDurableError(documentId2);
+        }
+        await this.#options.durable();
+      }
+      /**
+       * A relay cluster: applies changes another relay took in to the copy in memory, in the
+       * thread that holds it. False if no thread holds the document (nothing to do: it is
+       * read from storage when someone asks for it).
+       */
+      async applyChanges(documentId2, changes) {
+        const owner = this.workers.routeOf(documentId2);
+        if (owner === void 0) return false;
+        if (owner !== "main") return this.workers.call(owner, "applyChanges", documentId2, changes);
+        return this.#repo ? applyClusterChanges(this.#repo, documentId2, changes) : false;
+      }
+      /** The heads of the main thread's copy of a document, if it holds one (a relay cluster's stored notices). */
+      headsInMain(documentId2) {
+        return storedHeads(this.#repo, documentId2);
+      }
+      /**
+       * A relay cluster: reads a document in memory (undefined: every one, in every thread)
+       * from storage again, after something was missed. How many documents moved.
+       */
+      async catchUp(documentId2) {
+        if (documentId2 !== void 0) {
+          const owner = this.workers.routeOf(documentId2);
+          if (owner === void 0) return 0;
+          if (owner !== "main") return this.workers.call(owner, "catchUp", documentId2);
+          return this.#repo ? Number(await catchUpDocument(this.#repo, this.#options.storage, documentId2)) : 0;
+        }
+        let moved = this.#repo ? await catchUpFromStorage(this.#repo, this.#options.storage) : 0;
+        const counts = await Promise.all(this.workers.documentsPerWorker().map((_, index) => this.workers.call(index, "catchUp", void 0).catch(() => 0)));
+        for (const count of counts) moved += count;
+        return moved;
+      }
+      /** Loads the document and waits until the relay peer with `storageId` has our heads (PeerSync). */
+      async confirm(documentId2, storageId, connected) {
+        this.touch(documentId2);
+        const owner = await this.workers.ownerOf(documentId2);
+        if (owner === "main") return confirmPeerHas(this.#repo, documentId2, storageId, connected, this.touch);
+        const confirmed = await this.workers.call(owner, "confirm", documentId2, storageId);
+        this.touch(documentId2);
+        return confirmed;
+      }
+      /**
+       * Drops documents nobody has synced for `idleEvictMs` from memory, after writing them
+       * out (repoDocuments.ts `evictDocument`), here and in the document workers.
+       */
+      async evictIdle() {
+        await this.#exclusive(async (repo) => {
+          const activity = this.#activity;
+          const now = Date.now();
+          const idle = this.#options.idleEvictMs;
+          const handles = repo.handles;
+          for (const [documentId2, last] of activity) {
+            if (!(documentId2 in handles) && this.workers.routeOf(documentId2) === void 0 && now - last > idle) activity.delete(documentId2);
+          }
+          for (const [documentId2] of Object.entries(handles)) {
+            if (this.#closing) return;
+            const last = activity.get(documentId2);
+            if (last === void 0) {
+              activity.set(documentId2, now);
+              continue;
+            }
+            if (now - last < idle) continue;
+            await this.#evict(repo, documentId2, last);
+          }
+          for (const documentId2 of [...this.workers.stale()]) this.workers.forget(documentId2);
+          const isIdle = (documentId2) => {
+            const last = activity.get(documentId2);
+            if (last === void 0) activity.set(documentId2, now);
+            return last !== void 0 && Date.now() - last >= idle;
+          };
+          for (const documentId2 of await this.workers.evictIdle(isIdle)) {
+            activity.delete(documentId2);
+            this.#options.metrics.inc("relay_documents_evicted_total");
+          }
+        });
+      }
+      /**
+       * Past `maxDocumentsInMemory`, drops the least recently used documents (quiet for at
+       * least MIN_QUIET_MS), here and in the workers, until it is back under: many documents
+       * passing through do not pile up in memory until they are idle.
+       */
+      async evictOverBudget() {
+        const repo = this.#repo;
+        if (!repo) return;
+        const inWorkers = [...this.#activity.keys()].filter((id) => typeof this.workers.routeOf(id) === "number");
+        const over = Object.keys(repo.handles).length + inWorkers.length - this.#options.maxDocumentsInMemory;
+        if (over <= 0) return;
+        await this.#exclusive(async () => {
+          const now = Date.now();
+          const quiet = [];
+          for (const documentId2 of [...Object.keys(repo.handles), ...inWorkers]) {
+            const last = this.#activity.get(documentId2);
+            if (last === void 0) this.#activity.set(documentId2, now);
+            else if (now - last >= MIN_QUIET_MS) quiet.push([documentId2, last]);
+          }
+          quiet.sort((x, y) => x[1] - y[1]);
+          const chosen = quiet.slice(0, over);
+          const fromWorkers = /* @__PURE__ */ new Set();
+          for (const [documentId2, last] of chosen) {
+            if (this.#closing) return;
+            if (typeof this.workers.routeOf(documentId2) === "number") fromWorkers.add(documentId2);
+            else if (await this.#evict(repo, documentId2, last)) this.#options.metrics.inc("relay_documents_evicted_over_budget_total");
+          }
+          if (fromWorkers.size === 0) return;
+          for (const documentId2 of await this.workers.evictIdle((id) => fromWorkers.has(id))) {
+            this.#activity.delete(documentId2);
+            this.#options.metrics.inc("relay_documents_evicted_total");
+            this.#options.metrics.inc("relay_documents_evicted_over_budget_total");
+          }
+        });
+      }
+      /** One eviction pass at a time, none while closing. */
+      async #exclusive(pass) {
+        const repo = this.#repo;
+        if (!repo || this.#evicting || this.#closing) return;
+        this.#evicting = true;
+        try {
+          await pass(repo);
+        } finally {
+          this.#evicting = false;
+        }
+      }
+      /** Writes the document out and drops it from the main thread's Repo, unless it had traffic meanwhile or a save is held. */
+      async #evict(repo, documentId2, last) {
+        if (this.#options.stack.retrying.hasPending(documentId2)) return false;
+        try {
+          if (!await evictDocument(repo, documentId2, () => this.#activity.get(documentId2) === last)) return false;
+          this.workers.forget(documentId2);
+          this.#activity.delete(documentId2);
+          this.#options.metrics.inc("relay_documents_evicted_total");
+          return true;
+        } catch (error) {
+          this.#options.logger.warn({ err: error, documentId: documentId2 }, "could not evict document");
+          return false;
+        }
+      }
+      /**
+       * Writes every document out and stops the workers (the network adapters are
+       * disconnected first, by the relay). Returns the keys the workers could not save.
+       */
+      async close() {
+        this.#closing = true;
+        await this.#repo?.flush();
+        const unsaved = await this.workers.close();
+        await this.#options.storage.settle(this.#options.saveDebounceMs + 20);
+        return unsaved;
+      }
+    };
   }
-  /** One eviction pass at a time, none while closing. */
-  async #exclusive(pass) {
-    const repo = this.#repo;
-    if (!repo || this.#evicting || this.#closing) return;
-    this.#evicting = true;
-    try {
-      await pass(repo);
-    } finally {
-      this.#evicting = false;
-    }
+});
+
+// src/shared/sync/changeBroadcast.ts
+import { next as A3 } from "@automerge/automerge/slim";
+import { cbor as cbor4 } from "@automerge/automerge-repo/slim";
+var CHANGE_BROADCAST, MAX_BROADCAST_CHANGE_BYTES;
+var init_changeBroadcast = __esm({
+  "src/shared/sync/changeBroadcast.ts"() {
+    CHANGE_BROADCAST = "writer/change";
+    MAX_BROADCAST_CHANGE_BYTES = 16 * 1024;
   }
-  /** Writes the document out and drops it from the main thread's Repo, unless it had traffic meanwhile or a save is held. */
-  async #evict(repo, documentId2, last) {
-    if (this.#options.stack.retrying.hasPending(documentId2)) return false;
-    try {
-      if (!await evictDocument(repo, documentId2, () => this.#activity.get(documentId2) === last)) return false;
-      this.workers.forget(documentId2);
-      this.#activity.delete(documentId2);
-      this.#options.metrics.inc("relay_documents_evicted_total");
-      return true;
-    } catch (error) {
-      this.#options.logger.warn({ err: error, documentId: documentId2 }, "could not evict document");
-      return false;
-    }
-  }
-  /**
-   * Writes every document out and stops the workers (the network adapters are
-   * disconnected first, by the relay). Returns the keys the workers could not save.
-   */
-  async close() {
-    this.#closing = true;
-    await this.#repo?.flush();
-    const unsaved = await this.workers.close();
-    await this.#options.storage.settle(this.#options.saveDebounceMs + 20);
-    return unsaved;
-  }
-};
+});
 
 // sync-server/RelayServerAdapter.ts
 import { next as A4 } from "@automerge/automerge";
 import { cbor as cbor5, NetworkAdapter as NetworkAdapter3 } from "@automerge/automerge-repo/slim";
 import { WebSocketServer } from "ws";
-
-// src/shared/sync/changeBroadcast.ts
-import { next as A3 } from "@automerge/automerge/slim";
-import { cbor as cbor4 } from "@automerge/automerge-repo/slim";
-var CHANGE_BROADCAST = "writer/change";
-var MAX_BROADCAST_CHANGE_BYTES = 16 * 1024;
-
-// sync-server/RelayServerAdapter.ts
-var MAX_WAITING_PER_CONNECTION = 1024;
-var LIVENESS2 = { pingAfterMs: 2e3, deadAfterMs: 15e3 };
-var LIVENESS_SWEEP_MS = 1e3;
-var PROBE_MS = 1500;
-var MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
-var MAX_REASON = 120;
-var OVER_BUDGET_GRACE_MS = 5e3;
-var REQUEST_OVERHEAD_BYTES = 256;
-var MAX_SENDERS_PER_CONNECTION = 32;
-var MAX_HEARD_PER_CONNECTION = 1024;
 function claimedHeads(message) {
   if (!message.data) return [];
   try {
@@ -3250,700 +3499,6 @@ function claimedHeads(message) {
     return [];
   }
 }
-var MAX_ROUNDS_PER_CONNECTION = 256;
-var MAX_UNSAVED_TRIES = 20;
-var RelayServerAdapter = class extends NetworkAdapter3 {
-  #wss;
-  #hooks;
-  #log;
-  #connections = /* @__PURE__ */ new Set();
-  #byPeer = /* @__PURE__ */ new Map();
-  /**
-   * Which connection each ephemeral sender (a window, a host) speaks through: the first
-   * one it came by, for as long as that connection lives (S13). Its messages are not sent
-   * back there (what ephemeralOrigins.ts does for the clients). Bounded by connections
-   * times MAX_SENDERS_PER_CONNECTION.
-   */
-  #senderOwners = /* @__PURE__ */ new Map();
-  /** Sync messages waiting for their document to be on disk (#sendWhenStored). */
-  #held = /* @__PURE__ */ new Map();
-  /** Peer IDs a new connection is taking over (#takeOver), so only one waits for each. */
-  #takingOver = /* @__PURE__ */ new Set();
-  #nextId = 1;
-  /** Bytes held on behalf of every connection, by kind (S12). */
-  #heldTotal = { queued: 0, waiting: 0, unsaved: 0 };
-  #keepalive;
-  #connected;
-  /** Resolves once the Repo has attached this adapter (called `connect`). */
-  attached = new Promise((resolve) => this.#connected = resolve);
-  constructor(hooks) {
-    super();
-    this.#hooks = hooks;
-    this.#log = hooks.logger;
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: hooks.limits.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
-  }
-  isReady() {
-    return true;
-  }
-  whenReady() {
-    return Promise.resolve();
-  }
-  connect(peerId2, peerMetadata2) {
-    this.peerId = peerId2;
-    this.peerMetadata = peerMetadata2 ?? {};
-    this.#keepalive = setInterval(() => setImmediate(() => this.#sweep()), LIVENESS_SWEEP_MS);
-    this.#keepalive.unref?.();
-    this.#connected();
-  }
-  /** Live connections (joined or not). */
-  get connectionCount() {
-    return this.#connections.size;
-  }
-  /** Live connections authenticated with the token of hash `hash` ("" for anonymous). */
-  connectionsOf(hash) {
-    let count = 0;
-    for (const connection of this.#connections) if (connection.credential.hash === hash) count++;
-    return count;
-  }
-  /** Bytes held on behalf of every connection, by kind (for /metrics). */
-  heldBytes() {
-    return { ...this.#heldTotal };
-  }
-  /** Whether `peerId` joined through a relay-access credential. */
-  isRelayPeer(peerId2) {
-    return this.#byPeer.get(peerId2)?.credential.access === "relay";
-  }
-  /** Takes over an authenticated upgrade request, from the client at `remoteAddress` (clientAddress). */
-  handleUpgrade(request, socket, head, credential, remoteAddress) {
-    this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, remoteAddress));
-  }
-  send(message) {
-    const connection = this.#byPeer.get(message.targetId);
-    if (!connection || connection.closing) return;
-    if (message.type === "ephemeral" && this.#senderOwners.get(message.senderId) === connection) return;
-    if (message.type === "ephemeral" && !connection.heard.has(message.senderId)) {
-      if (connection.heard.size >= MAX_HEARD_PER_CONNECTION) connection.heard.delete(connection.heard.values().next().value);
-      connection.heard.add(message.senderId);
-    }
-    if (message.documentId) this.#hooks.touch(message.documentId);
-    if (message.type === "sync" && message.documentId) this.#sendWhenStored(connection, { ...message, documentId: message.documentId });
-    else this.#sendTo(connection, message);
-  }
-  /**
-   * A sync message tells its reader which heads the relay has, and the desktop shows
-   * "all changes on <relay>" once those are its own: so it leaves only once the relay's
-   * copy is on disk at least as far (otherwise a SIGKILL within the save debounce loses
-   * changes a writer was told are safe). Per document, one write at a time covers every
-   * message made before it began; messages made meanwhile wait for the next. Latency
-   * does not suffer: keystrokes reach other writers by the broadcast fast path
-   * (src/shared/sync/changeBroadcast.ts), which needs no storage.
-   */
-  #sendWhenStored(connection, message) {
-    this.#enqueue(message.documentId, { connection, message, madeAt: performance.now() });
-  }
-  /** Adds to what waits for the document's next store, and starts that store if none is under way. */
-  #enqueue(documentId2, entry) {
-    let held2 = this.#held.get(documentId2);
-    if (!held2) this.#held.set(documentId2, held2 = { waiting: [], writing: false });
-    held2.waiting.push(entry);
-    if (!held2.writing) void this.#storeAndSend(documentId2, held2);
-  }
-  async #storeAndSend(documentId2, held2) {
-    held2.writing = true;
-    await new Promise((resolve) => setImmediate(resolve));
-    let failures = 0;
-    while (held2.waiting.length > 0) {
-      const batch = held2.waiting.splice(0);
-      const heads2 = batch.map((entry) => entry.message ? claimedHeads(entry.message) : entry.heads);
-      let known;
-      let asked;
-      try {
-        const claimed = heads2.flat();
-        asked = performance.now();
-        known = claimed.length === 0 ? /* @__PURE__ */ new Set() : new Set(await this.#hooks.knownHeads(documentId2, [...new Set(claimed)]));
-        await this.#hooks.store(documentId2);
-        failures = 0;
-      } catch (error) {
-        held2.waiting.unshift(...batch);
-        failures++;
-        this.#log.error({ documentId: documentId2, err: error, failures }, "cannot store a document; its sync messages wait");
-        await new Promise((resolve) => setTimeout(resolve, Math.min(3e4, 250 * 2 ** Math.min(failures, 7))));
-        continue;
-      }
-      let dropped = 0;
-      const later = [];
-      for (const [i, entry] of batch.entries()) {
-        const { connection, message } = entry;
-        if (!message) {
-          if (entry.heads.every((h) => known.has(h))) {
-            this.#release(connection, "unsaved", entry.unsaved);
-            entry.round.heldSince ??= asked;
-          } else if (!connection.closing && ++entry.tries < MAX_UNSAVED_TRIES) later.push(entry);
-        } else if (!heads2[i].every((h) => known.has(h))) dropped++;
-        else if (!connection.closing) {
-          this.#sendTo(connection, message);
-          if (message.type === "sync") this.#confirmRounds(connection, documentId2, heads2[i], entry.madeAt);
-        }
-      }
-      if (later.length > 0) {
-        const retry = setTimeout(() => {
-          for (const entry of later) if (!entry.connection.closing) this.#enqueue(documentId2, entry);
-        }, Math.min(2e3, 50 * 2 ** Math.min(later[0].tries, 6)));
-        retry.unref?.();
-      }
-      if (dropped > 0) {
-        this.#log.warn({ documentId: documentId2, dropped }, "sync replies claimed changes the stored copy lacks (a document worker died before saving them): not sent; sync starts over");
-        this.#hooks.metrics.inc("relay_sync_messages_dropped_total", {}, dropped);
-      }
-    }
-    held2.writing = false;
-    this.#held.delete(documentId2);
-  }
-  /**
-   * A sync message claiming `claimed` heads, made at `madeAt`, has just left for
-   * `connection`: the rounds of that document it confirms end (relay_sync_round_seconds).
-   * It confirms a round if it claims every head the changes came with (the writer's app
-   * then sees its heads on the relay), or if it was made once a copy holding them was
-   * being stored (the relay's heads have moved past them: its copy only grows). Either
-   * way it leaves only after that copy is on disk (#storeAndSend).
-   */
-  #confirmRounds(connection, documentId2, claimed, madeAt) {
-    const { rounds } = connection;
-    if (rounds.length === 0) return;
-    const claimedSet = new Set(claimed);
-    const now = performance.now();
-    for (let i = 0; i < rounds.length; ) {
-      const round = rounds[i];
-      const confirmed = round.documentId === documentId2 && (round.heads.every((h) => claimedSet.has(h)) || round.heldSince !== void 0 && madeAt >= round.heldSince);
-      if (!confirmed) {
-        i++;
-        continue;
-      }
-      this.#hooks.metrics.observe("relay_sync_round_seconds", (now - round.arrivedAt) / 1e3);
-      rounds.splice(i, 1);
-    }
-  }
-  /**
-   * A notice for every writer connected now and later, on connections that stay open
-   * (the relay cannot save: "cannot save right now; your changes are kept here"), or
-   * null once it no longer applies (each client is told it is cleared).
-   */
-  setNotice(text2) {
-    if (text2 === this.#notice) return;
-    const previous = this.#notice;
-    this.#notice = text2;
-    for (const connection of this.#connections) {
-      if (connection.peerId === void 0 || connection.closing) continue;
-      if (previous !== null) this.#sendNotice(connection, connection.peerId, previous, true);
-      if (text2 !== null) this.#sendNotice(connection, connection.peerId, text2);
-    }
-  }
-  #notice = null;
-  #sendNotice(connection, peerId2, message, cleared) {
-    this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId2, message, ...cleared ? { cleared } : {} });
-  }
-  /**
-   * Closes the connections that sync any of `documentIds` (with "service restart"): the
-   * copy their sync state describes is gone (a document worker died), and a peer
-   * reconnects at once and starts its sync over from the relay's disk.
-   */
-  restartSync(documentIds) {
-    const gone = new Set(documentIds);
-    let closed = 0;
-    for (const connection of [...this.#connections]) {
-      if (![...connection.documents].some((d) => gone.has(d))) continue;
-      this.#close(connection, CloseCode.ServiceRestart, "a document worker restarted: reconnect to sync again", "worker-restart");
-      closed++;
-    }
-    return closed;
-  }
-  /** Closes every connection whose credential `stillValid` rejects (revoked tokens). */
-  closeWhere(stillValid, code, reason) {
-    let closed = 0;
-    for (const connection of this.#connections) {
-      if (!stillValid(connection.credential)) {
-        this.#close(connection, code, reason, "revoked");
-        closed++;
-      }
-    }
-    return closed;
-  }
-  /** A document's first data reached the disk: replay the requests we answered unavailable. */
-  documentStored(documentId2) {
-    for (const connection of this.#connections) {
-      if (connection.closing) continue;
-      const request = this.#dropWaiting(connection, documentId2);
-      if (!request) continue;
-      this.#log.debug({ conn: connection.id, documentId: documentId2 }, "document arrived: replaying a request answered unavailable");
-      this.emit("message", request);
-    }
-  }
-  disconnect() {
-    clearInterval(this.#keepalive);
-    for (const connection of [...this.#connections]) this.#close(connection, CloseCode.GoingAway, "relay shutting down", "shutdown");
-  }
-  #accept(socket, credential, remoteAddress) {
-    const { limits, metrics } = this.#hooks;
-    const connection = {
-      id: this.#nextId++,
-      socket,
-      credential,
-      remoteAddress,
-      peerId: void 0,
-      binding: new PeerBinding(this.peerId),
-      joinTimer: void 0,
-      tokens: limits.messageBurst,
-      refilledAt: Date.now(),
-      resumeTimer: void 0,
-      liveness: new Liveness(LIVENESS2),
-      documents: /* @__PURE__ */ new Set(),
-      waiting: /* @__PURE__ */ new Map(),
-      refusedReported: /* @__PURE__ */ new Set(),
-      senders: /* @__PURE__ */ new Set(),
-      heard: /* @__PURE__ */ new Set(),
-      queue: Promise.resolve(),
-      held: { queued: 0, waiting: 0, unsaved: 0 },
-      overBudgetSince: void 0,
-      lastMessageAt: Date.now(),
-      rounds: [],
-      closing: false
-    };
-    this.#connections.add(connection);
-    metrics.inc("relay_connections_total");
-    connection.joinTimer = setTimeout(() => this.#close(connection, CloseCode.JoinTimeout, "no join in time", "join-timeout"), limits.joinTimeoutMs);
-    socket.on("pong", () => connection.liveness.heard());
-    socket.on("ping", () => connection.liveness.heard());
-    socket.on("message", (data2, isBinary) => this.#onFrame(connection, data2, isBinary));
-    socket.on("error", (error) => {
-      this.#log.info({ conn: connection.id, err: error.message }, "connection error");
-      if (/payload/i.test(error.message)) metrics.inc("relay_closed_connections_total", { reason: "frame-too-large" });
-    });
-    socket.on("close", () => this.#forget(connection));
-    this.#log.debug({ conn: connection.id, token: credential.name, access: credential.access, remoteAddress }, "connection open");
-  }
-  #onFrame(connection, data2, isBinary) {
-    if (connection.closing) return;
-    const arrivedAt = performance.now();
-    connection.liveness.heard();
-    const { metrics } = this.#hooks;
-    metrics.inc("relay_bytes_received_total", {}, data2.byteLength);
-    if (!this.#admit(connection)) return;
-    if (!isBinary) {
-      this.#close(connection, CloseCode.InvalidMessage, "text frames are not part of the protocol", "invalid-message");
-      return;
-    }
-    connection.lastMessageAt = Date.now();
-    const parsed = parseMessage(new Uint8Array(data2.buffer, data2.byteOffset, data2.byteLength));
-    this.#hold(connection, "queued", data2.byteLength);
-    if (connection.closing) return;
-    connection.queue = connection.queue.then(() => this.#handle(connection, parsed, arrivedAt)).catch((error) => {
-      this.#log.error({ conn: connection.id, err: error }, "message handling failed");
-      this.#close(connection, CloseCode.InvalidMessage, "message could not be handled", "internal");
-    }).finally(() => this.#release(connection, "queued", data2.byteLength));
-  }
-  /** Token bucket: false if the connection was closed for flooding. */
-  #admit(connection) {
-    const { limits, metrics } = this.#hooks;
-    const now = Date.now();
-    connection.tokens = Math.min(limits.messageBurst, connection.tokens + (now - connection.refilledAt) / 1e3 * limits.messagesPerSecond);
-    connection.refilledAt = now;
-    connection.tokens -= 1;
-    if (connection.tokens >= 0) return true;
-    if (connection.tokens < -limits.messageBurst) {
-      this.#close(connection, CloseCode.RateLimited, "message rate limit exceeded", "rate-limited");
-      return false;
-    }
-    if (!connection.resumeTimer) {
-      metrics.inc("relay_throttled_total");
-      connection.socket.pause();
-      const wait = Math.ceil((1 - connection.tokens) / limits.messagesPerSecond * 1e3);
-      connection.resumeTimer = setTimeout(() => {
-        connection.resumeTimer = void 0;
-        this.#updateReading(connection);
-      }, wait);
-    }
-    return true;
-  }
-  async #handle(connection, parsed, arrivedAt) {
-    if (connection.closing) return;
-    const { metrics } = this.#hooks;
-    if (parsed instanceof ProtocolError) {
-      if (parsed instanceof UnsupportedProtocolVersionError && parsed.senderId) {
-        this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: parsed.senderId, message: "unsupported protocol version" });
-      }
-      this.#close(connection, parsed.closeCode, parsed.message, reasonLabel(parsed.closeCode));
-      return;
-    }
-    metrics.inc("relay_messages_received_total", { type: parsed.type });
-    if (parsed.type === "join") {
-      const peerId2 = parsed.senderId;
-      const refused = connection.binding.joinRefusal(peerId2);
-      if (refused && refused.code !== CloseCode.PeerIdInUse) {
-        this.#close(connection, refused.code, refused.reason, refused.label);
-        return;
-      }
-      if (peerId2.startsWith("relay-") && connection.credential.access !== "relay") {
-        this.#log.warn({ conn: connection.id, peerId: peerId2, token: connection.credential.name }, "join refused: a relay's peer ID from a token that is not a relay's");
-        this.#close(connection, CloseCode.InvalidId, "peer IDs starting with relay- are for relay tokens", "relay-peer-id");
-        return;
-      }
-      const holder = this.#byPeer.get(peerId2);
-      if (holder && holder.credential.hash === connection.credential.hash) {
-        await this.#takeOver(holder, connection);
-        if (connection.closing) return;
-      }
-      if (this.#byPeer.has(peerId2) || peerId2 === this.peerId || this.#hooks.isPeerIdTaken(peerId2)) {
-        this.#log.warn({ conn: connection.id, peerId: peerId2, token: connection.credential.name }, "join refused: peer ID in use");
-        this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId2, message: "peer ID in use by another connection" });
-        this.#close(connection, CloseCode.PeerIdInUse, "peer ID in use by another connection", "peer-id-in-use");
-        return;
-      }
-      clearTimeout(connection.joinTimer);
-      connection.joinTimer = void 0;
-      connection.peerId = peerId2;
-      connection.binding.bind(peerId2);
-      this.#byPeer.set(peerId2, connection);
-      const peerMetadata2 = {};
-      if (parsed.peerMetadata.storageId !== void 0) peerMetadata2.storageId = parsed.peerMetadata.storageId;
-      if (parsed.peerMetadata.isEphemeral !== void 0) peerMetadata2.isEphemeral = parsed.peerMetadata.isEphemeral;
-      this.#log.info({ conn: connection.id, peerId: peerId2, token: connection.credential.name, access: connection.credential.access }, "peer joined");
-      this.#sendTo(connection, {
-        type: "peer",
-        senderId: this.peerId,
-        peerMetadata: this.peerMetadata,
-        selectedProtocolVersion: PROTOCOL_VERSION,
-        targetId: peerId2
-      });
-      if (this.#notice !== null) this.#sendNotice(connection, peerId2, this.#notice);
-      this.emit("peer-candidate", { peerId: peerId2, peerMetadata: peerMetadata2 });
-      return;
-    }
-    if (connection.peerId === void 0) {
-      this.#close(connection, CloseCode.UnexpectedJoin, "the first message must be a join", "unexpected-join");
-      return;
-    }
-    if (parsed.type === "error") {
-      this.#log.info({ conn: connection.id, peerId: connection.peerId, message: parsed.message }, "peer reported an error");
-      return;
-    }
-    if (parsed.type === "peer") {
-      this.#close(connection, CloseCode.InvalidMessage, "clients do not send peer messages", "invalid-message");
-      return;
-    }
-    await this.#handleRepoMessage(connection, parsed, arrivedAt);
-  }
-  async #handleRepoMessage(connection, message, arrivedAt) {
-    const { limits } = this.#hooks;
-    const checked = connection.binding.check(message);
-    if ("refusal" in checked) {
-      this.#close(connection, checked.refusal.code, checked.refusal.reason, checked.refusal.label);
-      return;
-    }
-    if ("documentId" in message) {
-      const documentId2 = message.documentId;
-      if (!connection.documents.has(documentId2)) {
-        if (connection.documents.size >= limits.maxDocumentsPerConnection) {
-          this.#close(connection, CloseCode.TooManyDocuments, "too many documents on one connection", "too-many-documents");
-          return;
-        }
-        connection.documents.add(documentId2);
-      }
-      this.#hooks.touch(documentId2);
-    }
-    if (message.type === "sync" || message.type === "request") {
-      const decoded = checked.decoded;
-      if (connection.credential.access === "read-only") {
-        const data2 = await this.#readOnly(connection, message.documentId, decoded);
-        if (connection.closing) return;
-        if (data2) message = { ...message, data: data2 };
-      }
-      if (message.type === "request" && await this.#answerUnknown(connection, message)) return;
-      this.emit("message", message);
-      if (decoded.changes.length > 0 && connection.credential.access !== "read-only") {
-        this.#hooks.publishChanges?.(message.documentId, decoded.changes);
-        this.#hold(connection, "unsaved", message.data.byteLength);
-        const round = { documentId: message.documentId, heads: decoded.heads, arrivedAt };
-        if (connection.rounds.push(round) > MAX_ROUNDS_PER_CONNECTION) connection.rounds.shift();
-        this.#enqueue(message.documentId, { connection, unsaved: message.data.byteLength, heads: decoded.heads, tries: 0, round });
-      }
-      return;
-    }
-    if (message.type === "ephemeral" && connection.credential.access === "read-only" && carriesChange(message.data)) {
-      this.#hooks.metrics.inc("relay_refused_changes_total");
-      return;
-    }
-    if (message.type === "ephemeral" && !this.#bindSender(connection, message.senderId)) return;
-    this.emit("message", message);
-    if (message.type === "ephemeral" && message.documentId) this.#hooks.publishEphemeral?.(message);
-  }
-  /**
-   * In a relay cluster: an ephemeral message another relay accepted from one of its
-   * writers, for this relay's writers of the document (the Repo passes it on to the peers
-   * syncing the document, as for a local writer's). Checked there; the caller checks
-   * that the document is in memory here, so that nothing is loaded for it.
-   */
-  deliverFromCluster(message) {
-    this.emit("message", message);
-  }
-  /**
-   * Whether `connection` may send ephemeral messages (presence, broadcast keystrokes) as
-   * `sender` (S13). Messages are forwarded with their author as sender (a host passes its
-   * windows' on), so the sender cannot simply be the connection's peer ID: instead each
-   * sender is bound to the first connection it speaks through, and no other may use it
-   * while that one lives, nor the peer ID another connection joined with, nor the
-   * relay's. Without this any token holder could show a cursor as someone else, or send
-   * a huge count in their name that makes receivers drop that writer's messages. A
-   * client connection binds at most MAX_SENDERS_PER_CONNECTION senders (a host has a few
-   * windows); a relay peer forwards its whole team's.
-   */
-  #bindSender(connection, sender) {
-    const owner = this.#senderOwners.get(sender);
-    if (owner === connection) return true;
-    const refuse = (reason) => {
-      this.#hooks.metrics.inc("relay_ephemeral_refused_total", { reason });
-      return false;
-    };
-    if (connection.heard.has(sender)) return refuse("echo");
-    const joined = this.#byPeer.get(sender);
-    if (owner !== void 0 || joined !== void 0 && joined !== connection || sender === this.peerId) return refuse("sender-of-another");
-    if (connection.credential.access !== "relay" && connection.senders.size >= MAX_SENDERS_PER_CONNECTION) return refuse("too-many-senders");
-    connection.senders.add(sender);
-    this.#senderOwners.set(sender, connection);
-    return true;
-  }
-  /**
-   * Read-only: the message goes on without its changes, and without the heads the relay
-   * does not have (the reader's own changes), so the relay never asks for them. Asking
-   * would loop: Automerge resends changes the other side says it needs, the relay would
-   * drop them again, and need them again. The relay still learns what the reader has
-   * and needs of the relay's changes, so the reader keeps following the document. The
-   * client is told once per document with an `error` message; its connection stays
-   * open. Returns the new sync data, or undefined to pass the message on as it is.
-   */
-  async #readOnly(connection, documentId2, decoded) {
-    const asked = new Set(decoded.heads);
-    for (const have of decoded.have) for (const h of have.lastSync) asked.add(h);
-    const knownSet = new Set(await this.#hooks.knownHeads(documentId2, [...asked]));
-    const known = (hash) => knownSet.has(hash);
-    const unknownHeads = decoded.heads.filter((h) => !known(h));
-    if (decoded.changes.length === 0 && unknownHeads.length === 0) return void 0;
-    if (decoded.changes.length > 0) {
-      this.#hooks.metrics.inc("relay_refused_changes_total");
-      if (!connection.refusedReported.has(documentId2) && connection.refusedReported.size < 1e3) {
-        connection.refusedReported.add(documentId2);
-        this.#log.info({ conn: connection.id, peerId: connection.peerId, documentId: documentId2, token: connection.credential.name }, "changes from a read-only token refused");
-        this.#sendTo(connection, {
-          type: "error",
-          senderId: this.peerId,
-          targetId: connection.peerId,
-          message: `read-only token: changes to ${documentId2} refused`
-        });
-      }
-    }
-    const heads2 = new Set(decoded.heads.filter(known));
-    if (unknownHeads.length > 0) {
-      for (const have of decoded.have) for (const h of have.lastSync) if (known(h)) heads2.add(h);
-    }
-    return A4.encodeSyncMessage({ ...decoded, heads: [...heads2], changes: [] });
-  }
-  /** Answers a request for a document nobody here has, without the Repo. True if answered. */
-  async #answerUnknown(connection, message) {
-    const { documentId: documentId2 } = message;
-    if (this.#hooks.isInMemory(documentId2) || this.#hooks.relayPeerConnected()) return false;
-    if (await this.#hooks.hasDocument(documentId2)) return false;
-    if (connection.closing) return true;
-    if (this.#hooks.isInMemory(documentId2)) return false;
-    this.#hooks.metrics.inc("relay_unavailable_answers_total");
-    this.#log.debug({ conn: connection.id, documentId: documentId2 }, "unknown document: answered unavailable");
-    this.#dropWaiting(connection, documentId2);
-    if (connection.waiting.size >= MAX_WAITING_PER_CONNECTION) {
-      const oldest = connection.waiting.keys().next().value;
-      if (oldest !== void 0) this.#dropWaiting(connection, oldest);
-    }
-    connection.waiting.set(documentId2, message);
-    this.#hold(connection, "waiting", this.#requestBytes(message));
-    this.#sendTo(connection, { type: "doc-unavailable", senderId: this.peerId, targetId: message.senderId, documentId: documentId2 });
-    return true;
-  }
-  /** Bytes a waiting request is counted for (S12). */
-  #requestBytes(message) {
-    return message.data.byteLength + REQUEST_OVERHEAD_BYTES;
-  }
-  /** More bytes held on `connection`'s behalf; over budget, it is slowed, then closed (S12). */
-  #hold(connection, kind, bytes2) {
-    if (connection.closing || bytes2 <= 0) return;
-    connection.held[kind] += bytes2;
-    this.#heldTotal[kind] += bytes2;
-    this.#judgeBudget(connection);
-  }
-  #release(connection, kind, bytes2) {
-    if (connection.closing || bytes2 <= 0) return;
-    const released = Math.min(bytes2, connection.held[kind]);
-    connection.held[kind] -= released;
-    this.#heldTotal[kind] -= released;
-    if (connection.overBudgetSince !== void 0) this.#judgeBudget(connection);
-  }
-  /**
-   * Over its own budget, or over the relay's while holding more than its share: the
-   * connection is not read until it is back under (TCP pushes back on its sender). At
-   * twice its budget, or still over after OVER_BUDGET_GRACE_MS (#sweep), it is closed
-   * with the reason, and everything held for it is let go.
-   */
-  #judgeBudget(connection, now = Date.now()) {
-    if (connection.closing) return;
-    const { limits, metrics } = this.#hooks;
-    const own = sum(connection.held);
-    const share = limits.maxHeldBytes / Math.max(1, this.#connections.size);
-    const over = own > limits.maxHeldBytesPerConnection || sum(this.#heldTotal) > limits.maxHeldBytes && own > share;
-    if (!over) {
-      if (connection.overBudgetSince !== void 0) {
-        connection.overBudgetSince = void 0;
-        this.#updateReading(connection);
-      }
-      return;
-    }
-    const limit = Math.min(limits.maxHeldBytesPerConnection, Math.max(share, 1));
-    if (own > 2 * limits.maxHeldBytesPerConnection || connection.overBudgetSince !== void 0 && now - connection.overBudgetSince >= OVER_BUDGET_GRACE_MS) {
-      this.#log.warn({ conn: connection.id, peerId: connection.peerId, token: connection.credential.name, held: { ...connection.held }, limit }, "connection closed: the relay holds too much on its behalf");
-      this.#close(connection, CloseCode.OverBudget, `the relay holds too much for this connection (${mebibytes(own)} MiB; limit ${mebibytes(limit)} MiB)`, "over-budget");
-      return;
-    }
-    if (connection.overBudgetSince === void 0) {
-      connection.overBudgetSince = now;
-      metrics.inc("relay_slowed_total");
-      this.#log.info({ conn: connection.id, peerId: connection.peerId, held: { ...connection.held }, limit }, "connection over its byte budget: not read until the relay holds less for it");
-      this.#updateReading(connection);
-    }
-  }
-  /** Reads the socket unless the rate limit (resumeTimer) or the byte budget holds it back. */
-  #updateReading(connection) {
-    if (connection.closing) return;
-    if (connection.resumeTimer !== void 0 || connection.overBudgetSince !== void 0) connection.socket.pause();
-    else connection.socket.resume();
-  }
-  #dropWaiting(connection, documentId2) {
-    const request = connection.waiting.get(documentId2);
-    if (!request) return void 0;
-    connection.waiting.delete(documentId2);
-    this.#release(connection, "waiting", this.#requestBytes(request));
-    return request;
-  }
-  #sendTo(connection, message) {
-    const socket = connection.socket;
-    if (socket.readyState !== socket.OPEN) return;
-    if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
-      this.#close(connection, CloseCode.RateLimited, "not reading fast enough", "slow-consumer");
-      return;
-    }
-    const bytes2 = cbor5.encode(message);
-    const { metrics } = this.#hooks;
-    metrics.inc("relay_messages_sent_total", { type: String(message.type) });
-    metrics.inc("relay_bytes_sent_total", {}, bytes2.byteLength);
-    socket.send(bytes2);
-  }
-  #close(connection, code, reason, label) {
-    if (connection.closing) return;
-    connection.closing = true;
-    this.#hooks.metrics.inc("relay_closed_connections_total", { reason: label });
-    if (label !== "shutdown") {
-      this.#log.info({ conn: connection.id, peerId: connection.peerId, token: connection.credential.name, code, reason }, "closing connection");
-    }
-    const socket = connection.socket;
-    socket.close(code, reason.slice(0, MAX_REASON));
-    setTimeout(() => socket.terminate(), 2e3).unref?.();
-    this.#forget(connection);
-  }
-  /** Drops a connection from every table; tells the Repo its peer is gone. */
-  #forget(connection) {
-    clearTimeout(connection.joinTimer);
-    clearTimeout(connection.resumeTimer);
-    connection.closing = true;
-    if (!this.#connections.delete(connection)) return;
-    for (const kind of Object.keys(connection.held)) {
-      this.#heldTotal[kind] -= connection.held[kind];
-      connection.held[kind] = 0;
-    }
-    connection.waiting.clear();
-    connection.rounds.length = 0;
-    for (const sender of connection.senders) if (this.#senderOwners.get(sender) === connection) this.#senderOwners.delete(sender);
-    const peerId2 = connection.peerId;
-    if (peerId2 !== void 0 && this.#byPeer.get(peerId2) === connection) {
-      this.#byPeer.delete(peerId2);
-      this.emit("peer-disconnected", { peerId: peerId2 });
-      this.#log.info({ conn: connection.id, peerId: peerId2 }, "peer left");
-    }
-  }
-  /**
-   * `holder` has the peer ID `newcomer` joins with, under the same credential: closes
-   * `holder` if it does not answer a ping within PROBE_MS (at once if a ping has already
-   * gone unanswered that long).
-   */
-  async #takeOver(holder, newcomer) {
-    const peerId2 = holder.peerId;
-    if (holder.closing || this.#takingOver.has(peerId2)) return;
-    this.#takingOver.add(peerId2);
-    try {
-      if (!await this.#answers(holder) && !holder.closing && !newcomer.closing) {
-        this.#log.info({ conn: holder.id, peerId: peerId2, by: newcomer.id }, "connection did not answer while its peer ID rejoined: replaced by the new connection");
-        this.#close(holder, CloseCode.GoingAway, "did not answer", "unresponsive");
-      }
-    } finally {
-      this.#takingOver.delete(peerId2);
-    }
-  }
-  /** Whether `connection` answers (any frame) a ping within PROBE_MS of it. */
-  #answers(connection) {
-    const { liveness, socket } = connection;
-    if (liveness.unansweredMs() >= PROBE_MS) return Promise.resolve(false);
-    if (liveness.unansweredMs() === 0) {
-      liveness.pinged();
-      try {
-        socket.ping();
-      } catch {
-      }
-    }
-    return new Promise((resolve) => {
-      const done = (answered) => {
-        clearTimeout(timer);
-        socket.off("pong", onFrame);
-        socket.off("message", onFrame);
-        socket.off("close", onClose);
-        resolve(answered);
-      };
-      const onFrame = () => done(true);
-      const onClose = () => done(false);
-      const timer = setTimeout(() => setImmediate(() => done(liveness.unansweredMs() === 0)), Math.max(0, PROBE_MS - liveness.unansweredMs()));
-      socket.on("pong", onFrame);
-      socket.on("message", onFrame);
-      socket.on("close", onClose);
-    });
-  }
-  /** Pings quiet connections; drops those silent for too long. */
-  #sweep() {
-    const now = Date.now();
-    const { idleTimeoutMs } = this.#hooks.limits;
-    for (const connection of [...this.#connections]) {
-      if (connection.overBudgetSince !== void 0) {
-        this.#judgeBudget(connection, now);
-        if (connection.closing) continue;
-      }
-      if (connection.peerId !== void 0 && connection.credential.access !== "relay" && now - connection.lastMessageAt > idleTimeoutMs) {
-        this.#close(connection, CloseCode.Idle, "idle: no message for too long", "idle");
-        continue;
-      }
-      const verdict = connection.liveness.check(now);
-      if (verdict === "dead") {
-        this.#hooks.metrics.inc("relay_closed_connections_total", { reason: "keepalive" });
-        this.#log.info({ conn: connection.id, peerId: connection.peerId, silentMs: connection.liveness.silentMs(now) }, "connection silent for too long: dropped");
-        connection.socket.terminate();
-        this.#forget(connection);
-      } else if (verdict === "ping") {
-        connection.liveness.pinged(now);
-        connection.socket.ping();
-      }
-    }
-  }
-};
 function reasonLabel(code) {
   switch (code) {
     case CloseCode.UnsupportedProtocolVersion:
@@ -3968,401 +3523,813 @@ function sum(held2) {
 function mebibytes(bytes2) {
   return (bytes2 / (1024 * 1024)).toFixed(1);
 }
-
-// sync-server/RelayStorage.ts
-var KNOWN_CACHE = 1e4;
-var EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-var GUARD_MS = 5e3;
-var RelayStorage = class extends TrackedStorage {
-  #backend;
-  #known = /* @__PURE__ */ new Set();
-  /** Documents whose compaction into an empty snapshot was refused, until when. */
-  #guarded = /* @__PURE__ */ new Map();
-  /** Called when an empty snapshot over a document with data was refused (a bug upstream). */
-  onRefused;
-  /** Called with a document ID when its first snapshot or incremental chunk is saved. */
-  onDocumentStored;
-  /** `inner` saves to `backend` (through the retrying layer); `backend` answers what is stored. */
-  constructor(inner, backend) {
-    super(inner);
-    this.#backend = backend;
-  }
-  save(key, data2) {
-    const [documentId2, kind] = key;
-    if (documentId2 !== void 0 && kind === "snapshot" && key[2] === EMPTY_SNAPSHOT) {
-      return this.track(
-        (async () => {
-          if (await this.hasDocument(documentId2)) {
-            this.#guarded.set(documentId2, Date.now() + GUARD_MS);
-            this.onRefused?.(documentId2);
+var MAX_WAITING_PER_CONNECTION, LIVENESS2, LIVENESS_SWEEP_MS, PROBE_MS, MAX_BUFFERED_BYTES, MAX_REASON, OVER_BUDGET_GRACE_MS, REQUEST_OVERHEAD_BYTES, MAX_SENDERS_PER_CONNECTION, MAX_HEARD_PER_CONNECTION, MAX_ROUNDS_PER_CONNECTION, MAX_UNSAVED_TRIES, RelayServerAdapter;
+var init_RelayServerAdapter = __esm({
+  "sync-server/RelayServerAdapter.ts"() {
+    init_protocol();
+    init_changeBroadcast();
+    init_liveness();
+    MAX_WAITING_PER_CONNECTION = 1024;
+    LIVENESS2 = { pingAfterMs: 2e3, deadAfterMs: 15e3 };
+    LIVENESS_SWEEP_MS = 1e3;
+    PROBE_MS = 1500;
+    MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+    MAX_REASON = 120;
+    OVER_BUDGET_GRACE_MS = 5e3;
+    REQUEST_OVERHEAD_BYTES = 256;
+    MAX_SENDERS_PER_CONNECTION = 32;
+    MAX_HEARD_PER_CONNECTION = 1024;
+    MAX_ROUNDS_PER_CONNECTION = 256;
+    MAX_UNSAVED_TRIES = 20;
+    RelayServerAdapter = class extends NetworkAdapter3 {
+      #wss;
+      #hooks;
+      #log;
+      #connections = /* @__PURE__ */ new Set();
+      #byPeer = /* @__PURE__ */ new Map();
+      /**
+       * Which connection each ephemeral sender (a window, a host) speaks through: the first
+       * one it came by, for as long as that connection lives (S13). Its messages are not sent
+       * back there (what ephemeralOrigins.ts does for the clients). Bounded by connections
+       * times MAX_SENDERS_PER_CONNECTION.
+       */
+      #senderOwners = /* @__PURE__ */ new Map();
+      /** Sync messages waiting for their document to be on disk (#sendWhenStored). */
+      #held = /* @__PURE__ */ new Map();
+      /** Peer IDs a new connection is taking over (#takeOver), so only one waits for each. */
+      #takingOver = /* @__PURE__ */ new Set();
+      #nextId = 1;
+      /** Bytes held on behalf of every connection, by kind (S12). */
+      #heldTotal = { queued: 0, waiting: 0, unsaved: 0 };
+      #keepalive;
+      #connected;
+      /** Resolves once the Repo has attached this adapter (called `connect`). */
+      attached = new Promise((resolve) => this.#connected = resolve);
+      constructor(hooks) {
+        super();
+        this.#hooks = hooks;
+        this.#log = hooks.logger;
+        this.#wss = new WebSocketServer({ noServer: true, maxPayload: hooks.limits.maxFrameBytes, perMessageDeflate: false, clientTracking: false });
+      }
+      isReady() {
+        return true;
+      }
+      whenReady() {
+        return Promise.resolve();
+      }
+      connect(peerId2, peerMetadata2) {
+        this.peerId = peerId2;
+        this.peerMetadata = peerMetadata2 ?? {};
+        this.#keepalive = setInterval(() => setImmediate(() => this.#sweep()), LIVENESS_SWEEP_MS);
+        this.#keepalive.unref?.();
+        this.#connected();
+      }
+      /** Live connections (joined or not). */
+      get connectionCount() {
+        return this.#connections.size;
+      }
+      /** Live connections authenticated with the token of hash `hash` ("" for anonymous). */
+      connectionsOf(hash) {
+        let count = 0;
+        for (const connection of this.#connections) if (connection.credential.hash === hash) count++;
+        return count;
+      }
+      /** Bytes held on behalf of every connection, by kind (for /metrics). */
+      heldBytes() {
+        return { ...this.#heldTotal };
+      }
+      /** Whether `peerId` joined through a relay-access credential. */
+      isRelayPeer(peerId2) {
+        return this.#byPeer.get(peerId2)?.credential.access === "relay";
+      }
+      /** Takes over an authenticated upgrade request, from the client at `remoteAddress` (clientAddress). */
+      handleUpgrade(request, socket, head, credential, remoteAddress) {
+        this.#wss.handleUpgrade(request, socket, head, (ws) => this.#accept(ws, credential, remoteAddress));
+      }
+      send(message) {
+        const connection = this.#byPeer.get(message.targetId);
+        if (!connection || connection.closing) return;
+        if (message.type === "ephemeral" && this.#senderOwners.get(message.senderId) === connection) return;
+        if (message.type === "ephemeral" && !connection.heard.has(message.senderId)) {
+          if (connection.heard.size >= MAX_HEARD_PER_CONNECTION) connection.heard.delete(connection.heard.values().next().value);
+          connection.heard.add(message.senderId);
+        }
+        if (message.documentId) this.#hooks.touch(message.documentId);
+        if (message.type === "sync" && message.documentId) this.#sendWhenStored(connection, { ...message, documentId: message.documentId });
+        else this.#sendTo(connection, message);
+      }
+      /**
+       * A sync message tells its reader which heads the relay has, and the desktop shows
+       * "all changes on <relay>" once those are its own: so it leaves only once the relay's
+       * copy is on disk at least as far (otherwise a SIGKILL within the save debounce loses
+       * changes a writer was told are safe). Per document, one write at a time covers every
+       * message made before it began; messages made meanwhile wait for the next. Latency
+       * does not suffer: keystrokes reach other writers by the broadcast fast path
+       * (src/shared/sync/changeBroadcast.ts), which needs no storage.
+       */
+      #sendWhenStored(connection, message) {
+        this.#enqueue(message.documentId, { connection, message, madeAt: performance.now() });
+      }
+      /** Adds to what waits for the document's next store, and starts that store if none is under way. */
+      #enqueue(documentId2, entry) {
+        let held2 = this.#held.get(documentId2);
+        if (!held2) this.#held.set(documentId2, held2 = { waiting: [], writing: false });
+        held2.waiting.push(entry);
+        if (!held2.writing) void this.#storeAndSend(documentId2, held2);
+      }
+      async #storeAndSend(documentId2, held2) {
+        held2.writing = true;
+        await new Promise((resolve) => setImmediate(resolve));
+        let failures = 0;
+        while (held2.waiting.length > 0) {
+          const batch = held2.waiting.splice(0);
+          const heads2 = batch.map((entry) => entry.message ? claimedHeads(entry.message) : entry.heads);
+          let known;
+          let asked;
+          try {
+            const claimed = heads2.flat();
+            asked = performance.now();
+            known = claimed.length === 0 ? /* @__PURE__ */ new Set() : new Set(await this.#hooks.knownHeads(documentId2, [...new Set(claimed)]));
+            await this.#hooks.store(documentId2);
+            failures = 0;
+          } catch (error) {
+            held2.waiting.unshift(...batch);
+            failures++;
+            this.#log.error({ documentId: documentId2, err: error, failures }, "cannot store a document; its sync messages wait");
+            await new Promise((resolve) => setTimeout(resolve, Math.min(3e4, 250 * 2 ** Math.min(failures, 7))));
+            continue;
+          }
+          let dropped = 0;
+          const later = [];
+          for (const [i, entry] of batch.entries()) {
+            const { connection, message } = entry;
+            if (!message) {
+              if (entry.heads.every((h) => known.has(h))) {
+                this.#release(connection, "unsaved", entry.unsaved);
+                entry.round.heldSince ??= asked;
+              } else if (!connection.closing && ++entry.tries < MAX_UNSAVED_TRIES) later.push(entry);
+            } else if (!heads2[i].every((h) => known.has(h))) dropped++;
+            else if (!connection.closing) {
+              this.#sendTo(connection, message);
+              if (message.type === "sync") this.#confirmRounds(connection, documentId2, heads2[i], entry.madeAt);
+            }
+          }
+          if (later.length > 0) {
+            const retry = setTimeout(() => {
+              for (const entry of later) if (!entry.connection.closing) this.#enqueue(documentId2, entry);
+            }, Math.min(2e3, 50 * 2 ** Math.min(later[0].tries, 6)));
+            retry.unref?.();
+          }
+          if (dropped > 0) {
+            this.#log.warn({ documentId: documentId2, dropped }, "sync replies claimed changes the stored copy lacks (a document worker died before saving them): not sent; sync starts over");
+            this.#hooks.metrics.inc("relay_sync_messages_dropped_total", {}, dropped);
+          }
+        }
+        held2.writing = false;
+        this.#held.delete(documentId2);
+      }
+      /**
+       * A sync message claiming `claimed` heads, made at `madeAt`, has just left for
+       * `connection`: the rounds of that document it confirms end (relay_sync_round_seconds).
+       * It confirms a round if it claims every head the changes came with (the writer's app
+       * then sees its heads on the relay), or if it was made once a copy holding them was
+       * being stored (the relay's heads have moved past them: its copy only grows). Either
+       * way it leaves only after that copy is on disk (#storeAndSend).
+       */
+      #confirmRounds(connection, documentId2, claimed, madeAt) {
+        const { rounds } = connection;
+        if (rounds.length === 0) return;
+        const claimedSet = new Set(claimed);
+        const now = performance.now();
+        for (let i = 0; i < rounds.length; ) {
+          const round = rounds[i];
+          const confirmed = round.documentId === documentId2 && (round.heads.every((h) => claimedSet.has(h)) || round.heldSince !== void 0 && madeAt >= round.heldSince);
+          if (!confirmed) {
+            i++;
+            continue;
+          }
+          this.#hooks.metrics.observe("relay_sync_round_seconds", (now - round.arrivedAt) / 1e3);
+          rounds.splice(i, 1);
+        }
+      }
+      /**
+       * A notice for every writer connected now and later, on connections that stay open
+       * (the relay cannot save: "cannot save right now; your changes are kept here"), or
+       * null once it no longer applies (each client is told it is cleared).
+       */
+      setNotice(text2) {
+        if (text2 === this.#notice) return;
+        const previous = this.#notice;
+        this.#notice = text2;
+        for (const connection of this.#connections) {
+          if (connection.peerId === void 0 || connection.closing) continue;
+          if (previous !== null) this.#sendNotice(connection, connection.peerId, previous, true);
+          if (text2 !== null) this.#sendNotice(connection, connection.peerId, text2);
+        }
+      }
+      #notice = null;
+      #sendNotice(connection, peerId2, message, cleared) {
+        this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId2, message, ...cleared ? { cleared } : {} });
+      }
+      /**
+       * Closes the connections that sync any of `documentIds` (with "service restart"): the
+       * copy their sync state describes is gone (a document worker died), and a peer
+       * reconnects at once and starts its sync over from the relay's disk.
+       */
+      restartSync(documentIds) {
+        const gone = new Set(documentIds);
+        let closed = 0;
+        for (const connection of [...this.#connections]) {
+          if (![...connection.documents].some((d) => gone.has(d))) continue;
+          this.#close(connection, CloseCode.ServiceRestart, "a document worker restarted: reconnect to sync again", "worker-restart");
+          closed++;
+        }
+        return closed;
+      }
+      /** Closes every connection whose credential `stillValid` rejects (revoked tokens). */
+      closeWhere(stillValid, code, reason) {
+        let closed = 0;
+        for (const connection of this.#connections) {
+          if (!stillValid(connection.credential)) {
+            this.#close(connection, code, reason, "revoked");
+            closed++;
+          }
+        }
+        return closed;
+      }
+      /** A document's first data reached the disk: replay the requests we answered unavailable. */
+      documentStored(documentId2) {
+        for (const connection of this.#connections) {
+          if (connection.closing) continue;
+          const request = this.#dropWaiting(connection, documentId2);
+          if (!request) continue;
+          this.#log.debug({ conn: connection.id, documentId: documentId2 }, "document arrived: replaying a request answered unavailable");
+          this.emit("message", request);
+        }
+      }
+      disconnect() {
+        clearInterval(this.#keepalive);
+        for (const connection of [...this.#connections]) this.#close(connection, CloseCode.GoingAway, "relay shutting down", "shutdown");
+      }
+      #accept(socket, credential, remoteAddress) {
+        const { limits, metrics } = this.#hooks;
+        const connection = {
+          id: this.#nextId++,
+          socket,
+          credential,
+          remoteAddress,
+          peerId: void 0,
+          binding: new PeerBinding(this.peerId),
+          joinTimer: void 0,
+          tokens: limits.messageBurst,
+          refilledAt: Date.now(),
+          resumeTimer: void 0,
+          liveness: new Liveness(LIVENESS2),
+          documents: /* @__PURE__ */ new Set(),
+          waiting: /* @__PURE__ */ new Map(),
+          refusedReported: /* @__PURE__ */ new Set(),
+          senders: /* @__PURE__ */ new Set(),
+          heard: /* @__PURE__ */ new Set(),
+          queue: Promise.resolve(),
+          held: { queued: 0, waiting: 0, unsaved: 0 },
+          overBudgetSince: void 0,
+          lastMessageAt: Date.now(),
+          rounds: [],
+          closing: false
+        };
+        this.#connections.add(connection);
+        metrics.inc("relay_connections_total");
+        connection.joinTimer = setTimeout(() => this.#close(connection, CloseCode.JoinTimeout, "no join in time", "join-timeout"), limits.joinTimeoutMs);
+        socket.on("pong", () => connection.liveness.heard());
+        socket.on("ping", () => connection.liveness.heard());
+        socket.on("message", (data2, isBinary) => this.#onFrame(connection, data2, isBinary));
+        socket.on("error", (error) => {
+          this.#log.info({ conn: connection.id, err: error.message }, "connection error");
+          if (/payload/i.test(error.message)) metrics.inc("relay_closed_connections_total", { reason: "frame-too-large" });
+        });
+        socket.on("close", () => this.#forget(connection));
+        this.#log.debug({ conn: connection.id, token: credential.name, access: credential.access, remoteAddress }, "connection open");
+      }
+      #onFrame(connection, data2, isBinary) {
+        if (connection.closing) return;
+        const arrivedAt = performance.now();
+        connection.liveness.heard();
+        const { metrics } = this.#hooks;
+        metrics.inc("relay_bytes_received_total", {}, data2.byteLength);
+        if (!this.#admit(connection)) return;
+        if (!isBinary) {
+          this.#close(connection, CloseCode.InvalidMessage, "text frames are not part of the protocol", "invalid-message");
+          return;
+        }
+        connection.lastMessageAt = Date.now();
+        const parsed = parseMessage(new Uint8Array(data2.buffer, data2.byteOffset, data2.byteLength));
+        this.#hold(connection, "queued", data2.byteLength);
+        if (connection.closing) return;
+        connection.queue = connection.queue.then(() => this.#handle(connection, parsed, arrivedAt)).catch((error) => {
+          this.#log.error({ conn: connection.id, err: error }, "message handling failed");
+          this.#close(connection, CloseCode.InvalidMessage, "message could not be handled", "internal");
+        }).finally(() => this.#release(connection, "queued", data2.byteLength));
+      }
+      /** Token bucket: false if the connection was closed for flooding. */
+      #admit(connection) {
+        const { limits, metrics } = this.#hooks;
+        const now = Date.now();
+        connection.tokens = Math.min(limits.messageBurst, connection.tokens + (now - connection.refilledAt) / 1e3 * limits.messagesPerSecond);
+        connection.refilledAt = now;
+        connection.tokens -= 1;
+        if (connection.tokens >= 0) return true;
+        if (connection.tokens < -limits.messageBurst) {
+          this.#close(connection, CloseCode.RateLimited, "message rate limit exceeded", "rate-limited");
+          return false;
+        }
+        if (!connection.resumeTimer) {
+          metrics.inc("relay_throttled_total");
+          connection.socket.pause();
+          const wait = Math.ceil((1 - connection.tokens) / limits.messagesPerSecond * 1e3);
+          connection.resumeTimer = setTimeout(() => {
+            connection.resumeTimer = void 0;
+            this.#updateReading(connection);
+          }, wait);
+        }
+        return true;
+      }
+      async #handle(connection, parsed, arrivedAt) {
+        if (connection.closing) return;
+        const { metrics } = this.#hooks;
+        if (parsed instanceof ProtocolError) {
+          if (parsed instanceof UnsupportedProtocolVersionError && parsed.senderId) {
+            this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: parsed.senderId, message: "unsupported protocol version" });
+          }
+          this.#close(connection, parsed.closeCode, parsed.message, reasonLabel(parsed.closeCode));
+          return;
+        }
+        metrics.inc("relay_messages_received_total", { type: parsed.type });
+        if (parsed.type === "join") {
+          const peerId2 = parsed.senderId;
+          const refused = connection.binding.joinRefusal(peerId2);
+          if (refused && refused.code !== CloseCode.PeerIdInUse) {
+            this.#close(connection, refused.code, refused.reason, refused.label);
             return;
           }
-          await this.inner.save(key, data2);
-        })()
-      );
-    }
-    if (documentId2 !== void 0 && kind === "sync-state") {
-      return this.track(
-        (async () => {
-          if (await this.hasDocument(documentId2)) await this.inner.save(key, data2);
-        })()
-      );
-    }
-    if (documentId2 !== void 0 && (kind === "snapshot" || kind === "incremental") && !this.#known.has(documentId2)) {
-      return this.track(
-        (async () => {
-          const existed = await this.hasDocument(documentId2);
-          await this.inner.save(key, data2);
-          this.#remember(documentId2);
-          if (!existed) this.onDocumentStored?.(documentId2);
-        })()
-      );
-    }
-    return this.track(this.inner.save(key, data2));
-  }
-  remove(key) {
-    const documentId2 = key[0];
-    const until = documentId2 === void 0 ? void 0 : this.#guarded.get(documentId2);
-    if (until !== void 0) {
-      if (Date.now() < until) return Promise.resolve();
-      this.#guarded.delete(documentId2);
-    }
-    return this.track(this.inner.remove(key));
-  }
-  async removeRange(_keyPrefix) {
-  }
-  /**
-   * Whether any snapshot or incremental chunk of `documentId` is stored (the back end
-   * answers without loading the chunks); the ID must be validated beforehand.
-   */
-  async hasDocument(documentId2) {
-    if (this.#known.has(documentId2)) return true;
-    if (!await this.#backend.hasDocument(documentId2)) return false;
-    this.#remember(documentId2);
-    return true;
-  }
-  /**
-   * Bytes of `documentId`'s snapshot and incremental chunks (0 if it has none): how long
-   * it will take to load (the relay's document workers go by it).
-   */
-  sizeOnDisk(documentId2) {
-    return this.#backend.sizeOnDisk(documentId2);
-  }
-  /** Every document ID with data stored (for a full sweep to a new relay peer). */
-  documentIds() {
-    return this.#backend.documentIds();
-  }
-  #remember(documentId2) {
-    if (this.#known.size >= KNOWN_CACHE) this.#known.clear();
-    this.#known.add(documentId2);
-  }
-};
-
-// sync-server/PostgresTokens.ts
-init_postgresCommon();
-
-// sync-server/tokens.ts
-import { createHash, randomBytes as randomBytes4, timingSafeEqual } from "node:crypto";
-import fs7 from "node:fs/promises";
-import path5 from "node:path";
-function isExpired(record, now = Date.now()) {
-  return record.expiresAt !== void 0 && Date.parse(record.expiresAt) <= now;
-}
-function parseExpiry(text2, now = /* @__PURE__ */ new Date()) {
-  const trimmed = text2.trim();
-  const relative = /^(\d{1,5})\s*([hdw])$/i.exec(trimmed);
-  let when;
-  if (relative) {
-    const hours = { h: 1, d: 24, w: 24 * 7 }[relative[2].toLowerCase()];
-    when = new Date(now.getTime() + Number(relative[1]) * hours * 36e5);
-  } else if (/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
-    when = new Date(trimmed.length === 10 ? `${trimmed}T00:00:00Z` : trimmed);
-    const [year, month, day] = trimmed.slice(0, 10).split("-").map(Number);
-    const calendar = new Date(Date.UTC(year, month - 1, day));
-    if (calendar.getUTCMonth() !== month - 1 || calendar.getUTCDate() !== day) throw new TokenNameError(`--expires: there is no such day: ${JSON.stringify(text2)}`);
-  } else {
-    throw new TokenNameError(`--expires takes a duration (90d, 12h, 2w) or a date (2027-03-31): ${JSON.stringify(text2)}`);
-  }
-  if (Number.isNaN(when.getTime())) throw new TokenNameError(`--expires: not a date: ${JSON.stringify(text2)}`);
-  if (when.getTime() <= now.getTime()) throw new TokenNameError(`--expires: ${when.toISOString()} has already passed`);
-  return when;
-}
-function checkName(name) {
-  if (!NAME.test(name)) throw new TokenNameError(`A token name is 1-64 letters, digits, "_", ".", "@" or "-": ${JSON.stringify(name)}`);
-}
-var TOKENS_FILE = "tokens.json";
-var USED_FILE = "tokens-used.json";
-var NAME = /^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$/;
-var TokenNameError = class extends Error {
-  name = "TokenNameError";
-};
-var TOKEN_BYTES = 32;
-var TOKEN = /^[A-Za-z0-9_-]{20,200}$/;
-function generateToken() {
-  return randomBytes4(TOKEN_BYTES).toString("base64url");
-}
-function hashToken(token) {
-  return createHash("sha256").update(token, "utf8").digest("hex");
-}
-function isWellFormedToken(token) {
-  return TOKEN.test(token);
-}
-function hashesEqual(a, b) {
-  const x = Buffer.from(a, "hex");
-  const y = Buffer.from(b, "hex");
-  return x.length === y.length && x.length > 0 && timingSafeEqual(x, y);
-}
-var TokenStore = class {
-  file;
-  #usedFile;
-  constructor(dataDir) {
-    this.file = path5.join(path5.resolve(dataDir), TOKENS_FILE);
-    this.#usedFile = path5.join(path5.resolve(dataDir), USED_FILE);
-  }
-  get description() {
-    return this.file;
-  }
-  /** The tokens on disk; an empty list if the file does not exist yet. */
-  async list() {
-    let text2;
-    try {
-      text2 = await fs7.readFile(this.file, "utf8");
-    } catch (error) {
-      if (error.code === "ENOENT") return [];
-      throw error;
-    }
-    const parsed = JSON.parse(text2);
-    if (parsed.version !== 1 && parsed.version !== 2 || !Array.isArray(parsed.tokens)) throw new Error(`${this.file} is not a token file of this relay`);
-    return parsed.tokens.filter(isTokenRecord);
-  }
-  /** Creates a token named `name` and returns it: the only time it is ever seen. */
-  async add(name, access, expiresAt) {
-    checkName(name);
-    return this.#locked(async () => {
-      const tokens = await this.list();
-      if (tokens.some((t) => t.name === name)) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
-      const token = generateToken();
-      tokens.push({ name, hash: hashToken(token), access, createdAt: (/* @__PURE__ */ new Date()).toISOString(), ...expiresAt ? { expiresAt: expiresAt.toISOString() } : {} });
-      await this.#write(tokens);
-      return token;
-    });
-  }
-  /** Removes the token named `name`; false if there was none. */
-  async revoke(name) {
-    return this.#locked(async () => {
-      const tokens = await this.list();
-      const kept = tokens.filter((t) => t.name !== name);
-      if (kept.length === tokens.length) return false;
-      await this.#write(kept);
-      return true;
-    });
-  }
-  async stamp() {
-    try {
-      const stat = await fs7.stat(this.file);
-      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
-    } catch {
-      return "missing";
-    }
-  }
-  async lastUsed() {
-    const byHash = await this.#usedByHash();
-    return Object.fromEntries((await this.list()).flatMap((r) => byHash[r.hash] ? [[r.name, byHash[r.hash]]] : []));
-  }
-  /**
-   * `tokens-used.json`: `{ version: 1, byHash: { <token hash>: <ISO time> } }`, written by
-   * the running relay alone (never the token commands, which only read it). Keyed by hash,
-   * like tokens.json, so that a name revoked and reused starts again at "never".
-   */
-  async recordUse(used) {
-    if (used.size === 0) return;
-    const merged = await this.#usedByHash();
-    for (const [hash, at] of used) if (!merged[hash] || merged[hash] < at) merged[hash] = at;
-    const current = new Set((await this.list()).map((r) => r.hash));
-    const kept = Object.fromEntries(Object.entries(merged).filter(([hash]) => current.has(hash)));
-    await writeFileAtomic(this.#usedFile, JSON.stringify({ version: 1, byHash: kept }, null, 2) + "\n");
-  }
-  async #usedByHash() {
-    try {
-      const parsed = JSON.parse(await fs7.readFile(this.#usedFile, "utf8"));
-      if (parsed.version !== 1 || typeof parsed.byHash !== "object" || parsed.byHash === null) return {};
-      return Object.fromEntries(Object.entries(parsed.byHash).filter((e) => typeof e[1] === "string"));
-    } catch {
-      return {};
-    }
-  }
-  /**
-   * Runs a read-modify-write of the file with `tokens.json.lock` held, so that two
-   * `token add` run at once (a script, two operators) do not lose one of the tokens.
-   * A lock older than 30 s is a CLI that died holding it, and is broken.
-   */
-  async #locked(task) {
-    const lock = `${this.file}.lock`;
-    await fs7.mkdir(path5.dirname(this.file), { recursive: true, mode: 448 });
-    const deadline = Date.now() + 1e4;
-    for (; ; ) {
-      try {
-        await (await fs7.open(lock, "wx", 384)).close();
-        break;
-      } catch (error) {
-        if (error.code !== "EEXIST") throw error;
-        const age = await fs7.stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
-        if (age > 3e4) await fs7.rm(lock, { force: true });
-        else if (Date.now() > deadline) throw new Error(`${lock} is held by another token command; remove it if none is running`);
-        else await new Promise((resolve) => setTimeout(resolve, 25));
+          if (peerId2.startsWith("relay-") && connection.credential.access !== "relay") {
+            this.#log.warn({ conn: connection.id, peerId: peerId2, token: connection.credential.name }, "join refused: a relay's peer ID from a token that is not a relay's");
+            this.#close(connection, CloseCode.InvalidId, "peer IDs starting with relay- are for relay tokens", "relay-peer-id");
+            return;
+          }
+          const holder = this.#byPeer.get(peerId2);
+          if (holder && holder.credential.hash === connection.credential.hash) {
+            await this.#takeOver(holder, connection);
+            if (connection.closing) return;
+          }
+          if (this.#byPeer.has(peerId2) || peerId2 === this.peerId || this.#hooks.isPeerIdTaken(peerId2)) {
+            this.#log.warn({ conn: connection.id, peerId: peerId2, token: connection.credential.name }, "join refused: peer ID in use");
+            this.#sendTo(connection, { type: "error", senderId: this.peerId, targetId: peerId2, message: "peer ID in use by another connection" });
+            this.#close(connection, CloseCode.PeerIdInUse, "peer ID in use by another connection", "peer-id-in-use");
+            return;
+          }
+          clearTimeout(connection.joinTimer);
+          connection.joinTimer = void 0;
+          connection.peerId = peerId2;
+          connection.binding.bind(peerId2);
+          this.#byPeer.set(peerId2, connection);
+          const peerMetadata2 = {};
+          if (parsed.peerMetadata.storageId !== void 0) peerMetadata2.storageId = parsed.peerMetadata.storageId;
+          if (parsed.peerMetadata.isEphemeral !== void 0) peerMetadata2.isEphemeral = parsed.peerMetadata.isEphemeral;
+          this.#log.info({ conn: connection.id, peerId: peerId2, token: connection.credential.name, access: connection.credential.access }, "peer joined");
+          this.#sendTo(connection, {
+            type: "peer",
+            senderId: this.peerId,
+            peerMetadata: this.peerMetadata,
+            selectedProtocolVersion: PROTOCOL_VERSION,
+            targetId: peerId2
+          });
+          if (this.#notice !== null) this.#sendNotice(connection, peerId2, this.#notice);
+          this.emit("peer-candidate", { peerId: peerId2, peerMetadata: peerMetadata2 });
+          return;
+        }
+        if (connection.peerId === void 0) {
+          this.#close(connection, CloseCode.UnexpectedJoin, "the first message must be a join", "unexpected-join");
+          return;
+        }
+        if (parsed.type === "error") {
+          this.#log.info({ conn: connection.id, peerId: connection.peerId, message: parsed.message }, "peer reported an error");
+          return;
+        }
+        if (parsed.type === "peer") {
+          this.#close(connection, CloseCode.InvalidMessage, "clients do not send peer messages", "invalid-message");
+          return;
+        }
+        await this.#handleRepoMessage(connection, parsed, arrivedAt);
       }
-    }
-    try {
-      return await task();
-    } finally {
-      await fs7.rm(lock, { force: true });
-    }
+      async #handleRepoMessage(connection, message, arrivedAt) {
+        const { limits } = this.#hooks;
+        const checked = connection.binding.check(message);
+        if ("refusal" in checked) {
+          this.#close(connection, checked.refusal.code, checked.refusal.reason, checked.refusal.label);
+          return;
+        }
+        if ("documentId" in message) {
+          const documentId2 = message.documentId;
+          if (!connection.documents.has(documentId2)) {
+            if (connection.documents.size >= limits.maxDocumentsPerConnection) {
+              this.#close(connection, CloseCode.TooManyDocuments, "too many documents on one connection", "too-many-documents");
+              return;
+            }
+            connection.documents.add(documentId2);
+          }
+          this.#hooks.touch(documentId2);
+        }
+        if (message.type === "sync" || message.type === "request") {
+          const decoded = checked.decoded;
+          if (connection.credential.access === "read-only") {
+            const data2 = await this.#readOnly(connection, message.documentId, decoded);
+            if (connection.closing) return;
+            if (data2) message = { ...message, data: data2 };
+          }
+          if (message.type === "request" && await this.#answerUnknown(connection, message)) return;
+          this.emit("message", message);
+          if (decoded.changes.length > 0 && connection.credential.access !== "read-only") {
+            this.#hooks.publishChanges?.(message.documentId, decoded.changes);
+            this.#hold(connection, "unsaved", message.data.byteLength);
+            const round = { documentId: message.documentId, heads: decoded.heads, arrivedAt };
+            if (connection.rounds.push(round) > MAX_ROUNDS_PER_CONNECTION) connection.rounds.shift();
+            this.#enqueue(message.documentId, { connection, unsaved: message.data.byteLength, heads: decoded.heads, tries: 0, round });
+          }
+          return;
+        }
+        if (message.type === "ephemeral" && connection.credential.access === "read-only" && carriesChange(message.data)) {
+          this.#hooks.metrics.inc("relay_refused_changes_total");
+          return;
+        }
+        if (message.type === "ephemeral" && !this.#bindSender(connection, message.senderId)) return;
+        this.emit("message", message);
+        if (message.type === "ephemeral" && message.documentId) this.#hooks.publishEphemeral?.(message);
+      }
+      /**
+       * In a relay cluster: an ephemeral message another relay accepted from one of its
+       * writers, for this relay's writers of the document (the Repo passes it on to the peers
+       * syncing the document, as for a local writer's). Checked there; the caller checks
+       * that the document is in memory here, so that nothing is loaded for it.
+       */
+      deliverFromCluster(message) {
+        this.emit("message", message);
+      }
+      /**
+       * Whether `connection` may send ephemeral messages (presence, broadcast keystrokes) as
+       * `sender` (S13). Messages are forwarded with their author as sender (a host passes its
+       * windows' on), so the sender cannot simply be the connection's peer ID: instead each
+       * sender is bound to the first connection it speaks through, and no other may use it
+       * while that one lives, nor the peer ID another connection joined with, nor the
+       * relay's. Without this any token holder could show a cursor as someone else, or send
+       * a huge count in their name that makes receivers drop that writer's messages. A
+       * client connection binds at most MAX_SENDERS_PER_CONNECTION senders (a host has a few
+       * windows); a relay peer forwards its whole team's.
+       */
+      #bindSender(connection, sender) {
+        const owner = this.#senderOwners.get(sender);
+        if (owner === connection) return true;
+        const refuse = (reason) => {
+          this.#hooks.metrics.inc("relay_ephemeral_refused_total", { reason });
+          return false;
+        };
+        if (connection.heard.has(sender)) return refuse("echo");
+        const joined = this.#byPeer.get(sender);
+        if (owner !== void 0 || joined !== void 0 && joined !== connection || sender === this.peerId) return refuse("sender-of-another");
+        if (connection.credential.access !== "relay" && connection.senders.size >= MAX_SENDERS_PER_CONNECTION) return refuse("too-many-senders");
+        connection.senders.add(sender);
+        this.#senderOwners.set(sender, connection);
+        return true;
+      }
+      /**
+       * Read-only: the message goes on without its changes, and without the heads the relay
+       * does not have (the reader's own changes), so the relay never asks for them. Asking
+       * would loop: Automerge resends changes the other side says it needs, the relay would
+       * drop them again, and need them again. The relay still learns what the reader has
+       * and needs of the relay's changes, so the reader keeps following the document. The
+       * client is told once per document with an `error` message; its connection stays
+       * open. Returns the new sync data, or undefined to pass the message on as it is.
+       */
+      async #readOnly(connection, documentId2, decoded) {
+        const asked = new Set(decoded.heads);
+        for (const have of decoded.have) for (const h of have.lastSync) asked.add(h);
+        const knownSet = new Set(await this.#hooks.knownHeads(documentId2, [...asked]));
+        const known = (hash) => knownSet.has(hash);
+        const unknownHeads = decoded.heads.filter((h) => !known(h));
+        if (decoded.changes.length === 0 && unknownHeads.length === 0) return void 0;
+        if (decoded.changes.length > 0) {
+          this.#hooks.metrics.inc("relay_refused_changes_total");
+          if (!connection.refusedReported.has(documentId2) && connection.refusedReported.size < 1e3) {
+            connection.refusedReported.add(documentId2);
+            this.#log.info({ conn: connection.id, peerId: connection.peerId, documentId: documentId2, token: connection.credential.name }, "changes from a read-only token refused");
+            this.#sendTo(connection, {
+              type: "error",
+              senderId: this.peerId,
+              targetId: connection.peerId,
+              message: `read-only token: changes to ${documentId2} refused`
+            });
+          }
+        }
+        const heads2 = new Set(decoded.heads.filter(known));
+        if (unknownHeads.length > 0) {
+          for (const have of decoded.have) for (const h of have.lastSync) if (known(h)) heads2.add(h);
+        }
+        return A4.encodeSyncMessage({ ...decoded, heads: [...heads2], changes: [] });
+      }
+      /** Answers a request for a document nobody here has, without the Repo. True if answered. */
+      async #answerUnknown(connection, message) {
+        const { documentId: documentId2 } = message;
+        if (this.#hooks.isInMemory(documentId2) || this.#hooks.relayPeerConnected()) return false;
+        if (await this.#hooks.hasDocument(documentId2)) return false;
+        if (connection.closing) return true;
+        if (this.#hooks.isInMemory(documentId2)) return false;
+        this.#hooks.metrics.inc("relay_unavailable_answers_total");
+        this.#log.debug({ conn: connection.id, documentId: documentId2 }, "unknown document: answered unavailable");
+        this.#dropWaiting(connection, documentId2);
+        if (connection.waiting.size >= MAX_WAITING_PER_CONNECTION) {
+          const oldest = connection.waiting.keys().next().value;
+          if (oldest !== void 0) this.#dropWaiting(connection, oldest);
+        }
+        connection.waiting.set(documentId2, message);
+        this.#hold(connection, "waiting", this.#requestBytes(message));
+        this.#sendTo(connection, { type: "doc-unavailable", senderId: this.peerId, targetId: message.senderId, documentId: documentId2 });
+        return true;
+      }
+      /** Bytes a waiting request is counted for (S12). */
+      #requestBytes(message) {
+        return message.data.byteLength + REQUEST_OVERHEAD_BYTES;
+      }
+      /** More bytes held on `connection`'s behalf; over budget, it is slowed, then closed (S12). */
+      #hold(connection, kind, bytes2) {
+        if (connection.closing || bytes2 <= 0) return;
+        connection.held[kind] += bytes2;
+        this.#heldTotal[kind] += bytes2;
+        this.#judgeBudget(connection);
+      }
+      #release(connection, kind, bytes2) {
+        if (connection.closing || bytes2 <= 0) return;
+        const released = Math.min(bytes2, connection.held[kind]);
+        connection.held[kind] -= released;
+        this.#heldTotal[kind] -= released;
+        if (connection.overBudgetSince !== void 0) this.#judgeBudget(connection);
+      }
+      /**
+       * Over its own budget, or over the relay's while holding more than its share: the
+       * connection is not read until it is back under (TCP pushes back on its sender). At
+       * twice its budget, or still over after OVER_BUDGET_GRACE_MS (#sweep), it is closed
+       * with the reason, and everything held for it is let go.
+       */
+      #judgeBudget(connection, now = Date.now()) {
+        if (connection.closing) return;
+        const { limits, metrics } = this.#hooks;
+        const own = sum(connection.held);
+        const share = limits.maxHeldBytes / Math.max(1, this.#connections.size);
+        const over = own > limits.maxHeldBytesPerConnection || sum(this.#heldTotal) > limits.maxHeldBytes && own > share;
+        if (!over) {
+          if (connection.overBudgetSince !== void 0) {
+            connection.overBudgetSince = void 0;
+            this.#updateReading(connection);
+          }
+          return;
+        }
+        const limit = Math.min(limits.maxHeldBytesPerConnection, Math.max(share, 1));
+        if (own > 2 * limits.maxHeldBytesPerConnection || connection.overBudgetSince !== void 0 && now - connection.overBudgetSince >= OVER_BUDGET_GRACE_MS) {
+          this.#log.warn({ conn: connection.id, peerId: connection.peerId, token: connection.credential.name, held: { ...connection.held }, limit }, "connection closed: the relay holds too much on its behalf");
+          this.#close(connection, CloseCode.OverBudget, `the relay holds too much for this connection (${mebibytes(own)} MiB; limit ${mebibytes(limit)} MiB)`, "over-budget");
+          return;
+        }
+        if (connection.overBudgetSince === void 0) {
+          connection.overBudgetSince = now;
+          metrics.inc("relay_slowed_total");
+          this.#log.info({ conn: connection.id, peerId: connection.peerId, held: { ...connection.held }, limit }, "connection over its byte budget: not read until the relay holds less for it");
+          this.#updateReading(connection);
+        }
+      }
+      /** Reads the socket unless the rate limit (resumeTimer) or the byte budget holds it back. */
+      #updateReading(connection) {
+        if (connection.closing) return;
+        if (connection.resumeTimer !== void 0 || connection.overBudgetSince !== void 0) connection.socket.pause();
+        else connection.socket.resume();
+      }
+      #dropWaiting(connection, documentId2) {
+        const request = connection.waiting.get(documentId2);
+        if (!request) return void 0;
+        connection.waiting.delete(documentId2);
+        this.#release(connection, "waiting", this.#requestBytes(request));
+        return request;
+      }
+      #sendTo(connection, message) {
+        const socket = connection.socket;
+        if (socket.readyState !== socket.OPEN) return;
+        if (socket.bufferedAmount > MAX_BUFFERED_BYTES) {
+          this.#close(connection, CloseCode.RateLimited, "not reading fast enough", "slow-consumer");
+          return;
+        }
+        const bytes2 = cbor5.encode(message);
+        const { metrics } = this.#hooks;
+        metrics.inc("relay_messages_sent_total", { type: String(message.type) });
+        metrics.inc("relay_bytes_sent_total", {}, bytes2.byteLength);
+        socket.send(bytes2);
+      }
+      #close(connection, code, reason, label) {
+        if (connection.closing) return;
+        connection.closing = true;
+        this.#hooks.metrics.inc("relay_closed_connections_total", { reason: label });
+        if (label !== "shutdown") {
+          this.#log.info({ conn: connection.id, peerId: connection.peerId, token: connection.credential.name, code, reason }, "closing connection");
+        }
+        const socket = connection.socket;
+        socket.close(code, reason.slice(0, MAX_REASON));
+        setTimeout(() => socket.terminate(), 2e3).unref?.();
+        this.#forget(connection);
+      }
+      /** Drops a connection from every table; tells the Repo its peer is gone. */
+      #forget(connection) {
+        clearTimeout(connection.joinTimer);
+        clearTimeout(connection.resumeTimer);
+        connection.closing = true;
+        if (!this.#connections.delete(connection)) return;
+        for (const kind of Object.keys(connection.held)) {
+          this.#heldTotal[kind] -= connection.held[kind];
+          connection.held[kind] = 0;
+        }
+        connection.waiting.clear();
+        connection.rounds.length = 0;
+        for (const sender of connection.senders) if (this.#senderOwners.get(sender) === connection) this.#senderOwners.delete(sender);
+        const peerId2 = connection.peerId;
+        if (peerId2 !== void 0 && this.#byPeer.get(peerId2) === connection) {
+          this.#byPeer.delete(peerId2);
+          this.emit("peer-disconnected", { peerId: peerId2 });
+          this.#log.info({ conn: connection.id, peerId: peerId2 }, "peer left");
+        }
+      }
+      /**
+       * `holder` has the peer ID `newcomer` joins with, under the same credential: closes
+       * `holder` if it does not answer a ping within PROBE_MS (at once if a ping has already
+       * gone unanswered that long).
+       */
+      async #takeOver(holder, newcomer) {
+        const peerId2 = holder.peerId;
+        if (holder.closing || this.#takingOver.has(peerId2)) return;
+        this.#takingOver.add(peerId2);
+        try {
+          if (!await this.#answers(holder) && !holder.closing && !newcomer.closing) {
+            this.#log.info({ conn: holder.id, peerId: peerId2, by: newcomer.id }, "connection did not answer while its peer ID rejoined: replaced by the new connection");
+            this.#close(holder, CloseCode.GoingAway, "did not answer", "unresponsive");
+          }
+        } finally {
+          this.#takingOver.delete(peerId2);
+        }
+      }
+      /** Whether `connection` answers (any frame) a ping within PROBE_MS of it. */
+      #answers(connection) {
+        const { liveness, socket } = connection;
+        if (liveness.unansweredMs() >= PROBE_MS) return Promise.resolve(false);
+        if (liveness.unansweredMs() === 0) {
+          liveness.pinged();
+          try {
+            socket.ping();
+          } catch {
+          }
+        }
+        return new Promise((resolve) => {
+          const done = (answered) => {
+            clearTimeout(timer);
+            socket.off("pong", onFrame);
+            socket.off("message", onFrame);
+            socket.off("close", onClose);
+            resolve(answered);
+          };
+          const onFrame = () => done(true);
+          const onClose = () => done(false);
+          const timer = setTimeout(() => setImmediate(() => done(liveness.unansweredMs() === 0)), Math.max(0, PROBE_MS - liveness.unansweredMs()));
+          socket.on("pong", onFrame);
+          socket.on("message", onFrame);
+          socket.on("close", onClose);
+        });
+      }
+      /** Pings quiet connections; drops those silent for too long. */
+      #sweep() {
+        const now = Date.now();
+        const { idleTimeoutMs } = this.#hooks.limits;
+        for (const connection of [...this.#connections]) {
+          if (connection.overBudgetSince !== void 0) {
+            this.#judgeBudget(connection, now);
+            if (connection.closing) continue;
+          }
+          if (connection.peerId !== void 0 && connection.credential.access !== "relay" && now - connection.lastMessageAt > idleTimeoutMs) {
+            this.#close(connection, CloseCode.Idle, "idle: no message for too long", "idle");
+            continue;
+          }
+          const verdict = connection.liveness.check(now);
+          if (verdict === "dead") {
+            this.#hooks.metrics.inc("relay_closed_connections_total", { reason: "keepalive" });
+            this.#log.info({ conn: connection.id, peerId: connection.peerId, silentMs: connection.liveness.silentMs(now) }, "connection silent for too long: dropped");
+            connection.socket.terminate();
+            this.#forget(connection);
+          } else if (verdict === "ping") {
+            connection.liveness.pinged(now);
+            connection.socket.ping();
+          }
+        }
+      }
+    };
   }
-  /**
-   * Version 1 while no token expires, so that a relay of an earlier release still reads
-   * the file; version 2 once one does, so that an earlier release, which knows nothing
-   * of expiry and would let an expired token in, refuses the file instead.
-   */
-  async #write(tokens) {
-    const version = tokens.some((t) => t.expiresAt !== void 0) ? 2 : 1;
-    await writeFileAtomic(this.file, JSON.stringify({ version, tokens }, null, 2) + "\n");
-  }
-};
-function findToken(records, token) {
-  if (!isWellFormedToken(token)) return void 0;
-  const hash = hashToken(token);
-  let found;
-  for (const record of records) if (hashesEqual(record.hash, hash) && !found) found = record;
-  return found;
-}
-function isTokenRecord(value) {
-  if (typeof value !== "object" || value === null) return false;
-  const r = value;
-  return typeof r.name === "string" && typeof r.hash === "string" && /^[0-9a-f]{64}$/.test(r.hash) && (r.access === "full" || r.access === "read-only" || r.access === "relay") && typeof r.createdAt === "string" && (r.expiresAt === void 0 || typeof r.expiresAt === "string" && !Number.isNaN(Date.parse(r.expiresAt)));
-}
-var TokenWatch = class {
-  #store;
-  #records = [];
-  #stamp = "";
-  /** When tokens were accepted since the last flush, by hash. */
-  #used = /* @__PURE__ */ new Map();
-  constructor(store) {
-    this.#store = store;
-  }
-  get records() {
-    return this.#records;
-  }
-  /** Reads the tokens; throws if they cannot be read (the relay does not start without them). */
-  async open() {
-    this.#stamp = await this.#store.stamp();
-    this.#records = await this.#store.list();
-  }
-  /** The record of a token a client presented, expired or not (the caller tells which). */
-  find(token) {
-    return findToken(this.#records, token);
-  }
-  /** A token was accepted now: its "last used" (token list) moves on at the next flush. */
-  used(record) {
-    this.#used.set(record.hash, (/* @__PURE__ */ new Date()).toISOString());
-  }
-  /** Writes when tokens were last accepted (every minute, and when the relay stops). */
-  async flushUse() {
-    if (this.#used.size === 0) return;
-    const used = new Map(this.#used);
-    this.#used.clear();
-    try {
-      await this.#store.recordUse(used);
-    } catch (error) {
-      for (const [hash, at] of used) if (!this.#used.has(hash)) this.#used.set(hash, at);
-      throw error;
-    }
-  }
-  /**
-   * Rereads the tokens if they changed since the last read. Returns the new records, or
-   * undefined when nothing changed; throws (keeping the previous records) when they
-   * changed but cannot be read.
-   */
-  async poll() {
-    const stamp = await this.#store.stamp();
-    if (stamp === this.#stamp) return void 0;
-    const records = await this.#store.list();
-    this.#stamp = stamp;
-    this.#records = records;
-    return records;
-  }
-  async close() {
-    await this.flushUse();
-    await this.#store.close?.();
-  }
-};
+});
 
-// sync-server/PostgresTokens.ts
-var PostgresTokenStore = class _PostgresTokenStore {
-  #pool;
-  description;
-  constructor(pool, description) {
-    this.#pool = pool;
-    this.description = description;
+// sync-server/RelayStorage.ts
+var KNOWN_CACHE, EMPTY_SNAPSHOT, GUARD_MS, RelayStorage;
+var init_RelayStorage = __esm({
+  "sync-server/RelayStorage.ts"() {
+    init_storage();
+    KNOWN_CACHE = 1e4;
+    EMPTY_SNAPSHOT = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+    GUARD_MS = 5e3;
+    RelayStorage = class extends TrackedStorage {
+      #backend;
+      #known = /* @__PURE__ */ new Set();
+      /** Documents whose compaction into an empty snapshot was refused, until when. */
+      #guarded = /* @__PURE__ */ new Map();
+      /** Called when an empty snapshot over a document with data was refused (a bug upstream). */
+      onRefused;
+      /** Called with a document ID when its first snapshot or incremental chunk is saved. */
+      onDocumentStored;
+      /** `inner` saves to `backend` (through the retrying layer); `backend` answers what is stored. */
+      constructor(inner, backend) {
+        super(inner);
+        this.#backend = backend;
+      }
+      save(key, data2) {
+        const [documentId2, kind] = key;
+        if (documentId2 !== void 0 && kind === "snapshot" && key[2] === EMPTY_SNAPSHOT) {
+          return this.track(
+            (async () => {
+              if (await this.hasDocument(documentId2)) {
+                this.#guarded.set(documentId2, Date.now() + GUARD_MS);
+                this.onRefused?.(documentId2);
+                return;
+              }
+              await this.inner.save(key, data2);
+            })()
+          );
+        }
+        if (documentId2 !== void 0 && kind === "sync-state") {
+          return this.track(
+            (async () => {
+              if (await this.hasDocument(documentId2)) await this.inner.save(key, data2);
+            })()
+          );
+        }
+        if (documentId2 !== void 0 && (kind === "snapshot" || kind === "incremental") && !this.#known.has(documentId2)) {
+          return this.track(
+            (async () => {
+              const existed = await this.hasDocument(documentId2);
+              await this.inner.save(key, data2);
+              this.#remember(documentId2);
+              if (!existed) this.onDocumentStored?.(documentId2);
+            })()
+          );
+        }
+        return this.track(this.inner.save(key, data2));
+      }
+      remove(key) {
+        const documentId2 = key[0];
+        const until = documentId2 === void 0 ? void 0 : this.#guarded.get(documentId2);
+        if (until !== void 0) {
+          if (Date.now() < until) return Promise.resolve();
+          this.#guarded.delete(documentId2);
+        }
+        return this.track(this.inner.remove(key));
+      }
+      async removeRange(_keyPrefix) {
+      }
+      /**
+       * Whether any snapshot or incremental chunk of `documentId` is stored (the back end
+       * answers without loading the chunks); the ID must be validated beforehand.
+       */
+      async hasDocument(documentId2) {
+        if (this.#known.has(documentId2)) return true;
+        if (!await this.#backend.hasDocument(documentId2)) return false;
+        this.#remember(documentId2);
+        return true;
+      }
+      /**
+       * Bytes of `documentId`'s snapshot and incremental chunks (0 if it has none): how long
+       * it will take to load (the relay's document workers go by it).
+       */
+      sizeOnDisk(documentId2) {
+        return this.#backend.sizeOnDisk(documentId2);
+      }
+      /** Every document ID with data stored (for a full sweep to a new relay peer). */
+      documentIds() {
+        return this.#backend.documentIds();
+      }
+      #remember(documentId2) {
+        if (this.#known.size >= KNOWN_CACHE) this.#known.clear();
+        this.#known.add(documentId2);
+      }
+    };
   }
-  static async open(url) {
-    const pool = new (loadPg()).Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1e4, query_timeout: 3e4, application_name: "writer-relay tokens" });
-    pool.on("error", () => void 0);
-    const store = new _PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
-    try {
-      await createIfMissing(
-        pool,
-        `CREATE TABLE IF NOT EXISTS writer_tokens (
-          name text PRIMARY KEY,
-          hash text NOT NULL UNIQUE,
-          access text NOT NULL,
-          created_at timestamptz NOT NULL,
-          expires_at timestamptz,
-          last_used_at timestamptz
-        )`
-      );
-    } catch (error) {
-      await pool.end().catch(() => void 0);
-      throw error;
-    }
-    return store;
-  }
-  async list() {
-    const { rows } = await this.#pool.query(
-      "SELECT name, hash, access, created_at, expires_at FROM writer_tokens ORDER BY name"
-    );
-    return rows.filter((r) => r.access === "full" || r.access === "read-only" || r.access === "relay").map((r) => ({ name: r.name, hash: r.hash, access: r.access, createdAt: r.created_at.toISOString(), ...r.expires_at ? { expiresAt: r.expires_at.toISOString() } : {} }));
-  }
-  async add(name, access, expiresAt) {
-    checkName(name);
-    const token = generateToken();
-    const { rowCount } = await this.#pool.query(
-      "INSERT INTO writer_tokens (name, hash, access, created_at, expires_at) VALUES ($1, $2, $3, now(), $4) ON CONFLICT (name) DO NOTHING",
-      [name, hashToken(token), access, expiresAt ?? null]
-    );
-    if (rowCount === 0) throw new TokenNameError(`There is already a token named "${name}". Revoke it first, or choose another name.`);
-    return token;
-  }
-  async revoke(name) {
-    const { rowCount } = await this.#pool.query("DELETE FROM writer_tokens WHERE name = $1", [name]);
-    return (rowCount ?? 0) > 0;
-  }
-  /** The tokens themselves (the table is small): any change, on any relay's command, shows. */
-  async stamp() {
-    return JSON.stringify(await this.list());
-  }
-  async lastUsed() {
-    const { rows } = await this.#pool.query("SELECT name, last_used_at FROM writer_tokens WHERE last_used_at IS NOT NULL");
-    return Object.fromEntries(rows.map((r) => [r.name, r.last_used_at.toISOString()]));
-  }
-  async recordUse(used) {
-    for (const [hash, at] of used) {
-      await this.#pool.query("UPDATE writer_tokens SET last_used_at = GREATEST(COALESCE(last_used_at, $2::timestamptz), $2::timestamptz) WHERE hash = $1", [hash, at]);
-    }
-  }
-  async close() {
-    await this.#pool.end();
-  }
-};
+});
 
 // sync-server/clientAddress.ts
 import { isIP } from "node:net";
@@ -4376,158 +4343,12 @@ function clientAddress(req, trustProxy) {
   const address = /^\[([^\]]+)\](?::\d+)?$/.exec(last)?.[1] ?? (/^(\d+\.\d+\.\d+\.\d+):\d+$/.exec(last)?.[1] ?? last);
   return isIP(address) ? address : socketAddress;
 }
+var init_clientAddress = __esm({
+  "sync-server/clientAddress.ts"() {
+  }
+});
 
 // sync-server/UpgradeGate.ts
-var FAILED_ATTEMPTS_LIMIT = 10;
-var FAILED_ATTEMPTS_WINDOW_MS = 6e4;
-var FAILED_ATTEMPTS_ADDRESSES = 1e4;
-var UpgradeGate = class {
-  #options;
-  /** Sockets that have not yet sent a whole request or upgrade, oldest first, with when they came. */
-  #pending = /* @__PURE__ */ new Map();
-  /**
-   * When each client address last sent unknown tokens (times within the window, oldest
-   * first). An unknown token makes the relay reread its token file (a token added a
-   * moment ago must work at once), so a client sending made-up tokens would have the
-   * relay read the file for each; past the limit, its unknown tokens are refused without
-   * it. Known tokens from the same address are never refused: an office behind one NAT
-   * address keeps working while one of its machines has a wrong token.
-   */
-  #failures = /* @__PURE__ */ new Map();
-  #closing = false;
-  constructor(options) {
-    this.#options = options;
-  }
-  /** The relay is shutting down: every upgrade is refused from now on. */
-  close() {
-    this.#closing = true;
-  }
-  /** Connections that have not finished their request or upgrade. */
-  get pendingCount() {
-    return this.#pending.size;
-  }
-  /**
-   * A new TCP connection: counted as pending until its request or upgrade is read. Past
-   * the cap, the oldest pending one goes (a writer's upgrade takes milliseconds; sockets
-   * held open without a request are the ones that wait), so that no one can hold every
-   * socket the process has with half-sent requests.
-   */
-  connection(socket) {
-    this.#pending.set(socket, Date.now());
-    socket.once("close", () => this.#pending.delete(socket));
-    while (this.#pending.size > this.#options.maxPendingUpgrades) {
-      const oldest = this.#pending.keys().next().value;
-      this.#pending.delete(oldest);
-      this.#options.metrics.inc("relay_rejected_connections_total", { reason: "too-many-pending" });
-      oldest.destroy();
-    }
-  }
-  /** The connection sent a whole HTTP request (not an upgrade). */
-  requested(socket) {
-    this.#pending.delete(socket);
-  }
-  /** Drops sockets that have not finished a request in requestTimeoutMs, even those that never sent a byte. */
-  sweep() {
-    const cutoff = Date.now() - this.#options.requestTimeoutMs;
-    for (const [socket, since] of this.#pending) {
-      if (since > cutoff) break;
-      this.#pending.delete(socket);
-      this.#options.metrics.inc("relay_rejected_connections_total", { reason: "request-timeout" });
-      socket.destroy();
-    }
-  }
-  /** A WebSocket upgrade: handed to the adapter with its credential, or refused with an HTTP status. */
-  upgrade(req, socket, head, retried = false) {
-    this.#pending.delete(socket);
-    socket.on("error", () => void 0);
-    const { adapter, limits, logger, metrics } = this.#options;
-    const refuse = (status, text2, reason) => {
-      metrics.inc("relay_rejected_connections_total", { reason });
-      const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="writer-relay"\r\n' : "";
-      socket.end(`HTTP/1.1 ${status} ${text2}\r
-Cache-Control: no-store\r
-${extra}Connection: close\r
-Content-Length: 0\r
-\r
-`);
-    };
-    if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
-    if (adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
-    const unavailable = this.#options.unavailable?.();
-    if (unavailable) return refuse(503, "Service Unavailable", unavailable);
-    const token = bearerToken(req);
-    const address = clientAddress(req, this.#options.trustProxy);
-    let credential;
-    if (token === void 0) {
-      if (!this.#options.allowAnonymous) return refuse(401, "Unauthorized", "missing-token");
-      credential = { name: "anonymous", hash: "", access: "full" };
-    } else {
-      const record = this.#options.tokens.find(token);
-      if (!record && this.#failedTooOften(address)) {
-        logger.warn({ remoteAddress: address, limit: FAILED_ATTEMPTS_LIMIT }, "upgrade refused: too many unknown tokens from this address");
-        return refuse(429, "Too Many Requests", "failed-attempts");
-      }
-      if (!record && !retried) {
-        void this.pollTokens().then(() => {
-          if (!socket.destroyed) this.upgrade(req, socket, head, true);
-        });
-        return;
-      }
-      if (!record) {
-        this.#failed(address);
-        logger.info({ remoteAddress: address }, "upgrade refused: unknown or revoked token");
-        return refuse(401, "Unauthorized", "bad-token");
-      }
-      if (isExpired(record)) {
-        logger.info({ remoteAddress: address, token: record.name, expiredAt: record.expiresAt }, "upgrade refused: token expired");
-        return refuse(401, "Unauthorized", "expired-token");
-      }
-      this.#options.tokens.used(record);
-      credential = { name: record.name, hash: record.hash, access: record.access };
-    }
-    if (adapter.connectionsOf(credential.hash) >= limits.maxConnectionsPerToken) {
-      logger.warn({ token: credential.name, limit: limits.maxConnectionsPerToken }, "upgrade refused: the token holds as many connections as it may");
-      return refuse(429, "Too Many Requests", "token-connections");
-    }
-    adapter.handleUpgrade(req, socket, head, credential, address);
-  }
-  /** Whether `address` sent as many unknown tokens as it may within the window. */
-  #failedTooOften(address) {
-    const times = this.#failures.get(address);
-    if (!times) return false;
-    const cutoff = Date.now() - FAILED_ATTEMPTS_WINDOW_MS;
-    while (times.length > 0 && times[0] <= cutoff) times.shift();
-    if (times.length === 0) this.#failures.delete(address);
-    return times.length >= FAILED_ATTEMPTS_LIMIT;
-  }
-  #failed(address) {
-    const times = this.#failures.get(address) ?? [];
-    this.#failures.delete(address);
-    times.push(Date.now());
-    this.#failures.set(address, times.slice(-FAILED_ATTEMPTS_LIMIT));
-    if (this.#failures.size > FAILED_ATTEMPTS_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value);
-  }
-  /** Rereads the token file when it changed, and closes connections whose token went. */
-  async pollTokens() {
-    const { adapter, logger, allowAnonymous } = this.#options;
-    let records;
-    try {
-      records = await this.#options.tokens.poll();
-    } catch (error) {
-      logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
-      return;
-    }
-    if (records) {
-      const closed2 = adapter.closeWhere((c) => c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token revoked");
-      logger.info({ tokens: records.length, closed: closed2 }, "tokens reloaded");
-    }
-    const now = Date.now();
-    const expired = this.#options.tokens.records.filter((r) => isExpired(r, now));
-    if (expired.length === 0) return;
-    const closed = adapter.closeWhere((c) => !expired.some((r) => hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token expired");
-    if (closed > 0) logger.info({ closed, tokens: expired.map((r) => r.name) }, "closed the connections of expired tokens");
-  }
-};
 function bearerToken(req) {
   const header = req.headers.authorization;
   if (typeof header === "string") {
@@ -4541,411 +4362,175 @@ function bearerToken(req) {
     return "";
   }
 }
-
-// sync-server/Relay.ts
-var STORAGE_WATCH_MS = 500;
-var INVITE_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>An invitation to a Writer relay</title>
-<style>body{font:17px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222}h1{font-size:1.4em}ol{padding-left:1.2em}</style></head>
-<body><h1>You are invited to a Writer relay</h1>
-<p>This link is an invitation to a Writer relay: it lets Writer sync your documents through this relay. It is meant for the app, not for the browser:</p>
-<ol><li>Open Writer.</li><li>Open <b>Settings</b> (bottom of the library), then, under <b>Relays</b>, <b>Add a relay</b>.</li><li>Paste this whole link, from your browser's address bar (the part after # too), into the address field, and add the relay.</li></ol>
-<p>The link holds your access token: keep it to yourself, and ask whoever sent it for a new one if it leaks.</p>
-</body></html>
-`;
-var TOKEN_USE_FLUSH_MS = 6e4;
-var DATABASE_PING_MS = 2e3;
-var STORAGE_NOTICE = "cannot save right now; your changes are kept here";
-var DOCUMENTS_DIR = "documents";
-var Relay = class _Relay {
-  repo;
-  logger;
-  metrics;
-  dataDir;
-  host;
-  #port = 0;
-  #options;
-  #parts;
-  #server;
-  /** The listener of `/metrics` alone, when it has its own port (MetricsOptions.port). */
-  #metricsServer;
-  /** SHA-256 of the metrics token, compared in constant time with the request's. */
-  #metricsTokenHash;
-  #metricsUrl;
-  #timers = [];
-  #storageFailing = false;
-  /** A database back end: whether it answered the last ping (a relay cluster's health). */
-  #databaseReachable = true;
-  #closing;
-  constructor(options, parts) {
-    this.#options = options;
-    this.#parts = parts;
-    this.logger = options.logger;
-    this.dataDir = path6.resolve(options.dataDir);
-    this.host = options.host;
-    this.repo = parts.repo;
-    this.metrics = parts.metrics;
-    const { gate, adapter, documents } = parts;
-    this.#server = http.createServer(
-      { headersTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: 1e3 },
-      (req, res) => {
-        gate.requested(req.socket);
-        this.#onRequest(req, res);
+var FAILED_ATTEMPTS_LIMIT, FAILED_ATTEMPTS_WINDOW_MS, FAILED_ATTEMPTS_ADDRESSES, UpgradeGate;
+var init_UpgradeGate = __esm({
+  "sync-server/UpgradeGate.ts"() {
+    init_clientAddress();
+    init_protocol();
+    init_tokens();
+    FAILED_ATTEMPTS_LIMIT = 10;
+    FAILED_ATTEMPTS_WINDOW_MS = 6e4;
+    FAILED_ATTEMPTS_ADDRESSES = 1e4;
+    UpgradeGate = class {
+      #options;
+      /** Sockets that have not yet sent a whole request or upgrade, oldest first, with when they came. */
+      #pending = /* @__PURE__ */ new Map();
+      /**
+       * When each client address last sent unknown tokens (times within the window, oldest
+       * first). An unknown token makes the relay reread its token file (a token added a
+       * moment ago must work at once), so a client sending made-up tokens would have the
+       * relay read the file for each; past the limit, its unknown tokens are refused without
+       * it. Known tokens from the same address are never refused: an office behind one NAT
+       * address keeps working while one of its machines has a wrong token.
+       */
+      #failures = /* @__PURE__ */ new Map();
+      #closing = false;
+      constructor(options) {
+        this.#options = options;
       }
-    );
-    this.#server.on("connection", (socket) => gate.connection(socket));
-    this.#server.on("upgrade", (req, socket, head) => gate.upgrade(req, socket, head));
-    const { port: metricsPort, token: metricsToken } = options.metrics ?? {};
-    this.#metricsTokenHash = metricsToken === void 0 ? void 0 : sha256(metricsToken);
-    this.#metricsServer = metricsPort === void 0 ? void 0 : http.createServer(
-      { headersTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: 1e3 },
-      (req, res) => this.#onMetricsRequest(req, res)
-    );
-    this.metrics.onCollect(() => {
-      this.metrics.set("relay_connections", adapter.connectionCount);
-      this.metrics.set("relay_pending_upgrades", gate.pendingCount);
-      for (const [kind, bytes2] of Object.entries(adapter.heldBytes())) this.metrics.set("relay_held_bytes", bytes2, { kind });
-      this.metrics.set("relay_documents_in_memory", documents.inMemory);
-    });
-  }
-  /**
-   * Opens the data directory (taking its lock), starts the Repo, and listens. Resolves
-   * once a connection can sync: storage open, network adapter attached, socket bound.
-   */
-  static async open(options) {
-    const logger = options.logger;
-    const dataDir = path6.resolve(options.dataDir);
-    if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
-    if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-    await fs8.mkdir(dataDir, { recursive: true, mode: 448 });
-    const metrics = new Metrics();
-    const links = {};
-    if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
-    let failing = false;
-    const backend = options.storage ?? { kind: "files", dir: path6.join(dataDir, DOCUMENTS_DIR) };
-    const stack = await StorageStack.open({
-      backend,
-      onCorrupt: (c) => {
-        if (c.quarantinedTo !== c.path) metrics.inc("relay_quarantined_chunks_total");
-        logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
-      },
-      onSaveFailed: ({ key, error, attempt, op }) => {
-        failing = true;
-        if (op === "save") metrics.inc("relay_failed_saves_total");
-        logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
-      },
-      onRecovered: () => {
-        if (!failing) return;
-        failing = false;
-        logger.info("saving works again; every pending change is on disk");
-      },
-      onSaved: (key, seconds) => {
-        if (key[1] !== "snapshot" && key[1] !== "incremental") return;
-        metrics.observe("relay_save_seconds", seconds);
-        links.peerSync?.documentChanged(key[0]);
-        if (links.cluster) {
-          const heads2 = documents?.headsInMain(key[0]);
-          if (heads2) links.cluster.stored(key[0], heads2);
+      /** The relay is shutting down: every upgrade is refused from now on. */
+      close() {
+        this.#closing = true;
+      }
+      /** Connections that have not finished their request or upgrade. */
+      get pendingCount() {
+        return this.#pending.size;
+      }
+      /**
+       * A new TCP connection: counted as pending until its request or upgrade is read. Past
+       * the cap, the oldest pending one goes (a writer's upgrade takes milliseconds; sockets
+       * held open without a request are the ones that wait), so that no one can hold every
+       * socket the process has with half-sent requests.
+       */
+      connection(socket) {
+        this.#pending.set(socket, Date.now());
+        socket.once("close", () => this.#pending.delete(socket));
+        while (this.#pending.size > this.#options.maxPendingUpgrades) {
+          const oldest = this.#pending.keys().next().value;
+          this.#pending.delete(oldest);
+          this.#options.metrics.inc("relay_rejected_connections_total", { reason: "too-many-pending" });
+          oldest.destroy();
         }
       }
-    });
-    const storage = new RelayStorage(stack.retrying, stack.backend);
-    storage.onDocumentStored = (documentId2) => links.adapter?.documentStored(documentId2);
-    storage.onRefused = (documentId2) => logger.error({ documentId: documentId2 }, "refused to overwrite a document with an empty snapshot");
-    let documents;
-    try {
-      let storageId = await storage.load(["storage-adapter-id"]).then((b) => b ? new TextDecoder().decode(b) : void 0);
-      if (!storageId) {
-        storageId = randomUUID();
-        await storage.save(["storage-adapter-id"], new TextEncoder().encode(storageId));
+      /** The connection sent a whole HTTP request (not an upgrade). */
+      requested(socket) {
+        this.#pending.delete(socket);
       }
-      const peerId2 = `relay-${storageId}`;
-      const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url) : new TokenStore(dataDir));
-      links.tokens = tokens;
-      await tokens.open();
-      const dialers = options.peers.map(
-        (url) => new PeerDialer({
-          url,
-          token: options.peerToken,
-          logger,
-          metrics,
-          maxFrameBytes: options.limits.maxFrameBytes,
-          touch: (documentId2) => documents?.touch(documentId2),
-          backoff: { initialMs: 250, maxMs: options.peerBackoffMaxMs ?? 3e4 }
-        })
-      );
-      const isRelayPeer = (id) => links.adapter?.isRelayPeer(id) === true || dialers.some((d) => d.remotePeerId === id);
-      documents = new RelayDocuments({
-        stack,
-        backend,
-        storage,
-        peerId: peerId2,
-        workers: options.workers,
-        workerThresholdBytes: options.workerThresholdBytes,
-        saveDebounceMs: options.saveDebounceMs,
-        syncDebounceMs: options.syncDebounceMs,
-        idleEvictMs: options.idleEvictMs,
-        maxDocumentsInMemory: options.maxDocumentsInMemory,
-        logger,
-        metrics,
-        isRelayPeer,
-        onStored: (documentId2) => links.adapter?.documentStored(documentId2),
-        onChanged: (documentId2) => links.peerSync?.documentChanged(documentId2),
-        // Peers of a dead worker's documents reconnect at once and sync from what is on disk.
-        onRestart: (held2) => links.adapter?.restartSync(held2),
-        // What a peer relay still needs is on disk too, before a writer hears "on the relay".
-        durable: async () => links.peerSync?.durable(),
-        onStoredHeads: options.nats ? (documentId2, heads2) => links.cluster?.stored(documentId2, heads2) : void 0
-      });
-      const docs = documents;
-      const relayPeers = /* @__PURE__ */ new Map();
-      const adapter = new RelayServerAdapter({
-        logger,
-        metrics,
-        limits: options.limits,
-        isInMemory: (documentId2) => docs.isInMemory(documentId2),
-        hasDocument: (documentId2) => storage.hasDocument(documentId2),
-        knownHeads: (documentId2, hashes) => docs.knownHeads(documentId2, hashes),
-        relayPeerConnected: () => relayPeers.size > 0,
-        isPeerIdTaken: (id) => dialers.some((d) => d.remotePeerId === id || d.dialId === id),
-        touch: docs.touch,
-        store: (documentId2) => docs.store(documentId2),
-        publishEphemeral: options.nats ? (message) => links.cluster?.ephemeral(message) : void 0,
-        publishChanges: options.nats ? (documentId2, changes) => links.cluster?.accepted(documentId2, changes) : void 0
-      });
-      links.adapter = adapter;
-      const repo = await documents.open([adapter, ...dialers]);
-      let cluster;
-      if (options.nats) {
-        cluster = new ClusterFanout({
-          documents,
-          storage,
-          adapter,
-          logger,
-          metrics,
-          onStatus: (connected) => {
-            if (connected) return;
-            const closed = adapter.closeWhere((c) => c.access === "relay", CloseCode.ClusterUnavailable, "relay lost its cluster; reconnect");
-            logger.warn({ closed }, "closed writers' connections while the cluster bus is lost");
+      /** Drops sockets that have not finished a request in requestTimeoutMs, even those that never sent a byte. */
+      sweep() {
+        const cutoff = Date.now() - this.#options.requestTimeoutMs;
+        for (const [socket, since] of this.#pending) {
+          if (since > cutoff) break;
+          this.#pending.delete(socket);
+          this.#options.metrics.inc("relay_rejected_connections_total", { reason: "request-timeout" });
+          socket.destroy();
+        }
+      }
+      /** A WebSocket upgrade: handed to the adapter with its credential, or refused with an HTTP status. */
+      upgrade(req, socket, head, retried = false) {
+        this.#pending.delete(socket);
+        socket.on("error", () => void 0);
+        const { adapter, limits, logger, metrics } = this.#options;
+        const refuse = (status, text2, reason) => {
+          metrics.inc("relay_rejected_connections_total", { reason });
+          const extra = status === 401 ? 'WWW-Authenticate: Bearer realm="writer-relay"\r\n' : "";
+          socket.end(`HTTP/1.1 ${status} ${text2}\r
+Cache-Control: no-store\r
+${extra}Connection: close\r
+Content-Length: 0\r
+\r
+`);
+        };
+        if (this.#closing) return refuse(503, "Service Unavailable", "shutting-down");
+        if (adapter.connectionCount >= this.#options.maxConnections) return refuse(503, "Service Unavailable", "capacity");
+        const unavailable = this.#options.unavailable?.();
+        if (unavailable) return refuse(503, "Service Unavailable", unavailable);
+        const token = bearerToken(req);
+        const address = clientAddress(req, this.#options.trustProxy);
+        let credential;
+        if (token === void 0) {
+          if (!this.#options.allowAnonymous) return refuse(401, "Unauthorized", "missing-token");
+          credential = { name: "anonymous", hash: "", access: "full" };
+        } else {
+          const record = this.#options.tokens.find(token);
+          if (!record && this.#failedTooOften(address)) {
+            logger.warn({ remoteAddress: address, limit: FAILED_ATTEMPTS_LIMIT }, "upgrade refused: too many unknown tokens from this address");
+            return refuse(429, "Too Many Requests", "failed-attempts");
           }
-        });
-        const bus = await NatsBus.open({ servers: options.nats, name: `writer-relay ${peerId2} pid ${process.pid}`, logger, handlers: cluster.handlers }).catch((error) => {
-          throw new ClusterUnavailableError(options.nats, error);
-        });
-        cluster.attach(bus);
-        links.cluster = cluster;
+          if (!record && !retried) {
+            void this.pollTokens().then(() => {
+              if (!socket.destroyed) this.upgrade(req, socket, head, true);
+            });
+            return;
+          }
+          if (!record) {
+            this.#failed(address);
+            logger.info({ remoteAddress: address }, "upgrade refused: unknown or revoked token");
+            return refuse(401, "Unauthorized", "bad-token");
+          }
+          if (isExpired(record)) {
+            logger.info({ remoteAddress: address, token: record.name, expiredAt: record.expiresAt }, "upgrade refused: token expired");
+            return refuse(401, "Unauthorized", "expired-token");
+          }
+          this.#options.tokens.used(record);
+          credential = { name: record.name, hash: record.hash, access: record.access };
+        }
+        if (adapter.connectionsOf(credential.hash) >= limits.maxConnectionsPerToken) {
+          logger.warn({ token: credential.name, limit: limits.maxConnectionsPerToken }, "upgrade refused: the token holds as many connections as it may");
+          return refuse(429, "Too Many Requests", "token-connections");
+        }
+        adapter.handleUpgrade(req, socket, head, credential, address);
       }
-      const peerSync = new PeerSync({
-        storage,
-        file: path6.join(dataDir, "peers.json"),
-        logger,
-        metrics,
-        confirm: (documentId2, storageId2, connected) => docs.confirm(documentId2, storageId2, connected)
-      });
-      links.peerSync = peerSync;
-      await peerSync.open();
-      repo.networkSubsystem.on("peer", ({ peerId: id, peerMetadata: peerMetadata2 }) => {
-        const remoteStorage = peerMetadata2?.storageId;
-        if (!isRelayPeer(id) || !remoteStorage) return;
-        relayPeers.set(id, remoteStorage);
-        peerSync.peerConnected(remoteStorage);
-      });
-      repo.networkSubsystem.on("peer-disconnected", ({ peerId: id }) => {
-        const remoteStorage = relayPeers.get(id);
-        if (remoteStorage === void 0) return;
-        relayPeers.delete(id);
-        if (![...relayPeers.values()].includes(remoteStorage)) peerSync.peerDisconnected(remoteStorage);
-      });
-      await adapter.attached;
-      const gate = new UpgradeGate({
-        adapter,
-        tokens,
-        allowAnonymous: options.allowAnonymous,
-        maxConnections: options.maxConnections,
-        limits: options.limits,
-        maxPendingUpgrades: options.maxPendingUpgrades,
-        requestTimeoutMs: options.requestTimeoutMs,
-        trustProxy: options.trustProxy ?? false,
-        unavailable: () => cluster && !cluster.connected ? "cluster-unavailable" : !links.reachable?.() ? "storage-unavailable" : void 0,
-        logger,
-        metrics
-      });
-      const relay = new _Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster, tokens });
-      links.reachable = () => relay.#databaseReachable;
-      await relay.#listen();
-      return relay;
-    } catch (error) {
-      await links.tokens?.close().catch(() => void 0);
-      await links.cluster?.close();
-      await documents?.workers.close();
-      await stack.close();
-      throw error;
-    }
-  }
-  #watchStorage() {
-    const pending = this.#parts.documents.pendingSaves;
-    this.metrics.set("relay_pending_saves", pending);
-    const failing = pending > 0;
-    this.metrics.set("relay_storage_failing", failing ? 1 : 0);
-    if (failing === this.#storageFailing) return;
-    this.#storageFailing = failing;
-    if (failing) this.logger.error({ pendingSaves: pending }, "the disk refuses saves: writers are told their changes are kept on their side, nothing new is confirmed");
-    else this.logger.info("every held save is on disk: writers' changes are confirmed again");
-    this.#parts.adapter.setNotice(failing ? STORAGE_NOTICE : null);
-  }
-  async #pingDatabase() {
-    let reachable;
-    try {
-      await this.#parts.stack.backend.ping();
-      reachable = true;
-    } catch {
-      reachable = false;
-    }
-    if (reachable === this.#databaseReachable) return;
-    this.#databaseReachable = reachable;
-    if (reachable) this.logger.info("the database answers again");
-    else this.logger.error("cannot reach the database: new writers are refused, nothing new is confirmed until it is back");
-  }
-  /** Crashes document worker `index` (fault tests: RELAY_FAULT_INJECTION, cli.ts). */
-  crashWorker(index) {
-    this.logger.warn({ worker: index }, "fault injection: crashing a document worker");
-    this.#parts.documents.workers.crash(index);
-  }
-  /** The port listened on. */
-  get port() {
-    return this.#port;
-  }
-  /** `ws://host:port` */
-  get url() {
-    const host = this.host.includes(":") ? `[${this.host}]` : this.host;
-    return `ws://${host}:${this.#port}`;
-  }
-  /** `http://host:port/metrics` when `/metrics` has a listener of its own (MetricsOptions.port), else undefined. */
-  get metricsUrl() {
-    return this.#metricsUrl;
-  }
-  async #listen() {
-    this.#port = await listen(this.#server, this.#options.port, this.host);
-    if (this.#metricsServer) {
-      const host = this.#options.metrics?.host ?? "127.0.0.1";
-      try {
-        const port = await listen(this.#metricsServer, this.#options.metrics?.port ?? 0, host);
-        this.#metricsUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
-      } catch (error) {
-        await new Promise((resolve) => this.#server.close(resolve));
-        throw error;
+      /** Whether `address` sent as many unknown tokens as it may within the window. */
+      #failedTooOften(address) {
+        const times = this.#failures.get(address);
+        if (!times) return false;
+        const cutoff = Date.now() - FAILED_ATTEMPTS_WINDOW_MS;
+        while (times.length > 0 && times[0] <= cutoff) times.shift();
+        if (times.length === 0) this.#failures.delete(address);
+        return times.length >= FAILED_ATTEMPTS_LIMIT;
       }
-    }
-    const { gate, documents } = this.#parts;
-    const every = (ms, task) => {
-      const timer = setInterval(task, ms);
-      timer.unref?.();
-      this.#timers.push(timer);
+      #failed(address) {
+        const times = this.#failures.get(address) ?? [];
+        this.#failures.delete(address);
+        times.push(Date.now());
+        this.#failures.set(address, times.slice(-FAILED_ATTEMPTS_LIMIT));
+        if (this.#failures.size > FAILED_ATTEMPTS_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value);
+      }
+      /** Rereads the token file when it changed, and closes connections whose token went. */
+      async pollTokens() {
+        const { adapter, logger, allowAnonymous } = this.#options;
+        let records;
+        try {
+          records = await this.#options.tokens.poll();
+        } catch (error) {
+          logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
+          return;
+        }
+        if (records) {
+          const closed2 = adapter.closeWhere((c) => c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token revoked");
+          logger.info({ tokens: records.length, closed: closed2 }, "tokens reloaded");
+        }
+        const now = Date.now();
+        const expired = this.#options.tokens.records.filter((r) => isExpired(r, now));
+        if (expired.length === 0) return;
+        const closed = adapter.closeWhere((c) => !expired.some((r) => hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token expired");
+        if (closed > 0) logger.info({ closed, tokens: expired.map((r) => r.name) }, "closed the connections of expired tokens");
+      }
     };
-    every(this.#options.tokenPollMs ?? 1e3, () => void gate.pollTokens());
-    every(Math.max(200, Math.min(3e4, Math.floor(this.#options.idleEvictMs / 2))), () => void documents.evictIdle());
-    every(1e3, () => void documents.evictOverBudget());
-    every(STORAGE_WATCH_MS, () => this.#watchStorage());
-    every(1e3, () => gate.sweep());
-    every(TOKEN_USE_FLUSH_MS, () => void this.#parts.tokens.flushUse().catch((error) => this.logger.warn({ err: error }, "could not record when tokens were last used")));
-    if (this.#parts.stack.backend.ping) every(DATABASE_PING_MS, () => void this.#pingDatabase());
-    if (this.#options.allowAnonymous) {
-      this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
-    }
   }
-  #onRequest(req, res) {
-    res.setHeader("Cache-Control", "no-store");
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    const pathname = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
-      return;
-    }
-    if (pathname === "/invite") {
-      res.writeHead(200, {
-        "Content-Type": "text/html; charset=utf-8",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
-        "Referrer-Policy": "no-referrer",
-        "X-Content-Type-Options": "nosniff"
-      }).end(INVITE_PAGE);
-      return;
-    }
-    if (pathname === "/healthz") {
-      const pendingSaves = this.#parts.documents.pendingSaves;
-      const { cluster } = this.#parts;
-      const reason = this.#closing ? "the relay is shutting down" : !this.#databaseReachable ? "cannot reach its database (PostgreSQL): refusing writers until it is back" : pendingSaves > 0 ? `cannot save to its ${this.#options.storage?.kind === "postgres" ? "database" : "disk"}: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : cluster && !cluster.connected ? "lost the cluster bus (NATS): reconnecting, and refusing writers until then" : null;
-      const parts = {
-        storage: this.#options.storage?.kind ?? "files",
-        ...this.#parts.stack.backend.ping ? { database: this.#databaseReachable ? "reachable" : "unreachable" } : {},
-        ...cluster ? { nats: cluster.connected ? "connected" : "disconnected" } : {}
-      };
-      res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...reason ? { reason } : {}, pendingSaves, ...parts }));
-      return;
-    }
-    if (pathname === "/metrics" && !this.#metricsServer) {
-      void this.#serveMetrics(req, res);
-      return;
-    }
-    res.writeHead(pathname === "/" ? 426 : 404, { "Content-Type": "application/json" }).end(
-      JSON.stringify({ error: pathname === "/" ? "this is a Writer relay: connect with a WebSocket" : "not found" })
-    );
-  }
-  /** The listener of `/metrics` alone (MetricsOptions.port): `/metrics`, and 404 for anything else. */
-  #onMetricsRequest(req, res) {
-    res.setHeader("Cache-Control", "no-store");
-    res.setHeader("X-Content-Type-Options", "nosniff");
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
-      return;
-    }
-    if ((req.url ?? "/").split("?")[0] === "/metrics") void this.#serveMetrics(req, res);
-    else res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not found" }));
-  }
-  /** The Prometheus text, to a request that carries the metrics token if there is one (401 otherwise). */
-  async #serveMetrics(req, res) {
-    if (this.#metricsTokenHash) {
-      const given = /^Bearer[ ]+(\S+)[ ]*$/i.exec(req.headers.authorization ?? "")?.[1];
-      if (given === void 0 || !timingSafeEqual2(sha256(given), this.#metricsTokenHash)) {
-        res.writeHead(401, { "WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "application/json" }).end(JSON.stringify({ error: "a metrics token is required" }));
-        return;
-      }
-    }
-    try {
-      const { text: text2, contentType } = await this.metrics.render();
-      res.writeHead(200, { "Content-Type": contentType }).end(text2);
-    } catch (error) {
-      this.logger.error({ err: error }, "could not render /metrics");
-      if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "metrics unavailable" }));
-    }
-  }
-  /**
-   * Stops accepting, closes every connection, writes everything to disk and releases
-   * the data directory. Idempotent.
-   */
-  close() {
-    this.#closing ??= (async () => {
-      const { adapter, dialers, documents, peerSync, stack, gate, cluster } = this.#parts;
-      gate.close();
-      for (const timer of this.#timers) clearInterval(timer);
-      const stopped = new Promise((resolve) => this.#server.close(() => resolve()));
-      const metricsStopped = new Promise((resolve) => this.#metricsServer?.listening ? this.#metricsServer.close(() => resolve()) : resolve());
-      for (const dialer of dialers) dialer.disconnect();
-      adapter.disconnect();
-      this.#server.closeAllConnections();
-      this.#metricsServer?.closeAllConnections();
-      const unsavedInWorkers = await documents.close();
-      await peerSync.close().catch((error) => this.logger.error({ err: error }, "could not write peers.json"));
-      await this.#parts.tokens.close().catch((error) => this.logger.error({ err: error }, "could not record when tokens were last used"));
-      const unsaved = [...await stack.close(), ...unsavedInWorkers];
-      await cluster?.close();
-      if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
-      await stopped;
-      await metricsStopped;
-      this.logger.info("relay closed; everything flushed");
-    })();
-    return this.#closing;
-  }
-};
+});
+
+// sync-server/Relay.ts
+var Relay_exports = {};
+__export(Relay_exports, {
+  ClusterUnavailableError: () => ClusterUnavailableError,
+  Relay: () => Relay
+});
+import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
+import fs8 from "node:fs/promises";
+import http from "node:http";
+import path6 from "node:path";
 async function listen(server, port, host) {
   await new Promise((resolve, reject) => {
     server.once("error", reject);
@@ -4960,12 +4545,649 @@ async function listen(server, port, host) {
 function sha256(text2) {
   return createHash2("sha256").update(text2, "utf8").digest();
 }
-var ClusterUnavailableError = class extends Error {
-  name = "ClusterUnavailableError";
-  constructor(servers, cause) {
-    super(`Cannot reach the cluster bus (NATS) at ${servers}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, ClusterUnavailableError;
+var init_Relay = __esm({
+  "sync-server/Relay.ts"() {
+    init_protocol();
+    init_storage();
+    init_ClusterFanout();
+    init_NatsBus();
+    init_metrics();
+    init_PeerDialer();
+    init_PeerSync();
+    init_RelayDocuments();
+    init_RelayServerAdapter();
+    init_RelayStorage();
+    init_PostgresTokens();
+    init_tokens();
+    init_UpgradeGate();
+    STORAGE_WATCH_MS = 500;
+    INVITE_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>An invitation to a Writer relay</title>
+<style>body{font:17px/1.5 system-ui,sans-serif;max-width:36em;margin:3em auto;padding:0 1em;color:#222}h1{font-size:1.4em}ol{padding-left:1.2em}</style></head>
+<body><h1>You are invited to a Writer relay</h1>
+<p>This link is an invitation to a Writer relay: it lets Writer sync your documents through this relay. It is meant for the app, not for the browser:</p>
+<ol><li>Open Writer.</li><li>Open <b>Settings</b> (bottom of the library), then, under <b>Relays</b>, <b>Add a relay</b>.</li><li>Paste this whole link, from your browser's address bar (the part after # too), into the address field, and add the relay.</li></ol>
+<p>The link holds your access token: keep it to yourself, and ask whoever sent it for a new one if it leaks.</p>
+</body></html>
+`;
+    TOKEN_USE_FLUSH_MS = 6e4;
+    DATABASE_PING_MS = 2e3;
+    STORAGE_NOTICE = "cannot save right now; your changes are kept here";
+    DOCUMENTS_DIR = "documents";
+    Relay = class _Relay {
+      repo;
+      logger;
+      metrics;
+      dataDir;
+      host;
+      #port = 0;
+      #options;
+      #parts;
+      #server;
+      /** The listener of `/metrics` alone, when it has its own port (MetricsOptions.port). */
+      #metricsServer;
+      /** SHA-256 of the metrics token, compared in constant time with the request's. */
+      #metricsTokenHash;
+      #metricsUrl;
+      #timers = [];
+      #storageFailing = false;
+      /** A database back end: whether it answered the last ping (a relay cluster's health). */
+      #databaseReachable = true;
+      #closing;
+      constructor(options, parts) {
+        this.#options = options;
+        this.#parts = parts;
+        this.logger = options.logger;
+        this.dataDir = path6.resolve(options.dataDir);
+        this.host = options.host;
+        this.repo = parts.repo;
+        this.metrics = parts.metrics;
+        const { gate, adapter, documents } = parts;
+        this.#server = http.createServer(
+          { headersTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: 1e3 },
+          (req, res) => {
+            gate.requested(req.socket);
+            this.#onRequest(req, res);
+          }
+        );
+        this.#server.on("connection", (socket) => gate.connection(socket));
+        this.#server.on("upgrade", (req, socket, head) => gate.upgrade(req, socket, head));
+        const { port: metricsPort, token: metricsToken } = options.metrics ?? {};
+        this.#metricsTokenHash = metricsToken === void 0 ? void 0 : sha256(metricsToken);
+        this.#metricsServer = metricsPort === void 0 ? void 0 : http.createServer(
+          { headersTimeout: options.requestTimeoutMs, requestTimeout: options.requestTimeoutMs, connectionsCheckingInterval: 1e3 },
+          (req, res) => this.#onMetricsRequest(req, res)
+        );
+        this.metrics.onCollect(() => {
+          this.metrics.set("relay_connections", adapter.connectionCount);
+          this.metrics.set("relay_pending_upgrades", gate.pendingCount);
+          for (const [kind, bytes2] of Object.entries(adapter.heldBytes())) this.metrics.set("relay_held_bytes", bytes2, { kind });
+          this.metrics.set("relay_documents_in_memory", documents.inMemory);
+        });
+      }
+      /**
+       * Opens the data directory (taking its lock), starts the Repo, and listens. Resolves
+       * once a connection can sync: storage open, network adapter attached, socket bound.
+       */
+      static async open(options) {
+        const logger = options.logger;
+        const dataDir = path6.resolve(options.dataDir);
+        if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
+        if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
+        await fs8.mkdir(dataDir, { recursive: true, mode: 448 });
+        const metrics = new Metrics();
+        const links = {};
+        if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
+        let failing = false;
+        const backend = options.storage ?? { kind: "files", dir: path6.join(dataDir, DOCUMENTS_DIR) };
+        const stack = await StorageStack.open({
+          backend,
+          onCorrupt: (c) => {
+            if (c.quarantinedTo !== c.path) metrics.inc("relay_quarantined_chunks_total");
+            logger.error({ documentId: c.documentId, path: c.path, quarantinedTo: c.quarantinedTo, reason: c.reason }, "corrupt chunk quarantined");
+          },
+          onSaveFailed: ({ key, error, attempt, op }) => {
+            failing = true;
+            if (op === "save") metrics.inc("relay_failed_saves_total");
+            logger.error({ key, err: error, attempt }, "save failed; keeping the change in memory and retrying");
+          },
+          onRecovered: () => {
+            if (!failing) return;
+            failing = false;
+            logger.info("saving works again; every pending change is on disk");
+          },
+          onSaved: (key, seconds) => {
+            if (key[1] !== "snapshot" && key[1] !== "incremental") return;
+            metrics.observe("relay_save_seconds", seconds);
+            links.peerSync?.documentChanged(key[0]);
+            if (links.cluster) {
+              const heads2 = documents?.headsInMain(key[0]);
+              if (heads2) links.cluster.stored(key[0], heads2);
+            }
+          }
+        });
+        const storage = new RelayStorage(stack.retrying, stack.backend);
+        storage.onDocumentStored = (documentId2) => links.adapter?.documentStored(documentId2);
+        storage.onRefused = (documentId2) => logger.error({ documentId: documentId2 }, "refused to overwrite a document with an empty snapshot");
+        let documents;
+        try {
+          let storageId = await storage.load(["storage-adapter-id"]).then((b) => b ? new TextDecoder().decode(b) : void 0);
+          if (!storageId) {
+            storageId = randomUUID();
+            await storage.save(["storage-adapter-id"], new TextEncoder().encode(storageId));
+          }
+          const peerId2 = `relay-${storageId}`;
+          const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url) : new TokenStore(dataDir));
+          links.tokens = tokens;
+          await tokens.open();
+          const dialers = options.peers.map(
+            (url) => new PeerDialer({
+              url,
+              token: options.peerToken,
+              logger,
+              metrics,
+              maxFrameBytes: options.limits.maxFrameBytes,
+              touch: (documentId2) => documents?.touch(documentId2),
+              backoff: { initialMs: 250, maxMs: options.peerBackoffMaxMs ?? 3e4 }
+            })
+          );
+          const isRelayPeer = (id) => links.adapter?.isRelayPeer(id) === true || dialers.some((d) => d.remotePeerId === id);
+          documents = new RelayDocuments({
+            stack,
+            backend,
+            storage,
+            peerId: peerId2,
+            workers: options.workers,
+            workerThresholdBytes: options.workerThresholdBytes,
+            saveDebounceMs: options.saveDebounceMs,
+            syncDebounceMs: options.syncDebounceMs,
+            idleEvictMs: options.idleEvictMs,
+            maxDocumentsInMemory: options.maxDocumentsInMemory,
+            logger,
+            metrics,
+            isRelayPeer,
+            onStored: (documentId2) => links.adapter?.documentStored(documentId2),
+            onChanged: (documentId2) => links.peerSync?.documentChanged(documentId2),
+            // Peers of a dead worker's documents reconnect at once and sync from what is on disk.
+            onRestart: (held2) => links.adapter?.restartSync(held2),
+            // What a peer relay still needs is on disk too, before a writer hears "on the relay".
+            durable: async () => links.peerSync?.durable(),
+            onStoredHeads: options.nats ? (documentId2, heads2) => links.cluster?.stored(documentId2, heads2) : void 0
+          });
+          const docs = documents;
+          const relayPeers = /* @__PURE__ */ new Map();
+          const adapter = new RelayServerAdapter({
+            logger,
+            metrics,
+            limits: options.limits,
+            isInMemory: (documentId2) => docs.isInMemory(documentId2),
+            hasDocument: (documentId2) => storage.hasDocument(documentId2),
+            knownHeads: (documentId2, hashes) => docs.knownHeads(documentId2, hashes),
+            relayPeerConnected: () => relayPeers.size > 0,
+            isPeerIdTaken: (id) => dialers.some((d) => d.remotePeerId === id || d.dialId === id),
+            touch: docs.touch,
+            store: (documentId2) => docs.store(documentId2),
+            publishEphemeral: options.nats ? (message) => links.cluster?.ephemeral(message) : void 0,
+            publishChanges: options.nats ? (documentId2, changes) => links.cluster?.accepted(documentId2, changes) : void 0
+          });
+          links.adapter = adapter;
+          const repo = await documents.open([adapter, ...dialers]);
+          let cluster;
+          if (options.nats) {
+            cluster = new ClusterFanout({
+              documents,
+              storage,
+              adapter,
+              logger,
+              metrics,
+              onStatus: (connected) => {
+                if (connected) return;
+                const closed = adapter.closeWhere((c) => c.access === "relay", CloseCode.ClusterUnavailable, "relay lost its cluster; reconnect");
+                logger.warn({ closed }, "closed writers' connections while the cluster bus is lost");
+              }
+            });
+            const bus = await NatsBus.open({ servers: options.nats, name: `writer-relay ${peerId2} pid ${process.pid}`, logger, handlers: cluster.handlers }).catch((error) => {
+              throw new ClusterUnavailableError(options.nats, error);
+            });
+            cluster.attach(bus);
+            links.cluster = cluster;
+          }
+          const peerSync = new PeerSync({
+            storage,
+            file: path6.join(dataDir, "peers.json"),
+            logger,
+            metrics,
+            confirm: (documentId2, storageId2, connected) => docs.confirm(documentId2, storageId2, connected)
+          });
+          links.peerSync = peerSync;
+          await peerSync.open();
+          repo.networkSubsystem.on("peer", ({ peerId: id, peerMetadata: peerMetadata2 }) => {
+            const remoteStorage = peerMetadata2?.storageId;
+            if (!isRelayPeer(id) || !remoteStorage) return;
+            relayPeers.set(id, remoteStorage);
+            peerSync.peerConnected(remoteStorage);
+          });
+          repo.networkSubsystem.on("peer-disconnected", ({ peerId: id }) => {
+            const remoteStorage = relayPeers.get(id);
+            if (remoteStorage === void 0) return;
+            relayPeers.delete(id);
+            if (![...relayPeers.values()].includes(remoteStorage)) peerSync.peerDisconnected(remoteStorage);
+          });
+          await adapter.attached;
+          const gate = new UpgradeGate({
+            adapter,
+            tokens,
+            allowAnonymous: options.allowAnonymous,
+            maxConnections: options.maxConnections,
+            limits: options.limits,
+            maxPendingUpgrades: options.maxPendingUpgrades,
+            requestTimeoutMs: options.requestTimeoutMs,
+            trustProxy: options.trustProxy ?? false,
+            unavailable: () => cluster && !cluster.connected ? "cluster-unavailable" : !links.reachable?.() ? "storage-unavailable" : void 0,
+            logger,
+            metrics
+          });
+          const relay = new _Relay(options, { repo, metrics, stack, storage, documents, adapter, dialers, peerSync, gate, cluster, tokens });
+          links.reachable = () => relay.#databaseReachable;
+          await relay.#listen();
+          return relay;
+        } catch (error) {
+          await links.tokens?.close().catch(() => void 0);
+          await links.cluster?.close();
+          await documents?.workers.close();
+          await stack.close();
+          throw error;
+        }
+      }
+      #watchStorage() {
+        const pending = this.#parts.documents.pendingSaves;
+        this.metrics.set("relay_pending_saves", pending);
+        const failing = pending > 0;
+        this.metrics.set("relay_storage_failing", failing ? 1 : 0);
+        if (failing === this.#storageFailing) return;
+        this.#storageFailing = failing;
+        if (failing) this.logger.error({ pendingSaves: pending }, "the disk refuses saves: writers are told their changes are kept on their side, nothing new is confirmed");
+        else this.logger.info("every held save is on disk: writers' changes are confirmed again");
+        this.#parts.adapter.setNotice(failing ? STORAGE_NOTICE : null);
+      }
+      async #pingDatabase() {
+        let reachable;
+        try {
+          await this.#parts.stack.backend.ping();
+          reachable = true;
+        } catch {
+          reachable = false;
+        }
+        if (reachable === this.#databaseReachable) return;
+        this.#databaseReachable = reachable;
+        if (reachable) this.logger.info("the database answers again");
+        else this.logger.error("cannot reach the database: new writers are refused, nothing new is confirmed until it is back");
+      }
+      /** Crashes document worker `index` (fault tests: RELAY_FAULT_INJECTION, cli.ts). */
+      crashWorker(index) {
+        this.logger.warn({ worker: index }, "fault injection: crashing a document worker");
+        this.#parts.documents.workers.crash(index);
+      }
+      /** The port listened on. */
+      get port() {
+        return this.#port;
+      }
+      /** `ws://host:port` */
+      get url() {
+        const host = this.host.includes(":") ? `[${this.host}]` : this.host;
+        return `ws://${host}:${this.#port}`;
+      }
+      /** `http://host:port/metrics` when `/metrics` has a listener of its own (MetricsOptions.port), else undefined. */
+      get metricsUrl() {
+        return this.#metricsUrl;
+      }
+      async #listen() {
+        this.#port = await listen(this.#server, this.#options.port, this.host);
+        if (this.#metricsServer) {
+          const host = this.#options.metrics?.host ?? "127.0.0.1";
+          try {
+            const port = await listen(this.#metricsServer, this.#options.metrics?.port ?? 0, host);
+            this.#metricsUrl = `http://${host.includes(":") ? `[${host}]` : host}:${port}/metrics`;
+          } catch (error) {
+            await new Promise((resolve) => this.#server.close(resolve));
+            throw error;
+          }
+        }
+        const { gate, documents } = this.#parts;
+        const every = (ms, task) => {
+          const timer = setInterval(task, ms);
+          timer.unref?.();
+          this.#timers.push(timer);
+        };
+        every(this.#options.tokenPollMs ?? 1e3, () => void gate.pollTokens());
+        every(Math.max(200, Math.min(3e4, Math.floor(this.#options.idleEvictMs / 2))), () => void documents.evictIdle());
+        every(1e3, () => void documents.evictOverBudget());
+        every(STORAGE_WATCH_MS, () => this.#watchStorage());
+        every(1e3, () => gate.sweep());
+        every(TOKEN_USE_FLUSH_MS, () => void this.#parts.tokens.flushUse().catch((error) => this.logger.warn({ err: error }, "could not record when tokens were last used")));
+        if (this.#parts.stack.backend.ping) every(DATABASE_PING_MS, () => void this.#pingDatabase());
+        if (this.#options.allowAnonymous) {
+          this.logger.warn("ANONYMOUS ACCESS IS ON (--allow-anonymous): anyone who can reach this port can read and change every document. For local development only.");
+        }
+      }
+      #onRequest(req, res) {
+        res.setHeader("Cache-Control", "no-store");
+        res.setHeader("X-Content-Type-Options", "nosniff");
+        const pathname = (req.url ?? "/").split("?")[0];
+        if (req.method !== "GET" && req.method !== "HEAD") {
+          res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
+          return;
+        }
+        if (pathname === "/invite") {
+          res.writeHead(200, {
+            "Content-Type": "text/html; charset=utf-8",
+            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff"
+          }).end(INVITE_PAGE);
+          return;
+        }
+        if (pathname === "/healthz") {
+          const pendingSaves = this.#parts.documents.pendingSaves;
+          const { cluster } = this.#parts;
+          const reason = this.#closing ? "the relay is shutting down" : !this.#databaseReachable ? "cannot reach its database (PostgreSQL): refusing writers until it is back" : pendingSaves > 0 ? `cannot save to its ${this.#options.storage?.kind === "postgres" ? "database" : "disk"}: ${pendingSaves} ${pendingSaves === 1 ? "save is" : "saves are"} held in memory and retried` : cluster && !cluster.connected ? "lost the cluster bus (NATS): reconnecting, and refusing writers until then" : null;
+          const parts = {
+            storage: this.#options.storage?.kind ?? "files",
+            ...this.#parts.stack.backend.ping ? { database: this.#databaseReachable ? "reachable" : "unreachable" } : {},
+            ...cluster ? { nats: cluster.connected ? "connected" : "disconnected" } : {}
+          };
+          res.writeHead(reason ? 503 : 200, { "Content-Type": "application/json" }).end(JSON.stringify({ ok: reason === null, ...reason ? { reason } : {}, pendingSaves, ...parts }));
+          return;
+        }
+        if (pathname === "/metrics" && !this.#metricsServer) {
+          void this.#serveMetrics(req, res);
+          return;
+        }
+        res.writeHead(pathname === "/" ? 426 : 404, { "Content-Type": "application/json" }).end(
+          JSON.stringify({ error: pathname === "/" ? "this is a Writer relay: connect with a WebSocket" : "not found" })
+        );
+      }
+      /** The listener of `/metrics` alone (MetricsOptions.port): `/metrics`, and 404 for anything else. */
+      #onMetricsRequest(req, res) {
+        res.setHeader("Cache-Control", "no-store");
+        res.setHeader("X-Content-Type-Options", "nosniff");
+        if (req.method !== "GET" && req.method !== "HEAD") {
+          res.writeHead(405, { Allow: "GET, HEAD", "Content-Type": "application/json" }).end(JSON.stringify({ error: "method not allowed" }));
+          return;
+        }
+        if ((req.url ?? "/").split("?")[0] === "/metrics") void this.#serveMetrics(req, res);
+        else res.writeHead(404, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "not found" }));
+      }
+      /** The Prometheus text, to a request that carries the metrics token if there is one (401 otherwise). */
+      async #serveMetrics(req, res) {
+        if (this.#metricsTokenHash) {
+          const given = /^Bearer[ ]+(\S+)[ ]*$/i.exec(req.headers.authorization ?? "")?.[1];
+          if (given === void 0 || !timingSafeEqual2(sha256(given), this.#metricsTokenHash)) {
+            res.writeHead(401, { "WWW-Authenticate": 'Bearer realm="metrics"', "Content-Type": "application/json" }).end(JSON.stringify({ error: "a metrics token is required" }));
+            return;
+          }
+        }
+        try {
+          const { text: text2, contentType } = await this.metrics.render();
+          res.writeHead(200, { "Content-Type": contentType }).end(text2);
+        } catch (error) {
+          this.logger.error({ err: error }, "could not render /metrics");
+          if (!res.headersSent) res.writeHead(500, { "Content-Type": "application/json" }).end(JSON.stringify({ error: "metrics unavailable" }));
+        }
+      }
+      /**
+       * Stops accepting, closes every connection, writes everything to disk and releases
+       * the data directory. Idempotent.
+       */
+      close() {
+        this.#closing ??= (async () => {
+          const { adapter, dialers, documents, peerSync, stack, gate, cluster } = this.#parts;
+          gate.close();
+          for (const timer of this.#timers) clearInterval(timer);
+          const stopped = new Promise((resolve) => this.#server.close(() => resolve()));
+          const metricsStopped = new Promise((resolve) => this.#metricsServer?.listening ? this.#metricsServer.close(() => resolve()) : resolve());
+          for (const dialer of dialers) dialer.disconnect();
+          adapter.disconnect();
+          this.#server.closeAllConnections();
+          this.#metricsServer?.closeAllConnections();
+          const unsavedInWorkers = await documents.close();
+          await peerSync.close().catch((error) => this.logger.error({ err: error }, "could not write peers.json"));
+          await this.#parts.tokens.close().catch((error) => this.logger.error({ err: error }, "could not record when tokens were last used"));
+          const unsaved = [...await stack.close(), ...unsavedInWorkers];
+          await cluster?.close();
+          if (unsaved.length > 0) this.logger.error({ unsaved }, "closing with changes that could not be written to disk");
+          await stopped;
+          await metricsStopped;
+          this.logger.info("relay closed; everything flushed");
+        })();
+        return this.#closing;
+      }
+    };
+    ClusterUnavailableError = class extends Error {
+      name = "ClusterUnavailableError";
+      constructor(servers, cause) {
+        super(`Cannot reach the cluster bus (NATS) at ${servers}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      }
+    };
   }
+});
+
+// sync-server/cli.ts
+import { Command, InvalidArgumentError, Option as Option2 } from "commander";
+import pino from "pino";
+
+// sync-server/config.ts
+init_protocol();
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { parse as parseToml } from "smol-toml";
+import * as z from "zod";
+var int = (min) => z.number({ error: `expected an integer >= ${min}` }).int({ error: `expected an integer >= ${min}` }).min(min, { error: `expected an integer >= ${min}` }).max(Number.MAX_SAFE_INTEGER, { error: "too large" });
+var text = z.string({ error: "expected a string" }).min(1, { error: "must not be empty" });
+var flag = z.boolean({ error: "expected true or false" });
+var LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+var SETTINGS = [
+  { flag: "port", env: "RELAY_PORT", kind: "int", schema: int(0).max(65535, { error: "expected a port, 0 to 65535" }), default: 8787, help: "port to listen on (0: any free port)", arg: "n" },
+  { flag: "host", env: "RELAY_HOST", kind: "string", schema: text, default: "127.0.0.1", help: "address to listen on; put a TLS proxy in front for anything but loopback", arg: "host" },
+  { flag: "data", env: "RELAY_DATA_DIR", kind: "string", schema: text, help: "data directory (documents, tokens, peers.json)", arg: "dir" },
+  {
+    flag: "storage",
+    env: "RELAY_STORAGE",
+    kind: "string",
+    schema: z.string().regex(/^(files|postgres(ql)?:\/\/\S+)$/, { error: 'expected "files" or a postgres:// URL' }),
+    default: "files",
+    help: 'where documents are kept: "files" (in the data directory) or postgres://user@host/db for a relay cluster (put a password in the configuration file or PGPASSWORD, not on the command line)',
+    arg: "where"
+  },
+  {
+    flag: "nats",
+    env: "RELAY_NATS",
+    kind: "string",
+    schema: z.string().regex(/^(nats|tls):\/\/\S+$/, { error: "expected nats://host:4222 (several: comma-separated)" }),
+    help: "a relay cluster's bus, nats://host:4222 (with --storage postgres://...): writers on every relay of the cluster see each other's changes at once",
+    arg: "url"
+  },
+  { flag: "peer", key: "peers", env: "RELAY_PEERS", kind: "list", schema: z.array(z.string().regex(/^wss?:\/\/\S+$/, { error: "expected ws:// or wss:// URLs" }), { error: "expected a list of ws:// or wss:// URLs" }), help: "another relay to replicate with, ws(s)://host:port/ (repeatable; RELAY_PEERS: comma-separated); its token from --peer-token-file", arg: "url" },
+  { flag: "peer-token-file", env: "RELAY_PEER_TOKEN_FILE", kind: "string", schema: text, help: "file holding the token for peers whose URL has none (default: $CREDENTIALS_DIRECTORY/peer-token when systemd provides it)", arg: "file" },
+  { flag: "peer-token", env: "RELAY_PEER_TOKEN", kind: "string", schema: text, help: "the peer token itself: visible in the process list, prefer --peer-token-file", arg: "token" },
+  { flag: "peer-backoff-max-ms", env: "RELAY_PEER_BACKOFF_MAX_MS", kind: "int", schema: int(100), default: 3e4, help: "longest pause between attempts to reach a peer relay", arg: "ms" },
+  { flag: "allow-anonymous", env: "RELAY_ALLOW_ANONYMOUS", kind: "bool", schema: flag, default: false, help: "accept connections without a token (local development only!)" },
+  { flag: "trust-proxy", env: "RELAY_TRUST_PROXY", kind: "bool", schema: flag, default: false, help: "the relay is behind a reverse proxy: take clients' addresses (for logs and limits) from the last X-Forwarded-For entry" },
+  { flag: "log-level", env: "RELAY_LOG_LEVEL", kind: "string", schema: z.enum(LOG_LEVELS, { error: `expected one of ${LOG_LEVELS.join(", ")}` }), default: "info", help: "fatal, error, warn, info, debug or trace", arg: "level" },
+  { flag: "metrics-host", env: "RELAY_METRICS_HOST", kind: "string", schema: text, help: "serve /metrics on this address only, not on the relay's port (with --metrics-port; default 127.0.0.1)", arg: "host" },
+  { flag: "metrics-port", env: "RELAY_METRICS_PORT", kind: "int", schema: int(0).max(65535, { error: "expected a port, 0 to 65535" }), help: "serve /metrics on this port only, not on the relay's port", arg: "n" },
+  { flag: "metrics-token-file", env: "RELAY_METRICS_TOKEN_FILE", kind: "string", schema: text, help: "/metrics requires Authorization: Bearer <the token in this file> (default: $CREDENTIALS_DIRECTORY/metrics-token when systemd provides it)", arg: "file" },
+  { flag: "sync-debounce-ms", env: "RELAY_SYNC_DEBOUNCE_MS", kind: "int", schema: int(0), default: 50, help: "how long sync may gather changes for a peer before it sends them (keystrokes are forwarded at once anyway; automerge-repo's default is 100)", arg: "ms" },
+  { flag: "save-debounce-ms", env: "RELAY_SAVE_DEBOUNCE_MS", kind: "int", schema: int(0), default: 50, help: "how long a change may wait before it is written to disk", arg: "ms" },
+  { flag: "idle-evict-ms", env: "RELAY_IDLE_EVICT_MS", kind: "int", schema: int(100), default: 3e5, help: "documents without traffic for this long leave memory (they stay on disk)", arg: "ms" },
+  { flag: "max-documents-in-memory", env: "RELAY_MAX_DOCUMENTS_IN_MEMORY", kind: "int", schema: int(1), default: 200, help: "past this many documents in memory, the least recently used leave before they are idle (they stay on disk)", arg: "n" },
+  { flag: "max-message-bytes", env: "RELAY_MAX_MESSAGE_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_FRAME_BYTES, help: "largest WebSocket frame accepted", arg: "n" },
+  { flag: "max-messages-per-second", env: "RELAY_MAX_MESSAGES_PER_SECOND", kind: "int", schema: int(1), default: limits_exports.MESSAGES_PER_SECOND, help: "sustained messages per second per connection", arg: "n" },
+  { flag: "message-burst", env: "RELAY_MESSAGE_BURST", kind: "int", schema: int(1), default: limits_exports.MESSAGE_BURST, help: "messages a connection may send at once before the rate applies", arg: "n" },
+  { flag: "max-documents-per-connection", env: "RELAY_MAX_DOCUMENTS_PER_CONNECTION", kind: "int", schema: int(1), default: limits_exports.MAX_DOCUMENTS_PER_CONNECTION, help: "distinct documents one connection may sync", arg: "n" },
+  { flag: "join-timeout-ms", env: "RELAY_JOIN_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.JOIN_TIMEOUT_MS, help: "connections that send no valid join in this time are closed", arg: "ms" },
+  {
+    flag: "workers",
+    env: "RELAY_WORKERS",
+    kind: "int",
+    schema: int(0),
+    default: Math.max(1, Math.min(4, os.availableParallelism() - 1)),
+    defaultHelp: "cores - 1, between 1 and 4",
+    help: "worker threads that load, sync and save long documents, so that nobody waits while one loads (0: all on one thread)",
+    arg: "n"
+  },
+  { flag: "worker-threshold-bytes", env: "RELAY_WORKER_THRESHOLD_BYTES", kind: "int", schema: int(0), default: 16384, help: "a document of at least this many bytes on disk is loaded in a worker (16384: about 0.1 s of loading)", arg: "n" },
+  { flag: "max-connections", env: "RELAY_MAX_CONNECTIONS", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS, help: "live connections; beyond it upgrades get HTTP 503", arg: "n" },
+  { flag: "max-connections-per-token", env: "RELAY_MAX_CONNECTIONS_PER_TOKEN", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS_PER_TOKEN, help: "live connections one token may hold; beyond it its upgrades get HTTP 429", arg: "n" },
+  { flag: "idle-timeout-ms", env: "RELAY_IDLE_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.IDLE_TIMEOUT_MS, help: "a connection that sends no message for this long is closed (relay peers excepted); desktops reconnect when they have something to say", arg: "ms" },
+  {
+    flag: "max-held-bytes-per-connection",
+    env: "RELAY_MAX_HELD_BYTES_PER_CONNECTION",
+    kind: "int",
+    schema: int(1024),
+    default: limits_exports.MAX_HELD_BYTES_PER_CONNECTION,
+    help: "bytes the relay may hold for one connection (frames not yet handled, requests waiting for a document, changes not yet on disk); beyond it the connection is slowed, then closed",
+    arg: "n"
+  },
+  { flag: "max-held-bytes", env: "RELAY_MAX_HELD_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_HELD_BYTES, help: "bytes the relay may hold for all connections together", arg: "n" },
+  { flag: "max-pending-upgrades", env: "RELAY_MAX_PENDING_UPGRADES", kind: "int", schema: int(1), default: limits_exports.MAX_PENDING_UPGRADES, help: "connections that have not finished their HTTP request; beyond it the oldest is dropped", arg: "n" },
+  { flag: "request-timeout-ms", env: "RELAY_REQUEST_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.REQUEST_TIMEOUT_MS, help: "time a connection has to send its whole HTTP request or upgrade", arg: "ms" }
+];
+var SettingsError = class extends Error {
+  constructor(problems) {
+    super(`the relay's settings are not valid:
+${problems.map((p) => `  ${p}`).join("\n")}`);
+    this.problems = problems;
+    this.name = "SettingsError";
+  }
+  problems;
 };
+var camel = (flag2) => flag2.replace(/-([a-z])/g, (_, c) => c.toUpperCase());
+var FILE_SCHEMA = z.strictObject(Object.fromEntries(SETTINGS.map((s) => [s.key ?? s.flag, s.schema.optional()])));
+function fromString(setting, raw) {
+  switch (setting.kind) {
+    case "int":
+      return setting.schema.safeParse(raw.trim() === "" ? Number.NaN : Number(raw));
+    case "bool": {
+      const value = raw.trim().toLowerCase();
+      if (/^(1|true|yes|on)$/.test(value)) return setting.schema.safeParse(true);
+      if (/^(|0|false|no|off)$/.test(value)) return setting.schema.safeParse(false);
+      return setting.schema.safeParse(raw);
+    }
+    case "list":
+      return setting.schema.safeParse(raw.split(",").map((p) => p.trim()).filter(Boolean));
+    case "string":
+      return setting.schema.safeParse(raw);
+  }
+}
+function parseArgument(setting, raw) {
+  const parsed = fromString(setting, raw);
+  if (!parsed.success) throw new Error(parsed.error.issues[0]?.message ?? "not valid");
+  return parsed.data;
+}
+function readConfigFile(file) {
+  const ext = path.extname(file).toLowerCase();
+  if (ext !== ".toml" && ext !== ".json") throw new SettingsError([`${file}: a configuration file is .toml or .json`]);
+  let textContent;
+  try {
+    textContent = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    throw new SettingsError([`${file}: cannot read it (${error.code ?? String(error)})`]);
+  }
+  let raw;
+  try {
+    raw = ext === ".toml" ? parseToml(textContent) : JSON.parse(textContent);
+  } catch (error) {
+    throw new SettingsError([`${file}: not valid ${ext === ".toml" ? "TOML" : "JSON"}: ${error.message.split("\n")[0]}`]);
+  }
+  const parsed = FILE_SCHEMA.safeParse(raw);
+  if (!parsed.success) {
+    throw new SettingsError(
+      parsed.error.issues.map((issue) => {
+        if (issue.code === "unrecognized_keys") return `${file}: unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}${hint(issue.keys[0])}`;
+        if (issue.path.length === 0) return `${file}: expected a table of settings`;
+        return `${file}: ${issue.path.join(".")}: ${issue.message}`;
+      })
+    );
+  }
+  const base = path.dirname(path.resolve(file));
+  const values = { ...parsed.data };
+  for (const key of ["data", "peer-token-file", "metrics-token-file"]) {
+    if (typeof values[key] === "string") values[key] = path.resolve(base, values[key]);
+  }
+  return values;
+}
+function hint(key) {
+  const known = SETTINGS.map((s) => s.key ?? s.flag);
+  const near = known.find((k) => editDistance(k, key) <= 2);
+  return near ? ` (did you mean "${near}"?)` : "";
+}
+function editDistance(a, b) {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length];
+}
+function resolveSettings(sources) {
+  const problems = [];
+  const configFile = sources.configFile ?? (sources.env.RELAY_CONFIG?.trim() || void 0);
+  let file = {};
+  if (configFile) {
+    try {
+      file = readConfigFile(configFile);
+    } catch (error) {
+      if (!(error instanceof SettingsError)) throw error;
+      problems.push(...error.problems);
+    }
+  }
+  const values = {};
+  for (const setting of SETTINGS) {
+    const attribute = camel(setting.flag);
+    const key = setting.key ?? setting.flag;
+    const fromEnv = sources.env[setting.env];
+    let value;
+    if (sources.flags[attribute] !== void 0) value = sources.flags[attribute];
+    else if (fromEnv !== void 0 && fromEnv !== "") {
+      const parsed = fromString(setting, fromEnv);
+      if (parsed.success) value = parsed.data;
+      else problems.push(`${setting.env}=${JSON.stringify(fromEnv)}: ${parsed.error.issues[0]?.message ?? "not valid"}`);
+    } else if (file[key] !== void 0) value = file[key];
+    else value = setting.default;
+    values[setting.key ? camel(setting.key) : attribute] = value;
+  }
+  values.peers ??= [];
+  const credentials = sources.env.CREDENTIALS_DIRECTORY;
+  const secret = (named, credential, what) => {
+    const file2 = typeof named === "string" ? named : credentials && fs.existsSync(path.join(credentials, credential)) ? path.join(credentials, credential) : void 0;
+    if (!file2) return void 0;
+    try {
+      const value = fs.readFileSync(file2, "utf8").trim();
+      if (value === "" || /\s/.test(value)) problems.push(`${what} ${file2}: expected one token on one line`);
+      return value;
+    } catch (error) {
+      problems.push(`${what} ${file2}: cannot read it (${error.code ?? String(error)})`);
+      return void 0;
+    }
+  };
+  const peerTokenFromFile = secret(values.peerTokenFile, "peer-token", "peer token file");
+  if (peerTokenFromFile !== void 0 && values.peerToken !== void 0) problems.push("--peer-token and --peer-token-file both given: use the file");
+  values.peerToken ??= peerTokenFromFile;
+  values.metricsToken = secret(values.metricsTokenFile, "metrics-token", "metrics token file");
+  if (values.nats !== void 0 && values.storage === "files") problems.push("--nats needs --storage postgres://...: the relays of a cluster share their storage");
+  if (values.metricsHost !== void 0 && values.metricsPort === void 0) problems.push("--metrics-host needs --metrics-port: /metrics moves to its own listener only with a port");
+  delete values.peerTokenFile;
+  delete values.metricsTokenFile;
+  if (problems.length > 0) throw new SettingsError(problems);
+  return values;
+}
+
+// sync-server/cli.ts
+init_tokens();
 
 // sync-server/tokenCommands.ts
 import { Option } from "commander";
@@ -4990,6 +5212,8 @@ function relayInviteLink(publicUrl, token) {
 }
 
 // sync-server/tokenCommands.ts
+init_PostgresTokens();
+init_tokens();
 function addTokenCommands(program2, dataOption2, requireData2, fail2) {
   const where = (command) => command.addOption(dataOption2()).addOption(new Option("--storage <where>", `a relay cluster's database, postgres://\u2026: its tokens are there (default "files": the data directory)`).env("RELAY_STORAGE")).addOption(new Option("--config <file>", "take --data and --storage from the relay's configuration file").env("RELAY_CONFIG"));
   const open = async (options) => {
@@ -5123,9 +5347,14 @@ async function run(flags) {
   const logger = pino({ level: options.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: true }));
   const dataDir = requireData(options.data);
   const { peers, allowAnonymous } = options;
+  const [{ ClusterUnavailableError: ClusterUnavailableError2, Relay: Relay2 }, { WorkersMissingError: WorkersMissingError2 }, { DirectoryLockedError: DirectoryLockedError2, StorageUnavailableError: StorageUnavailableError2 }] = await Promise.all([
+    Promise.resolve().then(() => (init_Relay(), Relay_exports)),
+    Promise.resolve().then(() => (init_RelayDocuments(), RelayDocuments_exports)),
+    Promise.resolve().then(() => (init_storage(), storage_exports))
+  ]);
   let relay;
   try {
-    relay = await Relay.open({
+    relay = await Relay2.open({
       dataDir,
       storage: options.storage === "files" ? void 0 : { kind: "postgres", url: options.storage },
       nats: options.nats,
@@ -5160,7 +5389,7 @@ async function run(flags) {
       }
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError || error instanceof WorkersMissingError) {
+    if (error instanceof DirectoryLockedError2 || error instanceof StorageUnavailableError2 || error instanceof ClusterUnavailableError2 || error instanceof WorkersMissingError2) {
       logger.fatal(error.message);
       process.exit(3);
     }

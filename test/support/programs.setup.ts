@@ -6,8 +6,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { build } from "esbuild";
-import { PROGRAMS, PROGRAMS_ENV, PROJECT_ROOT } from "./programs";
+import { build, type BuildOptions } from "esbuild";
+import { PROGRAMS, PROGRAMS_ENV, PROJECT_ROOT, type ProgramName } from "./programs";
 
 export default async function setup(): Promise<() => void> {
   // Inside the project, so that the bundles' imports of packages resolve to its node_modules.
@@ -16,10 +16,7 @@ export default async function setup(): Promise<() => void> {
   const dir = fs.mkdtempSync(path.join(parent, "run-"));
   // Another user's processes (F9's host runs as nobody) read it too.
   fs.chmodSync(dir, 0o755);
-  await build({
-    entryPoints: Object.values(PROGRAMS).map(({ source, bundle }) => ({ in: path.join(PROJECT_ROOT, source), out: bundle.replace(/\.mjs$/, "") })),
-    outdir: dir,
-    outExtension: { ".js": ".mjs" },
+  const options = {
     bundle: true,
     platform: "node",
     format: "esm",
@@ -34,8 +31,19 @@ export default async function setup(): Promise<() => void> {
     external: ["@automerge/automerge", "pino", "pino-*", "thread-stream", "cbor-x", "ws", "pg", "@nats-io/*"],
     // Bundled CommonJS packages require Node's own modules: ESM has no `require` of its own.
     banner: { js: 'import { createRequire as __writerCreateRequire } from "node:module";\nconst require = __writerCreateRequire(import.meta.url);' },
+    outExtension: { ".js": ".mjs" },
     logLevel: "warning",
-  });
+  } satisfies BuildOptions;
+  const entries = (names: ProgramName[], base: string) =>
+    names.map((name) => ({ in: path.join(PROJECT_ROOT, PROGRAMS[name].source), out: path.relative(base, PROGRAMS[name].bundle).replace(/\.mjs$/, "") }));
+  const relayPrograms: ProgramName[] = ["relay", "relayWorker"];
+  await Promise.all([
+    // The relay's CLI loads the relay itself only to run it (cli.ts): split into chunks,
+    // its token commands, which tests run for every token they make, load none of it.
+    // The chunks sit beside cli.mjs, where the relay's code looks for workers/start.mjs.
+    build({ ...options, entryPoints: entries(relayPrograms, "relay"), outdir: path.join(dir, "relay"), splitting: true, chunkNames: "chunk-[hash]" }),
+    build({ ...options, entryPoints: entries((Object.keys(PROGRAMS) as ProgramName[]).filter((name) => !relayPrograms.includes(name)), "."), outdir: dir }),
+  ]);
   process.env[PROGRAMS_ENV] = dir;
   return () => fs.rmSync(dir, { recursive: true, force: true });
 }
