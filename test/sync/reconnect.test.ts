@@ -38,11 +38,14 @@ class LinkEnd extends NetworkAdapter {
 
   send(message: Message): void {
     this.sent++;
-    const carriesChanges = message.type === "sync" && message.data !== undefined && A.decodeSyncMessage(message.data).changes.length > 0;
-    if (this.losing || (this.loseNextChange && carriesChanges)) {
+    // Decoded only while something is to be lost.
+    const lostChange = (this.losing || this.loseNextChange) && message.type === "sync" && message.data !== undefined && A.decodeSyncMessage(message.data).changes.length > 0;
+    if (this.losing || lostChange) {
       this.sentWhileLosing++;
-      if (carriesChanges) this.changesLost++;
-      this.loseNextChange = false;
+      if (lostChange) {
+        this.changesLost++;
+        this.loseNextChange = false;
+      }
       return;
     }
     const other = this.other;
