@@ -17,7 +17,8 @@
  * of connections, tokens, rendering and the editor alone do not go through that path.
  *
  * Each suite's output goes to test-results/<suite>.log, and is printed in full when the
- * suite fails. TEST_SLOTS=1 runs everything one suite at a time; `npm test -- WORD…` runs
+ * suite fails; the last lines of all name each failed test, its error and its line
+ * (failureDigest.ts), for a CI page that keeps only the end. TEST_SLOTS=1 runs everything one suite at a time; `npm test -- WORD…` runs
  * only the suites whose names contain one of the words (and the checks and build).
  */
 import { spawn } from "node:child_process";
@@ -27,6 +28,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import { mergeRows, renderTable, type RowResult } from "../test/faults/reporter";
+import { failureDigest } from "./failureDigest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const logs = path.join(root, "test-results");
@@ -232,6 +234,11 @@ const parts = faultParts.filter((p) => fs.existsSync(p)).map((p) => JSON.parse(f
 if (parts.length > 0) console.log(`\nThe failure-mode matrix (../shared/FAILURE-MODES.md), every part of this run:\n\n${renderTable(mergeRows(parts)).text}\n`);
 console.log("suite                                          result  time");
 for (const o of outcomes) console.log(`${o.suite.name.padEnd(46)} ${(o.ok ? "ok" : "FAILED").padEnd(7)} ${o.seconds.toFixed(0).padStart(4)} s`);
+// What failed, in the last lines (a CI page may keep no more): the full logs are above.
+for (const o of failed) {
+  console.log(`\n${o.suite.name} failed (${path.relative(root, o.log)}):`);
+  for (const line of failureDigest(stripVTControlCharacters(fs.readFileSync(o.log, "utf8")))) console.log(line);
+}
 const missing = checks.length + chosen.length - outcomes.length;
 console.log(`\n${failed.length === 0 && missing === 0 ? "All passed" : `${failed.length} failed${missing ? `, ${missing} not run` : ""}`} in ${elapsed()}.`);
 process.exit(failed.length === 0 && missing === 0 ? 0 : 1);
