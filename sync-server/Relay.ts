@@ -195,7 +195,9 @@ export class Relay {
     const dataDir = path.resolve(options.dataDir);
     if (options.metrics?.host !== undefined && options.metrics.port === undefined) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
     if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+      throw new DataDirectoryError(dataDir, error);
+    });
     const metrics = new Metrics();
     // Storage reports and the workers' come from the start; the parts they reach exist a
     // little later, once everything is wired.
@@ -590,6 +592,28 @@ async function listen(server: http.Server, port: number, host: string): Promise<
 
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** Why a data directory cannot be made, in a self-hoster's words, by the error's code. */
+const DATA_DIRECTORY_PROBLEMS: Record<string, string> = {
+  ENOTDIR: "a part of its path is a file, not a directory",
+  EEXIST: "it is a file, not a directory",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "the disk is read-only",
+  ENOSPC: "the disk is full",
+  ENOENT: "a part of its path cannot be created there",
+};
+
+/** The data directory cannot be made (a file in its path, no permission, a read-only disk): the relay does not start. */
+export class DataDirectoryError extends Error {
+  override readonly name = "DataDirectoryError";
+
+  constructor(dir: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const problem = (code && DATA_DIRECTORY_PROBLEMS[code]) ?? (cause instanceof Error ? cause.message : String(cause));
+    super(`Cannot use the data directory ${dir}: ${problem}${code ? ` (${code})` : ""}. Give --data (or RELAY_DATA_DIR) a directory the relay can create and write.`, { cause });
+  }
 }
 
 /** The cluster bus cannot be reached when the relay starts: it does not start without it. */

@@ -64,7 +64,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
   // sync server, storage). Where the relay is built in chunks, as the tests bundle it
   // (test/support/programs.setup.ts), a token command loads none of it: 0.45 s of
   // processor time instead of 0.58 s. The published build is one file, and gains little.
-  const [{ ClusterUnavailableError, Relay }, { WorkersMissingError }, { DirectoryLockedError, StorageUnavailableError }] = await Promise.all([
+  const [{ ClusterUnavailableError, DataDirectoryError, Relay }, { WorkersMissingError }, { DirectoryLockedError, StorageUnavailableError }] = await Promise.all([
     import("./Relay"),
     import("./RelayDocuments"),
     import("../src/node/storage"),
@@ -106,7 +106,7 @@ async function run(flags: Record<string, unknown>): Promise<void> {
       },
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError || error instanceof WorkersMissingError) {
+    if (error instanceof DataDirectoryError || error instanceof DirectoryLockedError || error instanceof StorageUnavailableError || error instanceof ClusterUnavailableError || error instanceof WorkersMissingError) {
       logger.fatal(error.message);
       process.exit(3);
     }

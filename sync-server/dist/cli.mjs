@@ -4525,6 +4525,7 @@ Content-Length: 0\r
 var Relay_exports = {};
 __export(Relay_exports, {
   ClusterUnavailableError: () => ClusterUnavailableError,
+  DataDirectoryError: () => DataDirectoryError,
   Relay: () => Relay
 });
 import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
@@ -4545,7 +4546,7 @@ async function listen(server, port, host) {
 function sha256(text2) {
   return createHash2("sha256").update(text2, "utf8").digest();
 }
-var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, ClusterUnavailableError;
+var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, DATA_DIRECTORY_PROBLEMS, DataDirectoryError, ClusterUnavailableError;
 var init_Relay = __esm({
   "sync-server/Relay.ts"() {
     init_protocol();
@@ -4635,7 +4636,9 @@ var init_Relay = __esm({
         const dataDir = path6.resolve(options.dataDir);
         if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
         if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-        await fs8.mkdir(dataDir, { recursive: true, mode: 448 });
+        await fs8.mkdir(dataDir, { recursive: true, mode: 448 }).catch((error) => {
+          throw new DataDirectoryError(dataDir, error);
+        });
         const metrics = new Metrics();
         const links = {};
         if (options.nats && options.storage?.kind !== "postgres") throw new TypeError("a relay cluster (nats) needs shared storage (storage on PostgreSQL)");
@@ -4962,6 +4965,23 @@ var init_Relay = __esm({
           this.logger.info("relay closed; everything flushed");
         })();
         return this.#closing;
+      }
+    };
+    DATA_DIRECTORY_PROBLEMS = {
+      ENOTDIR: "a part of its path is a file, not a directory",
+      EEXIST: "it is a file, not a directory",
+      EACCES: "permission denied",
+      EPERM: "permission denied",
+      EROFS: "the disk is read-only",
+      ENOSPC: "the disk is full",
+      ENOENT: "a part of its path cannot be created there"
+    };
+    DataDirectoryError = class extends Error {
+      name = "DataDirectoryError";
+      constructor(dir, cause) {
+        const code = cause?.code;
+        const problem = (code && DATA_DIRECTORY_PROBLEMS[code]) ?? (cause instanceof Error ? cause.message : String(cause));
+        super(`Cannot use the data directory ${dir}: ${problem}${code ? ` (${code})` : ""}. Give --data (or RELAY_DATA_DIR) a directory the relay can create and write.`, { cause });
       }
     };
     ClusterUnavailableError = class extends Error {
@@ -5347,7 +5367,7 @@ async function run(flags) {
   const logger = pino({ level: options.logLevel, base: { pid: process.pid } }, pino.destination({ fd: 1, sync: true }));
   const dataDir = requireData(options.data);
   const { peers, allowAnonymous } = options;
-  const [{ ClusterUnavailableError: ClusterUnavailableError2, Relay: Relay2 }, { WorkersMissingError: WorkersMissingError2 }, { DirectoryLockedError: DirectoryLockedError2, StorageUnavailableError: StorageUnavailableError2 }] = await Promise.all([
+  const [{ ClusterUnavailableError: ClusterUnavailableError2, DataDirectoryError: DataDirectoryError2, Relay: Relay2 }, { WorkersMissingError: WorkersMissingError2 }, { DirectoryLockedError: DirectoryLockedError2, StorageUnavailableError: StorageUnavailableError2 }] = await Promise.all([
     Promise.resolve().then(() => (init_Relay(), Relay_exports)),
     Promise.resolve().then(() => (init_RelayDocuments(), RelayDocuments_exports)),
     Promise.resolve().then(() => (init_storage(), storage_exports))
@@ -5389,7 +5409,7 @@ async function run(flags) {
       }
     });
   } catch (error) {
-    if (error instanceof DirectoryLockedError2 || error instanceof StorageUnavailableError2 || error instanceof ClusterUnavailableError2 || error instanceof WorkersMissingError2) {
+    if (error instanceof DataDirectoryError2 || error instanceof DirectoryLockedError2 || error instanceof StorageUnavailableError2 || error instanceof ClusterUnavailableError2 || error instanceof WorkersMissingError2) {
       logger.fatal(error.message);
       process.exit(3);
     }

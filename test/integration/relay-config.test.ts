@@ -34,6 +34,20 @@ describe("relay configuration", () => {
     await expect(started).rejects.toThrow(/exited with 2 before listening:[\s\S]*unknown key "max-conections" \(did you mean "max-connections"\?\)/);
   });
 
+  it("refuses to start, saying why, when its data directory cannot be made: a file in the way, a file in its path", async () => {
+    const file = path.join(tempDir(), "not-a-directory");
+    fs.writeFileSync(file, "");
+    for (const [dataDir, problem] of [
+      [file, "it is a file, not a directory \\(EEXIST\\)"],
+      [path.join(file, "relay"), "a part of its path is a file, not a directory \\(ENOTDIR\\)"],
+    ] as const) {
+      const started = startRelay({ dataDir });
+      await expect(started).rejects.toThrow(new RegExp(`exited with 3 before listening:[\\s\\S]*Cannot use the data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ${problem}`));
+      // Said in words, not a stack trace.
+      await expect(started).rejects.not.toThrow(/\n\s+at /);
+    }
+  });
+
   it("takes the peer token from a file: peering works and the token is not in the process list", async () => {
     const b = await relay();
     const peerToken = await addToken(b.dataDir, "relay-a", { relay: true });
