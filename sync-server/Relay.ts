@@ -195,7 +195,7 @@ export class Relay {
     const dataDir = path.resolve(options.dataDir);
     if (options.metrics?.host !== undefined && options.metrics.port === undefined) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
     if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    await makeDirectory(dataDir).catch((error: unknown) => {
       throw new DataDirectoryError(dataDir, error);
     });
     const metrics = new Metrics();
@@ -592,6 +592,34 @@ async function listen(server: http.Server, port: number, host: string): Promise<
 
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
+}
+
+/**
+ * `mkdir -p` for the data directory, one level at a time. Node 20's own recursive mkdir
+ * never returns where the kernel refuses a directory with ENOENT under a parent that
+ * exists (/proc/x: it retries for ever), and the relay would hang silently at start.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  const parent = path.dirname(dir);
+  try {
+    await fs.mkdir(dir, { mode: 0o700 });
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EEXIST") {
+      if ((await fs.stat(dir)).isDirectory()) return;
+      throw error;
+    }
+    // A missing parent: make it, then this one, once (a second ENOENT is the kernel's no).
+    if (code !== "ENOENT" || parent === dir) throw error;
+  }
+  await makeDirectory(parent);
+  try {
+    await fs.mkdir(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "EEXIST" && (await fs.stat(dir)).isDirectory()) return;
+    throw error;
+  }
 }
 
 /** Why a data directory cannot be made, in a self-hoster's words, by the error's code. */

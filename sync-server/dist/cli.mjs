@@ -4546,6 +4546,27 @@ async function listen(server, port, host) {
 function sha256(text2) {
   return createHash2("sha256").update(text2, "utf8").digest();
 }
+async function makeDirectory2(dir) {
+  const parent = path6.dirname(dir);
+  try {
+    await fs8.mkdir(dir, { mode: 448 });
+    return;
+  } catch (error) {
+    const code = error.code;
+    if (code === "EEXIST") {
+      if ((await fs8.stat(dir)).isDirectory()) return;
+      throw error;
+    }
+    if (code !== "ENOENT" || parent === dir) throw error;
+  }
+  await makeDirectory2(parent);
+  try {
+    await fs8.mkdir(dir, { mode: 448 });
+  } catch (error) {
+    if (error.code === "EEXIST" && (await fs8.stat(dir)).isDirectory()) return;
+    throw error;
+  }
+}
 var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, DATA_DIRECTORY_PROBLEMS, DataDirectoryError, ClusterUnavailableError;
 var init_Relay = __esm({
   "sync-server/Relay.ts"() {
@@ -4636,7 +4657,7 @@ var init_Relay = __esm({
         const dataDir = path6.resolve(options.dataDir);
         if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
         if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-        await fs8.mkdir(dataDir, { recursive: true, mode: 448 }).catch((error) => {
+        await makeDirectory2(dataDir).catch((error) => {
           throw new DataDirectoryError(dataDir, error);
         });
         const metrics = new Metrics();

@@ -34,12 +34,14 @@ describe("relay configuration", () => {
     await expect(started).rejects.toThrow(/exited with 2 before listening:[\s\S]*unknown key "max-conections" \(did you mean "max-connections"\?\)/);
   });
 
-  it("refuses to start, saying why, when its data directory cannot be made: a file in the way, a file in its path", async () => {
+  it("refuses to start, saying why, when its data directory cannot be made: a file in the way, a file in its path, a place no directory can be", async () => {
     const file = path.join(tempDir(), "not-a-directory");
     fs.writeFileSync(file, "");
     for (const [dataDir, problem] of [
       [file, "it is a file, not a directory \\(EEXIST\\)"],
       [path.join(file, "relay"), "a part of its path is a file, not a directory \\(ENOTDIR\\)"],
+      // Where the kernel refuses any new directory (Node's own recursive mkdir hangs there).
+      ["/proc/writer-relay-data", "a part of its path cannot be created there \\(ENOENT\\)"],
     ] as const) {
       const started = startRelay({ dataDir });
       await expect(started).rejects.toThrow(new RegExp(`exited with 3 before listening:[\\s\\S]*Cannot use the data directory ${dataDir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: ${problem}`));
