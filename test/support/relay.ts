@@ -55,6 +55,11 @@ const running = new Set<ChildProcess>();
 process.once("exit", () => {
   for (const child of running) child.kill("SIGKILL");
 });
+// vitest may end a test file's process without its "exit" event: a relay the file left
+// running (one that never started, say) would keep a core busy for the rest of the run.
+afterAll(() => {
+  for (const child of running) child.kill("SIGKILL");
+});
 
 
 /** Temp directories made by this test file; removed after it (KEEP_TEST_DIRS=1 keeps them). */
@@ -99,7 +104,11 @@ export async function startRelay(options: StartRelayOptions = {}): Promise<Runni
   let exited = false;
   void exit.then(() => (exited = true));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`relay did not start in time:\n${output}`)), options.timeoutMs ?? 30_000);
+    const timer = setTimeout(() => {
+      // Not left behind: a relay stuck at start may be spinning.
+      child.kill("SIGKILL");
+      reject(new Error(`relay did not start in time:\n${output}`));
+    }, options.timeoutMs ?? 30_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (ws:\/\/[^\s"',]+)/.exec(output);
