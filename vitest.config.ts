@@ -15,7 +15,7 @@ export default defineConfig({
           // Two files at a time, whatever vitest makes of the cores (one, on two cores):
           // these files wait on timers, databases and child processes a third of the
           // time (alone on this machine: 173 s with one, 115 s with two, the same
-          // processor time), and npm test runs this suite last, where cores go idle.
+          // processor time), and npm test often ends on this suite, where cores go idle.
           maxWorkers: 2,
         },
       },

@@ -18,8 +18,9 @@
  *
  * Each suite's output goes to test-results/<suite>.log, and is printed in full when the
  * suite fails; the last lines of all name each failed test, its error and its line
- * (failureDigest.ts), for a CI page that keeps only the end. TEST_SLOTS=1 runs everything one suite at a time; `npm test -- WORD…` runs
- * only the suites whose names contain one of the words (and the checks and build).
+ * (failureDigest.ts), for a CI page that keeps only the end. TEST_SLOTS=1 runs
+ * everything one suite at a time; `npm test -- WORD…` runs only the suites whose names
+ * contain one of the words (and the checks and build).
  */
 import { spawn } from "node:child_process";
 import fs from "node:fs";

@@ -599,26 +599,17 @@ function sha256(text: string): Buffer {
  * never returns where the kernel refuses a directory with ENOENT under a parent that
  * exists (/proc/x: it retries for ever), and the relay would hang silently at start.
  */
-async function makeDirectory(dir: string): Promise<void> {
-  const parent = path.dirname(dir);
+async function makeDirectory(dir: string, makeParent = true): Promise<void> {
   try {
     await fs.mkdir(dir, { mode: 0o700 });
-    return;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") {
-      if ((await fs.stat(dir)).isDirectory()) return;
-      throw error;
-    }
+    if (code === "EEXIST" && (await fs.stat(dir)).isDirectory()) return;
     // A missing parent: make it, then this one, once (a second ENOENT is the kernel's no).
-    if (code !== "ENOENT" || parent === dir) throw error;
-  }
-  await makeDirectory(parent);
-  try {
-    await fs.mkdir(dir, { mode: 0o700 });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "EEXIST" && (await fs.stat(dir)).isDirectory()) return;
-    throw error;
+    const parent = path.dirname(dir);
+    if (code !== "ENOENT" || !makeParent || parent === dir) throw error;
+    await makeDirectory(parent);
+    await makeDirectory(dir, false);
   }
 }
 

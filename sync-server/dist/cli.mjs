@@ -4546,25 +4546,16 @@ async function listen(server, port, host) {
 function sha256(text2) {
   return createHash2("sha256").update(text2, "utf8").digest();
 }
-async function makeDirectory2(dir) {
-  const parent = path6.dirname(dir);
+async function makeDirectory2(dir, makeParent = true) {
   try {
     await fs8.mkdir(dir, { mode: 448 });
-    return;
   } catch (error) {
     const code = error.code;
-    if (code === "EEXIST") {
-      if ((await fs8.stat(dir)).isDirectory()) return;
-      throw error;
-    }
-    if (code !== "ENOENT" || parent === dir) throw error;
-  }
-  await makeDirectory2(parent);
-  try {
-    await fs8.mkdir(dir, { mode: 448 });
-  } catch (error) {
-    if (error.code === "EEXIST" && (await fs8.stat(dir)).isDirectory()) return;
-    throw error;
+    if (code === "EEXIST" && (await fs8.stat(dir)).isDirectory()) return;
+    const parent = path6.dirname(dir);
+    if (code !== "ENOENT" || !makeParent || parent === dir) throw error;
+    await makeDirectory2(parent);
+    await makeDirectory2(dir, false);
   }
 }
 var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, DATA_DIRECTORY_PROBLEMS, DataDirectoryError, ClusterUnavailableError;

@@ -32,6 +32,7 @@ describe("relay eviction", () => {
       200,
     );
     const evictedOnce = await metric(r.url, "relay_documents_evicted_total");
+    expect(evictedOnce).toBeGreaterThanOrEqual(40);
 
     // An evicted document takes a change, which reaches a fresh reader and the follower.
     handles[3]!.change((d) => (d.n = 333));

@@ -52,14 +52,13 @@ export interface RunningRelay {
 }
 
 const running = new Set<ChildProcess>();
-process.once("exit", () => {
+const killRunning = () => {
   for (const child of running) child.kill("SIGKILL");
-});
+};
+process.once("exit", killRunning);
 // vitest may end a test file's process without its "exit" event: a relay the file left
 // running (one that never started, say) would keep a core busy for the rest of the run.
-afterAll(() => {
-  for (const child of running) child.kill("SIGKILL");
-});
+afterAll(killRunning);
 
 
 /** Temp directories made by this test file; removed after it (KEEP_TEST_DIRS=1 keeps them). */
