@@ -12,11 +12,6 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts", "test/storage/**/*.test.ts", "test/sync/**/*.test.ts", "test/host/**/*.test.ts", "test/renderer/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
-          // Two files at a time, whatever vitest makes of the cores (one, on two cores):
-          // these files wait on timers, databases and child processes a third of the
-          // time (alone on this machine: 173 s with one, 115 s with two, the same
-          // processor time), and npm test often ends on this suite, where cores go idle.
-          maxWorkers: 2,
         },
       },
       {
