@@ -99,6 +99,16 @@ export class EditorPage {
     await this.page.keyboard.type(text, { delay });
   }
 
+  /**
+   * Enters `text` as one input event, as a paste or an input method does: one
+   * transaction, so one undo step whatever the machine's load. Typed key by key, a pause
+   * of over 500 ms between two keys (prosemirror-history's newGroupDelay) starts a new
+   * undo step, which a busy machine can cause; use this where a test counts undo steps.
+   */
+  async insert(text: string): Promise<void> {
+    await this.page.keyboard.insertText(text);
+  }
+
   async press(key: string): Promise<void> {
     await this.page.keyboard.press(key);
   }

@@ -38,7 +38,8 @@ export async function twoWritersOnARelay(
 export async function sharedDocument(ada: WriterFixture, bob: WriterFixture, title: string, text: string): Promise<{ editor: EditorPage; url: string; bobs: EditorPage }> {
   const editor = await ada.library.newDocument();
   await editor.setTitle(title);
-  await editor.type(text);
+  // One undo step (EditorPage.insert): tests that count Ada's undo steps start from it.
+  await editor.insert(text);
   const url = (await ada.library.openDocument())!;
   const bobs = await bob.library.openLink(url);
   await expect.poll(() => bobs.ownText(), { timeout: 15_000 }).toBe(text);
