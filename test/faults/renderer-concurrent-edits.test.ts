@@ -94,21 +94,30 @@ describe("F1: concurrent edits in one paragraph", () => {
     process.kill(relay.pid, "SIGCONT");
     const frozenMs = Date.now() - frozenAt;
 
-    // Both converge on the same document, with every edit and every format kept.
+    // Both converge on the same document, with every edit and every format kept. (A
+    // freeze longer than the hosts' 5 s liveness bound, which a busy machine makes, is the
+    // relay gone away: each window then highlights the other's edits until dismissed.
+    // html() leaves such highlights out, as they are not the document.)
     const merged = (first: string) =>
       `<p>The quick ${first} fox.</p><p><strong>alpha beta gamma</strong></p><p><strong>Hello!!</strong> World</p><p><em>one three</em></p>`;
-    await expect.poll(async () => (await a.html()).includes("brown") && (await a.html()) === (await b.html()), { timeout: 30_000 }).toBe(true);
+    try {
+      await expect.poll(async () => (await a.html()).includes("brown") && (await a.html()) === (await b.html()), { timeout: 30_000 }).toBe(true);
+    } catch (error) {
+      // What each side shows and what the hosts and the relay said, for a failure seen only on a busy machine.
+      const tail = (text: string) => text.split("\n").slice(-30).join("\n");
+      console.error(`F1 did not converge within 30 s of the relay's return (frozen ${frozenMs} ms).\nAda: ${await a.html()}\nBob: ${await b.html()}\nAda's host:\n${tail(ada.shell.output.join(""))}\nBob's host:\n${tail(bob.shell.output.join(""))}\nRelay:\n${tail(relay.logs())}`);
+      throw error;
+    }
     const mergedHtml = await a.html();
     expect([merged("red brown"), merged("brown red")], mergedHtml).toContain(mergedHtml);
 
     // A third replica, fresh from the relay, agrees; so do Ada's and Bob's files on disk.
-    // (The page's text may end in a line break: Bob's caret, drawn at the end, is a box.)
     const carol = await HostProcess.start({ name: "carol" });
     hosts.push(carol);
     await carol.addRelay("Team", relay.url, token);
     await carol.call("openSharedDocument", { url });
     await expect.poll(async () => (await carol.spans(url).catch(() => null))?.text ?? "", { timeout: 30_000 }).toMatch(/three$/);
-    await expect.poll(async () => (await carol.spans(url)).text, { timeout: 30_000 }).toBe(await a.text.innerText().then((t) => t.replace(/\n+/g, "\n").replace(/\n$/, "")));
+    await expect.poll(async () => (await carol.spans(url)).text, { timeout: 30_000 }).toBe(await a.ownText());
     const relayCopy = await carol.spans(url);
     // Each side's own edits reach the disk within the save debounce; a clean stop flushes.
     await expect.poll(() => a.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");

@@ -1,6 +1,13 @@
 import type { Locator, Page } from "playwright-core";
 
 /** The open document: title, toolbar, text and status bar. */
+/**
+ * What the page draws over the document, by selector: widgets to remove (other writers'
+ * carets with their names, text shown as deleted since the relay was away) and marks to
+ * unwrap (other writers' selections, the highlights of what they added or restyled).
+ */
+const PAGE_ONLY = { remove: ".remote-caret, .hl-removed", unwrap: ".remote-selection, .hl-theirs, .hl-restyled" };
+
 export class EditorPage {
   readonly title: Locator;
   readonly text: Locator;
@@ -135,26 +142,31 @@ export class EditorPage {
     return (await error.count()) > 0 ? error.innerText() : null;
   }
 
-  /** The document's HTML as rendered, without the binding's, the task view's and other writers' (presence) noise. */
+  /**
+   * The document's HTML as rendered, without the binding's, the task view's and other
+   * writers' (presence) noise, and without the highlights of what others changed while
+   * the relay was away (history/offlineReturn.ts): those show in one window only, until
+   * dismissed, and are not the document.
+   */
   async html(): Promise<string> {
-    return this.text.evaluate((el) => {
+    return this.text.evaluate((el, pageOnly) => {
       const copy = el.cloneNode(true) as HTMLElement;
-      copy.querySelectorAll(".remote-caret").forEach((n) => n.remove());
-      copy.querySelectorAll(".remote-selection").forEach((n) => n.replaceWith(...Array.from(n.childNodes)));
+      copy.querySelectorAll(pageOnly.remove).forEach((n) => n.remove());
+      copy.querySelectorAll(pageOnly.unwrap).forEach((n) => n.replaceWith(...Array.from(n.childNodes)));
       copy.normalize();
       copy.querySelectorAll("[style]").forEach((n) => n.removeAttribute("style"));
       copy.querySelectorAll("br.ProseMirror-trailingBreak, img.ProseMirror-separator").forEach((n) => n.remove());
       return copy.innerHTML;
-    });
+    }, PAGE_ONLY);
   }
 
-  /** The text, one line per top-level block, without other writers' carets (whose labels are widgets in the text). */
+  /** The text, one line per top-level block, without what the page adds to it (other writers' carets, text shown as deleted: see `html`). */
   async ownText(): Promise<string> {
-    return this.text.evaluate((el) => {
+    return this.text.evaluate((el, pageOnly) => {
       const copy = el.cloneNode(true) as HTMLElement;
-      copy.querySelectorAll(".remote-caret").forEach((n) => n.remove());
+      copy.querySelectorAll(pageOnly.remove).forEach((n) => n.remove());
       return Array.from(copy.children, (block) => block.textContent).join("\n");
-    });
+    }, PAGE_ONLY);
   }
 
   async counts(): Promise<string> {
