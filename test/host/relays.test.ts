@@ -15,6 +15,12 @@ import { eventually } from "../support/wait";
 import { readyWhenPeered } from "../../src/shared/sync/readyWhenPeered";
 
 const logger = pino({ level: "silent" });
+/**
+ * How long to wait for a connection or a sync to happen. None of these waits measures
+ * speed; each is only a bound, generous for two hosts, their document workers and other
+ * suites sharing a busy 2-core machine.
+ */
+const SYNC_WAIT_MS = 15_000;
 const cleanups: (() => Promise<unknown>)[] = [];
 
 afterEach(async () => {
@@ -132,7 +138,7 @@ describe("syncing through relays", () => {
     expect(await fs.readFile(path.join(a.dataDir, "settings.json"), "utf8")).not.toContain("s3cret");
     const secrets = await fs.stat(path.join(a.dataDir, "secrets.json"));
     expect(secrets.mode & 0o077).toBe(0);
-    await eventually(async () => (await status(a)).connection === "connected", 5000, 20);
+    await eventually(async () => (await status(a)).connection === "connected", SYNC_WAIT_MS, 20);
     expect(JSON.stringify(await status(a))).not.toContain("s3cret");
   });
 
@@ -140,20 +146,20 @@ describe("syncing through relays", () => {
     const r = await relay("t0ken");
     const a = await host("ada");
     await call(a, { method: "addRelay", name: "Team", url: r.url, token: "t0ken" });
-    await eventually(async () => (await status(a)).connection === "connected", 5000, 20);
+    await eventually(async () => (await status(a)).connection === "connected", SYNC_WAIT_MS, 20);
     const { url } = await call<{ url: string }>(a, { method: "createDocument", title: "Notes" });
     await type(a, url, "hello");
-    await eventually(async () => (await status(a, url)).document === "on-relay", 5000, 20);
+    await eventually(async () => (await status(a, url)).document === "on-relay", SYNC_WAIT_MS, 20);
     const handle = await a.repo.find<WriterDocument>(url as AutomergeUrl);
     // The relay's copy has what the status claims.
     const relayHandle = r.repo.handles[handle.documentId as DocumentId];
     expect(A.getHeads(relayHandle!.doc() as A.Doc<unknown>)).toEqual(A.getHeads(handle.doc()));
     // The library's own change (the new entry) follows in the host's next sync round.
-    await eventually(async () => (await status(a)).pending === 0, 5000, 20);
+    await eventually(async () => (await status(a)).pending === 0, SYNC_WAIT_MS, 20);
 
     // Offline: edits are pending, and say so, until the relay is back.
     await r.close();
-    await eventually(async () => (await status(a)).connection !== "connected", 5000, 20);
+    await eventually(async () => (await status(a)).connection !== "connected", SYNC_WAIT_MS, 20);
     await type(a, url, " more");
     expect((await status(a, url)).document).not.toBe("on-relay");
   });
@@ -162,10 +168,10 @@ describe("syncing through relays", () => {
     const r = await relay("right");
     const a = await host("ada");
     const { id } = await call<{ id: string }>(a, { method: "addRelay", name: "Team", url: r.url, token: "wrong" });
-    await eventually(async () => (await status(a)).error?.code === "unauthorized", 5000, 20);
+    await eventually(async () => (await status(a)).error?.code === "unauthorized", SYNC_WAIT_MS, 20);
     expect((await status(a)).error?.message).toMatch(/^Team: .*token/);
     await call(a, { method: "updateRelay", id, token: "right" });
-    await eventually(async () => (await status(a)).connection === "connected", 5000, 20);
+    await eventually(async () => (await status(a)).connection === "connected", SYNC_WAIT_MS, 20);
   });
 
   it("two hosts co-edit through a relay; a shared link opens on the other", async () => {
@@ -175,11 +181,11 @@ describe("syncing through relays", () => {
     for (const h of [a, b]) await call(h, { method: "addRelay", name: "Team", url: r.url, token: "t" });
     const { url } = await call<{ url: string }>(a, { method: "createDocument", title: "Shared" });
     await type(a, url, "from ada");
-    await eventually(async () => (await status(a, url)).document === "on-relay", 5000, 20);
+    await eventually(async () => (await status(a, url)).document === "on-relay", SYNC_WAIT_MS, 20);
     await call(b, { method: "openSharedDocument", url });
-    await eventually(async () => b.library.entries()[url.slice(10)]?.title === "Shared", 5000, 20);
+    await eventually(async () => b.library.entries()[url.slice(10)]?.title === "Shared", SYNC_WAIT_MS, 20);
     await type(b, url, "bob and ");
-    await eventually(async () => (await textOf(a, url)) === (await textOf(b, url)) && (await textOf(a, url)).includes("bob"), 5000, 20);
+    await eventually(async () => (await textOf(a, url)) === (await textOf(b, url)) && (await textOf(a, url)).includes("bob"), SYNC_WAIT_MS, 20);
   });
 
   it("links a second device to the same library, keeping what it had", async () => {
@@ -189,15 +195,15 @@ describe("syncing through relays", () => {
     for (const h of [a, b]) await call(h, { method: "addRelay", name: "Team", url: r.url, token: "t" });
     const { url: onA } = await call<{ url: string }>(a, { method: "createDocument", title: "From the desktop" });
     const { url: onB } = await call<{ url: string }>(b, { method: "createDocument", title: "From the laptop" });
-    await eventually(async () => (await status(a)).pending === 0, 5000, 20);
+    await eventually(async () => (await status(a)).pending === 0, SYNC_WAIT_MS, 20);
     const libraryA = (await call<SettingsView>(a, { method: "getSettings" })).libraryUrl;
     const linked = await call<{ libraryUrl: string }>(b, { method: "linkLibrary", url: libraryA });
     expect(linked.libraryUrl).toBe(libraryA);
     const titles = (h: Host) => Object.values(h.library.entries()).map((e) => e.title).sort();
     expect(titles(b)).toEqual(["From the desktop", "From the laptop"]);
-    await eventually(async () => titles(a).length === 2, 5000, 20);
+    await eventually(async () => titles(a).length === 2, SYNC_WAIT_MS, 20);
     expect(titles(a)).toEqual(["From the desktop", "From the laptop"]);
-    await eventually(async () => (await textOf(b, onA)) !== undefined && (await textOf(a, onB)) !== undefined, 5000, 20);
+    await eventually(async () => (await textOf(b, onA)) !== undefined && (await textOf(a, onB)) !== undefined, SYNC_WAIT_MS, 20);
     expect((await call<SettingsView>(b, { method: "getSettings" })).libraryUrl).toBe(libraryA);
   });
 
