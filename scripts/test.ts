@@ -162,9 +162,28 @@ interface Outcome {
   suite: Suite;
   ok: boolean;
   seconds: number;
+  /** Processor seconds it used, its processes' and theirs (undefined off Linux). */
+  cpu: number | undefined;
   log: string;
   summary: string;
 }
+
+/**
+ * Processor seconds used so far by this process's finished children, with everything
+ * they waited for (Linux's cutime and cstime, in clock ticks of 1/100 s). Read as each
+ * suite ends, the growth since the last read is that suite's: children are reaped one
+ * by one as they exit. Undefined where /proc is not.
+ */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+let cpuSoFar = childrenCpuSeconds();
 
 const slug = (name: string) => name.replace(/[^a-z0-9]+/gi, "-").replace(/^-|-$/g, "").toLowerCase();
 const faultParts: string[] = [];
@@ -188,6 +207,9 @@ function run(suite: Suite): Promise<Outcome> {
     const finish = (ok: boolean) => {
       fs.closeSync(out);
       const seconds = (Date.now() - began) / 1000;
+      const cpuNow = childrenCpuSeconds();
+      const cpu = cpuNow === undefined || cpuSoFar === undefined ? undefined : cpuNow - cpuSoFar;
+      cpuSoFar = cpuNow;
       // Without colours, for the summary (vitest colours its output whatever it is told).
       const text = stripVTControlCharacters(fs.readFileSync(log, "utf8"));
       // vitest's closing lines, or the last line of a check.
@@ -198,7 +220,7 @@ function run(suite: Suite): Promise<Outcome> {
           .map((l) => l.trim().replace(/\s+/g, " "))
           .join("; ") || (ok ? "ok" : (text.trim().split("\n").at(-1) ?? ""));
       console.log(`[${elapsed()}] ${ok ? "✓" : "✗"} ${suite.name} (${seconds.toFixed(0)} s): ${summary}`);
-      resolve({ suite, ok, seconds, log, summary });
+      resolve({ suite, ok, seconds, cpu, log, summary });
     };
     child.once("error", () => finish(false));
     child.once("exit", (code) => finish(code === 0));
@@ -233,8 +255,11 @@ for (const o of failed) {
 }
 const parts = faultParts.filter((p) => fs.existsSync(p)).map((p) => JSON.parse(fs.readFileSync(p, "utf8")) as Record<string, RowResult>);
 if (parts.length > 0) console.log(`\nThe failure-mode matrix (../shared/FAILURE-MODES.md), every part of this run:\n\n${renderTable(mergeRows(parts)).text}\n`);
-console.log("suite                                          result  time");
-for (const o of outcomes) console.log(`${o.suite.name.padEnd(46)} ${(o.ok ? "ok" : "FAILED").padEnd(7)} ${o.seconds.toFixed(0).padStart(4)} s`);
+const cpuText = (cpu: number | undefined) => (cpu === undefined ? "" : `${cpu.toFixed(0).padStart(6)} s`);
+console.log("suite                                          result  time   processor");
+for (const o of outcomes) console.log(`${o.suite.name.padEnd(46)} ${(o.ok ? "ok" : "FAILED").padEnd(7)} ${o.seconds.toFixed(0).padStart(4)} s ${cpuText(o.cpu)}`);
+const totalCpu = outcomes.every((o) => o.cpu !== undefined) ? outcomes.reduce((sum, o) => sum + o.cpu!, 0) : undefined;
+if (totalCpu !== undefined) console.log(`${"all".padEnd(46)} ${"".padEnd(7)} ${elapsed().padStart(6)} ${cpuText(totalCpu)} (${os.cpus().length} cores)`);
 // What failed, in the last lines (a CI page may keep no more): the full logs are above.
 for (const o of failed) {
   console.log(`\n${o.suite.name} failed (${path.relative(root, o.log)}):`);
