@@ -1,10 +1,10 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
-import fs from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import type { Duplex } from "node:stream";
 import type { PeerId, Repo } from "@automerge/automerge-repo/slim";
 import type { Logger } from "pino";
+import { makeDirectory } from "../src/node/atomicFile";
 import { CloseCode } from "../src/node/protocol";
 import { StorageStack, type StorageBackend } from "../src/node/storage";
 import { ClusterFanout } from "./cluster/ClusterFanout";
@@ -195,7 +195,7 @@ export class Relay {
     const dataDir = path.resolve(options.dataDir);
     if (options.metrics?.host !== undefined && options.metrics.port === undefined) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
     if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-    await makeDirectory(dataDir).catch((error: unknown) => {
+    await makeDirectory(dataDir, 0o700).catch((error: unknown) => {
       throw new DataDirectoryError(dataDir, error);
     });
     const metrics = new Metrics();
@@ -592,25 +592,6 @@ async function listen(server: http.Server, port: number, host: string): Promise<
 
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
-}
-
-/**
- * `mkdir -p` for the data directory, one level at a time. Node 20's own recursive mkdir
- * never returns where the kernel refuses a directory with ENOENT under a parent that
- * exists (/proc/x: it retries for ever), and the relay would hang silently at start.
- */
-async function makeDirectory(dir: string, makeParent = true): Promise<void> {
-  try {
-    await fs.mkdir(dir, { mode: 0o700 });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "EEXIST" && (await fs.stat(dir)).isDirectory()) return;
-    // A missing parent: make it, then this one, once (a second ENOENT is the kernel's no).
-    const parent = path.dirname(dir);
-    if (code !== "ENOENT" || !makeParent || parent === dir) throw error;
-    await makeDirectory(parent);
-    await makeDirectory(dir, false);
-  }
 }
 
 /** Why a data directory cannot be made, in a self-hoster's words, by the error's code. */

@@ -1,5 +1,4 @@
 import path from "node:path";
-import fs from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { Repo, type AutomergeUrl, type DocHandle, type DocumentId, type NetworkAdapter, type NetworkAdapterInterface, type PeerId, type StorageKey } from "@automerge/automerge-repo";
 import pino, { type Logger } from "pino";
@@ -7,6 +6,7 @@ import type { HostMethod, HostResponse, HostStatus, IntegrityMode, UserProfile }
 import type { LibraryDocument } from "../shared/library";
 import { applyChangeBroadcasts } from "../shared/sync/changeBroadcast";
 import { onResync, RESYNC_AFTER_MS } from "../shared/sync/resync";
+import { makeDirectory } from "../node/atomicFile";
 import { StorageStack, TrackedStorage } from "../node/storage";
 import { DocumentWorkers } from "../node/workers/DocumentWorkers";
 import { RenderCache } from "./RenderCache";
@@ -161,7 +161,7 @@ export class Host {
   static async open(options: HostOptions): Promise<Host> {
     const logger = options.logger ?? pino({ level: process.env.WRITER_LOG_LEVEL ?? "info" }, pino.destination(2));
     const dataDir = path.resolve(options.dataDir);
-    await fs.mkdir(dataDir, { recursive: true, mode: 0o700 });
+    await makeDirectory(dataDir, 0o700);
     const problems = new StorageProblems(logger);
     // Saves and loads are reported by the storage and the document worker from the start;
     // the parts that follow them exist once the host does.

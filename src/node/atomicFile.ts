@@ -45,28 +45,31 @@ export async function syncDirectory(dir: string): Promise<void> {
 
 /**
  * `fs.mkdir(dir, { recursive: true })`, resolving like it with the first directory it
- * created, but failing with the real reason. Node's recursive mkdir reports ENOENT when
- * the disk is read-only, full or not ours (nodejs/node#47098, #42808, #31481), and "no
- * such file" is no way to tell a writer their disk is full: on ENOENT the first missing
- * directory is created alone, whose error is the true one.
+ * created (undefined when `dir` was there), but made one level at a time, for two
+ * reasons. Node's recursive mkdir reports ENOENT when the disk is read-only, full or not
+ * ours (nodejs/node#47098, #42808, #31481), and "no such file" is no way to tell a
+ * writer their disk is full; here each error is the kernel's own for that directory.
+ * And Node 20's never settles for a path under /proc (`fs.promises.mkdir("/proc/x",
+ * { recursive: true })` hangs), where this fails at once.
  */
 export async function makeDirectory(dir: string, mode?: number): Promise<string | undefined> {
-  try {
-    return await fs.mkdir(dir, { recursive: true, mode });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    let missing = dir;
-    for (let parent = path.dirname(missing); parent !== missing; parent = path.dirname(missing)) {
-      const exists = await fs.stat(parent).then(
-        () => true,
-        () => false,
-      );
-      if (exists) break;
-      missing = parent;
+  const made = async (target: string): Promise<boolean> => {
+    try {
+      await fs.mkdir(target, { mode });
+      return true;
+    } catch (error) {
+      // Already there (or made by someone else meanwhile): fine if it is a directory.
+      if ((error as NodeJS.ErrnoException).code === "EEXIST" && (await fs.stat(target).then((s) => s.isDirectory(), () => false))) return false;
+      throw error;
     }
-    // Throws EROFS, ENOSPC, EACCES... If it succeeds, something raced us: try once more.
-    await fs.mkdir(missing, { mode });
-    await fs.mkdir(dir, { recursive: true, mode });
-    return missing;
+  };
+  try {
+    return (await made(dir)) ? dir : undefined;
+  } catch (error) {
+    const parent = path.dirname(dir);
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT" || parent === dir) throw error;
+    // A missing parent: make the parents, then this one (a second ENOENT is the kernel's no).
+    const first = await makeDirectory(parent, mode);
+    return (await made(dir)) ? (first ?? dir) : first;
   }
 }

@@ -419,22 +419,22 @@ async function syncDirectory(dir) {
   }
 }
 async function makeDirectory(dir, mode) {
-  try {
-    return await fs2.mkdir(dir, { recursive: true, mode });
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    let missing = dir;
-    for (let parent = path2.dirname(missing); parent !== missing; parent = path2.dirname(missing)) {
-      const exists2 = await fs2.stat(parent).then(
-        () => true,
-        () => false
-      );
-      if (exists2) break;
-      missing = parent;
+  const made = async (target) => {
+    try {
+      await fs2.mkdir(target, { mode });
+      return true;
+    } catch (error) {
+      if (error.code === "EEXIST" && await fs2.stat(target).then((s) => s.isDirectory(), () => false)) return false;
+      throw error;
     }
-    await fs2.mkdir(missing, { mode });
-    await fs2.mkdir(dir, { recursive: true, mode });
-    return missing;
+  };
+  try {
+    return await made(dir) ? dir : void 0;
+  } catch (error) {
+    const parent = path2.dirname(dir);
+    if (error.code !== "ENOENT" || parent === dir) throw error;
+    const first = await makeDirectory(parent, mode);
+    return await made(dir) ? first ?? dir : first;
   }
 }
 var init_atomicFile = __esm({
@@ -1184,10 +1184,10 @@ var init_FileStorageAdapter = __esm({
        */
       static async open(dir, options = {}) {
         const root = path5.resolve(dir);
-        await fs5.mkdir(root, { recursive: true });
+        await makeDirectory(root);
         const lock = await DirectoryLock.acquire(root);
         try {
-          await fs5.mkdir(path5.join(root, QUARANTINE_DIR), { recursive: true });
+          await makeDirectory(path5.join(root, QUARANTINE_DIR));
           await removeTempFiles(root);
         } catch (error) {
           await lock.release();
@@ -4529,7 +4529,6 @@ __export(Relay_exports, {
   Relay: () => Relay
 });
 import { createHash as createHash2, randomUUID, timingSafeEqual as timingSafeEqual2 } from "node:crypto";
-import fs8 from "node:fs/promises";
 import http from "node:http";
 import path6 from "node:path";
 async function listen(server, port, host) {
@@ -4546,21 +4545,10 @@ async function listen(server, port, host) {
 function sha256(text2) {
   return createHash2("sha256").update(text2, "utf8").digest();
 }
-async function makeDirectory2(dir, makeParent = true) {
-  try {
-    await fs8.mkdir(dir, { mode: 448 });
-  } catch (error) {
-    const code = error.code;
-    if (code === "EEXIST" && (await fs8.stat(dir)).isDirectory()) return;
-    const parent = path6.dirname(dir);
-    if (code !== "ENOENT" || !makeParent || parent === dir) throw error;
-    await makeDirectory2(parent);
-    await makeDirectory2(dir, false);
-  }
-}
 var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, DATA_DIRECTORY_PROBLEMS, DataDirectoryError, ClusterUnavailableError;
 var init_Relay = __esm({
   "sync-server/Relay.ts"() {
+    init_atomicFile();
     init_protocol();
     init_storage();
     init_ClusterFanout();
@@ -4648,7 +4636,7 @@ var init_Relay = __esm({
         const dataDir = path6.resolve(options.dataDir);
         if (options.metrics?.host !== void 0 && options.metrics.port === void 0) throw new TypeError("metrics.host needs metrics.port: /metrics moves to a listener of its own only with a port");
         if (options.metrics?.token === "") throw new TypeError("metrics.token is empty");
-        await makeDirectory2(dataDir).catch((error) => {
+        await makeDirectory(dataDir, 448).catch((error) => {
           throw new DataDirectoryError(dataDir, error);
         });
         const metrics = new Metrics();

@@ -88,10 +88,10 @@ export class FileStorageAdapter implements StorageAdapterInterface {
    */
   static async open(dir: string, options: FileStorageOptions = {}): Promise<FileStorageAdapter> {
     const root = path.resolve(dir);
-    await fs.mkdir(root, { recursive: true });
+    await makeDirectory(root);
     const lock = await DirectoryLock.acquire(root);
     try {
-      await fs.mkdir(path.join(root, QUARANTINE_DIR), { recursive: true });
+      await makeDirectory(path.join(root, QUARANTINE_DIR));
       await removeTempFiles(root);
     } catch (error) {
       await lock.release();

@@ -513,22 +513,22 @@ async function syncDirectory(dir) {
   }
 }
 async function makeDirectory(dir, mode) {
-  try {
-    return await fs2.mkdir(dir, { recursive: true, mode });
-  } catch (error) {
-    if (error.code !== "ENOENT") throw error;
-    let missing = dir;
-    for (let parent = path2.dirname(missing); parent !== missing; parent = path2.dirname(missing)) {
-      const exists2 = await fs2.stat(parent).then(
-        () => true,
-        () => false
-      );
-      if (exists2) break;
-      missing = parent;
+  const made = async (target) => {
+    try {
+      await fs2.mkdir(target, { mode });
+      return true;
+    } catch (error) {
+      if (error.code === "EEXIST" && await fs2.stat(target).then((s) => s.isDirectory(), () => false)) return false;
+      throw error;
     }
-    await fs2.mkdir(missing, { mode });
-    await fs2.mkdir(dir, { recursive: true, mode });
-    return missing;
+  };
+  try {
+    return await made(dir) ? dir : void 0;
+  } catch (error) {
+    const parent = path2.dirname(dir);
+    if (error.code !== "ENOENT" || parent === dir) throw error;
+    const first = await makeDirectory(parent, mode);
+    return await made(dir) ? first ?? dir : first;
   }
 }
 
@@ -560,10 +560,10 @@ var FileStorageAdapter = class _FileStorageAdapter {
    */
   static async open(dir, options = {}) {
     const root = path3.resolve(dir);
-    await fs3.mkdir(root, { recursive: true });
+    await makeDirectory(root);
     const lock = await DirectoryLock.acquire(root);
     try {
-      await fs3.mkdir(path3.join(root, QUARANTINE_DIR), { recursive: true });
+      await makeDirectory(path3.join(root, QUARANTINE_DIR));
       await removeTempFiles(root);
     } catch (error) {
       await lock.release();
