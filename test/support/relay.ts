@@ -154,7 +154,12 @@ export function useRelays(): {
 } {
   const relays: RunningRelay[] = [];
   const repos: Repo[] = [];
-  afterEach(async () => {
+  afterEach(async (context) => {
+    // A failed test shows what its relays said last: the why of a failure seen only on a
+    // busy machine, and the CI page keeps the test's output.
+    if (context.task.result?.state === "fail") {
+      for (const r of relays) console.error(`relay on ${r.url} (${r.exited() ? "exited" : "running"}), its last log lines:\n${r.logs().split("\n").slice(-25).join("\n")}`);
+    }
     for (const repo of repos.splice(0)) {
       try {
         // Throws (even synchronously, from the stock adapter's asserts) when the test
