@@ -8,7 +8,7 @@ import path from "node:path";
 import { next as A } from "@automerge/automerge";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
-import { addToken, documentFiles, eventually, tempDir, useRelays } from "../support/relay";
+import { addToken, eventually, storedOnDisk, tempDir, useRelays } from "../support/relay";
 
 const { relay: startTracked, client } = useRelays();
 
@@ -73,10 +73,7 @@ describe("backing up a running relay", () => {
     // The copy starts once the relay has stored every document: one still on its way
     // (the writer's first sync queued behind its typing, on a busy machine) is rightly
     // missing from a copy, but is not what this test asks about.
-    await eventually(() => {
-      const files = documentFiles(relay.dataDir);
-      return handles.every((h) => files.some((f) => f.includes(`${h.documentId}/`)));
-    }, 20_000, 100);
+    await storedOnDisk(relay.dataDir, handles.map((h) => h.documentId));
     // Back up again and again until a backup met a compaction mid-copy (a file listed,
     // then gone), so the rerun is exercised, not only the easy case.
     let backup = "";

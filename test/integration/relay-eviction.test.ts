@@ -2,7 +2,7 @@
 // still sync afterwards, from disk.
 import type { DocHandle } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
-import { addToken, documentFiles, eventually, metric, startRelay, useRelays } from "../support/relay";
+import { addToken, documentFiles, eventually, metric, startRelay, storedOnDisk, useRelays } from "../support/relay";
 
 const { client, keep } = useRelays();
 
@@ -16,11 +16,7 @@ describe("relay eviction", () => {
     const handles = Array.from({ length: 40 }, (_, i) => writer.create<{ n: number }>({ n: i }));
     // All forty on the relay's disk. (Not "forty in memory at once": with --idle-evict-ms
     // 500 the first may already be idle, and evicted, before the last arrives.)
-    const ids = handles.map((h) => h.documentId);
-    await eventually(() => {
-      const files = documentFiles(r.dataDir);
-      return ids.every((id) => files.some((f) => f.includes(`${id}/`)));
-    }, 20_000, 100);
+    await storedOnDisk(r.dataDir, handles.map((h) => h.documentId));
     const followed = await follower.find<{ n: number }>(handles[3]!.url);
 
     // Nobody touches them: they all leave memory. (Documents in workers count in memory as

@@ -350,3 +350,11 @@ export function listFiles(dir: string): string[] {
 export function documentFiles(dataDir: string): string[] {
   return listFiles(path.join(dataDir, "documents")).filter((f) => f.endsWith(".chunk") && !f.includes("storage-adapter-id") && !f.startsWith("quarantine"));
 }
+
+/** Waits until a relay has stored each of `documentIds` on its disk (a chunk under the document's folder). */
+export async function storedOnDisk(dataDir: string, documentIds: string[], timeoutMs = 20_000): Promise<void> {
+  await eventually(() => {
+    const files = documentFiles(dataDir);
+    return documentIds.every((id) => files.some((f) => f.includes(`${id}/`)));
+  }, timeoutMs, 100);
+}

@@ -1,6 +1,5 @@
 import type { Locator, Page } from "playwright-core";
 
-/** The open document: title, toolbar, text and status bar. */
 /**
  * What the page draws over the document, by selector: widgets to remove (other writers'
  * carets with their names, text shown as deleted since the relay was away) and marks to
@@ -8,6 +7,7 @@ import type { Locator, Page } from "playwright-core";
  */
 const PAGE_ONLY = { remove: ".remote-caret, .hl-removed", unwrap: ".remote-selection, .hl-theirs, .hl-restyled" };
 
+/** The open document: title, toolbar, text and status bar. */
 export class EditorPage {
   readonly title: Locator;
   readonly text: Locator;
