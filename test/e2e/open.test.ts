@@ -59,6 +59,26 @@ async function holdDocumentLoad(page: Page): Promise<() => void> {
   return release;
 }
 
+/**
+ * Holds the host's answers to "is this on your disk?" while held: until then the save
+ * indicator cannot honestly say "Saved". Registered after the other holds, it hands
+ * every request on to them (fallback).
+ */
+async function holdSaveConfirmation(page: Page): Promise<{ hold: () => void; release: () => void }> {
+  let current: ReturnType<typeof gate> | null = gate();
+  await page.route("**/api", async (route) => {
+    if (current && route.request().postData()?.includes('"confirmSaved"')) await current.released;
+    await route.fallback();
+  });
+  return {
+    hold: () => (current ??= gate()),
+    release: () => {
+      current?.release();
+      current = null;
+    },
+  };
+}
+
 /** Types on the opening page: it takes typing before the editor is there. */
 async function typeOnOpeningPage(page: Page, text: string): Promise<void> {
   const opening = page.locator('.opening-prose[contenteditable="true"]');
@@ -149,17 +169,27 @@ describe("opening a document", () => {
     await f.page.keyboard.type(" went out.");
     expect(await f.page.locator('.editor-mount[data-ready="true"]').count(), "the document is still held back").toBe(0);
     if (process.env.WRITER_SCREENSHOTS) await f.page.screenshot({ path: path.join(process.env.WRITER_SCREENSHOTS, "typing-while-opening.png") });
+    const confirmation = await holdSaveConfirmation(f.page);
     releaseDocument();
     const marks = () => f.page.evaluate(() => ["writer:editable", "writer:editor-ready"].map((m) => performance.getEntriesByName(m)[0]?.startTime ?? null));
     const reopened = new EditorPage(f.page);
     await reopened.waitReady();
     expect(await reopened.ownText()).toBe("The tide came in at six. The boats went out.");
+    // What was typed there is in the document, not yet known to be on disk: "Saved" waits
+    // for the host to say so.
+    expect(await reopened.saveState()).toBe("Saving…");
+    confirmation.release();
+    await expect.poll(() => reopened.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
     const [editable, ready] = await marks();
     expect(editable).not.toBeNull();
     expect(editable!).toBeLessThan(ready!);
     // The caret is where the writer left it: typing goes on after the last word.
+    confirmation.hold();
     await reopened.type(" Gulls.");
     expect(await reopened.ownText()).toBe("The tide came in at six. The boats went out. Gulls.");
+    // From the first key on, until the host says it has it.
+    expect(await reopened.saveState()).toBe("Saving…");
+    confirmation.release();
     await expect.poll(() => reopened.saveState(), { timeout: 10_000 }).toBe("Saved on this computer");
 
     // On disk: a crash of the host keeps it.

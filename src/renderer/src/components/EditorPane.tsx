@@ -17,7 +17,8 @@ import { createEditor, isMac, type WriterEditor } from "../editor/setup";
 import { useHandle } from "../useHandle";
 import { openSaved } from "../savedDocument";
 import { Toolbar } from "./Toolbar";
-import { useSaveState, type SaveState } from "../useSaveState";
+import { HeldFlag } from "../useSaveState";
+import { SaveIndicator } from "./SaveIndicator";
 import type { HostClient } from "../hostClient";
 import { describeDocumentSync } from "../useSyncStatus";
 import { HistoryPanel, type VersionChoice } from "../history/HistoryPanel";
@@ -34,13 +35,6 @@ import { SuggestionsPanel } from "./SuggestionsPanel";
 
 /** How long Ctrl+S's "Saved — Writer saves as you type" shows. */
 const SAVED_FLASH_MS = 2500;
-
-const saveLabels: Record<SaveState, string> = {
-  saved: "Saved on this computer",
-  saving: "Saving…",
-  offline: "Not connected to the host — your edits are kept in this window",
-  error: "Cannot write to disk — edits kept, retrying",
-};
 
 /** The toolbar follows the editor's state at most this often while the writer types. */
 const TOOLBAR_DELAY_MS = 200;
@@ -220,7 +214,7 @@ function LoadedEditor({
   const [find, setFind] = useState<{ replace: boolean } | null>(null);
   const [view, setView] = useState<EditorView | null>(null);
   const [historyOpen, setHistoryOpen] = useState(false);
-  const [held, setHeld] = useState(false);
+  const [held] = useState(() => new HeldFlag());
   const [preview, setPreview] = useState<VersionChoice | null>(null);
   const presence = usePresence(handle, user, view, view ? editorRef.current?.amIndexOf : undefined);
   const offlineReturn = useOfflineReturn(handle, view, sync?.connection);
@@ -320,9 +314,10 @@ function LoadedEditor({
         }, COUNT_DELAY_MS);
       },
       onLinkRequest: () => setLinkRequest((n) => n + 1),
-      // The save indicator says "Saving…" while typing is held for its burst's change;
-      // not in the keystroke's own frame.
-      onHeld: (h) => startTransition(() => setHeld(h)),
+      // The save indicator says "Saving…" while typing is held for its burst's change,
+      // from the keystroke that starts the burst: "Saved" never shows over typing the
+      // host does not have. Only the indicator renders (SaveIndicator).
+      onHeld: held.set,
       integrity,
       onPasteNote: (message) => noticeRef.current(message),
       // The editor showed something that is not the document and was re-rendered from
@@ -455,7 +450,6 @@ function LoadedEditor({
     handle.change((d) => nameVersion(d, heads, value, Date.now()));
   };
 
-  const saveState = useSaveState(handle as DocHandle<unknown>, host, connected, storageOk, held);
   const relayLabel = describeDocumentSync(sync);
 
   return (
@@ -541,9 +535,7 @@ function LoadedEditor({
       <footer className="statusbar" aria-label="Document status">
         <span data-testid="counts">{describeCounts(counts, state && !state.selection.empty ? countText(state.doc.textBetween(state.selection.from, state.selection.to, "\n", " ")) : null)}</span>
         <span className="statusbar-right">
-          <span className={`save-state save-${saveState}${savedFlash ? " flash" : ""}`} data-testid="save-state">
-            {savedFlash && saveState === "saved" ? "Saved — Writer saves as you type" : saveLabels[saveState]}
-          </span>
+          <SaveIndicator handle={handle as DocHandle<unknown>} host={host} connected={connected} storageOk={storageOk} held={held} flash={savedFlash !== 0} />
           {relayLabel && (
             <span className={`relay-state ${sync?.document === "on-relay" ? "relay-on" : ""}`} data-testid="relay-state">
               {relayLabel}
