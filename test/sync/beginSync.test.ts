@@ -4,25 +4,12 @@
 // ends a Node process that has no handler for it).
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { next as A } from "@automerge/automerge";
-import { generateAutomergeUrl, NetworkAdapter, parseAutomergeUrl, Repo, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
+import { generateAutomergeUrl, parseAutomergeUrl, Repo, type Message, type PeerId } from "@automerge/automerge-repo";
+import { MemoryAdapter } from "../support/memoryAdapter";
 
-/** A network that only delivers what the test hands it, and announces the peers it is told of. */
-class Scripted extends NetworkAdapter {
-  sent: Message[] = [];
-  isReady(): boolean {
-    return true;
-  }
-  whenReady(): Promise<void> {
-    return Promise.resolve();
-  }
-  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
-    this.peerId = peerId;
-    this.peerMetadata = peerMetadata ?? {};
-  }
-  send(message: Message): void {
-    this.sent.push(message);
-  }
-  disconnect(): void {}
+/** A network that only delivers what the test hands it, and announces the peers it is told of; what the Repo sends goes nowhere. */
+class Scripted extends MemoryAdapter {
+  send(): void {}
   join(peerId: string): void {
     this.emit("peer-candidate", { peerId: peerId as PeerId, peerMetadata: {} });
   }

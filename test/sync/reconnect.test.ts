@@ -3,11 +3,12 @@
 // (patches/README.md, "endSync forgets what was in flight"). Found by the fault suite's F3.
 import { afterEach, describe, expect, it } from "vitest";
 import { next as A } from "@automerge/automerge";
-import { NetworkAdapter, Repo, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
+import { Repo, type Message, type PeerId, type PeerMetadata } from "@automerge/automerge-repo";
+import { MemoryAdapter } from "../support/memoryAdapter";
 import { eventually, quietPeriod } from "../support/wait";
 
 /** One end of an in-memory connection. */
-class LinkEnd extends NetworkAdapter {
+class LinkEnd extends MemoryAdapter {
   other!: LinkEnd;
   /** Messages sent from this end are lost (a dead connection nobody noticed yet). */
   losing = false;
@@ -28,17 +29,8 @@ class LinkEnd extends NetworkAdapter {
   sent = 0;
   joined = false;
 
-  isReady(): boolean {
-    return true;
-  }
-
-  whenReady(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
-    this.peerId = peerId;
-    this.peerMetadata = peerMetadata ?? {};
+  override connect(peerId: PeerId, peerMetadata?: PeerMetadata): void {
+    super.connect(peerId, peerMetadata);
     this.joined = true;
     if (this.other.joined) join(this, this.other);
   }
@@ -63,7 +55,7 @@ class LinkEnd extends NetworkAdapter {
     setTimeout(() => other.emit("message", message), 1);
   }
 
-  disconnect(): void {
+  override disconnect(): void {
     this.joined = false;
   }
 }
