@@ -5,7 +5,7 @@
  * threads), plus `unzip -t` for the zip itself.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import mammoth from "mammoth";
@@ -26,13 +26,22 @@ async function exported(locale = "en-US"): Promise<Uint8Array> {
 
 const attr = (node: XmlNode, name: string) => String(node[`@${name}`] ?? "");
 
+/** What `unzip -t` says of the file, written to a folder of its own that is removed after. */
+function unzipTest(bytes: Uint8Array): string {
+  const dir = mkdtempSync(join(tmpdir(), "docx-"));
+  try {
+    const file = join(dir, "exported.docx");
+    writeFileSync(file, bytes);
+    return execFileSync("unzip", ["-t", file]).toString();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 describe("Word export", () => {
   it("is a zip that unzip accepts, with the parts Word requires", async () => {
     const bytes = await exported();
-    const dir = mkdtempSync(join(tmpdir(), "docx-"));
-    const file = join(dir, "storm.docx");
-    writeFileSync(file, bytes);
-    expect(execFileSync("unzip", ["-t", file]).toString()).toContain("No errors detected");
+    expect(unzipTest(bytes)).toContain("No errors detected");
     const names = Object.keys(unzipSync(bytes));
     for (const required of ["[Content_Types].xml", "_rels/.rels", "word/document.xml", "word/_rels/document.xml.rels", "word/styles.xml", "word/numbering.xml", "word/comments.xml", "word/commentsExtended.xml", "docProps/core.xml"]) {
       expect(names).toContain(required);
@@ -127,9 +136,7 @@ describe("Word export", () => {
     const doc = n.doc!.create(null, [n.paragraph!.create(null, schema.text("Hello world"))]);
     const thread = (id: string, resolved: boolean) => ({ id, anchor: { before: null, after: "x" }, quote: "", messages: [{ id: id + "m", author: "Ada", writer: "w", at: T0, text: "Note " + id }], resolved: resolved ? { by: "Ada", at: T0 } : null });
     const bytes = await toDocx({ doc, title: "", comments: [{ id: "a", from: 1, to: 6, thread: thread("a", true) }, { id: "b", from: 7, to: 12, thread: thread("b", false) }] });
-    const dir = mkdtempSync(join(tmpdir(), "docx-"));
-    writeFileSync(join(dir, "done.docx"), bytes);
-    expect(execFileSync("unzip", ["-t", join(dir, "done.docx")]).toString()).toContain("No errors detected");
+    expect(unzipTest(bytes)).toContain("No errors detected");
     const paraIds = all(part(bytes, "word/comments.xml"), "w:p").map((p) => attr(p, "w14:paraId"));
     const extended = all(part(bytes, "word/commentsExtended.xml"), "w15:commentEx").map((e) => [attr(e, "w15:paraId"), attr(e, "w15:done")]);
     expect(extended).toEqual([

@@ -1,7 +1,7 @@
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { APP_CSP, APP_ENTRY, resolveAppAsset, serveAppAsset } from "../../../src/main/appProtocol";
 import { windowOptions } from "../../../src/main/window";
@@ -13,6 +13,7 @@ fs.mkdirSync(path.join(root, "assets"));
 fs.writeFileSync(path.join(root, "index.html"), "<!doctype html><div id=root></div>");
 fs.writeFileSync(path.join(root, "assets", "index-abc.js"), "console.log(1)");
 const read = (file: string) => fs.promises.readFile(file);
+afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 describe("app://writer/", () => {
   it("serves the page and its assets with their types and the CSP header", async () => {
