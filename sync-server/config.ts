@@ -18,7 +18,8 @@ import os from "node:os";
 import path from "node:path";
 import { parse as parseToml } from "smol-toml";
 import * as z from "zod";
-import { limits } from "../src/node/protocol";
+// The limits alone: the protocol barrel loads Automerge, which a token command never needs.
+import * as limits from "../src/node/protocol/limits";
 
 const int = (min: number) =>
   z

@@ -16,156 +16,7 @@ var __export = (target, all) => {
     __defProp(target, name, { get: all[name], enumerable: true });
 };
 
-// src/node/protocol/errors.ts
-var ProtocolError, InvalidCborError, InvalidMessageError, InvalidIdError, UnsupportedProtocolVersionError, CloseCode;
-var init_errors = __esm({
-  "src/node/protocol/errors.ts"() {
-    ProtocolError = class extends Error {
-    };
-    InvalidCborError = class extends ProtocolError {
-      name = "InvalidCborError";
-      closeCode = CloseCode.InvalidMessage;
-    };
-    InvalidMessageError = class extends ProtocolError {
-      constructor(message, messageType) {
-        super(message);
-        this.messageType = messageType;
-      }
-      messageType;
-      name = "InvalidMessageError";
-      closeCode = CloseCode.InvalidMessage;
-    };
-    InvalidIdError = class extends ProtocolError {
-      constructor(field) {
-        super(`invalid ${field}`);
-        this.field = field;
-      }
-      field;
-      name = "InvalidIdError";
-      closeCode = CloseCode.InvalidId;
-    };
-    UnsupportedProtocolVersionError = class extends ProtocolError {
-      constructor(offered, senderId) {
-        super("unsupported protocol version");
-        this.offered = offered;
-        this.senderId = senderId;
-      }
-      offered;
-      senderId;
-      name = "UnsupportedProtocolVersionError";
-      closeCode = CloseCode.UnsupportedProtocolVersion;
-    };
-    CloseCode = {
-      /** The relay is shutting down (standard "going away"). */
-      GoingAway: 1001,
-      /** Sync must start over (standard "service restart"): a document worker holding this connection's documents restarted. */
-      ServiceRestart: 1012,
-      /** A frame over the size limit (standard; `ws` closes with it on its own). */
-      MessageTooBig: 1009,
-      /** The token was revoked, or expired, while connected (the reason says which). */
-      Unauthorized: 4001,
-      /** Not CBOR, or not a message of the protocol. */
-      InvalidMessage: 4002,
-      /** The join offered no protocol version the relay speaks. */
-      UnsupportedProtocolVersion: 4003,
-      /** A document, peer or storage ID that is not acceptable. */
-      InvalidId: 4004,
-      /** The join used a peer ID that another live connection holds. */
-      PeerIdInUse: 4005,
-      /** A message claiming to come from another peer than the one that joined. */
-      SenderMismatch: 4006,
-      /** A second join, or a message before the join. */
-      UnexpectedJoin: 4007,
-      /** No valid join within the time allowed. */
-      JoinTimeout: 4008,
-      /** More documents on one connection than allowed. */
-      TooManyDocuments: 4009,
-      /** A joined connection that sent nothing for longer than the idle timeout (reconnect when there is something to say). */
-      Idle: 4010,
-      /** The relay held more bytes on the connection's behalf than its budget allows, for too long. */
-      OverBudget: 4011,
-      /** A relay of a cluster lost the cluster's bus (NATS): reconnect, through the load balancer, to one that has it. */
-      ClusterUnavailable: 4012,
-      /** Far more messages than the rate allowed, even after throttling. */
-      RateLimited: 4029
-    };
-  }
-});
-
-// src/node/protocol/binding.ts
-import { next as A } from "@automerge/automerge";
-var refusal, PeerBinding;
-var init_binding = __esm({
-  "src/node/protocol/binding.ts"() {
-    init_errors();
-    refusal = (code, reason, label) => ({ code, reason, label });
-    PeerBinding = class {
-      localPeerId;
-      #peerId;
-      constructor(localPeerId) {
-        this.localPeerId = localPeerId;
-      }
-      /** The peer that joined, once one has. */
-      get peerId() {
-        return this.#peerId;
-      }
-      /**
-       * Whether `senderId` may join on this connection: once, and never as the local peer.
-       * Other reasons a door has to refuse a peer ID (another connection holds it) are the
-       * door's own, checked before `bind`.
-       */
-      joinRefusal(senderId) {
-        if (this.#peerId !== void 0 && senderId !== this.#peerId) return refusal(CloseCode.UnexpectedJoin, "a second peer on one connection", "unexpected-join");
-        if (this.#peerId !== void 0) return refusal(CloseCode.UnexpectedJoin, "already joined", "unexpected-join");
-        if (senderId === this.localPeerId) return refusal(CloseCode.PeerIdInUse, "peer ID in use", "peer-id-in-use");
-        return null;
-      }
-      bind(senderId) {
-        this.#peerId = senderId;
-      }
-      /**
-       * Checks a repo message from the bound peer: there is one, the message is its own
-       * (ephemeral messages travel with their author as sender), addressed to the local
-       * peer, and its sync data decodes. Returns the refusal, or the decoded sync message
-       * (null for messages without one).
-       */
-      check(message) {
-        if (this.#peerId === void 0) return { refusal: refusal(CloseCode.UnexpectedJoin, "the first message must be a join", "unexpected-join") };
-        if (message.type !== "ephemeral" && message.senderId !== this.#peerId || message.targetId !== this.localPeerId) {
-          return { refusal: refusal(CloseCode.SenderMismatch, "sender or target is not this connection's", "sender-mismatch") };
-        }
-        if (message.type !== "sync" && message.type !== "request") return { decoded: null };
-        try {
-          return { decoded: A.decodeSyncMessage(message.data) };
-        } catch {
-          return { refusal: refusal(CloseCode.InvalidMessage, "invalid automerge sync message", "invalid-message") };
-        }
-      }
-    };
-  }
-});
-
 // src/node/protocol/limits.ts
-var limits_exports = {};
-__export(limits_exports, {
-  IDLE_TIMEOUT_MS: () => IDLE_TIMEOUT_MS,
-  JOIN_TIMEOUT_MS: () => JOIN_TIMEOUT_MS,
-  MAX_CONNECTIONS: () => MAX_CONNECTIONS,
-  MAX_CONNECTIONS_PER_TOKEN: () => MAX_CONNECTIONS_PER_TOKEN,
-  MAX_DOCUMENTS_PER_CONNECTION: () => MAX_DOCUMENTS_PER_CONNECTION,
-  MAX_DOCUMENT_ID_LENGTH: () => MAX_DOCUMENT_ID_LENGTH,
-  MAX_ERROR_TEXT_LENGTH: () => MAX_ERROR_TEXT_LENGTH,
-  MAX_FRAME_BYTES: () => MAX_FRAME_BYTES,
-  MAX_HELD_BYTES: () => MAX_HELD_BYTES,
-  MAX_HELD_BYTES_PER_CONNECTION: () => MAX_HELD_BYTES_PER_CONNECTION,
-  MAX_PEER_ID_LENGTH: () => MAX_PEER_ID_LENGTH,
-  MAX_PENDING_UPGRADES: () => MAX_PENDING_UPGRADES,
-  MAX_PROTOCOL_VERSIONS: () => MAX_PROTOCOL_VERSIONS,
-  MAX_SUBSCRIPTION_IDS: () => MAX_SUBSCRIPTION_IDS,
-  MESSAGES_PER_SECOND: () => MESSAGES_PER_SECOND,
-  MESSAGE_BURST: () => MESSAGE_BURST,
-  REQUEST_TIMEOUT_MS: () => REQUEST_TIMEOUT_MS
-});
 var MAX_FRAME_BYTES, MAX_PEER_ID_LENGTH, MAX_DOCUMENT_ID_LENGTH, MAX_ERROR_TEXT_LENGTH, MAX_PROTOCOL_VERSIONS, MAX_SUBSCRIPTION_IDS, JOIN_TIMEOUT_MS, MESSAGES_PER_SECOND, MESSAGE_BURST, MAX_DOCUMENTS_PER_CONNECTION, MAX_CONNECTIONS, MAX_CONNECTIONS_PER_TOKEN, IDLE_TIMEOUT_MS, MAX_HELD_BYTES_PER_CONNECTION, MAX_HELD_BYTES, MAX_PENDING_UPGRADES, REQUEST_TIMEOUT_MS;
 var init_limits = __esm({
   "src/node/protocol/limits.ts"() {
@@ -186,200 +37,6 @@ var init_limits = __esm({
     MAX_HELD_BYTES = 1024 * 1024 * 1024;
     MAX_PENDING_UPGRADES = 256;
     REQUEST_TIMEOUT_MS = 1e4;
-  }
-});
-
-// src/node/protocol/ids.ts
-import { isValidDocumentId } from "@automerge/automerge-repo/slim";
-function isDocumentId(value) {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_DOCUMENT_ID_LENGTH && isValidDocumentId(value);
-}
-function isPeerId(value) {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && PEER_ID.test(value) && !isObjectKeyName(value);
-}
-function isStorageId(value) {
-  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && STORAGE_ID.test(value) && !isObjectKeyName(value);
-}
-function isObjectKeyName(value) {
-  return value === "__proto__" || value in Object.prototype;
-}
-var PEER_ID, STORAGE_ID;
-var init_ids = __esm({
-  "src/node/protocol/ids.ts"() {
-    init_limits();
-    PEER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:~-]*$/;
-    STORAGE_ID = /^[A-Za-z0-9_-]+$/;
-  }
-});
-
-// src/node/protocol/messages.ts
-import { cbor } from "@automerge/automerge-repo/slim";
-function parseMessage(bytes2) {
-  if (!(bytes2 instanceof Uint8Array) || bytes2.byteLength === 0) return new InvalidCborError("empty frame");
-  let value;
-  try {
-    value = cbor.decode(bytes2);
-  } catch {
-    return new InvalidCborError("frame is not valid CBOR");
-  }
-  try {
-    return toMessage(value);
-  } catch (error) {
-    if (error instanceof ProtocolError) return error;
-    return new InvalidMessageError("malformed message");
-  }
-}
-function isRepoWireMessage(message) {
-  return message.type !== "join" && message.type !== "peer" && message.type !== "error";
-}
-function toMessage(value) {
-  if (!isPlainObject(value)) throw new InvalidMessageError(value === null ? "message is null" : "message is not a map");
-  const type = value.type;
-  if (typeof type !== "string") throw new InvalidMessageError("message has no type");
-  const label = type.slice(0, 40);
-  switch (type) {
-    case "join": {
-      const versions = value.supportedProtocolVersions;
-      const senderId = peerId(value.senderId, "senderId");
-      let supportedProtocolVersions;
-      if (versions === void 0) supportedProtocolVersions = [PROTOCOL_VERSION];
-      else {
-        if (!Array.isArray(versions) || versions.length > MAX_PROTOCOL_VERSIONS || !versions.every((v) => typeof v === "string" && v.length <= 20)) {
-          throw new InvalidMessageError("supportedProtocolVersions is not a short list of strings", label);
-        }
-        supportedProtocolVersions = [...versions];
-      }
-      if (!supportedProtocolVersions.includes(PROTOCOL_VERSION)) {
-        throw new UnsupportedProtocolVersionError(supportedProtocolVersions, senderId);
-      }
-      return { type, senderId, peerMetadata: peerMetadata(value.peerMetadata), supportedProtocolVersions };
-    }
-    case "peer": {
-      const selected = value.selectedProtocolVersion;
-      if (selected !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(typeof selected === "string" ? [selected.slice(0, 20)] : []);
-      return {
-        type,
-        senderId: peerId(value.senderId, "senderId"),
-        peerMetadata: peerMetadata(value.peerMetadata),
-        selectedProtocolVersion: selected,
-        targetId: peerId(value.targetId, "targetId")
-      };
-    }
-    case "error": {
-      const message = {
-        type,
-        message: typeof value.message === "string" ? value.message.slice(0, MAX_ERROR_TEXT_LENGTH) : "unspecified error"
-      };
-      if (isPeerId(value.senderId)) message.senderId = value.senderId;
-      if (isPeerId(value.targetId)) message.targetId = value.targetId;
-      if (value.cleared === true) message.cleared = true;
-      return message;
-    }
-    case "sync":
-    case "request":
-      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label) };
-    case "doc-unavailable":
-      return { type, ...addressing(value), documentId: documentId(value.documentId) };
-    case "ephemeral": {
-      const count = value.count;
-      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw new InvalidMessageError("ephemeral count is not a natural number", label);
-      if (!isPeerId(value.sessionId)) throw new InvalidIdError("sessionId");
-      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label), count, sessionId: value.sessionId };
-    }
-    case "remote-subscription-change": {
-      const message = { type, ...addressing(value) };
-      if (value.add !== void 0) message.add = storageIds(value.add, "add");
-      if (value.remove !== void 0) message.remove = storageIds(value.remove, "remove");
-      return message;
-    }
-    case "remote-heads-changed": {
-      const raw = value.newHeads;
-      if (!isPlainObject(raw)) throw new InvalidMessageError("newHeads is not a map", label);
-      const entries = Object.entries(raw);
-      if (entries.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError("too many storages in newHeads", label);
-      const newHeads = {};
-      for (const [storageId, entry] of entries) {
-        if (!isStorageId(storageId)) throw new InvalidIdError("storageId");
-        if (!isPlainObject(entry) || typeof entry.timestamp !== "number" || !Number.isFinite(entry.timestamp)) {
-          throw new InvalidMessageError("malformed newHeads entry", label);
-        }
-        newHeads[storageId] = { heads: heads(entry.heads, label), timestamp: entry.timestamp };
-      }
-      return { type, ...addressing(value), documentId: documentId(value.documentId), newHeads };
-    }
-    default:
-      throw new InvalidMessageError(`unknown message type "${label}"`, label);
-  }
-}
-function addressing(value) {
-  return { senderId: peerId(value.senderId, "senderId"), targetId: peerId(value.targetId, "targetId") };
-}
-function peerId(value, field) {
-  if (!isPeerId(value)) throw new InvalidIdError(field);
-  return value;
-}
-function documentId(value) {
-  if (!isDocumentId(value)) throw new InvalidIdError("documentId");
-  return value;
-}
-function data(value, label) {
-  if (!(value instanceof Uint8Array) || value.byteLength === 0) throw new InvalidMessageError(`"${label}" message without data`, label);
-  return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
-}
-function peerMetadata(value) {
-  if (value === void 0 || value === null) return {};
-  if (!isPlainObject(value)) throw new InvalidMessageError("peerMetadata is not a map");
-  const metadata = {};
-  if (value.storageId !== void 0 && value.storageId !== null) {
-    if (!isStorageId(value.storageId)) throw new InvalidIdError("storageId");
-    metadata.storageId = value.storageId;
-  }
-  if (value.isEphemeral !== void 0) {
-    if (typeof value.isEphemeral !== "boolean") throw new InvalidMessageError("isEphemeral is not a boolean");
-    metadata.isEphemeral = value.isEphemeral;
-  }
-  return metadata;
-}
-function storageIds(value, field) {
-  if (!Array.isArray(value) || value.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError(`${field} is not a short list`);
-  const ids = [];
-  for (const id of value) {
-    if (!isStorageId(id)) throw new InvalidIdError("storageId");
-    ids.push(id);
-  }
-  return ids;
-}
-function heads(value, label) {
-  if (!Array.isArray(value) || value.length > MAX_HEADS || !value.every((h) => typeof h === "string" && HEAD.test(h))) {
-    throw new InvalidMessageError("heads is not a list of change hashes", label);
-  }
-  return [...value];
-}
-function isPlainObject(value) {
-  if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
-}
-var PROTOCOL_VERSION, MAX_HEADS, HEAD;
-var init_messages = __esm({
-  "src/node/protocol/messages.ts"() {
-    init_errors();
-    init_ids();
-    init_limits();
-    PROTOCOL_VERSION = "1";
-    MAX_HEADS = 1024;
-    HEAD = /^[A-Za-z0-9]{1,100}$/;
-  }
-});
-
-// src/node/protocol/index.ts
-var init_protocol = __esm({
-  "src/node/protocol/index.ts"() {
-    init_errors();
-    init_binding();
-    init_ids();
-    init_limits();
-    init_messages();
   }
 });
 
@@ -787,6 +444,329 @@ var init_PostgresTokens = __esm({
         await this.#pool.end();
       }
     };
+  }
+});
+
+// src/node/protocol/errors.ts
+var ProtocolError, InvalidCborError, InvalidMessageError, InvalidIdError, UnsupportedProtocolVersionError, CloseCode;
+var init_errors = __esm({
+  "src/node/protocol/errors.ts"() {
+    ProtocolError = class extends Error {
+    };
+    InvalidCborError = class extends ProtocolError {
+      name = "InvalidCborError";
+      closeCode = CloseCode.InvalidMessage;
+    };
+    InvalidMessageError = class extends ProtocolError {
+      constructor(message, messageType) {
+        super(message);
+        this.messageType = messageType;
+      }
+      messageType;
+      name = "InvalidMessageError";
+      closeCode = CloseCode.InvalidMessage;
+    };
+    InvalidIdError = class extends ProtocolError {
+      constructor(field) {
+        super(`invalid ${field}`);
+        this.field = field;
+      }
+      field;
+      name = "InvalidIdError";
+      closeCode = CloseCode.InvalidId;
+    };
+    UnsupportedProtocolVersionError = class extends ProtocolError {
+      constructor(offered, senderId) {
+        super("unsupported protocol version");
+        this.offered = offered;
+        this.senderId = senderId;
+      }
+      offered;
+      senderId;
+      name = "UnsupportedProtocolVersionError";
+      closeCode = CloseCode.UnsupportedProtocolVersion;
+    };
+    CloseCode = {
+      /** The relay is shutting down (standard "going away"). */
+      GoingAway: 1001,
+      /** Sync must start over (standard "service restart"): a document worker holding this connection's documents restarted. */
+      ServiceRestart: 1012,
+      /** A frame over the size limit (standard; `ws` closes with it on its own). */
+      MessageTooBig: 1009,
+      /** The token was revoked, or expired, while connected (the reason says which). */
+      Unauthorized: 4001,
+      /** Not CBOR, or not a message of the protocol. */
+      InvalidMessage: 4002,
+      /** The join offered no protocol version the relay speaks. */
+      UnsupportedProtocolVersion: 4003,
+      /** A document, peer or storage ID that is not acceptable. */
+      InvalidId: 4004,
+      /** The join used a peer ID that another live connection holds. */
+      PeerIdInUse: 4005,
+      /** A message claiming to come from another peer than the one that joined. */
+      SenderMismatch: 4006,
+      /** A second join, or a message before the join. */
+      UnexpectedJoin: 4007,
+      /** No valid join within the time allowed. */
+      JoinTimeout: 4008,
+      /** More documents on one connection than allowed. */
+      TooManyDocuments: 4009,
+      /** A joined connection that sent nothing for longer than the idle timeout (reconnect when there is something to say). */
+      Idle: 4010,
+      /** The relay held more bytes on the connection's behalf than its budget allows, for too long. */
+      OverBudget: 4011,
+      /** A relay of a cluster lost the cluster's bus (NATS): reconnect, through the load balancer, to one that has it. */
+      ClusterUnavailable: 4012,
+      /** Far more messages than the rate allowed, even after throttling. */
+      RateLimited: 4029
+    };
+  }
+});
+
+// src/node/protocol/binding.ts
+import { next as A } from "@automerge/automerge";
+var refusal, PeerBinding;
+var init_binding = __esm({
+  "src/node/protocol/binding.ts"() {
+    init_errors();
+    refusal = (code, reason, label) => ({ code, reason, label });
+    PeerBinding = class {
+      localPeerId;
+      #peerId;
+      constructor(localPeerId) {
+        this.localPeerId = localPeerId;
+      }
+      /** The peer that joined, once one has. */
+      get peerId() {
+        return this.#peerId;
+      }
+      /**
+       * Whether `senderId` may join on this connection: once, and never as the local peer.
+       * Other reasons a door has to refuse a peer ID (another connection holds it) are the
+       * door's own, checked before `bind`.
+       */
+      joinRefusal(senderId) {
+        if (this.#peerId !== void 0 && senderId !== this.#peerId) return refusal(CloseCode.UnexpectedJoin, "a second peer on one connection", "unexpected-join");
+        if (this.#peerId !== void 0) return refusal(CloseCode.UnexpectedJoin, "already joined", "unexpected-join");
+        if (senderId === this.localPeerId) return refusal(CloseCode.PeerIdInUse, "peer ID in use", "peer-id-in-use");
+        return null;
+      }
+      bind(senderId) {
+        this.#peerId = senderId;
+      }
+      /**
+       * Checks a repo message from the bound peer: there is one, the message is its own
+       * (ephemeral messages travel with their author as sender), addressed to the local
+       * peer, and its sync data decodes. Returns the refusal, or the decoded sync message
+       * (null for messages without one).
+       */
+      check(message) {
+        if (this.#peerId === void 0) return { refusal: refusal(CloseCode.UnexpectedJoin, "the first message must be a join", "unexpected-join") };
+        if (message.type !== "ephemeral" && message.senderId !== this.#peerId || message.targetId !== this.localPeerId) {
+          return { refusal: refusal(CloseCode.SenderMismatch, "sender or target is not this connection's", "sender-mismatch") };
+        }
+        if (message.type !== "sync" && message.type !== "request") return { decoded: null };
+        try {
+          return { decoded: A.decodeSyncMessage(message.data) };
+        } catch {
+          return { refusal: refusal(CloseCode.InvalidMessage, "invalid automerge sync message", "invalid-message") };
+        }
+      }
+    };
+  }
+});
+
+// src/node/protocol/ids.ts
+import { isValidDocumentId } from "@automerge/automerge-repo/slim";
+function isDocumentId(value) {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_DOCUMENT_ID_LENGTH && isValidDocumentId(value);
+}
+function isPeerId(value) {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && PEER_ID.test(value) && !isObjectKeyName(value);
+}
+function isStorageId(value) {
+  return typeof value === "string" && value.length > 0 && value.length <= MAX_PEER_ID_LENGTH && STORAGE_ID.test(value) && !isObjectKeyName(value);
+}
+function isObjectKeyName(value) {
+  return value === "__proto__" || value in Object.prototype;
+}
+var PEER_ID, STORAGE_ID;
+var init_ids = __esm({
+  "src/node/protocol/ids.ts"() {
+    init_limits();
+    PEER_ID = /^[A-Za-z0-9][A-Za-z0-9_.:~-]*$/;
+    STORAGE_ID = /^[A-Za-z0-9_-]+$/;
+  }
+});
+
+// src/node/protocol/messages.ts
+import { cbor } from "@automerge/automerge-repo/slim";
+function parseMessage(bytes2) {
+  if (!(bytes2 instanceof Uint8Array) || bytes2.byteLength === 0) return new InvalidCborError("empty frame");
+  let value;
+  try {
+    value = cbor.decode(bytes2);
+  } catch {
+    return new InvalidCborError("frame is not valid CBOR");
+  }
+  try {
+    return toMessage(value);
+  } catch (error) {
+    if (error instanceof ProtocolError) return error;
+    return new InvalidMessageError("malformed message");
+  }
+}
+function isRepoWireMessage(message) {
+  return message.type !== "join" && message.type !== "peer" && message.type !== "error";
+}
+function toMessage(value) {
+  if (!isPlainObject(value)) throw new InvalidMessageError(value === null ? "message is null" : "message is not a map");
+  const type = value.type;
+  if (typeof type !== "string") throw new InvalidMessageError("message has no type");
+  const label = type.slice(0, 40);
+  switch (type) {
+    case "join": {
+      const versions = value.supportedProtocolVersions;
+      const senderId = peerId(value.senderId, "senderId");
+      let supportedProtocolVersions;
+      if (versions === void 0) supportedProtocolVersions = [PROTOCOL_VERSION];
+      else {
+        if (!Array.isArray(versions) || versions.length > MAX_PROTOCOL_VERSIONS || !versions.every((v) => typeof v === "string" && v.length <= 20)) {
+          throw new InvalidMessageError("supportedProtocolVersions is not a short list of strings", label);
+        }
+        supportedProtocolVersions = [...versions];
+      }
+      if (!supportedProtocolVersions.includes(PROTOCOL_VERSION)) {
+        throw new UnsupportedProtocolVersionError(supportedProtocolVersions, senderId);
+      }
+      return { type, senderId, peerMetadata: peerMetadata(value.peerMetadata), supportedProtocolVersions };
+    }
+    case "peer": {
+      const selected = value.selectedProtocolVersion;
+      if (selected !== PROTOCOL_VERSION) throw new UnsupportedProtocolVersionError(typeof selected === "string" ? [selected.slice(0, 20)] : []);
+      return {
+        type,
+        senderId: peerId(value.senderId, "senderId"),
+        peerMetadata: peerMetadata(value.peerMetadata),
+        selectedProtocolVersion: selected,
+        targetId: peerId(value.targetId, "targetId")
+      };
+    }
+    case "error": {
+      const message = {
+        type,
+        message: typeof value.message === "string" ? value.message.slice(0, MAX_ERROR_TEXT_LENGTH) : "unspecified error"
+      };
+      if (isPeerId(value.senderId)) message.senderId = value.senderId;
+      if (isPeerId(value.targetId)) message.targetId = value.targetId;
+      if (value.cleared === true) message.cleared = true;
+      return message;
+    }
+    case "sync":
+    case "request":
+      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label) };
+    case "doc-unavailable":
+      return { type, ...addressing(value), documentId: documentId(value.documentId) };
+    case "ephemeral": {
+      const count = value.count;
+      if (typeof count !== "number" || !Number.isSafeInteger(count) || count < 0) throw new InvalidMessageError("ephemeral count is not a natural number", label);
+      if (!isPeerId(value.sessionId)) throw new InvalidIdError("sessionId");
+      return { type, ...addressing(value), documentId: documentId(value.documentId), data: data(value.data, label), count, sessionId: value.sessionId };
+    }
+    case "remote-subscription-change": {
+      const message = { type, ...addressing(value) };
+      if (value.add !== void 0) message.add = storageIds(value.add, "add");
+      if (value.remove !== void 0) message.remove = storageIds(value.remove, "remove");
+      return message;
+    }
+    case "remote-heads-changed": {
+      const raw = value.newHeads;
+      if (!isPlainObject(raw)) throw new InvalidMessageError("newHeads is not a map", label);
+      const entries = Object.entries(raw);
+      if (entries.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError("too many storages in newHeads", label);
+      const newHeads = {};
+      for (const [storageId, entry] of entries) {
+        if (!isStorageId(storageId)) throw new InvalidIdError("storageId");
+        if (!isPlainObject(entry) || typeof entry.timestamp !== "number" || !Number.isFinite(entry.timestamp)) {
+          throw new InvalidMessageError("malformed newHeads entry", label);
+        }
+        newHeads[storageId] = { heads: heads(entry.heads, label), timestamp: entry.timestamp };
+      }
+      return { type, ...addressing(value), documentId: documentId(value.documentId), newHeads };
+    }
+    default:
+      throw new InvalidMessageError(`unknown message type "${label}"`, label);
+  }
+}
+function addressing(value) {
+  return { senderId: peerId(value.senderId, "senderId"), targetId: peerId(value.targetId, "targetId") };
+}
+function peerId(value, field) {
+  if (!isPeerId(value)) throw new InvalidIdError(field);
+  return value;
+}
+function documentId(value) {
+  if (!isDocumentId(value)) throw new InvalidIdError("documentId");
+  return value;
+}
+function data(value, label) {
+  if (!(value instanceof Uint8Array) || value.byteLength === 0) throw new InvalidMessageError(`"${label}" message without data`, label);
+  return value.constructor === Uint8Array ? value : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+function peerMetadata(value) {
+  if (value === void 0 || value === null) return {};
+  if (!isPlainObject(value)) throw new InvalidMessageError("peerMetadata is not a map");
+  const metadata = {};
+  if (value.storageId !== void 0 && value.storageId !== null) {
+    if (!isStorageId(value.storageId)) throw new InvalidIdError("storageId");
+    metadata.storageId = value.storageId;
+  }
+  if (value.isEphemeral !== void 0) {
+    if (typeof value.isEphemeral !== "boolean") throw new InvalidMessageError("isEphemeral is not a boolean");
+    metadata.isEphemeral = value.isEphemeral;
+  }
+  return metadata;
+}
+function storageIds(value, field) {
+  if (!Array.isArray(value) || value.length > MAX_SUBSCRIPTION_IDS) throw new InvalidMessageError(`${field} is not a short list`);
+  const ids = [];
+  for (const id of value) {
+    if (!isStorageId(id)) throw new InvalidIdError("storageId");
+    ids.push(id);
+  }
+  return ids;
+}
+function heads(value, label) {
+  if (!Array.isArray(value) || value.length > MAX_HEADS || !value.every((h) => typeof h === "string" && HEAD.test(h))) {
+    throw new InvalidMessageError("heads is not a list of change hashes", label);
+  }
+  return [...value];
+}
+function isPlainObject(value) {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || ArrayBuffer.isView(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+var PROTOCOL_VERSION, MAX_HEADS, HEAD;
+var init_messages = __esm({
+  "src/node/protocol/messages.ts"() {
+    init_errors();
+    init_ids();
+    init_limits();
+    PROTOCOL_VERSION = "1";
+    MAX_HEADS = 1024;
+    HEAD = /^[A-Za-z0-9]{1,100}$/;
+  }
+});
+
+// src/node/protocol/index.ts
+var init_protocol = __esm({
+  "src/node/protocol/index.ts"() {
+    init_errors();
+    init_binding();
+    init_ids();
+    init_limits();
+    init_messages();
   }
 });
 
@@ -4998,7 +4978,7 @@ import { Command, InvalidArgumentError, Option as Option2 } from "commander";
 import pino from "pino";
 
 // sync-server/config.ts
-init_protocol();
+init_limits();
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -5043,11 +5023,11 @@ var SETTINGS = [
   { flag: "save-debounce-ms", env: "RELAY_SAVE_DEBOUNCE_MS", kind: "int", schema: int(0), default: 50, help: "how long a change may wait before it is written to disk", arg: "ms" },
   { flag: "idle-evict-ms", env: "RELAY_IDLE_EVICT_MS", kind: "int", schema: int(100), default: 3e5, help: "documents without traffic for this long leave memory (they stay on disk)", arg: "ms" },
   { flag: "max-documents-in-memory", env: "RELAY_MAX_DOCUMENTS_IN_MEMORY", kind: "int", schema: int(1), default: 200, help: "past this many documents in memory, the least recently used leave before they are idle (they stay on disk)", arg: "n" },
-  { flag: "max-message-bytes", env: "RELAY_MAX_MESSAGE_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_FRAME_BYTES, help: "largest WebSocket frame accepted", arg: "n" },
-  { flag: "max-messages-per-second", env: "RELAY_MAX_MESSAGES_PER_SECOND", kind: "int", schema: int(1), default: limits_exports.MESSAGES_PER_SECOND, help: "sustained messages per second per connection", arg: "n" },
-  { flag: "message-burst", env: "RELAY_MESSAGE_BURST", kind: "int", schema: int(1), default: limits_exports.MESSAGE_BURST, help: "messages a connection may send at once before the rate applies", arg: "n" },
-  { flag: "max-documents-per-connection", env: "RELAY_MAX_DOCUMENTS_PER_CONNECTION", kind: "int", schema: int(1), default: limits_exports.MAX_DOCUMENTS_PER_CONNECTION, help: "distinct documents one connection may sync", arg: "n" },
-  { flag: "join-timeout-ms", env: "RELAY_JOIN_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.JOIN_TIMEOUT_MS, help: "connections that send no valid join in this time are closed", arg: "ms" },
+  { flag: "max-message-bytes", env: "RELAY_MAX_MESSAGE_BYTES", kind: "int", schema: int(1024), default: MAX_FRAME_BYTES, help: "largest WebSocket frame accepted", arg: "n" },
+  { flag: "max-messages-per-second", env: "RELAY_MAX_MESSAGES_PER_SECOND", kind: "int", schema: int(1), default: MESSAGES_PER_SECOND, help: "sustained messages per second per connection", arg: "n" },
+  { flag: "message-burst", env: "RELAY_MESSAGE_BURST", kind: "int", schema: int(1), default: MESSAGE_BURST, help: "messages a connection may send at once before the rate applies", arg: "n" },
+  { flag: "max-documents-per-connection", env: "RELAY_MAX_DOCUMENTS_PER_CONNECTION", kind: "int", schema: int(1), default: MAX_DOCUMENTS_PER_CONNECTION, help: "distinct documents one connection may sync", arg: "n" },
+  { flag: "join-timeout-ms", env: "RELAY_JOIN_TIMEOUT_MS", kind: "int", schema: int(100), default: JOIN_TIMEOUT_MS, help: "connections that send no valid join in this time are closed", arg: "ms" },
   {
     flag: "workers",
     env: "RELAY_WORKERS",
@@ -5059,21 +5039,21 @@ var SETTINGS = [
     arg: "n"
   },
   { flag: "worker-threshold-bytes", env: "RELAY_WORKER_THRESHOLD_BYTES", kind: "int", schema: int(0), default: 16384, help: "a document of at least this many bytes on disk is loaded in a worker (16384: about 0.1 s of loading)", arg: "n" },
-  { flag: "max-connections", env: "RELAY_MAX_CONNECTIONS", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS, help: "live connections; beyond it upgrades get HTTP 503", arg: "n" },
-  { flag: "max-connections-per-token", env: "RELAY_MAX_CONNECTIONS_PER_TOKEN", kind: "int", schema: int(1), default: limits_exports.MAX_CONNECTIONS_PER_TOKEN, help: "live connections one token may hold; beyond it its upgrades get HTTP 429", arg: "n" },
-  { flag: "idle-timeout-ms", env: "RELAY_IDLE_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.IDLE_TIMEOUT_MS, help: "a connection that sends no message for this long is closed (relay peers excepted); desktops reconnect when they have something to say", arg: "ms" },
+  { flag: "max-connections", env: "RELAY_MAX_CONNECTIONS", kind: "int", schema: int(1), default: MAX_CONNECTIONS, help: "live connections; beyond it upgrades get HTTP 503", arg: "n" },
+  { flag: "max-connections-per-token", env: "RELAY_MAX_CONNECTIONS_PER_TOKEN", kind: "int", schema: int(1), default: MAX_CONNECTIONS_PER_TOKEN, help: "live connections one token may hold; beyond it its upgrades get HTTP 429", arg: "n" },
+  { flag: "idle-timeout-ms", env: "RELAY_IDLE_TIMEOUT_MS", kind: "int", schema: int(100), default: IDLE_TIMEOUT_MS, help: "a connection that sends no message for this long is closed (relay peers excepted); desktops reconnect when they have something to say", arg: "ms" },
   {
     flag: "max-held-bytes-per-connection",
     env: "RELAY_MAX_HELD_BYTES_PER_CONNECTION",
     kind: "int",
     schema: int(1024),
-    default: limits_exports.MAX_HELD_BYTES_PER_CONNECTION,
+    default: MAX_HELD_BYTES_PER_CONNECTION,
     help: "bytes the relay may hold for one connection (frames not yet handled, requests waiting for a document, changes not yet on disk); beyond it the connection is slowed, then closed",
     arg: "n"
   },
-  { flag: "max-held-bytes", env: "RELAY_MAX_HELD_BYTES", kind: "int", schema: int(1024), default: limits_exports.MAX_HELD_BYTES, help: "bytes the relay may hold for all connections together", arg: "n" },
-  { flag: "max-pending-upgrades", env: "RELAY_MAX_PENDING_UPGRADES", kind: "int", schema: int(1), default: limits_exports.MAX_PENDING_UPGRADES, help: "connections that have not finished their HTTP request; beyond it the oldest is dropped", arg: "n" },
-  { flag: "request-timeout-ms", env: "RELAY_REQUEST_TIMEOUT_MS", kind: "int", schema: int(100), default: limits_exports.REQUEST_TIMEOUT_MS, help: "time a connection has to send its whole HTTP request or upgrade", arg: "ms" }
+  { flag: "max-held-bytes", env: "RELAY_MAX_HELD_BYTES", kind: "int", schema: int(1024), default: MAX_HELD_BYTES, help: "bytes the relay may hold for all connections together", arg: "n" },
+  { flag: "max-pending-upgrades", env: "RELAY_MAX_PENDING_UPGRADES", kind: "int", schema: int(1), default: MAX_PENDING_UPGRADES, help: "connections that have not finished their HTTP request; beyond it the oldest is dropped", arg: "n" },
+  { flag: "request-timeout-ms", env: "RELAY_REQUEST_TIMEOUT_MS", kind: "int", schema: int(100), default: REQUEST_TIMEOUT_MS, help: "time a connection has to send its whole HTTP request or upgrade", arg: "ms" }
 ];
 var SettingsError = class extends Error {
   constructor(problems) {
