@@ -2,6 +2,18 @@ import { defineConfig } from "vitest/config";
 
 /** The suites that start processes bundle those programs once per run (test/support/programs.ts). */
 const programs = ["test/support/programs.setup.ts"];
+/** Support modules' cleanups after every file and test (test/support/fileEnd.ts), for files that share a process. */
+const setupFiles = ["test/support/fileEnd.setup.ts"];
+/**
+ * Files of a project run one after another in one process, sharing its module graph:
+ * each file no longer starts a process and imports vitest, Automerge (its 3.6 MB wasm
+ * compiled anew), Playwright and the support modules again, about a second of processor
+ * time per file. Every file leaves the process as it found it (real timers, relays,
+ * hosts, browsers and Repos closed in its hooks; support modules' cleanups in
+ * fileEnd.ts), which this relies on; a Repo's timer that outlives its file (a handle's
+ * 60 s wait) ends without an unhandled rejection (patches/).
+ */
+const shared = { isolate: false, setupFiles };
 
 export default defineConfig({
   test: {
@@ -12,13 +24,9 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts", "test/storage/**/*.test.ts", "test/sync/**/*.test.ts", "test/host/**/*.test.ts", "test/renderer/**/*.test.ts"],
           environment: "node",
           testTimeout: 30_000,
-          // One module graph for all the files: each file no longer imports Automerge (its
-          // 3.6 MB wasm compiled anew) and the rest again. Alone on two cores the suite took
-          // 95 s and 80 s of processor time this way, against 174 s and 156 s isolated.
-          // Every file leaves the process as it found it (real timers, hosts and relays
-          // closed in afterEach), which this relies on; a Repo's timer that outlives its
-          // file (a handle's 60 s wait) ends without an unhandled rejection (patches/).
-          isolate: false,
+          // Alone on two cores the suite took 95 s and 80 s of processor time this way,
+          // against 174 s and 156 s isolated.
+          ...shared,
         },
       },
       {
@@ -32,6 +40,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // Each file starts its own processes; two cores do not run two files well.
           fileParallelism: false,
+          ...shared,
         },
       },
       {
@@ -46,6 +55,7 @@ export default defineConfig({
           hookTimeout: 120_000,
           // One Chromium and one host at a time: this machine has two cores.
           fileParallelism: false,
+          ...shared,
         },
       },
       {
@@ -54,6 +64,7 @@ export default defineConfig({
           // where no binary is installed). Not part of npm test, for that reason.
           name: "electron",
           include: ["test/electron/**/*.test.ts"],
+          setupFiles,
           environment: "node",
           testTimeout: 120_000,
           hookTimeout: 120_000,
@@ -71,6 +82,7 @@ export default defineConfig({
           testTimeout: 180_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          ...shared,
         },
       },
     ],

@@ -7,7 +7,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { afterAll } from "vitest";
+import { afterEveryFile } from "./fileEnd";
 import { PROJECT_ROOT } from "./relay";
 
 /** Files a host child needs to start: its program, its loader and one of its modules. */
@@ -15,14 +15,15 @@ const NEEDED = ["test/support/host-child.ts", "node_modules/tsx/package.json", "
 
 /** Bind mounts made here, unmounted when the test file ends. */
 const mounts: string[] = [];
-afterAll(() => {
+/** The project root each user reads, made once per test file. */
+const byUser = new Map<string, string>();
+afterEveryFile(() => {
+  byUser.clear();
   for (const dir of mounts.splice(0)) {
     execFileSync("umount", ["-l", dir]);
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
   }
 });
-
-const byUser = new Map<string, string>();
 
 /** Why `uid` cannot read the project at `root`, or null when it can. */
 function unreadable(root: string, uid: number, gid: number): string | null {

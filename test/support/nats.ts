@@ -6,6 +6,7 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { freePort, isListening } from "./ports";
 import { eventually } from "./wait";
+import { afterEveryFile } from "./fileEnd";
 
 export interface RunningNats {
   /** `nats://127.0.0.1:PORT` */
@@ -19,12 +20,9 @@ export interface RunningNats {
 
 const started: ChildProcess[] = [];
 // In a test file, stopped after it; in a benchmark (no vitest), when the process exits.
-if (process.env.VITEST) {
-  const { afterAll } = await import("vitest");
-  afterAll(() => {
-    for (const child of started.splice(0)) child.kill("SIGKILL");
-  });
-}
+afterEveryFile(() => {
+  for (const child of started.splice(0)) child.kill("SIGKILL");
+});
 process.once("exit", () => {
   for (const child of started) child.kill("SIGKILL");
 });

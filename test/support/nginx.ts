@@ -10,6 +10,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort, isListening } from "./ports";
 import { eventually } from "./wait";
+import { afterEveryFile } from "./fileEnd";
 
 export interface RunningNginx {
   /** `ws://127.0.0.1:PORT` */
@@ -21,13 +22,10 @@ export interface RunningNginx {
 
 const started: ChildProcess[] = [];
 // In a test file, stopped after it; in a benchmark (no vitest), when the process exits.
-if (process.env.VITEST) {
-  const { afterAll } = await import("vitest");
-  afterAll(() => {
-    // SIGTERM: the master stops its workers too (SIGKILL would leave them listening).
-    for (const child of started.splice(0)) child.kill("SIGTERM");
-  });
-}
+afterEveryFile(() => {
+  // SIGTERM: the master stops its workers too (SIGKILL would leave them listening).
+  for (const child of started.splice(0)) child.kill("SIGTERM");
+});
 process.once("exit", () => {
   for (const child of started) child.kill("SIGTERM");
 });

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { freePort } from "./ports";
 import { eventually } from "./wait";
+import { afterEveryFile } from "./fileEnd";
 
 export interface RunningPostgres {
   /** `postgres://postgres@127.0.0.1:PORT/postgres` */
@@ -43,12 +44,9 @@ export function postgresBin(): string | undefined {
 
 const started: (() => void)[] = [];
 // In a test file, stopped after it; in a benchmark (no vitest), when the process exits.
-if (process.env.VITEST) {
-  const { afterAll } = await import("vitest");
-  afterAll(() => {
-    for (const stop of started.splice(0)) stop();
-  });
-}
+afterEveryFile(() => {
+  for (const stop of started.splice(0)) stop();
+});
 process.once("exit", () => {
   for (const stop of started.splice(0)) stop();
 });

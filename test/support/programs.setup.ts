@@ -2,7 +2,7 @@
  * vitest's globalSetup for the suites that start processes: bundles the programs tests
  * start (programs.ts) from the current sources, once per test run, and names the bundle
  * directory in the environment that test files and their processes inherit. Removed
- * after the run.
+ * after the run. `npm test` calls it once before its suites, which then use that bundle.
  */
 import fs from "node:fs";
 import path from "node:path";
@@ -10,6 +10,9 @@ import { build, type BuildOptions } from "esbuild";
 import { PROGRAMS, PROGRAMS_ENV, PROJECT_ROOT, type ProgramName } from "./programs";
 
 export default async function setup(): Promise<() => void> {
+  // Bundled already for this run by `npm test` (scripts/test.ts), once for all its suites.
+  const given = process.env[PROGRAMS_ENV];
+  if (given && fs.existsSync(given)) return () => undefined;
   // Inside the project, so that the bundles' imports of packages resolve to its node_modules.
   const parent = path.join(PROJECT_ROOT, "node_modules", ".cache", "writer-test-programs");
   fs.mkdirSync(parent, { recursive: true });

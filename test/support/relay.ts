@@ -1,6 +1,6 @@
 // Starts real relay processes through the relay's CLI, for integration tests and
 // benchmarks, and gives clients to talk to them.
-import { afterAll, afterEach } from "vitest";
+import { afterEach } from "vitest";
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -12,6 +12,7 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import WebSocket from "ws";
 export { freePort } from "./ports";
 export { eventually } from "./wait";
+import { afterEveryFile } from "./fileEnd";
 import { programArgs } from "./programs";
 import { eventually } from "./wait";
 
@@ -56,14 +57,14 @@ const killRunning = () => {
   for (const child of running) child.kill("SIGKILL");
 };
 process.once("exit", killRunning);
-// vitest may end a test file's process without its "exit" event: a relay the file left
-// running (one that never started, say) would keep a core busy for the rest of the run.
-afterAll(killRunning);
+// A relay a test file left running (one that never started, say) would keep a core busy
+// for the rest of the run, in the process the next files share.
+afterEveryFile(killRunning);
 
 
 /** Temp directories made by this test file; removed after it (KEEP_TEST_DIRS=1 keeps them). */
 const madeDirs: string[] = [];
-afterAll(() => {
+afterEveryFile(() => {
   if (process.env.KEEP_TEST_DIRS) return;
   for (const dir of madeDirs.splice(0)) {
     try {

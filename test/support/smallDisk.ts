@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach } from "vitest";
+import { afterEveryTest } from "./fileEnd";
 import { tempDir } from "./relay";
 
 /** Small file systems mounted by a test, unmounted after it whatever happened. */
 const mounts: string[] = [];
-afterEach(() => {
+afterEveryTest(() => {
   // Lazy: a host still holding a file there is killed by useHosts' own afterEach.
   for (const dir of mounts.splice(0)) execFileSync("umount", ["-l", dir]);
 });
