@@ -29,6 +29,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import { mergeRows, renderTable, type RowResult } from "../test/faults/reporter";
+import bundlePrograms from "../test/support/programs.setup";
 import { failureDigest } from "./failureDigest";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -244,9 +245,17 @@ const chosen = only.length > 0 ? suites.filter((s) => only.some((w) => s.name.to
 fs.mkdirSync(logs, { recursive: true });
 const slots = Math.max(1, Number.parseInt(process.env.TEST_SLOTS ?? "3", 10) || 3);
 console.log(`npm test: ${checks.length} checks, then ${chosen.length} suites, ${slots} at a time (${os.cpus().length} cores); logs in ${path.relative(root, logs)}/`);
+// The programs the suites start, bundled once for all of them (each suite's globalSetup
+// would bundle them again); a failure here is left to the suites, which report it.
+const bundled = bundlePrograms().catch((error: unknown) => {
+  console.log(`Bundling the test programs failed; each suite tries again: ${String(error)}`);
+  return () => undefined;
+});
 // The checks all at once (they keep both cores busy for half a minute), then the queue.
 const outcomes = slots === 1 ? await runQueue(checks, 1, true) : await Promise.all(checks.map(run));
+const removeBundles = await bundled;
 outcomes.push(...(await runQueue(chosen, slots, outcomes.find((o) => o.suite.name === "build")?.ok ?? false)));
+removeBundles();
 
 const failed = outcomes.filter((o) => !o.ok);
 for (const o of failed) {
