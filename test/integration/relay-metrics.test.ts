@@ -23,12 +23,16 @@ interface Doc {
 
 const relays: Relay[] = [];
 const repos: Repo[] = [];
-afterEach(async () => {
+/** What the test's relays logged (debug and up), shown when the test fails. */
+let logLines: string[] = [];
+afterEach(async (context) => {
+  if (context.task.result?.state === "fail") console.error(`The relays' last log lines:\n${logLines.slice(-40).join("")}`);
+  logLines = [];
   for (const repo of repos.splice(0)) await repo.shutdown().catch(() => undefined);
   for (const relay of relays.splice(0)) await relay.close();
 });
 
-/** A relay in this process, with the command line's defaults, anonymous clients, and a silent log. */
+/** A relay in this process, with the command line's defaults, anonymous clients, and its log kept for a failure. */
 async function openRelay(options: Partial<RelayOptions> = {}): Promise<Relay> {
   const relay = await Relay.open({
     dataDir: tempDir(),
@@ -36,7 +40,7 @@ async function openRelay(options: Partial<RelayOptions> = {}): Promise<Relay> {
     host: "127.0.0.1",
     peers: [],
     allowAnonymous: true,
-    logger: pino({ level: "silent" }),
+    logger: pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) }),
     syncDebounceMs: 50,
     saveDebounceMs: 50,
     idleEvictMs: 300_000,
