@@ -15,7 +15,6 @@ beforeAll(async () => {
 }, 60_000);
 
 /** The newest chunk's sequence number (0: none): it grows with every chunk written, compaction included. */
-/** `relay token add NAME --storage URL`: on PostgreSQL, the tokens are the database's. */
 async function rows(url: string): Promise<number> {
   const db = new pg.Client({ connectionString: url });
   await db.connect();
@@ -68,8 +67,10 @@ describe("relay on PostgreSQL", () => {
     const reader = client(again.url, token);
     const found = await eventually(() => reader.find<{ text: string }>(handle.url), 15_000, 250);
     expect(found.doc().text).toBe("first");
-    found.change((d) => (d.text = "second"));
+    // Read before the change: read after it, a quick save could already be counted, and
+    // nothing would come after it.
     const before = await rows(url);
+    found.change((d) => (d.text = "second"));
     await eventually(async () => (await rows(url)) > before, 10_000, 100);
     expect(await metric(again.url, "relay_worker_documents_routed_total")).toBeGreaterThanOrEqual(1);
   }, 90_000);
