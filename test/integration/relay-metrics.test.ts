@@ -168,11 +168,15 @@ describe("the relay's metrics", () => {
     expect(await metric(main.url, "relay_failed_saves_total")).toBe(0);
     disk.fill();
     try {
-      fresh.change((d) => (d.text = "typed on a full disk"));
-      // Filled again on every look: the disk stays full. Filled once, the refused save was
-      // not seen in 10 s once in a loaded run; most likely a file the relay removed after
-      // the fill (chunks a snapshot replaced) freed the space the change's save took.
-      await eventually(async () => (disk.fill(), (await metric(main.url, "relay_failed_saves_total")) >= 1 && (await metric(main.url, "relay_storage_failing")) === 1), 10_000, 50);
+      // Filled again, and typed on, at every look: the disk stays full, and a save that got
+      // through while the relay had freed some space (twice in loaded runs no refused save
+      // was counted, and none was logged) is followed by one that does not.
+      let typed = 0;
+      await eventually(async () => {
+        disk.fill();
+        fresh.change((d) => (d.text = `typed on a full disk ${++typed}`));
+        return (await metric(main.url, "relay_failed_saves_total")) >= 1 && (await metric(main.url, "relay_storage_failing")) === 1;
+      }, 10_000, 100);
     } finally {
       disk.free();
     }
@@ -188,8 +192,12 @@ describe("the relay's metrics", () => {
     expect(await metric(second.url, "relay_worker_documents_routed_total")).toBe(1);
     disk.fill();
     try {
-      handle.change((d) => (d.text = "typed in the worker on a full disk"));
-      await eventually(async () => (disk.fill(), (await metric(second.url, "relay_failed_saves_total")) >= 1), 10_000, 100);
+      let typed = 0;
+      await eventually(async () => {
+        disk.fill();
+        handle.change((d) => (d.text = `typed in the worker on a full disk ${++typed}`));
+        return (await metric(second.url, "relay_failed_saves_total")) >= 1;
+      }, 10_000, 100);
     } finally {
       disk.free();
     }
