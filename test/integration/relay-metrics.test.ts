@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import * as A from "@automerge/automerge";
-import { generateAutomergeUrl, parseAutomergeUrl, type AutomergeUrl, type Repo } from "@automerge/automerge-repo";
+import { generateAutomergeUrl, parseAutomergeUrl, type AutomergeUrl, type DocHandle, type Repo } from "@automerge/automerge-repo";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import * as limits from "../../src/node/protocol/limits";
@@ -77,6 +77,16 @@ function client(relay: Relay): Repo {
   const repo = clientRepo(relay.url, null);
   repos.push(repo);
   return repo;
+}
+
+/** Fills the disk again and types again at every look, until `refused` says the relay refused a save (10 s at most). */
+async function typeOnFullDisk(disk: { fill(): void }, handle: DocHandle<Doc>, refused: () => Promise<boolean>): Promise<void> {
+  let typed = 0;
+  await eventually(async () => {
+    disk.fill();
+    handle.change((d) => (d.text = `typed on a full disk ${++typed}`));
+    return refused();
+  }, 10_000, 100);
 }
 
 /** The relay's own HTTP address (its WebSocket URL's). */
@@ -171,12 +181,7 @@ describe("the relay's metrics", () => {
       // Filled again, and typed on, at every look: the disk stays full, and a save that got
       // through while the relay had freed some space (twice in loaded runs no refused save
       // was counted, and none was logged) is followed by one that does not.
-      let typed = 0;
-      await eventually(async () => {
-        disk.fill();
-        fresh.change((d) => (d.text = `typed on a full disk ${++typed}`));
-        return (await metric(main.url, "relay_failed_saves_total")) >= 1 && (await metric(main.url, "relay_storage_failing")) === 1;
-      }, 10_000, 100);
+      await typeOnFullDisk(disk, fresh, async () => (await metric(main.url, "relay_failed_saves_total")) >= 1 && (await metric(main.url, "relay_storage_failing")) === 1);
     } finally {
       disk.free();
     }
@@ -192,12 +197,7 @@ describe("the relay's metrics", () => {
     expect(await metric(second.url, "relay_worker_documents_routed_total")).toBe(1);
     disk.fill();
     try {
-      let typed = 0;
-      await eventually(async () => {
-        disk.fill();
-        handle.change((d) => (d.text = `typed in the worker on a full disk ${++typed}`));
-        return (await metric(second.url, "relay_failed_saves_total")) >= 1;
-      }, 10_000, 100);
+      await typeOnFullDisk(disk, handle, async () => (await metric(second.url, "relay_failed_saves_total")) >= 1);
     } finally {
       disk.free();
     }
