@@ -18,8 +18,22 @@ export class PostgresTokenStore implements TokenBackend {
     this.description = description;
   }
 
-  static async open(url: string): Promise<PostgresTokenStore> {
-    const pool = new (loadPg().Pool)({ connectionString: url, max: 2, connectionTimeoutMillis: 10_000, query_timeout: 30_000, application_name: "writer-relay tokens" });
+  /**
+   * `timeoutMs` bounds every query, in the server (statement_timeout, which also ends a
+   * wait on a lock) and in the client (a connection that stops answering is dropped and
+   * the next query gets a new one). A relay reads the tokens every second and gives it
+   * a few seconds (to connect too): a read that hung without one would leave a revoked token working on
+   * that relay for as long as it hung.
+   */
+  static async open(url: string, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<PostgresTokenStore> {
+    const pool = new (loadPg().Pool)({
+      connectionString: url,
+      max: 2,
+      connectionTimeoutMillis: Math.min(timeoutMs, 10_000),
+      statement_timeout: timeoutMs,
+      query_timeout: timeoutMs + 500,
+      application_name: "writer-relay tokens",
+    });
     pool.on("error", () => undefined);
     const store = new PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
     try {

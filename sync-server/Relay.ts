@@ -33,6 +33,12 @@ const INVITE_PAGE = `<!doctype html>
 `;
 /** How often the relay writes when each token was last accepted (`token list`). */
 const TOKEN_USE_FLUSH_MS = 60_000;
+/**
+ * How long a relay on PostgreSQL waits for one read of the tokens (they are read every
+ * second): past it the read fails, is logged, and the next one starts on a fresh
+ * connection, so that a revocation waits on a stuck connection for seconds at most.
+ */
+const TOKEN_READ_TIMEOUT_MS = 3000;
 /** How often a relay on a database checks that it answers. */
 const DATABASE_PING_MS = 2000;
 /** What writers are told while the relay's disk refuses saves (shown after the relay's name). */
@@ -249,7 +255,7 @@ export class Relay {
       }
       const peerId = `relay-${storageId}` as PeerId;
       // On PostgreSQL the tokens are the database's, the same for every relay of a cluster.
-      const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url) : new TokenStore(dataDir));
+      const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url, { timeoutMs: TOKEN_READ_TIMEOUT_MS }) : new TokenStore(dataDir));
       links.tokens = tokens;
       await tokens.open();
 

@@ -31,6 +31,8 @@ const FAILED_ATTEMPTS_LIMIT = 10;
 const FAILED_ATTEMPTS_WINDOW_MS = 60_000;
 /** Addresses remembered at most (oldest forgotten first), so that the record cannot grow without bound. */
 const FAILED_ATTEMPTS_ADDRESSES = 10_000;
+/** A token read that takes this long is logged: revocations wait on it. */
+const SLOW_TOKEN_READ_MS = 2000;
 
 /**
  * The relay's door: every TCP connection until it has sent a whole request, and every
@@ -52,6 +54,9 @@ export class UpgradeGate {
    */
   readonly #failures = new Map<string, number[]>();
   #closing = false;
+  /** The token read running now, and the one asked for meanwhile (see pollTokens). */
+  #polling: Promise<void> | undefined;
+  #pollAgain: Promise<void> | undefined;
 
   constructor(options: UpgradeGateOptions) {
     this.#options = options;
@@ -171,16 +176,39 @@ export class UpgradeGate {
     if (this.#failures.size > FAILED_ATTEMPTS_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value!);
   }
 
-  /** Rereads the token file when it changed, and closes connections whose token went. */
-  async pollTokens(): Promise<void> {
-    const { adapter, logger, allowAnonymous } = this.#options;
+  /**
+   * Rereads the tokens when they changed, and closes connections whose token went. One
+   * read at a time: a poll asked for while one runs (the timer's each second, or an
+   * unknown token's) runs once after it. So reads never pile up on a slow database, and
+   * an older read never lands after a newer one and brings a revoked token back. The
+   * promise settles once a read that started after the call has ended.
+   */
+  pollTokens(): Promise<void> {
+    if (!this.#polling) {
+      this.#polling = this.#readTokens().finally(() => {
+        this.#polling = undefined;
+      });
+      return this.#polling;
+    }
+    this.#pollAgain ??= this.#polling.then(() => {
+      this.#pollAgain = undefined;
+      return this.pollTokens();
+    });
+    return this.#pollAgain;
+  }
+
+  async #readTokens(): Promise<void> {
+    const { adapter, logger, allowAnonymous, tokens } = this.#options;
+    const started = Date.now();
     let records;
     try {
-      records = await this.#options.tokens.poll();
+      records = await tokens.poll();
     } catch (error) {
-      logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
+      logger.error({ err: error, tokens: tokens.description, ms: Date.now() - started }, "could not read the tokens; keeping the previous ones until they can be read");
       return;
     }
+    const ms = Date.now() - started;
+    if (ms >= SLOW_TOKEN_READ_MS) logger.warn({ tokens: tokens.description, ms }, "reading the tokens was slow: a revocation takes that long to apply");
     if (records) {
       const closed = adapter.closeWhere((c) => (c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash))), CloseCode.Unauthorized, "token revoked");
       logger.info({ tokens: records.length, closed }, "tokens reloaded");

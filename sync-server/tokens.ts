@@ -302,6 +302,11 @@ export class TokenWatch {
     return this.#records;
   }
 
+  /** Where the tokens are, for messages. */
+  get description(): string {
+    return this.#store.description;
+  }
+
   /** Reads the tokens; throws if they cannot be read (the relay does not start without them). */
   async open(): Promise<void> {
     this.#stamp = await this.#store.stamp();

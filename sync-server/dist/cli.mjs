@@ -294,6 +294,10 @@ var init_tokens = __esm({
       get records() {
         return this.#records;
       }
+      /** Where the tokens are, for messages. */
+      get description() {
+        return this.#store.description;
+      }
       /** Reads the tokens; throws if they cannot be read (the relay does not start without them). */
       async open() {
         this.#stamp = await this.#store.stamp();
@@ -385,8 +389,22 @@ var init_PostgresTokens = __esm({
         this.#pool = pool;
         this.description = description;
       }
-      static async open(url) {
-        const pool = new (loadPg()).Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 1e4, query_timeout: 3e4, application_name: "writer-relay tokens" });
+      /**
+       * `timeoutMs` bounds every query, in the server (statement_timeout, which also ends a
+       * wait on a lock) and in the client (a connection that stops answering is dropped and
+       * the next query gets a new one). A relay reads the tokens every second and gives it
+       * a few seconds (to connect too): a read that hung without one would leave a revoked token working on
+       * that relay for as long as it hung.
+       */
+      static async open(url, { timeoutMs = 3e4 } = {}) {
+        const pool = new (loadPg()).Pool({
+          connectionString: url,
+          max: 2,
+          connectionTimeoutMillis: Math.min(timeoutMs, 1e4),
+          statement_timeout: timeoutMs,
+          query_timeout: timeoutMs + 500,
+          application_name: "writer-relay tokens"
+        });
         pool.on("error", () => void 0);
         const store = new _PostgresTokenStore(pool, `${withoutPassword(url)} (table writer_tokens)`);
         try {
@@ -4342,7 +4360,7 @@ function bearerToken(req) {
     return "";
   }
 }
-var FAILED_ATTEMPTS_LIMIT, FAILED_ATTEMPTS_WINDOW_MS, FAILED_ATTEMPTS_ADDRESSES, UpgradeGate;
+var FAILED_ATTEMPTS_LIMIT, FAILED_ATTEMPTS_WINDOW_MS, FAILED_ATTEMPTS_ADDRESSES, SLOW_TOKEN_READ_MS, UpgradeGate;
 var init_UpgradeGate = __esm({
   "sync-server/UpgradeGate.ts"() {
     init_clientAddress();
@@ -4351,6 +4369,7 @@ var init_UpgradeGate = __esm({
     FAILED_ATTEMPTS_LIMIT = 10;
     FAILED_ATTEMPTS_WINDOW_MS = 6e4;
     FAILED_ATTEMPTS_ADDRESSES = 1e4;
+    SLOW_TOKEN_READ_MS = 2e3;
     UpgradeGate = class {
       #options;
       /** Sockets that have not yet sent a whole request or upgrade, oldest first, with when they came. */
@@ -4365,6 +4384,9 @@ var init_UpgradeGate = __esm({
        */
       #failures = /* @__PURE__ */ new Map();
       #closing = false;
+      /** The token read running now, and the one asked for meanwhile (see pollTokens). */
+      #polling;
+      #pollAgain;
       constructor(options) {
         this.#options = options;
       }
@@ -4477,16 +4499,38 @@ Content-Length: 0\r
         this.#failures.set(address, times.slice(-FAILED_ATTEMPTS_LIMIT));
         if (this.#failures.size > FAILED_ATTEMPTS_ADDRESSES) this.#failures.delete(this.#failures.keys().next().value);
       }
-      /** Rereads the token file when it changed, and closes connections whose token went. */
-      async pollTokens() {
-        const { adapter, logger, allowAnonymous } = this.#options;
+      /**
+       * Rereads the tokens when they changed, and closes connections whose token went. One
+       * read at a time: a poll asked for while one runs (the timer's each second, or an
+       * unknown token's) runs once after it. So reads never pile up on a slow database, and
+       * an older read never lands after a newer one and brings a revoked token back. The
+       * promise settles once a read that started after the call has ended.
+       */
+      pollTokens() {
+        if (!this.#polling) {
+          this.#polling = this.#readTokens().finally(() => {
+            this.#polling = void 0;
+          });
+          return this.#polling;
+        }
+        this.#pollAgain ??= this.#polling.then(() => {
+          this.#pollAgain = void 0;
+          return this.pollTokens();
+        });
+        return this.#pollAgain;
+      }
+      async #readTokens() {
+        const { adapter, logger, allowAnonymous, tokens } = this.#options;
+        const started = Date.now();
         let records;
         try {
-          records = await this.#options.tokens.poll();
+          records = await tokens.poll();
         } catch (error) {
-          logger.error({ err: error }, "could not read the token file; keeping the previous tokens");
+          logger.error({ err: error, tokens: tokens.description, ms: Date.now() - started }, "could not read the tokens; keeping the previous ones until they can be read");
           return;
         }
+        const ms = Date.now() - started;
+        if (ms >= SLOW_TOKEN_READ_MS) logger.warn({ tokens: tokens.description, ms }, "reading the tokens was slow: a revocation takes that long to apply");
         if (records) {
           const closed2 = adapter.closeWhere((c) => c.hash === "" ? allowAnonymous : records.some((r) => r.access === c.access && hashesEqual(r.hash, c.hash)), CloseCode.Unauthorized, "token revoked");
           logger.info({ tokens: records.length, closed: closed2 }, "tokens reloaded");
@@ -4525,7 +4569,7 @@ async function listen(server, port, host) {
 function sha256(text2) {
   return createHash2("sha256").update(text2, "utf8").digest();
 }
-var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, DATA_DIRECTORY_PROBLEMS, DataDirectoryError, ClusterUnavailableError;
+var STORAGE_WATCH_MS, INVITE_PAGE, TOKEN_USE_FLUSH_MS, TOKEN_READ_TIMEOUT_MS, DATABASE_PING_MS, STORAGE_NOTICE, DOCUMENTS_DIR, Relay, DATA_DIRECTORY_PROBLEMS, DataDirectoryError, ClusterUnavailableError;
 var init_Relay = __esm({
   "sync-server/Relay.ts"() {
     init_atomicFile();
@@ -4553,6 +4597,7 @@ var init_Relay = __esm({
 </body></html>
 `;
     TOKEN_USE_FLUSH_MS = 6e4;
+    TOKEN_READ_TIMEOUT_MS = 3e3;
     DATABASE_PING_MS = 2e3;
     STORAGE_NOTICE = "cannot save right now; your changes are kept here";
     DOCUMENTS_DIR = "documents";
@@ -4661,7 +4706,7 @@ var init_Relay = __esm({
             await storage.save(["storage-adapter-id"], new TextEncoder().encode(storageId));
           }
           const peerId2 = `relay-${storageId}`;
-          const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url) : new TokenStore(dataDir));
+          const tokens = new TokenWatch(options.storage?.kind === "postgres" ? await PostgresTokenStore.open(options.storage.url, { timeoutMs: TOKEN_READ_TIMEOUT_MS }) : new TokenStore(dataDir));
           links.tokens = tokens;
           await tokens.open();
           const dialers = options.peers.map(

@@ -5,7 +5,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { addToken, eventually, metric, useRelays } from "../support/relay";
+import { addToken, eventually, metric, rawConnect, useRelays } from "../support/relay";
+import { pace } from "../support/wait";
 import { startPostgres, type RunningPostgres } from "../support/postgres";
 
 const { relay, client } = useRelays();
@@ -74,6 +75,51 @@ describe("relay on PostgreSQL", () => {
     await eventually(async () => (await rows(url)) > before, 10_000, 100);
     expect(await metric(again.url, "relay_worker_documents_routed_total")).toBeGreaterThanOrEqual(1);
   }, 90_000);
+
+  it("while its token table is locked, a relay says so, keeps one read waiting at most, and applies a revocation made meanwhile as soon as the lock goes", async () => {
+    const url = await server.database();
+    const r = await relay({ args: ["--storage", url] });
+    const token = await addToken(url, "bob", { storage: true });
+    const bob = await rawConnect(r.url, token, { join: "bob-peer" });
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    // Its own connection: in the locker's transaction pg_stat_activity would not move.
+    const observer = new pg.Client({ connectionString: url });
+    await observer.connect();
+    const waitingReads = async () => {
+      const { rows } = await observer.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'writer-relay tokens' AND wait_event_type = 'Lock'",
+      );
+      return Number(rows[0]!.n);
+    };
+    let committed: number;
+    try {
+      // What a long migration or a stuck session would do to the relay's token reads.
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE writer_tokens IN ACCESS EXCLUSIVE MODE");
+      await locker.query("DELETE FROM writer_tokens WHERE name = 'bob'");
+      // Reads go on every second; each one waits on the lock for a few seconds at most,
+      // is logged, and the next starts only then: they never pile up on the database.
+      const seen: number[] = [];
+      const until = Date.now() + 8000;
+      while (Date.now() < until) {
+        seen.push(await waitingReads());
+        await pace(200);
+      }
+      console.log("SEEN", seen.join(","), (await locker.query("SELECT pid, application_name, state, wait_event_type, wait_event, query FROM pg_stat_activity WHERE datname = current_database()")).rows);
+      expect(Math.max(...seen)).toBe(1);
+      const failures = r.logs().split("\n").filter((line) => line.includes("could not read the tokens"));
+      expect(failures.length).toBeGreaterThanOrEqual(1);
+      expect(failures[0]).toContain("statement timeout");
+      await locker.query("COMMIT");
+      committed = Date.now();
+    } finally {
+      await locker.end();
+      await observer.end();
+    }
+    expect(await bob.closed).toEqual({ code: 4001, reason: "token revoked" });
+    expect(Date.now() - committed).toBeLessThan(5000);
+  }, 60_000);
 
   it("refuses to start when the database cannot be reached, and says why", async () => {
     await expect(relay({ args: ["--storage", "postgres://postgres:secret@127.0.0.1:1/none"] })).rejects.toThrow(
