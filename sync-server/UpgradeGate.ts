@@ -197,7 +197,16 @@ export class UpgradeGate {
     return this.#pollAgain;
   }
 
+  /** One read of the tokens and what follows from it; never rejects (it is logged), so the next poll always runs. */
   async #readTokens(): Promise<void> {
+    try {
+      await this.#applyTokens();
+    } catch (error) {
+      this.#options.logger.error({ err: error }, "could not apply the tokens just read");
+    }
+  }
+
+  async #applyTokens(): Promise<void> {
     const { adapter, logger, allowAnonymous, tokens } = this.#options;
     const started = Date.now();
     let records;

@@ -4519,7 +4519,15 @@ Content-Length: 0\r
         });
         return this.#pollAgain;
       }
+      /** One read of the tokens and what follows from it; never rejects (it is logged), so the next poll always runs. */
       async #readTokens() {
+        try {
+          await this.#applyTokens();
+        } catch (error) {
+          this.#options.logger.error({ err: error }, "could not apply the tokens just read");
+        }
+      }
+      async #applyTokens() {
         const { adapter, logger, allowAnonymous, tokens } = this.#options;
         const started = Date.now();
         let records;
