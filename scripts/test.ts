@@ -3,8 +3,9 @@
  * cores allow, and one report at the end.
  *
  * First the checks that need no running code (types, lint, unused code) beside the one build that the
- * browser tests and the fault suite share. Then a queue of suites, three at a time
- * (TEST_SLOTS), the longest first: many suites spend much of their time waiting on a
+ * browser tests and the fault suite share. Then a queue of suites, three processes at a
+ * time (TEST_SLOTS; a check still running takes a place, so the first suites start as
+ * the checks end), the longest first: many suites spend much of their time waiting on a
  * relay, a timeout or a browser, so three keep two cores busier than two did, and the
  * longest first leaves the short ones to fill in at the end. Within a suite, files run
  * one at a time as vitest.config.ts says. The fault suite and e2e are split into parts
@@ -200,7 +201,12 @@ const faultParts: string[] = [];
 const started = Date.now();
 const elapsed = () => `${Math.round((Date.now() - started) / 1000)} s`;
 
+/** The checks and suites running now, and what waits for one of them to end. */
+let running = 0;
+const ended: (() => void)[] = [];
+
 function run(suite: Suite): Promise<Outcome> {
+  running++;
   const log = path.join(logs, `${slug(suite.name)}.log`);
   const env: NodeJS.ProcessEnv = { ...process.env, ...suite.env };
   if (suite.faults) {
@@ -230,6 +236,8 @@ function run(suite: Suite): Promise<Outcome> {
           .map((l) => l.trim().replace(/\s+/g, " "))
           .join("; ") || (ok ? "ok" : (text.trim().split("\n").at(-1) ?? ""));
       console.log(`[${elapsed()}] ${ok ? "✓" : "✗"} ${suite.name} (${seconds.toFixed(0)} s): ${summary}`);
+      running--;
+      for (const wake of ended.splice(0)) wake();
       resolve({ suite, ok, seconds, cpu, log, summary });
     };
     child.once("error", () => finish(false));
@@ -237,12 +245,22 @@ function run(suite: Suite): Promise<Outcome> {
   });
 }
 
-/** Runs the suites, `slots` at a time, the longest first; without the build, none that needs it. */
+/**
+ * Runs the suites, the longest first, each as soon as fewer than `slots` processes of
+ * `npm test` run (checks still running count: the first suites start as the checks
+ * end, one by one, not once the longest has); without the build, none that needs it.
+ */
 async function runQueue(queue: Suite[], slots: number, built: boolean): Promise<Outcome[]> {
   const waiting = queue.filter((s) => built || !s.needsBuild).sort((x, y) => y.seconds - x.seconds);
   const outcomes: Outcome[] = [];
   const slot = async () => {
-    for (let suite = waiting.shift(); suite; suite = waiting.shift()) outcomes.push(await run(suite));
+    for (;;) {
+      while (running >= slots) await new Promise<void>((wake) => ended.push(wake));
+      // Taken and started in the same turn as the look above: no other slot can pass it meanwhile.
+      const suite = waiting.shift();
+      if (!suite) return;
+      outcomes.push(await run(suite));
+    }
   };
   await Promise.all(Array.from({ length: slots }, slot));
   return outcomes;
@@ -253,17 +271,28 @@ const chosen = only.length > 0 ? suites.filter((s) => only.some((w) => s.name.to
 
 fs.mkdirSync(logs, { recursive: true });
 const slots = Math.max(1, Number.parseInt(process.env.TEST_SLOTS ?? "3", 10) || 3);
-console.log(`npm test: ${checks.length} checks, then ${chosen.length} suites, ${slots} at a time (${os.cpus().length} cores); logs in ${path.relative(root, logs)}/`);
+console.log(`npm test: ${checks.length} checks and ${chosen.length} suites, ${slots} at a time (${os.cpus().length} cores); logs in ${path.relative(root, logs)}/`);
 // The programs the suites start, bundled once for all of them (each suite's globalSetup
 // would bundle them again); a failure here is left to the suites, which report it.
 const bundled = bundlePrograms().catch((error: unknown) => {
   console.log(`Bundling the test programs failed; each suite tries again: ${String(error)}`);
   return () => undefined;
 });
-// The checks all at once (they keep both cores busy for half a minute), then the queue.
-const outcomes = slots === 1 ? await runQueue(checks, 1, true) : await Promise.all(checks.map(run));
+// The checks all at once (they keep both cores busy for half a minute); the queue once
+// the build is done, its suites starting as the checks end (TEST_SLOTS=1: one by one).
+let checked: Promise<Outcome[]>;
+let buildOutcome: Outcome | undefined;
+if (slots === 1) {
+  checked = runQueue(checks, 1, true);
+  buildOutcome = (await checked).find((o) => o.suite.name === "build");
+} else {
+  const runs = checks.map(run);
+  checked = Promise.all(runs);
+  buildOutcome = await runs[checks.findIndex((c) => c.name === "build")];
+}
 const removeBundles = await bundled;
-outcomes.push(...(await runQueue(chosen, slots, outcomes.find((o) => o.suite.name === "build")?.ok ?? false)));
+const suiteOutcomes = await runQueue(chosen, slots, buildOutcome?.ok ?? false);
+const outcomes = [...(await checked), ...suiteOutcomes];
 removeBundles();
 
 const failed = outcomes.filter((o) => !o.ok);
