@@ -21,9 +21,9 @@ export class PostgresTokenStore implements TokenBackend {
   /**
    * `timeoutMs` bounds every query, in the server (statement_timeout, which also ends a
    * wait on a lock) and in the client (a connection that stops answering is dropped and
-   * the next query gets a new one). A relay reads the tokens every second and gives it
-   * a few seconds (to connect too): a read that hung without one would leave a revoked token working on
-   * that relay for as long as it hung.
+   * the next query gets a new one). A relay reads the tokens every second and gives a
+   * read, and a connection, a few seconds: a read that hung without a bound would leave
+   * a revoked token working on that relay for as long as it hung.
    */
   static async open(url: string, { timeoutMs = 30_000 }: { timeoutMs?: number } = {}): Promise<PostgresTokenStore> {
     const pool = new (loadPg().Pool)({

@@ -392,9 +392,9 @@ var init_PostgresTokens = __esm({
       /**
        * `timeoutMs` bounds every query, in the server (statement_timeout, which also ends a
        * wait on a lock) and in the client (a connection that stops answering is dropped and
-       * the next query gets a new one). A relay reads the tokens every second and gives it
-       * a few seconds (to connect too): a read that hung without one would leave a revoked token working on
-       * that relay for as long as it hung.
+       * the next query gets a new one). A relay reads the tokens every second and gives a
+       * read, and a connection, a few seconds: a read that hung without a bound would leave
+       * a revoked token working on that relay for as long as it hung.
        */
       static async open(url, { timeoutMs = 3e4 } = {}) {
         const pool = new (loadPg()).Pool({
