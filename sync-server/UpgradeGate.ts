@@ -185,9 +185,12 @@ export class UpgradeGate {
    */
   pollTokens(): Promise<void> {
     if (!this.#polling) {
-      this.#polling = this.#readTokens().finally(() => {
-        this.#polling = undefined;
-      });
+      // Never rejects (an error is logged), so that the poll asked for meanwhile still runs.
+      this.#polling = this.#readTokens()
+        .catch((error: unknown) => this.#options.logger.error({ err: error }, "could not apply the tokens just read"))
+        .finally(() => {
+          this.#polling = undefined;
+        });
       return this.#polling;
     }
     this.#pollAgain ??= this.#polling.then(() => {
@@ -197,16 +200,7 @@ export class UpgradeGate {
     return this.#pollAgain;
   }
 
-  /** One read of the tokens and what follows from it; never rejects (it is logged), so the next poll always runs. */
   async #readTokens(): Promise<void> {
-    try {
-      await this.#applyTokens();
-    } catch (error) {
-      this.#options.logger.error({ err: error }, "could not apply the tokens just read");
-    }
-  }
-
-  async #applyTokens(): Promise<void> {
     const { adapter, logger, allowAnonymous, tokens } = this.#options;
     const started = Date.now();
     let records;

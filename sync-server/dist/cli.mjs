@@ -4508,7 +4508,7 @@ Content-Length: 0\r
        */
       pollTokens() {
         if (!this.#polling) {
-          this.#polling = this.#readTokens().finally(() => {
+          this.#polling = this.#readTokens().catch((error) => this.#options.logger.error({ err: error }, "could not apply the tokens just read")).finally(() => {
             this.#polling = void 0;
           });
           return this.#polling;
@@ -4519,15 +4519,7 @@ Content-Length: 0\r
         });
         return this.#pollAgain;
       }
-      /** One read of the tokens and what follows from it; never rejects (it is logged), so the next poll always runs. */
       async #readTokens() {
-        try {
-          await this.#applyTokens();
-        } catch (error) {
-          this.#options.logger.error({ err: error }, "could not apply the tokens just read");
-        }
-      }
-      async #applyTokens() {
         const { adapter, logger, allowAnonymous, tokens } = this.#options;
         const started = Date.now();
         let records;

@@ -73,17 +73,22 @@ function gateOver(tokens: TokenWatch) {
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
+/** A gate whose tokens (bob's alone) were read at its opening: its two reads answered. */
+async function withBob() {
+  const db = slowBackend();
+  db.set([record("bob")]);
+  const watch = new TokenWatch(db.backend);
+  const opening = watch.open();
+  db.answer();
+  await settle();
+  db.answer();
+  await opening;
+  return { db, watch, ...gateOver(watch) };
+}
+
 describe("token polls", () => {
   it("never read twice at once, and a poll asked for during a read runs once after it, with what was true then", async () => {
-    const db = slowBackend();
-    db.set([record("bob")]);
-    const watch = new TokenWatch(db.backend);
-    const opening = watch.open();
-    db.answer();
-    await settle();
-    db.answer();
-    await opening;
-    const { gate, closed } = gateOver(watch);
+    const { db, watch, gate, closed } = await withBob();
 
     const first = gate.pollTokens();
     await settle();
@@ -106,15 +111,7 @@ describe("token polls", () => {
   });
 
   it("a read that fails is logged, keeps the tokens it had, and the next poll reads again", async () => {
-    const db = slowBackend();
-    db.set([record("bob")]);
-    const watch = new TokenWatch(db.backend);
-    const opening = watch.open();
-    db.answer();
-    await settle();
-    db.answer();
-    await opening;
-    const { gate, closed, lines } = gateOver(watch);
+    const { db, watch, gate, closed, lines } = await withBob();
 
     db.set([]);
     const failing = gate.pollTokens();
