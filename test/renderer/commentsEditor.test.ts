@@ -115,15 +115,23 @@ describe("comment highlights on a long document", () => {
     expect(spots).toHaveLength(100);
     let state = EditorState.create({ schema, doc: pm, plugins: [commentsPlugin()] });
     state = state.apply(state.tr.setMeta(commentsKey, { spots }));
-    const t1 = performance.now();
-    const keys = 500;
-    for (let i = 0; i < keys; i++) state = state.apply(state.tr.insertText("x", 1 + (i % 50)));
-    const perKey = (performance.now() - t1) / keys;
-    // The same 500 keystrokes without the plugin: the plugin's own share is the difference.
+    // The same keystrokes without the plugin: the plugin's own share is the difference.
+    // In rounds, the two taking turns, and the fastest round of each counts: a round that
+    // the machine's other work slowed (a busy two-core machine, a collection) says
+    // nothing of the plugin, and every round of a plugin that re-read the highlights
+    // would be slow.
     let bare = EditorState.create({ schema, doc: pm });
-    const t2 = performance.now();
-    for (let i = 0; i < keys; i++) bare = bare.apply(bare.tr.insertText("x", 1 + (i % 50)));
-    const bareKey = (performance.now() - t2) / keys;
+    const keys = 100;
+    let perKey = Infinity;
+    let bareKey = Infinity;
+    for (let round = 0; round < 5; round++) {
+      const t1 = performance.now();
+      for (let i = 0; i < keys; i++) state = state.apply(state.tr.insertText("x", 1 + (i % 50)));
+      perKey = Math.min(perKey, (performance.now() - t1) / keys);
+      const t2 = performance.now();
+      for (let i = 0; i < keys; i++) bare = bare.apply(bare.tr.insertText("x", 1 + (i % 50)));
+      bareKey = Math.min(bareKey, (performance.now() - t2) / keys);
+    }
     console.log(
       `${characters.toLocaleString()} characters, ${paragraphs.length} paragraphs, ${threads.length} comments: placing ${place.toFixed(1)} ms (one comment ${placeOne.toFixed(1)} ms, reading the anchors ${anchors.toFixed(1)} ms); a keystroke ${perKey.toFixed(3)} ms with the highlights, ${bareKey.toFixed(3)} ms without`,
     );
