@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { TEST_V8_FLAGS } from "./test/support/programs";
 
 /** The suites that start processes bundle those programs once per run (test/support/programs.ts). */
 const programs = ["test/support/programs.setup.ts"];
@@ -11,9 +12,10 @@ const setupFiles = ["test/support/fileEnd.setup.ts"];
  * time per file. Every file leaves the process as it found it (real timers, relays,
  * hosts, browsers and Repos closed in its hooks; support modules' cleanups in
  * fileEnd.ts), which this relies on; a Repo's timer that outlives its file (a handle's
- * 60 s wait) ends without an unhandled rejection (patches/).
+ * 60 s wait) ends without an unhandled rejection (patches/). The workers run with
+ * the test run's V8 flags (TEST_V8_FLAGS, programs.ts says why).
  */
-const shared = { isolate: false, setupFiles };
+const shared = { isolate: false, setupFiles, execArgv: TEST_V8_FLAGS };
 
 export default defineConfig({
   test: {

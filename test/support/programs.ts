@@ -35,10 +35,29 @@ export const PROGRAMS = {
 
 export type ProgramName = keyof typeof PROGRAMS;
 
+/**
+ * V8 flags for the processes of a test run: vitest's workers (vitest.config.ts), the
+ * programs they start (programArgs) and the tests' Chromium (e2e/support/browser.ts).
+ *
+ * Automerge is a 3.6 MB WebAssembly module. V8 first compiles it with its baseline
+ * compiler, then compiles each function again with its optimising one (TurboFan) once
+ * the function has run a while, in every process anew. A test run starts some 600
+ * processes that live for seconds, and that recompiling was a fifth of the machine
+ * (perf of a full `npm test`: 21 % of all samples in V8's TurboFan wasm pipeline); a
+ * 25-kill crash soak used 47 s of processor time with V8's default and 25 s with this.
+ * A hundred times V8's budget (1,800,000) leaves only the functions that run hot for
+ * long to be optimised: the trace replay, whose three processes run Automerge for a
+ * minute, used the same 95-100 s either way, and 159 s with no optimising at all.
+ * What the code does is the same at either tier. The programs as they ship, and the
+ * benchmarks, which measure them, keep V8's defaults: these apply under vitest only.
+ */
+export const TEST_V8_FLAGS = ["--wasm-tiering-budget=180000000"];
+const testFlags = () => (process.env.VITEST ? TEST_V8_FLAGS : []);
+
 /** The node arguments that run `program` (then its own arguments follow). */
 export function programArgs(program: "relay" | "web" | "hostChild"): string[] {
   const bundled = bundledFile(program);
-  return bundled ? [bundled] : ["--import", "tsx", path.join(PROJECT_ROOT, PROGRAMS[program].source)];
+  return [...testFlags(), ...(bundled ? [bundled] : ["--import", "tsx", path.join(PROJECT_ROOT, PROGRAMS[program].source)])];
 }
 
 /**
