@@ -42,12 +42,13 @@ export type ProgramName = keyof typeof PROGRAMS;
  * Automerge is a 3.6 MB WebAssembly module. V8 first compiles it with its baseline
  * compiler, then compiles each function again with its optimising one (TurboFan) once
  * the function has run a while, in every process anew. A test run starts some 600
- * processes that live for seconds, and that recompiling was a fifth of the machine
- * (perf of a full `npm test`: 21 % of all samples in V8's TurboFan wasm pipeline); a
- * 25-kill crash soak used 47 s of processor time with V8's default and 25 s with this.
- * A hundred times V8's budget (1,800,000) leaves only the functions that run hot for
- * long to be optimised: the trace replay, whose three processes run Automerge for a
- * minute, used the same 95-100 s either way, and 159 s with no optimising at all.
+ * processes that live for seconds, and that recompiling was a fifth of the machine (30
+ * s of `perf record -a` during `npm test`: 21 % of all samples in V8's TurboFan wasm
+ * pipeline, 3 % with this); a 25-kill crash soak used 47 s of processor time with V8's
+ * default and 25-27 s with this. A hundred times V8's budget (1,800,000) leaves only
+ * the functions that run hot for long to be optimised: the trace replay, whose three
+ * processes run Automerge for a minute, used 98 s with the default, 101 s with this,
+ * and 159 s with no optimising at all.
  * What the code does is the same at either tier. The programs as they ship, and the
  * benchmarks, which measure them, keep V8's defaults: these apply under vitest only.
  */
