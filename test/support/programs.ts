@@ -53,12 +53,13 @@ export type ProgramName = keyof typeof PROGRAMS;
  * benchmarks, which measure them, keep V8's defaults: these apply under vitest only.
  */
 export const TEST_V8_FLAGS = ["--wasm-tiering-budget=180000000"];
-const testFlags = () => (process.env.VITEST ? TEST_V8_FLAGS : []);
+/** TEST_V8_FLAGS under vitest, none elsewhere (a benchmark). */
+export const testV8Flags = (): string[] => (process.env.VITEST ? TEST_V8_FLAGS : []);
 
 /** The node arguments that run `program` (then its own arguments follow). */
 export function programArgs(program: "relay" | "web" | "hostChild"): string[] {
   const bundled = bundledFile(program);
-  return [...testFlags(), ...(bundled ? [bundled] : ["--import", "tsx", path.join(PROJECT_ROOT, PROGRAMS[program].source)])];
+  return [...testV8Flags(), ...(bundled ? [bundled] : ["--import", "tsx", path.join(PROJECT_ROOT, PROGRAMS[program].source)])];
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import fs from "node:fs";
 import { chromium, type Browser } from "playwright-core";
-import { TEST_V8_FLAGS } from "../../support/programs";
+import { testV8Flags } from "../../support/programs";
 
 export const chromiumPath = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const HEADLESS_SHELL = "/usr/bin/chromium-headless-shell";
@@ -36,7 +36,8 @@ export async function launchChromium(options: { browser?: "full" | "test" } = {}
     // Never skip silently: a missing browser is a broken setup, not a passing test.
     throw new Error(`No Chromium at ${executablePath}. Install it (Debian/Ubuntu: apt-get install chromium chromium-headless-shell) or set CHROMIUM_PATH.`);
   }
-  // The tests' browser compiles the app's Automerge as the test run's processes do (TEST_V8_FLAGS).
-  const args = options.browser === "full" ? chromiumArgs : [...chromiumArgs, `--js-flags=${TEST_V8_FLAGS.join(" ")}`];
+  // The tests' browser compiles the app's Automerge as the test run's processes do (testV8Flags).
+  const flags = options.browser === "full" ? [] : testV8Flags();
+  const args = flags.length > 0 ? [...chromiumArgs, `--js-flags=${flags.join(" ")}`] : chromiumArgs;
   return chromium.launch({ executablePath, args, headless: true });
 }
