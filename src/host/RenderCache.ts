@@ -33,6 +33,8 @@ interface CacheFile extends RenderCacheView {
 export class RenderCache {
   readonly #dir: string;
   #ready: Promise<void> | undefined;
+  /** Each document's last update called, while it runs. */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(dataDir: string) {
     this.#dir = path.join(dataDir, "render-cache");
@@ -57,8 +59,24 @@ export class RenderCache {
     return parsed;
   }
 
-  /** Writes the cache from the document, unless it already stands at the document's heads. */
-  async update(documentId: string, doc: WriterDocument, known?: string[]): Promise<void> {
+  /**
+   * Writes the cache from the document, unless it already stands at the document's heads.
+   * Updates of one document run one after the other, in the order they were called: a
+   * window's read and a load's rewrite come together, and two writes at once would share
+   * the temporary file (one rename finds it gone, or moves the other's half-written one).
+   */
+  update(documentId: string, doc: WriterDocument, known?: string[]): Promise<void> {
+    const previous = this.#writing.get(documentId);
+    const write = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() => this.#write(documentId, doc, known));
+    this.#writing.set(documentId, write);
+    const forget = () => {
+      if (this.#writing.get(documentId) === write) this.#writing.delete(documentId);
+    };
+    write.then(forget, forget);
+    return write;
+  }
+
+  async #write(documentId: string, doc: WriterDocument, known?: string[]): Promise<void> {
     const heads = A.getHeads(doc);
     if (known && sameHeads(known, heads)) return;
     const view: CacheFile = { version: VERSION, heads, title: typeof doc.title === "string" ? doc.title : "", spans: A.spans(doc, TEXT_PATH) as unknown[] };
