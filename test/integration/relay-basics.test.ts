@@ -28,7 +28,7 @@ describe("relay basics", () => {
 
   it("token commands run at the same time keep every token", async () => {
     const r = await relay();
-    const tokens = await Promise.all(["t1", "t2", "t3", "t4"].map((name) => addToken(r.dataDir, name)));
+    const tokens = await Promise.all(["t1", "t2", "t3", "t4"].map((name) => addToken(r.dataDir, name, { cli: true })));
     for (const token of tokens) expect(await upgradeStatus(r.url, { Authorization: `Bearer ${token}` })).toBe(101);
   });
 

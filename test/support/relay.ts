@@ -12,6 +12,7 @@ import { WebSocketClientAdapter } from "@automerge/automerge-repo-network-websoc
 import WebSocket from "ws";
 export { freePort } from "./ports";
 export { eventually } from "./wait";
+import { TokenStore } from "../../sync-server/tokens";
 import { afterEveryFile } from "./fileEnd";
 import { programArgs } from "./programs";
 import { eventually } from "./wait";
@@ -185,10 +186,18 @@ export function useRelays(): {
 }
 
 /**
- * Creates a token with the relay's CLI and returns it. `where` is the relay's data
- * folder, or with `storage: true` its database's URL (a cluster's tokens).
+ * Creates a token and returns it. `where` is the relay's data folder, or with `storage:
+ * true` its database's URL (a cluster's tokens), or with `cli: true` either, through the
+ * relay's CLI. A data folder's token is written by the relay's own token file code
+ * (TokenStore, what `relay token add` runs) in this process: the suite makes some 160
+ * tokens, and a CLI process for each was about 50 s of processor time a run. The CLI
+ * itself is tested by relay-tokens.test.ts, and through it wherever `cli` is given.
  */
-export async function addToken(where: string, name: string, options: { readOnly?: boolean; relay?: boolean; storage?: boolean } = {}): Promise<string> {
+export async function addToken(where: string, name: string, options: { readOnly?: boolean; relay?: boolean; storage?: boolean; cli?: boolean } = {}): Promise<string> {
+  if (!options.storage && !options.cli) {
+    if (options.readOnly && options.relay) throw new Error("a token is read-only or a relay's, not both");
+    return new TokenStore(where).add(name, options.readOnly ? "read-only" : options.relay ? "relay" : "full");
+  }
   const args = [...programArgs("relay"), "token", "add", name, options.storage ? "--storage" : "--data", where];
   if (options.readOnly) args.push("--read-only");
   if (options.relay) args.push("--relay");
