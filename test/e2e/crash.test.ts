@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { FileStorageAdapter, type CorruptionReport } from "../../src/node/storage";
 import { useWriterFixtures } from "./support/fixture";
 import { EditorPage } from "./pages/EditorPage";
+import { pace, quietPeriod } from "../support/wait";
 
 /**
  * F7: the host is killed (SIGKILL) while the writer types. A writer alone in a document
@@ -34,15 +35,14 @@ describe("a host killed while the writer types", () => {
       const after = "by lamplight until the oil ran low. ";
       for (const ch of before) {
         await f.page.keyboard.type(ch);
-        await new Promise((r) => setTimeout(r, 15));
+        await pace(15);
       }
-      // The writer pauses: the burst is committed and saved.
-      await new Promise((r) => setTimeout(r, BURST_IDLE_MS + SAVE_WINDOW_MS));
+      await quietPeriod(BURST_IDLE_MS + SAVE_WINDOW_MS, "the writer pauses: the burst is committed and saved");
       // Then types on, and the host dies somewhere in the middle, at a different place each cycle.
       const killAfter = 5 + cycle * 9;
       for (const ch of after.slice(0, killAfter)) {
         await f.page.keyboard.type(ch);
-        await new Promise((r) => setTimeout(r, 15));
+        await pace(15);
       }
       await f.shell.kill();
       // Close the renderer before the host comes back: it must not re-upload what the host lost.

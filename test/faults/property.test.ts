@@ -34,6 +34,7 @@ import { Switchboard } from "../support/switchboard";
 import { Replica } from "../support/replica";
 import { addToken, eventually, startRelay, tempDir, type RunningRelay } from "../support/relay";
 import { HostProcess } from "../support/host";
+import { pace } from "../support/wait";
 
 const SEED = Number(process.env.P1_SEED ?? 4_2026);
 /** The most writers in a case; each case has two or three. */
@@ -126,7 +127,8 @@ async function drain(board: Switchboard, pick: (n: number) => number, done: () =
       continue;
     }
     if (done() && ++quiet >= 5) return;
-    if (!done()) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Timers in the peers (a resync, a retry) run meanwhile; then look again.
+    if (!done()) await pace(5);
   }
   throw new Error(`the network did not settle in ${timeoutMs} ms`);
 }

@@ -9,6 +9,7 @@ import { next as A } from "@automerge/automerge";
 import type { AutomergeUrl } from "@automerge/automerge-repo";
 import { describe, expect, it } from "vitest";
 import { addToken, eventually, storedOnDisk, tempDir, useRelays } from "../support/relay";
+import { pace } from "../support/wait";
 
 const { relay: startTracked, client } = useRelays();
 
@@ -40,7 +41,8 @@ async function copyPass(from: string, to: string): Promise<number> {
       }
       if (stat.isDirectory()) await walk(rel);
       else {
-        await new Promise((r) => setTimeout(r, 8));
+        // A copy slow enough that the relay writes and compacts files while it runs.
+        await pace(8);
         try {
           fs.copyFileSync(path.join(from, rel), path.join(to, rel));
         } catch {
@@ -67,7 +69,7 @@ describe("backing up a running relay", () => {
     const typist = (async () => {
       for (let n = 0; typing; n++) {
         for (const h of handles) h.change((d) => A.splice(d, ["text"], d.text.length, 0, `w${n} `));
-        await new Promise((r) => setTimeout(r, 5));
+        await pace(5);
       }
     })();
     // The copy starts once the relay has stored every document: one still on its way

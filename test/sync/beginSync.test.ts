@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { next as A } from "@automerge/automerge";
 import { generateAutomergeUrl, parseAutomergeUrl, Repo, type Message, type PeerId } from "@automerge/automerge-repo";
 import { MemoryAdapter } from "../support/memoryAdapter";
+import { quietPeriod } from "../support/wait";
 
 /** A network that only delivers what the test hands it, and announces the peers it is told of; what the Repo sends goes nowhere. */
 class Scripted extends MemoryAdapter {
@@ -50,7 +51,7 @@ describe("beginSync for a document a peer has but never sends", () => {
     await vi.advanceTimersByTimeAsync(61_000);
     await vi.advanceTimersByTimeAsync(61_000);
     vi.useRealTimers();
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await quietPeriod(50, "a rejection nobody handled is reported within a few turns of the event loop");
     expect(unhandled).toEqual([]);
 
     // The Repo still works: a document made now is there.

@@ -4,7 +4,7 @@ import { MessageChannelNetworkAdapter } from "@automerge/automerge-repo-network-
 import { MessageChannel } from "node:worker_threads";
 import { afterEach, describe, expect, it } from "vitest";
 import { CHANGE_BROADCAST, MAX_BROADCAST_CHANGE_BYTES, isChangeBroadcast, shareChangesFast } from "../../src/shared/sync/changeBroadcast";
-import { eventually } from "../support/wait";
+import { eventually, quietPeriod } from "../support/wait";
 
 type Doc = { text: string };
 type Port = ConstructorParameters<typeof MessageChannelNetworkAdapter>[0];
@@ -68,7 +68,7 @@ describe("change broadcast (the fast path beside sync)", () => {
     await eventually(() => b.doc().text === `1${base}`, 5000);
     b.change((d) => A.splice(d, ["text"], 8, 0, "2"));
     await eventually(() => a.doc().text === `1${base}2`, 5000);
-    await new Promise((r) => setTimeout(r, 100));
+    await quietPeriod(100, "a change a peer received and broadcast again would have reached the hub by now");
     expect(seen).toEqual([
       ["a", CHANGE_BROADCAST],
       ["b", CHANGE_BROADCAST],
