@@ -16,6 +16,7 @@ import { threadId } from "node:worker_threads";
 import { next as A } from "@automerge/automerge";
 import { TEXT_PATH, type WriterDocument } from "../shared/document";
 import type { RenderCacheView } from "../shared/api";
+import { SerialByKey } from "../shared/serialByKey";
 import { sameHeads } from "../shared/sync/heads";
 
 /** Bumped when the file's shape changes; other versions are thrown away. */
@@ -33,8 +34,8 @@ interface CacheFile extends RenderCacheView {
 export class RenderCache {
   readonly #dir: string;
   #ready: Promise<void> | undefined;
-  /** Each document's last update called, while it runs. */
-  readonly #writing = new Map<string, Promise<void>>();
+  /** Each document's updates, one at a time. */
+  readonly #writes = new SerialByKey();
 
   constructor(dataDir: string) {
     this.#dir = path.join(dataDir, "render-cache");
@@ -66,14 +67,7 @@ export class RenderCache {
    * the temporary file (one rename finds it gone, or moves the other's half-written one).
    */
   update(documentId: string, doc: WriterDocument, known?: string[]): Promise<void> {
-    const previous = this.#writing.get(documentId);
-    const write = (previous ? previous.catch(() => undefined) : Promise.resolve()).then(() => this.#write(documentId, doc, known));
-    this.#writing.set(documentId, write);
-    const forget = () => {
-      if (this.#writing.get(documentId) === write) this.#writing.delete(documentId);
-    };
-    write.then(forget, forget);
-    return write;
+    return this.#writes.run(documentId, () => this.#write(documentId, doc, known));
   }
 
   async #write(documentId: string, doc: WriterDocument, known?: string[]): Promise<void> {

@@ -30,6 +30,7 @@ import type { RelayDocuments } from "../RelayDocuments";
 import type { RelayServerAdapter } from "../RelayServerAdapter";
 import type { RelayStorage } from "../RelayStorage";
 import type { BusHandlers, BusKind, NatsBus } from "./NatsBus";
+import { SerialByKey } from "../../src/shared/serialByKey";
 
 /** Heads are SHA-256 hashes in hex. */
 const HEAD = /^[0-9a-f]{64}$/;
@@ -50,7 +51,7 @@ export class ClusterFanout {
   readonly #options: ClusterFanoutOptions;
   #bus: NatsBus | undefined;
   /** Applying chunks, in order, per document: a chunk must not overtake the one before it. */
-  readonly #queues = new Map<string, Promise<void>>();
+  readonly #queues = new SerialByKey();
 
   constructor(options: ClusterFanoutOptions) {
     this.#options = options;
@@ -124,12 +125,8 @@ export class ClusterFanout {
     const { metrics } = this.#options;
     metrics.inc("relay_cluster_messages_received_total", { kind });
     if (kind === "ephemeral") return this.#ephemeral(documentId, payload);
-    const previous = this.#queues.get(documentId) ?? Promise.resolve();
-    const next = previous.then(() => (kind === "changes" ? this.#changes(documentId, payload) : this.#stored(documentId, payload)));
-    this.#queues.set(documentId, next);
-    void next.finally(() => {
-      if (this.#queues.get(documentId) === next) this.#queues.delete(documentId);
-    });
+    // (#changes and #stored log their own failures and never reject.)
+    void this.#queues.run(documentId, () => (kind === "changes" ? this.#changes(documentId, payload) : this.#stored(documentId, payload)));
   }
 
   async #changes(documentId: string, payload: Uint8Array): Promise<void> {

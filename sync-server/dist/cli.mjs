@@ -1071,6 +1071,33 @@ var init_lock = __esm({
   }
 });
 
+// src/shared/serialByKey.ts
+var SerialByKey;
+var init_serialByKey = __esm({
+  "src/shared/serialByKey.ts"() {
+    SerialByKey = class {
+      /** The last task given for each key, settled either way; a key is dropped once idle. */
+      #tails = /* @__PURE__ */ new Map();
+      run(key, task) {
+        const result = (this.#tails.get(key) ?? Promise.resolve()).then(task);
+        const tail = result.then(
+          () => void 0,
+          () => void 0
+        );
+        this.#tails.set(key, tail);
+        void tail.then(() => {
+          if (this.#tails.get(key) === tail) this.#tails.delete(key);
+        });
+        return result;
+      }
+      /** Settles once every task given so far has. */
+      async idle() {
+        await Promise.all(this.#tails.values());
+      }
+    };
+  }
+});
+
 // src/node/storage/FileStorageAdapter.ts
 import { randomBytes as randomBytes4 } from "node:crypto";
 import fs5 from "node:fs/promises";
@@ -1155,6 +1182,7 @@ var init_FileStorageAdapter = __esm({
     init_keys();
     init_lock();
     init_atomicFile();
+    init_serialByKey();
     QUARANTINE_DIR = "quarantine";
     CHUNK_SUFFIX = ".chunk";
     TEMP_PREFIX = ".tmp-";
@@ -1166,8 +1194,8 @@ var init_FileStorageAdapter = __esm({
       #lock;
       #onCorrupt;
       #corruptions = [];
-      /** The tail of each key's queue of operations, by file path; empty when idle. */
-      #queues = /* @__PURE__ */ new Map();
+      /** Each key's operations, one at a time, by file path. */
+      #queues = new SerialByKey();
       #lastSequence = 0n;
       #closed = false;
       constructor(dir, lock, options) {
@@ -1292,7 +1320,7 @@ var init_FileStorageAdapter = __esm({
       async close() {
         if (this.#closed) return;
         this.#closed = true;
-        await Promise.all(this.#queues.values());
+        await this.#queues.idle();
         await this.#lock?.release();
       }
       async #read(key) {
@@ -1399,16 +1427,7 @@ var init_FileStorageAdapter = __esm({
       /** Runs `task` after every earlier operation on the same file has finished. */
       #serialize(file, task) {
         if (this.#closed) return Promise.reject(this.#closedError());
-        const result = (this.#queues.get(file) ?? Promise.resolve()).then(task);
-        const tail = result.then(
-          () => void 0,
-          () => void 0
-        );
-        this.#queues.set(file, tail);
-        void tail.then(() => {
-          if (this.#queues.get(file) === tail) this.#queues.delete(file);
-        });
-        return result;
+        return this.#queues.run(file, task);
       }
       #assertOpen() {
         if (this.#closed) throw this.#closedError();
@@ -1890,13 +1909,14 @@ function decode(payload) {
 var HEAD2, ENVELOPE_BYTES, ClusterFanout;
 var init_ClusterFanout = __esm({
   "sync-server/cluster/ClusterFanout.ts"() {
+    init_serialByKey();
     HEAD2 = /^[0-9a-f]{64}$/;
     ENVELOPE_BYTES = 1024;
     ClusterFanout = class {
       #options;
       #bus;
       /** Applying chunks, in order, per document: a chunk must not overtake the one before it. */
-      #queues = /* @__PURE__ */ new Map();
+      #queues = new SerialByKey();
       constructor(options) {
         this.#options = options;
       }
@@ -1959,12 +1979,7 @@ var init_ClusterFanout = __esm({
         const { metrics } = this.#options;
         metrics.inc("relay_cluster_messages_received_total", { kind });
         if (kind === "ephemeral") return this.#ephemeral(documentId2, payload);
-        const previous = this.#queues.get(documentId2) ?? Promise.resolve();
-        const next = previous.then(() => kind === "changes" ? this.#changes(documentId2, payload) : this.#stored(documentId2, payload));
-        this.#queues.set(documentId2, next);
-        void next.finally(() => {
-          if (this.#queues.get(documentId2) === next) this.#queues.delete(documentId2);
-        });
+        void this.#queues.run(documentId2, () => kind === "changes" ? this.#changes(documentId2, payload) : this.#stored(documentId2, payload));
       }
       async #changes(documentId2, payload) {
         const { documents, logger } = this.#options;

@@ -8,6 +8,7 @@ import { errorCode, InvalidStorageKeyError, StorageWriteError } from "./errors";
 import { isValidKeyPart, MAX_KEY_PARTS, validateKey } from "./keys";
 import { DirectoryLock } from "./lock";
 import { makeDirectory, syncDirectory } from "../atomicFile";
+import { SerialByKey } from "../../shared/serialByKey";
 
 /** A chunk that failed verification on load, and where it went. */
 export interface CorruptionReport {
@@ -70,8 +71,8 @@ export class FileStorageAdapter implements StorageAdapterInterface {
   readonly #lock: DirectoryLock | undefined;
   readonly #onCorrupt: ((report: CorruptionReport) => void) | undefined;
   readonly #corruptions: CorruptionReport[] = [];
-  /** The tail of each key's queue of operations, by file path; empty when idle. */
-  readonly #queues = new Map<string, Promise<void>>();
+  /** Each key's operations, one at a time, by file path. */
+  readonly #queues = new SerialByKey();
   #lastSequence = 0n;
   #closed = false;
 
@@ -211,7 +212,7 @@ export class FileStorageAdapter implements StorageAdapterInterface {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#queues.values());
+    await this.#queues.idle();
     await this.#lock?.release();
   }
 
@@ -335,16 +336,7 @@ export class FileStorageAdapter implements StorageAdapterInterface {
   /** Runs `task` after every earlier operation on the same file has finished. */
   #serialize<T>(file: string, task: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closedError());
-    const result = (this.#queues.get(file) ?? Promise.resolve()).then(task);
-    const tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.#queues.set(file, tail);
-    void tail.then(() => {
-      if (this.#queues.get(file) === tail) this.#queues.delete(file);
-    });
-    return result;
+    return this.#queues.run(file, task);
   }
 
   #assertOpen(): void {

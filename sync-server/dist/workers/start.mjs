@@ -532,6 +532,28 @@ async function makeDirectory(dir, mode) {
   }
 }
 
+// src/shared/serialByKey.ts
+var SerialByKey = class {
+  /** The last task given for each key, settled either way; a key is dropped once idle. */
+  #tails = /* @__PURE__ */ new Map();
+  run(key, task) {
+    const result = (this.#tails.get(key) ?? Promise.resolve()).then(task);
+    const tail = result.then(
+      () => void 0,
+      () => void 0
+    );
+    this.#tails.set(key, tail);
+    void tail.then(() => {
+      if (this.#tails.get(key) === tail) this.#tails.delete(key);
+    });
+    return result;
+  }
+  /** Settles once every task given so far has. */
+  async idle() {
+    await Promise.all(this.#tails.values());
+  }
+};
+
 // src/node/storage/FileStorageAdapter.ts
 var QUARANTINE_DIR = "quarantine";
 var CHUNK_SUFFIX = ".chunk";
@@ -544,8 +566,8 @@ var FileStorageAdapter = class _FileStorageAdapter {
   #lock;
   #onCorrupt;
   #corruptions = [];
-  /** The tail of each key's queue of operations, by file path; empty when idle. */
-  #queues = /* @__PURE__ */ new Map();
+  /** Each key's operations, one at a time, by file path. */
+  #queues = new SerialByKey();
   #lastSequence = 0n;
   #closed = false;
   constructor(dir, lock, options) {
@@ -670,7 +692,7 @@ var FileStorageAdapter = class _FileStorageAdapter {
   async close() {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all(this.#queues.values());
+    await this.#queues.idle();
     await this.#lock?.release();
   }
   async #read(key) {
@@ -777,16 +799,7 @@ var FileStorageAdapter = class _FileStorageAdapter {
   /** Runs `task` after every earlier operation on the same file has finished. */
   #serialize(file, task) {
     if (this.#closed) return Promise.reject(this.#closedError());
-    const result = (this.#queues.get(file) ?? Promise.resolve()).then(task);
-    const tail = result.then(
-      () => void 0,
-      () => void 0
-    );
-    this.#queues.set(file, tail);
-    void tail.then(() => {
-      if (this.#queues.get(file) === tail) this.#queues.delete(file);
-    });
-    return result;
+    return this.#queues.run(file, task);
   }
   #assertOpen() {
     if (this.#closed) throw this.#closedError();
