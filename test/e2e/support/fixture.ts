@@ -2,7 +2,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { launchChromium } from "./browser";
 import { freePort, randomToken, ShellProcess } from "./shell";
 import { LibraryPage } from "../pages/LibraryPage";
@@ -76,27 +76,36 @@ export class WriterFixture {
 }
 
 /**
+ * One Chromium for every test file of the process (vitest.config.ts runs a project's
+ * files one after another in one process): a launch and a close cost about 0.75 s of
+ * processor time, once per file before. Each writer has its own context, so nothing but
+ * the process is shared; launched again if it went away. It ends with the process:
+ * Playwright closes it as the process exits, and Chromium ends itself when the pipe it
+ * is driven through closes, however the process ended.
+ */
+let sharedBrowser: Promise<Browser> | undefined;
+let launchedBrowser: Browser | undefined;
+function sharedChromium(): Promise<Browser> {
+  // Decided without waiting, so that writers created together share one launch.
+  if (!sharedBrowser || (launchedBrowser && !launchedBrowser.isConnected())) {
+    launchedBrowser = undefined;
+    const launching = launchChromium().then((b) => (launchedBrowser = b));
+    // A launch that failed is tried again by the next writer, not handed to every one.
+    launching.catch(() => {
+      if (sharedBrowser === launching) sharedBrowser = undefined;
+    });
+    sharedBrowser = launching;
+  }
+  return sharedBrowser;
+}
+
+/**
  * Gives each test a way to create writers, and disposes of them after it (first, so
  * that a failed check never leaves a host or a browser running), then checks that no
  * page threw.
  */
 export function useWriterFixtures(): (options?: { walled?: boolean }) => Promise<WriterFixture> {
   let created: WriterFixture[] = [];
-  // One Chromium per test file (a launch and a close cost about 0.75 s, once per writer
-  // before); launched again if it went away.
-  let shared: Promise<Browser> | undefined;
-  let launched: Browser | undefined;
-  const browser = (): Promise<Browser> => {
-    // Decided without waiting, so that writers created together share one launch.
-    if (!shared || (launched && !launched.isConnected())) {
-      launched = undefined;
-      shared = launchChromium().then((b) => (launched = b));
-    }
-    return shared;
-  };
-  afterAll(async () => {
-    await (await shared?.catch(() => undefined))?.close().catch(() => undefined);
-  });
   afterEach(async () => {
     const fixtures = created;
     created = [];
@@ -105,7 +114,7 @@ export function useWriterFixtures(): (options?: { walled?: boolean }) => Promise
     expect(errors).toEqual([]);
   });
   return async (options) => {
-    const f = await WriterFixture.create({ ...options, browser });
+    const f = await WriterFixture.create({ ...options, browser: sharedChromium });
     created.push(f);
     return f;
   };
