@@ -48,10 +48,11 @@ describe("P2: trace replay", () => {
     expect(trace.kind).toBe("concurrent");
     expect(trace.numAgents).toBe(2);
 
-    const relay = await relays.relay();
+    // Three processes busy for a minute or more: V8's optimising compiler pays there.
+    const relay = await relays.relay({ longRunning: true });
     const token = await addToken(relay.dataDir, "p2");
     for (let agent = 0; agent < trace.numAgents; agent++) {
-      const host = await HostProcess.start({ name: `agent ${agent}`, extension: "hostCommands" });
+      const host = await HostProcess.start({ name: `agent ${agent}`, extension: "hostCommands", longRunning: true });
       hosts.push(host);
       await host.addRelay("relay", relay.url, token);
     }

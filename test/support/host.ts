@@ -27,6 +27,8 @@ export interface HostStartOptions {
    * with the host child when the run bundles programs), or a path.
    */
   extension?: "hostCommands" | string;
+  /** A host that computes for long (a trace replay): keeps V8's optimising compiler (programs.ts). */
+  longRunning?: boolean;
 }
 
 /** A host process (see host-child.ts) and the calls a test makes into it. */
@@ -73,7 +75,7 @@ export class HostProcess {
     const root = options.uid === undefined ? PROJECT_ROOT : projectRootFor(options.uid, options.gid ?? options.uid);
     const inRoot = (file: string) => (file.startsWith(PROJECT_ROOT + path.sep) ? path.join(root, path.relative(PROJECT_ROOT, file)) : file);
     // fork() takes the program apart from node's own arguments (tsx's loader, if any).
-    const args = programArgs("hostChild").map(inRoot);
+    const args = programArgs("hostChild", { longRunning: options.longRunning }).map(inRoot);
     const program = args.at(-1)!;
     const extension = options.extension === undefined ? undefined : options.extension === "hostCommands" ? inRoot(programFile("hostCommands").file) : options.extension;
     const child = fork(program, [dataDir, options.name ?? "writer"], {

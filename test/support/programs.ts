@@ -56,10 +56,31 @@ export const TEST_V8_FLAGS = ["--wasm-tiering-budget=180000000"];
 /** TEST_V8_FLAGS under vitest, none elsewhere (a benchmark). */
 export const testV8Flags = (): string[] => (process.env.VITEST ? TEST_V8_FLAGS : []);
 
-/** The node arguments that run `program` (then its own arguments follow). */
-export function programArgs(program: "relay" | "web" | "hostChild"): string[] {
+/**
+ * For the programs tests start, also no optimising compiler for JavaScript (V8's
+ * `--max-opt=1`: its interpreter and baseline code only). A relay, a host or a browser
+ * shell in a test lives for seconds, and what TurboFan compiled for it was mostly
+ * thrown away with the process. Machine time, runs with and without taking turns: the
+ * integration suite 140 and 116 s with this against 149 and 130 s without; a 25-kill
+ * crash soak 20.6 and 23.1 s against 24.4 and 23.6 s; the browser tests of comments
+ * and history, their shells doing the most, 80.6 and 84.4 s against 80.2 and 95.7 s.
+ * A program that computes for a minute needs the optimiser (the trace replay took 130 s
+ * without it, 110 s with it): `longRunning` keeps V8's.
+ */
+const SHORT_LIVED_V8_FLAGS = ["--max-opt=1"];
+
+/**
+ * The node arguments that run `program` (then its own arguments follow). `longRunning`:
+ * a program busy for long, which keeps V8's optimising compiler (SHORT_LIVED_V8_FLAGS).
+ */
+export function programArgs(program: "relay" | "web" | "hostChild", options: { longRunning?: boolean } = {}): string[] {
   const bundled = bundledFile(program);
-  return [...testV8Flags(), ...(bundled ? [bundled] : ["--import", "tsx", path.join(PROJECT_ROOT, PROGRAMS[program].source)])];
+  const flags = testV8Flags();
+  return [
+    ...flags,
+    ...(flags.length > 0 && !options.longRunning ? SHORT_LIVED_V8_FLAGS : []),
+    ...(bundled ? [bundled] : ["--import", "tsx", path.join(PROJECT_ROOT, PROGRAMS[program].source)]),
+  ];
 }
 
 /**

@@ -34,6 +34,8 @@ export interface StartRelayOptions {
   nodeArgs?: string[];
   /** How long to wait for the listening line (default 30 s). */
   timeoutMs?: number;
+  /** A relay that computes for long (a trace replay): keeps V8's optimising compiler (programs.ts). */
+  longRunning?: boolean;
 }
 
 export interface RunningRelay {
@@ -86,7 +88,7 @@ export function tempDir(prefix = "relay-test-"): string {
 /** Starts a relay through its CLI and resolves once it prints that it is listening. */
 export async function startRelay(options: StartRelayOptions = {}): Promise<RunningRelay> {
   const dataDir = options.dataDir ?? tempDir();
-  const args = [...(options.nodeArgs ?? []), ...programArgs("relay"), "--port", String(options.port ?? 0), "--host", "127.0.0.1", "--data", dataDir];
+  const args = [...(options.nodeArgs ?? []), ...programArgs("relay", { longRunning: options.longRunning }), "--port", String(options.port ?? 0), "--host", "127.0.0.1", "--data", dataDir];
   for (const peer of options.peers ?? []) args.push("--peer", peer);
   args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, {
