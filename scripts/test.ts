@@ -42,7 +42,7 @@ interface Suite {
   env?: Record<string, string>;
   /** Writes the fault table's rows here (FAULTS_RESULTS). */
   faults?: boolean;
-  /** About how long it takes, in seconds, in a quiet run of `npm test` (three at a time): the queue starts the longest first (only the order matters). */
+  /** Its place in the queue, which starts the longest first: about how long it takes, in seconds, beside the others in a quiet run of `npm test` (only the order matters). */
   seconds: number;
   /** Runs the build's output (the browser tests, and the fault suite's windows). */
   needsBuild?: boolean;

@@ -25,7 +25,7 @@ const CYCLES = Number(process.env.P3_CYCLES ?? 120);
 /**
  * The soak stops by itself: after CYCLES kills, or when its time is up, whichever comes
  * first. A cycle takes about 1 s on an idle two-core machine (a host start is most of
- * it), 1.9 s beside two other suites of `npm test`, and 2.1 s with a CPU hog as well (115
+ * it), 1.7 s beside two other suites of `npm test`, and 2.3 s with a CPU hog as well (105
  * kills in the time); the kills that fit must still be many (MIN_CYCLES), or the soak
  * proved too little and fails.
  */
